@@ -1,0 +1,183 @@
+"""Account and global state, and their Poseidon hashes (DESIGN §3).
+
+Signed integers (collateral, sizes, funding indices) enter hashes as field elements mod r
+(``x mod r``, so -1 ↦ r - 1); the circuit recovers the sign by range-checking ``x + 2^(bits-1)``.
+
+Account leaf (M markets, 2M ≤ 16)::
+
+    positions_hash = Poseidon(size_0, f_0, size_1, f_1, ..., size_{M-1}, f_{M-1})
+    leaf           = Poseidon(pubkey_x, pubkey_y, nonce, collateral, positions_hash)
+
+The empty account has pubkey (0, 0) (not a curve point), nonce 0, collateral 0, positions (0, 0);
+the tree's default leaf is the hash of the empty account, so empty leaves need no special case.
+
+Global state::
+
+    market_hash_m = Poseidon(price_m, F_m, initial_fraction_m, maintenance_fraction_m, max_rate_m)
+    global_hash   = Poseidon(market_hash_0, ..., market_hash_{M-1},
+                             oracle_pk_x, oracle_pk_y, last_oracle_time, last_funding_time,
+                             fee_pool)
+    state_root    = Poseidon(accounts_root, global_hash)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from prover.fields import curve_order as r
+from rollup.hashing import poseidon
+from rollup.params import RollupParams
+
+
+def to_field(x: int) -> int:
+    """Signed integer → field element (x mod r)."""
+    return x % r
+
+
+@dataclass(frozen=True)
+class Position:
+    """A signed position size (base quanta) and the funding index cached at its last settlement."""
+
+    size: int = 0
+    funding_index: int = 0
+
+
+@dataclass(frozen=True)
+class Account:
+    pubkey_x: int
+    pubkey_y: int
+    nonce: int
+    collateral: int  #: value units, signed
+    positions: tuple[Position, ...]
+
+    @classmethod
+    def empty(cls, n_markets: int) -> Account:
+        return cls(0, 0, 0, 0, (Position(),) * n_markets)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.pubkey_x == 0 and self.pubkey_y == 0
+
+    @property
+    def pubkey(self) -> tuple[int, int]:
+        return (self.pubkey_x, self.pubkey_y)
+
+    def with_position(self, market: int, position: Position) -> Account:
+        positions = list(self.positions)
+        positions[market] = position
+        return replace(self, positions=tuple(positions))
+
+    def positions_hash(self) -> int:
+        flat: list[int] = []
+        for p in self.positions:
+            flat += [to_field(p.size), to_field(p.funding_index)]
+        return poseidon(flat)
+
+    def leaf(self) -> int:
+        return poseidon(
+            [
+                self.pubkey_x,
+                self.pubkey_y,
+                self.nonce,
+                to_field(self.collateral),
+                self.positions_hash(),
+            ]
+        )
+
+    def to_list(self) -> list:
+        return [self.pubkey_x, self.pubkey_y, self.nonce, self.collateral] + [
+            [p.size, p.funding_index] for p in self.positions
+        ]
+
+    @classmethod
+    def from_list(cls, data: list) -> Account:
+        x, y, nonce, collateral, *positions = data
+        return cls(x, y, nonce, collateral, tuple(Position(s, f) for s, f in positions))
+
+
+@dataclass(frozen=True)
+class MarketState:
+    price: int  #: value units per base quantum
+    funding_index: int  #: F_m, value units per base quantum, signed
+    initial_fraction: int
+    maintenance_fraction: int
+    max_funding_rate: int
+
+    def hash(self) -> int:
+        return poseidon(
+            [
+                self.price,
+                to_field(self.funding_index),
+                self.initial_fraction,
+                self.maintenance_fraction,
+                self.max_funding_rate,
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class GlobalState:
+    markets: tuple[MarketState, ...]
+    oracle_pk_x: int
+    oracle_pk_y: int
+    last_oracle_time: int
+    last_funding_time: int
+    fee_pool: int  #: fees collected, value units
+
+    @classmethod
+    def genesis(
+        cls,
+        params: RollupParams,
+        oracle_pubkey: tuple[int, int],
+        prices: tuple[int, ...],
+        time: int = 0,
+    ) -> GlobalState:
+        """Genesis: the given prices, zero funding indices, oracle and funding time ``time``."""
+        if len(prices) != params.n_markets:
+            raise ValueError(f"need {params.n_markets} genesis prices, got {len(prices)}")
+        markets = tuple(
+            MarketState(p, 0, m.initial_fraction, m.maintenance_fraction, m.max_funding_rate)
+            for p, m in zip(prices, params.markets, strict=True)
+        )
+        return cls(markets, oracle_pubkey[0], oracle_pubkey[1], time, time, 0)
+
+    def hash(self) -> int:
+        return poseidon(
+            [
+                *(m.hash() for m in self.markets),
+                self.oracle_pk_x,
+                self.oracle_pk_y,
+                self.last_oracle_time,
+                self.last_funding_time,
+                self.fee_pool,
+            ]
+        )
+
+    def to_list(self) -> list:
+        return [
+            [
+                [
+                    m.price,
+                    m.funding_index,
+                    m.initial_fraction,
+                    m.maintenance_fraction,
+                    m.max_funding_rate,
+                ]
+                for m in self.markets
+            ],
+            self.oracle_pk_x,
+            self.oracle_pk_y,
+            self.last_oracle_time,
+            self.last_funding_time,
+            self.fee_pool,
+        ]
+
+    @classmethod
+    def from_list(cls, data: list) -> GlobalState:
+        markets, px, py, t_oracle, t_funding, fee_pool = data
+        return cls(tuple(MarketState(*m) for m in markets), px, py, t_oracle, t_funding, fee_pool)
+
+
+def state_root(accounts_root: int, global_hash: int) -> int:
+    """state_root = Poseidon(accounts_root, global_hash)."""
+    return poseidon([accounts_root, global_hash])

@@ -1,0 +1,140 @@
+# ruff: noqa: N818  (the brief names the errors: InsufficientMargin, BadNonce, BadSignature ...)
+"""The rollup's error hierarchy: every rejected transaction raises a ``RollupError`` subclass.
+
+Each error carries its facts as attributes (``InsufficientMargin(account=7, total_value=...,
+required=...)``) and a one-line message built from them.  A transaction that raises changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RollupError(Exception):
+    """Base class of the rollup's errors; ``fields`` holds the facts named in the message."""
+
+    template: str = "{detail}"
+
+    def __init__(self, **fields: Any) -> None:
+        self.fields = fields
+        for key, value in fields.items():
+            setattr(self, key, value)
+        super().__init__(self.template.format(**fields))
+
+    def __reduce__(self):  # keep picklable across processes
+        return (_rebuild_error, (type(self), self.fields))
+
+
+def _rebuild_error(cls: type[RollupError], fields: dict[str, Any]) -> RollupError:
+    return cls(**fields)
+
+
+class TransactionError(RollupError):
+    """A transaction violates a precondition of DESIGN §4."""
+
+
+class BadSignature(TransactionError):
+    template = "bad signature on {what} for account {account}"
+
+
+class BadNonce(TransactionError):
+    template = "account {account}: nonce {got} does not equal the account nonce {expected}"
+
+
+class UnknownAccount(TransactionError):
+    template = "account {account} is empty (no key registered)"
+
+
+class AccountOutOfRange(TransactionError):
+    template = "account index {account} is outside the tree of depth {depth}"
+
+
+class MarketOutOfRange(TransactionError):
+    template = "market {market} does not exist (there are {n_markets})"
+
+
+class ValueOutOfRange(TransactionError):
+    template = "{name} = {value} is outside its range [{low}, {high}]"
+
+
+class InsufficientMargin(TransactionError):
+    template = (
+        "account {account}: total value {total_value} is below the required {required} "
+        "(value units) and its risk did not decrease"
+    )
+
+
+class InsufficientCollateral(TransactionError):
+    template = "account {account}: collateral {collateral} would leave its range after {what}"
+
+
+class SelfTrade(TransactionError):
+    template = "{what}: both sides are account {account}"
+
+
+class OrderMismatch(TransactionError):
+    template = "orders do not match: {detail}"
+
+
+class LimitPriceViolated(TransactionError):
+    template = "account {account}: price {price} violates its {side} limit {limit}"
+
+
+class SizeExceeded(TransactionError):
+    template = "account {account}: quantity {quantity} exceeds its {what} {limit}"
+
+
+class FeeExceeded(TransactionError):
+    template = "account {account}: fee {fee} exceeds the signed maximum {max_fee}"
+
+
+class OrderExpired(TransactionError):
+    template = "account {account}: order expired at {expiry}, oracle time is {now}"
+
+
+class StaleTimestamp(TransactionError):
+    template = "{what} timestamp {timestamp} does not exceed the last one {last}"
+
+
+class FundingRateTooHigh(TransactionError):
+    template = "market {market}: funding rate {rate} exceeds the bound {max_rate} in absolute value"
+
+
+class NotLiquidatable(TransactionError):
+    template = "account {account}: total value {total_value} ≥ maintenance requirement {required}"
+
+
+class LiquidationPriceOutOfBounds(TransactionError):
+    template = (
+        "liquidation price {price} outside [{low}, {high}] (oracle {oracle}, market {market})"
+    )
+
+
+class LiquidationNotImproving(TransactionError):
+    template = "liquidation of account {account} does not improve TV/TR: {detail}"
+
+
+class BatchError(RollupError):
+    """The sequencer cannot build or store a batch."""
+
+
+class MempoolRejected(BatchError):
+    template = "transaction rejected by the mempool: {detail}"
+
+
+class PubdataError(RollupError):
+    """Pubdata is malformed (wrong length, unknown type, field out of range)."""
+
+    template = "malformed pubdata: {detail}"
+
+
+class StoreError(RollupError):
+    """The sequencer store is missing, of another shape, or inconsistent."""
+
+    template = "store: {detail}"
+
+
+class RebuildError(RollupError):
+    """Rebuilding from settled pubdata did not reach the settled root."""
+
+    template = "rebuild: {detail}"

@@ -1,0 +1,117 @@
+"""Margin engine: total value, total risk, funding settlement — the StarkEx model (DESIGN §3).
+
+With pending funding settled virtually (no entry price needed)::
+
+    collateral' = collateral - Σ_m size_m · (F_m - f_m)
+    TV          = collateral' + Σ_m size_m · price_m                       (value units)
+    risk_maint  = Σ_m |size_m| · price_m · maintenance_fraction_m           (value units · 10^6)
+    risk_init   = Σ_m |size_m| · price_m · initial_fraction_m
+
+``TR = risk / FRACTION_SCALE`` is rational; every comparison cross-multiplies, e.g. the account is
+liquidatable iff ``TV · 10^6 < risk_maint``, initial-margin-healthy iff ``TV · 10^6 ≥ risk_init``.
+Reference: StarkEx perpetual "total value / total risk" (docs.starkware.co, Perpetual trading).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rollup.account import Account, GlobalState, Position
+from rollup.params import FRACTION_SCALE
+
+
+def settle_funding(account: Account, state: GlobalState) -> Account:
+    """collateral -= size_m · (F_m - f_m) and f_m = F_m for every market."""
+    collateral = account.collateral
+    positions = []
+    for p, m in zip(account.positions, state.markets, strict=True):
+        collateral -= p.size * (m.funding_index - p.funding_index)
+        positions.append(Position(p.size, m.funding_index))
+    return Account(account.pubkey_x, account.pubkey_y, account.nonce, collateral, tuple(positions))
+
+
+def total_value(account: Account, state: GlobalState) -> int:
+    """TV in value units, pending funding included."""
+    tv = account.collateral
+    for p, m in zip(account.positions, state.markets, strict=True):
+        tv += p.size * (m.price - (m.funding_index - p.funding_index))
+    return tv
+
+
+def maintenance_risk(account: Account, state: GlobalState) -> int:
+    """Σ |size| · price · maintenance_fraction (value units · 10^6)."""
+    return sum(
+        abs(p.size) * m.price * m.maintenance_fraction
+        for p, m in zip(account.positions, state.markets, strict=True)
+    )
+
+
+def initial_risk(account: Account, state: GlobalState) -> int:
+    """Σ |size| · price · initial_fraction (value units · 10^6)."""
+    return sum(
+        abs(p.size) * m.price * m.initial_fraction
+        for p, m in zip(account.positions, state.markets, strict=True)
+    )
+
+
+def is_liquidatable(account: Account, state: GlobalState) -> bool:
+    return total_value(account, state) * FRACTION_SCALE < maintenance_risk(account, state)
+
+
+def meets_initial(account: Account, state: GlobalState) -> bool:
+    return total_value(account, state) * FRACTION_SCALE >= initial_risk(account, state)
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+@dataclass(frozen=True)
+class MarginReport:
+    """An account's margin figures; ratios in ppm, ``None`` where undefined (no risk)."""
+
+    total_value: int  #: value units
+    maintenance_requirement: int  #: ceil(risk_maint / 10^6), value units
+    initial_requirement: int  #: ceil(risk_init / 10^6), value units
+    margin_ratio_ppm: int | None  #: floor(TV / TR · 10^6)
+    liquidatable: bool
+    #: uniform relative move x of all prices (ppm, floor) at which TV = TR; None if no such move
+    liquidation_move_ppm: int | None
+    #: per market, the price (others fixed) at which TV = TR; None if the size is 0 or no such price
+    liquidation_prices: tuple[int | None, ...]
+
+
+def margin_report(account: Account, state: GlobalState) -> MarginReport:
+    tv = total_value(account, state)
+    risk_m = maintenance_risk(account, state)
+    risk_i = initial_risk(account, state)
+    ratio = None if risk_m == 0 else tv * FRACTION_SCALE * FRACTION_SCALE // risk_m
+    # prices scaled by (1 + x): TV(x) = C + (1 + x)·N,  TR(x) = (1 + x)·R  →  1 + x = C / (R - N)
+    notional = sum(p.size * m.price for p, m in zip(account.positions, state.markets, strict=True))
+    cash = tv - notional  # collateral after funding
+    denom = risk_m - notional * FRACTION_SCALE  # (R - N) · 10^6
+    move = None
+    if denom != 0 and (cash * FRACTION_SCALE) * denom > 0:
+        move = cash * FRACTION_SCALE * FRACTION_SCALE // denom - FRACTION_SCALE
+    prices: list[int | None] = []
+    for k, (p, m) in enumerate(zip(account.positions, state.markets, strict=True)):
+        slope = p.size * FRACTION_SCALE - abs(p.size) * m.maintenance_fraction
+        if p.size == 0 or slope == 0:
+            prices.append(None)
+            continue
+        # TV·10^6 - risk = rest + price_k · slope = 0
+        rest = (tv - p.size * m.price) * FRACTION_SCALE - (
+            risk_m - abs(p.size) * m.price * m.maintenance_fraction
+        )
+        price = -rest // slope if slope > 0 else ceil_div(-rest, slope)
+        prices.append(price if price > 0 else None)
+        del k
+    return MarginReport(
+        total_value=tv,
+        maintenance_requirement=ceil_div(risk_m, FRACTION_SCALE),
+        initial_requirement=ceil_div(risk_i, FRACTION_SCALE),
+        margin_ratio_ppm=ratio,
+        liquidatable=tv * FRACTION_SCALE < risk_m,
+        liquidation_move_ppm=move,
+        liquidation_prices=tuple(prices),
+    )

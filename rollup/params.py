@@ -1,0 +1,118 @@
+"""Rollup parameters: fixed-point scales, bit bounds, markets and the shape of a rollup.
+
+Every number in the state machine is an integer (DESIGN §3).  Units:
+
+* **collateral quantum** — 1e-6 USD.  L1 amounts (deposits, withdrawals, claimable, vault) are
+  in quanta.
+* **value unit** — 2^-32 collateral quantum (``VALUE_SCALE = 2^32`` value units per quantum).
+  Every L2 balance and value (account collateral, fees, total value, funding index, price) is in
+  value units, so trades and funding are exact: ``collateral -= q · price`` and
+  ``collateral -= size · (F - f)`` need no division and conserve collateral to the last unit.
+* **base quantum** — each market's smallest position unit (e.g. 1e-8 BTC); sizes are signed.
+* **price** — value units per base quantum, ``0 < price < 2^PRICE_BITS``.
+* **margin fractions** — parts per million (``FRACTION_SCALE = 10^6``).  Risk is kept scaled:
+  ``risk = Σ |size| · price · fraction`` (value units × 10^6), and ``TV ≥ TR`` is checked as
+  ``TV · FRACTION_SCALE ≥ risk`` — no division anywhere.
+* **funding rate** — 2^-32 per second (``RATE_SCALE = 2^32``); a tick adds
+  ``floor(rate · Δt · price / RATE_SCALE)`` to the funding index (floor division, also when < 0).
+
+Bounds (enforced natively with named errors; the circuit range-checks the same widths, offsets
+shown for signed values, so nothing wraps mod r — the largest product formed, TV·risk in the
+liquidation check, stays below 2^(TV_BITS + RISK_BITS) ≤ 2^252 < r for up to 8 markets):
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VALUE_SCALE: int = 1 << 32
+FRACTION_SCALE: int = 10**6
+RATE_SCALE: int = 1 << 32
+
+ACCOUNT_BITS: int = 32  #: account index < 2^32 (so tree depth D ≤ 32)
+MARKET_BITS: int = 8
+NONCE_BITS: int = 32  #: 0 ≤ nonce < 2^32
+AMOUNT_BITS: int = 63  #: L1 amounts (quanta): 0 < amount < 2^63
+COLLATERAL_BITS: int = 95  #: |collateral| < 2^95 value units (= 2^63 quanta)
+TRANSFER_BITS: int = 95  #: 0 < transfer amount < 2^95 value units
+SIZE_BITS: int = 48  #: |position size| < 2^48 and 0 < order size < 2^48 base quanta
+PRICE_BITS: int = 64  #: 0 < price < 2^64 value units per base quantum
+FEE_BITS: int = 80  #: 0 ≤ fee < 2^80 value units
+FEE_POOL_BITS: int = 127  #: 0 ≤ fee pool < 2^127 value units
+FUNDING_BITS: int = 96  #: |funding index| < 2^96 value units per base quantum
+RATE_BITS: int = 32  #: |funding rate| ≤ max rate < 2^32 (units of 2^-32 per second)
+FRACTION_BITS: int = 20  #: margin fractions 0 < f ≤ 10^6 < 2^20
+TIME_BITS: int = 40  #: timestamps (seconds) 0 ≤ t < 2^40
+L1_ADDRESS_BITS: int = 160  #: L1 addresses are 160-bit integers
+MAX_MARKETS: int = 8  #: positions hash has 2M ≤ 16 inputs
+TV_BITS: int = 117  #: |TV| < 2^95 + 8 · 2^48 · 2^64 < 2^117
+RISK_BITS: int = 135  #: risk < 8 · 2^48 · 2^64 · 2^20 = 2^135
+
+#: Transaction types (the low 4 bits of each pubdata chunk).
+NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, FUNDING, LIQUIDATE, FORCED_WITHDRAW = range(9)
+TX_TYPE_NAMES: tuple[str, ...] = (
+    "noop",
+    "deposit",
+    "withdraw",
+    "transfer",
+    "trade",
+    "oracle",
+    "funding",
+    "liquidate",
+    "forced_withdraw",
+)
+
+#: Domain tags: the first input of every signed-message hash.
+TAG_ORDER, TAG_WITHDRAW, TAG_TRANSFER, TAG_ORACLE, TAG_FORCED, TAG_ESCAPE = 1, 2, 3, 4, 5, 6
+
+BUY, SELL = 0, 1
+
+
+@dataclass(frozen=True)
+class Market:
+    """A perpetual market: risk parameters (hashed into the global state) and display metadata."""
+
+    name: str
+    base_decimals: int  #: base quantum = 10^-base_decimals units of the asset (display only)
+    initial_fraction: int  #: ppm; initial margin fraction
+    maintenance_fraction: int  #: ppm; 0 < maintenance ≤ initial ≤ 10^6
+    max_funding_rate: int  #: |rate| ≤ this, units 2^-32 per second
+
+
+#: The default markets: BTC, ETH, SOL, DOGE perpetuals.
+DEFAULT_MARKETS: tuple[Market, ...] = (
+    Market("BTC-PERP", 8, 100_000, 50_000, 4295),  # 10% / 5%, ~1e-6 per s
+    Market("ETH-PERP", 8, 100_000, 50_000, 4295),
+    Market("SOL-PERP", 6, 200_000, 100_000, 8590),
+    Market("DOGE-PERP", 2, 250_000, 125_000, 8590),
+)
+
+
+@dataclass(frozen=True)
+class RollupParams:
+    """The shape of a rollup: tree depth D, batch slots B and its markets (M = len(markets))."""
+
+    depth: int = 16
+    batch_slots: int = 8
+    markets: tuple[Market, ...] = DEFAULT_MARKETS
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.depth <= ACCOUNT_BITS:
+            raise ValueError(f"depth must be in 1..{ACCOUNT_BITS}, got {self.depth}")
+        if self.batch_slots < 1:
+            raise ValueError(f"batch_slots must be ≥ 1, got {self.batch_slots}")
+        if not 1 <= len(self.markets) <= MAX_MARKETS:
+            raise ValueError(f"need 1..{MAX_MARKETS} markets, got {len(self.markets)}")
+        for m in self.markets:
+            if not 0 < m.maintenance_fraction <= m.initial_fraction <= FRACTION_SCALE:
+                raise ValueError(f"{m.name}: need 0 < maintenance ≤ initial ≤ {FRACTION_SCALE}")
+            if not 0 <= m.max_funding_rate < 1 << RATE_BITS:
+                raise ValueError(f"{m.name}: max_funding_rate must be in [0, 2^{RATE_BITS})")
+
+    @property
+    def n_markets(self) -> int:
+        return len(self.markets)
+
+    @property
+    def n_accounts(self) -> int:
+        return 1 << self.depth

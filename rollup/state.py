@@ -1,0 +1,357 @@
+"""The rollup state machine: accounts in a sparse Merkle tree, the global state, and ``apply``.
+
+``RollupState.apply(tx)`` checks every precondition of DESIGN §4 — signer-level ones here
+(account exists, nonce equals the account nonce, EdDSA-Poseidon signature, order terms: market,
+opposite sides, limit prices, q ≤ order sizes, fee ≤ signed maximum, expiry) and effect-level ones
+in ``rollup.effects`` — and only then writes.  A failing transaction raises a ``RollupError`` and
+changes nothing.  Each applied transaction returns its ``SlotWitness`` (``rollup.witness``).
+
+state_root = Poseidon(accounts_root, global_hash)  (``rollup.account``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from circuits.primitives.eddsa import Signature, verify
+
+from rollup import effects
+from rollup.account import Account, GlobalState, state_root
+from rollup.errors import (
+    AccountOutOfRange,
+    BadNonce,
+    BadSignature,
+    FeeExceeded,
+    LimitPriceViolated,
+    MarketOutOfRange,
+    OrderExpired,
+    OrderMismatch,
+    SelfTrade,
+    SizeExceeded,
+    UnknownAccount,
+)
+from rollup.params import (
+    BUY,
+    DEPOSIT,
+    FEE_BITS,
+    FORCED_WITHDRAW,
+    FUNDING,
+    L1_ADDRESS_BITS,
+    LIQUIDATE,
+    NONCE_BITS,
+    NOOP,
+    ORACLE,
+    PRICE_BITS,
+    SELL,
+    SIZE_BITS,
+    TIME_BITS,
+    TRADE,
+    TRANSFER,
+    WITHDRAW,
+    RollupParams,
+)
+from rollup.pubdata import RATE_OFFSET, encode_chunk
+from rollup.tree import SparseMerkleTree
+from rollup.tx import (
+    Deposit,
+    ForcedWithdrawal,
+    FundingTick,
+    Liquidate,
+    Noop,
+    OraclePrice,
+    SignedOrder,
+    Trade,
+    Transfer,
+    Tx,
+    Withdraw,
+)
+from rollup.witness import MAX_UPDATES, LeafUpdate, SlotWitness
+
+SignatureCheck = Callable[[tuple[int, int], int, Signature], bool]
+
+
+class SignatureCache:
+    """EdDSA verification memoised on (pubkey, message, signature): the mempool verifies on
+    admission and the state machine's re-check is then a lookup.  Same signature as ``verify``."""
+
+    def __init__(self, check: SignatureCheck = verify, size: int = 1 << 16) -> None:
+        self.check, self.size = check, size
+        self.memo: dict[tuple, bool] = {}
+
+    def __call__(self, pubkey: tuple[int, int], message: int, signature: Signature) -> bool:
+        key = (pubkey, message, signature.r8_x, signature.r8_y, signature.s)
+        hit = self.memo.get(key)
+        if hit is None:
+            if len(self.memo) >= self.size:
+                self.memo.clear()
+            hit = self.memo[key] = bool(self.check(pubkey, message, signature))
+        return hit
+
+
+class RollupState:
+    """Accounts (tree + preimages) and global state; ``apply`` is all-or-nothing."""
+
+    def __init__(
+        self,
+        params: RollupParams,
+        genesis: GlobalState,
+        verify_signature: SignatureCheck | None = None,
+    ) -> None:
+        self.params = params
+        self.global_state = genesis
+        self.empty_account = Account.empty(params.n_markets)
+        self.tree = SparseMerkleTree(params.depth, self.empty_account.leaf())
+        self.accounts: dict[int, Account] = {}
+        self.verify_signature = verify_signature or SignatureCache()
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def root(self) -> int:
+        return state_root(self.tree.root, self.global_state.hash())
+
+    def account(self, index: int) -> Account:
+        if not isinstance(index, int) or not 0 <= index < self.params.n_accounts:
+            raise AccountOutOfRange(account=index, depth=self.params.depth)
+        return self.accounts.get(index, self.empty_account)
+
+    def existing(self, index: int) -> Account:
+        account = self.account(index)
+        if account.is_empty:
+            raise UnknownAccount(account=index)
+        return account
+
+    # -- checks --------------------------------------------------------------------------------
+    def _check_signed(
+        self, index: int, nonce: int, message: int, sig: Signature, what: str
+    ) -> Account:
+        account = self.existing(index)
+        if nonce != account.nonce:
+            raise BadNonce(account=index, got=nonce, expected=account.nonce)
+        if not self.verify_signature(account.pubkey, message, sig):
+            raise BadSignature(what=what, account=index)
+        return account
+
+    def _check_order(self, signed: SignedOrder, price: int, quantity: int, fee: int) -> Account:
+        o = signed.order
+        effects.check_range("order nonce", o.nonce, 0, (1 << NONCE_BITS) - 1)
+        if not isinstance(o.market, int) or not 0 <= o.market < self.params.n_markets:
+            raise MarketOutOfRange(market=o.market, n_markets=self.params.n_markets)
+        if o.side not in (BUY, SELL):
+            raise OrderMismatch(detail=f"side {o.side} is neither 0 (buy) nor 1 (sell)")
+        effects.check_range("order size", o.size, 1, (1 << SIZE_BITS) - 1)
+        effects.check_range("limit price", o.limit_price, 1, (1 << PRICE_BITS) - 1)
+        effects.check_range("order fee", o.fee, 0, (1 << FEE_BITS) - 1)
+        effects.check_range("order expiry", o.expiry, 0, (1 << TIME_BITS) - 1)
+        account = self._check_signed(o.account, o.nonce, o.message(), signed.signature, "order")
+        if o.expiry < self.global_state.last_oracle_time:
+            raise OrderExpired(
+                account=o.account, expiry=o.expiry, now=self.global_state.last_oracle_time
+            )
+        if (o.side == BUY and price > o.limit_price) or (o.side == SELL and price < o.limit_price):
+            raise LimitPriceViolated(
+                account=o.account,
+                price=price,
+                side="buy" if o.side == BUY else "sell",
+                limit=o.limit_price,
+            )
+        if quantity > o.size:
+            raise SizeExceeded(
+                account=o.account, quantity=quantity, what="order size", limit=o.size
+            )
+        if fee > o.fee:
+            raise FeeExceeded(account=o.account, fee=fee, max_fee=o.fee)
+        return account
+
+    # -- apply ---------------------------------------------------------------------------------
+    def apply(self, tx: Tx, slot: int = 0) -> SlotWitness:
+        """Check and apply one transaction, return its witness; on RollupError nothing changed."""
+        handler = self._handlers.get(type(tx))
+        if handler is None:
+            raise OrderMismatch(detail=f"unknown transaction {type(tx).__name__}")
+        writes, new_global, effect, messages = handler(self, tx)
+        return self._commit(slot, tx, writes, new_global, effect, messages)
+
+    def _commit(
+        self,
+        slot: int,
+        tx: Tx,
+        writes: list[tuple[int, Account]],
+        new_global: GlobalState,
+        effect: dict,
+        messages: tuple[int, ...],
+    ) -> SlotWitness:
+        chunk = encode_chunk(tx.TYPE, effect, self.params.n_markets)  # validates widths first
+        old_global, old_root = self.global_state, self.root
+        updates = []
+        for index, account in writes:
+            old_account = self.account(index)
+            proof = self.tree.update(index, account.leaf())
+            if account == self.empty_account:
+                self.accounts.pop(index, None)
+            else:
+                self.accounts[index] = account
+            updates.append(LeafUpdate(old_account, account, proof))
+        while len(updates) < MAX_UPDATES:
+            reader = self.account(0)
+            updates.append(LeafUpdate(reader, reader, self.tree.update(0, self.tree.leaf(0))))
+        self.global_state = new_global
+        return SlotWitness(
+            slot,
+            tx.TYPE,
+            tx,
+            messages,
+            old_root,
+            self.root,
+            old_global,
+            new_global,
+            tuple(updates),
+            chunk,
+            dict(effect),
+        )
+
+    def _noop(self, tx: Noop):
+        return [], self.global_state, {}, ()
+
+    def _deposit(self, tx: Deposit):
+        account = self.account(tx.account)
+        effects.check_range("l1 address", tx.l1_address, 0, (1 << L1_ADDRESS_BITS) - 1)
+        credited = effects.deposit(
+            account, self.global_state, (tx.pubkey_x, tx.pubkey_y), tx.amount
+        )
+        effect = {
+            "account": tx.account,
+            "amount": tx.amount,
+            "refunded": int(credited is None),
+            "l1_address": tx.l1_address,
+            "pubkey_x": tx.pubkey_x,
+            "pubkey_y": tx.pubkey_y,
+        }
+        writes = [] if credited is None else [(tx.account, credited)]
+        return writes, self.global_state, effect, ()
+
+    def _withdraw(self, tx: Withdraw):
+        effects.check_range("l1 address", tx.l1_address, 0, (1 << L1_ADDRESS_BITS) - 1)
+        account = self._check_signed(tx.account, tx.nonce, tx.message(), tx.signature, "withdraw")
+        after = effects.withdraw(tx.account, account, self.global_state, tx.amount)
+        effect = {"account": tx.account, "amount": tx.amount, "l1_address": tx.l1_address}
+        return [(tx.account, after)], self.global_state, effect, (tx.message(),)
+
+    def _transfer(self, tx: Transfer):
+        if tx.sender == tx.recipient:
+            raise SelfTrade(what="transfer", account=tx.sender)
+        sender = self._check_signed(tx.sender, tx.nonce, tx.message(), tx.signature, "transfer")
+        recipient = self.existing(tx.recipient)
+        s, r = effects.transfer(tx.sender, sender, recipient, self.global_state, tx.amount)
+        effect = {"sender": tx.sender, "recipient": tx.recipient, "amount": tx.amount}
+        return [(tx.sender, s), (tx.recipient, r)], self.global_state, effect, (tx.message(),)
+
+    def _trade(self, tx: Trade):
+        mo, to = tx.maker.order, tx.taker.order
+        if mo.account == to.account:
+            raise SelfTrade(what="trade", account=mo.account)
+        if mo.market != to.market:
+            raise OrderMismatch(detail=f"maker market {mo.market} ≠ taker market {to.market}")
+        if mo.side == to.side:
+            raise OrderMismatch(detail=f"both orders have side {mo.side}")
+        effects.check_range("quantity", tx.quantity, 1, (1 << SIZE_BITS) - 1)
+        effects.check_range("price", tx.price, 1, (1 << PRICE_BITS) - 1)
+        maker = self._check_order(tx.maker, tx.price, tx.quantity, tx.maker_fee)
+        taker = self._check_order(tx.taker, tx.price, tx.quantity, tx.taker_fee)
+        m, t, g = effects.trade(
+            (mo.account, to.account),
+            maker,
+            taker,
+            self.global_state,
+            mo.market,
+            mo.side,
+            tx.quantity,
+            tx.price,
+            tx.maker_fee,
+            tx.taker_fee,
+        )
+        effect = {
+            "maker": mo.account,
+            "taker": to.account,
+            "market": mo.market,
+            "maker_side": mo.side,
+            "quantity": tx.quantity,
+            "price": tx.price,
+            "maker_fee": tx.maker_fee,
+            "taker_fee": tx.taker_fee,
+        }
+        return [(mo.account, m), (to.account, t)], g, effect, (mo.message(), to.message())
+
+    def _oracle(self, tx: OraclePrice):
+        g = self.global_state
+        if len(tx.prices) != self.params.n_markets:
+            raise OrderMismatch(
+                detail=f"{len(tx.prices)} prices for {self.params.n_markets} markets"
+            )
+        new_global = effects.oracle(g, tuple(tx.prices), tx.timestamp)
+        if not self.verify_signature((g.oracle_pk_x, g.oracle_pk_y), tx.message(), tx.signature):
+            raise BadSignature(what="oracle price", account="oracle")
+        effect = {"timestamp": tx.timestamp} | {f"price_{k}": p for k, p in enumerate(tx.prices)}
+        return [], new_global, effect, (tx.message(),)
+
+    def _funding(self, tx: FundingTick):
+        new_global = effects.funding(self.global_state, tuple(tx.rates), tx.timestamp)
+        effect = {"timestamp": tx.timestamp} | {
+            f"rate_{k}": rate + RATE_OFFSET for k, rate in enumerate(tx.rates)
+        }
+        return [], new_global, effect, ()
+
+    def _liquidate(self, tx: Liquidate):
+        o = tx.liquidator.order
+        if o.account == tx.liquidated:
+            raise SelfTrade(what="liquidation", account=o.account)
+        liquidator = self._check_order(tx.liquidator, tx.price, tx.quantity, tx.liquidator_fee)
+        victim = self.existing(tx.liquidated)
+        v, lq, g = effects.liquidate(
+            (tx.liquidated, o.account),
+            victim,
+            liquidator,
+            self.global_state,
+            o.market,
+            o.side,
+            tx.quantity,
+            tx.price,
+            tx.liquidator_fee,
+        )
+        effect = {
+            "liquidator": o.account,
+            "liquidated": tx.liquidated,
+            "market": o.market,
+            "liquidator_side": o.side,
+            "quantity": tx.quantity,
+            "price": tx.price,
+            "fee": tx.liquidator_fee,
+        }
+        return [(tx.liquidated, v), (o.account, lq)], g, effect, (o.message(),)
+
+    def _forced(self, tx: ForcedWithdrawal):
+        effects.check_range("l1 address", tx.l1_address, 0, (1 << L1_ADDRESS_BITS) - 1)
+        result = effects.forced_withdraw(self.account(tx.account), self.global_state)
+        amount = 0 if result is None else result[1]
+        effect = {
+            "account": tx.account,
+            "amount": amount,
+            "void": int(result is None),
+            "l1_address": tx.l1_address,
+        }
+        writes = [] if result is None else [(tx.account, result[0])]
+        return writes, self.global_state, effect, ()
+
+    _handlers: ClassVar[dict[type, Callable]] = {
+        Noop: _noop,
+        Deposit: _deposit,
+        Withdraw: _withdraw,
+        Transfer: _transfer,
+        Trade: _trade,
+        OraclePrice: _oracle,
+        FundingTick: _funding,
+        Liquidate: _liquidate,
+        ForcedWithdrawal: _forced,
+    }
+
+    TYPES = (NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, FUNDING, LIQUIDATE, FORCED_WITHDRAW)

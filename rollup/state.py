@@ -170,18 +170,20 @@ class RollupState:
         if handler is None:
             raise OrderMismatch(detail=f"unknown transaction {type(tx).__name__}")
         writes, new_global, effect, messages = handler(self, tx)
-        return self._commit(slot, tx, writes, new_global, effect, messages)
+        return self.commit(slot, tx.TYPE, tx, writes, new_global, effect, messages)
 
-    def _commit(
+    def commit(
         self,
         slot: int,
+        tx_type: int,
         tx: Tx,
         writes: list[tuple[int, Account]],
         new_global: GlobalState,
         effect: dict,
         messages: tuple[int, ...],
     ) -> SlotWitness:
-        chunk = encode_chunk(tx.TYPE, effect, self.params.n_markets)  # validates widths first
+        """Write checked effects (``writes`` in order, then global state), record the witness."""
+        chunk = encode_chunk(tx_type, effect, self.params.n_markets)  # validates widths first
         old_global, old_root = self.global_state, self.root
         updates = []
         for index, account in writes:
@@ -198,7 +200,7 @@ class RollupState:
         self.global_state = new_global
         return SlotWitness(
             slot,
-            tx.TYPE,
+            tx_type,
             tx,
             messages,
             old_root,

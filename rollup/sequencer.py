@@ -1,0 +1,157 @@
+"""The sequencer: mempool of signed transactions, batches of B fixed slots (DESIGN §5).
+
+``submit`` admits a signed transaction (type allowed from users, signature valid against the
+current key) and persists it before returning.  ``seal_batch`` fills B slots: first the
+settlement layer's pending priority requests in queue order (deposits, forced withdrawals; each
+is always served), then mempool transactions in arrival order — one that fails its checks is
+dropped with its error recorded — and pads the rest with no-ops; it then writes the batch in one
+SQL transaction.  ``divergence`` compares the head with the settled root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rollup.errors import MempoolRejected, RollupError
+from rollup.params import DEPOSIT, FORCED_WITHDRAW, LIQUIDATE, NOOP, TRADE, RollupParams
+from rollup.pubdata import pubdata_commitment
+from rollup.state import RollupState
+from rollup.store import Store
+from rollup.tx import (
+    Deposit,
+    ForcedWithdrawal,
+    FundingTick,
+    Liquidate,
+    Noop,
+    OraclePrice,
+    Trade,
+    Transfer,
+    Tx,
+    Withdraw,
+)
+from rollup.witness import BatchWitness, SlotWitness
+
+USER_TYPES = (Withdraw, Transfer, Trade, OraclePrice, FundingTick, Liquidate)
+
+
+def request_to_tx(request: dict[str, Any]) -> Tx:
+    """A settlement-layer queue entry {id, kind, fields, ...} as a rollup transaction."""
+    if request["kind"] == DEPOSIT:
+        return Deposit(*request["fields"])
+    if request["kind"] == FORCED_WITHDRAW:
+        return ForcedWithdrawal(*request["fields"])
+    raise MempoolRejected(detail=f"unknown priority request kind {request['kind']}")
+
+
+class Sequencer:
+    """Owns the store and the in-memory head state."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.params: RollupParams = store.params()
+        self.state: RollupState = store.load_state()
+
+    @classmethod
+    def open(cls, path: str, params: RollupParams | None = None, genesis: Any = None) -> Sequencer:
+        store = Store(path)
+        if params is not None:
+            store.initialise(params, genesis)
+        return cls(store)
+
+    # -- mempool -------------------------------------------------------------------------------
+    def _signature_ok(self, tx: Tx) -> bool:
+        s, check = self.state, self.state.verify_signature
+        if isinstance(tx, (Withdraw, Transfer)):
+            index = tx.account if isinstance(tx, Withdraw) else tx.sender
+            return check(s.account(index).pubkey, tx.message(), tx.signature)
+        if isinstance(tx, Trade):
+            return all(
+                check(s.account(o.order.account).pubkey, o.order.message(), o.signature)
+                for o in (tx.maker, tx.taker)
+            )
+        if isinstance(tx, Liquidate):
+            o = tx.liquidator
+            return check(s.account(o.order.account).pubkey, o.order.message(), o.signature)
+        if isinstance(tx, OraclePrice):
+            g = s.global_state
+            return check((g.oracle_pk_x, g.oracle_pk_y), tx.message(), tx.signature)
+        return True
+
+    def submit(self, tx: Tx) -> int:
+        """Admit a user/operator transaction; returns its mempool sequence number (persisted)."""
+        if not isinstance(tx, USER_TYPES):
+            raise MempoolRejected(detail=f"{type(tx).__name__} comes from the L1 queue, not users")
+        try:
+            ok = self._signature_ok(tx)
+        except RollupError as e:
+            raise MempoolRejected(detail=str(e)) from None
+        if not ok:
+            raise MempoolRejected(detail=f"{type(tx).__name__}: signature does not verify")
+        return self.store.accept(tx)
+
+    # -- batches -------------------------------------------------------------------------------
+    def seal_batch(self, priority_queue: Sequence[dict[str, Any]] = ()) -> BatchWitness | None:
+        """Seal the next batch from the pending priority requests and the mempool; None if empty."""
+        consumed = self.store.get("priority_consumed")
+        requests = [q for q in priority_queue if q["id"] >= consumed]
+        mempool = self.store.mempool()
+        if not requests and not mempool:
+            return None
+        number, old_root = self.store.head(), self.state.root
+        slots: list[SlotWitness] = []
+        touched: set[int] = set()
+        used: list[int] = []
+        rejected: list[tuple[int, str]] = []
+        B = self.params.batch_slots
+        try:
+            for q in requests[:B]:
+                if q["id"] != consumed:
+                    raise MempoolRejected(detail=f"priority request {q['id']} out of order")
+                slots.append(self.state.apply(request_to_tx(q), len(slots)))
+                consumed += 1
+            for seq, tx in mempool:
+                if len(slots) == B:
+                    break
+                try:
+                    slots.append(self.state.apply(tx, len(slots)))
+                    used.append(seq)
+                except RollupError as e:
+                    rejected.append((seq, f"{type(e).__name__}: {e}"))
+            while len(slots) < B:
+                slots.append(self.state.apply(Noop(), len(slots)))
+            for w in slots:
+                touched.update(u.index for u in w.updates)
+            pubdata = tuple(e for w in slots for e in w.chunk)
+            new_root = self.state.root
+            batch = BatchWitness(
+                number, old_root, new_root, tuple(slots), pubdata,
+                pubdata_commitment(old_root, new_root, pubdata),
+            )  # fmt: skip
+            nodes = self.state.tree.take_dirty()
+            self.store.write_batch(batch, self.state, touched, nodes, used, rejected, consumed)
+        except BaseException:
+            self.state = self.store.load_state()  # the batch was not written: back to the head
+            raise
+        return batch
+
+    # -- reporting -----------------------------------------------------------------------------
+    def divergence(self, settled_batches: int, seconds_since_settlement: float) -> dict[str, Any]:
+        """Batches, transactions and notional (value units) sealed but not yet settled."""
+        head = self.store.head()
+        txs = notional = 0
+        for number in range(settled_batches, head):
+            for w in self.store.batch(number).slots:
+                if w.tx_type != NOOP:
+                    txs += 1
+                if w.tx_type in (TRADE, LIQUIDATE):
+                    notional += w.effect["quantity"] * w.effect["price"]
+        return {
+            "head_batch": head,
+            "settled_batches": settled_batches,
+            "unsettled_batches": head - settled_batches,
+            "unsettled_transactions": txs,
+            "unsettled_notional": notional,
+            "mempool": len(self.store.mempool()),
+            "seconds_since_checkpoint": seconds_since_settlement,
+        }

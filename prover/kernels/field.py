@@ -443,3 +443,26 @@ fq_sub_array = _binary(_fq_sub_loop)
 fq_to_mont_array = _unary(_fq_mul_loop, FQ_R2)
 fq_from_mont_array = _unary(_fq_mul_loop, RAW_ONE)
 fq_batch_inverse = _batch_inv(_fq_batch_inverse_loop)
+
+
+@njit(**_INLINE)
+def u4x2(t):
+    """Cast a pair of 4-tuples (an Fq2 constant) to a pair of UniTuple(uint64, 4) (see ``u4``)."""
+    return (u4(t[0]), u4(t[1]))
+
+
+@njit(**_INLINE)
+def load2(arr, i, j):
+    """Fq2 element at arr[i, j] of an (n, m, 2, 4) array."""
+    return (
+        (arr[i, j, 0, 0], arr[i, j, 0, 1], arr[i, j, 0, 2], arr[i, j, 0, 3]),
+        (arr[i, j, 1, 0], arr[i, j, 1, 1], arr[i, j, 1, 2], arr[i, j, 1, 3]),
+    )
+
+
+@njit(**_INLINE)
+def store2(arr, i, j, x):
+    """Write the Fq2 element x into arr[i, j] of an (n, m, 2, 4) array."""
+    for c in range(2):
+        for k in range(4):
+            arr[i, j, c, k] = x[c][k]

@@ -1,0 +1,103 @@
+"""Sequencer: priority requests first and in order, failing mempool transactions dropped with their
+reason, padding, persistence across reopen, divergence; rebuild from published pubdata."""
+
+from __future__ import annotations
+
+import pytest
+
+from rollup.errors import MempoolRejected, RebuildError
+from rollup.params import BUY, SELL, TRADE
+from rollup.rebuild import rebuild
+from rollup.sequencer import Sequencer
+from rollup.store import Store
+from rollup.tx import Deposit, Noop, Order, Trade, Withdraw
+from tests.rollup.conftest import PRICE, make_system, public_key
+
+
+def trade(system, q: int = 100) -> Trade:
+    k = system.keys
+    n0, n1 = (system.seq.state.account(i).nonce for i in (0, 1))
+    return Trade(
+        Order(0, 0, BUY, 1000, PRICE, 5, n0, 10**6).sign(k[0]),
+        Order(1, 0, SELL, 1000, PRICE, 5, n1, 10**6).sign(k[1]),
+        q, PRICE, 1, 1,
+    )  # fmt: skip
+
+
+def test_deposits_settled_and_invariant(tmp_path) -> None:
+    system = make_system(tmp_path)
+    assert system.l1.batch_count == 2 and not system.l1.queue()
+    assert system.seq.state.account(2).collateral == 10**6 * 2**32
+    system.invariant()
+
+
+def test_priority_first_then_mempool_and_padding(tmp_path) -> None:
+    system = make_system(tmp_path, slots=4)
+    system.seq.submit(trade(system))
+    system.l1.deposit(3, public_key(b"\x09" * 32), 5, 42)
+    batch = system.seq.seal_batch(system.l1.queue())
+    assert [w.tx_type for w in batch.slots] == [1, TRADE, 0, 0]
+    assert batch.slots[0].tx.account == 3
+    assert system.seq.seal_batch(system.l1.queue()) is None  # consumed locally, nothing left
+    system.l1.submit_batch(
+        list(batch.pubdata), batch.new_root, [batch.old_root, batch.new_root, batch.commitment]
+    )
+    system.invariant()
+
+
+def test_failing_transactions_dropped_with_reason(tmp_path) -> None:
+    system = make_system(tmp_path)
+    w = Withdraw.signed(system.keys[2], 2, 10, 900, 0)
+    system.seq.submit(w)
+    system.seq.submit(w)  # a replay: admitted (signature fine), fails its nonce when applied
+    batch = system.seq.seal_batch()
+    assert [s.tx_type for s in batch.slots] == [2, 0]
+    ((_, reason),) = system.seq.store.rejected(batch.number)
+    assert reason.startswith("BadNonce: account 2: nonce 0 does not equal the account nonce 1")
+    assert system.seq.store.mempool() == []
+
+
+def test_mempool_negative(tmp_path) -> None:
+    system = make_system(tmp_path)
+    with pytest.raises(MempoolRejected, match="signature does not verify"):
+        system.seq.submit(Withdraw.signed(system.keys[1], 2, 10, 900, 0))
+    with pytest.raises(MempoolRejected, match="comes from the L1 queue"):
+        system.seq.submit(Deposit(0, 1, 2, 3, 4))
+    with pytest.raises(MempoolRejected, match="outside the tree"):
+        system.seq.submit(Withdraw.signed(system.keys[1], 99, 10, 900, 0))
+    with pytest.raises(MempoolRejected):
+        system.seq.submit(Noop())
+    assert system.seq.store.mempool() == []
+
+
+def test_reopen_and_divergence(tmp_path) -> None:
+    system = make_system(tmp_path)
+    system.seq.submit(trade(system))
+    system.seq.submit(Withdraw.signed(system.keys[2], 2, 10, 900, 0))
+    batch = system.seq.seal_batch(system.l1.queue())
+    pending = system.seq.submit(Withdraw.signed(system.keys[2], 2, 1, 900, 1))
+    report = system.seq.divergence(system.l1.batch_count, 12.5)
+    assert report["unsettled_batches"] == 1 and report["unsettled_transactions"] == 2
+    assert report["unsettled_notional"] == 100 * PRICE and report["mempool"] == 1
+    reopened = Sequencer(Store(system.path / "sequencer.db"))
+    assert reopened.state.root == system.seq.state.root == batch.new_root
+    assert [s for s, _ in reopened.store.mempool()] == [pending]
+    assert reopened.store.batch(batch.number) == batch
+
+
+def test_rebuild_reaches_settled_root(tmp_path) -> None:
+    system = make_system(tmp_path)
+    system.seq.submit(trade(system))
+    system.seq.submit(Withdraw.signed(system.keys[2], 2, 10, 900, 0))
+    system.settle_all()
+    published = system.l1.published_batches()
+    state = rebuild(system.params, system.genesis, published, system.l1.config.genesis_root)
+    assert state.root == system.l1.root and state.accounts == system.seq.state.accounts
+    # tampered pubdata: a trade quantity changed → the replayed root differs
+    n, pubdata, root = published[-1]
+    bad = list(pubdata)
+    bad[0] += 1 << (4 + 32 + 32 + 8 + 1)
+    with pytest.raises(RebuildError, match="replayed root differs"):
+        rebuild(system.params, system.genesis, [*published[:-1], (n, bad, root)])
+    with pytest.raises(RebuildError, match="out of order"):
+        rebuild(system.params, system.genesis, published[1:])

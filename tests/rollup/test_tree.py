@@ -1,0 +1,69 @@
+"""Sparse Merkle tree against a dense recomputation, inclusion and update proofs (and tampering)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rollup.errors import AccountOutOfRange
+from rollup.hashing import hash_pair
+from rollup.tree import SparseMerkleTree, UpdateProof, verify_inclusion
+
+DEPTH = 3
+
+
+def dense_root(leaves: list[int]) -> int:
+    level = leaves
+    while len(level) > 1:
+        level = [hash_pair(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**DEPTH - 1), st.integers(0, 50)), max_size=6))
+def test_matches_dense_tree(writes: list[tuple[int, int]]) -> None:
+    tree = SparseMerkleTree(DEPTH, default_leaf=7)
+    leaves = [7] * 2**DEPTH
+    for index, leaf in writes:
+        proof = tree.update(index, leaf)
+        leaves[index] = leaf
+        assert proof.verify() and proof.new_root == tree.root
+    assert tree.root == dense_root(leaves)
+    for i in range(2**DEPTH):
+        assert verify_inclusion(tree.root, i, leaves[i], tree.siblings(i))
+    # back to all-default: only default nodes remain, nothing stored
+    for i in range(2**DEPTH):
+        tree.update(i, 7)
+    assert tree.nodes == {} and tree.root == dense_root([7] * 2**DEPTH)
+
+
+def test_tampered_proofs_rejected() -> None:
+    tree = SparseMerkleTree(DEPTH, default_leaf=0)
+    tree.update(1, 11)
+    proof = tree.update(5, 55)
+    assert proof.verify()
+    bad_sibling = (proof.siblings[0] + 1, *proof.siblings[1:])
+    assert not UpdateProof(5, 0, 55, bad_sibling, proof.old_root, proof.new_root).verify()
+    assert not UpdateProof(4, 0, 55, proof.siblings, proof.old_root, proof.new_root).verify()
+    assert not UpdateProof(5, 0, 56, proof.siblings, proof.old_root, proof.new_root).verify()
+    assert verify_inclusion(tree.root, 1, 11, tree.siblings(1))
+    assert not verify_inclusion(tree.root, 1, 12, tree.siblings(1))
+    assert not verify_inclusion(tree.root, 0, 11, tree.siblings(1))
+
+
+def test_index_out_of_range() -> None:
+    tree = SparseMerkleTree(DEPTH, default_leaf=0)
+    root = tree.root
+    with pytest.raises(AccountOutOfRange, match="outside the tree of depth 3"):
+        tree.update(8, 1)
+    with pytest.raises(AccountOutOfRange):
+        tree.siblings(-1)
+    assert tree.root == root and not tree.nodes
+
+
+def test_empty_subtrees_cached_deep_tree() -> None:
+    tree = SparseMerkleTree(32, default_leaf=0)
+    proof = tree.update(2**32 - 1, 9)
+    assert proof.verify() and len(proof.siblings) == 32
+    assert len(tree.nodes) == 33  # one path, leaf to root

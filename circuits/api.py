@@ -229,13 +229,24 @@ class API(Builder):
                 self._set_bits(x, n)
         return bits
 
-    def _assert_bits_le(self, bits: list[Variable], c: int, label: str) -> None:
-        """Σ 2^i·b_i ≤ c as integers, for boolean b_i (bellman ``enforce_in_field``).
+    def assert_bits_le(
+        self, bits: Sequence[Value], c: int, name: str = "bits_le", enabled: Value = 1
+    ) -> None:
+        """Σ 2^i·b_i ≤ c as integers (if ``enabled``), for bits already boolean, c constant.
 
-        Scanning from the most significant bit, ``eq`` = "all higher bits equal c's": a 1-bit of
-        c updates eq ← eq·b (1 constraint), a 0-bit of c forbids eq = b = 1 (eq·b = 0, 1 row).
+        bellman ``enforce_in_field``: scanning from the most significant bit, ``eq`` = "enabled
+        and all higher bits equal c's"; a 1-bit of c updates eq ← eq·b (1 row, free while eq is
+        the constant 1), a 0-bit of c forbids eq = b = 1 (eq·b = 0, 1 row). About len(bits)
+        rows; ``enabled`` (a known boolean) switches the check off when 0.
         """
-        eq: Variable = Variable.constant(1)
+        if c < 0 or c >> len(bits):
+            raise DefinitionError(f"constant {c} is not a {len(bits)}-bit bound")
+        self._assert_bits_le([as_variable(b) for b in bits], c, name, as_variable(enabled))
+
+    def _assert_bits_le(
+        self, bits: list[Variable], c: int, label: str, enabled: Variable | None = None
+    ) -> None:
+        eq: Variable = Variable.constant(1) if enabled is None else enabled
         for i in range(len(bits) - 1, -1, -1):
             if (c >> i) & 1:
                 eq = self._mul(eq, bits[i], f"{label}:eq{i}")

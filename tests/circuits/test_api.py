@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from circuits.api import API
-from circuits.compiled import compile_circuit
+from circuits.compiled import compile_api, compile_circuit
 from circuits.errors import DefinitionError, InputError, UnsatisfiedConstraint
 from circuits.soundness import assert_sound
 from prover.errors import WitnessError
@@ -149,8 +149,6 @@ def test_signed_less_than(n: int, data: st.DataObject) -> None:
     api = API()
     a, b = api.private_input("a"), api.private_input("b")
     api.public_output("lt", api.less_than(a, b, n, signed=True))
-    from circuits.compiled import compile_api
-
     compiled = compile_api(api)
     z = compiled.solve({"a": x, "b": y})
     assert compiled.output(z, "lt") == int(x < y)
@@ -173,8 +171,6 @@ def test_64_bit_range_check_rejects_r_minus_1() -> None:
     api = API()
     x = api.private_input("x")
     api.range_check(x, 64, "amount")
-    from circuits.compiled import compile_api
-
     compiled = compile_api(api)
     compiled.solve({"x": (1 << 64) - 1})
     with pytest.raises(UnsatisfiedConstraint, match="amount/bit63"):
@@ -213,8 +209,6 @@ def test_select_booleans_and_constants() -> None:
     api.public_output("sel", api.select(c, a, b))
     api.public_output("and", api.and_(c, api.not_(c)))
     api.public_output("xor", api.xor(c, 1))
-    from circuits.compiled import compile_api
-
     compiled = compile_api(api)
     z = compiled.solve({"c": 1, "a": 10, "b": 20})
     assert [compiled.output(z, k) for k in ("sel", "and", "xor")] == [10, 0, 0]

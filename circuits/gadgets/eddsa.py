@@ -1,0 +1,82 @@
+"""EdDSA-Poseidon signature verification on BabyJubJub, as circomlib ``eddsaposeidon.circom``.
+
+For a public key A = (Ax, Ay), message M and signature (R8, S), with B8 = ``BASE8`` and
+l = ``SUBGROUP_ORDER`` (circomlibjs ``verifyPoseidon`` / circomlib EdDSAPoseidonVerifier):
+
+    h = Poseidon(R8x, R8y, Ax, Ay, M)                 (254 canonical bits, no alias h + r)
+    S < l                                             (no malleable S + l)
+    A and R8 on the curve
+    8·A ≠ O                                           (A not of small order: the cofactor check)
+    S·B8 = R8 + h·(8·A)
+
+S·B8 and 8·A lie in the order-l subgroup, so the equation also forces R8 into it; in the
+cofactored form of the brief this is 8·S·B = 8·R8 + 8·h·A with R8 = 8·(R8/8).
+
+``enabled`` (optional, a boolean Variable) switches the S-range, small-order and equation checks
+off as circomlib's ``enabled`` input does, for padding slots; the on-curve checks stay, so a
+disabled slot still needs on-curve points: use A = R8 = (0, 1), S = 0.
+
+Cost: S bits 251 + S < l ≈ 250, on-curve 2·3, Poseidon(5) 321, h bits 254 + ≈253, 8·A 15,
+8·A ≠ O 1, h·(8A) ≈ 11·254, R8 + … 6, S·B8 ≈ 3·251, equation 2 (see the benchmark table).
+"""
+
+from __future__ import annotations
+
+from circuits.api import API
+from circuits.gadgets.babyjubjub import (
+    assert_on_curve,
+    point_add,
+    point_double,
+    scalar_mul,
+    scalar_mul_fixed,
+)
+from circuits.gadgets.poseidon import poseidon
+from circuits.linear import Value, Variable, as_variable
+from circuits.primitives import babyjubjub as bjj
+from prover.fields import R
+
+__all__ = ["SUBGROUP_BITS", "eddsa_poseidon_verify"]
+
+#: l < 2^251: S is decomposed into 251 bits.
+SUBGROUP_BITS = bjj.SUBGROUP_ORDER.bit_length()
+
+
+def _inverse_or_zero(x: int, enabled: int) -> list[int]:
+    return [pow(x, R - 2, R) * enabled % R if x else 0]
+
+
+def eddsa_poseidon_verify(
+    api: API,
+    public_key: tuple[Value, Value],
+    message: Value,
+    signature: tuple[Value, Value, Value],
+    *,
+    enabled: Value | None = None,
+    name: str = "eddsa",
+) -> None:
+    """Enforce that signature = (R8x, R8y, S) is a valid EdDSA-Poseidon signature of message
+    under public_key (when ``enabled`` is None or 1). ≈ 4.9k constraints (see module doc)."""
+    ax, ay = (as_variable(v) for v in public_key)
+    r8x, r8y, s = (as_variable(v) for v in signature)
+    with api.namespace(name):
+        on = None
+        if enabled is not None:
+            on = as_variable(enabled)
+            api.assert_boolean(on, "enabled")
+        s_bits = api.to_bits(s, SUBGROUP_BITS, "s_bits")
+        api._assert_bits_le(s_bits, bjj.SUBGROUP_ORDER - 1, "s_below_l", on)
+        assert_on_curve(api, (ax, ay), "a_on_curve")
+        assert_on_curve(api, (r8x, r8y), "r8_on_curve")
+        h = poseidon(api, [r8x, r8y, ax, ay, message], "hash")
+        h_bits = api.to_bits(h, 254, "h_bits")
+        a8 = point_double(api, point_double(api, point_double(api, (ax, ay), "a2"), "a4"), "a8")
+        # 8·A ≠ O  ⇔  (8A).x ≠ 0 for a point of the subgroup: (8A).x · inv = enabled.
+        (inv,) = api._hint(
+            _inverse_or_zero, [a8[0], on if on is not None else 1], 1, "a8_inv", auxiliary=True
+        )
+        api._assert(a8[0], inv, on if on is not None else 1, "a_not_small_order")
+        right = point_add(api, (r8x, r8y), scalar_mul(api, h_bits, a8, "h_a8"), "right")
+        left = scalar_mul_fixed(api, s_bits, bjj.BASE8, "s_b8")
+        for coord, label in ((0, "x"), (1, "y")):
+            diff: Variable = left[coord] - right[coord]
+            api._assert(diff, on if on is not None else 1, 0, f"equation_{label}")

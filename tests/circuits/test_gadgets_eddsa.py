@@ -1,0 +1,175 @@
+"""EdDSA-Poseidon verification gadget: circomlibjs vectors, native twin, forgeries rejected."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from circuits.api import API
+from circuits.compiled import compile_api, compile_circuit
+from circuits.errors import UnsatisfiedConstraint
+from circuits.gadgets.babyjubjub import point_add, point_double, scalar_mul, scalar_mul_fixed
+from circuits.gadgets.eddsa import eddsa_poseidon_verify
+from circuits.primitives import babyjubjub as bjj
+from circuits.primitives.poseidon import poseidon_hash
+from circuits.soundness import assert_sound
+from prover.fields import R
+
+L = bjj.SUBGROUP_ORDER
+
+
+def _vectors_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
+
+
+@cache
+def _vectors() -> list[dict]:
+    data = json.loads((_vectors_dir() / "eddsa_poseidon_circomlibjs.json").read_text())
+    return data["vectors"]
+
+
+@dataclass(frozen=True)
+class Verify:
+    gated: bool = False
+
+    def define(self, api: API) -> None:
+        a = api.public_input("A", 2)
+        m = api.public_input("M")
+        sig = api.private_input("sig", 3)
+        enabled = api.private_input("enabled") if self.gated else None
+        eddsa_poseidon_verify(api, (a[0], a[1]), m, (sig[0], sig[1], sig[2]), enabled=enabled)
+
+
+def _assignment(v: dict) -> dict:
+    return {
+        "A": [int(v["Ax"]), int(v["Ay"])],
+        "M": int(v["message"]),
+        "sig": [int(v["R8x"]), int(v["R8y"]), int(v["S"])],
+    }
+
+
+def _sign(k: int, r: int, message: int) -> dict:
+    """circomlibjs signPoseidon given s = 8k and nonce r: A = k·B8, S = r + h·8k mod l."""
+    a, r8 = bjj.multiply_base8(k), bjj.multiply_base8(r)
+    h = poseidon_hash([r8[0], r8[1], a[0], a[1], message])
+    return {"A": list(a), "M": message, "sig": [r8[0], r8[1], (r + h * 8 * k) % L]}
+
+
+def test_circomlibjs_vectors_verify() -> None:
+    compiled = compile_circuit(Verify())
+    for v in _vectors():
+        compiled.solve(_assignment(v))
+
+
+def test_vector_witness_is_sound() -> None:
+    compiled = compile_circuit(Verify())
+    z = compiled.solve(_assignment(_vectors()[0]))
+    assert_sound(compiled, z, random.Random(0))
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_vector_forgeries_are_rejected(index: int) -> None:
+    compiled = compile_circuit(Verify())
+    good = _assignment(_vectors()[index])
+    r8x, r8y, s = good["sig"]
+    other = bjj.multiply_base8(12345)
+    cases = {
+        "wrong message": ({**good, "M": (good["M"] + 1) % R}, "equation"),
+        "forged R": ({**good, "sig": [other[0], other[1], s]}, "equation"),
+        "R off the curve": ({**good, "sig": [r8x, (r8y + 1) % R, s]}, "r8_on_curve"),
+        "A off the curve": ({**good, "A": [good["A"][0], (good["A"][1] + 1) % R]}, "a_on_curve"),
+        "wrong key": ({**good, "A": list(bjj.multiply_base8(777))}, "equation"),
+        "S + l": ({**good, "sig": [r8x, r8y, s + L]}, "s_bits|s_below_l"),
+        "S = l": ({**good, "sig": [r8x, r8y, L]}, "s_below_l"),
+    }
+    for what, (assignment, where) in cases.items():
+        with pytest.raises(UnsatisfiedConstraint, match=where):
+            compiled.solve(assignment)
+            pytest.fail(what)
+
+
+def test_small_order_key_is_rejected_even_with_a_matching_equation() -> None:
+    # A of order 2: 8·A = O, so S·B8 = R8 + h·O holds for R8 = S·B8 and any message.
+    compiled = compile_circuit(Verify())
+    s = 99
+    r8 = bjj.multiply_base8(s)
+    with pytest.raises(UnsatisfiedConstraint, match="a_not_small_order"):
+        compiled.solve({"A": [0, R - 1], "M": 5, "sig": [r8[0], r8[1], s]})
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(1, L - 1), st.integers(1, L - 1), st.integers(0, R - 1))
+def test_random_signatures_verify(k: int, r: int, message: int) -> None:
+    compiled = compile_circuit(Verify())
+    good = _sign(k, r, message)
+    compiled.solve(good)
+    with pytest.raises(UnsatisfiedConstraint, match="equation"):
+        compiled.solve({**good, "M": (message + 1) % R})
+
+
+def test_native_twin_agrees() -> None:
+    eddsa = pytest.importorskip("circuits.primitives.eddsa")
+    compiled = compile_circuit(Verify())
+    rng = random.Random(3)
+    for _ in range(3):
+        key = rng.randbytes(32)
+        message = rng.randrange(R)
+        sig = eddsa.sign(key, message)
+        a = eddsa.derive_public_key(key)
+        good = {"A": list(a), "M": message, "sig": [sig.r8_x, sig.r8_y, sig.s]}
+        assert eddsa.verify(a, message, sig)
+        compiled.solve(good)
+        bad = eddsa.Signature(sig.r8_x, sig.r8_y, (sig.s + 1) % L)
+        assert not eddsa.verify(a, message, bad)
+        with pytest.raises(UnsatisfiedConstraint):
+            compiled.solve({**good, "sig": [bad.r8_x, bad.r8_y, bad.s]})
+
+
+def test_disabled_slot_accepts_the_dummy_and_enabled_still_checks() -> None:
+    compiled = compile_circuit(Verify(gated=True))
+    dummy = {"A": [0, 1], "M": 0, "sig": [0, 1, 0], "enabled": 0}
+    z = compiled.solve(dummy)
+    assert_sound(compiled, z, random.Random(1))  # the a8 inverse is auxiliary (free at x = 0)
+    with pytest.raises(UnsatisfiedConstraint, match="a_not_small_order"):
+        compiled.solve({**dummy, "enabled": 1})
+    good = _assignment(_vectors()[1])
+    compiled.solve({**good, "enabled": 1})
+    with pytest.raises(UnsatisfiedConstraint, match="enabled"):
+        compiled.solve({**good, "enabled": 2})
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, (1 << 12) - 1), st.integers(1, L - 1))
+def test_point_gadgets_match_native(k: int, p_scalar: int) -> None:
+    p = bjj.multiply_base8(p_scalar)
+    api = API()
+    px, py = api.private_input("px"), api.private_input("py")
+    bits = api.private_input("bits", 12)
+    for b in bits:
+        api.assert_boolean(b)
+    outs = {
+        "dbl": point_double(api, (px, py)),
+        "add": point_add(api, (px, py), bjj.BASE8),
+        "mul": scalar_mul(api, bits, (px, py)),
+        "fixed": scalar_mul_fixed(api, bits, bjj.BASE8),
+    }
+    for key, (x, y) in outs.items():
+        api.public_output(key + "_x", x)
+        api.public_output(key + "_y", y)
+    compiled = compile_api(api)
+    z = compiled.solve({"px": p[0], "py": p[1], "bits": [(k >> i) & 1 for i in range(12)]})
+    expected = {
+        "dbl": bjj.double(p),
+        "add": bjj.add(p, bjj.BASE8),
+        "mul": bjj.multiply(p, k),
+        "fixed": bjj.multiply_base8(k),
+    }
+    for key, point in expected.items():
+        assert (compiled.output(z, key + "_x"), compiled.output(z, key + "_y")) == point

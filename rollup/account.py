@@ -23,6 +23,7 @@ Global state::
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from prover.fields import curve_order as r
 from rollup.hashing import poseidon
@@ -74,6 +75,10 @@ class Account:
         return poseidon(flat)
 
     def leaf(self) -> int:
+        return self._leaf
+
+    @cached_property
+    def _leaf(self) -> int:
         return poseidon(
             [
                 self.pubkey_x,
@@ -104,6 +109,10 @@ class MarketState:
     max_funding_rate: int
 
     def hash(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
         return poseidon(
             [
                 self.price,
@@ -142,6 +151,10 @@ class GlobalState:
         return cls(markets, oracle_pubkey[0], oracle_pubkey[1], time, time, 0)
 
     def hash(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
         return poseidon(
             [
                 *(m.hash() for m in self.markets),

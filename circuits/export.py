@@ -47,6 +47,8 @@ def export_circuit(
     compiled: CompiledCircuit, witness: Sequence[int] | None, directory: str | Path, stem: str
 ) -> dict[str, Path]:
     """Write ``stem.r1cs``, ``stem.sym`` and (given a witness) ``stem.wtns``; return paths."""
+    if witness is not None:
+        compiled.check(witness)  # before writing anything: a bad witness leaves no files
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"r1cs": out / f"{stem}.r1cs", "sym": out / f"{stem}.sym"}
@@ -54,5 +56,5 @@ def export_circuit(
     export_sym(compiled, paths["sym"])
     if witness is not None:
         paths["wtns"] = out / f"{stem}.wtns"
-        export_wtns(compiled, witness, paths["wtns"])
+        write_wtns(witness, paths["wtns"])
     return paths

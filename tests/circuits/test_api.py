@@ -309,3 +309,22 @@ def test_solver_speed_250k_constraints() -> None:
     t0 = time.perf_counter()
     compiled.solve({"x": [1, 2]})
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_export_round_trips_through_the_iden3_readers(tmp_path) -> None:
+    from circuits.export import export_circuit
+    from prover.iden3 import read_r1cs, read_wtns
+
+    compiled = compile_circuit(Arith())
+    z = compiled.solve({"a": 2, "b": 3, "c": 4})
+    paths = export_circuit(compiled, z, tmp_path, "arith")
+    back = read_r1cs(paths["r1cs"])
+    assert back.digest() == compiled.digest()
+    assert read_wtns(paths["wtns"]) == z
+    sym = paths["sym"].read_text().splitlines()
+    assert sym[0] == "1,1,0,main.sum" and len(sym) == compiled.r1cs.n_wires - 1
+    tampered = list(z)
+    tampered[compiled.outputs["prod"]] = (tampered[compiled.outputs["prod"]] + 1) % R
+    with pytest.raises(UnsatisfiedConstraint, match="arith/mul"):
+        export_circuit(compiled, tampered, tmp_path, "bad")
+    assert not (tmp_path / "bad.wtns").exists() and not (tmp_path / "bad.r1cs").exists()

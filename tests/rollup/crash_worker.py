@@ -1,0 +1,42 @@
+"""Child process of the crash-safety test: submits signed transfers and seals batches forever,
+printing ``A <seq>`` once a transaction is accepted (committed) and ``S <n>`` once a batch is."""
+
+from __future__ import annotations
+
+import sys
+
+from rollup.params import RollupParams
+from rollup.sequencer import Sequencer
+from rollup.tx import Transfer
+from tests.rollup.conftest import genesis, public_key, user_key
+
+N = 4
+
+
+def main(path: str) -> None:
+    params = RollupParams(depth=4, batch_slots=2)
+    seq = Sequencer.open(path, params, genesis(params))
+    keys = [user_key(i) for i in range(N)]
+    queue = [
+        {"id": i, "kind": 1, "fields": [i, *public_key(keys[i]), 10**6, 500 + i]} for i in range(N)
+    ]
+    while seq.store.head() < 2:  # the deposits first (the mempool needs the keys registered)
+        seq.seal_batch(queue)
+    nonces = [seq.state.account(i).nonce for i in range(N)]
+    for _, tx in seq.store.mempool():
+        nonces[tx.sender] = max(nonces[tx.sender], tx.nonce + 1)
+    print("READY", flush=True)
+    step = sum(nonces)
+    while True:
+        sender = step % N
+        tx = Transfer.signed(keys[sender], sender, (sender + 1) % N, 1 + step, nonces[sender])
+        nonces[sender] += 1
+        print(f"A {seq.submit(tx)}", flush=True)
+        if step % 3 == 2:
+            batch = seq.seal_batch(queue)
+            print(f"S {batch.number}", flush=True)
+        step += 1
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

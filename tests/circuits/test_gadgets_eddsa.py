@@ -100,8 +100,23 @@ def test_small_order_key_is_rejected_even_with_a_matching_equation() -> None:
     compiled = compile_circuit(Verify())
     s = 99
     r8 = bjj.multiply_base8(s)
-    with pytest.raises(UnsatisfiedConstraint, match="a_not_small_order"):
+    with pytest.raises(UnsatisfiedConstraint, match="a_in_subgroup"):
         compiled.solve({"A": [0, R - 1], "M": 5, "sig": [r8[0], r8[1], s]})
+
+
+def test_key_with_a_torsion_component_is_rejected_as_natively() -> None:
+    # A' = k·B8 + T (T of order 2) is on the curve, 8·A' = 8·k·B8 and S = r + 8hk satisfies
+    # circomlib's equation; the native verify rejects A' (not in the subgroup), so must we.
+    compiled = compile_circuit(Verify())
+    k, r, message = 1234567, 7654321, 42
+    a = bjj.add(bjj.multiply_base8(k), (0, R - 1))
+    r8 = bjj.multiply_base8(r)
+    h = poseidon_hash([r8[0], r8[1], a[0], a[1], message])
+    forged = {"A": list(a), "M": message, "sig": [r8[0], r8[1], (r + h * 8 * k) % L]}
+    with pytest.raises(UnsatisfiedConstraint, match="a_in_subgroup"):
+        compiled.solve(forged)
+    eddsa = pytest.importorskip("circuits.primitives.eddsa")
+    assert not eddsa.verify(a, message, eddsa.Signature(*forged["sig"]))
 
 
 @settings(max_examples=8, deadline=None)
@@ -138,7 +153,7 @@ def test_disabled_slot_accepts_the_dummy_and_enabled_still_checks() -> None:
     z = compiled.solve(dummy)
     assert_sound(compiled, z, random.Random(1))  # the a8 inverse is auxiliary (free at x = 0)
     with pytest.raises(UnsatisfiedConstraint, match="a_not_small_order"):
-        compiled.solve({**dummy, "enabled": 1})
+        compiled.solve({**dummy, "enabled": 1})  # A = O is rejected when enabled
     good = _assignment(_vectors()[1])
     compiled.solve({**good, "enabled": 1})
     with pytest.raises(UnsatisfiedConstraint, match="enabled"):

@@ -16,10 +16,10 @@ is valid while ``last_oracle_time ≤ expiry``.  Units: see ``rollup.params``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar
 
 from circuits.primitives.eddsa import Signature, sign
-
 from rollup.hashing import poseidon
 from rollup.params import (
     DEPOSIT,
@@ -60,6 +60,10 @@ class Order:
     expiry: int  #: valid while last_oracle_time ≤ expiry
 
     def message(self) -> int:
+        return self._message
+
+    @cached_property
+    def _message(self) -> int:
         return poseidon(
             [
                 TAG_ORDER,

@@ -278,3 +278,39 @@ def test_noop_changes_nothing(world: World) -> None:
     w = world.state.apply(Noop())
     assert w.old_root == w.new_root == root and len(w.updates) == 2
     assert all(u.old_account == u.new_account for u in w.updates)
+
+
+def test_bounds_enforced_with_named_errors(world: World) -> None:
+    s = world.state
+    # a deposit that would push collateral past 2^95 value units is refunded, not credited
+    rich = replace(s.account(0), collateral=(1 << 95) - Q)
+    s.accounts[0] = rich
+    s.tree.update(0, rich.leaf())
+    w = s.apply(Deposit(0, 0, 0, 1, 5))
+    assert w.effect["refunded"] == 1 and s.account(0) == rich
+    # a nonce at its 32-bit limit cannot be bumped
+    maxed = replace(s.account(1), nonce=(1 << 32) - 1)
+    s.accounts[1] = maxed
+    s.tree.update(1, maxed.leaf())
+    err = rejected(
+        world, Withdraw.signed(world.keys[1], 1, 1, 5, (1 << 32) - 1), errors.ValueOutOfRange
+    )
+    assert err.name == "nonce"
+    # transfer that overflows the recipient
+    err = rejected(world, Transfer.signed(world.keys[2], 2, 0, 2 * Q, 0), errors.ValueOutOfRange)
+    assert err.name == "recipient collateral"
+    # order terms outside their widths
+    big = order(world, 2, BUY, size=1 << 48)
+    rejected(world, Trade(big, order(world, 3, SELL), 1, PRICE, 0, 0), errors.ValueOutOfRange)
+    rejected(world, Trade(order(world, 2, BUY, market=4), order(world, 3, SELL, market=4), 1, PRICE,
+                          0, 0), errors.MarketOutOfRange)  # fmt: skip
+
+
+def test_funding_index_bounded(world: World) -> None:
+    s = world.state
+    g = s.global_state
+    near = replace(g.markets[0], funding_index=(1 << 96) - 2, max_funding_rate=(1 << 32) - 1)
+    s.global_state = replace(g, markets=(near, *g.markets[1:]))
+    s.apply(OraclePrice.signed(ORACLE_KEY, (PRICE,) * 4, 100))
+    err = rejected(world, FundingTick(((1 << 32) - 1, 0, 0, 0), 100), errors.ValueOutOfRange)
+    assert err.name == "funding index 0"

@@ -1,0 +1,191 @@
+"""Number-theoretic transform over BN254 Fr in numba: radix-2, in place, precomputed twiddles.
+
+The transform of a length-n = 2^k vector (Cooley–Tukey 1965, decimation in time after a
+bit-reversal permutation):
+
+    NTT(a)_k = Σ_j a_j · ω^(j·k),      INTT(A)_j = n⁻¹ · Σ_k A_k · ω^(−j·k),
+
+with ω = ``prover.fields.root_of_unity(k)`` = 5^((r−1)/2^k), the root ffjavascript / snarkjs use.
+Each of the k stages with half-size h applies the butterfly
+
+    (u, v) ← (u + ω_{2h}^j · v,  u − ω_{2h}^j · v)
+
+reading its twiddles from one contiguous slice of a table ``tw[h − 1 + j] = ω_{2h}^j``
+(n − 1 entries in all), so every stage streams through memory. The coset transforms evaluate on
+g·⟨ω⟩: ``coset_ntt(a, g) = NTT(a_j · g^j)`` and ``coset_intt(A, g)_j = n⁻¹ g^(−j) · INTT'(A)_j``
+with the two scalings fused into one precomputed table.
+
+Arrays are ``(n, 4) uint64`` Fr elements in Montgomery form (see :mod:`prover.kernels.field`);
+every function returns a new array. Tables are built once per (size, root) and memoised in this
+module (constants of the field, not state). Kernels release the GIL (``nogil``) so callers may run
+independent transforms in threads. Reference twin: :mod:`prover.kernels.ntt_reference`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from prover.fields import TWO_ADICITY, R, root_of_unity
+from prover.kernels.field import fr_add, fr_mul, fr_sub, limbs, load, store
+
+_MONT = 1 << 256
+
+
+def _mont(x: int) -> np.ndarray:
+    """Canonical int → one Montgomery element as a (4,) uint64 array."""
+    return np.array(limbs((x % R) * _MONT % R), dtype=np.uint64)
+
+
+@njit(cache=True, nogil=True)
+def _powers_kernel(x, n, out):
+    """out[i] = x^i (Montgomery), out[0] = one (given as out[0] on entry)."""
+    for i in range(1, n):
+        store(out, i, fr_mul(load(out, i - 1), x))
+
+
+@njit(cache=True, nogil=True)
+def _bit_reverse(a, log_n):
+    n = a.shape[0]
+    shift = 64 - log_n
+    for i in range(n):
+        # reverse the log_n low bits of i
+        x = np.uint64(i)
+        x = ((x >> np.uint64(1)) & np.uint64(0x5555555555555555)) | (
+            (x & np.uint64(0x5555555555555555)) << np.uint64(1)
+        )
+        x = ((x >> np.uint64(2)) & np.uint64(0x3333333333333333)) | (
+            (x & np.uint64(0x3333333333333333)) << np.uint64(2)
+        )
+        x = ((x >> np.uint64(4)) & np.uint64(0x0F0F0F0F0F0F0F0F)) | (
+            (x & np.uint64(0x0F0F0F0F0F0F0F0F)) << np.uint64(4)
+        )
+        x = ((x >> np.uint64(8)) & np.uint64(0x00FF00FF00FF00FF)) | (
+            (x & np.uint64(0x00FF00FF00FF00FF)) << np.uint64(8)
+        )
+        x = ((x >> np.uint64(16)) & np.uint64(0x0000FFFF0000FFFF)) | (
+            (x & np.uint64(0x0000FFFF0000FFFF)) << np.uint64(16)
+        )
+        x = (x >> np.uint64(32)) | (x << np.uint64(32))
+        j = int(x >> np.uint64(shift))
+        if i < j:
+            t = load(a, i)
+            store(a, i, load(a, j))
+            store(a, j, t)
+
+
+@njit(cache=True, nogil=True)
+def _ntt_inplace(a, tw, log_n):
+    """In-place radix-2 DIT transform of a (natural order in and out)."""
+    n = a.shape[0]
+    if n == 1:
+        return
+    _bit_reverse(a, log_n)
+    # stage h = 1: the twiddle is 1
+    for s in range(0, n, 2):
+        u = load(a, s)
+        v = load(a, s + 1)
+        store(a, s, fr_add(u, v))
+        store(a, s + 1, fr_sub(u, v))
+    h = 2
+    while h < n:
+        base = h - 1
+        for s in range(0, n, 2 * h):
+            u = load(a, s)
+            v = load(a, s + h)
+            store(a, s, fr_add(u, v))
+            store(a, s + h, fr_sub(u, v))
+            for j in range(1, h):
+                u = load(a, s + j)
+                v = fr_mul(load(a, s + j + h), load(tw, base + j))
+                store(a, s + j, fr_add(u, v))
+                store(a, s + j + h, fr_sub(u, v))
+        h *= 2
+
+
+@njit(cache=True, nogil=True)
+def _scale(a, t):
+    """a[i] ← a[i]·t[i] in place."""
+    for i in range(a.shape[0]):
+        store(a, i, fr_mul(load(a, i), load(t, i)))
+
+
+def _log2(n: int) -> int:
+    log_n = n.bit_length() - 1
+    if n < 1 or 1 << log_n != n or log_n > TWO_ADICITY:
+        raise ValueError(f"NTT length {n} is not a power of two ≤ 2^{TWO_ADICITY}")
+    return log_n
+
+
+def powers(x: int, n: int) -> np.ndarray:
+    """x^0, x^1, …, x^(n−1) (x a canonical int) as a Montgomery (n, 4) array."""
+    out = np.empty((n, 4), dtype=np.uint64)
+    if n:
+        out[0] = _mont(1)
+        _powers_kernel(tuple(np.uint64(v) for v in _mont(x)), n, out)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _twiddles(log_n: int, inverse: bool) -> np.ndarray:
+    """tw[h − 1 + j] = ω_{2h}^j for h = 1, 2, …, n/2 and 0 ≤ j < h (ω inverted if ``inverse``)."""
+    n = 1 << log_n
+    w = root_of_unity(log_n)
+    top = powers(pow(w, -1, R) if inverse else w, max(n // 2, 1))
+    tw = np.empty((max(n - 1, 1), 4), dtype=np.uint64)
+    h = 1
+    while h < n:
+        tw[h - 1 : 2 * h - 1] = top[:: n // (2 * h)]
+        h *= 2
+    return tw
+
+
+@lru_cache(maxsize=8)
+def _coset_table(log_n: int, shift: int, inverse: bool) -> np.ndarray:
+    """g^j for the forward coset transform; n⁻¹·g^(−j) for the inverse one."""
+    n = 1 << log_n
+    if not inverse:
+        return powers(shift, n)
+    t = powers(pow(shift, -1, R), n)
+    _scale(t, np.broadcast_to(_mont(pow(n, -1, R)), (n, 4)).copy())
+    return t
+
+
+def _prepare(a: np.ndarray) -> tuple[np.ndarray, int]:
+    arr = np.array(a, dtype=np.uint64, order="C", copy=True)
+    if arr.ndim != 2 or arr.shape[1] != 4:
+        raise ValueError(f"expected an (n, 4) uint64 array of Fr elements, got shape {arr.shape}")
+    return arr, _log2(arr.shape[0])
+
+
+def ntt(a: np.ndarray) -> np.ndarray:
+    """Evaluations of the polynomial with coefficients ``a`` on ⟨ω⟩, in natural order."""
+    out, log_n = _prepare(a)
+    _ntt_inplace(out, _twiddles(log_n, False), log_n)
+    return out
+
+
+def intt(a: np.ndarray) -> np.ndarray:
+    """Coefficients of the polynomial whose evaluations on ⟨ω⟩ are ``a``."""
+    out, log_n = _prepare(a)
+    _ntt_inplace(out, _twiddles(log_n, True), log_n)
+    _scale(out, _coset_table(log_n, 1, True))
+    return out
+
+
+def coset_ntt(a: np.ndarray, shift: int) -> np.ndarray:
+    """Evaluations of the polynomial with coefficients ``a`` on the coset shift·⟨ω⟩."""
+    out, log_n = _prepare(a)
+    _scale(out, _coset_table(log_n, shift % R, False))
+    _ntt_inplace(out, _twiddles(log_n, False), log_n)
+    return out
+
+
+def coset_intt(a: np.ndarray, shift: int) -> np.ndarray:
+    """Coefficients of the polynomial whose evaluations on shift·⟨ω⟩ are ``a``."""
+    out, log_n = _prepare(a)
+    _ntt_inplace(out, _twiddles(log_n, True), log_n)
+    _scale(out, _coset_table(log_n, shift % R, True))
+    return out

@@ -1,0 +1,107 @@
+"""NTT kernels: the numba transforms against the naive DFT twin and a galois oracle."""
+
+from __future__ import annotations
+
+import galois
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prover.fields import R, root_of_unity
+from prover.kernels import ntt as fast
+from prover.kernels import ntt_reference as ref
+from prover.r1cs import ints_to_limbs, limbs_to_ints
+
+GF = galois.GF(R, 1, primitive_element=5, verify=False)
+_MONT = (1 << 256) % R
+_MONT_INV = pow(_MONT, -1, R)
+
+_fe = st.integers(min_value=0, max_value=R - 1)
+
+
+@st.composite
+def _vectors(draw, max_log: int = 6) -> list[int]:
+    log_n = draw(st.integers(min_value=0, max_value=max_log))
+    return draw(st.lists(_fe, min_size=1 << log_n, max_size=1 << log_n))
+
+
+def _mont(values: list[int]) -> np.ndarray:
+    return ints_to_limbs([v * _MONT % R for v in values])
+
+
+def _plain(arr: np.ndarray) -> list[int]:
+    return [v * _MONT_INV % R for v in limbs_to_ints(arr)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=_vectors(), shift=st.integers(min_value=1, max_value=R - 1))
+def test_fast_matches_reference(values: list[int], shift: int) -> None:
+    a = _mont(values)
+    np.testing.assert_array_equal(fast.ntt(a), ref.ntt(a))
+    np.testing.assert_array_equal(fast.intt(a), ref.intt(a))
+    np.testing.assert_array_equal(fast.coset_ntt(a, shift), ref.coset_ntt(a, shift))
+    np.testing.assert_array_equal(fast.coset_intt(a, shift), ref.coset_intt(a, shift))
+
+
+@settings(max_examples=20, deadline=None)
+@given(values=_vectors(max_log=5))
+def test_reference_matches_galois(values: list[int]) -> None:
+    n = len(values)
+    w = GF(root_of_unity(n.bit_length() - 1))
+    jk = np.outer(np.arange(n), np.arange(n))
+    expected = (w**jk) @ GF(values)
+    assert _plain(ref.ntt(_mont(values))) == [int(v) for v in expected]
+    assert _plain(fast.ntt(_mont(values))) == [int(v) for v in expected]
+
+
+@settings(max_examples=20, deadline=None)
+@given(values=_vectors(max_log=10), shift=st.integers(min_value=1, max_value=R - 1))
+def test_inverse_round_trips(values: list[int], shift: int) -> None:
+    a = _mont(values)
+    np.testing.assert_array_equal(fast.intt(fast.ntt(a)), a)
+    np.testing.assert_array_equal(fast.coset_intt(fast.coset_ntt(a, shift), shift), a)
+
+
+def test_evaluates_polynomial_on_the_coset() -> None:
+    coeffs = [3, 1, 4, 1, 5, 9, 2, 6]
+    g = 7
+    w = root_of_unity(3)
+    evals = _plain(fast.coset_ntt(_mont(coeffs), g))
+    for i, e in enumerate(evals):
+        x = g * pow(w, i, R) % R
+        assert e == sum(c * pow(x, j, R) for j, c in enumerate(coeffs)) % R
+
+
+@settings(max_examples=20, deadline=None)
+@given(x=_fe, n=st.integers(min_value=0, max_value=40))
+def test_powers(x: int, n: int) -> None:
+    np.testing.assert_array_equal(fast.powers(x, n), ref.powers(x, n))
+    assert _plain(fast.powers(x, n)) == [pow(x, i, R) for i in range(n)]
+
+
+def test_large_round_trip() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 2**63, size=(1 << 16, 4), dtype=np.uint64)
+    a[:, 3] >>= 4  # < 2^252 < r: valid Montgomery residues
+    np.testing.assert_array_equal(fast.intt(fast.ntt(a)), a)
+
+
+@pytest.mark.parametrize("impl", [fast, ref])
+@pytest.mark.parametrize("n", [3, 6, 12])
+def test_length_not_power_of_two(impl, n: int) -> None:
+    with pytest.raises(ValueError, match="not a power of two"):
+        impl.ntt(np.zeros((n, 4), dtype=np.uint64))
+
+
+def test_wrong_shape() -> None:
+    with pytest.raises(ValueError, match=r"\(n, 4\)"):
+        fast.ntt(np.zeros((8, 3), dtype=np.uint64))
+
+
+def test_transform_changes_input_copy_only() -> None:
+    a = _mont([1, 2, 3, 4])
+    before = a.copy()
+    fast.ntt(a)
+    fast.coset_intt(a, 5)
+    np.testing.assert_array_equal(a, before)

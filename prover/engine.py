@@ -1,0 +1,178 @@
+"""The one interface through which protocol code (QAP, setup, prove) reaches the kernels.
+
+Protocol modules never import numba or a kernel module: they receive an ``Engine`` — a frozen
+bundle of functions with fixed array conventions — and call its members:
+
+- Fr vectors: ``(n, 4) uint64`` in Montgomery form (x·2^256 mod r) for arithmetic and transforms;
+  ``fr_to_mont`` / ``fr_from_mont`` convert from / to canonical limbs (what the MSMs take).
+  ``fr_mul`` / ``fr_add`` / ``fr_sub`` / ``fr_batch_inverse`` are element-wise;
+  ``powers(x, n)`` = x^0 … x^(n−1).
+- Transforms: ``ntt``, ``intt``, ``coset_ntt(a, shift)``, ``coset_intt(a, shift)``
+  (:mod:`prover.kernels.ntt`).
+- Sparse R1CS products: ``matvec`` (M·z) and ``transpose_matvec`` (Mᵀ·l) on CSR arrays.
+- Points: G1 ``(n, 2, 4)`` / G2 ``(n, 2, 2, 4)`` affine Fq-Montgomery arrays (infinity = zeros).
+  ``msm_g1(bases, scalars)`` → affine ints or None; ``msm_g2`` likewise;
+  ``batch_mul_g1(base, scalars)`` → the array [s_i·base] (base as affine ints), ``batch_mul_g2``.
+
+Two engines share these signatures: ``REFERENCE`` (pure-Python twins: Python ints and py_ecc,
+slow, for small tests) and ``FAST`` (numba). ``get_engine(None)`` gives the fast one;
+``get_engine("reference")`` the twin. Conversions between arrays and ints live in
+:mod:`prover.kernels.convert` and are shared by both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from py_ecc import optimized_bn128 as bn
+
+from prover.kernels import convert
+from prover.kernels import ntt_reference as _ntt_ref
+from prover.kernels import reference as _ref
+from prover.kernels import sparse_reference as _sparse_ref
+
+G1Int = convert.G1Int
+G2Int = convert.G2Int
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A backend: the kernels protocol code may call (see the module docstring)."""
+
+    name: str
+    fr_to_mont: Callable[[np.ndarray], np.ndarray]
+    fr_from_mont: Callable[[np.ndarray], np.ndarray]
+    fr_mul: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    fr_add: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    fr_sub: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    fr_batch_inverse: Callable[[np.ndarray], np.ndarray]
+    powers: Callable[[int, int], np.ndarray]
+    ntt: Callable[[np.ndarray], np.ndarray]
+    intt: Callable[[np.ndarray], np.ndarray]
+    coset_ntt: Callable[[np.ndarray, int], np.ndarray]
+    coset_intt: Callable[[np.ndarray, int], np.ndarray]
+    matvec: Callable[..., None]
+    transpose_matvec: Callable[..., None]
+    msm_g1: Callable[[np.ndarray, np.ndarray], G1Int]
+    msm_g2: Callable[[np.ndarray, np.ndarray], G2Int]
+    batch_mul_g1: Callable[[G1Int, np.ndarray], np.ndarray]
+    batch_mul_g2: Callable[[G2Int, np.ndarray], np.ndarray]
+
+    def fr_scale(self, a: np.ndarray, k: int) -> np.ndarray:
+        """a_i · k for a canonical int k (Montgomery array in and out)."""
+        return self.fr_mul(a, np.broadcast_to(fr_const(k), a.shape))
+
+
+def fr_const(k: int) -> np.ndarray:
+    """The Montgomery limbs of one canonical Fr int as a (4,) uint64 array."""
+    return np.array(_ref.FR.enc(k % _ref.R), dtype=np.uint64)
+
+
+# ------------------------------------------------------------------ reference (pure Python)
+
+
+def _msm_naive(bases_ints: list, scalars: np.ndarray, to_py, from_py):
+    acc = None
+    for p, s in zip(bases_ints, convert.scalars_to_ints(scalars), strict=True):
+        if p is None or s == 0:
+            continue
+        term = bn.multiply(to_py(p), s)
+        acc = term if acc is None else bn.add(acc, term)
+    return None if acc is None else from_py(acc)
+
+
+def _ref_msm_g1(bases: np.ndarray, scalars: np.ndarray) -> G1Int:
+    return _msm_naive(
+        convert.g1_to_ints(bases), scalars, convert.g1_to_py_ecc, convert.g1_from_py_ecc
+    )
+
+
+def _ref_msm_g2(bases: np.ndarray, scalars: np.ndarray) -> G2Int:
+    return _msm_naive(
+        convert.g2_to_ints(bases), scalars, convert.g2_to_py_ecc, convert.g2_from_py_ecc
+    )
+
+
+def _ref_batch_mul_g1(base: G1Int, scalars: np.ndarray) -> np.ndarray:
+    p = convert.g1_to_py_ecc(base)
+    pts = [convert.g1_from_py_ecc(bn.multiply(p, s)) for s in convert.scalars_to_ints(scalars)]
+    return convert.g1_from_ints(pts).reshape(len(pts), 2, 4)
+
+
+def _ref_batch_mul_g2(base: G2Int, scalars: np.ndarray) -> np.ndarray:
+    p = convert.g2_to_py_ecc(base)
+    pts = [convert.g2_from_py_ecc(bn.multiply(p, s)) for s in convert.scalars_to_ints(scalars)]
+    return convert.g2_from_ints(pts).reshape(len(pts), 2, 2, 4)
+
+
+REFERENCE = Engine(
+    name="reference",
+    fr_to_mont=_ref.fr_to_mont_array,
+    fr_from_mont=_ref.fr_from_mont_array,
+    fr_mul=_ref.fr_mul_array,
+    fr_add=_ref.fr_add_array,
+    fr_sub=_ref.fr_sub_array,
+    fr_batch_inverse=_ref.fr_batch_inverse,
+    powers=_ntt_ref.powers,
+    ntt=_ntt_ref.ntt,
+    intt=_ntt_ref.intt,
+    coset_ntt=_ntt_ref.coset_ntt,
+    coset_intt=_ntt_ref.coset_intt,
+    matvec=_sparse_ref.matvec,
+    transpose_matvec=_sparse_ref.transpose_matvec,
+    msm_g1=_ref_msm_g1,
+    msm_g2=_ref_msm_g2,
+    batch_mul_g1=_ref_batch_mul_g1,
+    batch_mul_g2=_ref_batch_mul_g2,
+)
+
+
+# ------------------------------------------------------------------ fast (numba)
+
+
+def _fast() -> Engine:
+    from prover.kernels import field, fixed_base, msm, ntt, sparse
+
+    def batch_mul_g1(base: G1Int, scalars: np.ndarray) -> np.ndarray:
+        return fixed_base.batch_mul_g1(convert.g1_from_ints([base])[0], scalars)
+
+    def batch_mul_g2(base: G2Int, scalars: np.ndarray) -> np.ndarray:
+        return fixed_base.batch_mul_g2(convert.g2_from_ints([base])[0], scalars)
+
+    return Engine(
+        name="fast",
+        fr_to_mont=field.fr_to_mont_array,
+        fr_from_mont=field.fr_from_mont_array,
+        fr_mul=field.fr_mul_array,
+        fr_add=field.fr_add_array,
+        fr_sub=field.fr_sub_array,
+        fr_batch_inverse=field.fr_batch_inverse,
+        powers=ntt.powers,
+        ntt=ntt.ntt,
+        intt=ntt.intt,
+        coset_ntt=ntt.coset_ntt,
+        coset_intt=ntt.coset_intt,
+        matvec=sparse.matvec,
+        transpose_matvec=sparse.transpose_matvec,
+        msm_g1=lambda bases, scalars: msm.msm_g1(bases, scalars, threads=2),
+        msm_g2=lambda bases, scalars: msm.msm_g2(bases, scalars, threads=2),
+        batch_mul_g1=batch_mul_g1,
+        batch_mul_g2=batch_mul_g2,
+    )
+
+
+_ENGINES: dict[str, Engine] = {"reference": REFERENCE}
+
+
+def get_engine(engine: Engine | str | None = None) -> Engine:
+    """``None`` / ``"fast"`` → the numba engine (built on first use); ``"reference"`` → the twin."""
+    if isinstance(engine, Engine):
+        return engine
+    name = engine or "fast"
+    if name not in ("fast", "reference"):
+        raise ValueError(f"unknown engine {name!r} (expected 'fast' or 'reference')")
+    if name not in _ENGINES:
+        _ENGINES[name] = _fast()
+    return _ENGINES[name]

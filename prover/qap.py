@@ -1,0 +1,178 @@
+"""From R1CS to QAP: the constraint matrices in array form, the quotient polynomial h, and the
+QAP polynomials evaluated at τ.
+
+References: Gennaro–Gentry–Parno–Raykova 2013 (QAPs); Groth 2016, "On the Size of Pairing-based
+Non-interactive Arguments", §3; snarkjs ``src/groth16_prove.js`` / ``src/zkey_new.js``.
+
+Domain. With m constraints and ℓ public signals the domain is H = ⟨ω⟩ of size N = 2^k ≥ m + ℓ + 1.
+Rows 0..m−1 are the R1CS rows; rows m + i for i = 0..ℓ bind the public wires as snarkjs does
+(A has wire i with coefficient 1, B and C are empty), so that u_0 … u_ℓ are linearly independent
+and a proof cannot be replayed for other public inputs. For a wire j,
+
+    u_j(X) = Σ_i A_ij · L_i(X),   v_j(X) = Σ_i B_ij · L_i(X),   w_j(X) = Σ_i C_ij · L_i(X),
+
+with L_i the Lagrange basis of H: L_i(τ) = ω^i (τ^N − 1) / (N (τ − ω^i)).
+
+Quotient. For a witness z, a(X) = Σ z_j u_j(X) etc., and the prover needs h with
+a(X)·b(X) − c(X) = h(X)·Z_H(X), Z_H(X) = X^N − 1, deg h ≤ N − 2. The columns A·z, B·z, C·z are
+the evaluations of a, b, c on H; 3 iNTTs give coefficients, 3 coset NTTs evaluate on g·H where
+Z_H is the constant g^N − 1, one division, one coset iNTT gives h: 7 transforms. The coset is
+snarkjs's: g = ω_{2N} (a primitive 2N-th root), so Z_H(g·ω^i) = −2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from prover.engine import Engine, fr_const
+from prover.fields import R, root_of_unity
+from prover.r1cs import R1CS, SparseMatrix
+
+
+@dataclass(frozen=True, eq=False)
+class Csr:
+    """One R1CS matrix as arrays: row pointers, wire indices, canonical coefficient limbs."""
+
+    indptr: np.ndarray  # int64 (m + 1,)
+    indices: np.ndarray  # int64 (nnz,)
+    coeffs: np.ndarray  # uint64 (nnz, 4), canonical
+
+    @classmethod
+    def from_sparse(cls, mat: SparseMatrix) -> Csr:
+        return cls(
+            np.ascontiguousarray(mat.indptr, dtype=np.int64),
+            np.ascontiguousarray(mat.indices, dtype=np.int64),
+            mat.coeff_limbs().reshape(mat.nnz, 4),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ConstraintMatrices:
+    """A, B, C of an R1CS with its sizes: what the prover needs of the circuit."""
+
+    n_wires: int
+    n_pub_out: int
+    n_pub_in: int
+    n_prv_in: int
+    a: Csr
+    b: Csr
+    c: Csr
+    #: Add the public-input binding rows (always, except in the test that shows why they exist).
+    bind_public: bool = True
+
+    @classmethod
+    def from_r1cs(cls, r1cs: R1CS) -> ConstraintMatrices:
+        return cls(
+            r1cs.n_wires,
+            r1cs.n_pub_out,
+            r1cs.n_pub_in,
+            r1cs.n_prv_in,
+            Csr.from_sparse(r1cs.a),
+            Csr.from_sparse(r1cs.b),
+            Csr.from_sparse(r1cs.c),
+        )
+
+    @property
+    def n_constraints(self) -> int:
+        return int(self.a.indptr.shape[0]) - 1
+
+    @property
+    def n_public(self) -> int:
+        return self.n_pub_out + self.n_pub_in
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of the QAP: m constraints plus ℓ + 1 binding rows."""
+        return self.n_constraints + (self.n_public + 1 if self.bind_public else 0)
+
+    @property
+    def log_domain(self) -> int:
+        """k with N = 2^k the smallest power of two ≥ the number of rows (at least 2)."""
+        return max(1, (self.n_rows - 1).bit_length())
+
+    def digest(self) -> str:
+        """The same SHA-256 as ``R1CS.digest()`` of the system these arrays came from."""
+        h = hashlib.sha256()
+        sizes = [self.n_wires, self.n_pub_out, self.n_pub_in, self.n_prv_in, self.n_constraints]
+        h.update(np.asarray(sizes, dtype="<i8").tobytes())
+        for mat in (self.a, self.b, self.c):
+            h.update(np.ascontiguousarray(mat.indptr, dtype="<i8").tobytes())
+            h.update(np.ascontiguousarray(mat.indices, dtype="<i8").tobytes())
+            h.update(np.ascontiguousarray(mat.coeffs, dtype="<u8").tobytes())
+        return h.hexdigest()
+
+
+def _matvec(engine: Engine, mat: Csr, z_mont: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros((n, 4), dtype=np.uint64)
+    engine.matvec(mat.indptr, mat.indices, engine.fr_to_mont(mat.coeffs), z_mont, out)
+    return out
+
+
+def coset_shift(log_n: int) -> int:
+    """g = ω_{2N}, snarkjs's coset: g·H is disjoint from H and Z_H(g·ω^i) = g^N − 1 = −2."""
+    return root_of_unity(log_n + 1)
+
+
+def h_coefficients(engine: Engine, mats: ConstraintMatrices, z_mont: np.ndarray) -> np.ndarray:
+    """Coefficients h_0 … h_{N−2} (canonical (N − 1, 4) limbs) of h = (a·b − c) / Z_H."""
+    log_n = mats.log_domain
+    n = 1 << log_n
+    m, ell = mats.n_constraints, mats.n_public
+    # Evaluations on H: rows 0..m−1 are A·z, B·z, C·z; the binding rows put z_i into a only.
+    a = _matvec(engine, mats.a, z_mont, n)
+    if mats.bind_public:
+        a[m : m + ell + 1] = z_mont[: ell + 1]
+    b = _matvec(engine, mats.b, z_mont, n)
+    c = _matvec(engine, mats.c, z_mont, n)
+    g = coset_shift(log_n)
+
+    def on_coset(evals: np.ndarray) -> np.ndarray:
+        return engine.coset_ntt(engine.intt(evals), g)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ea, eb, ec = pool.map(on_coset, (a, b, c))
+    # h(g·ω^i) = (a(g·ω^i)·b(g·ω^i) − c(g·ω^i)) / (g^N − 1)
+    num = engine.fr_sub(engine.fr_mul(ea, eb), ec)
+    h_evals = engine.fr_scale(num, pow((pow(g, n, R) - 1) % R, -1, R))
+    h = engine.coset_intt(h_evals, g)
+    return engine.fr_from_mont(h[: n - 1])
+
+
+def lagrange_at(engine: Engine, tau: int, log_n: int) -> np.ndarray:
+    """L_i(τ) = ω^i (τ^N − 1) / (N (τ − ω^i)) for i < N, as a Montgomery (N, 4) array."""
+    n = 1 << log_n
+    omegas = engine.powers(root_of_unity(log_n), n)
+    tau_minus = engine.fr_sub(np.broadcast_to(fr_const(tau), (n, 4)), omegas)
+    inv = engine.fr_batch_inverse(tau_minus)
+    z_over_n = (pow(tau, n, R) - 1) * pow(n, -1, R) % R
+    return engine.fr_scale(engine.fr_mul(omegas, inv), z_over_n)
+
+
+def qap_at(
+    engine: Engine, mats: ConstraintMatrices, tau: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """u_j(τ), v_j(τ), w_j(τ) for every wire j (Montgomery (n_wires, 4) arrays)."""
+    log_n = mats.log_domain
+    lag = lagrange_at(engine, tau, log_n)
+    m, ell = mats.n_constraints, mats.n_public
+    out = []
+    for mat in (mats.a, mats.b, mats.c):
+        acc = np.zeros((mats.n_wires, 4), dtype=np.uint64)
+        engine.transpose_matvec(mat.indptr, mat.indices, engine.fr_to_mont(mat.coeffs), lag, acc)
+        out.append(acc)
+    # binding rows m + i (A has wire i with coefficient 1): u_i(τ) += L_{m+i}(τ)
+    if mats.bind_public:
+        out[0][: ell + 1] = engine.fr_add(out[0][: ell + 1], lag[m : m + ell + 1])
+    return out[0], out[1], out[2]
+
+
+def unsatisfied_row(engine: Engine, mats: ConstraintMatrices, z_mont: np.ndarray) -> int | None:
+    """The first row i with (A·z)_i · (B·z)_i ≠ (C·z)_i, or None if z satisfies every row."""
+    m = mats.n_constraints
+    a, b, c = (_matvec(engine, mat, z_mont, m) for mat in (mats.a, mats.b, mats.c))
+    bad = np.nonzero(np.any(engine.fr_mul(a, b) != c, axis=1))[0]
+    return int(bad[0]) if bad.size else None

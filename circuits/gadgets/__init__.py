@@ -10,6 +10,8 @@ tests compare it with:
 - ``poseidon`` — Poseidon(1..16) matching ``circuits.primitives.poseidon.poseidon_hash``.
 - ``merkle`` — Poseidon Merkle root, inclusion and single-leaf update for a sparse tree.
 - ``babyjubjub`` — point add/double/select, on-curve check, fixed- and variable-base scalar mul.
+- ``montgomery`` — Montgomery-form ladders (9 rows/bit variable base, ≈2 rows/bit fixed base)
+  for points of the order-l subgroup, twinned with the complete Edwards ones in ``babyjubjub``.
 - ``eddsa`` — EdDSA-Poseidon verification as circomlib's EdDSAPoseidonVerifier.
 
 Row counts beside circomlib's: ``python -m benchmarks.constraints``.

@@ -22,22 +22,17 @@ off as circomlib's ``enabled`` input does, for padding slots; the on-curve and s
 stay, so a disabled slot still needs valid points: use A = R8 = (0, 1), S = 0.
 
 Cost: S bits 251 + S < l ≈ 250, on-curve 2·3, subgroup 20, A ≠ O 1, Poseidon(5) 321,
-h bits 254 + ≈253, 8·A 15, h·(8A) ≈ 11·254, R8 + … 6, S·B8 ≈ 3·251, equation 2: 4,916 in all
-(``python -m benchmarks.constraints``). circomlib is near 4.3k: its variable-base multiply runs
-a Montgomery-form ladder at 9 rows per bit (incomplete formulas, made safe by its structure)
-where ours uses complete twisted Edwards formulas at 11 rows per bit.
+h bits 254 + ≈253, 8·A 15, h·(8A) 2,304 (Montgomery ladder, 9 rows per bit, safe because 8·A
+has order l; +6 with ``enabled``), R8 + … 6, S·B8 512 (Montgomery 3-bit windows), equation 2:
+4,195 in all (``python -m benchmarks.constraints``); circomlib's is ≈ 4,350 by our reading of
+its templates (the same Montgomery ladders; its S < l and alias checks cost a little more).
 """
 
 from __future__ import annotations
 
 from circuits.api import API
-from circuits.gadgets.babyjubjub import (
-    assert_on_curve,
-    point_add,
-    point_double,
-    scalar_mul,
-    scalar_mul_fixed,
-)
+from circuits.gadgets.babyjubjub import assert_on_curve, point_add, point_double
+from circuits.gadgets.montgomery import scalar_mul_fixed_subgroup, scalar_mul_subgroup
 from circuits.gadgets.poseidon import poseidon
 from circuits.linear import Value, Variable, as_variable
 from circuits.primitives import babyjubjub as bjj
@@ -104,8 +99,10 @@ def eddsa_poseidon_verify(
         )
         api._assert(ax, inv, on if on is not None else 1, "a_not_small_order")
         a8 = _times8(api, (ax, ay))
-        right = point_add(api, (r8x, r8y), scalar_mul(api, h_bits, a8, "h_a8"), "right")
-        left = scalar_mul_fixed(api, s_bits, bjj.BASE8, "s_b8")
+        # 8·A has order l (A in the subgroup, A ≠ O unless disabled): the Montgomery ladder is safe.
+        h_a8 = scalar_mul_subgroup(api, h_bits, a8, may_be_identity=on is not None, name="h_a8")
+        right = point_add(api, (r8x, r8y), h_a8, "right")
+        left = scalar_mul_fixed_subgroup(api, s_bits, bjj.BASE8, "s_b8")
         for coord, label in ((0, "x"), (1, "y")):
             diff: Variable = left[coord] - right[coord]
             api._assert(diff, on if on is not None else 1, 0, f"equation_{label}")

@@ -17,6 +17,7 @@ from circuits.compiled import compile_api, compile_circuit
 from circuits.errors import UnsatisfiedConstraint
 from circuits.gadgets.babyjubjub import point_add, point_double, scalar_mul, scalar_mul_fixed
 from circuits.gadgets.eddsa import eddsa_poseidon_verify
+from circuits.gadgets.montgomery import scalar_mul_fixed_subgroup, scalar_mul_subgroup
 from circuits.primitives import babyjubjub as bjj
 from circuits.primitives.poseidon import poseidon_hash
 from circuits.soundness import assert_sound
@@ -188,3 +189,51 @@ def test_point_gadgets_match_native(k: int, p_scalar: int) -> None:
     }
     for key, point in expected.items():
         assert (compiled.output(z, key + "_x"), compiled.output(z, key + "_y")) == point
+
+
+@dataclass(frozen=True)
+class Ladders:
+    """Both Montgomery ladders (fast) beside the complete Edwards ones (reference twins)."""
+
+    n_bits: int
+
+    def define(self, api: API) -> None:
+        px, py = api.private_input("px"), api.private_input("py")
+        bits = api.private_input("bits", self.n_bits)
+        for b in bits:
+            api.assert_boolean(b)
+        outs = {
+            "mont": scalar_mul_subgroup(api, bits, (px, py)),
+            "edw": scalar_mul(api, bits, (px, py)),
+            "mont_fixed": scalar_mul_fixed_subgroup(api, bits, bjj.BASE8),
+            "edw_fixed": scalar_mul_fixed(api, bits, bjj.BASE8),
+        }
+        for key, (x, y) in outs.items():
+            api.public_output(key + "_x", x)
+            api.public_output(key + "_y", y)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, (1 << 254) - 1), st.integers(0, L - 1))
+def test_montgomery_ladders_match_edwards_twins_and_native(k: int, p_scalar: int) -> None:
+    compiled = compile_circuit(Ladders(254))
+    p = bjj.multiply_base8(p_scalar)  # p_scalar = 0 gives the identity (handled by a mux)
+    z = compiled.solve({"px": p[0], "py": p[1], "bits": [(k >> i) & 1 for i in range(254)]})
+    expected = {"mont": bjj.multiply(p, k), "mont_fixed": bjj.multiply_base8(k % L)}
+    expected["edw"], expected["edw_fixed"] = expected["mont"], expected["mont_fixed"]
+    for key, point in expected.items():
+        assert (compiled.output(z, key + "_x"), compiled.output(z, key + "_y")) == point
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, (1 << 20) - 1, 1 << 19])
+def test_montgomery_ladders_edge_scalars_are_sound(k: int) -> None:
+    compiled = compile_circuit(Ladders(20))
+    p = bjj.multiply_base8(987654321)
+    z = compiled.solve({"px": p[0], "py": p[1], "bits": [(k >> i) & 1 for i in range(20)]})
+    assert (compiled.output(z, "mont_x"), compiled.output(z, "mont_y")) == bjj.multiply(p, k)
+    assert_sound(compiled, z, random.Random(k))
+    for wire in ("mul_subgroup/segment0/add5:lambda", "mul_fixed_subgroup/segment0/add2:lambda"):
+        forged = list(z)
+        forged[compiled.wire(wire)] = (forged[compiled.wire(wire)] + 1) % R
+        with pytest.raises(UnsatisfiedConstraint, match=wire):
+            compiled.check(forged)

@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from py_ecc import optimized_bn128 as bn
 
 from prover.fields import Q, R
+from prover.kernels import convert
 
 Limbs = tuple[int, int, int, int]
 _MASK = (1 << 64) - 1
@@ -168,3 +170,39 @@ fq_to_mont, fq_from_mont = FQ.to_mont, FQ.from_mont
 fq_mul_array, fq_add_array, fq_sub_array = FQ.mul_array, FQ.add_array, FQ.sub_array
 fq_to_mont_array, fq_from_mont_array = FQ.to_mont_array, FQ.from_mont_array
 fq_batch_inverse = FQ.batch_inverse
+
+
+# ---------------------------------------------------------------- MSM and fixed-base twins
+
+
+def _msm_naive(bases_py, scalars: np.ndarray, zero, from_py):
+    acc = zero
+    for p, s in zip(bases_py, convert.scalars_to_ints(scalars), strict=True):
+        acc = bn.add(acc, bn.multiply(p, s))
+    return from_py(acc)
+
+
+def msm_g1_naive(bases: np.ndarray, scalars: np.ndarray) -> convert.G1Int:
+    """Σ scalars[i]·bases[i] with py_ecc (twin of ``msm.msm_g1``)."""
+    pts = [convert.g1_to_py_ecc(p) for p in convert.g1_to_ints(bases)]
+    return _msm_naive(pts, scalars, bn.Z1, convert.g1_from_py_ecc)
+
+
+def msm_g2_naive(bases: np.ndarray, scalars: np.ndarray) -> convert.G2Int:
+    """Σ scalars[i]·bases[i] with py_ecc (twin of ``msm.msm_g2``)."""
+    pts = [convert.g2_to_py_ecc(p) for p in convert.g2_to_ints(bases)]
+    return _msm_naive(pts, scalars, bn.Z2, convert.g2_from_py_ecc)
+
+
+def batch_mul_g1_naive(base: np.ndarray, scalars: np.ndarray) -> np.ndarray:
+    """k·P for every scalar row with py_ecc (twin of ``fixed_base.batch_mul_g1``)."""
+    p = convert.g1_to_py_ecc(convert.g1_to_ints(np.asarray(base)[None])[0])
+    ks = convert.scalars_to_ints(scalars)
+    return convert.g1_from_ints([convert.g1_from_py_ecc(bn.multiply(p, k)) for k in ks])
+
+
+def batch_mul_g2_naive(base: np.ndarray, scalars: np.ndarray) -> np.ndarray:
+    """k·P for every scalar row with py_ecc (twin of ``fixed_base.batch_mul_g2``)."""
+    p = convert.g2_to_py_ecc(convert.g2_to_ints(np.asarray(base)[None])[0])
+    ks = convert.scalars_to_ints(scalars)
+    return convert.g2_from_ints([convert.g2_from_py_ecc(bn.multiply(p, k)) for k in ks])

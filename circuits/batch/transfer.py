@@ -1,0 +1,85 @@
+"""Deposit, withdraw and transfer: amounts, collateral deltas, messages, registration.
+
+rollup/effects.py and rollup/state.py (``_deposit``, ``_withdraw``, ``_transfer``)::
+
+    deposit   0 < amount < 2^63 (quanta); collateral += amount·2^32; an empty account takes the
+              deposit's key (on the curve, x ≠ 0; subgroup membership is checked by the settlement
+              layer when the request is queued); refunded = no write.
+    withdraw  0 < amount < 2^63; collateral −= amount·2^32; nonce; signature of
+              Poseidon(2, account, amount, l1_address, nonce); after: TV ≥ initial risk.
+    transfer  0 < amount < 2^95 (value units); sender −amount, recipient +amount; the recipient
+              exists, sender ≠ recipient; signature of Poseidon(3, sender, recipient, amount,
+              nonce); sender after: TV ≥ initial risk.
+    forced    collateral −= amount·2^32 with amount computed in circuits.batch.liquidation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from circuits.api import API
+from circuits.batch.arith import cond_range
+from circuits.batch.inputs import SlotInputs
+from circuits.batch.spec import (
+    AMOUNT_BITS,
+    DEPOSIT,
+    FORCED_WITHDRAW,
+    L1_ADDRESS_BITS,
+    TAG_TRANSFER,
+    TAG_WITHDRAW,
+    TRANSFER,
+    TRANSFER_BITS,
+    VALUE_SCALE,
+    WITHDRAW,
+)
+from circuits.gadgets.poseidon import poseidon
+from circuits.linear import Variable
+from circuits.primitives import babyjubjub as bjj
+
+__all__ = ["TransferTerms", "register_key", "transfer_terms"]
+
+
+@dataclass(frozen=True)
+class TransferTerms:
+    dc: tuple[Variable, Variable]  #: collateral deltas of updates 0 and 1
+    withdraw_message: Variable
+    transfer_message: Variable
+
+
+def transfer_terms(api: API, inp: SlotInputs) -> TransferTerms:
+    """Range checks and deltas of the collateral-moving types. ~450 constraints."""
+    sel, amount, (a0, a1) = inp.sel, inp.amount, inp.acct
+    with api.namespace("transfer"):
+        api.range_check(inp.l1_address, L1_ADDRESS_BITS, "l1_address_range")
+        cond_range(api, sel[DEPOSIT] + sel[WITHDRAW], amount - 1, AMOUNT_BITS, "amount_range")
+        cond_range(api, sel[TRANSFER], amount - 1, TRANSFER_BITS, "transfer_amount_range")
+        a_in = api.mul(sel[DEPOSIT], amount, name="deposit_amount")
+        a_out = api.mul(sel[WITHDRAW] + sel[FORCED_WITHDRAW], amount, name="withdraw_amount")
+        a_tr = api.mul(sel[TRANSFER], amount, name="transfer_amount")
+        dc0 = (a_in - a_out) * VALUE_SCALE - a_tr
+        wd = poseidon(api, [TAG_WITHDRAW, a0, amount, inp.l1_address, inp.nonce[0]], "withdraw_msg")
+        tr = poseidon(api, [TAG_TRANSFER, a0, a1, amount, inp.nonce[0]], "transfer_msg")
+    return TransferTerms((dc0, a_tr), wd, tr)
+
+
+def _inverse_or_zero(x: int, en: int) -> list[int]:
+    from prover.fields import R
+
+    return [pow(x, R - 2, R) if en and x else 0]
+
+
+def register_key(api: API, inp: SlotInputs, empty0: Variable) -> Variable:
+    """The key of update 0 after a deposit into an empty account (else unchanged there):
+    reg = deposit ∧ empty; reg ⇒ pubkey on BabyJubJub and pubkey_x ≠ 0 (not (0, ±1))."""
+    px, py = inp.pubkey
+    with api.namespace("register"):
+        reg = api.mul(inp.sel[DEPOSIT], empty0, name="reg")
+        x2 = api.mul(px, px, name="x2")
+        y2 = api.mul(py, py, name="y2")
+        x2y2 = api.mul(x2, y2, name="x2y2")
+        curve = x2 * bjj.A + y2 - 1 - x2y2 * bjj.D
+        api._assert(reg, curve, 0, "pubkey_on_curve")
+        (inv,) = api.hint(_inverse_or_zero, [px, reg], 1, "x_inv")
+        api._assert(api.mul(reg, px, name="reg_x"), inv, reg, "pubkey_not_identity")
+        api._assert(inv, 1 - reg, 0, "x_inv_pinned")
+    return reg

@@ -39,13 +39,17 @@ class Variable:
     # -- inspection -------------------------------------------------------------------------
     @property
     def is_constant(self) -> bool:
-        return all(w == 0 for w in self.terms)
+        t = self.terms
+        return not t or (len(t) == 1 and 0 in t)
 
     @property
     def constant_value(self) -> int | None:
         """The value if this is a constant, else None."""
-        if self.is_constant:
-            return self.terms.get(0, 0)
+        t = self.terms
+        if not t:
+            return 0
+        if len(t) == 1 and 0 in t:
+            return t[0]
         return None
 
     @property

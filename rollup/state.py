@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from circuits.primitives.eddsa import Signature, verify
-
 from rollup import effects
 from rollup.account import Account, GlobalState, state_root
 from rollup.errors import (
@@ -104,11 +103,16 @@ class RollupState:
         self.tree = SparseMerkleTree(params.depth, self.empty_account.leaf())
         self.accounts: dict[int, Account] = {}
         self.verify_signature = verify_signature or SignatureCache()
+        self._root_memo: tuple = (None, 0)
 
     # -- reading -------------------------------------------------------------------------------
     @property
     def root(self) -> int:
-        return state_root(self.tree.root, self.global_state.hash())
+        """state_root = Poseidon(accounts_root, global_hash), memoised on its two inputs."""
+        key = (self.tree.root, self.global_state.hash())
+        if self._root_memo[0] != key:
+            self._root_memo = (key, state_root(*key))
+        return self._root_memo[1]
 
     def account(self, index: int) -> Account:
         if not isinstance(index, int) or not 0 <= index < self.params.n_accounts:

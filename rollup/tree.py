@@ -3,7 +3,8 @@
 Layout (as ``circuits.primitives.poseidon.merkle_path_root``): level 0 holds the leaves, level D the
 root; node (l+1, i) = Poseidon(node(l, 2i), node(l, 2i+1)); siblings are listed bottom-up and bit l
 of the leaf index says whether the path node at level l is a right child.  Only non-default nodes
-are stored; ``empty[l]`` is the hash of an all-default subtree of height l (computed once), so a
+are stored; an update hashes its whole path in one call (``rollup.hashing.path_nodes``, numba);
+``empty[l]`` is the hash of an all-default subtree of height l (computed once), so a
 tree of depth 32 costs no more per update than one of depth 16 beyond the 16 extra hashes.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from circuits.primitives.poseidon import merkle_path_root
 from rollup.errors import AccountOutOfRange
-from rollup.hashing import hash_pair
+from rollup.hashing import hash_pair, path_nodes
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,11 @@ class SparseMerkleTree:
         depth: int,
         default_leaf: int,
         hash2: Callable[[int, int], int] = hash_pair,
+        path: Callable[[int, int, tuple[int, ...]], tuple[int, ...]] = path_nodes,
         nodes: dict[tuple[int, int], int] | None = None,
     ) -> None:
         self.depth = depth
-        self.hash2 = hash2
+        self.hash2, self.path = hash2, path
         empty = [default_leaf]
         for _ in range(depth):
             empty.append(hash2(empty[-1], empty[-1]))
@@ -83,13 +85,11 @@ class SparseMerkleTree:
         self._check(index)
         siblings = self.siblings(index)
         old_leaf, old_root = self.node(0, index), self.root
-        node = leaf
         self._set(0, index, leaf)
-        for level, sibling in enumerate(siblings):
-            i = index >> level
-            node = self.hash2(sibling, node) if i & 1 else self.hash2(node, sibling)
-            self._set(level + 1, i >> 1, node)
-        return UpdateProof(index, old_leaf, leaf, siblings, old_root, node)
+        nodes = self.path(leaf, index, siblings)
+        for level, node in enumerate(nodes, 1):
+            self._set(level, index >> level, node)
+        return UpdateProof(index, old_leaf, leaf, siblings, old_root, nodes[-1])
 
     def _set(self, level: int, index: int, value: int) -> None:
         if value == self.empty[level]:

@@ -328,3 +328,50 @@ def test_export_round_trips_through_the_iden3_readers(tmp_path) -> None:
     with pytest.raises(UnsatisfiedConstraint, match="arith/mul"):
         export_circuit(compiled, tampered, tmp_path, "bad")
     assert not (tmp_path / "bad.wtns").exists() and not (tmp_path / "bad.r1cs").exists()
+
+
+@dataclass(frozen=True)
+class SmallStatement:
+    """Public y = Poseidon(x, k) and s = x + k, with x < 2^16: a small end-to-end statement."""
+
+    def define(self, api: API) -> None:
+        from circuits.gadgets.poseidon import poseidon
+
+        y, s = api.public_input("y"), api.public_input("s")
+        x, k = api.private_input("x"), api.private_input("k")
+        api.range_check(x, 16, "x_range")
+        api.assert_equal(poseidon(api, [x, k]), y, "hash")
+        api.assert_equal(x + k, s, "sum")
+
+
+def _pairing_check(vk, public: list[int], proof) -> bool:
+    """e(A, B) = e(α, β)·e(Σ x_i IC_i, γ)·e(C, δ) with py_ecc (independent of the prover)."""
+    from py_ecc import optimized_bn128 as bn
+
+    from prover.kernels.convert import g1_to_py_ecc, g2_to_py_ecc
+
+    acc = g1_to_py_ecc(vk.ic[0])
+    for x, p in zip(public, vk.ic[1:], strict=True):
+        acc = bn.add(acc, bn.multiply(g1_to_py_ecc(p), x % bn.curve_order))
+    lhs = bn.pairing(g2_to_py_ecc(proof.b_g2), g1_to_py_ecc(proof.a_g1))
+    rhs = (
+        bn.pairing(g2_to_py_ecc(vk.beta_g2), g1_to_py_ecc(vk.alpha_g1))
+        * bn.pairing(g2_to_py_ecc(vk.gamma_g2), acc)
+        * bn.pairing(g2_to_py_ecc(vk.delta_g2), g1_to_py_ecc(proof.c_g1))
+    )
+    return lhs == rhs
+
+
+def test_api_circuit_proves_and_verifies_with_groth16() -> None:
+    setup_mod = pytest.importorskip("prover.setup")
+    prove_mod = pytest.importorskip("prover.prove")
+    from circuits.primitives.poseidon import poseidon_hash
+
+    compiled = compile_circuit(SmallStatement())
+    x, k = 4321, 987654321
+    z = compiled.solve({"y": poseidon_hash([x, k]), "s": x + k, "x": x, "k": k})
+    pk = setup_mod.setup(compiled.r1cs, setup_mod.SeededRandom(2024))
+    proof = prove_mod.prove(pk, z, rng=setup_mod.SeededRandom(7), check=True)
+    public = compiled.public_signals(z)
+    assert _pairing_check(pk.vk, public, proof)
+    assert not _pairing_check(pk.vk, [public[0], (public[1] + 1) % R], proof)

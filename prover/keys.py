@@ -1,0 +1,314 @@
+"""Groth16 keys: the ``ProvingKey`` / ``VerifyingKey`` data and the proving key's on-disk format.
+
+Names follow Groth 2016 ("On the Size of Pairing-based Non-interactive Arguments", §3.2) and
+arkworks' ``ProvingKey``: for wires j (u_j, v_j, w_j the QAP polynomials, see :mod:`prover.qap`),
+
+    a_g1[j] = u_j(τ)·G1        b_g1[j] = v_j(τ)·G1        b_g2[j] = v_j(τ)·G2
+    l_g1[j] = (β u_j(τ) + α v_j(τ) + w_j(τ))/δ · G1           for private wires j > ℓ
+    h_g1[i] = τ^i Z_H(τ)/δ · G1                                for i = 0 … N − 2
+    vk.ic[j] = (β u_j(τ) + α v_j(τ) + w_j(τ))/γ · G1          for public wires j ≤ ℓ (snarkjs "IC")
+
+plus α·G1, β·G1, β·G2, γ·G2, δ·G1, δ·G2, and the constraint matrices the prover evaluates.
+
+On disk a proving key is a directory:
+
+- ``header.json``: format name and version, ``insecure_single_party``, the R1CS digest
+  (``R1CS.digest()``), sizes, the individual points (decimal strings), and for every array its
+  shape and SHA-256; the header carries a SHA-256 of its own canonical JSON;
+- one ``.npy`` per array (point arrays in the kernels' affine Montgomery layout, matrices as CSR),
+  memory-mapped by ``load_proving_key``;
+- ``verification_key.json`` in snarkjs's form (:mod:`prover.artifacts`).
+
+A missing, truncated or altered file is a ``FormatError``; a key for another circuit is a
+``KeyMismatchError`` — each with one line naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from prover.errors import FormatError, KeyMismatchError
+from prover.fields import Q
+from prover.kernels.convert import G1Int, G2Int
+from prover.qap import ConstraintMatrices, Csr
+from prover.r1cs import R1CS
+
+FORMAT = "zkrollup-groth16-proving-key"
+VERSION = 1
+HEADER = "header.json"
+POINT_ARRAYS = ("a_g1", "b_g1", "b_g2", "l_g1", "h_g1")
+MATRIX_ARRAYS = tuple(f"{m}_{part}" for m in "abc" for part in ("indptr", "indices", "coeffs"))
+
+
+@dataclass(frozen=True)
+class VerifyingKey:
+    """α·G1, β·G2, γ·G2, δ·G2 and IC_0 … IC_ℓ (affine ints; None is the point at infinity)."""
+
+    alpha_g1: G1Int
+    beta_g2: G2Int
+    gamma_g2: G2Int
+    delta_g2: G2Int
+    ic: tuple[G1Int, ...]
+
+    @property
+    def n_public(self) -> int:
+        return len(self.ic) - 1
+
+
+@dataclass(frozen=True, eq=False)
+class ProvingKey:
+    """Everything ``prove`` needs; arrays may be read-only memory maps (see module docstring)."""
+
+    vk: VerifyingKey
+    beta_g1: G1Int
+    delta_g1: G1Int
+    a_g1: np.ndarray
+    b_g1: np.ndarray
+    b_g2: np.ndarray
+    l_g1: np.ndarray
+    h_g1: np.ndarray
+    matrices: ConstraintMatrices
+    r1cs_digest: str
+    #: Made by the local setup: one party knew the toxic waste. Never use it for real value.
+    insecure_single_party: bool = True
+
+    @property
+    def n_wires(self) -> int:
+        return self.matrices.n_wires
+
+    @property
+    def n_public(self) -> int:
+        return self.matrices.n_public
+
+    def check_circuit(self, r1cs: R1CS) -> None:
+        """Raise ``KeyMismatchError`` unless this key was made for ``r1cs``."""
+        digest = r1cs.digest()
+        if digest != self.r1cs_digest:
+            raise KeyMismatchError(
+                f"proving key is for circuit {self.r1cs_digest[:16]}…, not {digest[:16]}…"
+            )
+
+
+# ------------------------------------------------------------------ JSON forms of single points
+
+
+def _g1_json(p: G1Int) -> list[str] | None:
+    return None if p is None else [str(p[0]), str(p[1])]
+
+
+def _g2_json(p: G2Int) -> list[list[str]] | None:
+    return None if p is None else [[str(c) for c in p[0]], [str(c) for c in p[1]]]
+
+
+def _coord(v: Any, what: str) -> int:
+    if not isinstance(v, str) or not v.isdigit() or int(v) >= Q:
+        raise FormatError(f"{what}: {v!r} is not a canonical Fq element in decimal")
+    return int(v)
+
+
+def _g1_parse(v: Any, what: str) -> G1Int:
+    if v is None:
+        return None
+    if not isinstance(v, list) or len(v) != 2:
+        raise FormatError(f"{what}: expected [x, y]")
+    return (_coord(v[0], what), _coord(v[1], what))
+
+
+def _g2_parse(v: Any, what: str) -> G2Int:
+    if v is None:
+        return None
+    if (
+        not isinstance(v, list)
+        or len(v) != 2
+        or any(not isinstance(c, list) or len(c) != 2 for c in v)
+    ):
+        raise FormatError(f"{what}: expected [[x0, x1], [y0, y1]]")
+    return (
+        (_coord(v[0][0], what), _coord(v[0][1], what)),
+        (_coord(v[1][0], what), _coord(v[1][1], what)),
+    )
+
+
+def _canonical(header: dict) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------ save / load
+
+
+def _arrays(pk: ProvingKey) -> dict[str, np.ndarray]:
+    out = {name: getattr(pk, name) for name in POINT_ARRAYS}
+    for m in "abc":
+        csr: Csr = getattr(pk.matrices, m)
+        out[f"{m}_indptr"], out[f"{m}_indices"], out[f"{m}_coeffs"] = (
+            csr.indptr,
+            csr.indices,
+            csr.coeffs,
+        )
+    return out
+
+
+def save_proving_key(pk: ProvingKey, keydir: str | Path) -> None:
+    """Write ``pk`` to the directory ``keydir`` (created if needed), plus verification_key.json."""
+    from prover.artifacts import vk_to_json, write_json
+
+    keydir = Path(keydir)
+    keydir.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, arr in _arrays(pk).items():
+        path = keydir / f"{name}.npy"
+        np.save(path, np.ascontiguousarray(arr))
+        files[name] = {"shape": list(arr.shape), "sha256": _file_sha256(path)}
+    mats = pk.matrices
+    vk = pk.vk
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "insecure_single_party": pk.insecure_single_party,
+        "r1cs_digest": pk.r1cs_digest,
+        "n_wires": mats.n_wires,
+        "n_pub_out": mats.n_pub_out,
+        "n_pub_in": mats.n_pub_in,
+        "n_prv_in": mats.n_prv_in,
+        "n_constraints": mats.n_constraints,
+        "bind_public": mats.bind_public,
+        "log_domain": mats.log_domain,
+        "points": {
+            "alpha_g1": _g1_json(vk.alpha_g1),
+            "beta_g1": _g1_json(pk.beta_g1),
+            "delta_g1": _g1_json(pk.delta_g1),
+            "beta_g2": _g2_json(vk.beta_g2),
+            "gamma_g2": _g2_json(vk.gamma_g2),
+            "delta_g2": _g2_json(vk.delta_g2),
+            "ic": [_g1_json(p) for p in vk.ic],
+        },
+        "files": files,
+    }
+    header["checksum"] = hashlib.sha256(_canonical(header)).hexdigest()
+    (keydir / HEADER).write_text(json.dumps(header, indent=1))
+    write_json(vk_to_json(vk), keydir / "verification_key.json")
+
+
+def _read_header(keydir: Path) -> dict:
+    path = keydir / HEADER
+    if not path.is_file():
+        raise FormatError(f"{keydir}: not a proving key directory (no {HEADER})")
+    try:
+        header = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise FormatError(f"{path}: not a {FORMAT} header")
+    if header.get("version") != VERSION:
+        raise FormatError(f"{path}: unsupported key format version {header.get('version')!r}")
+    claimed = header.pop("checksum", None)
+    if claimed != hashlib.sha256(_canonical(header)).hexdigest():
+        raise FormatError(f"{path}: header checksum mismatch (the header was altered)")
+    return header
+
+
+def _load_array(keydir: Path, name: str, meta: Any, verify: bool) -> np.ndarray:
+    path = keydir / f"{name}.npy"
+    if not isinstance(meta, dict) or "shape" not in meta or "sha256" not in meta:
+        raise FormatError(f"{keydir / HEADER}: no entry for {name}.npy")
+    if not path.is_file():
+        raise FormatError(f"{path}: missing")
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise FormatError(f"{path}: unreadable or truncated ({exc})") from None
+    if list(arr.shape) != meta["shape"]:
+        raise FormatError(f"{path}: shape {list(arr.shape)}, header says {meta['shape']}")
+    if verify and _file_sha256(path) != meta["sha256"]:
+        raise FormatError(f"{path}: SHA-256 mismatch (the file is corrupt)")
+    return arr
+
+
+def load_proving_key(
+    keydir: str | Path, r1cs: R1CS | None = None, *, verify: bool = True
+) -> ProvingKey:
+    """Memory-map the proving key in ``keydir``; check files (SHA-256 unless ``verify=False``) and,
+    if ``r1cs`` is given, that the key belongs to it (else ``KeyMismatchError``)."""
+    keydir = Path(keydir)
+    header = _read_header(keydir)
+    files = header.get("files", {})
+    arrs = {
+        name: _load_array(keydir, name, files.get(name), verify)
+        for name in (*POINT_ARRAYS, *MATRIX_ARRAYS)
+    }
+    try:
+        mats = ConstraintMatrices(
+            int(header["n_wires"]),
+            int(header["n_pub_out"]),
+            int(header["n_pub_in"]),
+            int(header["n_prv_in"]),
+            *(Csr(arrs[f"{m}_indptr"], arrs[f"{m}_indices"], arrs[f"{m}_coeffs"]) for m in "abc"),
+            bind_public=bool(header["bind_public"]),
+        )
+        pts = header["points"]
+        vk = VerifyingKey(
+            _g1_parse(pts["alpha_g1"], "alpha_g1"),
+            _g2_parse(pts["beta_g2"], "beta_g2"),
+            _g2_parse(pts["gamma_g2"], "gamma_g2"),
+            _g2_parse(pts["delta_g2"], "delta_g2"),
+            tuple(_g1_parse(p, f"ic[{i}]") for i, p in enumerate(pts["ic"])),
+        )
+        pk = ProvingKey(
+            vk,
+            _g1_parse(pts["beta_g1"], "beta_g1"),
+            _g1_parse(pts["delta_g1"], "delta_g1"),
+            *(arrs[name] for name in POINT_ARRAYS),
+            matrices=mats,
+            r1cs_digest=str(header["r1cs_digest"]),
+            insecure_single_party=bool(header["insecure_single_party"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FormatError(f"{keydir / HEADER}: malformed field {exc}") from None
+    _check_shapes(pk, keydir)
+    if r1cs is not None:
+        pk.check_circuit(r1cs)
+    return pk
+
+
+def _check_shapes(pk: ProvingKey, keydir: Path) -> None:
+    mats = pk.matrices
+    n, ell, big_n = mats.n_wires, mats.n_public, 1 << mats.log_domain
+    expected = {
+        "a_g1": (n, 2, 4),
+        "b_g1": (n, 2, 4),
+        "b_g2": (n, 2, 2, 4),
+        "l_g1": (n - ell - 1, 2, 4),
+        "h_g1": (big_n - 1, 2, 4),
+    }
+    for name, shape in expected.items():
+        if getattr(pk, name).shape != shape:
+            raise FormatError(
+                f"{keydir / name}.npy: shape {getattr(pk, name).shape}, expected {shape}"
+            )
+    if len(pk.vk.ic) != ell + 1:
+        raise FormatError(f"{keydir / HEADER}: {len(pk.vk.ic)} IC points for {ell} public signals")
+    for m in "abc":
+        csr: Csr = getattr(mats, m)
+        nnz = csr.indices.shape[0]
+        if (
+            csr.indptr.shape != (mats.n_constraints + 1,)
+            or int(csr.indptr[-1]) != nnz
+            or csr.coeffs.shape != (nnz, 4)
+        ):
+            raise FormatError(f"{keydir}: matrix {m.upper()} arrays are inconsistent")
+    if mats.digest() != pk.r1cs_digest:
+        raise FormatError(f"{keydir}: constraint matrices do not match the header's r1cs_digest")

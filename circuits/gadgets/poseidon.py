@@ -25,9 +25,15 @@ from collections.abc import Sequence
 from circuits.api import API
 from circuits.errors import DefinitionError
 from circuits.linear import Value, Variable, as_variable, linear_sum
-from circuits.primitives.poseidon import MAX_INPUTS, optimized_params, poseidon_params
+from circuits.primitives.poseidon import (
+    MAX_INPUTS,
+    SPONGE_RATE,
+    SPONGE_TAG,
+    optimized_params,
+    poseidon_params,
+)
 
-__all__ = ["poseidon", "poseidon_constraint_count", "poseidon_reference", "sbox"]
+__all__ = ["poseidon", "poseidon_constraint_count", "poseidon_reference", "poseidon_sponge", "sbox"]
 
 
 def sbox(api: API, x: Variable, label: str = "sbox") -> Variable:
@@ -111,3 +117,17 @@ def poseidon_constraint_count(n_inputs: int) -> int:
     """3·(8t + R_P − 1), t = n_inputs + 1: the cost of ``poseidon`` on non-constant inputs."""
     p = poseidon_params(n_inputs + 1)
     return 3 * (p.n_rounds_f * p.t + p.n_rounds_p - 1)
+
+
+def poseidon_sponge(api: API, elements: Sequence[Value], name: str = "sponge") -> Variable:
+    """``circuits.primitives.poseidon.poseidon_sponge`` in-circuit (the pubdata commitment):
+    h = 2^64 + n, then h = Poseidon(h, chunk) over chunks of 15 (Poseidon(h) when n = 0).
+    The length tag is a constant (fixed shape), so the first call's tag S-box folds away.
+    Cost: the Poseidon calls, ⌈n/15⌉ of them."""
+    h: Variable = Variable.constant(SPONGE_TAG + len(elements))
+    with api.namespace(name):
+        if not elements:
+            return poseidon(api, [h], "empty")
+        for i in range(0, len(elements), SPONGE_RATE):
+            h = poseidon(api, [h, *elements[i : i + SPONGE_RATE]], f"chunk{i // SPONGE_RATE}")
+    return h

@@ -13,8 +13,14 @@ from circuits.api import API
 from circuits.compiled import compile_circuit
 from circuits.errors import DefinitionError, UnsatisfiedConstraint
 from circuits.gadgets.merkle import index_bits, merkle_inclusion, merkle_root, merkle_update
-from circuits.gadgets.poseidon import poseidon, poseidon_constraint_count, poseidon_reference
+from circuits.gadgets.poseidon import (
+    poseidon,
+    poseidon_constraint_count,
+    poseidon_reference,
+    poseidon_sponge,
+)
 from circuits.primitives.poseidon import merkle_path_root, poseidon_hash
+from circuits.primitives.poseidon import poseidon_sponge as native_sponge
 from circuits.soundness import assert_sound
 from prover.fields import R
 
@@ -50,6 +56,27 @@ def test_poseidon_twins_agree_and_are_sound(n: int) -> None:
     assert fast.output(z, "out") == ref.output(ref.solve({"x": xs}), "out") == poseidon_hash(xs)
     assert fast.n_constraints == ref.n_constraints == poseidon_constraint_count(n) + 1  # +1 output
     assert_sound(fast, z, random.Random(n))
+
+
+@dataclass(frozen=True)
+class Sponge:
+    n: int
+
+    def define(self, api: API) -> None:
+        xs = api.private_input("x", self.n)
+        api.public_output("out", poseidon_sponge(api, xs))
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 40), st.data())
+def test_sponge_matches_native(n: int, data: st.DataObject) -> None:
+    xs = data.draw(st.lists(FIELD, min_size=n, max_size=n))
+    compiled = compile_circuit(Sponge(n))
+    z = compiled.solve({"x": xs})
+    assert compiled.output(z, "out") == native_sponge(xs)
+    if n:
+        other = compiled.solve({"x": [(xs[0] + 1) % R, *xs[1:]]})
+        assert compiled.output(other, "out") != compiled.output(z, "out")
 
 
 def test_poseidon2_costs_circomlib_240() -> None:

@@ -168,6 +168,23 @@ class API(Builder):
             self._set_bits(out, max(bits_a, bits_b))
         return out
 
+    def mux(self, bits: Sequence[Value], values: Sequence[Value], name: str = "mux") -> Variable:
+        """values[Σ 2^i·bits_i] for 2^len(bits) values (bits LSB first, checked boolean unless
+        known). A tree of selects: at most 2^k − 1 constraints; levels whose inputs are all
+        constants are linear and free (so a table of constants costs 2^(k−1) − 1 rows)."""
+        if len(values) != 1 << len(bits):
+            raise DefinitionError(
+                f"mux of {len(values)} values needs {len(values).bit_length() - 1} bits"
+            )
+        level = [as_variable(v) for v in values]
+        with self.namespace(name):
+            for i, bit in enumerate(bits):
+                level = [
+                    self.select(bit, level[j + 1], level[j], f"level{i}")
+                    for j in range(0, len(level), 2)
+                ]
+        return level[0]
+
     def and_(self, a: Value, b: Value, name: str = "and") -> Variable:
         """a ∧ b for booleans (checked unless known). 1 constraint (a·b)."""
         self.assert_boolean(a, name + ":bool")

@@ -218,6 +218,25 @@ def test_select_booleans_and_constants() -> None:
         compiled.solve({"c": 2, "a": 10, "b": 20})
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 7), st.lists(FIELD, min_size=8, max_size=8))
+def test_mux_selects_by_index(index: int, values: list[int]) -> None:
+    api = API()
+    idx = api.private_input("i")
+    xs = api.private_input("x", 8)
+    bits = api.to_bits(idx, 3)
+    api.public_output("var", api.mux(bits, xs))
+    before = len(api.rows)
+    api.public_output("const", api.mux(bits, values))
+    assert len(api.rows) - before <= 3 + 1  # 2^(k-1) - 1 rows for a constant table, + output
+    compiled = compile_api(api)
+    z = compiled.solve({"i": index, "x": values})
+    assert compiled.output(z, "var") == compiled.output(z, "const") == values[index]
+    assert_sound(compiled, z, random.Random(index))
+    with pytest.raises(UnsatisfiedConstraint, match="to_bits"):
+        compiled.solve({"i": 8, "x": values})
+
+
 def test_definition_errors() -> None:
     api = API()
     x = api.private_input("x")
@@ -231,6 +250,8 @@ def test_definition_errors() -> None:
         api.assert_equal(3, 4)
     with pytest.raises(DefinitionError, match="does not fit"):
         api.to_bits(300, 8)
+    with pytest.raises(DefinitionError, match="needs"):
+        api.mux([x], [1, 2, 3])
     with pytest.raises(DefinitionError, match="namespace"), api.namespace("a/b"):
         pass
 

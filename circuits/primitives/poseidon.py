@@ -37,8 +37,10 @@ from prover.fields import curve_order as r
 __all__ = [
     "MAX_INPUTS",
     "SPONGE_RATE",
+    "SPONGE_TAG",
     "OptimizedParams",
     "PoseidonParams",
+    "merkle_path_nodes",
     "merkle_path_root",
     "optimized_params",
     "poseidon_hash",
@@ -191,22 +193,38 @@ def poseidon_sponge(elements: Sequence[int]) -> int:
     return h
 
 
-def merkle_path_root(leaf: int, index: int, siblings: Sequence[int]) -> int:
-    """Root of a binary Poseidon(2) Merkle tree from a leaf, its index and its authentication path.
-
-    ``siblings[i]`` is the sibling at level i, bottom-up (siblings[0] is the leaf's sibling;
-    the depth is len(siblings)).  Bit i of ``index`` is the position of the current node at
-    level i: 0 = left child, node' = Poseidon([node, siblings[i]]); 1 = right child,
-    node' = Poseidon([siblings[i], node]).  ``index`` must satisfy 0 <= index < 2^depth.
-    """
+def _check_path(leaf: int, index: int, siblings: Sequence[int]) -> tuple[int, tuple[int, ...]]:
     (node,) = _field_elements((leaf,), "leaf")
     path = _field_elements(siblings, "siblings")
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 1 << len(path):
         raise PrimitiveError(f"index must be an int in 0..2^{len(path)} - 1, got {index!r}")
+    return node, path
+
+
+def merkle_path_nodes(leaf: int, index: int, siblings: Sequence[int]) -> tuple[int, ...]:
+    """The nodes on a leaf's path to the root of a binary Poseidon(2) Merkle tree, bottom-up.
+
+    ``siblings[i]`` is the sibling at level i (siblings[0] is the leaf's sibling; the depth is
+    len(siblings)).  Bit i of ``index`` is the position of the current node at level i:
+    0 = left child, node' = Poseidon([node, siblings[i]]); 1 = right child,
+    node' = Poseidon([siblings[i], node]).  ``index`` must satisfy 0 <= index < 2^depth.
+    Returns the depth nodes at levels 1..depth; the last one is the root.  A node at level k
+    (leaves at level 0) is the parent of the level-(k - 1) nodes 2j and 2j + 1.
+    """
+    node, path = _check_path(leaf, index, siblings)
+    nodes = []
     for level, sibling in enumerate(path):
         pair = (sibling, node) if (index >> level) & 1 else (node, sibling)
         node = poseidon_permutation((0, *pair))[0]
-    return node
+        nodes.append(node)
+    return tuple(nodes)
+
+
+def merkle_path_root(leaf: int, index: int, siblings: Sequence[int]) -> int:
+    """Root of a binary Poseidon(2) Merkle tree from a leaf, its index and its authentication
+    path (conventions as `merkle_path_nodes`; with no siblings the root is the leaf itself)."""
+    nodes = merkle_path_nodes(leaf, index, siblings)
+    return nodes[-1] if nodes else leaf
 
 
 def _check_known_hash() -> None:

@@ -198,6 +198,9 @@ def test_merkle_path_root_convention() -> None:
     assert pos.merkle_path_root(11, 2, [22, n23]) != root  # wrong side at level 1
     assert pos.merkle_path_root(11, 0, [22, n23 + 1]) != root
     assert pos.merkle_path_root(5, 0, []) == 5
+    assert pos.merkle_path_nodes(11, 0, [22, n23]) == (n01, root)
+    assert pos.merkle_path_nodes(44, 3, [33, n01]) == (n23, root)
+    assert pos.merkle_path_nodes(5, 0, []) == ()
 
 
 @pytest.mark.parametrize("index", [-1, 4, True, 1.0])

@@ -1,0 +1,278 @@
+"""numba Poseidon over BN254 Fr: the state tree's fast path, twin of `circuits.primitives.poseidon`.
+
+Same function as `poseidon.poseidon_hash` (circomlib Poseidon, t = n + 1, x^5, R_F = 8,
+R_P = N_ROUNDS_P[t - 2]), computed with circomlib's optimised form ``C, S, M, P``
+(`poseidon_constants.optimized_params`; circomlibjs ``poseidon_opt.js``):
+
+    state += C[0:t]
+    3 ×  state = M·(state^5 + C_k)          (full rounds, constants moved before the mix)
+         state = P·(state^5 + C_4)          (the pre-sparse matrix)
+    R_P × x0 = x0^5 + c_k;  x0' = S_k[0]·x0 + Σ_j ŵ_kj·x_j;  x_j' = x_j + v_kj·x0   (sparse)
+    3 ×  state = M·(state^5 + C_k);  then state = M·state^5
+    output state[0]
+
+For t = 3 that is 8·(3·3 + 9) + 57·8 = 600 Montgomery products instead of 828 for the
+textbook loop.  Field arithmetic is prover.kernels.field (4×64-bit Montgomery limbs, njit
+calling convention in its docstring); constants are converted to Montgomery form once per t.
+
+API (each function validates like the reference and returns plain ints / arrays of canonical
+limbs, never Montgomery form):
+- `poseidon_hash_fast(inputs, *, init_state=0) -> int`     twin of `poseidon.poseidon_hash`
+- `poseidon2_many(left, right) -> (n, 4) uint64`           Poseidon([left_i, right_i]) per row
+- `merkle_path_nodes(leaf, index, siblings)`, `merkle_path_root(leaf, index, siblings)`:
+  one njit call for a whole path; twins of the same names in `poseidon` (same conventions:
+  siblings bottom-up, bit i of index = 1 means the node at level i is the right child).
+This module imports numba; `circuits.primitives` does not import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+from numba import njit
+
+from circuits.primitives import PrimitiveError
+from circuits.primitives.poseidon import MAX_INPUTS, _check_path, _field_elements
+from circuits.primitives.poseidon_constants import optimized_params
+from prover.fields import curve_order as r
+from prover.kernels.field import (
+    FR_P,
+    FR_ZERO,
+    fr_add,
+    fr_from_mont,
+    fr_mul,
+    fr_square,
+    fr_to_mont,
+    load,
+    store,
+    u4,
+)
+
+__all__ = ["merkle_path_nodes", "merkle_path_root", "poseidon2_many", "poseidon_hash_fast"]
+
+
+def _to_limbs(values: Sequence[int]) -> np.ndarray:
+    buf = b"".join(v.to_bytes(32, "little") for v in values)
+    return np.frombuffer(buf, dtype="<u8").reshape(len(values), 4).astype(np.uint64)
+
+
+def _from_limbs(arr: np.ndarray) -> list[int]:
+    raw = np.ascontiguousarray(arr, dtype="<u8").tobytes()
+    return [int.from_bytes(raw[i : i + 32], "little") for i in range(0, len(raw), 32)]
+
+
+_MONT = 1 << 256
+
+
+def _mont_rows(values: Sequence[int]) -> np.ndarray:
+    return _to_limbs([v * _MONT % r for v in values])
+
+
+@cache
+def _constants(t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """(C, S, M, P, R_P) for width t, Montgomery form; M, P flattened: [j·t + i] = M[j][i]."""
+    o = optimized_params(t)
+    m = _mont_rows([x for row in o.M for x in row])
+    p = _mont_rows([x for row in o.P for x in row])
+    return _mont_rows(o.C), _mont_rows(o.S), m, p, o.n_rounds_p
+
+
+@njit(cache=True, inline="always")
+def _pow5(x):
+    x2 = fr_square(x)
+    return fr_mul(fr_square(x2), x)
+
+
+@njit(cache=True, inline="always")
+def _mix(s, tmp, m, t):
+    """s'[i] = Σ_j m[j·t + i]·s[j] (circomlib's transposed layout)."""
+    for i in range(t):
+        acc = u4(FR_ZERO)
+        for j in range(t):
+            acc = fr_add(acc, fr_mul(load(m, j * t + i), load(s, j)))
+        store(tmp, i, acc)
+    for i in range(t):
+        store(s, i, load(tmp, i))
+
+
+@njit(cache=True)
+def _permute(s, tmp, C, S, M, P, n_p):
+    """The Poseidon permutation of the Montgomery-form state s ((t, 4), in place)."""
+    t = s.shape[0]
+    for i in range(t):
+        store(s, i, fr_add(load(s, i), load(C, i)))
+    ci = t
+    for k in range(4):
+        for i in range(t):
+            store(s, i, fr_add(_pow5(load(s, i)), load(C, ci + i)))
+        ci += t
+        if k < 3:
+            _mix(s, tmp, M, t)
+        else:
+            _mix(s, tmp, P, t)
+    width = 2 * t - 1
+    for k in range(n_p):
+        x0 = fr_add(_pow5(load(s, 0)), load(C, ci + k))
+        base = k * width
+        acc = fr_mul(load(S, base), x0)
+        for j in range(1, t):
+            acc = fr_add(acc, fr_mul(load(S, base + j), load(s, j)))
+            store(s, j, fr_add(load(s, j), fr_mul(x0, load(S, base + t + j - 1))))
+        store(s, 0, acc)
+    ci += n_p
+    for k in range(4):
+        for i in range(t):
+            x = _pow5(load(s, i))
+            if k < 3:
+                x = fr_add(x, load(C, ci + i))
+            store(s, i, x)
+        ci += t
+        _mix(s, tmp, M, t)
+
+
+@njit(cache=True, inline="always")
+def _full3(a, b, c, ca, cb, cc, m):
+    """S-box on all three cells, add (ca, cb, cc), mix with m (circomlib layout, (9, 4))."""
+    a = fr_add(_pow5(a), ca)
+    b = fr_add(_pow5(b), cb)
+    c = fr_add(_pow5(c), cc)
+    return _mix3(a, b, c, m)
+
+
+@njit(cache=True, inline="always")
+def _mix3(a, b, c, m):
+    na = fr_add(fr_add(fr_mul(load(m, 0), a), fr_mul(load(m, 3), b)), fr_mul(load(m, 6), c))
+    nb = fr_add(fr_add(fr_mul(load(m, 1), a), fr_mul(load(m, 4), b)), fr_mul(load(m, 7), c))
+    nc = fr_add(fr_add(fr_mul(load(m, 2), a), fr_mul(load(m, 5), b)), fr_mul(load(m, 8), c))
+    return na, nb, nc
+
+
+@njit(cache=True, inline="always")
+def _permute3(a, b, c, C, S, M, P, n_p):
+    """`_permute` unrolled for t = 3 (Poseidon(2), the Merkle node) on register-held cells."""
+    a = fr_add(a, load(C, 0))
+    b = fr_add(b, load(C, 1))
+    c = fr_add(c, load(C, 2))
+    for k in range(1, 4):
+        a, b, c = _full3(a, b, c, load(C, 3 * k), load(C, 3 * k + 1), load(C, 3 * k + 2), M)
+    a, b, c = _full3(a, b, c, load(C, 12), load(C, 13), load(C, 14), P)
+    for k in range(n_p):
+        x0 = fr_add(_pow5(a), load(C, 15 + k))
+        a = fr_add(
+            fr_add(fr_mul(load(S, 5 * k), x0), fr_mul(load(S, 5 * k + 1), b)),
+            fr_mul(load(S, 5 * k + 2), c),
+        )
+        b = fr_add(b, fr_mul(x0, load(S, 5 * k + 3)))
+        c = fr_add(c, fr_mul(x0, load(S, 5 * k + 4)))
+    ci = 15 + n_p
+    for _ in range(3):
+        a, b, c = _full3(a, b, c, load(C, ci), load(C, ci + 1), load(C, ci + 2), M)
+        ci += 3
+    return _mix3(_pow5(a), _pow5(b), _pow5(c), M)
+
+
+@njit(cache=True)
+def _hash_kernel(state, C, S, M, P, n_p):
+    """state: (t, 4) canonical limbs [init, inputs...]; returns state[0] after the permutation."""
+    t = state.shape[0]
+    s = np.empty((t, 4), dtype=np.uint64)
+    tmp = np.empty((t, 4), dtype=np.uint64)
+    for i in range(t):
+        store(s, i, fr_to_mont(load(state, i)))
+    _permute(s, tmp, C, S, M, P, n_p)
+    out = np.empty((1, 4), dtype=np.uint64)
+    store(out, 0, fr_from_mont(load(s, 0)))
+    return out
+
+
+@njit(cache=True)
+def _pairs_kernel(left, right, C, S, M, P, n_p, out):
+    """out[i] = Poseidon([left[i], right[i]])."""
+    zero = u4(FR_ZERO)
+    for i in range(left.shape[0]):
+        a, _, _ = _permute3(
+            zero, fr_to_mont(load(left, i)), fr_to_mont(load(right, i)), C, S, M, P, n_p
+        )
+        store(out, i, fr_from_mont(a))
+
+
+@njit(cache=True)
+def _path_kernel(leaf, bits, siblings, C, S, M, P, n_p, out):
+    """out[level] = the node at level + 1 on the path (see `merkle_path_nodes`)."""
+    zero = u4(FR_ZERO)
+    node = fr_to_mont(load(leaf, 0))
+    for level in range(siblings.shape[0]):
+        sib = fr_to_mont(load(siblings, level))
+        if bits[level]:
+            node, _, _ = _permute3(zero, sib, node, C, S, M, P, n_p)
+        else:
+            node, _, _ = _permute3(zero, node, sib, C, S, M, P, n_p)
+        store(out, level, fr_from_mont(node))
+
+
+@njit(cache=True)
+def _first_non_canonical(arr):
+    """Index of the first row of an (n, 4) limb array that is >= r, or -1."""
+    p = u4(FR_P)
+    for i in range(arr.shape[0]):
+        for k in range(3, -1, -1):
+            if arr[i, k] != p[k]:
+                if arr[i, k] > p[k]:
+                    return i
+                break
+        else:
+            return i
+    return -1
+
+
+def poseidon_hash_fast(inputs: Sequence[int], *, init_state: int = 0) -> int:
+    """Twin of `poseidon.poseidon_hash` (same validation and PrimitiveError messages)."""
+    values = _field_elements(inputs, "inputs")
+    if not 1 <= len(values) <= MAX_INPUTS:
+        raise PrimitiveError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {len(values)}")
+    (init,) = _field_elements((init_state,), "init_state")
+    out = _hash_kernel(_to_limbs((init, *values)), *_constants(len(values) + 1))
+    return _from_limbs(out)[0]
+
+
+def _check_limb_array(arr: np.ndarray, name: str) -> np.ndarray:
+    if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.shape[1] != 4:
+        raise PrimitiveError(f"{name} must be an (n, 4) numpy array of uint64 limbs")
+    if arr.dtype != np.uint64:
+        raise PrimitiveError(f"{name} must have dtype uint64, got {arr.dtype}")
+    arr = np.ascontiguousarray(arr)
+    bad = _first_non_canonical(arr)
+    if bad >= 0:
+        raise PrimitiveError(f"{name}[{bad}] is not a canonical Fr element (0 <= x < r)")
+    return arr
+
+
+def poseidon2_many(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Row-wise Poseidon([left_i, right_i]) of two (n, 4) uint64 arrays of canonical
+    little-endian limbs (not Montgomery form); returns a new (n, 4) uint64 array."""
+    left = _check_limb_array(left, "left")
+    right = _check_limb_array(right, "right")
+    if left.shape != right.shape:
+        raise PrimitiveError(f"left and right differ in shape: {left.shape} vs {right.shape}")
+    out = np.empty_like(left)
+    _pairs_kernel(left, right, *_constants(3), out)
+    return out
+
+
+def merkle_path_nodes(leaf: int, index: int, siblings: Sequence[int]) -> tuple[int, ...]:
+    """Twin of `poseidon.merkle_path_nodes`: nodes at levels 1..depth, the last is the root."""
+    node, path = _check_path(leaf, index, siblings)
+    if not path:
+        return ()
+    bits = np.array([(index >> level) & 1 for level in range(len(path))], dtype=np.uint8)
+    out = np.empty((len(path), 4), dtype=np.uint64)
+    _path_kernel(_to_limbs((node,)), bits, _to_limbs(path), *_constants(3), out)
+    return tuple(_from_limbs(out))
+
+
+def merkle_path_root(leaf: int, index: int, siblings: Sequence[int]) -> int:
+    """Twin of `poseidon.merkle_path_root`: one njit call hashes the whole path."""
+    nodes = merkle_path_nodes(leaf, index, siblings)
+    return nodes[-1] if nodes else leaf

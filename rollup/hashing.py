@@ -1,19 +1,35 @@
 """The Poseidon used by the rollup: circomlib Poseidon, numba fast path and pure-Python twin.
 
-``poseidon`` / ``path_nodes`` are what the rollup calls (``circuits.primitives.poseidon_fast``,
-numba); ``poseidon_reference`` / ``path_nodes_reference`` are the plain twins with the same
-signatures (``circuits.primitives.poseidon``).  ``tests/rollup/test_hashing.py`` compares them.
-``path_nodes(leaf, index, siblings)`` returns the nodes at levels 1..D of a Merkle path (siblings
-bottom-up, bit l of index = 1: the level-l node is a right child); the last one is the root.
+``poseidon`` / ``path_nodes`` / ``sponge`` are what the rollup calls (numba, from
+``circuits.primitives.poseidon_fast``); ``poseidon_reference`` / ``path_nodes_reference`` /
+``sponge_reference`` are the plain twins, same signatures (``circuits.primitives.poseidon``);
+``tests/rollup/test_hashing.py`` compares them.  ``path_nodes(leaf, index, siblings)`` returns the
+nodes at levels 1..D of a Merkle path (siblings bottom-up, bit l of index = 1: the level-l node is
+a right child); the last one is the root.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from circuits.primitives.poseidon import SPONGE_RATE, SPONGE_TAG
 from circuits.primitives.poseidon import merkle_path_nodes as path_nodes_reference
 from circuits.primitives.poseidon import poseidon_hash as poseidon_reference
-from circuits.primitives.poseidon import poseidon_sponge
+from circuits.primitives.poseidon import poseidon_sponge as sponge_reference
 from circuits.primitives.poseidon_fast import merkle_path_nodes as path_nodes
 from circuits.primitives.poseidon_fast import poseidon_hash_fast as poseidon
+
+
+def sponge(elements: Sequence[int]) -> int:
+    """Twin of ``circuits.primitives.poseidon.poseidon_sponge`` on the fast hash: h = 2^64 + len,
+    then h = Poseidon([h, *chunk]) for each chunk of 15 elements (empty list: Poseidon([h]))."""
+    values = list(elements)
+    h = SPONGE_TAG + len(values)
+    if not values:
+        return poseidon([h])
+    for i in range(0, len(values), SPONGE_RATE):
+        h = poseidon([h, *values[i : i + SPONGE_RATE]])
+    return h
 
 
 def hash_pair(left: int, right: int) -> int:
@@ -27,5 +43,6 @@ __all__ = [
     "path_nodes_reference",
     "poseidon",
     "poseidon_reference",
-    "poseidon_sponge",
+    "sponge",
+    "sponge_reference",
 ]

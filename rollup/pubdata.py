@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 from prover.fields import curve_order as r
 from rollup.errors import PubdataError
-from rollup.hashing import poseidon_sponge
+from rollup.hashing import sponge
 from rollup.params import (
     ACCOUNT_BITS,
     AMOUNT_BITS,
@@ -179,5 +179,5 @@ def split_pubdata(pubdata: Sequence[int], batch_slots: int) -> list[tuple[int, .
 
 
 def pubdata_commitment(old_root: int, new_root: int, pubdata: Sequence[int]) -> int:
-    """poseidon_sponge([old_root, new_root, *pubdata])."""
-    return poseidon_sponge([old_root, new_root, *pubdata])
+    """poseidon_sponge([old_root, new_root, *pubdata]) (computed on the fast hash twin)."""
+    return sponge([old_root, new_root, *pubdata])

@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prover.fields import curve_order as r
-from rollup.hashing import path_nodes, path_nodes_reference, poseidon, poseidon_reference
+from rollup.hashing import (
+    path_nodes,
+    path_nodes_reference,
+    poseidon,
+    poseidon_reference,
+    sponge,
+    sponge_reference,
+)
 from rollup.tree import SparseMerkleTree
 
 felt = st.integers(0, r - 1)
@@ -17,6 +24,12 @@ felt = st.integers(0, r - 1)
 @given(st.lists(felt, min_size=1, max_size=16))
 def test_poseidon_twins(inputs: list[int]) -> None:
     assert poseidon(inputs) == poseidon_reference(inputs)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(felt, max_size=40))
+def test_sponge_twins(elements: list[int]) -> None:
+    assert sponge(elements) == sponge_reference(elements)
 
 
 @settings(max_examples=20, deadline=None)
@@ -38,3 +51,4 @@ def test_tree_fast_equals_reference(writes: list[tuple[int, int]]) -> None:
 def test_twins_disagree_on_different_inputs() -> None:
     assert poseidon([1, 2]) != poseidon_reference([2, 1])
     assert path_nodes(1, 0, [5]) != path_nodes_reference(1, 1, [5])
+    assert sponge([1, 2]) != sponge_reference([1, 2, 0])

@@ -101,3 +101,33 @@ def test_rebuild_reaches_settled_root(tmp_path) -> None:
         rebuild(system.params, system.genesis, [*published[:-1], (n, bad, root)])
     with pytest.raises(RebuildError, match="out of order"):
         rebuild(system.params, system.genesis, published[1:])
+
+
+def test_witness_chains_for_the_circuit(tmp_path) -> None:
+    """Per slot: old_root = Poseidon(updates[0].old accounts root, old global hash), updates chain,
+    every proof verifies with leaves = hashes of the recorded preimages, slots chain, and the
+    batch commitment is the sponge over (old_root, new_root, pubdata)."""
+    from rollup.account import state_root
+    from rollup.pubdata import pubdata_commitment
+
+    system = make_system(tmp_path, slots=4)
+    system.seq.submit(trade(system))
+    system.seq.submit(Withdraw.signed(system.keys[2], 2, 10, 900, 0))
+    system.l1.deposit(3, public_key(b"\x09" * 32), 5, 42)
+    batch = system.seq.seal_batch(system.l1.queue())
+    previous = batch.old_root
+    for w in batch.slots:
+        assert w.old_root == previous
+        assert w.old_root == state_root(w.updates[0].proof.old_root, w.old_global.hash())
+        assert w.new_root == state_root(w.updates[-1].proof.new_root, w.new_global.hash())
+        assert w.updates[1].proof.old_root == w.updates[0].proof.new_root
+        for u in w.updates:
+            assert u.proof.verify()
+            assert u.proof.old_leaf == u.old_account.leaf()
+            assert u.proof.new_leaf == u.new_account.leaf()
+        previous = w.new_root
+    assert previous == batch.new_root
+    assert batch.commitment == pubdata_commitment(batch.old_root, batch.new_root, batch.pubdata)
+    assert batch.pubdata == tuple(e for w in batch.slots for e in w.chunk)
+    assert batch.slots[1].messages == (batch.slots[1].tx.maker.order.message(),
+                                       batch.slots[1].tx.taker.order.message())  # fmt: skip

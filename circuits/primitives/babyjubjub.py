@@ -14,7 +14,8 @@ Peters, "Twisted Edwards Curves", AFRICACRYPT 2008): identity (0, 1), −(x, y) 
 Points are affine ``tuple[int, int]`` with canonical coordinates 0 ≤ x, y < r.  Scalar
 multiplication runs in extended coordinates (X : Y : Z : T), x = X/Z, y = Y/Z, T = X·Y/Z, with
 the complete formulas add-2008-hwcd and dbl-2008-hwcd (Hisil, Wong, Carter, Dawson,
-"Twisted Edwards Curves Revisited", ASIACRYPT 2008); multiples of BASE8 use a 4-bit window table.
+"Twisted Edwards Curves Revisited", ASIACRYPT 2008) and a 4-bit window; multiples of BASE8 use a
+precomputed table.
 
 Packing as circomlibjs ``packPoint``/``unpackPoint``: 32 bytes, y little-endian, and the top bit
 of byte 31 set iff x > (r − 1)/2.  Unpacking rejects y ≥ r and, like circomlibjs, any y whose
@@ -126,12 +127,16 @@ def negate(p: Point) -> Point:
 
 
 def _ext_multiply(p: Point, k: int) -> _Ext:
+    """k·p (k >= 0), left to right with a fixed 4-bit window (16 precomputed multiples)."""
+    table: list[_Ext] = [(0, 1, 1, 0), _to_ext(p)]
+    for _ in range(14):
+        table.append(_ext_add(table[-1], table[1]))
     acc: _Ext = (0, 1, 1, 0)
-    base = _to_ext(p)
-    for bit in bin(k)[2:]:
-        acc = _ext_double(acc)
-        if bit == "1":
-            acc = _ext_add(acc, base)
+    for shift in range(4 * ((k.bit_length() + 3) // 4) - 4, -4, -4):
+        acc = _ext_double(_ext_double(_ext_double(_ext_double(acc))))
+        digit = (k >> shift) & 15
+        if digit:
+            acc = _ext_add(acc, table[digit])
     return acc
 
 

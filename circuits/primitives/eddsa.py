@@ -114,11 +114,14 @@ def derive_public_key(private_key: bytes) -> tuple[int, int]:
     return bj.multiply_base8(private_scalar(private_key) >> 3)
 
 
-def signing_nonce(private_key: bytes, message: int) -> int:
-    """r = LE-int(BLAKE-512(s_buf[32:64] ‖ message as 32 bytes LE)) mod l (deterministic)."""
-    s_buf = _expanded_key(private_key)
+def _nonce(s_buf: bytes, message: int) -> int:
     digest = blake512(s_buf[32:] + _check_message(message).to_bytes(32, "little"))
     return int.from_bytes(digest, "little") % l
+
+
+def signing_nonce(private_key: bytes, message: int) -> int:
+    """r = LE-int(BLAKE-512(s_buf[32:64] ‖ message as 32 bytes LE)) mod l (deterministic)."""
+    return _nonce(_expanded_key(private_key), message)
 
 
 def message_hash(r8: bj.Point, public_key: bj.Point, message: int) -> int:
@@ -129,9 +132,10 @@ def message_hash(r8: bj.Point, public_key: bj.Point, message: int) -> int:
 def sign(private_key: bytes, message: int) -> Signature:
     """circomlibjs ``signPoseidon(prv, msg)``: deterministic EdDSA-Poseidon signature."""
     _check_message(message)
-    s = private_scalar(private_key)
+    s_buf = _expanded_key(private_key)
+    s = int.from_bytes(s_buf[:32], "little")
     public_key = bj.multiply_base8(s >> 3)
-    nonce = signing_nonce(private_key, message)
+    nonce = _nonce(s_buf, message)
     r8 = bj.multiply_base8(nonce)
     hm = message_hash(r8, public_key, message)
     return Signature(r8[0], r8[1], (nonce + hm * s) % l)

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from circuits.api import API
@@ -396,3 +396,55 @@ def test_api_circuit_proves_and_verifies_with_groth16() -> None:
     public = compiled.public_signals(z)
     assert _pairing_check(pk.vk, public, proof)
     assert not _pairing_check(pk.vk, [public[0], (public[1] + 1) % R], proof)
+
+
+@st.composite
+def _random_program(draw: st.DrawFn) -> tuple[list[tuple[str, int, int, int]], list[int]]:
+    """A random straight-line circuit over 3 inputs: (op, i, j, k) steps on earlier values."""
+    steps = []
+    for n in range(3, 3 + draw(st.integers(1, 25))):
+        op = draw(st.sampled_from(["mul", "add", "select", "is_zero", "lt", "div", "scale"]))
+        steps.append((op, draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1)), draw(FIELD)))
+    return steps, draw(st.lists(st.integers(0, 255), min_size=3, max_size=3))
+
+
+def _build(api: API, steps: list[tuple[str, int, int, int]]) -> None:
+    vals = list(api.private_input("x", 3))
+    for op, i, j, k in steps:
+        a, b = vals[i], vals[j]
+        if op == "mul":
+            vals.append(api.mul(a, b))
+        elif op == "add":
+            vals.append(a + b * k)
+        elif op == "select":
+            vals.append(api.select(api.is_zero(a), b, a + k))
+        elif op == "is_zero":
+            vals.append(api.is_zero(a - b))
+        elif op == "lt":
+            vals.append(api.less_than(a, b, 8) if k % 2 else api.is_equal(a, b))
+        elif op == "div":
+            vals.append(api.div(a, b + k))
+        else:
+            vals.append(api.scale(a, k) + 1)
+    api.public_output("out", vals[-1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(_random_program())
+def test_fast_solver_matches_reference_on_random_circuits(program) -> None:
+    steps, inputs = program
+    api = API()
+    try:
+        _build(api, steps)
+    except DefinitionError:
+        assume(False)  # e.g. a constant operand of less_than outside 8 bits
+    compiled = compile_api(api)
+    try:
+        fast = compiled.solve({"x": inputs})
+    except UnsatisfiedConstraint as exc:
+        with pytest.raises(UnsatisfiedConstraint) as ref:
+            compiled.solve_reference({"x": inputs})
+        assert ref.value.index == exc.index and ref.value.name == exc.name
+        return
+    assert compiled.solve_reference({"x": inputs}) == fast
+    compiled.r1cs.check(fast)

@@ -12,6 +12,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from py_ecc.optimized_bn128 import (
+    FQ2,
+    b2,
+    curve_order,
+    field_modulus,
+    is_inf,
+    is_on_curve,
+    multiply,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = REPO / ".." / "shared" / "vectors"
@@ -52,3 +61,28 @@ def snarkjs() -> list[str]:
         missing = "Node.js (node)" if shutil.which("node") is None else f"snarkjs ({SNARKJS_CLI})"
         pytest.skip(f"{missing} not found: {INSTALL_HINT}")
     return command
+
+
+def fq2_sqrt(a: FQ2) -> FQ2 | None:
+    """A square root in F_q^2 (q ≡ 3 mod 4; Adj–Rodríguez-Henríquez Alg. 9), or None."""
+    a1 = a ** ((field_modulus - 3) // 4)
+    alpha = a1 * a1 * a
+    x0 = a1 * a
+    if alpha == FQ2([field_modulus - 1, 0]):
+        root = FQ2([0, 1]) * x0
+    else:
+        root = (FQ2.one() + alpha) ** ((field_modulus - 1) // 2) * x0
+    return root if root * root == a else None
+
+
+@pytest.fixture(scope="session")
+def twist_point_outside_subgroup() -> tuple:
+    """A point of E'(F_q^2) that is not in the order-r subgroup (the cofactor is ~2^254)."""
+    for k in range(1, 100):
+        x = FQ2([k, 1])
+        y = fq2_sqrt(x**3 + b2)
+        if y is not None:
+            point = (x, y, FQ2.one())
+            assert is_on_curve(point, b2) and not is_inf(multiply(point, curve_order))
+            return point
+    raise AssertionError("no twist point found")

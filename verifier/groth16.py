@@ -41,11 +41,12 @@ from py_ecc.optimized_bn128 import (
     is_on_curve,
     multiply,
     neg,
+    normalize,
     pairing,
 )
 
 from verifier.errors import MalformedInputError
-from verifier.pairing import pairing_product_is_one
+from verifier.pairing import g2_times_order_is_zero, pairing_product_is_one
 
 #: An optimized_bn128 point: projective (x, y, z) over FQ (G1) or FQ2 (G2).
 G1Point = tuple[FQ, FQ, FQ]
@@ -66,9 +67,15 @@ def _check_g2(point: Any, name: str) -> None:
         )
     if not is_on_curve(point, b2):
         raise MalformedInputError(f"{name} is not on the twist y^2 = x^3 + 3/(9+i) (G2)")
-    # r·P = O exactly for P in the order-r subgroup (py_ecc's multiply does not reduce n mod r).
-    if not is_inf(multiply(point, curve_order)):
+    # r·P = O exactly for P in the order-r subgroup (the twist's cofactor 2q - r has the factor
+    # 10069, so small-order points exist); double-and-add on plain ints, py_ecc's twin in tests.
+    if not is_inf(point) and not g2_times_order_is_zero(_affine_g2(point)):
         raise MalformedInputError(f"{name} is not in the order-r subgroup of G2")
+
+
+def _affine_g2(point: G2Point) -> tuple[tuple[int, int], tuple[int, int]]:
+    x, y = normalize(point)
+    return (x.coeffs[0], x.coeffs[1]), (y.coeffs[0], y.coeffs[1])
 
 
 @dataclass(frozen=True)

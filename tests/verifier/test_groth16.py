@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from py_ecc.optimized_bn128 import FQ2, G1, add, b2, curve_order, is_inf, is_on_curve, multiply, neg
+from py_ecc.optimized_bn128 import G1, add, curve_order, is_inf, multiply, neg
 
 from verifier.errors import MalformedInputError, VerifierError
 from verifier.groth16 import (
@@ -72,30 +72,6 @@ def _get(d: dict, key: str, path: tuple[int, ...]):
     for i in path:
         target = target[i]
     return target
-
-
-def _fq2_sqrt(a: FQ2) -> FQ2 | None:
-    """A square root in F_q^2 (q ≡ 3 mod 4; Adj–Rodríguez-Henríquez Alg. 9), or None."""
-    a1 = a ** ((Q - 3) // 4)
-    alpha = a1 * a1 * a
-    x0 = a1 * a
-    if alpha == FQ2([Q - 1, 0]):
-        root = FQ2([0, 1]) * x0
-    else:
-        root = (FQ2.one() + alpha) ** ((Q - 1) // 2) * x0
-    return root if root * root == a else None
-
-
-def _twist_point_outside_subgroup() -> tuple:
-    """A point of E'(F_q^2) that is not in the order-r subgroup (the cofactor is ~2^254)."""
-    for k in range(1, 100):
-        x = FQ2([k, 1])
-        y = _fq2_sqrt(x**3 + b2)
-        if y is not None:
-            point = (x, y, FQ2.one())
-            assert is_on_curve(point, b2) and not is_inf(multiply(point, curve_order))
-            return point
-    raise AssertionError("no twist point found")
 
 
 def _g2_json(point) -> list:
@@ -178,15 +154,19 @@ def test_point_off_the_curve_in_key_is_rejected(tiny: dict) -> None:
         parse_verification_key(_tamper(vk, "vk_delta_2", (0, 0), "7"))
 
 
-def test_g2_point_outside_subgroup_is_rejected(tiny: dict) -> None:
-    bad = _g2_json(_twist_point_outside_subgroup())
+def test_g2_point_outside_subgroup_is_rejected(tiny: dict, twist_point_outside_subgroup) -> None:
+    bad = _g2_json(twist_point_outside_subgroup)
     with pytest.raises(MalformedInputError, match=r"b \(pi_b\) is not in the order-r subgroup"):
         parse_proof({**tiny["proof"], "pi_b": bad})
     with pytest.raises(MalformedInputError, match=r"gamma_g2 .* not in the order-r subgroup"):
         parse_verification_key({**tiny["verification_key"], "vk_gamma_2": bad})
     p = tiny["proof_obj"]
+    cofactor = 2 * Q - curve_order  # has the factor 10069: a point of that small order
+    small = multiply(twist_point_outside_subgroup, curve_order * (cofactor // 10069))
+    with pytest.raises(MalformedInputError, match=r"pi_b\) is not in the order-r subgroup"):
+        Proof(a=p.a, b=small, c=p.c)
     with pytest.raises(MalformedInputError, match="order-r subgroup"):
-        Proof(a=p.a, b=_twist_point_outside_subgroup(), c=p.c)
+        Proof(a=p.a, b=twist_point_outside_subgroup, c=p.c)
 
 
 def test_public_input_not_below_r_is_rejected(tiny: dict) -> None:

@@ -10,11 +10,14 @@ from py_ecc.optimized_bn128 import (
     FQ12,
     G1,
     G2,
+    add,
     curve_order,
     field_modulus,
     final_exponentiate,
+    is_inf,
     multiply,
     neg,
+    normalize,
     pairing,
 )
 
@@ -73,3 +76,27 @@ def test_non_degenerate_and_infinity_pairs_skipped() -> None:
     assert not fast.pairing_product_is_one(
         [(z1, G2), (G1, multiply(G2, random.Random(1).randrange(1, 99)))]
     )
+
+
+def _affine(point) -> fast.G2Affine:
+    x, y = normalize(point)
+    return (x.coeffs[0], x.coeffs[1]), (y.coeffs[0], y.coeffs[1])
+
+
+@settings(max_examples=6, deadline=None)
+@given(scalars)
+def test_subgroup_check_matches_py_ecc_on_g2(k: int) -> None:
+    point = multiply(G2, k)
+    assert fast.g2_times_order_is_zero(_affine(point)) is True
+    assert is_inf(multiply(point, curve_order))
+
+
+def test_subgroup_check_rejects_points_outside(twist_point_outside_subgroup) -> None:
+    """A random twist point, a point of order 10069 (a factor of the cofactor 2q - r) and sums."""
+    outside = twist_point_outside_subgroup
+    cofactor = 2 * field_modulus - curve_order
+    small = multiply(outside, curve_order * (cofactor // 10069))
+    assert not is_inf(small) and is_inf(multiply(small, 10069))
+    for point in (outside, small, add(small, G2), add(outside, multiply(G2, 5))):
+        assert fast.g2_times_order_is_zero(_affine(point)) is False
+        assert not is_inf(multiply(point, curve_order))

@@ -1,0 +1,179 @@
+"""The batch circuit agrees with the native state machine (rollup/, the reference).
+
+* constants and pubdata layouts restated in circuits/batch/spec.py, pubdata.py equal rollup's;
+* random valid sequences (seeded): every sealed batch solves and its public signals are the
+  native (old_root, new_root, commitment) — what verifier/settlement.py checks;
+* per transaction type, a native-invalid transition (native check bypassed, state written by
+  ``RollupState.commit``) leaves the circuit unsatisfiable.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from circuits.batch import compile_batch, spec
+from circuits.batch.pubdata import field_slots
+from circuits.errors import UnsatisfiedConstraint
+from circuits.primitives.eddsa import derive_public_key
+from rollup import params, pubdata
+from rollup.account import GlobalState
+from rollup.circuit_input import batch_assignment, shape_of
+from rollup.errors import RollupError
+from rollup.params import DEFAULT_MARKETS, DEPOSIT, FORCED_WITHDRAW, VALUE_SCALE, RollupParams
+from rollup.pubdata import pubdata_commitment
+from rollup.state import RollupState
+from rollup.tx import (
+    Deposit,
+    ForcedWithdrawal,
+    FundingTick,
+    Noop,
+    OraclePrice,
+    Order,
+    Trade,
+    Transfer,
+    Withdraw,
+)
+from rollup.witness import BatchWitness
+
+PRICE = 100 * VALUE_SCALE
+ORACLE_KEY = b"oracle-key".ljust(32, b"\0")
+KEYS = [bytes([i + 1]) * 32 for i in range(4)]
+PARAMS = RollupParams(depth=3, batch_slots=2, markets=DEFAULT_MARKETS[:2])
+SHAPE = shape_of(PARAMS)
+
+
+def test_spec_constants_match_rollup_params() -> None:
+    names = [n for n in dir(spec) if n.isupper() and hasattr(params, n)]
+    assert len(names) > 25
+    for n in names:
+        assert getattr(spec, n) == getattr(params, n), n
+    assert spec.TAG_ORDER == params.TAG_ORDER and spec.CHUNK_WIDTH == pubdata.CHUNK_WIDTH
+    assert spec.RATE_OFFSET == pubdata.RATE_OFFSET
+
+
+@pytest.mark.parametrize("n_markets", [1, 4])
+def test_pubdata_layouts_match(n_markets: int) -> None:
+    for t in range(spec.N_TX_TYPES):
+        assert field_slots(t, n_markets) == pubdata._slots(pubdata.layout(t, n_markets))
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    return compile_batch(SHAPE)
+
+
+def new_state() -> RollupState:
+    g = GlobalState.genesis(PARAMS, derive_public_key(ORACLE_KEY), (PRICE, 2 * PRICE))
+    return RollupState(PARAMS, g)
+
+
+def seal(state: RollupState, txs: list) -> BatchWitness:
+    """Apply txs (skipping natively rejected ones) into one batch padded with no-ops."""
+    old, slots = state.root, []
+    for tx in txs:
+        if len(slots) == PARAMS.batch_slots:
+            break
+        try:
+            slots.append(state.apply(tx, len(slots)))
+        except RollupError:
+            continue
+    while len(slots) < PARAMS.batch_slots:
+        slots.append(state.apply(Noop(), len(slots)))
+    data = tuple(e for w in slots for e in w.chunk)
+    return BatchWitness(
+        0, old, state.root, tuple(slots), data, pubdata_commitment(old, state.root, data)
+    )
+
+
+def random_tx(rng: random.Random, state: RollupState, t: int):
+    a, b = rng.sample(range(4), 2)
+    nonce = state.account(a).nonce
+    kind = rng.randrange(7)
+    if kind == 0:
+        return Deposit(a, *derive_public_key(KEYS[a]), rng.randrange(1, 10**4), 9)
+    if kind == 1:
+        return Withdraw.signed(KEYS[a], a, rng.randrange(1, 50), 77, nonce)
+    if kind == 2:
+        return Transfer.signed(KEYS[a], a, b, rng.randrange(1, 50 * VALUE_SCALE), nonce)
+    if kind == 3:
+        m, side, q = rng.randrange(2), rng.randrange(2), rng.randrange(1, 30)
+        p = state.global_state.markets[m].price
+        mo = Order(a, m, side, q + 5, p + 10, 3, nonce, 10**6).sign(KEYS[a])
+        to = Order(b, m, 1 - side, q, p - 10, 3, state.account(b).nonce, 10**6).sign(KEYS[b])
+        return Trade(mo, to, q, p, rng.randrange(4), rng.randrange(4))
+    if kind == 4:
+        prices = tuple(p.price + rng.randrange(-99, 100) for p in state.global_state.markets)
+        return OraclePrice.signed(ORACLE_KEY, prices, state.global_state.last_oracle_time + 5)
+    if kind == 5:
+        rates = tuple(rng.randrange(-4295, 4296) for _ in range(2))
+        return FundingTick(rates, state.global_state.last_oracle_time)
+    return ForcedWithdrawal(a, 55)
+
+
+def test_random_valid_sequences_solve(compiled) -> None:
+    rng = random.Random(2026)
+    state = new_state()
+    first = seal(state, [Deposit(i, *derive_public_key(KEYS[i]), 10**5, 9) for i in range(2)])
+    batches = [
+        first,
+        seal(state, [Deposit(i, *derive_public_key(KEYS[i]), 10**5, 9) for i in (2, 3)]),
+    ]
+    for t in range(3):
+        batches.append(seal(state, [random_tx(rng, state, t) for _ in range(6)]))
+    types = {w.tx_type for b in batches for w in b.slots}
+    assert len(types) >= 4, types
+    for batch in batches:
+        z = compiled.solve(batch_assignment(batch, SHAPE))
+        assert compiled.public_signals(z) == [batch.old_root, batch.new_root, batch.commitment]
+        wrong = batch_assignment(batch, SHAPE) | {"new_root": batch.old_root}
+        with pytest.raises(UnsatisfiedConstraint):
+            compiled.solve(wrong)
+
+
+def test_native_invalid_deposit_and_forced_withdrawal_unsatisfiable(compiled) -> None:
+    state = new_state()
+    seal(state, [Deposit(i, *derive_public_key(KEYS[i]), 10**5, 9) for i in range(2)])
+    # a forced withdrawal paying more than the account's free collateral
+    acct = state.account(0)
+    paid = 10**5 + 1
+    after = replace(acct, collateral=acct.collateral - paid * VALUE_SCALE)
+    effect = {"account": 0, "amount": paid, "void": 0, "l1_address": 55}
+    old = state.root
+    w = state.commit(
+        0, FORCED_WITHDRAW, ForcedWithdrawal(0, 55), [(0, after)], state.global_state, effect, ()
+    )
+    w2 = state.apply(Noop(), 1)
+    data = w.chunk + w2.chunk
+    batch = BatchWitness(
+        0, old, state.root, (w, w2), data, pubdata_commitment(old, state.root, data)
+    )
+    with pytest.raises(UnsatisfiedConstraint, match="forced/amount"):
+        compiled.solve(batch_assignment(batch, SHAPE))
+    # a deposit crediting twice the deposited amount
+    state = new_state()
+    old = state.root
+    pk = derive_public_key(KEYS[0])
+    credited = replace(
+        state.account(0), pubkey_x=pk[0], pubkey_y=pk[1], collateral=20 * VALUE_SCALE
+    )
+    effect = {
+        "account": 0,
+        "amount": 10,
+        "refunded": 0,
+        "l1_address": 9,
+        "pubkey_x": pk[0],
+        "pubkey_y": pk[1],
+    }
+    w = state.commit(
+        0, DEPOSIT, Deposit(0, *pk, 10, 9), [(0, credited)], state.global_state, effect, ()
+    )
+    w2 = state.apply(Noop(), 1)
+    data = w.chunk + w2.chunk
+    batch = BatchWitness(
+        0, old, state.root, (w, w2), data, pubdata_commitment(old, state.root, data)
+    )
+    with pytest.raises(UnsatisfiedConstraint):
+        compiled.solve(batch_assignment(batch, SHAPE))

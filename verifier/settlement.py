@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
-from circuits.primitives.eddsa import Signature, verify
 
 from circuits.primitives.babyjubjub import in_subgroup, is_on_curve
+from circuits.primitives.eddsa import Signature, verify
 from circuits.primitives.poseidon import merkle_path_root, poseidon_hash, poseidon_sponge
 
 R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -162,7 +162,6 @@ class Settlement:
             if self.s["genesis"] != config.genesis_root:
                 raise SettlementError("the stored settlement belongs to another genesis root")
 
-    # -- persistence ---------------------------------------------------------------------------
     def _write(self, batch: tuple | None = None) -> None:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
@@ -181,7 +180,6 @@ class Settlement:
     def _copy(self) -> dict[str, Any]:
         return unpack(pack(self.s))
 
-    # -- reading -------------------------------------------------------------------------------
     @property
     def root(self) -> int:
         return self.s["root"]
@@ -230,7 +228,6 @@ class Settlement:
                 return dict(q)
         return None
 
-    # -- priority requests ---------------------------------------------------------------------
     def _enqueue(self, kind: int, fields: list[int]) -> int:
         if self.s["frozen"]:
             raise RequestRejected("the rollup is frozen: use escape")
@@ -268,19 +265,22 @@ class Settlement:
             raise RequestRejected(f"public key {pk} is not a BabyJubJub subgroup point")
         return self._enqueue(DEPOSIT, [account, pk[0], pk[1], amount, l1_address])
 
-    def _check_account(
-        self, account: int, preimage: Sequence, siblings: Sequence[int], global_state: Sequence
-    ) -> tuple[int, int]:
-        """Verify preimage + path + global preimage against the verified root; return the key."""
+    def _authorise(
+        self, error: type[SettlementError], tag: int, what: str, account: int, l1_address: int,
+        signature: Signature, preimage: Sequence, siblings: Sequence[int], global_state: Sequence,
+    ) -> None:  # fmt: skip
+        """Preimage + path + global preimage hash to the verified root, and the leaf's key signed
+        Poseidon(tag, account, l1_address); else ``error``."""
+        if not 0 <= l1_address < ADDRESS_LIMIT:
+            raise error(f"L1 address {l1_address} is not a 160-bit integer")
         if len(siblings) != self.config.depth or not 0 <= account < 1 << self.config.depth:
-            raise SettlementError(f"Merkle path must have {self.config.depth} siblings")
-        leaf = leaf_hash(preimage)
-        accounts_root = merkle_path_root(leaf, account, list(siblings))
+            raise error(f"Merkle path must have {self.config.depth} siblings")
+        accounts_root = merkle_path_root(leaf_hash(preimage), account, list(siblings))
         if poseidon_hash([accounts_root, global_hash(global_state)]) != self.s["root"]:
-            raise SettlementError(
-                f"account {account}: leaf and path do not match the verified root"
-            )
-        return preimage[0], preimage[1]
+            raise error(f"account {account}: leaf and path do not match the verified root")
+        pk, message = (preimage[0], preimage[1]), poseidon_hash([tag, account, l1_address])
+        if pk == (0, 0) or not verify(pk, message, signature):
+            raise error(f"account {account}: bad {what} signature")
 
     def request_forced_withdrawal(
         self,
@@ -293,19 +293,10 @@ class Settlement:
     ) -> int:
         """Queue a forced withdrawal of all free collateral; the account's key signs
         Poseidon(5, account, l1_address) and the account is proven against the verified root."""
-        if not 0 <= l1_address < ADDRESS_LIMIT:
-            raise RequestRejected(f"L1 address {l1_address} is not a 160-bit integer")
-        try:
-            pk = self._check_account(account, preimage, siblings, global_state)
-        except SettlementError as e:
-            raise RequestRejected(str(e)) from None
-        if pk == (0, 0) or not verify(
-            pk, poseidon_hash([TAG_FORCED, account, l1_address]), signature
-        ):
-            raise RequestRejected(f"account {account}: bad forced-withdrawal signature")
+        self._authorise(RequestRejected, TAG_FORCED, "forced-withdrawal", account, l1_address,
+                        signature, preimage, siblings, global_state)  # fmt: skip
         return self._enqueue(FORCED_WITHDRAW, [account, l1_address])
 
-    # -- batches -------------------------------------------------------------------------------
     def submit_batch(self, pubdata: Sequence[int], new_root: int, proof: Any) -> int:
         """Verify and accept the next batch; returns its number.  Raises BatchRejected."""
         if self.s["frozen"]:
@@ -350,7 +341,6 @@ class Settlement:
         self._commit(new, (number, pack(pubdata), pack(new_root), pack(proof), self.clock()))
         return number
 
-    # -- exits ---------------------------------------------------------------------------------
     def withdraw(self, l1_address: int) -> int:
         """Pay out (and zero) the claimable balance of ``l1_address``; returns the amount."""
         amount = self.s["claimable"].get(l1_address, 0)
@@ -394,16 +384,8 @@ class Settlement:
             raise EscapeRejected("the rollup is not frozen")
         if account in self.s["escaped"]:
             raise EscapeRejected(f"account {account} has already escaped")
-        if not 0 <= l1_address < ADDRESS_LIMIT:
-            raise EscapeRejected(f"L1 address {l1_address} is not a 160-bit integer")
-        try:
-            pk = self._check_account(account, preimage, siblings, global_state)
-        except SettlementError as e:
-            raise EscapeRejected(str(e)) from None
-        if pk == (0, 0) or not verify(
-            pk, poseidon_hash([TAG_ESCAPE, account, l1_address]), signature
-        ):
-            raise EscapeRejected(f"account {account}: bad escape signature")
+        self._authorise(EscapeRejected, TAG_ESCAPE, "escape", account, l1_address, signature,
+                        preimage, siblings, global_state)  # fmt: skip
         value = max(0, account_total_value(preimage, global_state) // VALUE_SCALE)
         amount = min(value, self.s["vault"] - self.total_claimable())
         new = self._copy()

@@ -327,9 +327,10 @@ def test_solver_speed_250k_constraints() -> None:
 
     compiled = compile_circuit(Chain())
     assert compiled.n_constraints >= 250_000
-    t0 = time.perf_counter()
+    # CPU time of this process: the machine is shared, wall time measures the neighbours too.
+    t0 = time.process_time()
     compiled.solve({"x": [1, 2]})
-    assert time.perf_counter() - t0 < 2.0
+    assert time.process_time() - t0 < 2.0
 
 
 def test_export_round_trips_through_the_iden3_readers(tmp_path) -> None:

@@ -176,7 +176,8 @@ def poseidon_sponge(elements: Sequence[int]) -> int:
 
     Soundness: for equal lengths the chunking (and every call's arity) is identical, so two
     different lists with one digest give a Poseidon collision in some call.  For different
-    lengths, unwinding equal digests either finds a collision, or equal chains down to a start
+    lengths, unwinding equal digests either finds a collision (between two Poseidon widths when
+    the last chunks differ in length), or equal chains down to a start
     value 2^64 + n on one side that is a Poseidon output (a preimage of a known small value)
     on the other, or two start values 2^64 + n = 2^64 + n' with n ≠ n' — impossible.  The 2^64
     offset separates this from plain Poseidon([k, ...]) calls with small k used elsewhere.

@@ -83,6 +83,10 @@ def test_reopen_and_divergence(tmp_path) -> None:
     assert reopened.state.root == system.seq.state.root == batch.new_root
     assert [s for s, _ in reopened.store.mempool()] == [pending]
     assert reopened.store.batch(batch.number) == batch
+    system.seq.store.put_proof(batch.number, {"pi_a": [1 << 250, 2], "protocol": "groth16"})
+    again = Store(system.path / "sequencer.db")
+    assert again.proof(batch.number) == {"pi_a": [1 << 250, 2], "protocol": "groth16"}
+    assert again.proof(batch.number + 1) is None
 
 
 def test_rebuild_reaches_settled_root(tmp_path) -> None:

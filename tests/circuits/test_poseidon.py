@@ -56,6 +56,16 @@ def test_circomlib_constants_pinned() -> None:
     assert p3.mds[0][0] == 0x109B7F411BA0E4C9B2B70CAF5C36A7B194BE7C11AD24378BFEDB68592BA8118B
 
 
+def test_circomlib_optimised_constants_pinned() -> None:
+    # circomlib poseidon_constants_opt for t = 3: C[3], C[4] (first compressed constants) and
+    # S[1] (ŵ_1 of the first sparse matrix); S[0] is M[0][0].
+    o = optimized_params(3)
+    assert o.C[3] == 0x084D520E4E5BB469E1F9075CB7C490EFA59565EEDAE2D00CA8EF88CEEA2B0197
+    assert o.C[4] == 0x2D15D982D99577FA33DA56722416FD734B3E667A2F9F15D8EB3E767AE0FD811E
+    assert o.S[1] == 0x03F0815AB463F1B76EE25A9B8768B3231A89752F427F4F063AB718E707576B31
+    assert o.S[0] == poseidon_params(3).mds[0][0]
+
+
 @pytest.mark.parametrize("t", range(2, 18))
 def test_parameter_shapes(t: int) -> None:
     p = poseidon_params(t)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from circuits.primitives.eddsa import derive_public_key
 from rollup.account import GlobalState
+from rollup.hashing import path_nodes
 from rollup.params import BUY, SELL, VALUE_SCALE, RollupParams
 from rollup.sequencer import Sequencer
 from rollup.state import RollupState
@@ -86,8 +87,17 @@ def run(depth: int, n_trades: int, n_accounts: int) -> dict:
             pass
         sealed = time.perf_counter() - t0
         seq.store.close()
+    # the same run's cost of one Poseidon(2) inside a Merkle path call (the per-trade floor is
+    # 2·D of them: each trade writes two leaves and records both full paths for the witness)
+    siblings = list(state.tree.empty[:depth])
+    t0 = time.perf_counter()
+    for i in range(50):
+        path_nodes(i, i, siblings)
+    poseidon2 = (time.perf_counter() - t0) / (50 * depth)
     return {
         "depth": depth,
+        "poseidon2_in_path_us": poseidon2 * 1e6,
+        "path_hash_floor_trades_per_s": 1 / (2 * depth * poseidon2),
         "trades": n_trades,
         "accounts": n_accounts,
         "admission_signatures_per_s": 2 * n_trades / admission,

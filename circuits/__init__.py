@@ -37,6 +37,8 @@ _LAZY = {
     "Circuit": "circuits.compiled",
     "CompiledCircuit": "circuits.compiled",
     "compile_circuit": "circuits.compiled",
+    "compile": "circuits.compiled",
+    "compile_api": "circuits.compiled",
     "CircuitError": "circuits.errors",
     "DefinitionError": "circuits.errors",
     "InputError": "circuits.errors",

@@ -38,7 +38,7 @@ from circuits.solver import (
 from prover.fields import R
 from prover.r1cs import R1CS, SparseMatrix
 
-__all__ = ["Circuit", "CompiledCircuit", "InputSpec", "compile_circuit"]
+__all__ = ["Circuit", "CompiledCircuit", "InputSpec", "compile", "compile_api", "compile_circuit"]
 
 
 class Circuit(Protocol):
@@ -207,3 +207,7 @@ def compile_circuit(circuit: Circuit, *, cache: bool = True) -> CompiledCircuit:
             return _compile_uncached(circuit)
         return _compile_cached(circuit)
     return _compile_uncached(circuit)
+
+
+#: The brief's name: ``circuits.compile(circuit)`` (shadows the builtin only inside this module).
+compile = compile_circuit

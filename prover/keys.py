@@ -3,12 +3,15 @@
 Names follow Groth 2016 ("On the Size of Pairing-based Non-interactive Arguments", §3.2) and
 arkworks' ``ProvingKey``: for wires j (u_j, v_j, w_j the QAP polynomials, see :mod:`prover.qap`),
 
-    a_g1[j] = u_j(τ)·G1        b_g1[j] = v_j(τ)·G1        b_g2[j] = v_j(τ)·G2
+    a_g1[k] = u_j(τ)·G1                                        for j = a_wires[k]
+    b_g1[k] = v_j(τ)·G1,  b_g2[k] = v_j(τ)·G2                  for j = b_wires[k]
     l_g1[j] = (β u_j(τ) + α v_j(τ) + w_j(τ))/δ · G1           for private wires j > ℓ
     h_g1[i] = τ^i Z_H(τ)/δ · G1                                for i = 0 … N − 2
     vk.ic[j] = (β u_j(τ) + α v_j(τ) + w_j(τ))/γ · G1          for public wires j ≤ ℓ (snarkjs "IC")
 
 plus α·G1, β·G1, β·G2, γ·G2, δ·G1, δ·G2, and the constraint matrices the prover evaluates.
+As in snarkjs's zkey, the A and B queries keep only the wires whose u_j(τ) (resp. v_j(τ)) is not
+zero (``a_wires``, ``b_wires``): a wire absent from B costs nothing in the G2 MSM.
 
 On disk a proving key is a directory:
 
@@ -43,6 +46,7 @@ FORMAT = "zkrollup-groth16-proving-key"
 VERSION = 1
 HEADER = "header.json"
 POINT_ARRAYS = ("a_g1", "b_g1", "b_g2", "l_g1", "h_g1")
+INDEX_ARRAYS = ("a_wires", "b_wires")
 MATRIX_ARRAYS = tuple(f"{m}_{part}" for m in "abc" for part in ("indptr", "indices", "coeffs"))
 
 
@@ -73,6 +77,8 @@ class ProvingKey:
     b_g2: np.ndarray
     l_g1: np.ndarray
     h_g1: np.ndarray
+    a_wires: np.ndarray  # int64: the wire of each row of a_g1
+    b_wires: np.ndarray  # int64: the wire of each row of b_g1 / b_g2
     matrices: ConstraintMatrices
     r1cs_digest: str
     #: Made by the local setup: one party knew the toxic waste. Never use it for real value.
@@ -151,7 +157,7 @@ def _file_sha256(path: Path) -> str:
 
 
 def _arrays(pk: ProvingKey) -> dict[str, np.ndarray]:
-    out = {name: getattr(pk, name) for name in POINT_ARRAYS}
+    out = {name: getattr(pk, name) for name in (*POINT_ARRAYS, *INDEX_ARRAYS)}
     for m in "abc":
         csr: Csr = getattr(pk.matrices, m)
         out[f"{m}_indptr"], out[f"{m}_indices"], out[f"{m}_coeffs"] = (
@@ -248,7 +254,7 @@ def load_proving_key(
     files = header.get("files", {})
     arrs = {
         name: _load_array(keydir, name, files.get(name), verify)
-        for name in (*POINT_ARRAYS, *MATRIX_ARRAYS)
+        for name in (*POINT_ARRAYS, *INDEX_ARRAYS, *MATRIX_ARRAYS)
     }
     try:
         mats = ConstraintMatrices(
@@ -271,7 +277,7 @@ def load_proving_key(
             vk,
             _g1_parse(pts["beta_g1"], "beta_g1"),
             _g1_parse(pts["delta_g1"], "delta_g1"),
-            *(arrs[name] for name in POINT_ARRAYS),
+            *(arrs[name] for name in (*POINT_ARRAYS, *INDEX_ARRAYS)),
             matrices=mats,
             r1cs_digest=str(header["r1cs_digest"]),
             insecure_single_party=bool(header["insecure_single_party"]),
@@ -287,10 +293,15 @@ def load_proving_key(
 def _check_shapes(pk: ProvingKey, keydir: Path) -> None:
     mats = pk.matrices
     n, ell, big_n = mats.n_wires, mats.n_public, 1 << mats.log_domain
+    n_a, n_b = pk.a_wires.shape[0], pk.b_wires.shape[0]
+    for name in INDEX_ARRAYS:
+        idx = getattr(pk, name)
+        if idx.ndim != 1 or (idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n)):
+            raise FormatError(f"{keydir / name}.npy: wire indices outside 0..{n - 1}")
     expected = {
-        "a_g1": (n, 2, 4),
-        "b_g1": (n, 2, 4),
-        "b_g2": (n, 2, 2, 4),
+        "a_g1": (n_a, 2, 4),
+        "b_g1": (n_b, 2, 4),
+        "b_g2": (n_b, 2, 2, 4),
         "l_g1": (n - ell - 1, 2, 4),
         "h_g1": (big_n - 1, 2, 4),
     }

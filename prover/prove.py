@@ -5,8 +5,8 @@ arkworks / snarkjs (``src/groth16_prove.js``) form of it. With z the witness (z_
 signals z_1 … z_ℓ), h the quotient polynomial (:func:`prover.qap.h_coefficients`) and r, s
 uniform in Fr:
 
-    A  = α·G1 + Σ_j z_j·a_g1[j] + r·δ·G1
-    B  = β·G2 + Σ_j z_j·b_g2[j] + s·δ·G2          (and B₁, the same in G1 with b_g1, β·G1, δ·G1)
+    A  = α·G1 + Σ_j z_j·a_g1[j] + r·δ·G1          (j over a_wires)
+    B  = β·G2 + Σ_j z_j·b_g2[j] + s·δ·G2          (j over b_wires; B₁ the same in G1)
     C  = Σ_{j>ℓ} z_j·l_g1[j] + Σ_i h_i·h_g1[i] + s·A + r·B₁ − r·s·δ·G1
 
 r and s are parameters (drawn from ``rng``, the ``secrets`` module by default); fixing them makes
@@ -103,11 +103,12 @@ def prove(
     report(_STEPS[0], 0, len(_STEPS))
     h = h_coefficients(eng, pk.matrices, z_mont)
     report(_STEPS[1], 1, len(_STEPS))
-    sum_a = g1_to_py_ecc(eng.msm_g1(pk.a_g1, z))
+    sum_a = g1_to_py_ecc(eng.msm_g1(pk.a_g1, z[pk.a_wires]))
     report(_STEPS[2], 2, len(_STEPS))
-    sum_b2 = g2_to_py_ecc(eng.msm_g2(pk.b_g2, z))
+    z_b = z[pk.b_wires]
+    sum_b2 = g2_to_py_ecc(eng.msm_g2(pk.b_g2, z_b))
     report(_STEPS[3], 3, len(_STEPS))
-    sum_b1 = g1_to_py_ecc(eng.msm_g1(pk.b_g1, z))
+    sum_b1 = g1_to_py_ecc(eng.msm_g1(pk.b_g1, z_b))
     report(_STEPS[4], 4, len(_STEPS))
     sum_l = g1_to_py_ecc(eng.msm_g1(pk.l_g1, z[ell + 1 :]))
     sum_h = g1_to_py_ecc(eng.msm_g1(pk.h_g1, h))

@@ -9,7 +9,7 @@ this setup could forge proofs — hence ``insecure_single_party = True`` on ever
 
 With u_j, v_j, w_j the QAP polynomials of :mod:`prover.qap` and N the domain size:
 
-    a_g1[j] = u_j(τ)·G1,  b_g1[j] = v_j(τ)·G1,  b_g2[j] = v_j(τ)·G2
+    a_g1[j] = u_j(τ)·G1,  b_g1[j] = v_j(τ)·G1,  b_g2[j] = v_j(τ)·G2   (only where ≠ 0, as snarkjs)
     ic[j]   = (β u_j(τ) + α v_j(τ) + w_j(τ))/γ · G1      j ≤ ℓ (public)
     l_g1[j] = (β u_j(τ) + α v_j(τ) + w_j(τ))/δ · G1      j > ℓ (private)
     h_g1[i] = τ^i (τ^N − 1)/δ · G1                         0 ≤ i ≤ N − 2
@@ -108,6 +108,10 @@ def setup_matrices(
         eng.fr_scale(eng.powers(tau, n_big - 1), (pow(tau, n_big, R) - 1) * delta_inv % R)
     )
     u_scalars, v_scalars = eng.fr_from_mont(u), eng.fr_from_mont(v)
+    # keep the wires whose u_j(τ) / v_j(τ) is non-zero: the others add nothing to A and B
+    a_wires = np.flatnonzero(u_scalars.any(axis=1)).astype(np.int64)
+    b_wires = np.flatnonzero(v_scalars.any(axis=1)).astype(np.int64)
+    u_scalars, v_scalars = u_scalars[a_wires], v_scalars[b_wires]
     del u, v, w, k
 
     g1, g2 = g1_from_py_ecc(bn.G1), g2_from_py_ecc(bn.G2)
@@ -141,6 +145,8 @@ def setup_matrices(
         beta_g1,
         delta_g1,
         *arrays,
+        a_wires=a_wires,
+        b_wires=b_wires,
         matrices=mats,
         r1cs_digest=r1cs_digest,
         insecure_single_party=True,

@@ -45,7 +45,7 @@ def test_setup_fast_equals_reference(toy_key) -> None:
     r1cs, _, pk = toy_key
     ref = setup(r1cs, SeededRandom(7), engine="reference")
     assert ref.vk == pk.vk and ref.beta_g1 == pk.beta_g1 and ref.delta_g1 == pk.delta_g1
-    for name in ("a_g1", "b_g1", "b_g2", "l_g1", "h_g1"):
+    for name in ("a_g1", "b_g1", "b_g2", "l_g1", "h_g1", "a_wires", "b_wires"):
         np.testing.assert_array_equal(getattr(ref, name), getattr(pk, name))
 
 

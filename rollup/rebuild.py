@@ -10,6 +10,7 @@ account's nonce).  After each batch the state root must equal the root the settl
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rollup import effects
 from rollup.account import GlobalState
@@ -24,6 +25,7 @@ from rollup.params import (
     TRADE,
     TRANSFER,
     WITHDRAW,
+    Market,
     RollupParams,
 )
 from rollup.pubdata import RATE_OFFSET, decode_chunk, split_pubdata
@@ -102,4 +104,21 @@ def rebuild(
             raise RebuildError(
                 detail=f"batch {number}: replayed root differs from the settled root"
             )
+    return state
+
+
+def rebuild_from_settlement(settlement: Any) -> RollupState:
+    """Rebuild from a settlement layer's data alone: its config (depth D, slots B, genesis root and
+    genesis global-state preimage — which carries every market's risk parameters) and its
+    published batches.  Market display names are not on L1; they become ``market-<m>``."""
+    config = settlement.config
+    genesis = GlobalState.from_list(list(config.genesis_global))
+    markets = tuple(
+        Market(f"market-{k}", 0, m.initial_fraction, m.maintenance_fraction, m.max_funding_rate)
+        for k, m in enumerate(genesis.markets)
+    )
+    params = RollupParams(depth=config.depth, batch_slots=config.batch_slots, markets=markets)
+    state = rebuild(params, genesis, settlement.published_batches(), config.genesis_root)
+    if state.root != settlement.root:
+        raise RebuildError(detail="replayed root differs from the settled root")
     return state

@@ -7,7 +7,7 @@ import pytest
 
 from rollup.errors import MempoolRejected, RebuildError
 from rollup.params import BUY, SELL, TRADE
-from rollup.rebuild import rebuild
+from rollup.rebuild import rebuild, rebuild_from_settlement
 from rollup.sequencer import Sequencer
 from rollup.store import Store
 from rollup.tx import Deposit, Noop, Order, Trade, Withdraw
@@ -97,6 +97,8 @@ def test_rebuild_reaches_settled_root(tmp_path) -> None:
     published = system.l1.published_batches()
     state = rebuild(system.params, system.genesis, published, system.l1.config.genesis_root)
     assert state.root == system.l1.root and state.accounts == system.seq.state.accounts
+    alone = rebuild_from_settlement(system.l1)  # settlement data only: config + published batches
+    assert alone.root == system.l1.root and alone.accounts == system.seq.state.accounts
     # tampered pubdata: a trade quantity changed → the replayed root differs
     n, pubdata, root = published[-1]
     bad = list(pubdata)

@@ -76,10 +76,29 @@ def signed_digits(scalars, c, nwin):
 
 
 @njit(cache=True, nogil=True)
-def _bucket_sort(digits_w, nb, order, negs, starts, counts):
-    """Counting sort of point indices by bucket |d| − 1 (d = 0 skipped); returns the total."""
+def _with_negatives(flat_bases):
+    """(n, L) limb view of the bases → (2n, L) where row n + i is −P_i (y negated)."""
+    n, L = flat_bases.shape
+    out = np.empty((2 * n, L), dtype=np.uint64)
+    for i in range(n):
+        for k in range(L):
+            out[i, k] = flat_bases[i, k]
+            out[n + i, k] = flat_bases[i, k]
+        for g in range(L // 2, L, 4):
+            y = (flat_bases[i, g], flat_bases[i, g + 1], flat_bases[i, g + 2], flat_bases[i, g + 3])
+            if not fq_is_zero(y):
+                y = fq_neg(u4(y))
+            for k in range(4):
+                out[n + i, g + k] = y[k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _bucket_sort(digits_w, nb, order, starts, counts):
+    """Counting sort by bucket |d| − 1 (d = 0 skipped): order[j] = i, or n + i when d < 0."""
+    n = digits_w.shape[0]
     counts[:] = 0
-    for i in range(digits_w.shape[0]):
+    for i in range(n):
         d = digits_w[i]
         if d != 0:
             counts[abs(d) - 1] += 1
@@ -88,58 +107,47 @@ def _bucket_sort(digits_w, nb, order, negs, starts, counts):
         starts[b] = total
         total += counts[b]
     fill = starts.copy()
-    for i in range(digits_w.shape[0]):
+    for i in range(n):
         d = digits_w[i]
         if d != 0:
             b = abs(d) - 1
-            order[fill[b]] = i
-            negs[fill[b]] = d < 0
+            order[fill[b]] = i + n if d < 0 else i
             fill[b] += 1
     return total
 
 
 @njit(cache=True, nogil=True)
-def _gather(flat_bases, order, negs, m, flat_buf):
-    """flat_buf[j] = ±bases[order[j]] on (n, L) limb views; −P negates each 4-limb group of y."""
-    L = flat_bases.shape[1]
-    half = L // 2
+def _gather(flat_all, order, m, flat_buf):
+    """buf[j] = all_pts[order[j]] for j < m: the window's signed points in bucket order."""
+    L = flat_buf.shape[1]
     for j in range(m):
         src = order[j]
-        for k in range(L):
-            flat_buf[j, k] = flat_bases[src, k]
-        if negs[j]:
-            for g in range(half, L, 4):
-                y = (flat_buf[j, g], flat_buf[j, g + 1], flat_buf[j, g + 2], flat_buf[j, g + 3])
-                if not fq_is_zero(y):
-                    y = fq_neg(u4(y))
-                for k in range(4):
-                    flat_buf[j, g + k] = y[k]
+        for t in range(L):
+            flat_buf[j, t] = flat_all[src, t]
 
 
 @njit(cache=True, nogil=True)
-def _plan_round(fsrc, fdst, starts, cnt, nb, idx):
-    """One pairwise round: pairs (s+2i, s+2i+1) → s+i per bucket; odd leftovers are copied.
+def _plan_round(starts, cnt, nb, idx):
+    """One halving round in place: bucket b holds k points at buf[s : s + k] (s = starts[b]);
+    with h = ⌈k/2⌉ the pairs (s + i, s + h + i) for i < k − h are summed into buf[s + i] and the
+    count becomes h. Fills idx with (ia, ib, iout) and returns the number of pairs.
 
-    Fills idx[0..2] with (ia, ib, iout), updates the counts, returns the number of pairs.
+    Each output slot s + i is read only by its own pair and no pair reads s + h + i's outputs,
+    which is the aliasing ``add_affine_indexed`` allows with dst = a and iout = ia.
     """
-    ia = idx[0]
-    ib = idx[1]
-    io = idx[2]
     m = 0
     for b in range(nb):
         k = cnt[b]
-        if k == 0:
+        if k < 2:
             continue
         s = starts[b]
-        pairs = k // 2
-        for i in range(pairs):
-            ia[m] = s + 2 * i
-            ib[m] = s + 2 * i + 1
-            io[m] = s + i
+        h = (k + 1) // 2
+        for i in range(k - h):
+            idx[0, m] = s + i
+            idx[1, m] = s + h + i
+            idx[2, m] = s + i
             m += 1
-        if k & 1:
-            fdst[s + pairs, :] = fsrc[s + k - 1, :]
-        cnt[b] = pairs + (k & 1)
+        cnt[b] = h
     return m
 
 
@@ -171,43 +179,41 @@ def _window_sum_g2(buf, starts, counts, nb):
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g1(bases, digits, w_lo, w_hi, nb, out_jac, work):
-    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian)."""
-    buf, tmp, scratch, idx, order, negs, starts, counts = work
-    n = bases.shape[0]
-    flat = (bases.reshape((n, 8)), buf.reshape((n, 8)), tmp.reshape((n, 8)))
+def _run_windows_g1(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
+    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian); all_pts = (P, −P)."""
+    buf, scratch, idx, order, starts, counts, cnt = work
+    n = buf.shape[0]
+    flat_all = all_pts.reshape((2 * n, 8))
+    flat_buf = buf.reshape((n, 8))
     for w in range(w_lo, w_hi):
-        m = _bucket_sort(digits[w], nb, order, negs, starts, counts)
-        _gather(flat[0], order, negs, m, flat[1])
-        cnt = counts.copy()
-        src, dst, fsrc, fdst = buf, tmp, flat[1], flat[2]
+        m = _bucket_sort(digits[w], nb, order, starts, counts)
+        _gather(flat_all, order, m, flat_buf)
+        cnt[:] = counts
         while True:
-            pairs = _plan_round(fsrc, fdst, starts, cnt, nb, idx)
-            if pairs == 0:
+            m = _plan_round(starts, cnt, nb, idx)
+            if m == 0:
                 break
-            g1.add_affine_indexed(src, idx[0], src, idx[1], dst, idx[2], pairs, scratch)
-            src, dst, fsrc, fdst = dst, src, fdst, fsrc
-        g1.store_jac(out_jac, w, _window_sum_g1(src, starts, counts, nb))
+            g1.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], m, scratch)
+        g1.store_jac(out_jac, w, _window_sum_g1(buf, starts, counts, nb))
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g2(bases, digits, w_lo, w_hi, nb, out_jac, work):
+def _run_windows_g2(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
     """G2 twin of ``_run_windows_g1``."""
-    buf, tmp, scratch, idx, order, negs, starts, counts = work
-    n = bases.shape[0]
-    flat = (bases.reshape((n, 16)), buf.reshape((n, 16)), tmp.reshape((n, 16)))
+    buf, scratch, idx, order, starts, counts, cnt = work
+    n = buf.shape[0]
+    flat_all = all_pts.reshape((2 * n, 16))
+    flat_buf = buf.reshape((n, 16))
     for w in range(w_lo, w_hi):
-        m = _bucket_sort(digits[w], nb, order, negs, starts, counts)
-        _gather(flat[0], order, negs, m, flat[1])
-        cnt = counts.copy()
-        src, dst, fsrc, fdst = buf, tmp, flat[1], flat[2]
+        m = _bucket_sort(digits[w], nb, order, starts, counts)
+        _gather(flat_all, order, m, flat_buf)
+        cnt[:] = counts
         while True:
-            pairs = _plan_round(fsrc, fdst, starts, cnt, nb, idx)
-            if pairs == 0:
+            m = _plan_round(starts, cnt, nb, idx)
+            if m == 0:
                 break
-            g2.add_affine_indexed(src, idx[0], src, idx[1], dst, idx[2], pairs, scratch)
-            src, dst, fsrc, fdst = dst, src, fdst, fsrc
-        g2.store_jac(out_jac, w, _window_sum_g2(src, starts, counts, nb))
+            g2.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], m, scratch)
+        g2.store_jac(out_jac, w, _window_sum_g2(buf, starts, counts, nb))
 
 
 @njit(cache=True)
@@ -234,11 +240,10 @@ def _work(bases: np.ndarray, nb: int, scratch_shape: tuple[int, ...]):
     n = bases.shape[0]
     return (
         np.empty_like(bases),
-        np.empty_like(bases),
         np.empty((n, *scratch_shape), dtype=np.uint64),
         np.empty((3, max(n // 2, 1)), dtype=np.int64),
         np.empty(n, dtype=np.int64),
-        np.empty(n, dtype=np.bool_),
+        np.empty(nb, dtype=np.int64),
         np.empty(nb, dtype=np.int64),
         np.empty(nb, dtype=np.int64),
     )
@@ -265,6 +270,7 @@ def _msm(bases, scalars, c, threads, curve):
     nwin = num_windows(c)
     nb = 1 << (c - 1)
     digits = signed_digits(scalars, c, nwin)
+    all_pts = _with_negatives(bases.reshape(n, -1)).reshape(2 * n, *bases.shape[1:])
     wins = np.empty((nwin, *jac_shape), dtype=np.uint64)
     threads = max(1, min(threads, nwin))
     bounds = [nwin * t // threads for t in range(threads + 1)]
@@ -272,7 +278,7 @@ def _msm(bases, scalars, c, threads, curve):
     def run(t: int) -> None:
         work = _work(bases, nb, scratch_shape)
         lo, hi = bounds[t], bounds[t + 1]
-        run_windows(bases, digits, lo, hi, nb, wins, work)
+        run_windows(all_pts, digits, lo, hi, nb, wins, work)
 
     if threads == 1:
         run(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -64,6 +66,26 @@ def test_circomlib_optimised_constants_pinned() -> None:
     assert o.C[4] == 0x2D15D982D99577FA33DA56722416FD734B3E667A2F9F15D8EB3E767AE0FD811E
     assert o.S[1] == 0x03F0815AB463F1B76EE25A9B8768B3231A89752F427F4F063AB718E707576B31
     assert o.S[0] == poseidon_params(3).mds[0][0]
+
+
+#: SHA-256 of C, S, M, P (32-byte big-endian each, t = 2..17 in order) — equal, table by table,
+#: to circomlib's circuits/poseidon_constants.circom (checked once against that file).
+CIRCOMLIB_OPT_DIGEST = "3f6429a8d3d3b5b13baa028f321192a162d113bf41b2c88a2b6cea55a4596dec"
+
+
+def _opt_digest(tamper: int = 0) -> str:
+    h = hashlib.sha256()
+    for t in range(2, 18):
+        o = optimized_params(t)
+        flat = (*o.C, *o.S, *(v for row in o.M for v in row), *(v for row in o.P for v in row))
+        for x in flat:
+            h.update(((x + tamper) % r).to_bytes(32, "big"))
+    return h.hexdigest()
+
+
+def test_all_widths_match_circomlib_digest() -> None:
+    assert _opt_digest() == CIRCOMLIB_OPT_DIGEST
+    assert _opt_digest(tamper=1) != CIRCOMLIB_OPT_DIGEST
 
 
 @pytest.mark.parametrize("t", range(2, 18))

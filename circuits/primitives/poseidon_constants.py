@@ -15,8 +15,9 @@ A field element is 254 output bits, most significant first.
 - round constants: (R_F + R_P)·t elements, each re-drawn while ≥ r (rejection sampling);
 - MDS: the Cauchy matrix M[i][j] = 1 / (x_i + y_j) with x_0..x_{t-1}, y_0..y_{t-1} the next 2t
   draws reduced mod r (re-drawn if not distinct or if some x_i + y_j = 0).  The script's later
-  invariant-subspace checks (algorithms 1–3) accepted the first matrix for every circomlib t,
-  which the vectors confirm (`circuits.primitives.poseidon` checks a known hash at import).
+  invariant-subspace checks (algorithms 1–3) are not re-run: circomlib's matrices are the first
+  draws, and every generated table (C, S, M, P for t = 2..17) equals circomlib's
+  ``poseidon_constants.circom`` (tests pin their digest; `poseidon` checks a hash at import).
 
 `optimized_params(t)` derives circomlib's ``poseidon_constants_opt`` form (``C, S, M, P``,
 after filecoin's neptune, Poseidon paper Appendix B) in circomlibjs's layout: ``M`` and ``P``

@@ -150,6 +150,10 @@ class API(Builder):
         """a ≠ 0. 1 constraint (a·inv = 1)."""
         self.inverse(a, name)
 
+    def assert_not_equal(self, a: Value, b: Value, name: str = "assert_not_equal") -> None:
+        """a ≠ b. 1 constraint ((a − b)·inv = 1)."""
+        self.inverse(as_variable(a) - b, name)
+
     def assert_boolean(self, a: Value, name: str = "assert_boolean") -> None:
         """a ∈ {0, 1}. 1 constraint (a·(a − 1) = 0); 0 if already known boolean."""
         a = as_variable(a)

@@ -60,6 +60,16 @@ def test_arithmetic_matches_python(a: int, b: int, c: int) -> None:
     compiled.r1cs.check(z)
 
 
+def test_assert_not_equal() -> None:
+    api = API()
+    a, b = api.private_input("a"), api.private_input("b")
+    api.assert_not_equal(a, b, "distinct")
+    compiled = compile_api(api)
+    compiled.solve({"a": 1, "b": 2})
+    with pytest.raises(UnsatisfiedConstraint, match="'distinct'"):
+        compiled.solve({"a": 5, "b": 5})
+
+
 def test_division_by_zero_is_unsatisfiable_and_named() -> None:
     compiled = compile_circuit(Arith())
     with pytest.raises(UnsatisfiedConstraint, match=r"'arith/div:inv'") as info:
@@ -85,6 +95,7 @@ def test_linear_operations_are_free() -> None:
         (lambda api, x, y: api.inverse(x), 1),
         (lambda api, x, y: api.assert_equal(x, y), 1),
         (lambda api, x, y: api.assert_boolean(x), 1),
+        (lambda api, x, y: api.assert_not_equal(x, y), 1),
         (lambda api, x, y: api.select(x, y, 3), 2),
         (lambda api, x, y: api.is_zero(x), 2),
         (lambda api, x, y: api.is_equal(x, y), 2),

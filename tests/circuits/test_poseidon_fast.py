@@ -84,7 +84,7 @@ def test_merkle_path_matches_reference(leaf: int, data, siblings: list[int]) -> 
         leaf, index, siblings
     )
     if siblings:
-        tampered = [siblings[0] ^ 1, *siblings[1:]]
+        tampered = [(siblings[0] + 1) % r, *siblings[1:]]
         assert fast.merkle_path_root(leaf, index, tampered) != nodes[-1]
 
 

@@ -7,8 +7,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from circuits.primitives.eddsa import derive_public_key
 
+from circuits.primitives.eddsa import derive_public_key
 from rollup.account import GlobalState
 from rollup.params import VALUE_SCALE, RollupParams
 from rollup.state import RollupState
@@ -16,11 +16,6 @@ from rollup.tx import Deposit
 
 PRICE = 100 * VALUE_SCALE  #: 100 quanta per base quantum
 ORACLE_KEY = b"oracle-key".ljust(32, b"\0")
-
-
-@pytest.fixture
-def vectors_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
 
 
 def user_key(i: int) -> bytes:

@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from rollup.errors import RollupError
@@ -30,24 +31,26 @@ from rollup.tx import (
     Transfer,
     Withdraw,
 )
-from tests.rollup.conftest import ORACLE_KEY, genesis, public_key, user_key
+from tests.rollup.conftest import ORACLE_KEY, PRICE, genesis, public_key, user_key
 
 N_USERS = 4
 PARAMS = RollupParams(depth=3, batch_slots=1)
 KEYS = [user_key(i) for i in range(N_USERS)]
 
+valid = st.sampled_from([False, False, False, True])  # mostly well-formed
+
 op = st.one_of(
     st.tuples(st.just("deposit"), st.integers(0, 5), st.integers(1, 10**6)),
-    st.tuples(st.just("withdraw"), st.integers(0, 3), st.integers(1, 2 * 10**5), st.booleans()),
+    st.tuples(st.just("withdraw"), st.integers(0, 3), st.integers(1, 2 * 10**5), valid),
     st.tuples(st.just("transfer"), st.integers(0, 3), st.integers(0, 3), st.integers(1, 2**50),
-              st.booleans()),
-    st.tuples(st.just("trade"), st.integers(0, 3), st.integers(0, 3), st.integers(0, 3),
+              valid),
+    st.tuples(st.just("trade"), st.integers(0, 3), st.integers(1, 3), st.integers(0, 3),
               st.integers(1, 40_000), st.integers(-5, 5),
-              st.sampled_from(["ok", "nonce", "key", "limit"])),
-    st.tuples(st.just("oracle"), st.integers(-30, 30), st.booleans()),
+              st.sampled_from(["ok", "ok", "ok", "nonce", "key", "limit"])),
+    st.tuples(st.just("oracle"), st.integers(-12, 12), valid.map(lambda bad: not bad)),
     st.tuples(st.just("funding"), st.integers(-4295, 4295), st.integers(1, 50)),
-    st.tuples(st.just("liquidate"), st.integers(0, 3), st.integers(0, 3), st.integers(1, 40_000),
-              st.integers(-5, 5)),
+    st.tuples(st.just("liquidate"), st.integers(2, 3), st.integers(0, 1), st.integers(1, 60_000),
+              st.integers(-4, 4)),
     st.tuples(st.just("forced"), st.integers(0, 4)),
 )  # fmt: skip
 
@@ -65,7 +68,8 @@ def build(state: RollupState, o: tuple):
     if kind == "transfer":
         return Transfer.signed(KEYS[o[1]], o[1], o[2], o[3], nonce(o[1]) + int(o[4]))
     if kind == "trade":
-        _, maker, taker, market, q, tick, flaw = o
+        _, maker, offset, market, q, tick, flaw = o
+        taker = (maker + offset) % N_USERS
         price = g.markets[market].price * (100 + tick) // 100
         m_nonce = nonce(maker) + (flaw == "nonce")
         limit = price - 1 if flaw == "limit" else price
@@ -78,7 +82,10 @@ def build(state: RollupState, o: tuple):
         key = ORACLE_KEY if o[2] else KEYS[0]
         return OraclePrice.signed(key, prices, g.last_oracle_time + 10)
     if kind == "funding":
-        return FundingTick((o[1], -o[1], 0, o[1] // 2), g.last_funding_time + o[2])
+        t = min(
+            g.last_funding_time + o[2], g.last_oracle_time
+        )  # == last (stale) is a negative case
+        return FundingTick((o[1], -o[1], 0, o[1] // 2), t)
     if kind == "liquidate":
         _, liquidator, victim, q, tick = o
         size = state.account(victim).positions[0].size
@@ -96,24 +103,47 @@ def snapshot(state: RollupState):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(op, min_size=1, max_size=14))
+@given(st.lists(op, min_size=4, max_size=14))
 def test_random_sequences(ops: list[tuple]) -> None:
+    check_sequence(ops)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(op, min_size=1, max_size=40))
+def test_random_sequences_long(ops: list[tuple]) -> None:
+    check_sequence(ops)
+
+
+def check_sequence(ops: list[tuple]) -> None:
     state = RollupState(PARAMS, genesis(PARAMS))
     for i in range(N_USERS):
         x, y = public_key(KEYS[i])
         state.apply(Deposit(i, x, y, 10**6, 7))
     deposited, withdrawn = N_USERS * 10**6, 0
-    applied, chunks = [], []
+    # a leveraged pair (9× long / 9× short) so that oracle moves make liquidations possible
+    lev = 90_000
+    setup = Trade(
+        Order(0, 0, BUY, lev, PRICE, 0, 0, 10**9).sign(KEYS[0]),
+        Order(1, 0, SELL, lev, PRICE, 0, 0, 10**9).sign(KEYS[1]),
+        lev,
+        PRICE,
+        0,
+        0,
+    )
+    applied, chunks = [setup], [state.apply(setup).chunk]
     for o in ops:
         tx = build(state, o)
         before = snapshot(state)
         nonces = {i: state.account(i).nonce for i in range(8)}
         try:
             w = state.apply(tx)
-        except RollupError:
+        except RollupError as e:
+            event(f"rejected {o[0]}: {type(e).__name__}")
             assert snapshot(state) == before
             continue
         applied.append(tx)
+        event(f"applied {o[0]}")
         chunks.append(w.chunk)
         e = w.effect
         if o[0] == "deposit" and not e["refunded"]:
@@ -122,7 +152,8 @@ def test_random_sequences(ops: list[tuple]) -> None:
             withdrawn += e["amount"]
         for i in range(8):
             assert state.account(i).nonce >= nonces[i]
-        signers = {"withdraw": o[1:2], "transfer": o[1:2], "trade": o[1:3], "liquidate": o[1:2]}
+        pair = (o[1], (o[1] + o[2]) % N_USERS) if o[0] == "trade" else ()
+        signers = {"withdraw": o[1:2], "transfer": o[1:2], "trade": pair, "liquidate": o[1:2]}
         for i in signers.get(o[0], ()):
             assert state.account(i).nonce == nonces[i] + 1
         g = state.global_state

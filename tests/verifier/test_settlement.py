@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from circuits.primitives.eddsa import sign
 
+from circuits.primitives.eddsa import sign
 from rollup.margin import total_value
 from rollup.params import BUY, SELL, VALUE_SCALE
 from rollup.tx import Order, Trade, Withdraw, escape_message, forced_message

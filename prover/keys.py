@@ -234,7 +234,9 @@ def _load_array(keydir: Path, name: str, meta: Any, verify: bool) -> np.ndarray:
     if not path.is_file():
         raise FormatError(f"{path}: missing")
     try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+        arr = np.load(
+            path, mmap_mode="c", allow_pickle=False
+        )  # copy-on-write: never changes the file
     except (ValueError, OSError, EOFError) as exc:
         raise FormatError(f"{path}: unreadable or truncated ({exc})") from None
     if list(arr.shape) != meta["shape"]:

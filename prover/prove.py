@@ -21,25 +21,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from py_ecc import optimized_bn128 as bn
 
 from prover.engine import Engine, get_engine
 from prover.errors import WitnessError
 from prover.fields import R
-from prover.kernels.convert import (
-    G1Int,
-    G2Int,
-    g1_from_py_ecc,
-    g1_to_py_ecc,
-    g2_from_py_ecc,
-    g2_to_py_ecc,
-)
+from prover.kernels.convert import G1Int, G2Int, g1_from_ints, g2_from_ints
 from prover.keys import ProvingKey
 from prover.qap import h_coefficients, unsatisfied_row
 from prover.r1cs import ints_to_limbs
 
 Progress = Callable[[str, int, int], None]
-_STEPS = ("h (7 NTTs)", "A: MSM G1", "B: MSM G2", "B1: MSM G1", "C: MSM G1")
+_STEPS = ("h (7 NTTs)", "A: MSM G1", "B: MSM G2", "B1: MSM G1", "C: MSM G1 (L and H)")
 
 
 @dataclass(frozen=True)
@@ -62,13 +54,6 @@ def _witness_limbs(pk: ProvingKey, witness: Sequence[int]) -> np.ndarray:
         if not 0 <= int(v) < R:
             raise WitnessError(f"witness value {i} is {v}, not in [0, r)")
     return ints_to_limbs(witness)
-
-
-def _g1(*terms):
-    acc = bn.Z1
-    for p in terms:
-        acc = bn.add(acc, p)
-    return acc
 
 
 def prove(
@@ -99,35 +84,37 @@ def prove(
         if row is not None:
             raise WitnessError(f"constraint {row} is not satisfied: A·z * B·z != C·z")
     ell = pk.n_public
+    one = np.array([[1, 0, 0, 0]], dtype=np.uint64)
+
+    def scalars(*parts: np.ndarray | int) -> np.ndarray:
+        rows = [p if isinstance(p, np.ndarray) else ints_to_limbs([p]) for p in parts]
+        return np.concatenate(rows)
 
     report(_STEPS[0], 0, len(_STEPS))
     h = h_coefficients(eng, pk.matrices, z_mont)
-    report(_STEPS[1], 1, len(_STEPS))
-    sum_a = g1_to_py_ecc(eng.msm_g1(pk.a_g1, z[pk.a_wires]))
-    report(_STEPS[2], 2, len(_STEPS))
     z_b = z[pk.b_wires]
-    sum_b2 = g2_to_py_ecc(eng.msm_g2(pk.b_g2, z_b))
-    report(_STEPS[3], 3, len(_STEPS))
-    sum_b1 = g1_to_py_ecc(eng.msm_g1(pk.b_g1, z_b))
-    report(_STEPS[4], 4, len(_STEPS))
-    sum_l = g1_to_py_ecc(eng.msm_g1(pk.l_g1, z[ell + 1 :]))
-    sum_h = g1_to_py_ecc(eng.msm_g1(pk.h_g1, h))
-
-    delta_g1 = g1_to_py_ecc(pk.delta_g1)
-    # A = α + Σ z_j u_j(τ) + r·δ
-    a = _g1(g1_to_py_ecc(pk.vk.alpha_g1), sum_a, bn.multiply(delta_g1, r))
-    # B = β + Σ z_j v_j(τ) + s·δ   (in G2, and B₁ in G1)
-    b2 = bn.add(
-        bn.add(g2_to_py_ecc(pk.vk.beta_g2), sum_b2), bn.multiply(g2_to_py_ecc(pk.vk.delta_g2), s)
+    # A = α + Σ z_j u_j(τ) + r·δ          (α and δ ride along in the MSM with scalars 1 and r)
+    report(_STEPS[1], 1, len(_STEPS))
+    a = eng.msm_g1(
+        np.concatenate((pk.a_g1, g1_from_ints([pk.vk.alpha_g1, pk.delta_g1]))),
+        scalars(z[pk.a_wires], one, r),
     )
-    b1 = _g1(g1_to_py_ecc(pk.beta_g1), sum_b1, bn.multiply(delta_g1, s))
-    # C = Σ_{j>ℓ} z_j L_j + h(τ)Z_H(τ)/δ + s·A + r·B₁ − r·s·δ
-    c = _g1(
-        sum_l,
-        sum_h,
-        bn.multiply(a, s),
-        bn.multiply(b1, r),
-        bn.neg(bn.multiply(delta_g1, r * s % R)),
+    # B = β + Σ z_j v_j(τ) + s·δ   in G2, and B₁ the same in G1
+    report(_STEPS[2], 2, len(_STEPS))
+    b2 = eng.msm_g2(
+        np.concatenate((pk.b_g2, g2_from_ints([pk.vk.beta_g2, pk.vk.delta_g2]))),
+        scalars(z_b, one, s),
+    )
+    report(_STEPS[3], 3, len(_STEPS))
+    b1 = eng.msm_g1(
+        np.concatenate((pk.b_g1, g1_from_ints([pk.beta_g1, pk.delta_g1]))),
+        scalars(z_b, one, s),
+    )
+    # C = Σ_{j>ℓ} z_j L_j + Σ_i h_i τ^i Z_H(τ)/δ + s·A + r·B₁ − r·s·δ   (one MSM)
+    report(_STEPS[4], 4, len(_STEPS))
+    c = eng.msm_g1(
+        np.concatenate((pk.l_g1, pk.h_g1, g1_from_ints([a, b1, pk.delta_g1]))),
+        scalars(z[ell + 1 :], h, s, r, (-r * s) % R),
     )
     report("done", len(_STEPS), len(_STEPS))
-    return Proof(g1_from_py_ecc(a), g2_from_py_ecc(b2), g1_from_py_ecc(c))
+    return Proof(a, b2, c)

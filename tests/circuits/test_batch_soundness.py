@@ -23,13 +23,25 @@ from prover.fields import R
 from rollup import effects
 from rollup.account import GlobalState
 from rollup.circuit_input import batch_assignment, shape_of
-from rollup.params import DEFAULT_MARKETS, FUNDING, ORACLE, VALUE_SCALE, RollupParams
+from rollup.margin import settle_funding
+from rollup.params import (
+    DEFAULT_MARKETS,
+    DEPOSIT,
+    FUNDING,
+    LIQUIDATE,
+    ORACLE,
+    TRANSFER,
+    VALUE_SCALE,
+    RollupParams,
+)
 from rollup.pubdata import encode_chunk, pubdata_commitment
 from rollup.state import RollupState
 from rollup.tx import (
     Deposit,
+    ForcedWithdrawal,
     FundingTick,
     Liquidate,
+    Noop,
     OraclePrice,
     Order,
     SignedOrder,
@@ -245,14 +257,142 @@ def test_wrapped_amount_and_pubdata_mismatch_fail(compiled) -> None:
     assert encode_chunk  # the chunk layout is rollup.pubdata's (checked in test_circuit_agreement)
 
 
-def test_no_unconstrained_wires(compiled) -> None:
-    batch = trade_batch(funded_state())
-    z = solve(compiled, batch)
+@pytest.fixture(scope="module")
+def family_batches() -> dict[str, BatchWitness]:
+    """One valid one-slot batch of every transaction type, from one native sequence."""
+    st = funded_state()
+    px = PRICE * 90 // 100
+    txs = {
+        "trade": lambda s: s.apply(trade_batch_tx()),
+        "oracle": lambda s: s.apply(OraclePrice.signed(ORACLE_KEY, (px,), 5)),
+        "liquidate": lambda s: s.apply(Liquidate(order(2, 0, 90, PRICE, 0), 0, 90, px, 0)),
+        "funding": lambda s: s.apply(FundingTick((100,), 5)),
+        "forced_withdraw": lambda s: s.apply(ForcedWithdrawal(1, 5)),
+        "withdraw": lambda s: s.apply(Withdraw.signed(KEYS[2], 2, 10, 7, 1)),
+        "transfer": lambda s: s.apply(Transfer.signed(KEYS[2], 2, 1, 10, 2)),
+        "deposit": lambda s: s.apply(Deposit(3, *derive_public_key(KEYS[0]), 10, 7)),
+        "noop": lambda s: s.apply(Noop()),
+    }
+    return {name: batch_of(st, apply) for name, apply in txs.items()}
+
+
+_SLOW = pytest.mark.slow
+_FAMILIES = [
+    "trade",
+    "liquidate",
+    "deposit",
+    "forced_withdraw",
+    *(pytest.param(n, marks=_SLOW) for n in ("oracle", "funding", "withdraw", "transfer", "noop")),
+]
+
+
+@pytest.mark.parametrize("family", _FAMILIES)
+def test_no_unconstrained_wires(compiled, family_batches, family: str) -> None:
+    z = solve(compiled, family_batches[family])
     report = find_unconstrained(compiled, z, random.Random(5), n_random=1)
     assert report.ok, report.unconstrained[:5]
+    broken = list(z)
+    broken[compiled.wire("slot0/update0/collateral_range/range/bit[3]")] ^= 1
+    with pytest.raises(UnsatisfiedConstraint):
+        compiled.check(broken)
 
 
 def test_shape_checks() -> None:
     assert BatchShape(1, 2, 8).improve_bits <= 252
     with pytest.raises(Exception, match="depth"):
         BatchShape(1, 0, 1)
+
+
+# -- more classes, states written by RollupState.commit / native effect functions, checks off --
+def unchecked_liquidation(state: RollupState, liq: Liquidate):
+    """Apply a liquidation with the native effect functions and no precondition checks."""
+    o = liq.liquidator.order
+    g = state.global_state
+    victim = settle_funding(state.account(liq.liquidated), g)
+    after = effects._fill(victim, 0, 1 - o.side, liq.quantity, liq.price, 0)
+    lq = settle_funding(state.account(o.account), g)
+    lq_after = effects.bump_nonce(
+        effects._fill(lq, 0, o.side, liq.quantity, liq.price, liq.liquidator_fee)
+    )
+    effect = {
+        "liquidator": o.account,
+        "liquidated": liq.liquidated,
+        "market": 0,
+        "liquidator_side": o.side,
+        "quantity": liq.quantity,
+        "price": liq.price,
+        "fee": liq.liquidator_fee,
+    }
+    writes = [(liq.liquidated, after), (o.account, lq_after)]
+    new_g = replace(g, fee_pool=g.fee_pool + liq.liquidator_fee)
+    return state.commit(0, LIQUIDATE, liq, writes, new_g, effect, (o.message(),))
+
+
+def liquidatable_state() -> RollupState:
+    state = funded_state()
+    batch_of(state, lambda s: s.apply(trade_batch_tx()))
+    batch_of(state, lambda s: s.apply(OraclePrice.signed(ORACLE_KEY, (PRICE * 90 // 100,), 5)))
+    return state
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price", "fragment"),
+    [
+        (90, PRICE * 90 // 100 * 94 // 100, "liquidation/price"),  # below oracle·(1 − 5%)
+        (91, PRICE * 90 // 100, "liquidation/size"),  # more than the position: a flip
+        (90, PRICE * 90 // 100 * 96 // 100, "liquidation/improves"),  # in band, TV/TR worse
+    ],
+)
+def test_liquidation_terms(compiled, quantity: int, price: int, fragment: str) -> None:
+    state = liquidatable_state()
+    liq = Liquidate(order(2, 0, 100, PRICE, 0), 0, quantity, price, 0)
+    fails_on(compiled, batch_of(state, lambda s: unchecked_liquidation(s, liq)), fragment)
+
+
+def test_transfer_to_missing_recipient_and_to_self(compiled, monkeypatch) -> None:
+    state = funded_state()
+    monkeypatch.setattr(RollupState, "existing", RollupState.account)
+    tr = Transfer.signed(KEYS[0], 0, 3, 5, 0)
+    fails_on(compiled, batch_of(state, lambda s: s.apply(tr)), "slot0/recipient_exists")
+    state = funded_state()
+    own = Transfer.signed(KEYS[0], 0, 0, 5, 0)
+    s_after, r_after = effects.transfer(
+        0, state.account(0), state.account(0), state.global_state, 5
+    )
+    effect = {"sender": 0, "recipient": 0, "amount": 5}
+    batch = batch_of(
+        state,
+        lambda s: s.commit(
+            0, TRANSFER, own, [(0, s_after), (0, r_after)], s.global_state, effect, (own.message(),)
+        ),
+    )
+    fails_on(compiled, batch, "slot0/distinct_accounts")
+
+
+def test_funding_after_oracle_time_fails(compiled) -> None:
+    state = funded_state()
+    batch_of(state, lambda s: s.apply(OraclePrice.signed(ORACLE_KEY, (PRICE,), 100)))
+    g = replace(state.global_state, last_funding_time=101)
+    tx = FundingTick((0,), 101)
+    effect = {"timestamp": 101, "rate_0": 1 << 32}
+    batch = batch_of(state, lambda s: s.commit(0, FUNDING, tx, [], g, effect, ()))
+    fails_on(compiled, batch, "market/funding_not_after_oracle")
+
+
+@pytest.mark.parametrize(
+    ("pubkey", "amount", "fragment"),
+    [((5, 7), 10, "register/pubkey_on_curve"), (None, 0, "transfer/amount_range")],
+)
+def test_deposit_of_invalid_key_or_zero_amount_fails(compiled, pubkey, amount, fragment) -> None:
+    state = funded_state()
+    pk = pubkey or derive_public_key(KEYS[0])
+    acct = replace(
+        state.account(3), pubkey_x=pk[0], pubkey_y=pk[1], collateral=amount * VALUE_SCALE
+    )
+    effect = {"account": 3, "amount": amount, "refunded": 0, "l1_address": 9}
+    effect |= {"pubkey_x": pk[0], "pubkey_y": pk[1]}
+    tx = Deposit(3, *pk, amount, 9)
+    batch = batch_of(
+        state, lambda s: s.commit(0, DEPOSIT, tx, [(3, acct)], s.global_state, effect, ())
+    )
+    fails_on(compiled, batch, fragment)

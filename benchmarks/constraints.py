@@ -94,7 +94,12 @@ CASES: list[tuple[str, Gadget, int | None, str]] = [
     ("Merkle single-leaf update, depth 16", _merkle_update(16), None, "—"),
     ("EdDSA-Poseidon verify", _eddsa, None, "≈4,350, estimated from its templates"),
     ("64-bit range check", _range64, 64, "Num2Bits(64), bitify.circom"),
-    ("254-bit strict decomposition", _strict254, None, "Num2Bits_strict"),
+    (
+        "254-bit strict decomposition",
+        _strict254,
+        None,
+        "≈516 (Num2Bits_strict: 254 + CompConstant 262)",
+    ),
 ]
 
 

@@ -21,6 +21,7 @@ from numba import njit
 from prover.kernels.field import (
     FQ2_ONE,
     FQ2_ZERO,
+    FQ_ONE,
     fq2_add,
     fq2_double,
     fq2_eq,
@@ -30,8 +31,14 @@ from prover.kernels.field import (
     fq2_neg,
     fq2_square,
     fq2_sub,
+    fq_add,
+    fq_inverse,
+    fq_mul,
+    fq_neg,
+    fq_square,
     load2,
     store2,
+    u4,
     u4x2,
 )
 
@@ -217,20 +224,27 @@ def add_affine_indexed(a, ia, b, ib, dst, iout, m, scratch):
     written by its own pair alone); otherwise ``dst`` must not alias ``a`` or ``b``.
     Exceptional cases: an infinite operand yields the other one; P + P doubles (λ = 3x²/2y);
     P + (−P) yields infinity.
+
+    Only the Fq norms N(d) = d₀² + d₁² of the denominators are batch-inverted, in Fq:
+    1/d = conj(d)·N(d)^−1 (scratch[k] holds the Fq prefix product and N(d)), which saves two Fq
+    products per addition over batch-inverting in Fq2.
     """
-    acc = u4x2(FQ2_ONE)
+    acc = u4(FQ_ONE)
     for k in range(m):
         p = load_affine(a, ia[k])
         q = load_affine(b, ib[k])
-        store2(scratch, k, 0, acc)
         if affine_is_inf(p) or affine_is_inf(q):
             continue
         if fq2_eq(p[0], q[0]):
-            if fq2_eq(p[1], q[1]):
-                acc = fq2_mul(acc, fq2_double(p[1]))
-            continue
-        acc = fq2_mul(acc, fq2_sub(q[0], p[0]))
-    acc = fq2_inverse(acc)
+            if not fq2_eq(p[1], q[1]):
+                continue
+            den = fq2_double(p[1])
+        else:
+            den = fq2_sub(q[0], p[0])
+        norm = fq_add(fq_square(den[0]), fq_square(den[1]))
+        store2(scratch, k, 0, (acc, norm))
+        acc = fq_mul(acc, norm)
+    acc = fq_inverse(acc)
     for k in range(m - 1, -1, -1):
         p = load_affine(a, ia[k])
         q = load_affine(b, ib[k])
@@ -240,7 +254,6 @@ def add_affine_indexed(a, ia, b, ib, dst, iout, m, scratch):
         if affine_is_inf(q):
             store_affine(dst, iout[k], p)
             continue
-        pre = load2(scratch, k, 0)
         if fq2_eq(p[0], q[0]):
             if not fq2_eq(p[1], q[1]):
                 store_affine(dst, iout[k], affine_inf())
@@ -251,8 +264,10 @@ def add_affine_indexed(a, ia, b, ib, dst, iout, m, scratch):
         else:
             den = fq2_sub(q[0], p[0])
             num = fq2_sub(q[1], p[1])
-        inv = fq2_mul(acc, pre)
-        acc = fq2_mul(acc, den)
+        pre, norm = load2(scratch, k, 0)
+        inv_norm = fq_mul(acc, pre)
+        acc = fq_mul(acc, norm)
+        inv = (fq_mul(den[0], inv_norm), fq_neg(fq_mul(den[1], inv_norm)))
         lam = fq2_mul(num, inv)
         x3 = fq2_sub(fq2_sub(fq2_square(lam), p[0]), q[0])
         y3 = fq2_sub(fq2_mul(lam, fq2_sub(p[0], x3)), p[1])

@@ -198,10 +198,10 @@ def bench() -> None:
     """Benchmarks (JSON + PNG in bench_out/)."""
 
 
-@bench.command("groth16", context_settings={"ignore_unknown_options": True})
+@bench.command("groth16", context_settings={"ignore_unknown_options": True}, add_help_option=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def bench_groth16(args: tuple[str, ...]) -> None:
-    """Run ``python -m benchmarks.groth16`` with ARGS."""
+    """Run python -m benchmarks.groth16 with ARGS (--help lists them)."""
     run_benchmark("benchmarks.groth16", args)
 
 

@@ -189,6 +189,13 @@ def test_demo(tmp_path: Path) -> None:
     ).is_file()
 
 
+def test_bench_groth16_passes_arguments_to_the_benchmark() -> None:
+    result = run("bench", "groth16", "--help")
+    assert result.exit_code == 0 and "usage: python -m benchmarks.groth16" in result.stdout
+    bad = run("bench", "groth16", "--no-such-option")
+    assert bad.exit_code == 2 and "unrecognized arguments: --no-such-option" in bad.stderr
+
+
 def test_bench_missing_module_is_one_line() -> None:
     with pytest.raises(InputError, match=r"benchmarks\.no_such_bench is not available"):
         run_benchmark("benchmarks.no_such_bench", ())

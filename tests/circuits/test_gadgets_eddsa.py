@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -26,14 +23,10 @@ from prover.fields import R
 L = bjj.SUBGROUP_ORDER
 
 
-def _vectors_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
-
-
-@cache
-def _vectors() -> list[dict]:
-    data = json.loads((_vectors_dir() / "eddsa_poseidon_circomlibjs.json").read_text())
-    return data["vectors"]
+@pytest.fixture(scope="module")
+def eddsa_vectors(load_vectors) -> list[dict]:
+    """circomlibjs signPoseidon vectors (``load_vectors`` is the conftest's shared-path helper)."""
+    return load_vectors("eddsa_poseidon_circomlibjs.json")["vectors"]
 
 
 @dataclass(frozen=True)
@@ -63,22 +56,22 @@ def _sign(k: int, r: int, message: int) -> dict:
     return {"A": list(a), "M": message, "sig": [r8[0], r8[1], (r + h * 8 * k) % L]}
 
 
-def test_circomlibjs_vectors_verify() -> None:
+def test_circomlibjs_vectors_verify(eddsa_vectors: list[dict]) -> None:
     compiled = compile_circuit(Verify())
-    for v in _vectors():
+    for v in eddsa_vectors:
         compiled.solve(_assignment(v))
 
 
-def test_vector_witness_is_sound() -> None:
+def test_vector_witness_is_sound(eddsa_vectors: list[dict]) -> None:
     compiled = compile_circuit(Verify())
-    z = compiled.solve(_assignment(_vectors()[0]))
+    z = compiled.solve(_assignment(eddsa_vectors[0]))
     assert_sound(compiled, z, random.Random(0))
 
 
 @pytest.mark.parametrize("index", range(4))
-def test_vector_forgeries_are_rejected(index: int) -> None:
+def test_vector_forgeries_are_rejected(index: int, eddsa_vectors: list[dict]) -> None:
     compiled = compile_circuit(Verify())
-    good = _assignment(_vectors()[index])
+    good = _assignment(eddsa_vectors[index])
     r8x, r8y, s = good["sig"]
     other = bjj.multiply_base8(12345)
     cases = {
@@ -148,14 +141,16 @@ def test_native_twin_agrees() -> None:
             compiled.solve({**good, "sig": [bad.r8_x, bad.r8_y, bad.s]})
 
 
-def test_disabled_slot_accepts_the_dummy_and_enabled_still_checks() -> None:
+def test_disabled_slot_accepts_the_dummy_and_enabled_still_checks(
+    eddsa_vectors: list[dict],
+) -> None:
     compiled = compile_circuit(Verify(gated=True))
     dummy = {"A": [0, 1], "M": 0, "sig": [0, 1, 0], "enabled": 0}
     z = compiled.solve(dummy)
     assert_sound(compiled, z, random.Random(1))  # the a8 inverse is auxiliary (free at x = 0)
     with pytest.raises(UnsatisfiedConstraint, match="a_not_small_order"):
         compiled.solve({**dummy, "enabled": 1})  # A = O is rejected when enabled
-    good = _assignment(_vectors()[1])
+    good = _assignment(eddsa_vectors[1])
     compiled.solve({**good, "enabled": 1})
     with pytest.raises(UnsatisfiedConstraint, match="enabled"):
         compiled.solve({**good, "enabled": 2})

@@ -51,7 +51,7 @@ from rollup.params import (
     RollupParams,
 )
 from rollup.pubdata import RATE_OFFSET, encode_chunk
-from rollup.tree import SparseMerkleTree
+from rollup.tree import SparseMerkleTree, UpdateProof
 from rollup.tx import (
     Deposit,
     ForcedWithdrawal,
@@ -198,9 +198,10 @@ class RollupState:
             else:
                 self.accounts[index] = account
             updates.append(LeafUpdate(old_account, account, proof))
-        while len(updates) < MAX_UPDATES:
-            reader = self.account(0)
-            updates.append(LeafUpdate(reader, reader, self.tree.update(0, self.tree.leaf(0))))
+        while len(updates) < MAX_UPDATES:  # a read of leaf 0: an identity update, no hashing
+            reader, leaf, root = self.account(0), self.tree.leaf(0), self.tree.root
+            read = UpdateProof(0, leaf, leaf, self.tree.siblings(0), root, root)
+            updates.append(LeafUpdate(reader, reader, read))
         self.global_state = new_global
         return SlotWitness(
             slot,

@@ -150,6 +150,12 @@ class API(Builder):
         """a ≠ 0. 1 constraint (a·inv = 1)."""
         self.inverse(a, name)
 
+    def assert_product(self, a: Value, b: Value, c: Value, name: str = "assert_product") -> None:
+        """a·b = c for existing values: one raw R1CS row (0 if it is trivially 0 = 0; a
+        ``DefinitionError`` if all three are constants that disagree). Use it for conditional
+        checks such as enabled·(x − y) = 0."""
+        self._assert(a, b, c, name)
+
     def assert_not_equal(self, a: Value, b: Value, name: str = "assert_not_equal") -> None:
         """a ≠ b. 1 constraint ((a − b)·inv = 1)."""
         self.inverse(as_variable(a) - b, name)

@@ -69,6 +69,17 @@ def test_assert_not_equal() -> None:
         compiled.solve({"a": 5, "b": 5})
 
 
+def test_assert_product_gates_a_check() -> None:
+    api = API()
+    en, a, b = api.private_input("en"), api.private_input("a"), api.private_input("b")
+    api.assert_product(en, a - b, 0, "gated_equal")
+    compiled = compile_api(api)
+    compiled.solve({"en": 0, "a": 1, "b": 2})
+    compiled.solve({"en": 1, "a": 2, "b": 2})
+    with pytest.raises(UnsatisfiedConstraint, match="'gated_equal'"):
+        compiled.solve({"en": 1, "a": 1, "b": 2})
+
+
 def test_division_by_zero_is_unsatisfiable_and_named() -> None:
     compiled = compile_circuit(Arith())
     with pytest.raises(UnsatisfiedConstraint, match=r"'arith/div:inv'") as info:
@@ -95,6 +106,8 @@ def test_linear_operations_are_free() -> None:
         (lambda api, x, y: api.assert_equal(x, y), 1),
         (lambda api, x, y: api.assert_boolean(x), 1),
         (lambda api, x, y: api.assert_not_equal(x, y), 1),
+        (lambda api, x, y: api.assert_product(x, y - 1, 0), 1),
+        (lambda api, x, y: api.assert_product(0, y, 0), 0),
         (lambda api, x, y: api.select(x, y, 3), 2),
         (lambda api, x, y: api.is_zero(x), 2),
         (lambda api, x, y: api.is_equal(x, y), 2),

@@ -15,6 +15,10 @@ reading its twiddles from one contiguous slice of a table ``tw[h − 1 + j] = ω
 g·⟨ω⟩: ``coset_ntt(a, g) = NTT(a_j · g^j)`` and ``coset_intt(A, g)_j = n⁻¹ g^(−j) · INTT'(A)_j``
 with the two scalings fused into one precomputed table.
 
+From 2^14 up the transform runs on two threads: after the bit reversal the first k − 1 stages
+act on the two halves independently, and the last stage's butterflies split in two (coarse
+work, so no OpenMP spin-waiting on a loaded machine).
+
 Arrays are ``(n, 4) uint64`` Fr elements in Montgomery form (see :mod:`prover.kernels.field`);
 every function returns a new array. Tables are built once per (size, root) and memoised in this
 module (constants of the field, not state). Kernels release the GIL (``nogil``) so callers may run
@@ -23,6 +27,7 @@ independent transforms in threads. Reference twin: :mod:`prover.kernels.ntt_refe
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -32,6 +37,9 @@ from prover.fields import TWO_ADICITY, R, root_of_unity
 from prover.kernels.field import fr_add, fr_mul, fr_sub, limbs, load, store
 
 _MONT = 1 << 256
+#: Sizes from 2^14 up run on two threads (coarse halves; no OpenMP spin-waiting).
+_THREADED_FROM = 14
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ntt")
 
 
 def _mont(x: int) -> np.ndarray:
@@ -77,12 +85,9 @@ def _bit_reverse(a, log_n):
 
 
 @njit(cache=True, nogil=True)
-def _ntt_inplace(a, tw, log_n):
-    """In-place radix-2 DIT transform of a (natural order in and out)."""
+def _stages(a, tw, h_end):
+    """Butterfly stages h = 1, 2, 4, … < h_end on a (already in bit-reversed order)."""
     n = a.shape[0]
-    if n == 1:
-        return
-    _bit_reverse(a, log_n)
     # stage h = 1: the twiddle is 1
     for s in range(0, n, 2):
         u = load(a, s)
@@ -90,7 +95,7 @@ def _ntt_inplace(a, tw, log_n):
         store(a, s, fr_add(u, v))
         store(a, s + 1, fr_sub(u, v))
     h = 2
-    while h < n:
+    while h < h_end:
         base = h - 1
         for s in range(0, n, 2 * h):
             u = load(a, s)
@@ -103,6 +108,46 @@ def _ntt_inplace(a, tw, log_n):
                 store(a, s + j, fr_add(u, v))
                 store(a, s + j + h, fr_sub(u, v))
         h *= 2
+
+
+@njit(cache=True, nogil=True)
+def _last_stage(a, tw, j_lo, j_hi):
+    """The final stage (h = n/2) for butterflies j_lo ≤ j < j_hi."""
+    h = a.shape[0] // 2
+    base = h - 1
+    for j in range(j_lo, j_hi):
+        u = load(a, j)
+        v = fr_mul(load(a, j + h), load(tw, base + j))
+        store(a, j, fr_add(u, v))
+        store(a, j + h, fr_sub(u, v))
+
+
+@njit(cache=True, nogil=True)
+def _ntt_inplace(a, tw, log_n):
+    """In-place radix-2 DIT transform of a (natural order in and out), one thread."""
+    n = a.shape[0]
+    if n == 1:
+        return
+    _bit_reverse(a, log_n)
+    _stages(a, tw, n)
+
+
+def _ntt_two_threads(a: np.ndarray, tw: np.ndarray, log_n: int) -> None:
+    """The same transform on two threads: after the bit reversal the first k − 1 stages act on
+    the two halves independently, and the last stage splits its butterflies in two."""
+    n = a.shape[0]
+    _bit_reverse(a, log_n)
+    halves = (a[: n // 2], a[n // 2 :])
+    list(_POOL.map(lambda part: _stages(part, tw, n // 2), halves))
+    quarter = n // 4
+    list(_POOL.map(lambda lo: _last_stage(a, tw, lo, lo + quarter), (0, quarter)))
+
+
+def _transform(a: np.ndarray, tw: np.ndarray, log_n: int) -> None:
+    if log_n >= _THREADED_FROM:
+        _ntt_two_threads(a, tw, log_n)
+    else:
+        _ntt_inplace(a, tw, log_n)
 
 
 @njit(cache=True, nogil=True)
@@ -163,14 +208,14 @@ def _prepare(a: np.ndarray) -> tuple[np.ndarray, int]:
 def ntt(a: np.ndarray) -> np.ndarray:
     """Evaluations of the polynomial with coefficients ``a`` on ⟨ω⟩, in natural order."""
     out, log_n = _prepare(a)
-    _ntt_inplace(out, _twiddles(log_n, False), log_n)
+    _transform(out, _twiddles(log_n, False), log_n)
     return out
 
 
 def intt(a: np.ndarray) -> np.ndarray:
     """Coefficients of the polynomial whose evaluations on ⟨ω⟩ are ``a``."""
     out, log_n = _prepare(a)
-    _ntt_inplace(out, _twiddles(log_n, True), log_n)
+    _transform(out, _twiddles(log_n, True), log_n)
     _scale(out, _coset_table(log_n, 1, True))
     return out
 
@@ -179,13 +224,13 @@ def coset_ntt(a: np.ndarray, shift: int) -> np.ndarray:
     """Evaluations of the polynomial with coefficients ``a`` on the coset shift·⟨ω⟩."""
     out, log_n = _prepare(a)
     _scale(out, _coset_table(log_n, shift % R, False))
-    _ntt_inplace(out, _twiddles(log_n, False), log_n)
+    _transform(out, _twiddles(log_n, False), log_n)
     return out
 
 
 def coset_intt(a: np.ndarray, shift: int) -> np.ndarray:
     """Coefficients of the polynomial whose evaluations on shift·⟨ω⟩ are ``a``."""
     out, log_n = _prepare(a)
-    _ntt_inplace(out, _twiddles(log_n, True), log_n)
+    _transform(out, _twiddles(log_n, True), log_n)
     _scale(out, _coset_table(log_n, shift % R, True))
     return out

@@ -105,3 +105,16 @@ def test_transform_changes_input_copy_only() -> None:
     fast.ntt(a)
     fast.coset_intt(a, 5)
     np.testing.assert_array_equal(a, before)
+
+
+def test_two_thread_transform_equals_one_thread() -> None:
+    from prover.kernels.ntt import _THREADED_FROM, _ntt_inplace, _twiddles
+
+    rng = np.random.default_rng(2)
+    for log_n in (_THREADED_FROM, _THREADED_FROM + 1):
+        a = rng.integers(0, 2**63, size=(1 << log_n, 4), dtype=np.uint64)
+        a[:, 3] >>= 4
+        single = a.copy()
+        _ntt_inplace(single, _twiddles(log_n, False), log_n)
+        np.testing.assert_array_equal(fast.ntt(a), single)
+        assert not np.array_equal(single, a)

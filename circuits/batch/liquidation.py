@@ -9,6 +9,11 @@ rollup/effects.py ``liquidate`` (update 0 = the liquidated account, funding sett
     improve:  TV_a·MR_b > TV_b·MR_a
     (the liquidator's order and margin are checked as a trade's: circuits.batch.trade, slot)
 
+refunds and voids (``deposit`` returns None, ``forced_withdraw`` returns None)::
+
+    refunded deposit ⇒ |settled collateral + amount·2^32| ≥ 2^95
+    void forced withdrawal ⇒ account empty or |settled collateral| ≥ 2^95
+
 ``forced_withdraw`` (update 0, funding settled, unless void)::
 
     free   = ⌊(TV·10^6 − IR) / 10^6⌋
@@ -26,6 +31,7 @@ from circuits.batch.inputs import SlotInputs
 from circuits.batch.spec import (
     AMOUNT_BITS,
     COLLATERAL_BITS,
+    DEPOSIT,
     FORCED_WITHDRAW,
     FRACTION_BITS,
     FRACTION_SCALE,
@@ -37,8 +43,9 @@ from circuits.batch.spec import (
 )
 from circuits.batch.state import AccountVars, GlobalVars
 from circuits.linear import Variable
+from prover.fields import R
 
-__all__ = ["forced_amount_check", "liquidation_checks"]
+__all__ = ["assert_overflows", "forced_amount_check", "liquidation_checks", "refund_reasons"]
 
 
 def liquidation_checks(
@@ -99,3 +106,38 @@ def forced_amount_check(api: API, shape: BatchShape, inp: SlotInputs, upd: Accou
         below = api.less_than(quanta, cap, q_bits, signed=True, name="below_cap")
         amount = api.select(below, quanta, cap, "capped")
         api._assert(sf, inp.amount - amount, 0, "amount")
+
+
+#: |collateral before the check| < 2^95 + M·2^48·2^97 + 2^95 < 2^150 (M ≤ 8)
+_OVERFLOW_BITS = 150
+
+
+def _overflow_sign(x: int, en: int) -> list[int]:
+    v = x - R if x > R >> 1 else x
+    return [int(bool(en) and v >= 0)]
+
+
+def assert_overflows(api: API, x: Variable, en: Variable, name: str) -> None:
+    """en ⇒ |x| ≥ 2^95 (the native refund / void condition on a collateral), |x| < 2^150:
+    with a hinted sign s (pinned to 0 when en = 0), en·(s ? x − 2^95 : −x − 2^95) ∈ [0, 2^150)."""
+    with api.namespace(name):
+        (s,) = api.hint(_overflow_sign, [x, en], 1, "sign")
+        api.assert_boolean(s, "sign_bool")
+        api._assert(s, 1 - en, 0, "sign_pinned")
+        bound = 1 << COLLATERAL_BITS
+        gap = -x - bound + api.mul(s, x * 2, name="signed")
+        cond_range(api, en, gap, _OVERFLOW_BITS, "beyond")
+
+
+def refund_reasons(api: API, inp: SlotInputs, upd: AccountUpdate, empty: Variable) -> None:
+    """A refunded deposit credits nothing: only if the credit would overflow 2^95 (the key is
+    checked by the settlement layer when queued). A void forced withdrawal: only if the account
+    is empty or its settled collateral is out of range. Update 0 reads the request's account."""
+    flag = inp.flag
+    with api.namespace("refund"):
+        refunded = api.mul(inp.sel[DEPOSIT], flag, name="refunded")
+        credit = upd.settled_collateral + inp.amount * VALUE_SCALE
+        assert_overflows(api, credit, refunded, "deposit_overflows")
+        void = api.mul(inp.sel[FORCED_WITHDRAW], flag, name="void")
+        void_nonempty = api.mul(void, 1 - empty, name="void_nonempty")
+        assert_overflows(api, upd.settled_collateral, void_nonempty, "collateral_out_of_range")

@@ -10,7 +10,9 @@ pubdata chunk. In order (each part's equations are in its module):
         funding), liquidation.py (liquidation, forced withdrawal)
     two leaf updates (account.py), chained: root → after update 0 → after update 1
         write0 = any account type except a refunded deposit / void forced withdrawal,
-        write1 = transfer, trade, liquidation; a written leaf's index is the tx's account
+        write1 = transfer, trade, liquidation; the leaf of update 0 (written, or only read for a
+        refund/void, whose reason liquidation.refund_reasons checks on it) and a written leaf 1
+        are the tx's accounts
     margin: update 0 after withdraw/transfer/trade, update 1 after trade/liquidation:
         TV ≥ initial risk, or (trade/liquidation only) |size_market| decreased
         (≡ initial risk decreased: only that market changed, price·fraction > 0)
@@ -23,7 +25,7 @@ from circuits.api import API
 from circuits.batch.account import abs49, update_account
 from circuits.batch.arith import pick
 from circuits.batch.inputs import USED_BY, SlotInputs
-from circuits.batch.liquidation import forced_amount_check, liquidation_checks
+from circuits.batch.liquidation import forced_amount_check, liquidation_checks, refund_reasons
 from circuits.batch.market import market_update
 from circuits.batch.pubdata import chunk
 from circuits.batch.spec import (
@@ -181,13 +183,15 @@ def define_slot(
         sel[DEPOSIT] + sel[WITHDRAW] + sel[TRANSFER] + fill + sel[FORCED_WITHDRAW] - inp.flag,
         sel[TRANSFER] + fill,
     )
+    # the leaf read or written is the tx's account (also when a refund/void writes nothing)
+    binds = (write[0] + inp.flag, write[1])
     inc = (signs0, fill)
     dc = (tr.dc[0] + fl.dc[0], tr.dc[1] + fl.dc[1])
     initial_price = [api.mul(g.prices[k], g.initial[k], name=f"initial_price{k}") for k in range(m)]
     maint_price = [api.mul(g.prices[k], g.maintenance[k], name=f"maint_price{k}") for k in range(m)]
     updates = []
     for u in (0, 1):
-        api._assert(write[u], inp.acct[u] - inp.index[u], 0, f"account{u}_is_leaf_index")
+        api._assert(binds[u], inp.acct[u] - inp.index[u], 0, f"account{u}_is_leaf_index")
         with api.namespace(f"update{u}"):
             updates.append(
                 update_account(
@@ -224,6 +228,7 @@ def define_slot(
             api._assert(short, 1 - api.mul(fill, shrank, name="fill_shrank"), 0, "initial")
     liquidation_checks(api, shape, inp, g, old[0], updates[0], maint_price)
     forced_amount_check(api, shape, inp, updates[0])
+    refund_reasons(api, inp, updates[0], empty[0])
 
     fields = {
         NOOP: {},

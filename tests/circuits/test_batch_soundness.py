@@ -27,6 +27,7 @@ from rollup.margin import settle_funding
 from rollup.params import (
     DEFAULT_MARKETS,
     DEPOSIT,
+    FORCED_WITHDRAW,
     FUNDING,
     LIQUIDATE,
     ORACLE,
@@ -49,7 +50,7 @@ from rollup.tx import (
     Transfer,
     Withdraw,
 )
-from rollup.witness import BatchWitness
+from rollup.witness import BatchWitness, LeafUpdate
 
 PRICE = 100 * VALUE_SCALE
 ORACLE_KEY = b"oracle-key".ljust(32, b"\0")
@@ -396,3 +397,48 @@ def test_deposit_of_invalid_key_or_zero_amount_fails(compiled, pubkey, amount, f
         state, lambda s: s.commit(0, DEPOSIT, tx, [(3, acct)], s.global_state, effect, ())
     )
     fails_on(compiled, batch, fragment)
+
+
+def reading_request_account(account: int, apply):
+    """``apply`` with update 0 replaced by an identity read of ``account`` (what the circuit
+    needs for a refunded deposit / void forced withdrawal; the native witness reads leaf 0)."""
+
+    def run(state: RollupState):
+        before = state.account(account)
+        proof = state.tree.update(account, state.tree.leaf(account))  # identity: tree unchanged
+        w = apply(state)
+        return replace(w, updates=(LeafUpdate(before, before, proof), w.updates[1]))
+
+    return run
+
+
+def test_refunded_deposit_only_on_overflow(compiled) -> None:
+    state = funded_state()
+    pk = derive_public_key(KEYS[0])
+    batch_of(state, lambda s: s.apply(Deposit(3, *pk, (1 << 63) - 1, 9)))
+    overflow = Deposit(3, *pk, 1, 9)
+    batch = batch_of(state, reading_request_account(3, lambda s: s.apply(overflow)))
+    assert batch.slots[0].effect["refunded"] == 1
+    solve(compiled, batch)
+    state = funded_state()
+    tx = Deposit(0, *pk, 5, 9)
+    effect = {"account": 0, "amount": 5, "refunded": 1, "l1_address": 9}
+    effect |= {"pubkey_x": pk[0], "pubkey_y": pk[1]}
+    refund = reading_request_account(
+        0, lambda s: s.commit(0, DEPOSIT, tx, [], s.global_state, effect, ())
+    )
+    fails_on(compiled, batch_of(state, refund), "refund/deposit_overflows")
+
+
+def test_void_forced_withdrawal_only_for_empty_or_out_of_range(compiled) -> None:
+    state = funded_state()
+    empty = ForcedWithdrawal(3, 5)
+    batch = batch_of(state, reading_request_account(3, lambda s: s.apply(empty)))
+    assert batch.slots[0].effect["void"] == 1
+    solve(compiled, batch)
+    tx = ForcedWithdrawal(1, 5)
+    effect = {"account": 1, "amount": 0, "void": 1, "l1_address": 5}
+    void = reading_request_account(
+        1, lambda s: s.commit(0, FORCED_WITHDRAW, tx, [], s.global_state, effect, ())
+    )
+    fails_on(compiled, batch_of(state, void), "refund/collateral_out_of_range")

@@ -68,8 +68,6 @@ class CompiledCircuit:
     outputs: Mapping[str, int]
     auxiliary_wires: frozenset[int]
     program: tuple[tuple, ...]
-    raw_ops: tuple[tuple, ...]
-    permutation: tuple[int, ...]
 
     @property
     def n_constraints(self) -> int:
@@ -109,7 +107,7 @@ class CompiledCircuit:
     def solve_reference(self, assignment: Mapping[str, int | Sequence[int]]) -> list[int]:
         """Plain twin of ``solve``: compute all wires, then check every row in order."""
         z = self._initial(assignment)
-        ops = reference_ops(self.raw_ops, self.permutation)
+        ops = reference_ops(self.program)
         return run_program_reference(ops, z, self.r1cs, self.constraint_names)
 
     def check(self, witness: Sequence[int]) -> None:
@@ -169,8 +167,6 @@ def compile_api(api: API) -> CompiledCircuit:
         outputs={name: perm[w] for name, w in api.outputs.items()},
         auxiliary_wires=frozenset(perm[w] for w in api.auxiliary),
         program=tuple(fast),
-        raw_ops=tuple(api.ops),
-        permutation=tuple(perm),
     )
 
 

@@ -46,11 +46,6 @@ def encode_lc(terms: dict[int, int], perm: Sequence[int]) -> FastLC:
     )
 
 
-def remap_terms(terms: dict[int, int], perm: Sequence[int]) -> dict[int, int]:
-    """Dict terms over raw ids → dict terms over final ids (same term order)."""
-    return dict(zip(map(perm.__getitem__, terms), terms.values(), strict=True))
-
-
 def encode_ops(ops: Sequence[tuple], perm: Sequence[int]) -> list[tuple]:
     """Raw builder ops → fast ops over final wire indices.
 
@@ -79,15 +74,19 @@ def encode_ops(ops: Sequence[tuple], perm: Sequence[int]) -> list[tuple]:
     return fast
 
 
-def reference_ops(ops: Sequence[tuple], perm: Sequence[int]) -> list[tuple]:
-    """Raw builder ops → (MUL, HINT) ops with dict terms over final ids, for the reference twin."""
+def _terms(lc: FastLC) -> dict[int, int]:
+    return {lc: 1} if isinstance(lc, int) else {w: c % R for w, c in lc}
+
+
+def reference_ops(ops: Sequence[tuple]) -> list[tuple]:
+    """Fast ops → (MUL, HINT) ops with plain dict terms, for the reference twin (which checks
+    every row against the R1CS matrices instead of the program's CHECK ops)."""
     ref: list[tuple] = []
     for op in ops:
         if op[0] == OP_MUL:
-            ref.append((OP_MUL, perm[op[1]], remap_terms(op[2], perm), remap_terms(op[3], perm)))
+            ref.append((OP_MUL, op[1], _terms(op[2]), _terms(op[3])))
         elif op[0] == OP_HINT:
-            _, fn, ins, outs = op
-            ref.append((OP_HINT, fn, [remap_terms(t, perm) for t in ins], [perm[w] for w in outs]))
+            ref.append((OP_HINT, op[1], [_terms(t) for t in op[2]], list(op[3])))
     return ref
 
 

@@ -219,9 +219,25 @@ def run_benchmark(module_name: str, args: tuple[str, ...]) -> None:
         sys.exit(result)
 
 
-def main() -> None:
-    """Console-script entry point (``zkr``)."""
-    zkr(prog_name="zkr")
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point (``zkr``): every error, click's usage errors too, is one line.
+
+    Runs click in non-standalone mode so that a usage error prints ``Error: ... (see 'zkr ... -h')``
+    instead of click's multi-line usage block; exit codes are click's (2 for usage errors).
+    """
+    try:
+        code = zkr.main(args=argv, prog_name="zkr", standalone_mode=False)
+    except click.UsageError as e:
+        hint = f" (see '{e.ctx.command_path} -h')" if e.ctx is not None else ""
+        click.echo(f"Error: {e.format_message()}{hint}", err=True)
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        click.echo(f"Error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    except click.Abort:
+        click.echo("Error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -149,3 +149,26 @@ def test_progress_reports_steps(toy_key) -> None:
     setup(r1cs, SeededRandom(1), progress=lambda *a: seen.append(a))
     assert seen[0][1:] == (0, 5) and seen[5] == ("done", 5, 5)
     assert seen[-1] == ("done", 6, 6)
+
+
+def test_our_json_artifacts_verify_with_the_settlement_verifier(
+    groth16_vectors: Path, tmp_path: Path
+) -> None:
+    """Cross-implementation: our setup + prove on a circom vector, written as snarkjs JSON, is
+    accepted by ``verifier.groth16`` (independent code) and rejected with a wrong public input."""
+    from prover.artifacts import proof_to_json, public_to_json, vk_to_json, write_json
+    from verifier import groth16 as v
+
+    d = groth16_vectors / "poseidon2_tiny"
+    r1cs = read_r1cs(d / "circuit.r1cs")
+    witness = read_wtns(d / "witness.wtns")
+    pk = setup(r1cs, SeededRandom(99))
+    proof = prove(pk, witness, rng=SeededRandom(100))
+    write_json(vk_to_json(pk.vk), tmp_path / "verification_key.json")
+    write_json(proof_to_json(proof), tmp_path / "proof.json")
+    write_json(public_to_json(r1cs.public_signals(witness)), tmp_path / "public.json")
+    vk = v.load_verification_key(tmp_path / "verification_key.json")
+    pf = v.load_proof(tmp_path / "proof.json")
+    public = v.load_public_inputs(tmp_path / "public.json")
+    assert v.verify(vk, public, pf)
+    assert not v.verify(vk, [(public[0] + 1) % R], pf)

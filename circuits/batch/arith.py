@@ -7,6 +7,7 @@ is exact over the integers, because a negative x is the residue r − |x| > 2^25
     sign_ge(x, n):          ge ∈ {0,1}, ge ? x : −x−1 ∈ [0, 2^n)   (ge = [x ≥ 0])            n + 2
     floor_div(x, d):        x = q·d + rem, 0 ≤ rem < d, q signed   (q = ⌊x/d⌋, Python //)
     bounded(x, n):          −(2^n − 1) ≤ x ≤ 2^n − 1                                      n + 2
+    nonzero_if(en, x):      en ⇒ x ≠ 0                                                    2
 
 References: circomlib ``comparators.circom`` (LessThan: the sign of a bounded difference),
 rollup/effects.py (``check_range`` bounds, floor divisions).
@@ -21,7 +22,7 @@ from circuits.gadgets.signed import assert_signed
 from circuits.linear import Value, Variable, as_variable
 from prover.fields import R
 
-__all__ = ["bounded", "cond_range", "floor_div", "pick", "sign_ge"]
+__all__ = ["bounded", "cond_range", "floor_div", "nonzero_if", "pick", "sign_ge"]
 
 _HALF = R >> 1
 
@@ -92,3 +93,16 @@ def pick(api: API, onehot: Sequence[Value], values: Sequence[Value], name: str) 
         for m, (s, v) in enumerate(zip(onehot, values, strict=True))
     ]
     return api.sum(terms)
+
+
+def _inverse_if(x: int, en: int) -> list[int]:
+    return [pow(x, R - 2, R) if en and x else 0]
+
+
+def nonzero_if(api: API, en: Value, x: Value, name: str) -> None:
+    """en ⇒ x ≠ 0, for a known boolean en: x·inv = en, inv·(1 − en) = 0 (inv pinned to 0 when
+    en = 0). 2 constraints."""
+    x, en = as_variable(x), as_variable(en)
+    (inv,) = api.hint(_inverse_if, [x, en], 1, name + ":inv")
+    api._assert(x, inv, en, name)
+    api._assert(inv, 1 - en, 0, name + ":pinned")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from circuits.api import API
-from circuits.batch.arith import bounded, cond_range, floor_div
+from circuits.batch.arith import bounded, cond_range, floor_div, nonzero_if
 from circuits.batch.inputs import SlotInputs
 from circuits.batch.spec import (
     FEE_POOL_BITS,
@@ -51,7 +51,7 @@ def market_update(api: API, inp: SlotInputs, g: GlobalVars) -> tuple[GlobalVars,
         prices = []
         for k, (p, new) in enumerate(zip(g.prices, inp.prices, strict=True)):
             api.range_check(new, PRICE_BITS, f"oracle_price_range{k}")
-            cond_range(api, so, new - 1, PRICE_BITS, f"oracle_price_positive{k}")
+            nonzero_if(api, so, new, f"oracle_price_positive{k}")
             prices.append(p + api.mul(so, new - p, name=f"set_price{k}"))
         message = poseidon(api, [TAG_ORACLE, ts, *inp.prices], "oracle_msg")
         cond_range(api, sf, ts - g.funding_time - 1, TIME_BITS, "funding_time_increases")

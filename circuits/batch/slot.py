@@ -136,8 +136,7 @@ def define_slot(
     with api.namespace("signers"):
         msg0 = api.sum(
             [
-                api.mul(sel[WITHDRAW], tr.withdraw_message, name="msg_withdraw"),
-                api.mul(sel[TRANSFER], tr.transfer_message, name="msg_transfer"),
+                api.mul(sel[WITHDRAW] + sel[TRANSFER], tr.message, name="msg_withdraw_transfer"),
                 api.mul(fill, fl.order_messages[0], name="msg_order0"),
                 api.mul(sel[ORACLE], oracle_msg, name="msg_oracle"),
             ]

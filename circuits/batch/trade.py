@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from circuits.api import API
-from circuits.batch.arith import cond_range
+from circuits.batch.arith import cond_range, nonzero_if
 from circuits.batch.inputs import SlotInputs
 from circuits.batch.spec import (
     FEE_BITS,
@@ -60,7 +60,7 @@ def _order_checks(
         api.range_check(limit, PRICE_BITS, "limit_range")
         api.range_check(max_fee, FEE_BITS, "max_fee_range")
         api.range_check(expiry, TIME_BITS, "expiry_range")
-        cond_range(api, en, limit - 1, PRICE_BITS, "limit_positive")
+        nonzero_if(api, en, limit, "limit_positive")
         cond_range(api, en, size - q, SIZE_BITS, "size")
         slack = limit - price
         signed_slack = slack - api.mul(side, slack, name="side_slack") * 2
@@ -81,9 +81,9 @@ def fill_terms(api: API, inp: SlotInputs, oracle_time: Value) -> FillTerms:
         api.assert_equal(api.sum(inp.msel), fill, "market_onehot")
         market = api.sum(inp.msel, list(range(len(inp.msel))))
         api.range_check(q, SIZE_BITS, "quantity_range")
-        cond_range(api, fill, q - 1, SIZE_BITS, "quantity_positive")
+        nonzero_if(api, fill, q, "quantity_positive")
         api.range_check(price, PRICE_BITS, "price_range")
-        cond_range(api, fill, price - 1, PRICE_BITS, "price_positive")
+        nonzero_if(api, fill, price, "price_positive")
         api.range_check(inp.fee[0], FEE_BITS, "fee0_range")
         api.range_check(inp.fee[1], FEE_BITS, "fee1_range")
         liq_fee = api.mul(sel[LIQUIDATE], inp.fee[1], name="liquidator_fee")

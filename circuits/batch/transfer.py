@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from circuits.api import API
-from circuits.batch.arith import cond_range
+from circuits.batch.arith import cond_range, nonzero_if
 from circuits.batch.inputs import SlotInputs
 from circuits.batch.spec import (
     AMOUNT_BITS,
@@ -42,8 +42,9 @@ __all__ = ["TransferTerms", "register_key", "transfer_terms"]
 @dataclass(frozen=True)
 class TransferTerms:
     dc: tuple[Variable, Variable]  #: collateral deltas of updates 0 and 1
-    withdraw_message: Variable
-    transfer_message: Variable
+    message: (
+        Variable  #: Poseidon(2, account, amount, l1, nonce) | Poseidon(3, from, to, amount, nonce)
+    )
 
 
 def transfer_terms(api: API, inp: SlotInputs) -> TransferTerms:
@@ -51,15 +52,21 @@ def transfer_terms(api: API, inp: SlotInputs) -> TransferTerms:
     sel, amount, (a0, a1) = inp.sel, inp.amount, inp.acct
     with api.namespace("transfer"):
         api.range_check(inp.l1_address, L1_ADDRESS_BITS, "l1_address_range")
-        cond_range(api, sel[DEPOSIT] + sel[WITHDRAW], amount - 1, AMOUNT_BITS, "amount_range")
-        cond_range(api, sel[TRANSFER], amount - 1, TRANSFER_BITS, "transfer_amount_range")
+        cond_range(api, sel[DEPOSIT] + sel[WITHDRAW], amount, AMOUNT_BITS, "amount_range")
+        cond_range(api, sel[TRANSFER], amount, TRANSFER_BITS, "transfer_amount_range")
+        moving = sel[DEPOSIT] + sel[WITHDRAW] + sel[TRANSFER]
+        nonzero_if(api, moving, amount, "amount_positive")
         a_in = api.mul(sel[DEPOSIT], amount, name="deposit_amount")
         a_out = api.mul(sel[WITHDRAW] + sel[FORCED_WITHDRAW], amount, name="withdraw_amount")
         a_tr = api.mul(sel[TRANSFER], amount, name="transfer_amount")
         dc0 = (a_in - a_out) * VALUE_SCALE - a_tr
-        wd = poseidon(api, [TAG_WITHDRAW, a0, amount, inp.l1_address, inp.nonce[0]], "withdraw_msg")
-        tr = poseidon(api, [TAG_TRANSFER, a0, a1, amount, inp.nonce[0]], "transfer_msg")
-    return TransferTerms((dc0, a_tr), wd, tr)
+        # one Poseidon(5) for both messages: the unused fields are 0 (a1 for a withdrawal,
+        # l1_address for a transfer), so (x, y) = (amount, l1) or (recipient, amount)
+        tag = sel[WITHDRAW] * TAG_WITHDRAW + sel[TRANSFER] * TAG_TRANSFER
+        x = a1 + api.mul(sel[WITHDRAW], amount, name="msg_x")
+        y = inp.l1_address + a_tr
+        msg = poseidon(api, [tag, a0, x, y, inp.nonce[0]], "withdraw_transfer_msg")
+    return TransferTerms((dc0, a_tr), msg)
 
 
 def _inverse_or_zero(x: int, en: int) -> list[int]:

@@ -250,6 +250,13 @@ def test_wrapped_amount_and_pubdata_mismatch_fail(compiled) -> None:
     with pytest.raises(UnsatisfiedConstraint) as err:
         compiled.solve(a)
     assert "transfer/transfer_amount_range" in err.value.name
+    wd = Withdraw.signed(KEYS[1], 1, 10, 7, 0)
+    w = batch_assignment(batch_of(state, lambda s: s.apply(wd)), SHAPE)
+    compiled.solve(w)
+    w["slot0.amount"] = 1 << 63  # would spill into the next pubdata field
+    with pytest.raises(UnsatisfiedConstraint) as err:
+        compiled.solve(w)
+    assert "transfer/amount_range" in err.value.name
     chunk = list(batch.pubdata)
     chunk[0] ^= 1 << 40  # another sender/recipient bit in the published chunk
     commitment = pubdata_commitment(batch.old_root, batch.new_root, chunk)
@@ -382,7 +389,7 @@ def test_funding_after_oracle_time_fails(compiled) -> None:
 
 @pytest.mark.parametrize(
     ("pubkey", "amount", "fragment"),
-    [((5, 7), 10, "register/pubkey_on_curve"), (None, 0, "transfer/amount_range")],
+    [((5, 7), 10, "register/pubkey_on_curve"), (None, 0, "transfer/amount_positive")],
 )
 def test_deposit_of_invalid_key_or_zero_amount_fails(compiled, pubkey, amount, fragment) -> None:
     state = funded_state()

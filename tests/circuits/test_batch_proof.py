@@ -1,6 +1,7 @@
 """End to end on the batch circuit (slow): a B = 1, D = 2, M = 1 trade batch proven with
 ``prover.setup.setup`` / ``prover.prove.prove`` verifies with ``verifier.groth16.verify`` on the
-native public signals (old_root, new_root, commitment) and fails on a wrong new root; and the
+native public signals (old_root, new_root, commitment), fails on a wrong new root, and the
+settlement layer accepts it and rejects it with tampered pubdata; and the
 D = 16, M = 4 shape solves a native trade batch."""
 
 from __future__ import annotations
@@ -20,27 +21,14 @@ from rollup.state import RollupState
 from rollup.tx import Deposit, Order, Trade
 from rollup.witness import BatchWitness
 from verifier.groth16 import parse_proof, parse_verification_key, verify
+from verifier.settlement import BatchRejected, Settlement, SettlementConfig
 
 PRICE = 100 * VALUE_SCALE
 KEYS = [bytes([i + 1]) * 32 for i in range(2)]
 
 
-def trade_batch(params: RollupParams) -> BatchWitness:
-    g = GlobalState.genesis(params, derive_public_key(b"o" * 32), (PRICE,) * params.n_markets)
-    state = RollupState(params, g)
-    for i in range(2):
-        state.apply(Deposit(i, *derive_public_key(KEYS[i]), 1000, 7))
-    old = state.root
-    mo = Order(0, 0, 0, 10, PRICE, 5, 0, 99).sign(KEYS[0])
-    to = Order(1, 0, 1, 10, PRICE, 5, 0, 99).sign(KEYS[1])
-    w = state.apply(Trade(mo, to, 10, PRICE, 1, 2))
-    return BatchWitness(
-        0, old, state.root, (w,), w.chunk, pubdata_commitment(old, state.root, w.chunk)
-    )
-
-
 @pytest.mark.slow
-def test_batch_proof_verifies() -> None:
+def test_batch_proof_verifies_and_settles() -> None:
     params = RollupParams(depth=2, batch_slots=1, markets=DEFAULT_MARKETS[:1])
     shape = shape_of(params)
     compiled = compile_batch(shape)
@@ -54,6 +42,36 @@ def test_batch_proof_verifies() -> None:
     assert compiled.public_signals(z) == public
     assert verify(vk, public, parsed)
     assert not verify(vk, [batch.old_root, batch.old_root, batch.commitment], parsed)
+
+    # the settlement layer with the Groth16 check: accepts the proven batch, rejects it with
+    # tampered pubdata (the recomputed commitment differs) and nothing changes
+    g = batch.slots[0].old_global
+    config = SettlementConfig(2, 1, batch.old_root, tuple(g.to_list()))
+    l1 = Settlement(config, lambda pub, prf: verify(vk, list(pub), parse_proof(prf)))
+    proof_json = proof_to_json(proof)  # the settlement layer stores proofs as plain data
+    tampered = list(batch.pubdata)
+    tampered[1] += 1
+    with pytest.raises(BatchRejected, match="proof does not verify"):
+        l1.submit_batch(tampered, batch.new_root, proof_json)
+    assert l1.root == batch.old_root
+    assert l1.submit_batch(list(batch.pubdata), batch.new_root, proof_json) == 0
+    assert l1.root == batch.new_root
+
+
+def trade_batch(params: RollupParams) -> BatchWitness:
+    """A one-slot trade batch after two deposits applied outside the batch (the settlement
+    layer starts from the root after them)."""
+    g = GlobalState.genesis(params, derive_public_key(b"o" * 32), (PRICE,) * params.n_markets)
+    state = RollupState(params, g)
+    for i in range(2):
+        state.apply(Deposit(i, *derive_public_key(KEYS[i]), 1000, 7))
+    old = state.root
+    mo = Order(0, 0, 0, 10, PRICE, 5, 0, 99).sign(KEYS[0])
+    to = Order(1, 0, 1, 10, PRICE, 5, 0, 99).sign(KEYS[1])
+    w = state.apply(Trade(mo, to, 10, PRICE, 1, 2))
+    return BatchWitness(
+        0, old, state.root, (w,), w.chunk, pubdata_commitment(old, state.root, w.chunk)
+    )
 
 
 @pytest.mark.slow

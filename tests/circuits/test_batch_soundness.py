@@ -288,9 +288,10 @@ _SLOW = pytest.mark.slow
 _FAMILIES = [
     "trade",
     "liquidate",
-    "deposit",
-    "forced_withdraw",
-    *(pytest.param(n, marks=_SLOW) for n in ("oracle", "funding", "withdraw", "transfer", "noop")),
+    *(
+        pytest.param(n, marks=_SLOW)
+        for n in ("deposit", "forced_withdraw", "oracle", "funding", "withdraw", "transfer", "noop")
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ from circuits.batch import compile_batch, spec
 from circuits.batch.pubdata import field_slots
 from circuits.errors import UnsatisfiedConstraint
 from circuits.primitives.eddsa import derive_public_key
+from circuits.soundness import find_unconstrained
 from rollup import params, pubdata
 from rollup.account import GlobalState
 from rollup.circuit_input import batch_assignment, shape_of
@@ -131,6 +132,8 @@ def test_random_valid_sequences_solve(compiled) -> None:
         wrong = batch_assignment(batch, SHAPE) | {"new_root": batch.old_root}
         with pytest.raises(UnsatisfiedConstraint):
             compiled.solve(wrong)
+    report = find_unconstrained(compiled, z, random.Random(3), n_random=1)
+    assert report.ok, report.unconstrained[:5]
 
 
 def test_native_invalid_deposit_and_forced_withdrawal_unsatisfiable(compiled) -> None:

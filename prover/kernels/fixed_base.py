@@ -15,11 +15,13 @@ Reference twin: :func:`prover.kernels.reference.batch_mul_g1_naive` / ``batch_mu
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit
 
 from prover.kernels import g1, g2
-from prover.kernels.msm import num_windows, signed_digits
+from prover.kernels.msm import default_threads, num_windows, signed_digits
 
 
 def table_window(n: int) -> int:
@@ -93,7 +95,7 @@ def _accumulate_g2(table, digits, c, out, ia, ib, scratch):
         g2.add_affine_indexed(out, ia, table, ib, out, ia, m, scratch)
 
 
-def _batch_mul(base, scalars, point_shape, scratch_shape, table_fn, accumulate):
+def _batch_mul(base, scalars, threads, point_shape, scratch_shape, table_fn, accumulate):
     base = np.ascontiguousarray(base, dtype=np.uint64)
     scalars = np.ascontiguousarray(scalars, dtype=np.uint64)
     if base.shape != point_shape:
@@ -107,18 +109,37 @@ def _batch_mul(base, scalars, point_shape, scratch_shape, table_fn, accumulate):
     c = table_window(n)
     nwin = num_windows(c)
     table = table_fn(base[None], c, nwin)
-    digits = signed_digits(scalars, c, nwin)
-    ia = np.empty(n, dtype=np.int64)
-    ib = np.empty(n, dtype=np.int64)
-    accumulate(table, digits, c, out, ia, ib, np.empty((n, *scratch_shape), dtype=np.uint64))
+    threads = max(1, min(default_threads() if threads is None else threads, n))
+    bounds = [n * t // threads for t in range(threads + 1)]
+
+    def run(t: int) -> None:
+        lo, hi = bounds[t], bounds[t + 1]
+        digits = signed_digits(scalars[lo:hi], c, nwin)
+        ia = np.empty(hi - lo, dtype=np.int64)
+        ib = np.empty(hi - lo, dtype=np.int64)
+        scratch = np.empty((hi - lo, *scratch_shape), dtype=np.uint64)
+        accumulate(table, digits, c, out[lo:hi], ia, ib, scratch)
+
+    if threads == 1:
+        run(0)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, range(threads)))
     return out
 
 
-def batch_mul_g1(base: np.ndarray, scalars: np.ndarray) -> np.ndarray:
-    """k·P for (n, 4) canonical scalars k and one (2, 4) affine P → (n, 2, 4) affine points."""
-    return _batch_mul(base, scalars, (2, 4), (4,), _table_g1, _accumulate_g1)
+def batch_mul_g1(
+    base: np.ndarray, scalars: np.ndarray, *, threads: int | None = None
+) -> np.ndarray:
+    """k·P for (n, 4) canonical scalars k and one (2, 4) affine P → (n, 2, 4) affine points.
+
+    ``threads`` splits the scalars between threads (default ``msm.default_threads()``).
+    """
+    return _batch_mul(base, scalars, threads, (2, 4), (4,), _table_g1, _accumulate_g1)
 
 
-def batch_mul_g2(base: np.ndarray, scalars: np.ndarray) -> np.ndarray:
+def batch_mul_g2(
+    base: np.ndarray, scalars: np.ndarray, *, threads: int | None = None
+) -> np.ndarray:
     """k·P for (n, 4) scalars and one (2, 2, 4) affine G2 point P → (n, 2, 2, 4) affine."""
-    return _batch_mul(base, scalars, (2, 2, 4), (1, 2, 4), _table_g2, _accumulate_g2)
+    return _batch_mul(base, scalars, threads, (2, 2, 4), (1, 2, 4), _table_g2, _accumulate_g2)

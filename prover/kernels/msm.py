@@ -22,6 +22,7 @@ benchmarks/kernels.py). Reference twins: ``reference.msm_g1_naive`` / ``msm_g2_n
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -32,6 +33,11 @@ from prover.kernels.convert import G1Int, G2Int, g1_to_ints, g2_to_ints
 from prover.kernels.field import fq_is_zero, fq_neg, u4
 
 SCALAR_BITS = 254
+
+
+def default_threads() -> int:
+    """Worker threads for the kernels: one per core, at most 2 (the machine this is tuned for)."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def window_size(n: int) -> int:
@@ -272,7 +278,7 @@ def _msm(bases, scalars, c, threads, curve):
     digits = signed_digits(scalars, c, nwin)
     all_pts = _with_negatives(bases.reshape(n, -1)).reshape(2 * n, *bases.shape[1:])
     wins = np.empty((nwin, *jac_shape), dtype=np.uint64)
-    threads = max(1, min(threads, nwin))
+    threads = max(1, min(default_threads() if threads is None else threads, nwin))
     bounds = [nwin * t // threads for t in range(threads + 1)]
 
     def run(t: int) -> None:
@@ -293,12 +299,14 @@ _G2 = (_run_windows_g2, _horner_g2, (1, 2, 4), (3, 2, 4))
 
 
 def msm_g1(
-    bases: np.ndarray, scalars: np.ndarray, *, c: int | None = None, threads: int = 1
+    bases: np.ndarray, scalars: np.ndarray, *, c: int | None = None, threads: int | None = None
 ) -> G1Int:
     """Σ scalars[i]·bases[i] for (n, 2, 4) affine Montgomery bases and (n, 4) canonical scalars.
 
     Returns the affine result as Python ints, or None for the point at infinity. Infinity bases
     (all-zero rows) are allowed. Scalars must be reduced (< r); this is not checked here.
+    ``c`` overrides the window (default ``window_size(n)``); ``threads`` splits the windows
+    between threads (default ``default_threads()``).
     """
     bases, scalars = _check(bases, scalars, (2, 4))
     res = _msm(bases, scalars, c, threads, _G1)
@@ -308,7 +316,7 @@ def msm_g1(
 
 
 def msm_g2(
-    bases: np.ndarray, scalars: np.ndarray, *, c: int | None = None, threads: int = 1
+    bases: np.ndarray, scalars: np.ndarray, *, c: int | None = None, threads: int | None = None
 ) -> G2Int:
     """Σ scalars[i]·bases[i] for (n, 2, 2, 4) affine bases → ((x0, x1), (y0, y1)) or None."""
     bases, scalars = _check(bases, scalars, (2, 2, 4))

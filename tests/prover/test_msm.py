@@ -114,8 +114,9 @@ def test_batch_mul_matches_naive_twin(curve, data):
     _, pts = pool(curve)
     j = data.draw(st.integers(0, POOL), label="base")
     ss = data.draw(st.lists(scalar, min_size=0, max_size=6), label="scalars")
+    threads = data.draw(st.sampled_from([1, 2]), label="threads")
     scalars = convert.scalars_from_ints(ss)
-    np.testing.assert_array_equal(batch(pts[j], scalars), naive(pts[j], scalars))
+    np.testing.assert_array_equal(batch(pts[j], scalars, threads=threads), naive(pts[j], scalars))
 
 
 @pytest.mark.parametrize("curve", ["G1", "G2"])

@@ -30,6 +30,7 @@ from rollup.tx import (
     Deposit,
     ForcedWithdrawal,
     FundingTick,
+    Liquidate,
     Noop,
     OraclePrice,
     Order,
@@ -180,3 +181,26 @@ def test_native_invalid_deposit_and_forced_withdrawal_unsatisfiable(compiled) ->
     )
     with pytest.raises(UnsatisfiedConstraint):
         compiled.solve(batch_assignment(batch, SHAPE))
+
+
+def test_liquidation_in_second_market_solves(compiled) -> None:
+    state = new_state()
+    keys = [derive_public_key(k) for k in KEYS]
+    seal(state, [Deposit(i, *keys[i], 1000, 9) for i in range(2)])
+    seal(state, [Deposit(2, *keys[2], 10**6, 9)])
+    p = 2 * PRICE
+    mo = Order(0, 1, 0, 45, p, 0, 0, 10**6).sign(KEYS[0])
+    to = Order(1, 1, 1, 45, p, 0, 0, 10**6).sign(KEYS[1])
+    drop = OraclePrice.signed(ORACLE_KEY, (PRICE, p * 90 // 100), 5)
+    batches = [seal(state, [Trade(mo, to, 45, p, 0, 0), drop])]
+    lo = Order(2, 1, 0, 45, p, 0, 0, 10**6).sign(KEYS[2])
+    batches.append(seal(state, [Liquidate(lo, 0, 45, p * 90 // 100, 0)]))
+    assert [w.tx_type for w in batches[1].slots] == [params.LIQUIDATE, params.NOOP]
+    up = p * 215 // 200  # the short (account 1) becomes liquidatable; the liquidator sells
+    rise = OraclePrice.signed(ORACLE_KEY, (PRICE, up), 6)
+    short = Liquidate(Order(2, 1, 1, 45, up, 0, 1, 10**6).sign(KEYS[2]), 1, 45, up, 0)
+    batches.append(seal(state, [rise, short]))
+    assert [w.tx_type for w in batches[2].slots] == [params.ORACLE, params.LIQUIDATE]
+    for batch in batches:
+        z = compiled.solve(batch_assignment(batch, SHAPE))
+        assert compiled.public_signals(z) == [batch.old_root, batch.new_root, batch.commitment]

@@ -13,6 +13,25 @@ global-state hashes), ``account`` (one leaf update with funding settlement and m
 ``liquidation`` (liquidation, forced withdrawal), ``pubdata`` (chunks, sponge), ``slot``,
 ``circuit``.
 ``rollup.circuit_input.batch_assignment`` turns a sealed ``BatchWitness`` into the assignment.
+
+Not enforced by this circuit (by design or not yet):
+
+- deposit keys: on the curve and x ≠ 0 when an empty account registers one; prime-subgroup
+  membership is checked by the settlement layer when it queues the deposit. A refund is accepted
+  only when the credit would overflow 2^95 (the native machine also refunds invalid keys, which
+  the settlement layer never queues);
+- a refunded deposit / void forced withdrawal must read the request's account (update 0) to
+  prove its reason; rollup.state records a read of leaf 0 instead, so such batches are
+  unsatisfiable (unless the account is 0) until the native witness reads the request's account;
+- values read from the state (leaves, global state) are taken to be in range by induction from
+  a valid genesis: every value the circuit writes is range-checked; genesis parameters
+  (fractions, max rates, oracle key) are not;
+- the order of priority requests against the L1 queue is checked by the settlement layer on
+  the pubdata the commitment binds.
+
+Size at D = 16, M = 4: 35,087 constraints per slot (``python -m benchmarks.batch_constraints``),
+above the 30k goal: two Merkle updates 2 × 7.7k, two EdDSA checks 2 × 4.2k, four leaf hashes
+2.9k, the rest (orders, funding, margin, liquidation, forced withdrawal) ≈ 8k.
 """
 
 from circuits.batch.circuit import BatchCircuit, compile_batch

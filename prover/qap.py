@@ -23,6 +23,7 @@ snarkjs's: g = ω_{2N} (a primitive 2N-th root), so Z_H(g·ω^i) = −2.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,9 +106,20 @@ class ConstraintMatrices:
         return h.hexdigest()
 
 
+#: Montgomery forms of each matrix's coefficients, computed once per matrix (they do not depend
+#: on the engine: both engines agree bit for bit) and dropped with the matrix.
+_MONT_COEFFS: weakref.WeakKeyDictionary[Csr, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _mont_coeffs(engine: Engine, mat: Csr) -> np.ndarray:
+    if mat not in _MONT_COEFFS:
+        _MONT_COEFFS[mat] = engine.fr_to_mont(mat.coeffs)
+    return _MONT_COEFFS[mat]
+
+
 def _matvec(engine: Engine, mat: Csr, z_mont: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros((n, 4), dtype=np.uint64)
-    engine.matvec(mat.indptr, mat.indices, engine.fr_to_mont(mat.coeffs), z_mont, out)
+    engine.matvec(mat.indptr, mat.indices, _mont_coeffs(engine, mat), z_mont, out)
     return out
 
 
@@ -160,7 +172,7 @@ def qap_at(
     out = []
     for mat in (mats.a, mats.b, mats.c):
         acc = np.zeros((mats.n_wires, 4), dtype=np.uint64)
-        engine.transpose_matvec(mat.indptr, mat.indices, engine.fr_to_mont(mat.coeffs), lag, acc)
+        engine.transpose_matvec(mat.indptr, mat.indices, _mont_coeffs(engine, mat), lag, acc)
         out.append(acc)
     # binding rows m + i (A has wire i with coefficient 1): u_i(τ) += L_{m+i}(τ)
     if mats.bind_public:

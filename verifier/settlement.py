@@ -21,8 +21,9 @@ Censorship resistance: a request pending for ≥ ``max_pending_batches`` accepte
 verified root, authorised by its key's EdDSA signature of Poseidon(6, account, l1_address), and is
 credited max(0, floor(TV / 2^32)) quanta (TV at the last settled prices, pending funding included),
 capped by the vault's unreserved balance; freezing refunds the deposits still queued.  Leaf,
-global-state and pubdata layouts: ``rollup.account`` and ``rollup.pubdata`` (restated here: this
-module imports only circuits' native primitives).
+global-state and pubdata layouts: ``rollup.account`` and ``rollup.pubdata`` (restated here and in
+``verifier.escape``, which holds the leaf hashes and the account-against-root check: ``verifier``
+imports only circuits' native primitives).
 """
 
 from __future__ import annotations
@@ -37,15 +38,22 @@ from typing import Any
 import msgpack
 
 from circuits.primitives.babyjubjub import in_subgroup, is_on_curve
-from circuits.primitives.eddsa import Signature, verify
-from circuits.primitives.poseidon import merkle_path_root, poseidon_hash, poseidon_sponge
+from circuits.primitives.eddsa import Signature
+from circuits.primitives.poseidon import poseidon_sponge
+from verifier.escape import (  # noqa: F401  (leaf_hash, global_hash: re-exported)
+    ADDRESS_LIMIT,
+    R,
+    account_total_value,
+    check_account,
+    global_hash,
+    leaf_hash,
+)
 
-R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 VALUE_SCALE = 1 << 32
 CHUNK_WIDTH = 4
 DEPOSIT, WITHDRAW, FORCED_WITHDRAW, N_TYPES = 1, 2, 8, 9
 TAG_FORCED, TAG_ESCAPE = 5, 6
-AMOUNT_LIMIT, ADDRESS_LIMIT = 1 << 63, 1 << 160
+AMOUNT_LIMIT = 1 << 63
 
 ProofChecker = Callable[[tuple[int, int, int], Any], bool]
 
@@ -87,32 +95,6 @@ def pack(obj: Any) -> bytes:
 
 def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, ext_hook=_ext_hook, strict_map_key=False)
-
-
-def _signed(x: int) -> int:
-    return x % R
-
-
-def leaf_hash(account: Sequence) -> int:
-    """Poseidon(x, y, nonce, collateral, Poseidon(size_0, f_0, ...)) — ``rollup.account`` layout."""
-    x, y, nonce, collateral, *positions = account
-    flat = [_signed(v) for p in positions for v in p]
-    return poseidon_hash([x, y, nonce, _signed(collateral), poseidon_hash(flat)])
-
-
-def global_hash(state: Sequence) -> int:
-    """Poseidon(market hashes..., oracle x, oracle y, oracle time, funding time, fee pool)."""
-    markets, px, py, t_oracle, t_funding, fee_pool = state
-    hashes = [poseidon_hash([m[0], _signed(m[1]), m[2], m[3], m[4]]) for m in markets]
-    return poseidon_hash([*hashes, px, py, t_oracle, t_funding, fee_pool])
-
-
-def account_total_value(account: Sequence, state: Sequence) -> int:
-    """TV = collateral + Σ size · (price − (F − f)), value units."""
-    collateral, positions = account[3], account[4:]
-    return collateral + sum(
-        s * (m[0] - (m[1] - f)) for (s, f), m in zip(positions, state[0], strict=True)
-    )
 
 
 def _field(e: int, offset: int, bits: int) -> int:
@@ -269,18 +251,9 @@ class Settlement:
         self, error: type[SettlementError], tag: int, what: str, account: int, l1_address: int,
         signature: Signature, preimage: Sequence, siblings: Sequence[int], global_state: Sequence,
     ) -> None:  # fmt: skip
-        """Preimage + path + global preimage hash to the verified root, and the leaf's key signed
-        Poseidon(tag, account, l1_address); else ``error``."""
-        if not 0 <= l1_address < ADDRESS_LIMIT:
-            raise error(f"L1 address {l1_address} is not a 160-bit integer")
-        if len(siblings) != self.config.depth or not 0 <= account < 1 << self.config.depth:
-            raise error(f"Merkle path must have {self.config.depth} siblings")
-        accounts_root = merkle_path_root(leaf_hash(preimage), account, list(siblings))
-        if poseidon_hash([accounts_root, global_hash(global_state)]) != self.s["root"]:
-            raise error(f"account {account}: leaf and path do not match the verified root")
-        pk, message = (preimage[0], preimage[1]), poseidon_hash([tag, account, l1_address])
-        if pk == (0, 0) or not verify(pk, message, signature):
-            raise error(f"account {account}: bad {what} signature")
+        """``verifier.escape.check_account`` against the verified root; else ``error``."""
+        check_account(error, self.config.depth, self.s["root"], tag, what, account, l1_address,
+                      signature, preimage, siblings, global_state)  # fmt: skip
 
     def request_forced_withdrawal(
         self,

@@ -54,8 +54,20 @@ __all__ = ["merkle_path_nodes", "merkle_path_root", "poseidon2_many", "poseidon_
 
 
 def _to_limbs(values: Sequence[int]) -> np.ndarray:
-    buf = b"".join(v.to_bytes(32, "little") for v in values)
+    buf = b"".join([v.to_bytes(32, "little") for v in values])
     return np.frombuffer(buf, dtype="<u8").reshape(len(values), 4).astype(np.uint64)
+
+
+def _canonical(values: Sequence[int], what: str) -> Sequence[int]:
+    """``_field_elements`` with a fast path for a list/tuple of plain ints in [0, r); anything
+    else (bools, int subclasses, out-of-range, other containers) goes through the reference
+    check, so the accepted inputs and the error messages are exactly the reference's."""
+    if type(values) is list or type(values) is tuple:
+        for v in values:
+            if type(v) is not int or not 0 <= v < r:
+                return _field_elements(values, what)
+        return values
+    return _field_elements(values, what)
 
 
 def _from_limbs(arr: np.ndarray) -> list[int]:
@@ -229,12 +241,13 @@ def _first_non_canonical(arr):
 
 def poseidon_hash_fast(inputs: Sequence[int], *, init_state: int = 0) -> int:
     """Twin of `poseidon.poseidon_hash` (same validation and PrimitiveError messages)."""
-    values = _field_elements(inputs, "inputs")
+    values = _canonical(inputs, "inputs")
     if not 1 <= len(values) <= MAX_INPUTS:
         raise PrimitiveError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {len(values)}")
-    (init,) = _field_elements((init_state,), "init_state")
-    out = _hash_kernel(_to_limbs((init, *values)), *_constants(len(values) + 1))
-    return _from_limbs(out)[0]
+    if type(init_state) is not int or init_state != 0:
+        (init_state,) = _field_elements((init_state,), "init_state")
+    out = _hash_kernel(_to_limbs((init_state, *values)), *_constants(len(values) + 1))
+    return int.from_bytes(out.tobytes(), "little")
 
 
 def _check_limb_array(arr: np.ndarray, name: str) -> np.ndarray:
@@ -263,7 +276,12 @@ def poseidon2_many(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 def merkle_path_nodes(leaf: int, index: int, siblings: Sequence[int]) -> tuple[int, ...]:
     """Twin of `poseidon.merkle_path_nodes`: nodes at levels 1..depth, the last is the root."""
-    node, path = _check_path(leaf, index, siblings)
+    if type(leaf) is not int or not 0 <= leaf < r or type(index) is not int:
+        node, path = _check_path(leaf, index, siblings)
+    else:
+        node, path = leaf, _canonical(siblings, "siblings")
+        if not 0 <= index < 1 << len(path):
+            _check_path(leaf, index, siblings)  # raises the reference's index message
     if not path:
         return ()
     bits = np.array([(index >> level) & 1 for level in range(len(path))], dtype=np.uint8)

@@ -96,6 +96,45 @@ def test_merkle_path_rejects_like_reference(index: int, siblings: list[int]) -> 
         ref.merkle_path_root(7, index, siblings)
 
 
+class _Int(int):
+    """An int subclass: the fast validation path must hand it to the reference check."""
+
+
+#: Any element: canonical, bool, negative, >= r, an int subclass, a float.
+anything = st.one_of(
+    fr,
+    fr,
+    st.booleans(),
+    st.integers(min_value=-3, max_value=-1),
+    st.integers(min_value=r, max_value=r + 3),
+    fr.map(_Int),
+    st.just(1.0),
+)
+
+
+def _outcome(call, *args, **kwargs):
+    try:
+        return ("value", call(*args, **kwargs))
+    except PrimitiveError as error:
+        return ("error", str(error))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(anything, min_size=0, max_size=17), anything, st.booleans())
+def test_validation_fast_path_agrees_with_reference(values, init, as_tuple: bool) -> None:
+    """Same values and the same error messages as the reference, on valid and invalid input."""
+    seq = tuple(values) if as_tuple else values
+    assert _outcome(fast.poseidon_hash_fast, seq) == _outcome(ref.poseidon_hash, seq)
+    assert _outcome(fast.poseidon_hash_fast, seq, init_state=init) == _outcome(
+        ref.poseidon_hash, seq, init_state=init
+    )
+    leaf, siblings = init, seq[:6]
+    for index in (0, 1, 5, -1, 1 << len(siblings), True):
+        assert _outcome(fast.merkle_path_nodes, leaf, index, siblings) == _outcome(
+            ref.merkle_path_nodes, leaf, index, siblings
+        )
+
+
 def test_primitives_package_does_not_import_numba() -> None:
     import subprocess
     import sys

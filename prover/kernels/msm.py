@@ -7,12 +7,13 @@ signed digits and batch-affine buckets as in gnark-crypto's and Aztec's MSMs):
    dⱼ ∈ [−2^(c−1), 2^(c−1)], so s = Σⱼ dⱼ·2^(cj) and a window needs only 2^(c−1) buckets
    (−P costs a negation of y).
 2. Per window j, points are counting-sorted by bucket |dⱼ| − 1 into one buffer (negated if dⱼ < 0).
-   Each bucket's points are summed by a pairwise tree: every round adds the pairs
-   (buf[2i], buf[2i+1]) of all buckets at once in affine coordinates with ONE shared inversion
+   Each bucket's points are summed by in-place halving: every round adds the pairs
+   (s + i, s + h + i), h = ⌈k/2⌉, of all buckets at once in affine form with ONE shared inversion
    (``add_affine_indexed``: ~6 multiplications per addition instead of ~11 for a mixed Jacobian
    addition), until one point per bucket is left.
-3. Window sum Σ_b (b + 1)·B_b by the running-sum trick (2 Jacobian additions per bucket), then
-   Horner over windows: Σⱼ 2^(cj)·Wⱼ with c doublings per window.
+3. Window sum Σ_b (b + 1)·B_b by the running-sum trick, cut into K chains run in lockstep so
+   that its additions are batch-affine too (see ``_window_sum_g1``); then Horner over windows:
+   Σⱼ 2^(cj)·Wⱼ with c doublings per window.
 
 Windows are independent; ``threads`` > 1 splits them between Python threads running the njit
 kernels without the GIL (coarse-grained: no OpenMP spin-waiting on a loaded machine).
@@ -157,27 +158,74 @@ def _plan_round(starts, cnt, nb, idx):
     return m
 
 
+def chain_split(nb: int) -> tuple[int, int]:
+    """(K, L): the window sum runs K chains of L = nb / K buckets (K a power of 2 near √(4·nb))."""
+    k = min(nb, 1 << ((nb.bit_length() + 2) // 2))
+    return k, nb // k
+
+
 @njit(cache=True, nogil=True)
-def _window_sum_g1(buf, starts, counts, nb):
-    """Σ_b (b + 1)·B_b by running sums, Jacobian."""
+def _plan_chain_step(starts, counts, K, L, t, inf_row, idx):
+    """Step t of the chained window sum: chain k adds bucket kL + (L − 1 − t) to its run slot k
+    (the empty bucket reads the infinity row), then adds run slot k to its total slot K + k."""
+    for k in range(K):
+        b = k * L + (L - 1 - t)
+        idx[0, k] = k
+        idx[1, k] = starts[b] if counts[b] > 0 else inf_row
+        idx[2, k] = k
+        idx[3, k] = K + k
+        idx[4, k] = k
+        idx[5, k] = K + k
+
+
+# Window sum W = Σ_b (b + 1)·B_b. The buckets are cut into K chunks of L; chunk k runs the
+# running-sum recurrence run_k += B_b, tot_k += run_k over its L buckets (highest first), all K
+# chunks in lockstep so each step is one batch-affine addition of K pairs (one inversion).
+# Then W = Σ_k tot_k + L·Σ_k k·run_k, the last sum again by running sums, in Jacobian form.
+
+
+@njit(cache=True, nogil=True)
+def _window_sum_g1(buf, starts, counts, K, L, state, idx, scratch):
+    state[:] = 0
+    inf_row = buf.shape[0] - 1
+    for t in range(L):
+        _plan_chain_step(starts, counts, K, L, t, inf_row, idx)
+        g1.add_affine_indexed(state, idx[0], buf, idx[1], state, idx[2], K, scratch)
+        g1.add_affine_indexed(state, idx[3], state, idx[4], state, idx[5], K, scratch)
     running = g1.jac_inf()
-    total = g1.jac_inf()
-    for b in range(nb - 1, -1, -1):
-        if counts[b] > 0:
-            running = g1.jac_add_affine(running, g1.load_affine(buf, starts[b]))
-        total = g1.jac_add(total, running)
-    return total
+    weighted = g1.jac_inf()
+    for k in range(K - 1, 0, -1):
+        running = g1.jac_add_affine(running, g1.load_affine(state, k))
+        weighted = g1.jac_add(weighted, running)
+    step = L
+    while step > 1:
+        weighted = g1.jac_double(weighted)
+        step >>= 1
+    for k in range(K):
+        weighted = g1.jac_add_affine(weighted, g1.load_affine(state, K + k))
+    return weighted
 
 
 @njit(cache=True, nogil=True)
-def _window_sum_g2(buf, starts, counts, nb):
+def _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch):
+    state[:] = 0
+    inf_row = buf.shape[0] - 1
+    for t in range(L):
+        _plan_chain_step(starts, counts, K, L, t, inf_row, idx)
+        g2.add_affine_indexed(state, idx[0], buf, idx[1], state, idx[2], K, scratch)
+        g2.add_affine_indexed(state, idx[3], state, idx[4], state, idx[5], K, scratch)
     running = g2.jac_inf()
-    total = g2.jac_inf()
-    for b in range(nb - 1, -1, -1):
-        if counts[b] > 0:
-            running = g2.jac_add_affine(running, g2.load_affine(buf, starts[b]))
-        total = g2.jac_add(total, running)
-    return total
+    weighted = g2.jac_inf()
+    for k in range(K - 1, 0, -1):
+        running = g2.jac_add_affine(running, g2.load_affine(state, k))
+        weighted = g2.jac_add(weighted, running)
+    step = L
+    while step > 1:
+        weighted = g2.jac_double(weighted)
+        step >>= 1
+    for k in range(K):
+        weighted = g2.jac_add_affine(weighted, g2.load_affine(state, K + k))
+    return weighted
 
 
 # Per-curve drivers: numba does not cache functions that take other jitted functions as
@@ -187,10 +235,10 @@ def _window_sum_g2(buf, starts, counts, nb):
 @njit(cache=True, nogil=True)
 def _run_windows_g1(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
     """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian); all_pts = (P, −P)."""
-    buf, scratch, idx, order, starts, counts, cnt = work
-    n = buf.shape[0]
+    buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
+    n = buf.shape[0] - 1  # the last row stays the point at infinity
     flat_all = all_pts.reshape((2 * n, 8))
-    flat_buf = buf.reshape((n, 8))
+    flat_buf = buf.reshape((n + 1, 8))
     for w in range(w_lo, w_hi):
         m = _bucket_sort(digits[w], nb, order, starts, counts)
         _gather(flat_all, order, m, flat_buf)
@@ -200,16 +248,17 @@ def _run_windows_g1(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
             if m == 0:
                 break
             g1.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], m, scratch)
-        g1.store_jac(out_jac, w, _window_sum_g1(buf, starts, counts, nb))
+        total = _window_sum_g1(buf, starts, counts, K, L, state, idx, scratch)
+        g1.store_jac(out_jac, w, total)
 
 
 @njit(cache=True, nogil=True)
 def _run_windows_g2(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
     """G2 twin of ``_run_windows_g1``."""
-    buf, scratch, idx, order, starts, counts, cnt = work
-    n = buf.shape[0]
+    buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
+    n = buf.shape[0] - 1  # the last row stays the point at infinity
     flat_all = all_pts.reshape((2 * n, 16))
-    flat_buf = buf.reshape((n, 16))
+    flat_buf = buf.reshape((n + 1, 16))
     for w in range(w_lo, w_hi):
         m = _bucket_sort(digits[w], nb, order, starts, counts)
         _gather(flat_all, order, m, flat_buf)
@@ -219,7 +268,8 @@ def _run_windows_g2(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
             if m == 0:
                 break
             g2.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], m, scratch)
-        g2.store_jac(out_jac, w, _window_sum_g2(buf, starts, counts, nb))
+        total = _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch)
+        g2.store_jac(out_jac, w, total)
 
 
 @njit(cache=True)
@@ -244,14 +294,18 @@ def _horner_g2(wins, c):
 
 def _work(bases: np.ndarray, nb: int, scratch_shape: tuple[int, ...]):
     n = bases.shape[0]
+    K, L = chain_split(nb)
     return (
-        np.empty_like(bases),
-        np.empty((n, *scratch_shape), dtype=np.uint64),
-        np.empty((3, max(n // 2, 1)), dtype=np.int64),
+        np.zeros((n + 1, *bases.shape[1:]), dtype=np.uint64),
+        np.empty((max(n, K), *scratch_shape), dtype=np.uint64),
+        np.empty((6, max(n // 2, K)), dtype=np.int64),
         np.empty(n, dtype=np.int64),
         np.empty(nb, dtype=np.int64),
         np.empty(nb, dtype=np.int64),
         np.empty(nb, dtype=np.int64),
+        np.zeros((2 * K, *bases.shape[1:]), dtype=np.uint64),
+        K,
+        L,
     )
 
 

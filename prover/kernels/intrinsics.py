@@ -4,18 +4,14 @@ numba has no 128-bit integer type, but LLVM does: a 64×64→128-bit product wri
 ``mul i128 (zext a), (zext b)`` compiles to one ``mulx``/``mul`` instruction on x86-64.
 Building the product from 32-bit halves instead is ~3.5× slower (see shared/PERF.md).
 These intrinsics are the only place in the prover that touches LLVM IR; everything else
-(Montgomery multiplication in :mod:`prover.kernels.field`) is ordinary numba code on top.
+(:mod:`prover.kernels.field` and the curve / MSM kernels) is ordinary numba code on top.
 
-Whole-element kernels, emitted inline with the modulus folded in as constants:
-``make_mont_mul(p)``, ``make_mod_add(p)``, ``make_mod_sub(p)`` (used by ``field.py``).
+Kernels, each emitted inline at its call site with the modulus folded in as constants, on
+elements given as 4-tuples of 64-bit limbs (UniTuple(uint64, 4); int64 limbs are reinterpreted):
 
-Primitives (all arguments and results ``uint64``; callers must pass ``uint64`` values,
-other integer types are rejected at typing time so no silent float promotion can happen):
-
-- ``mac(a, b, c, d) -> (lo, hi)``: ``a·b + c + d`` as a 128-bit number. It never overflows:
-  ``(2^64−1)² + 2·(2^64−1) = 2^128 − 1``. This is the inner step of CIOS Montgomery multiplication.
-- ``adc(a, b, carry) -> (sum, carry_out)``: ``a + b + carry`` with the carry out (0 or 1).
-- ``sbb(a, b, borrow) -> (diff, borrow_out)``: ``a − b − borrow`` mod 2^64, borrow out.
+- ``make_mont_mul(p)``: ``mul(a, b) = a·b·2^-256 mod p`` — CIOS Montgomery multiplication with
+  the "no-carry" shortcut (p < 2^254); each 64×64 product is an ``i128`` ``mul`` (one ``mulx``).
+- ``make_mod_add(p)`` / ``make_mod_sub(p)``: ``a ± b mod p`` with a branch-free final correction.
 
 Reference: Koç, Acar, Kaliski, "Analyzing and Comparing Montgomery Multiplication Algorithms",
 IEEE Micro 1996 (CIOS); numba docs, "Low-level extension API: intrinsic".
@@ -28,68 +24,8 @@ from numba import types
 from numba.extending import intrinsic
 
 _U64 = types.uint64
-_PAIR = types.UniTuple(_U64, 2)
 _I64 = ir.IntType(64)
 _I128 = ir.IntType(128)
-
-
-def _all_u64(*tys: types.Type) -> bool:
-    return all(t == _U64 for t in tys)
-
-
-def _split(context, builder, signature, wide: ir.Value) -> ir.Value:
-    """Return the numba tuple (low 64 bits, high 64 bits) of an i128 value."""
-    lo = builder.trunc(wide, _I64)
-    hi = builder.trunc(builder.lshr(wide, ir.Constant(_I128, 64)), _I64)
-    return context.make_tuple(builder, signature.return_type, (lo, hi))
-
-
-@intrinsic
-def mac(typingctx, a, b, c, d):
-    """(lo, hi) of a*b + c + d computed in 128 bits."""
-    if not _all_u64(a, b, c, d):
-        return None
-    sig = _PAIR(_U64, _U64, _U64, _U64)
-
-    def codegen(context, builder, signature, args):
-        wa, wb, wc, wd = (builder.zext(x, _I128) for x in args)
-        wide = builder.add(builder.add(builder.mul(wa, wb), wc), wd)
-        return _split(context, builder, signature, wide)
-
-    return sig, codegen
-
-
-@intrinsic
-def adc(typingctx, a, b, carry):
-    """(sum mod 2^64, carry out) of a + b + carry (carry in must be 0 or 1)."""
-    if not _all_u64(a, b, carry):
-        return None
-    sig = _PAIR(_U64, _U64, _U64)
-
-    def codegen(context, builder, signature, args):
-        wa, wb, wc = (builder.zext(x, _I128) for x in args)
-        wide = builder.add(builder.add(wa, wb), wc)
-        return _split(context, builder, signature, wide)
-
-    return sig, codegen
-
-
-@intrinsic
-def sbb(typingctx, a, b, borrow):
-    """(difference mod 2^64, borrow out) of a − b − borrow (borrow in must be 0 or 1)."""
-    if not _all_u64(a, b, borrow):
-        return None
-    sig = _PAIR(_U64, _U64, _U64)
-
-    def codegen(context, builder, signature, args):
-        wa, wb, wc = (builder.zext(x, _I128) for x in args)
-        wide = builder.sub(builder.sub(wa, wb), wc)
-        lo = builder.trunc(wide, _I64)
-        # The i128 difference is negative exactly when a borrow occurred: its bit 127 is set.
-        neg = builder.trunc(builder.lshr(wide, ir.Constant(_I128, 127)), _I64)
-        return context.make_tuple(builder, signature.return_type, (lo, neg))
-
-    return sig, codegen
 
 
 # ---------------------------------------------------------------- whole-element modular kernels

@@ -207,3 +207,13 @@ def test_liquidation_in_second_market_solves(compiled) -> None:
     for batch in batches:
         z = compiled.solve(batch_assignment(batch, SHAPE))
         assert compiled.public_signals(z) == [batch.old_root, batch.new_root, batch.commitment]
+
+
+def test_assignment_rejects_a_batch_of_another_shape() -> None:
+    state = new_state()
+    batch = seal(state, [Deposit(0, *derive_public_key(KEYS[0]), 5, 9)])
+    assignment = batch_assignment(batch, SHAPE)
+    assert assignment["slot0.sel"] == [int(t == params.DEPOSIT) for t in range(9)]
+    assert assignment["slot1.sel"] == [int(t == params.NOOP) for t in range(9)]
+    with pytest.raises(ValueError, match="slots"):
+        batch_assignment(batch, replace(SHAPE, batch_slots=1))

@@ -10,7 +10,8 @@ prints a table and writes ``bench_out/groth16.json`` and ``bench_out/groth16.png
 - Circuits: the circom vectors in ``shared/vectors/groth16`` and synthetic R1CS with
   m = 2^k − 2 constraints (so the domain, with the public-input binding rows, is exactly 2^k):
   a chain s_i = (s_{i−1} + i)·(s_{i−1} + 3i + 1) and out = s_{m−2} (public); every wire is in A and
-  B, the worst case for the G2 MSM.
+  B, the worst case for the G2 MSM. ``--chains 262144`` runs the chain with exactly that many
+  constraints (2^18 constraints need the 2^19 domain).
 - Where snarkjs is installed (``tests/interop/node_modules``, else PATH) it times
   ``snarkjs groth16 prove circuit_final.zkey witness.wtns`` on the same vector circuits in the same
   run and prints ours/snarkjs (warm in-process prove, and whole process vs whole process).
@@ -40,9 +41,8 @@ from prover.r1cs import R1CS, SparseMatrix
 # ------------------------------------------------------------------ synthetic circuits
 
 
-def synthetic_witness(log_n: int) -> list[int]:
-    """Witness of :func:`synthetic_r1cs`: wires 1 (public out), x = s_0, s_1 … s_{m−2}."""
-    m = (1 << log_n) - 2
+def chain_witness(m: int) -> list[int]:
+    """Witness of :func:`chain_r1cs`: wires 1 (public out), x = s_0, s_1 … s_{m−2}."""
     s = [7]
     for i in range(1, m - 1):
         prev = s[-1]
@@ -50,9 +50,8 @@ def synthetic_witness(log_n: int) -> list[int]:
     return [1, s[-1], *s]
 
 
-def synthetic_r1cs(log_n: int) -> R1CS:
-    """m = 2^log_n − 2 constraints, 1 public output, 1 private input (see the module docstring)."""
-    m = (1 << log_n) - 2
+def chain_r1cs(m: int) -> R1CS:
+    """m ≥ 2 constraints, 1 public output, 1 private input (see the module docstring)."""
     n_wires = 2 + (m - 1)  # 1, out, s_0 … s_{m−2}
     a_rows, b_rows, c_rows = [], [], []
     for i in range(1, m - 1):
@@ -74,10 +73,21 @@ def synthetic_r1cs(log_n: int) -> R1CS:
     )
 
 
+def synthetic_r1cs(log_n: int) -> R1CS:
+    """The chain with m = 2^log_n − 2 constraints: with 2 binding rows the domain is 2^log_n."""
+    return chain_r1cs((1 << log_n) - 2)
+
+
+def synthetic_witness(log_n: int) -> list[int]:
+    return chain_witness((1 << log_n) - 2)
+
+
 def _circuit(case: str) -> tuple[R1CS, list[int]]:
     kind, _, arg = case.partition(":")
     if kind == "synthetic":
         return synthetic_r1cs(int(arg)), synthetic_witness(int(arg))
+    if kind == "chain":
+        return chain_r1cs(int(arg)), chain_witness(int(arg))
     from prover.iden3 import read_r1cs, read_wtns
 
     d = vectors_dir() / "groth16" / arg
@@ -88,6 +98,8 @@ def _witness(case: str) -> list[int]:
     kind, _, arg = case.partition(":")
     if kind == "synthetic":
         return synthetic_witness(int(arg))
+    if kind == "chain":
+        return chain_witness(int(arg))
     from prover.iden3 import read_wtns
 
     return read_wtns(vectors_dir() / "groth16" / arg / "witness.wtns")
@@ -238,6 +250,9 @@ def _ints(text: str) -> list[int]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synthetic", default="12,14,16,18", help="log2 domain sizes")
+    parser.add_argument(
+        "--chains", default="", help="exact constraint counts (e.g. 262144: domain 2^19)"
+    )
     parser.add_argument("--ntt", default="12,14,16,18,20", help="log2 NTT sizes")
     parser.add_argument("--vectors", default="poseidon2_tiny,merkle_n1_d16,merkle_n16_d16")
     parser.add_argument("--kernel-sizes", default="12,14,16", help="for benchmarks.kernels.run")
@@ -270,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     cases = [f"vector:{v}" for v in args.vectors.split(",") if v]
     cases += [f"synthetic:{k}" for k in _ints(args.synthetic)]
+    cases += [f"chain:{m}" for m in _ints(args.chains)]
     rows = []
     for case in cases:
         row = bench_case(case, args.repeat, snarkjs)
@@ -298,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     data = {"ntt": ntt_rows, "cases": rows, "kernels": kernels}
     print(f"wrote {write_json('groth16', data)}")
-    synth = [r for r in rows if r["case"].startswith("synthetic")]
+    synth = [r for r in rows if r["case"].startswith(("synthetic", "chain"))]
     vec = [r for r in rows if r["case"].startswith("vector")]
     series = {
         "setup (synthetic)": [(r["constraints"], r["setup_s"]) for r in synth],

@@ -25,9 +25,9 @@ from typing import Any
 
 from py_ecc import optimized_bn128 as bn
 
+from prover.engine import G1Int, G2Int, g1_to_py_ecc, g2_to_py_ecc
 from prover.errors import FormatError
 from prover.fields import Q, R
-from prover.kernels.convert import G1Int, G2Int, g1_to_py_ecc, g2_to_py_ecc
 from prover.keys import VerifyingKey
 from prover.prove import Proof
 

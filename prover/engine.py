@@ -33,8 +33,13 @@ from prover.kernels import ntt_reference as _ntt_ref
 from prover.kernels import reference as _ref
 from prover.kernels import sparse_reference as _sparse_ref
 
+# Point conversions (pure Python, shared by both engines), re-exported for protocol modules.
 G1Int = convert.G1Int
 G2Int = convert.G2Int
+g1_from_ints, g1_to_ints = convert.g1_from_ints, convert.g1_to_ints
+g2_from_ints, g2_to_ints = convert.g2_from_ints, convert.g2_to_ints
+g1_from_py_ecc, g1_to_py_ecc = convert.g1_from_py_ecc, convert.g1_to_py_ecc
+g2_from_py_ecc, g2_to_py_ecc = convert.g2_from_py_ecc, convert.g2_to_py_ecc
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from prover.engine import G1Int, G2Int
 from prover.errors import FormatError, KeyMismatchError
 from prover.fields import Q
-from prover.kernels.convert import G1Int, G2Int
 from prover.qap import ConstraintMatrices, Csr
 from prover.r1cs import R1CS
 

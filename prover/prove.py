@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prover.engine import Engine, get_engine
+from prover.engine import Engine, G1Int, G2Int, g1_from_ints, g2_from_ints, get_engine
 from prover.errors import WitnessError
 from prover.fields import R
-from prover.kernels.convert import G1Int, G2Int, g1_from_ints, g2_from_ints
 from prover.keys import ProvingKey
 from prover.qap import h_coefficients, unsatisfied_row
 from prover.r1cs import ints_to_limbs

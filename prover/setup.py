@@ -28,9 +28,8 @@ from typing import Protocol
 import numpy as np
 from py_ecc import optimized_bn128 as bn
 
-from prover.engine import Engine, get_engine
+from prover.engine import Engine, G1Int, g1_from_py_ecc, g1_to_ints, g2_from_py_ecc, get_engine
 from prover.fields import R
-from prover.kernels.convert import G1Int, g1_from_py_ecc, g1_to_ints, g2_from_py_ecc
 from prover.keys import ProvingKey, VerifyingKey
 from prover.qap import ConstraintMatrices, qap_at
 from prover.r1cs import R1CS

@@ -9,7 +9,7 @@ prints a table and writes ``bench_out/groth16.json`` and ``bench_out/groth16.png
   (best of); it also reports its whole-process time for one cold-ish proof (``zkr``-like).
 - Circuits: the circom vectors in ``shared/vectors/groth16`` and synthetic R1CS with
   m = 2^k − 2 constraints (so the domain, with the public-input binding rows, is exactly 2^k):
-  a chain s_i = (s_{i−1} + i)·(s_{i−1} + 3i + 1) and out = s_{m−2} (public); every wire is in A and
+  a chain s_i = (s_{i−1} + i)·(s_{i−1} + 3i + 1) and out = s_{m−1} (public); every wire is in A and
   B, the worst case for the G2 MSM. ``--chains 262144`` runs the chain with exactly that many
   constraints (2^18 constraints need the 2^19 domain).
 - Where snarkjs is installed (``tests/interop/node_modules``, else PATH) it times
@@ -42,9 +42,9 @@ from prover.r1cs import R1CS, SparseMatrix
 
 
 def chain_witness(m: int) -> list[int]:
-    """Witness of :func:`chain_r1cs`: wires 1 (public out), x = s_0, s_1 … s_{m−2}."""
+    """Witness of :func:`chain_r1cs`: wires 1, out (public), x = s_0, s_1 … s_{m−1}."""
     s = [7]
-    for i in range(1, m - 1):
+    for i in range(1, m):
         prev = s[-1]
         s.append((prev + i) * (prev + 3 * i + 1) % R)
     return [1, s[-1], *s]
@@ -52,14 +52,14 @@ def chain_witness(m: int) -> list[int]:
 
 def chain_r1cs(m: int) -> R1CS:
     """m ≥ 2 constraints, 1 public output, 1 private input (see the module docstring)."""
-    n_wires = 2 + (m - 1)  # 1, out, s_0 … s_{m−2}
+    n_wires = 2 + m  # 1, out, s_0 … s_{m−1}
     a_rows, b_rows, c_rows = [], [], []
-    for i in range(1, m - 1):
+    for i in range(1, m):
         prev = 2 + i - 1  # wire of s_{i−1}
         a_rows.append([(prev, 1), (0, i)])
         b_rows.append([(prev, 1), (0, 3 * i + 1)])
         c_rows.append([(prev + 1, 1)])
-    a_rows.append([(n_wires - 1, 1)])  # out = s_{m−2} · 1
+    a_rows.append([(n_wires - 1, 1)])  # out = s_{m−1} · 1
     b_rows.append([(0, 1)])
     c_rows.append([(1, 1)])
     return R1CS(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prover.errors import WitnessError
 from prover.fields import R
@@ -56,6 +58,15 @@ def test_prove_fast_equals_reference(toy_key, verify) -> None:
     assert fast == ref
     assert verify(pk.vk, [42], ref)
     assert prove(pk, z, r=11, s=14) != fast  # s enters the proof
+
+
+@settings(max_examples=5, deadline=None)
+@given(r=st.integers(min_value=0, max_value=R - 1), s=st.integers(min_value=0, max_value=R - 1))
+def test_prove_twins_agree_on_random_randomness(toy_key, verify, r: int, s: int) -> None:
+    _, z, pk = toy_key
+    proof = prove(pk, z, r=r, s=s)
+    assert proof == prove(pk, z, r=r, s=s, engine="reference")
+    assert verify(pk.vk, [42], proof) and not verify(pk.vk, [0], proof)
 
 
 def test_key_does_not_hold_toxic_waste(toy_key) -> None:

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from py_ecc import optimized_bn128 as bn
 
 from prover.kernels import convert
 from prover.kernels import ntt_reference as _ntt_ref
@@ -78,38 +77,12 @@ def fr_const(k: int) -> np.ndarray:
 # ------------------------------------------------------------------ reference (pure Python)
 
 
-def _msm_naive(bases_ints: list, scalars: np.ndarray, to_py, from_py):
-    acc = None
-    for p, s in zip(bases_ints, convert.scalars_to_ints(scalars), strict=True):
-        if p is None or s == 0:
-            continue
-        term = bn.multiply(to_py(p), s)
-        acc = term if acc is None else bn.add(acc, term)
-    return None if acc is None else from_py(acc)
-
-
-def _ref_msm_g1(bases: np.ndarray, scalars: np.ndarray) -> G1Int:
-    return _msm_naive(
-        convert.g1_to_ints(bases), scalars, convert.g1_to_py_ecc, convert.g1_from_py_ecc
-    )
-
-
-def _ref_msm_g2(bases: np.ndarray, scalars: np.ndarray) -> G2Int:
-    return _msm_naive(
-        convert.g2_to_ints(bases), scalars, convert.g2_to_py_ecc, convert.g2_from_py_ecc
-    )
-
-
 def _ref_batch_mul_g1(base: G1Int, scalars: np.ndarray) -> np.ndarray:
-    p = convert.g1_to_py_ecc(base)
-    pts = [convert.g1_from_py_ecc(bn.multiply(p, s)) for s in convert.scalars_to_ints(scalars)]
-    return convert.g1_from_ints(pts).reshape(len(pts), 2, 4)
+    return _ref.batch_mul_g1_naive(convert.g1_from_ints([base])[0], scalars).reshape(-1, 2, 4)
 
 
 def _ref_batch_mul_g2(base: G2Int, scalars: np.ndarray) -> np.ndarray:
-    p = convert.g2_to_py_ecc(base)
-    pts = [convert.g2_from_py_ecc(bn.multiply(p, s)) for s in convert.scalars_to_ints(scalars)]
-    return convert.g2_from_ints(pts).reshape(len(pts), 2, 2, 4)
+    return _ref.batch_mul_g2_naive(convert.g2_from_ints([base])[0], scalars).reshape(-1, 2, 2, 4)
 
 
 REFERENCE = Engine(
@@ -127,8 +100,8 @@ REFERENCE = Engine(
     coset_intt=_ntt_ref.coset_intt,
     matvec=_sparse_ref.matvec,
     transpose_matvec=_sparse_ref.transpose_matvec,
-    msm_g1=_ref_msm_g1,
-    msm_g2=_ref_msm_g2,
+    msm_g1=_ref.msm_g1_naive,
+    msm_g2=_ref.msm_g2_naive,
     batch_mul_g1=_ref_batch_mul_g1,
     batch_mul_g2=_ref_batch_mul_g2,
 )

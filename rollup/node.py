@@ -1,0 +1,416 @@
+"""``Rollup``: one rollup directory — sequencer, local settlement layer, keys — behind one object.
+
+Every ``zkr`` verb is a method here; the CLI only parses arguments and prints. Layout of a
+directory (DESIGN §7: SQLite, WAL, one file per component)::
+
+    rollup.json       shape (params), settlement config, key directory
+    sequencer.db      rollup.store.Store (tree, accounts, mempool, batches, proofs)
+    settlement.db     verifier.settlement.Settlement (vault, root, queue, published pubdata)
+    keystore.json     DEVELOPMENT keystore, UNENCRYPTED: account keys and the oracle key
+    orders.json       resting signed orders (matched into trades by ``order``)
+    keys/<digest>/    proving key per circuit shape (rollup.proving), unless keys_root is given
+
+Units at this interface: L1 amounts (deposit, withdraw) and transfers in collateral quanta;
+prices in quanta per base quantum (× ``VALUE_SCALE`` inside); funding rates in 2^-32 per second.
+A trade executes at the resting (maker) order's limit price for min(size) with each side paying
+its order's fee. Before a transaction enters the mempool it is applied to a scratch copy of the
+head state with the pending mempool, so an invalid one (e.g. insufficient margin) is refused at
+once with the state machine's own error; nothing is stored then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from circuits.primitives.eddsa import derive_public_key, sign
+from rollup.account import GlobalState
+from rollup.circuit_input import shape_of
+from rollup.errors import RollupError
+from rollup.params import DEFAULT_MARKETS, SELL, VALUE_SCALE, RollupParams
+from rollup.proving import groth16_checker, setup_shape, verifying_key_json
+from rollup.rebuild import rebuild_from_settlement
+from rollup.sequencer import Sequencer
+from rollup.state import RollupState
+from rollup.store import params_from_list, params_to_list
+from rollup.tx import (
+    FundingTick,
+    Liquidate,
+    OraclePrice,
+    Order,
+    SignedOrder,
+    Trade,
+    Transfer,
+    Tx,
+    Withdraw,
+    escape_message,
+    forced_message,
+)
+from verifier.settlement import Settlement, SettlementConfig
+
+KEYSTORE_NOTE = "development keystore, unencrypted: never use these keys for real funds"
+Progress = Callable[[str, int, int], None]
+
+
+class NodeError(RollupError):
+    """A node-level refusal (missing directory, unknown key, nothing to do)."""
+
+
+def _default_address(pubkey: tuple[int, int]) -> int:
+    return pubkey[0] % (1 << 160)
+
+
+class Rollup:
+    """The façade over one rollup directory (see the module docstring)."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        meta_file = self.path / "rollup.json"
+        if not meta_file.exists():
+            raise NodeError(detail=f"{self.path} is not a rollup directory (run 'zkr init')")
+        self.meta = json.loads(meta_file.read_text())
+        self.params: RollupParams = params_from_list(self.meta["params"])
+        self.keydir = Path(self.meta["keydir"])
+        self.seq = Sequencer.open(str(self.path / "sequencer.db"))
+        c = self.meta["settlement"]
+        config = SettlementConfig(
+            c["depth"],
+            c["batch_slots"],
+            int(c["genesis_root"]),
+            tuple(_ints(c["genesis_global"])),
+            c["max_pending_batches"],
+            c["max_pending_seconds"],
+        )
+        self._checker: Callable | None = None
+        self.l1 = Settlement(config, self._check_proof, self.path / "settlement.db", clock=clock)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @classmethod
+    def init(
+        cls,
+        path: str | Path,
+        depth: int = 8,
+        batch_slots: int = 2,
+        n_markets: int = 2,
+        prices: tuple[int, ...] | None = None,
+        keys_root: str | Path | None = None,
+        max_pending_batches: int = 8,
+        max_pending_seconds: int = 86_400,
+        rng: random.Random | None = None,
+        progress: Progress | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> Rollup:
+        """Genesis: markets, oracle key, proving key of the shape (INSECURE setup, cached)."""
+        path = Path(path)
+        if (path / "rollup.json").exists():
+            raise NodeError(detail=f"{path} already holds a rollup")
+        if not 1 <= n_markets <= len(DEFAULT_MARKETS):
+            raise NodeError(detail=f"n_markets must be in 1..{len(DEFAULT_MARKETS)}")
+        params = RollupParams(depth, batch_slots, DEFAULT_MARKETS[:n_markets])
+        prices = prices or (100,) * n_markets
+        if len(prices) != n_markets or min(prices) <= 0:
+            raise NodeError(detail=f"need {n_markets} positive genesis prices")
+        path.mkdir(parents=True, exist_ok=True)
+        oracle_key = _new_key(rng)
+        genesis = GlobalState.genesis(
+            params, derive_public_key(oracle_key), tuple(p * VALUE_SCALE for p in prices)
+        )
+        setup_rng = None if rng is None else _RandBelow(rng)
+        keydir = setup_shape(shape_of(params), keys_root or path / "keys", setup_rng, progress)
+        seq = Sequencer.open(str(path / "sequencer.db"), params, genesis)
+        settlement = {
+            "depth": depth,
+            "batch_slots": batch_slots,
+            "genesis_root": str(seq.state.root),
+            "genesis_global": _strs(genesis.to_list()),
+            "max_pending_batches": max_pending_batches,
+            "max_pending_seconds": max_pending_seconds,
+        }
+        seq.store.close()
+        keystore = {"note": KEYSTORE_NOTE, "oracle": oracle_key.hex(), "accounts": {}}
+        (path / "keystore.json").write_text(json.dumps(keystore, indent=1))
+        (path / "orders.json").write_text("[]")
+        meta = {
+            "params": params_to_list(params),
+            "settlement": settlement,
+            "keydir": str(Path(keydir).resolve()),
+        }
+        # the settlement layer is created with the verifying key of the shape
+        config = SettlementConfig(
+            depth,
+            batch_slots,
+            int(settlement["genesis_root"]),
+            tuple(genesis.to_list()),
+            max_pending_batches,
+            max_pending_seconds,
+        )
+        Settlement(
+            config, _refuse, path / "settlement.db", clock, verifying_key_json(keydir)
+        ).close()
+        (path / "rollup.json").write_text(json.dumps(meta, indent=1))
+        return cls(path, clock)
+
+    def close(self) -> None:
+        self.seq.store.close()
+        self.l1.close()
+
+    def _check_proof(self, public: tuple[int, int, int], proof: Any) -> bool:
+        if self._checker is None:
+            self._checker = groth16_checker(self.l1.verifying_key)
+        return self._checker(public, proof)
+
+    # -- keys ----------------------------------------------------------------------------------
+    def _keystore(self) -> dict[str, Any]:
+        return json.loads((self.path / "keystore.json").read_text())
+
+    def key(self, account: int) -> bytes:
+        entry = self._keystore()["accounts"].get(str(account))
+        if entry is None:
+            raise NodeError(detail=f"no key for account {account} in the keystore")
+        return bytes.fromhex(entry["private_key"])
+
+    def new_account(self, rng: random.Random | None = None) -> tuple[int, tuple[int, int]]:
+        """A fresh key pair in the keystore; returns (account index, public key)."""
+        store = self._keystore()
+        index = len(store["accounts"])
+        if index >= self.params.n_accounts:
+            raise NodeError(detail=f"the tree of depth {self.params.depth} is full")
+        key = _new_key(rng)
+        pk = derive_public_key(key)
+        store["accounts"][str(index)] = {"private_key": key.hex(), "public_key": _strs(list(pk))}
+        (self.path / "keystore.json").write_text(json.dumps(store, indent=1))
+        return index, pk
+
+    def l1_address(self, account: int) -> int:
+        """The default L1 address of an account: its public key's x mod 2^160."""
+        return _default_address(derive_public_key(self.key(account)))
+
+    # -- L1 requests ---------------------------------------------------------------------------
+    def deposit(self, account: int, amount: int, l1_address: int | None = None) -> int:
+        pk = derive_public_key(self.key(account))
+        return self.l1.deposit(account, pk, amount, _or(l1_address, _default_address(pk)))
+
+    def account_proof(self, account: int, state: RollupState) -> tuple[list, tuple, list]:
+        """(leaf preimage, Merkle siblings, global preimage) of ``account`` in ``state``."""
+        return (
+            state.account(account).to_list(),
+            state.tree.siblings(account),
+            state.global_state.to_list(),
+        )
+
+    def force_withdrawal(self, account: int, l1_address: int | None = None) -> int:
+        """Queue a forced withdrawal on L1, proven against the settled state (rebuilt from L1)."""
+        key, state = self.key(account), self.rebuild()
+        address = _or(l1_address, _default_address(derive_public_key(key)))
+        sig = sign(key, forced_message(account, address))
+        return self.l1.request_forced_withdrawal(
+            account, address, sig, *self.account_proof(account, state)
+        )
+
+    # -- L2 transactions -----------------------------------------------------------------------
+    def pending_state(self) -> RollupState:
+        """The head state with the mempool applied (failing transactions skipped)."""
+        state = self.seq.store.load_state()
+        for _, tx in self.seq.store.mempool():
+            with contextlib.suppress(RollupError):
+                state.apply(tx)
+        return state
+
+    def _orders(self) -> list[SignedOrder]:
+        data = json.loads((self.path / "orders.json").read_text())
+        return [SignedOrder.from_list(_ints(o)) for o in data]
+
+    def _save_orders(self, orders: list[SignedOrder]) -> None:
+        (self.path / "orders.json").write_text(json.dumps([_strs(o.to_list()) for o in orders]))
+
+    def next_nonce(self, account: int, state: RollupState | None = None) -> int:
+        state = state or self.pending_state()
+        resting = sum(o.order.account == account for o in self._orders())
+        return state.account(account).nonce + resting
+
+    def submit(self, tx: Tx) -> int:
+        """Dry-run ``tx`` on the pending state (its RollupError propagates), then admit it."""
+        self.pending_state().apply(tx)
+        return self.seq.submit(tx)
+
+    def order(
+        self,
+        account: int,
+        market: int,
+        side: int,
+        size: int,
+        price: int,
+        fee: int = 0,
+        expiry: int | None = None,
+    ) -> dict[str, Any]:
+        """Sign an order; match it against a resting crossing order (→ trade) or rest it."""
+        state = self.pending_state()
+        expiry = _or(expiry, state.global_state.last_oracle_time + 10**6)
+        nonce = self.next_nonce(account, state)
+        o = Order(account, market, side, size, price * VALUE_SCALE, fee, nonce, expiry)
+        signed = o.sign(self.key(account))
+        book = self._orders()
+        for k, maker in enumerate(book):
+            m = maker.order
+            crosses = (
+                m.limit_price <= o.limit_price if side != SELL else m.limit_price >= o.limit_price
+            )
+            if m.market == market and m.side != side and m.account != account and crosses:
+                q = min(m.size, size)
+                trade = Trade(maker, signed, q, m.limit_price, m.fee, fee)
+                seq = self.submit(trade)
+                self._save_orders(book[:k] + book[k + 1 :])
+                return {"matched": True, "mempool": seq, "quantity": q, "maker": m.account}
+        state.existing(account)  # resting orders only for accounts that exist
+        self._save_orders([*book, signed])
+        return {"matched": False, "nonce": nonce}
+
+    def oracle(self, prices: tuple[int, ...], timestamp: int | None = None) -> int:
+        last = self.pending_state().global_state.last_oracle_time
+        timestamp = _or(timestamp, max(int(time.time()), last + 1))
+        key = bytes.fromhex(self._keystore()["oracle"])
+        return self.submit(
+            OraclePrice.signed(key, tuple(p * VALUE_SCALE for p in prices), timestamp)
+        )
+
+    def funding(self, rates: tuple[int, ...], timestamp: int | None = None) -> int:
+        g = self.pending_state().global_state
+        return self.submit(FundingTick(tuple(rates), _or(timestamp, g.last_oracle_time)))
+
+    def withdraw(self, account: int, amount: int, l1_address: int | None = None) -> int:
+        key = self.key(account)
+        address = _or(l1_address, _default_address(derive_public_key(key)))
+        nonce = self.next_nonce(account)
+        return self.submit(Withdraw.signed(key, account, amount, address, nonce))
+
+    def transfer(self, sender: int, recipient: int, amount: int) -> int:
+        nonce = self.next_nonce(sender)
+        tx = Transfer.signed(self.key(sender), sender, recipient, amount * VALUE_SCALE, nonce)
+        return self.submit(tx)
+
+    def liquidate(
+        self, liquidator: int, liquidated: int, market: int, quantity: int, price: int, fee: int = 0
+    ) -> int:
+        """The liquidator's order takes ``quantity`` of ``liquidated``'s position at ``price``."""
+        state = self.pending_state()
+        size = state.account(liquidated).positions[market].size
+        side = 0 if size > 0 else SELL  # the liquidator reduces the position: buys a long
+        o = Order(
+            liquidator,
+            market,
+            side,
+            quantity,
+            price * VALUE_SCALE,
+            fee,
+            self.next_nonce(liquidator, state),
+            state.global_state.last_oracle_time + 10**6,
+        )
+        tx = Liquidate(o.sign(self.key(liquidator)), liquidated, quantity, price * VALUE_SCALE, fee)
+        return self.submit(tx)
+
+    # -- batches, proofs, settlement -----------------------------------------------------------
+    def seal(self) -> Any:
+        """Seal the next batch (priority requests first); None if there is nothing to seal."""
+        return self.seq.seal_batch(self.l1.queue())
+
+    def unproven(self) -> list[int]:
+        return [n for n in range(self.seq.store.head()) if self.seq.store.proof(n) is None]
+
+    def settle(self) -> list[int]:
+        """Submit every proven, unsettled batch in order; stops at the first without a proof."""
+        done: list[int] = []
+        while self.l1.batch_count < self.seq.store.head():
+            n = self.l1.batch_count
+            proof = self.seq.store.proof(n)
+            if proof is None:
+                break
+            batch = self.seq.store.batch(n)
+            self.l1.submit_batch(list(batch.pubdata), batch.new_root, proof)
+            done.append(n)
+        return done
+
+    def status(self) -> dict[str, Any]:
+        l1 = self.l1.status()
+        div = self.seq.divergence(self.l1.batch_count, l1["seconds_since_settlement"])
+        return {
+            "head_root": self.seq.state.root,
+            "settled_root": l1["root"],
+            "l1": l1,
+            "divergence": div,
+            "unproven": self.unproven(),
+            "resting_orders": len(self._orders()),
+        }
+
+    # -- recovery ------------------------------------------------------------------------------
+    def rebuild(self) -> RollupState:
+        """The settled state recomputed from the settlement layer's data alone."""
+        return rebuild_from_settlement(self.l1)
+
+    def freeze(self) -> dict[str, Any]:
+        return self.l1.freeze()
+
+    def escape(self, account: int, l1_address: int | None = None) -> int:
+        """Exit the frozen rollup with the account's value, proven from the rebuilt state."""
+        key, state = self.key(account), self.rebuild()
+        address = _or(l1_address, _default_address(derive_public_key(key)))
+        sig = sign(key, escape_message(account, address))
+        return self.l1.escape(account, address, sig, *self.account_proof(account, state))
+
+    def export(self, number: int, out: str | Path) -> list[Path]:
+        """verification_key.json, proof.json, public.json (snarkjs) of a proven batch."""
+        proof = self.seq.store.proof(number)
+        if proof is None:
+            raise NodeError(detail=f"batch {number} has no proof (run 'zkr prove')")
+        b = self.seq.store.batch(number)
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {
+            "verification_key.json": self.l1.verifying_key,
+            "proof.json": proof,
+            "public.json": [str(v) for v in (b.old_root, b.new_root, b.commitment)],
+        }
+        for name, obj in files.items():
+            (out / name).write_text(json.dumps(obj, indent=1))
+        return [out / name for name in files]
+
+
+def _refuse(public: tuple[int, int, int], proof: Any) -> bool:
+    return False
+
+
+def _new_key(rng: random.Random | None) -> bytes:
+    """A 32-byte EdDSA private key from ``rng`` (tests) or the OS (``secrets``)."""
+    return rng.randbytes(32) if rng is not None else secrets.token_bytes(32)
+
+
+class _RandBelow:
+    """``randbelow`` (what prover.setup draws toxic waste from) over a ``random.Random``."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def randbelow(self, n: int) -> int:
+        return self.rng.randrange(n)
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _strs(obj: Any) -> Any:
+    """Integers as decimal strings (JSON keeps 254-bit values exact for every reader)."""
+    if isinstance(obj, (list, tuple)):
+        return [_strs(v) for v in obj]
+    return str(obj) if isinstance(obj, int) else obj
+
+
+def _ints(obj: Any) -> Any:
+    if isinstance(obj, list):
+        return [_ints(v) for v in obj]
+    return int(obj) if isinstance(obj, str) else obj

@@ -234,7 +234,9 @@ class RollupState:
             "pubkey_x": tx.pubkey_x,
             "pubkey_y": tx.pubkey_y,
         }
-        writes = [] if credited is None else [(tx.account, credited)]
+        # A refund is an identity write of the request's own account, so the circuit reads that
+        # leaf and proves the native reason for refusing the credit (circuits/batch/transfer.py).
+        writes = [(tx.account, account if credited is None else credited)]
         return writes, self.global_state, effect, ()
 
     def _withdraw(self, tx: Withdraw):
@@ -346,7 +348,10 @@ class RollupState:
             "void": int(result is None),
             "l1_address": tx.l1_address,
         }
-        writes = [] if result is None else [(tx.account, result[0])]
+        # A void request is an identity write of its own account: the circuit proves from that
+        # leaf why nothing could be withdrawn (so the operator cannot void requests at will).
+        account = self.account(tx.account)
+        writes = [(tx.account, account if result is None else result[0])]
         return writes, self.global_state, effect, ()
 
     _handlers: ClassVar[dict[type, Callable]] = {

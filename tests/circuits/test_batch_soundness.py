@@ -408,8 +408,9 @@ def test_deposit_of_invalid_key_or_zero_amount_fails(compiled, pubkey, amount, f
 
 
 def reading_request_account(account: int, apply):
-    """``apply`` with update 0 replaced by an identity read of ``account`` (what the circuit
-    needs for a refunded deposit / void forced withdrawal; the native witness reads leaf 0)."""
+    """``apply`` with update 0 replaced by an identity read of ``account`` — what the native
+    state machine records for a refunded deposit / void forced withdrawal; used here to build
+    refunds and voids that bypass the native reason checks."""
 
     def run(state: RollupState):
         before = state.account(account)
@@ -425,7 +426,7 @@ def test_refunded_deposit_only_on_overflow(compiled) -> None:
     pk = derive_public_key(KEYS[0])
     batch_of(state, lambda s: s.apply(Deposit(3, *pk, (1 << 63) - 1, 9)))
     overflow = Deposit(3, *pk, 1, 9)
-    batch = batch_of(state, reading_request_account(3, lambda s: s.apply(overflow)))
+    batch = batch_of(state, lambda s: s.apply(overflow))
     assert batch.slots[0].effect["refunded"] == 1
     solve(compiled, batch)
     state = funded_state()
@@ -441,7 +442,7 @@ def test_refunded_deposit_only_on_overflow(compiled) -> None:
 def test_void_forced_withdrawal_only_for_empty_or_out_of_range(compiled) -> None:
     state = funded_state()
     empty = ForcedWithdrawal(3, 5)
-    batch = batch_of(state, reading_request_account(3, lambda s: s.apply(empty)))
+    batch = batch_of(state, lambda s: s.apply(empty))
     assert batch.slots[0].effect["void"] == 1
     solve(compiled, batch)
     tx = ForcedWithdrawal(1, 5)

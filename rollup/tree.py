@@ -78,25 +78,28 @@ class SparseMerkleTree:
 
     def siblings(self, index: int) -> tuple[int, ...]:
         self._check(index)
-        return tuple(self.node(level, (index >> level) ^ 1) for level in range(self.depth))
+        get, empty = self.nodes.get, self.empty
+        return tuple(
+            [get((level, (index >> level) ^ 1), empty[level]) for level in range(self.depth)]
+        )
 
     def update(self, index: int, leaf: int) -> UpdateProof:
-        """Write ``leaf`` at ``index``; return the update proof (siblings read before the write)."""
-        self._check(index)
-        siblings = self.siblings(index)
-        old_leaf, old_root = self.node(0, index), self.root
-        self._set(0, index, leaf)
-        nodes = self.path(leaf, index, siblings)
-        for level, node in enumerate(nodes, 1):
-            self._set(level, index >> level, node)
-        return UpdateProof(index, old_leaf, leaf, siblings, old_root, nodes[-1])
+        """Write ``leaf`` at ``index``; return the update proof (siblings read before the write).
 
-    def _set(self, level: int, index: int, value: int) -> None:
-        if value == self.empty[level]:
-            self.nodes.pop((level, index), None)
-        else:
-            self.nodes[(level, index)] = value
-        self.dirty.add((level, index))
+        One ``path`` call hashes the whole path; the loop below stores its nodes (a default value
+        removes the stored node) and marks every path key dirty."""
+        siblings = self.siblings(index)
+        nodes, empty = self.nodes, self.empty
+        old_leaf, old_root = nodes.get((0, index), empty[0]), nodes.get((self.depth, 0), empty[-1])
+        path = self.path(leaf, index, siblings)
+        keys = [(level, index >> level) for level in range(self.depth + 1)]
+        for key, value, default in zip(keys, (leaf, *path), empty, strict=True):
+            if value == default:
+                nodes.pop(key, None)
+            else:
+                nodes[key] = value
+        self.dirty.update(keys)
+        return UpdateProof(index, old_leaf, leaf, siblings, old_root, path[-1] if path else leaf)
 
     def take_dirty(self) -> dict[tuple[int, int], int | None]:
         """The nodes written since the last call (None = back to default), and clear the set."""

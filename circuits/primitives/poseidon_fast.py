@@ -186,17 +186,15 @@ def _permute3(a, b, c, C, S, M, P, n_p):
 
 
 @njit(cache=True)
-def _hash_kernel(state, C, S, M, P, n_p):
-    """state: (t, 4) canonical limbs [init, inputs...]; returns state[0] after the permutation."""
+def _hash_kernel(state, C, S, M, P, n_p, tmp):
+    """state: (t, 4) canonical limbs [init, inputs...], overwritten by the Montgomery-form
+    permutation; tmp: (t, 4) scratch.  Row 0 of tmp ends as the canonical output (the caller
+    allocates both: no array is created, returned or boxed inside the kernel)."""
     t = state.shape[0]
-    s = np.empty((t, 4), dtype=np.uint64)
-    tmp = np.empty((t, 4), dtype=np.uint64)
     for i in range(t):
-        store(s, i, fr_to_mont(load(state, i)))
-    _permute(s, tmp, C, S, M, P, n_p)
-    out = np.empty((1, 4), dtype=np.uint64)
-    store(out, 0, fr_from_mont(load(s, 0)))
-    return out
+        store(state, i, fr_to_mont(load(state, i)))
+    _permute(state, tmp, C, S, M, P, n_p)
+    store(tmp, 0, fr_from_mont(load(state, 0)))
 
 
 @njit(cache=True)
@@ -246,8 +244,10 @@ def poseidon_hash_fast(inputs: Sequence[int], *, init_state: int = 0) -> int:
         raise PrimitiveError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {len(values)}")
     if type(init_state) is not int or init_state != 0:
         (init_state,) = _field_elements((init_state,), "init_state")
-    out = _hash_kernel(_to_limbs((init_state, *values)), *_constants(len(values) + 1))
-    return int.from_bytes(out.tobytes(), "little")
+    state = _to_limbs((init_state, *values))
+    tmp = np.empty_like(state)
+    _hash_kernel(state, *_constants(len(values) + 1), tmp)
+    return int.from_bytes(tmp[0].tobytes(), "little")
 
 
 def _check_limb_array(arr: np.ndarray, name: str) -> np.ndarray:

@@ -30,6 +30,9 @@ def test_matches_dense_tree(writes: list[tuple[int, int]]) -> None:
         leaves[index] = leaf
         assert proof.verify() and proof.new_root == tree.root
     assert tree.root == dense_root(leaves)
+    dirty = tree.take_dirty()
+    assert set(dirty) == {(lv, i >> lv) for i, _ in writes for lv in range(DEPTH + 1)}
+    assert all(dirty[key] == tree.nodes.get(key) for key in dirty) and not tree.take_dirty()
     for i in range(2**DEPTH):
         assert verify_inclusion(tree.root, i, leaves[i], tree.siblings(i))
     # back to all-default: only default nodes remain, nothing stored

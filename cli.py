@@ -5,7 +5,9 @@ Verbs mirror snarkjs's so iden3 users feel at home::
     zkr groth16 setup CIRCUIT.r1cs KEYDIR      # INSECURE single-party setup (+ verification key)
     zkr groth16 prove KEYDIR WITNESS.wtns --proof proof.json --public public.json
     zkr groth16 verify verification_key.json public.json proof.json   # OK / INVALID
-    zkr demo                                   # setup + prove + verify on a shipped circuit
+    zkr groth16 demo                           # setup + prove + verify on a shipped circuit
+    zkr init / account new / deposit / order / oracle / funding / withdraw / transfer
+    zkr batch / prove / settle / status / rebuild / freeze / escape / export / demo
     zkr bench groth16 [ARGS...]                # python -m benchmarks.groth16
 
 Exit codes: 0 success (``verify``: the proof is valid), 1 the proof is INVALID, 2 malformed or
@@ -176,7 +178,7 @@ def groth16_verify(verification_key: Path, public: Path, proof: Path) -> None:
         sys.exit(EXIT_INVALID)
 
 
-@zkr.command()
+@groth16.command("demo")
 @click.option("--out", type=click.Path(path_type=Path), help="Keep the artifacts in this folder.")
 @quiet_option
 def demo(out: Path | None, quiet: bool) -> None:
@@ -217,6 +219,296 @@ def run_benchmark(module_name: str, args: tuple[str, ...]) -> None:
     result = module.main()
     if isinstance(result, int) and result:
         sys.exit(result)
+
+
+# --- the rollup (rollup/node.py: every verb is a Rollup method; this only parses and prints) ---
+
+DEFAULT_DIR = Path("zkr-data")
+dir_option = click.option(
+    "--dir",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DIR,
+    show_default=True,
+    help="The rollup directory.",
+)
+
+
+@contextmanager
+def rollup_errors() -> Iterator[None]:
+    """Rollup, settlement, circuit, prover and verifier refusals: one line, exit code 1."""
+    from circuits.errors import CircuitError
+    from prover.errors import ProverError
+    from rollup.errors import RollupError
+    from verifier.errors import VerifierError
+    from verifier.settlement import SettlementError
+
+    try:
+        yield
+    except (RollupError, SettlementError, CircuitError, ProverError, VerifierError) as e:
+        raise click.ClickException(f"{type(e).__name__}: {e}") from None
+    except (OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+
+
+@contextmanager
+def open_rollup(data_dir: Path) -> Iterator:
+    """The ``Rollup`` of ``data_dir`` inside ``rollup_errors``, closed afterwards."""
+    with rollup_errors():
+        from rollup.node import Rollup
+
+        node = Rollup(data_dir)
+        try:
+            yield node
+        finally:
+            node.close()
+
+
+def _seeded(seed: int | None):
+    import random
+
+    return None if seed is None else random.Random(seed)
+
+
+@zkr.command()
+@dir_option
+@click.option("--depth", type=int, default=8, show_default=True, help="Accounts tree depth D.")
+@click.option("--slots", type=int, default=2, show_default=True, help="Batch slots B.")
+@click.option("--markets", type=int, default=2, show_default=True, help="Markets M (1..4).")
+@click.option("--price", "prices", type=int, multiple=True, help="Genesis price per market.")
+@click.option("--keys", type=click.Path(path_type=Path), help="Key cache (default DIR/keys).")
+@click.option("--max-pending-batches", type=int, default=8, show_default=True)
+@click.option("--max-pending-seconds", type=int, default=86_400, show_default=True)
+@click.option("--seed", type=int, help="Deterministic keys and setup (tests only).")
+@quiet_option
+def init(data_dir: Path, depth: int, slots: int, markets: int, prices: tuple[int, ...],
+         keys: Path | None, max_pending_batches: int, max_pending_seconds: int,
+         seed: int | None, quiet: bool) -> None:  # fmt: skip
+    """Genesis: markets, oracle key, proving key of the shape (INSECURE setup, cached)."""
+    click.echo(SETUP_WARNING, err=True)
+    with rollup_errors(), progress_bar(quiet, "setup") as progress:
+        from rollup.node import Rollup
+
+        node = Rollup.init(data_dir, depth, slots, markets, prices or None, keys,
+                           max_pending_batches, max_pending_seconds, _seeded(seed),
+                           progress)  # fmt: skip
+        click.echo(f"rollup initialised in {data_dir}: B = {slots}, D = {depth}, M = {markets}")
+        click.echo(f"genesis root {node.l1.root}")
+        node.close()
+
+
+@zkr.group()
+def account() -> None:
+    """Accounts (keys in the directory's development keystore, unencrypted)."""
+
+
+@account.command("new")
+@dir_option
+@click.option("--seed", type=int, help="Deterministic key (tests only).")
+def account_new(data_dir: Path, seed: int | None) -> None:
+    """A new key pair: prints the account index and public key."""
+    with open_rollup(data_dir) as node:
+        index, pk = node.new_account(_seeded(seed))
+    click.echo(f"account {index} public key ({pk[0]}, {pk[1]})")
+    click.echo(f"private key stored in {data_dir / 'keystore.json'} (development keystore, "
+               "unencrypted)", err=True)  # fmt: skip
+
+
+@zkr.command()
+@dir_option
+@click.argument("account_index", type=int)
+@click.argument("amount", type=int)
+@click.option("--l1-address", type=int, help="Refund address (default from the public key).")
+def deposit(data_dir: Path, account_index: int, amount: int, l1_address: int | None) -> None:
+    """Deposit AMOUNT quanta on L1 for ACCOUNT (queued as a priority request)."""
+    with open_rollup(data_dir) as node:
+        rid = node.deposit(account_index, amount, l1_address)
+    click.echo(f"deposit queued on L1 as priority request #{rid}")
+
+
+@zkr.command()
+@dir_option
+@click.argument("account_index", type=int)
+@click.argument("market", type=int)
+@click.argument("side", type=click.Choice(["buy", "sell"]))
+@click.argument("size", type=int)
+@click.argument("price", type=int)
+@click.option("--fee", type=int, default=0, show_default=True, help="Max fee, value units.")
+@click.option("--expiry", type=int, help="Valid while the oracle time ≤ this.")
+def order(data_dir: Path, account_index: int, market: int, side: str, size: int, price: int,
+          fee: int, expiry: int | None) -> None:  # fmt: skip
+    """Sign an order (limit PRICE in quanta per base quantum); match it or let it rest."""
+    with open_rollup(data_dir) as node:
+        out = node.order(account_index, market, 0 if side == "buy" else 1, size, price, fee, expiry)
+    if out["matched"]:
+        click.echo(f"matched account {out['maker']}'s order: trade of {out['quantity']} "
+                   f"(mempool #{out['mempool']})")  # fmt: skip
+    else:
+        click.echo(f"order resting (nonce {out['nonce']})")
+
+
+@zkr.command()
+@dir_option
+@click.argument("prices", type=int, nargs=-1, required=True)
+@click.option("--timestamp", type=int)
+def oracle(data_dir: Path, prices: tuple[int, ...], timestamp: int | None) -> None:
+    """Sign one price per market (quanta per base quantum) with the oracle key."""
+    with open_rollup(data_dir) as node:
+        seq = node.oracle(prices, timestamp)
+    click.echo(f"oracle update queued (mempool #{seq})")
+
+
+@zkr.command()
+@dir_option
+@click.argument("rates", type=int, nargs=-1, required=True)
+@click.option("--timestamp", type=int, help="Default: the last oracle time.")
+def funding(data_dir: Path, rates: tuple[int, ...], timestamp: int | None) -> None:
+    """Funding tick: one rate per market (units 2^-32 per second)."""
+    with open_rollup(data_dir) as node:
+        seq = node.funding(rates, timestamp)
+    click.echo(f"funding tick queued (mempool #{seq})")
+
+
+@zkr.command()
+@dir_option
+@click.argument("account_index", type=int)
+@click.argument("amount", type=int, required=False)
+@click.option("--l1-address", type=int)
+@click.option("--forced", is_flag=True, help="Forced withdrawal of all free collateral via L1.")
+def withdraw(data_dir: Path, account_index: int, amount: int | None, l1_address: int | None,
+             forced: bool) -> None:  # fmt: skip
+    """Withdraw AMOUNT quanta to L1 (or --forced: request it on L1, no AMOUNT)."""
+    with open_rollup(data_dir) as node:
+        if forced:
+            rid = node.force_withdrawal(account_index, l1_address)
+            click.echo(f"forced withdrawal queued on L1 as priority request #{rid}")
+            return
+        if amount is None:
+            raise click.UsageError("AMOUNT is required unless --forced")
+        seq = node.withdraw(account_index, amount, l1_address)
+    click.echo(f"withdrawal queued (mempool #{seq})")
+
+
+@zkr.command()
+@dir_option
+@click.argument("sender", type=int)
+@click.argument("recipient", type=int)
+@click.argument("amount", type=int)
+def transfer(data_dir: Path, sender: int, recipient: int, amount: int) -> None:
+    """Transfer AMOUNT quanta of collateral from SENDER to RECIPIENT."""
+    with open_rollup(data_dir) as node:
+        seq = node.transfer(sender, recipient, amount)
+    click.echo(f"transfer queued (mempool #{seq})")
+
+
+@zkr.command("batch")
+@dir_option
+def seal_batch(data_dir: Path) -> None:
+    """Seal the next batch (priority requests first, then the mempool)."""
+    with open_rollup(data_dir) as node:
+        batch = node.seal()
+        if batch is None:
+            raise click.ClickException("nothing to seal: the L1 queue and the mempool are empty")
+        rejected = node.seq.store.rejected(batch.number)
+    click.echo(f"batch {batch.number} sealed: new root {batch.new_root}")
+    for seq, reason in rejected:
+        click.echo(f"  dropped mempool #{seq}: {reason}")
+
+
+@zkr.command("prove")
+@dir_option
+@click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
+@click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
+@quiet_option
+def prove_batches(data_dir: Path, workers: int, scheduler: str | None, quiet: bool) -> None:
+    """Prove every sealed batch that has no proof yet."""
+    with open_rollup(data_dir) as node, progress_bar(quiet, "prove") as progress:
+        from rollup.parallel import prove_pending
+
+        run = prove_pending(node, workers=workers, scheduler=scheduler, progress=progress)
+    for p in run.proofs:
+        click.echo(f"batch {p.number}: witness {p.witness_seconds:.2f} s, "
+                   f"prove {p.prove_seconds:.2f} s")  # fmt: skip
+    click.echo(f"{len(run.proofs)} proofs in {run.seconds:.1f} s ({run.backend})")
+
+
+@zkr.command()
+@dir_option
+def settle(data_dir: Path) -> None:
+    """Submit every proven batch, in order, to the settlement layer."""
+    with open_rollup(data_dir) as node:
+        done = node.settle()
+        root = node.l1.root
+    click.echo(f"settled batches {done}; L1 root {root}" if done else "nothing to settle")
+
+
+@zkr.command()
+@dir_option
+def status(data_dir: Path) -> None:
+    """Roots, L1 queue, divergence between the head and the settled state."""
+    with open_rollup(data_dir) as node:
+        s = node.status()
+    for key in ("head_root", "settled_root", "unproven", "resting_orders"):
+        click.echo(f"{key}: {s[key]}")
+    for group in ("l1", "divergence"):
+        for key, value in s[group].items():
+            click.echo(f"{group}.{key}: {value}")
+
+
+@zkr.command()
+@dir_option
+def rebuild(data_dir: Path) -> None:
+    """Recompute the settled state from the settlement layer's published data alone."""
+    with open_rollup(data_dir) as node:
+        state = node.rebuild()
+    click.echo(f"rebuilt {len(state.accounts)} accounts; root {state.root} matches L1")
+
+
+@zkr.command()
+@dir_option
+def freeze(data_dir: Path) -> None:
+    """Freeze the rollup (allowed once a priority request is overdue)."""
+    with open_rollup(data_dir) as node:
+        late = node.freeze()
+    click.echo(f"frozen: priority request #{late['id']} is overdue")
+
+
+@zkr.command()
+@dir_option
+@click.argument("account_index", type=int)
+@click.option("--l1-address", type=int)
+def escape(data_dir: Path, account_index: int, l1_address: int | None) -> None:
+    """Exit a frozen rollup with the account's total value (proof from the rebuilt state)."""
+    with open_rollup(data_dir) as node:
+        amount = node.escape(account_index, l1_address)
+    click.echo(f"account {account_index} escaped: {amount} quanta claimable on L1")
+
+
+@zkr.command()
+@dir_option
+@click.argument("number", type=int)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True)
+def export(data_dir: Path, number: int, out: Path) -> None:
+    """Write verification_key.json, proof.json, public.json (snarkjs) of batch NUMBER."""
+    with open_rollup(data_dir) as node:
+        files = node.export(number, out)
+    click.echo("written: " + ", ".join(str(f) for f in files))
+
+
+@zkr.command("demo")
+@click.option("--keys", type=click.Path(path_type=Path), default=DEFAULT_DIR / "keys",
+              show_default=True, help="Proving-key cache per shape.")  # fmt: skip
+@click.option("--workers", type=int, default=1, show_default=True)
+@quiet_option
+def rollup_demo(keys: Path, workers: int, quiet: bool) -> None:
+    """The whole rollup from nothing: trades, proofs, settlement, freeze and escape."""
+    click.echo(SETUP_WARNING, err=True)
+    with rollup_errors(), progress_bar(quiet, "demo") as progress:
+        from rollup.demo import run_demo
+
+        report = run_demo(keys, echo=click.echo, progress=progress, workers=workers)
+    if not report.ok:
+        raise click.ClickException("the demo's outcomes are wrong (see above)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,128 @@
+"""The pytest plugin (verifier/pytest_plugin.py): another project's test settles a proof in a few
+lines with the ``zkr_settlement`` fixture; a tampered proof is rejected and nothing changes."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from rollup.node import Rollup
+from rollup.parallel import prove_pending
+
+pytest_plugins = ("pytester",)
+
+INNER_TEST = """
+import json
+from pathlib import Path
+
+import pytest
+
+from verifier.settlement import BatchRejected, SettlementConfig
+
+DATA = Path({data!r})
+
+
+def config():
+    c = json.loads((DATA / "config.json").read_text())
+    return SettlementConfig(c["depth"], c["batch_slots"], int(c["genesis_root"]),
+                            tuple(c["genesis_global"]))
+
+
+def batch(l1):
+    # queue the batch's L1 deposits; return its (pubdata, new_root)
+    b = json.loads((DATA / "batch.json").read_text())
+    for account, x, y, amount, address in b["deposits"]:
+        l1.deposit(int(account), (int(x), int(y)), int(amount), int(address))
+    return [int(e) for e in b["pubdata"]], int(b["new_root"])
+
+
+def test_settles(zkr_settlement):
+    l1 = zkr_settlement(DATA / "verification_key.json", config())
+    pubdata, new_root = batch(l1)
+    proof = json.loads((DATA / "proof.json").read_text())
+    assert l1.submit_batch(pubdata, new_root, proof) == 0
+    assert l1.root == new_root
+
+
+def test_tampered_proof_rejected(zkr_settlement):
+    l1 = zkr_settlement(json.loads((DATA / "verification_key.json").read_text()), config())
+    pubdata, new_root = batch(l1)
+    proof = json.loads((DATA / "proof.json").read_text())
+    proof["pi_a"] = proof["pi_c"]
+    with pytest.raises(BatchRejected, match="proof does not verify"):
+        l1.submit_batch(pubdata, new_root, proof)
+    assert l1.batch_count == 0 and l1.root == config().genesis_root
+"""
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A proven deposit batch of a B = 2, D = 2, M = 1 rollup, exported as plain files."""
+    root = tmp_path_factory.mktemp("plugin")
+    rng = random.Random(3)
+    node = Rollup.init(root / "r", depth=2, batch_slots=2, n_markets=1, rng=rng)
+    for _ in range(2):
+        node.deposit(node.new_account(rng)[0], 1000)
+    deposits = [[str(v) for v in q["fields"]] for q in node.l1.queue()]
+    batch = node.seal()
+    prove_pending(node)
+    out = root / "data"
+    node.export(0, out)
+    settlement = dict(node.meta["settlement"])
+    settlement["genesis_global"] = json.loads(json.dumps(settlement["genesis_global"]))
+    (out / "config.json").write_text(json.dumps(_ints(settlement)))
+    (out / "batch.json").write_text(
+        json.dumps(
+            {
+                "pubdata": [str(e) for e in batch.pubdata],
+                "new_root": str(batch.new_root),
+                "deposits": deposits,
+            }
+        )
+    )
+    node.close()
+    return out
+
+
+def _ints(obj):
+    if isinstance(obj, dict):
+        return {k: _ints(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_ints(v) for v in obj]
+    return int(obj) if isinstance(obj, str) and obj.lstrip("-").isdigit() else obj
+
+
+def test_plugin_fixture_settles_a_proof(pytester: pytest.Pytester, exported: Path) -> None:
+    pytester.makepyfile(test_inner=INNER_TEST.format(data=str(exported)))
+    result = pytester.runpytest("-p", "verifier.pytest_plugin", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_plugin_fixture_missing_vk_fails(pytester: pytest.Pytester, exported: Path) -> None:
+    pytester.makepyfile(
+        test_inner="""
+import pytest
+from verifier.settlement import SettlementConfig
+
+def test_missing(zkr_settlement):
+    with pytest.raises(FileNotFoundError):
+        zkr_settlement("no-such-vk.json", SettlementConfig(2, 2, 0, ()))
+"""
+    )
+    result = pytester.runpytest("-p", "verifier.pytest_plugin", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_checker_by_plain_import(exported: Path) -> None:
+    from verifier.pytest_plugin import groth16_proof_checker
+
+    vk = json.loads((exported / "verification_key.json").read_text())
+    proof = json.loads((exported / "proof.json").read_text())
+    public = tuple(int(v) for v in json.loads((exported / "public.json").read_text()))
+    check = groth16_proof_checker(vk)
+    assert check(public, proof)
+    assert not check((public[0], public[0], public[2]), proof)
+    assert not check(public, {"pi_a": "garbage"})

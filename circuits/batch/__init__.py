@@ -10,8 +10,8 @@ public inputs cost two G1 scalar multiplications at verification.
 Modules: ``spec`` (shape, protocol constants), ``inputs`` (per-slot inputs), ``state`` (leaf and
 global-state hashes), ``account`` (one leaf update with funding settlement and margin), ``transfer``
 (deposit, withdraw, transfer), ``trade`` (orders, fills), ``market`` (oracle, funding),
-``liquidation`` (liquidation, forced withdrawal), ``pubdata`` (chunks, sponge), ``slot``,
-``circuit``.
+``liquidation`` (liquidation, forced withdrawal), ``pubdata`` (chunk layouts and packing; the
+commitment is ``circuits.gadgets.poseidon.poseidon_sponge``), ``slot``, ``circuit``.
 ``rollup.circuit_input.batch_assignment`` turns a sealed ``BatchWitness`` into the assignment.
 
 Not enforced by this circuit (by design or not yet):

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 from circuits.api import API
 from circuits.batch.inputs import declare_slot
-from circuits.batch.pubdata import sponge
 from circuits.batch.slot import define_slot
 from circuits.batch.spec import BatchShape
 from circuits.batch.state import GlobalVars, state_root
 from circuits.compiled import CompiledCircuit, compile_circuit
+from circuits.gadgets.poseidon import poseidon_sponge
 from circuits.linear import Variable
 
 __all__ = ["BatchCircuit", "compile_batch"]
@@ -55,7 +55,9 @@ class BatchCircuit:
                 root, g, chunk = define_slot(api, shape, inp, root, g)
             pubdata += chunk
         api.assert_equal(state_root(api, root, g, "new_state_root"), new_root, "new_root")
-        api.assert_equal(sponge(api, [old_root, new_root, *pubdata]), commitment, "commitment")
+        api.assert_equal(
+            poseidon_sponge(api, [old_root, new_root, *pubdata]), commitment, "commitment"
+        )
 
 
 def compile_batch(shape: BatchShape) -> CompiledCircuit:

@@ -43,13 +43,9 @@ from circuits.batch.spec import (
     TYPE_BITS,
     WITHDRAW,
 )
-from circuits.gadgets.poseidon import poseidon
 from circuits.linear import Value, Variable, as_variable, linear_sum
 
-__all__ = ["SPONGE_RATE", "SPONGE_TAG", "chunk", "field_slots", "layout", "sponge"]
-
-SPONGE_TAG = 1 << 64
-SPONGE_RATE = 15
+__all__ = ["chunk", "field_slots", "layout"]
 
 
 def layout(tx_type: int, n_markets: int) -> tuple[tuple[str, int], ...]:
@@ -149,14 +145,3 @@ def chunk(
                     continue
                 out[e] = out[e] + api.mul(selectors[t], lc, name=f"type{t}_e{e}")
     return out
-
-
-def sponge(api: API, elements: Sequence[Value], name: str = "sponge") -> Variable:
-    """poseidon_sponge(elements) for a fixed count n (its tag 2^64 + n is a constant)."""
-    h: Value = SPONGE_TAG + len(elements)
-    with api.namespace(name):
-        if not elements:
-            return poseidon(api, [h], "empty")
-        for i in range(0, len(elements), SPONGE_RATE):
-            h = poseidon(api, [h, *elements[i : i + SPONGE_RATE]], f"block{i // SPONGE_RATE}")
-    return as_variable(h)

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from circuits import API, compile_circuit
 from circuits.batch.arith import bounded, cond_range, floor_div, sign_ge
-from circuits.batch.pubdata import sponge
 from circuits.batch.spec import BatchShape
 from circuits.batch.state import AccountVars, GlobalVars, account_leaf, state_root
 from circuits.errors import UnsatisfiedConstraint
+from circuits.gadgets.poseidon import poseidon_sponge as sponge
 from circuits.primitives.poseidon import poseidon_sponge
 from circuits.soundness import find_unconstrained
 from prover.fields import R

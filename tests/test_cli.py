@@ -179,7 +179,7 @@ def test_prove_corrupt_or_missing_key_exit_2(keydir: Path, tiny: Path, tmp_path:
 
 
 def test_demo(tmp_path: Path) -> None:
-    result = run("demo", "--quiet", "--out", str(tmp_path))
+    result = run("groth16", "demo", "--quiet", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     for line in ("our proof verifies:              yes", "tampered public input rejected:  yes",
                  "snarkjs's proof verifies:        yes"):  # fmt: skip

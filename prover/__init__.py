@@ -15,54 +15,51 @@ Public API (stable; the CLI and the rollup call exactly these):
 ``setup`` and ``prove`` are not re-exported under their own names: that would shadow the
 submodules ``prover.setup`` / ``prover.prove`` and break ``prover.setup.setup``.
 
-Kernels (numba) are reached only through :mod:`prover.engine`.
+Kernels (numba) are reached only through :mod:`prover.engine`. The names below are imported
+lazily, so ``import prover.fields`` (which the light ``verifier`` reaches through
+``circuits.primitives``) loads neither numpy nor numba.
 """
 
-from prover.artifacts import (
-    proof_from_json,
-    proof_to_json,
-    public_from_json,
-    public_to_json,
-    read_json,
-    vk_from_json,
-    vk_to_json,
-    write_json,
-)
-from prover.errors import FormatError, KeyMismatchError, ProverError, R1CSError, WitnessError
-from prover.iden3 import read_r1cs, read_wtns, write_r1cs, write_wtns
-from prover.keys import ProvingKey, VerifyingKey, load_proving_key, save_proving_key
-from prover.prove import Proof
-from prover.prove import prove as groth16_prove
-from prover.r1cs import R1CS, SparseMatrix
-from prover.setup import SeededRandom
-from prover.setup import setup as groth16_setup
+from __future__ import annotations
 
-__all__ = [
-    "R1CS",
-    "FormatError",
-    "KeyMismatchError",
-    "Proof",
-    "ProverError",
-    "ProvingKey",
-    "R1CSError",
-    "SeededRandom",
-    "SparseMatrix",
-    "VerifyingKey",
-    "WitnessError",
-    "groth16_prove",
-    "groth16_setup",
-    "load_proving_key",
-    "proof_from_json",
-    "proof_to_json",
-    "public_from_json",
-    "public_to_json",
-    "read_json",
-    "read_r1cs",
-    "read_wtns",
-    "save_proving_key",
-    "vk_from_json",
-    "vk_to_json",
-    "write_json",
-    "write_r1cs",
-    "write_wtns",
-]
+from importlib import import_module
+from typing import Any
+
+_LAZY: dict[str, tuple[str, str]] = {
+    "proof_from_json": ("prover.artifacts", "proof_from_json"),
+    "proof_to_json": ("prover.artifacts", "proof_to_json"),
+    "public_from_json": ("prover.artifacts", "public_from_json"),
+    "public_to_json": ("prover.artifacts", "public_to_json"),
+    "read_json": ("prover.artifacts", "read_json"),
+    "vk_from_json": ("prover.artifacts", "vk_from_json"),
+    "vk_to_json": ("prover.artifacts", "vk_to_json"),
+    "write_json": ("prover.artifacts", "write_json"),
+    "FormatError": ("prover.errors", "FormatError"),
+    "KeyMismatchError": ("prover.errors", "KeyMismatchError"),
+    "ProverError": ("prover.errors", "ProverError"),
+    "R1CSError": ("prover.errors", "R1CSError"),
+    "WitnessError": ("prover.errors", "WitnessError"),
+    "read_r1cs": ("prover.iden3", "read_r1cs"),
+    "read_wtns": ("prover.iden3", "read_wtns"),
+    "write_r1cs": ("prover.iden3", "write_r1cs"),
+    "write_wtns": ("prover.iden3", "write_wtns"),
+    "ProvingKey": ("prover.keys", "ProvingKey"),
+    "VerifyingKey": ("prover.keys", "VerifyingKey"),
+    "load_proving_key": ("prover.keys", "load_proving_key"),
+    "save_proving_key": ("prover.keys", "save_proving_key"),
+    "Proof": ("prover.prove", "Proof"),
+    "groth16_prove": ("prover.prove", "prove"),
+    "R1CS": ("prover.r1cs", "R1CS"),
+    "SparseMatrix": ("prover.r1cs", "SparseMatrix"),
+    "SeededRandom": ("prover.setup", "SeededRandom"),
+    "groth16_setup": ("prover.setup", "setup"),
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(import_module(module), attr)
+    raise AttributeError(f"module 'prover' has no attribute {name!r}")

@@ -207,6 +207,13 @@ def bench_groth16(args: tuple[str, ...]) -> None:
     run_benchmark("benchmarks.groth16", args)
 
 
+@bench.command("batch", context_settings={"ignore_unknown_options": True}, add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench_batch(args: tuple[str, ...]) -> None:
+    """Run python -m benchmarks.batch with ARGS (--quick; --help lists them)."""
+    run_benchmark("benchmarks.batch", args)
+
+
 def run_benchmark(module_name: str, args: tuple[str, ...]) -> None:
     """Call ``main()`` of a benchmarks module as if run with ``python -m`` (sys.argv = ARGS)."""
     try:

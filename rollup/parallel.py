@@ -16,11 +16,16 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing import get_context
 from typing import Any
 
 from rollup.circuit_input import batch_assignment, shape_of
 from rollup.node import NodeError, Rollup
 from rollup.proving import BatchProof, prove_assignment
+
+#: workers are spawned, never forked: a fork of a process whose numba threads already ran can
+#: deadlock, and a spawned worker imports only what a job needs
+_SPAWN = get_context("spawn")
 
 Progress = Callable[[str, int, int], None]
 
@@ -72,7 +77,7 @@ def prove_pending(
         report("done", len(jobs), len(jobs))
     else:
         backend = "processes"
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_SPAWN) as pool:
             futures = [pool.submit(prove_assignment, *job) for job in jobs]
             for k, future in enumerate(as_completed(futures)):
                 results.append(future.result())

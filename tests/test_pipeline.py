@@ -124,3 +124,16 @@ def test_settle_stops_at_missing_proof(tmp_path: Path, keys_root: Path) -> None:
     assert node.settle() == [] and node.l1.batch_count == 0  # batch 0 unproven: nothing moves
     prove_pending(node)
     assert node.settle() == [0, 1]
+
+
+@pytest.mark.slow
+def test_demo_story(tmp_path: Path) -> None:
+    """``zkr demo``'s story end to end (B = 4, D = 8, M = 2): every outcome as expected."""
+    from rollup.demo import run_demo
+
+    lines: list[str] = []
+    report = run_demo(tmp_path / "keys", echo=lines.append, seed=1)
+    text = "\n".join(lines)
+    assert report.ok, text
+    assert "rejected: batch 3: proof does not verify" in text
+    assert "frozen because request #4 is overdue" in text

@@ -78,15 +78,7 @@ class Rollup:
         self.params: RollupParams = params_from_list(self.meta["params"])
         self.keydir = Path(self.meta["keydir"])
         self.seq = Sequencer.open(str(self.path / "sequencer.db"))
-        c = self.meta["settlement"]
-        config = SettlementConfig(
-            c["depth"],
-            c["batch_slots"],
-            int(c["genesis_root"]),
-            tuple(_ints(c["genesis_global"])),
-            c["max_pending_batches"],
-            c["max_pending_seconds"],
-        )
+        config = _config(self.meta["settlement"])
         self._checker: Callable | None = None
         self.l1 = Settlement(config, self._check_proof, self.path / "settlement.db", clock=clock)
 
@@ -141,18 +133,9 @@ class Rollup:
             "settlement": settlement,
             "keydir": str(Path(keydir).resolve()),
         }
-        # the settlement layer is created with the verifying key of the shape
-        config = SettlementConfig(
-            depth,
-            batch_slots,
-            int(settlement["genesis_root"]),
-            tuple(genesis.to_list()),
-            max_pending_batches,
-            max_pending_seconds,
-        )
-        Settlement(
-            config, _refuse, path / "settlement.db", clock, verifying_key_json(keydir)
-        ).close()
+        # the settlement layer is created holding the verifying key of the shape
+        vk = verifying_key_json(keydir)
+        Settlement(_config(settlement), _refuse, path / "settlement.db", clock, vk).close()
         (path / "rollup.json").write_text(json.dumps(meta, indent=1))
         return cls(path, clock)
 
@@ -378,6 +361,13 @@ class Rollup:
         for name, obj in files.items():
             (out / name).write_text(json.dumps(obj, indent=1))
         return [out / name for name in files]
+
+
+def _config(c: dict[str, Any]) -> SettlementConfig:
+    """The settlement config recorded in rollup.json."""
+    return SettlementConfig(c["depth"], c["batch_slots"], int(c["genesis_root"]),
+                            tuple(_ints(c["genesis_global"])), c["max_pending_batches"],
+                            c["max_pending_seconds"])  # fmt: skip
 
 
 def _refuse(public: tuple[int, int, int], proof: Any) -> bool:

@@ -97,7 +97,7 @@ def _ints(obj):
 
 def test_plugin_fixture_settles_a_proof(pytester: pytest.Pytester, exported: Path) -> None:
     pytester.makepyfile(test_inner=INNER_TEST.format(data=str(exported)))
-    result = pytester.runpytest("-p", "verifier.pytest_plugin", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")  # via the pytest11 entry point
     result.assert_outcomes(passed=2)
 
 
@@ -112,7 +112,7 @@ def test_missing(zkr_settlement):
         zkr_settlement("no-such-vk.json", SettlementConfig(2, 2, 0, ()))
 """
     )
-    result = pytester.runpytest("-p", "verifier.pytest_plugin", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")  # via the pytest11 entry point
     result.assert_outcomes(passed=1)
 
 

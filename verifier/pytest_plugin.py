@@ -1,7 +1,7 @@
 """A pytest plugin: a fresh settlement layer with a Groth16 verifying key, for other tests.
 
 Registered through the ``pytest11`` entry point ``zkrollup = "verifier.pytest_plugin"`` (or
-``-p verifier.pytest_plugin``). The fixture ``zkr_settlement`` is a factory::
+``-p verifier.pytest_plugin`` where the package is not installed). The fixture is a factory::
 
     def test_my_batch_settles(zkr_settlement):
         l1 = zkr_settlement("verification_key.json", config)   # vk: path or snarkjs dict

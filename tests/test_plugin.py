@@ -126,3 +126,11 @@ def test_checker_by_plain_import(exported: Path) -> None:
     assert check(public, proof)
     assert not check((public[0], public[0], public[2]), proof)
     assert not check(public, {"pi_a": "garbage"})
+
+
+def test_readme_shows_the_tested_example() -> None:
+    """The README's plugin example is the ``test_settles`` run above, word for word."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = INNER_TEST.index("def test_settles")
+    example = INNER_TEST[start : INNER_TEST.index("\n\n\n", start)].strip()
+    assert f"```python\n{example}\n```" in readme

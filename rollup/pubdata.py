@@ -31,28 +31,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from circuits.batch.pubdata import layout as circuit_layout
 from prover.fields import curve_order as r
 from rollup.errors import PubdataError
 from rollup.hashing import sponge
 from rollup.params import (
-    ACCOUNT_BITS,
-    AMOUNT_BITS,
     DEPOSIT,
-    FEE_BITS,
     FORCED_WITHDRAW,
     FUNDING,
-    L1_ADDRESS_BITS,
     LIQUIDATE,
-    MARKET_BITS,
     NOOP,
     ORACLE,
-    PRICE_BITS,
     RATE_BITS,
-    SIZE_BITS,
-    TIME_BITS,
     TRADE,
     TRANSFER,
-    TRANSFER_BITS,
     WITHDRAW,
 )
 
@@ -61,67 +53,20 @@ PACK_BITS: int = 253
 FULL: int = 254  #: a whole field element
 TYPE_BITS: int = 4
 RATE_OFFSET: int = 1 << RATE_BITS
+TX_TYPES = frozenset(
+    (NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, FUNDING, LIQUIDATE, FORCED_WITHDRAW)
+)
 
 
 def layout(tx_type: int, n_markets: int) -> tuple[tuple[str, int], ...]:
-    """The (name, bits) fields of a chunk of this type, in packing order."""
-    t = ("type", TYPE_BITS)
-    acct, amount, addr = ACCOUNT_BITS, AMOUNT_BITS, L1_ADDRESS_BITS
-    layouts: dict[int, tuple[tuple[str, int], ...]] = {
-        NOOP: (t,),
-        DEPOSIT: (
-            t,
-            ("account", acct),
-            ("amount", amount),
-            ("refunded", 1),
-            ("l1_address", addr),
-            ("pubkey_x", FULL),
-            ("pubkey_y", FULL),
-        ),
-        WITHDRAW: (t, ("account", acct), ("amount", amount), ("l1_address", addr)),
-        TRANSFER: (t, ("sender", acct), ("recipient", acct), ("amount", TRANSFER_BITS)),
-        TRADE: (
-            t,
-            ("maker", acct),
-            ("taker", acct),
-            ("market", MARKET_BITS),
-            ("maker_side", 1),
-            ("quantity", SIZE_BITS),
-            ("price", PRICE_BITS),
-            ("maker_fee", FEE_BITS),
-            ("taker_fee", FEE_BITS),
-        ),
-        ORACLE: (
-            t,
-            ("timestamp", TIME_BITS),
-            *((f"price_{m}", PRICE_BITS) for m in range(n_markets)),
-        ),
-        FUNDING: (
-            t,
-            ("timestamp", TIME_BITS),
-            *((f"rate_{m}", RATE_BITS + 1) for m in range(n_markets)),
-        ),
-        LIQUIDATE: (
-            t,
-            ("liquidator", acct),
-            ("liquidated", acct),
-            ("market", MARKET_BITS),
-            ("liquidator_side", 1),
-            ("quantity", SIZE_BITS),
-            ("price", PRICE_BITS),
-            ("fee", FEE_BITS),
-        ),
-        FORCED_WITHDRAW: (
-            t,
-            ("account", acct),
-            ("amount", amount),
-            ("void", 1),
-            ("l1_address", addr),
-        ),
-    }
-    if tx_type not in layouts:
+    """The (name, bits) fields of a chunk of this type, in packing order.
+
+    One table serves the native code and the circuit: ``circuits.batch.pubdata.layout`` (the
+    circuit's spec; tests/rollup/test_circuit_agreement.py pins its widths to ``rollup.params``).
+    """
+    if tx_type not in TX_TYPES:
         raise PubdataError(detail=f"unknown transaction type {tx_type}")
-    return layouts[tx_type]
+    return circuit_layout(tx_type, n_markets)
 
 
 def _slots(fields: tuple[tuple[str, int], ...]) -> list[tuple[str, int, int, int]]:

@@ -8,7 +8,8 @@ class ProverError(Exception):
 
 
 class FormatError(ProverError):
-    """A file (.r1cs, .wtns, proving key, snarkjs JSON) is truncated, corrupt or of the wrong kind."""
+    """A file (.r1cs, .wtns, proving key, snarkjs JSON) is truncated, corrupt or of the wrong
+    kind."""
 
 
 class R1CSError(ProverError):

@@ -11,9 +11,7 @@ Constants are checked at import: both moduli are odd primes of the expected size
 from __future__ import annotations
 
 #: q — modulus of the base field Fq over which G1 / G2 coordinates live.
-field_modulus: int = (
-    21888242871839275222246405745257275088696311157297823662689037894645226208583
-)
+field_modulus: int = 21888242871839275222246405745257275088696311157297823662689037894645226208583
 #: r — order of G1/G2 and modulus of the scalar field Fr (the circuit field).
 curve_order: int = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 

@@ -30,7 +30,8 @@ from prover.fields import R
 class SparseMatrix:
     """A row-compressed sparse matrix over Fr.
 
-    Row ``i`` holds the terms ``(indices[k], coeffs[k])`` for ``k in range(indptr[i], indptr[i+1])``.
+    Row ``i`` holds the terms ``(indices[k], coeffs[k])`` for
+    ``k in range(indptr[i], indptr[i+1])``.
     ``coeffs`` is a Python ``list[int]`` (canonical residues) so reference code can use it as is;
     ``coeff_limbs()`` gives the (nnz, 4) little-endian uint64 view for kernels.
     """

@@ -44,6 +44,7 @@ __all__ = [
     "merkle_path_root",
     "optimized_params",
     "poseidon_hash",
+    "poseidon_many",
     "poseidon_params",
     "poseidon_permutation",
     "poseidon_permutation_reference",
@@ -160,6 +161,26 @@ def poseidon_hash(inputs: Sequence[int], *, init_state: int = 0) -> int:
         raise PrimitiveError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {len(values)}")
     (init,) = _field_elements((init_state,), "init_state")
     return poseidon_permutation((init, *values))[0]
+
+
+def _row_length(rows: Sequence[Sequence[int]]) -> int:
+    """The common length of a non-empty list of hash inputs (1..16), or PrimitiveError."""
+    k = len(rows[0])
+    for row in rows:
+        if len(row) != k:
+            raise PrimitiveError(f"poseidon_many takes rows of one length, got {k} and {len(row)}")
+    if not 1 <= k <= MAX_INPUTS:
+        raise PrimitiveError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {k}")
+    return k
+
+
+def poseidon_many(rows: Sequence[Sequence[int]]) -> list[int]:
+    """[Poseidon(row) for row in rows], all rows of one length (reference twin of
+    ``poseidon_fast.poseidon_many``, which hashes them in one njit call)."""
+    rows = list(rows)
+    if rows:
+        _row_length(rows)
+    return [poseidon_hash(row) for row in rows]
 
 
 def poseidon_sponge(elements: Sequence[int]) -> int:

@@ -19,6 +19,8 @@ API (each function validates like the reference and returns plain ints / arrays 
 limbs, never Montgomery form):
 - `poseidon_hash_fast(inputs, *, init_state=0) -> int`     twin of `poseidon.poseidon_hash`
 - `poseidon2_many(left, right) -> (n, 4) uint64`           Poseidon([left_i, right_i]) per row
+- `poseidon_many(rows) -> list[int]`                        [Poseidon(row) for row in rows], one
+  njit call for rows of one width (twin: `poseidon.poseidon_many`)
 - `merkle_path_nodes(leaf, index, siblings)`, `merkle_path_root(leaf, index, siblings)`:
   one njit call for a whole path; twins of the same names in `poseidon` (same conventions:
   siblings bottom-up, bit i of index = 1 means the node at level i is the right child).
@@ -34,7 +36,7 @@ import numpy as np
 from numba import njit
 
 from circuits.primitives import PrimitiveError
-from circuits.primitives.poseidon import MAX_INPUTS, _check_path, _field_elements
+from circuits.primitives.poseidon import MAX_INPUTS, _check_path, _field_elements, _row_length
 from circuits.primitives.poseidon_constants import optimized_params
 from prover.fields import curve_order as r
 from prover.kernels.field import (
@@ -50,7 +52,13 @@ from prover.kernels.field import (
     u4,
 )
 
-__all__ = ["merkle_path_nodes", "merkle_path_root", "poseidon2_many", "poseidon_hash_fast"]
+__all__ = [
+    "merkle_path_nodes",
+    "merkle_path_root",
+    "poseidon2_many",
+    "poseidon_hash_fast",
+    "poseidon_many",
+]
 
 
 def _to_limbs(values: Sequence[int]) -> np.ndarray:
@@ -197,6 +205,25 @@ def _hash_kernel(state, C, S, M, P, n_p, tmp):
     store(tmp, 0, fr_from_mont(load(state, 0)))
 
 
+@njit(cache=True, nogil=True)
+def _rows_kernel(flat, k, C, S, M, P, n_p, out):
+    """out[i] = Poseidon(flat[i·k : (i+1)·k]) (canonical limbs in and out, width t = k + 1)."""
+    t = k + 1
+    s = np.empty((t, 4), dtype=np.uint64)
+    tmp = np.empty((t, 4), dtype=np.uint64)
+    zero = u4(FR_ZERO)
+    for i in range(out.shape[0]):
+        store(s, 0, zero)
+        for j in range(k):
+            store(s, j + 1, fr_to_mont(load(flat, i * k + j)))
+        if t == 3:
+            a, _, _ = _permute3(load(s, 0), load(s, 1), load(s, 2), C, S, M, P, n_p)
+            store(out, i, fr_from_mont(a))
+        else:
+            _permute(s, tmp, C, S, M, P, n_p)
+            store(out, i, fr_from_mont(load(s, 0)))
+
+
 @njit(cache=True)
 def _pairs_kernel(left, right, C, S, M, P, n_p, out):
     """out[i] = Poseidon([left[i], right[i]])."""
@@ -248,6 +275,21 @@ def poseidon_hash_fast(inputs: Sequence[int], *, init_state: int = 0) -> int:
     tmp = np.empty_like(state)
     _hash_kernel(state, *_constants(len(values) + 1), tmp)
     return int.from_bytes(tmp[0].tobytes(), "little")
+
+
+def poseidon_many(rows: Sequence[Sequence[int]]) -> list[int]:
+    """[Poseidon(row) for row in rows] in one njit call; every row has the same length 1..16
+    (twin: ``poseidon.poseidon_many``, same validation and messages)."""
+    rows = list(rows)
+    if not rows:
+        return []
+    k = _row_length(rows)
+    flat: list[int] = []
+    for row in rows:
+        flat += _canonical(row, "inputs")
+    out = np.empty((len(rows), 4), dtype=np.uint64)
+    _rows_kernel(_to_limbs(flat), k, *_constants(k + 1), out)
+    return _from_limbs(out)
 
 
 def _check_limb_array(arr: np.ndarray, name: str) -> np.ndarray:

@@ -144,3 +144,30 @@ def test_primitives_package_does_not_import_numba() -> None:
         "sys.exit(1 if 'numba' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.integers(1, 16).flatmap(lambda k: st.lists(st.lists(fr, min_size=k, max_size=k), max_size=6))
+)
+def test_poseidon_many_matches_reference(rows: list[list[int]]) -> None:
+    assert (
+        fast.poseidon_many(rows) == ref.poseidon_many(rows) == [ref.poseidon_hash(x) for x in rows]
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([[1, 2], [3]], "rows of one length, got 2 and 1"),
+        ([[]], "1..16 inputs, got 0"),
+        ([list(range(17))], "1..16 inputs, got 17"),
+        ([[1, 2], [3, r]], "canonical"),
+        ([[1, 2], [3, True]], "int"),
+    ],
+)
+def test_poseidon_many_rejects_like_reference(rows, message: str) -> None:
+    with pytest.raises(PrimitiveError, match=message):
+        fast.poseidon_many(rows)
+    with pytest.raises(PrimitiveError, match=message):
+        ref.poseidon_many(rows)

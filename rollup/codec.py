@@ -42,13 +42,12 @@ def slot_to_list(w: SlotWitness) -> list:
         [
             u.old_account.to_list(),
             u.new_account.to_list(),
-            [u.proof.index, u.proof.old_leaf, u.proof.new_leaf, list(u.proof.siblings),
-             u.proof.old_root, u.proof.new_root],
+            [u.proof.index, u.proof.old_leaf, u.proof.new_leaf, list(u.proof.siblings)],
         ]
         for u in w.updates
     ]  # fmt: skip
     return [
-        w.slot, w.tx_type, tx_to_list(w.tx), list(w.messages), w.old_root, w.new_root,
+        w.slot, w.tx_type, tx_to_list(w.tx), list(w.messages),
         w.old_global.to_list(), w.new_global.to_list(), updates, list(w.chunk), w.effect,
     ]  # fmt: skip
 
@@ -58,13 +57,13 @@ def slot_from_list(d: list) -> SlotWitness:
         LeafUpdate(
             Account.from_list(a),
             Account.from_list(b),
-            UpdateProof(p[0], p[1], p[2], tuple(p[3]), p[4], p[5]),
+            UpdateProof(p[0], p[1], p[2], tuple(p[3])),
         )
-        for a, b, p in d[8]
+        for a, b, p in d[6]
     )
     return SlotWitness(
-        d[0], d[1], tx_from_list(d[2]), tuple(d[3]), d[4], d[5],
-        GlobalState.from_list(d[6]), GlobalState.from_list(d[7]), updates, tuple(d[9]), d[10],
+        d[0], d[1], tx_from_list(d[2]), tuple(d[3]),
+        GlobalState.from_list(d[4]), GlobalState.from_list(d[5]), updates, tuple(d[7]), d[8],
     )  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 """The Poseidon used by the rollup: circomlib Poseidon, numba fast path and pure-Python twin.
 
-``poseidon`` / ``path_nodes`` / ``sponge`` are what the rollup calls (numba, from
-``circuits.primitives.poseidon_fast``); ``poseidon_reference`` / ``path_nodes_reference`` /
-``sponge_reference`` are the plain twins, same signatures (``circuits.primitives.poseidon``);
+``poseidon`` / ``poseidon_many`` / ``path_nodes`` / ``sponge`` are what the rollup calls (numba,
+from ``circuits.primitives.poseidon_fast``); ``poseidon_reference`` / ``poseidon_many_reference`` /
+``path_nodes_reference`` / ``sponge_reference`` are the plain twins, same signatures
+(``circuits.primitives.poseidon``);
 ``tests/rollup/test_hashing.py`` compares them.  ``path_nodes(leaf, index, siblings)`` returns the
 nodes at levels 1..D of a Merkle path (siblings bottom-up, bit l of index = 1: the level-l node is
 a right child); the last one is the root.
@@ -15,9 +16,11 @@ from collections.abc import Sequence
 from circuits.primitives.poseidon import SPONGE_RATE, SPONGE_TAG
 from circuits.primitives.poseidon import merkle_path_nodes as path_nodes_reference
 from circuits.primitives.poseidon import poseidon_hash as poseidon_reference
+from circuits.primitives.poseidon import poseidon_many as poseidon_many_reference
 from circuits.primitives.poseidon import poseidon_sponge as sponge_reference
 from circuits.primitives.poseidon_fast import merkle_path_nodes as path_nodes
 from circuits.primitives.poseidon_fast import poseidon_hash_fast as poseidon
+from circuits.primitives.poseidon_fast import poseidon_many
 
 
 def sponge(elements: Sequence[int]) -> int:
@@ -42,6 +45,8 @@ __all__ = [
     "path_nodes",
     "path_nodes_reference",
     "poseidon",
+    "poseidon_many",
+    "poseidon_many_reference",
     "poseidon_reference",
     "sponge",
     "sponge_reference",

@@ -34,7 +34,8 @@ from rollup.tx import Noop
 
 
 def replay_chunk(state: RollupState, chunk: Sequence[int], slot: int = 0) -> None:
-    """Apply one slot's effect as recorded in its pubdata chunk."""
+    """Apply one slot's effect as recorded in its pubdata chunk (staged: ``state.flush()``
+    hashes it, as ``rebuild`` does once per batch)."""
     tx_type, f = decode_chunk(chunk, state.params.n_markets)
     g, m = state.global_state, state.params.n_markets
     writes: list = []
@@ -79,7 +80,7 @@ def replay_chunk(state: RollupState, chunk: Sequence[int], slot: int = 0) -> Non
         writes = [(f["account"], result[0])]
     elif tx_type not in (NOOP, DEPOSIT, FORCED_WITHDRAW):
         raise RebuildError(detail=f"slot {slot}: unknown type {tx_type}")
-    state.commit(slot, tx_type, Noop(), writes, g, f, ())
+    state.stage_effects(slot, tx_type, Noop(), writes, g, f, ())
 
 
 def rebuild(
@@ -100,6 +101,7 @@ def rebuild(
                 replay_chunk(state, chunk, slot)
             except RollupError as e:
                 raise RebuildError(detail=f"batch {number} slot {slot}: {e}") from None
+        state.flush()  # hash the batch's writes at once (the witnesses are not needed here)
         if state.root != new_root:
             raise RebuildError(
                 detail=f"batch {number}: replayed root differs from the settled root"

@@ -4,8 +4,10 @@
 current key) and persists it before returning.  ``seal_batch`` fills B slots: first the
 settlement layer's pending priority requests in queue order (deposits, forced withdrawals; each
 is always served), then mempool transactions in arrival order — one that fails its checks is
-dropped with its error recorded — and pads the rest with no-ops; it then writes the batch in one
-SQL transaction.  ``divergence`` compares the head with the settled root.
+dropped with its error recorded — and pads the rest with no-ops, staging each slot
+(``RollupState.stage``: checked and applied, hashing deferred); one ``flush`` then hashes the whole
+batch and the batch is written in one SQL transaction.  ``divergence`` compares the head with
+the settled root.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ class Sequencer:
         if not requests and not mempool:
             return None
         number, old_root = self.store.head(), self.state.root
-        slots: list[SlotWitness] = []
+        state, n = self.state, 0
         touched: set[int] = set()
         used: list[int] = []
         rejected: list[tuple[int, str]] = []
@@ -108,18 +110,20 @@ class Sequencer:
             for q in requests[:B]:
                 if q["id"] != consumed:
                     raise MempoolRejected(detail=f"priority request {q['id']} out of order")
-                slots.append(self.state.apply(request_to_tx(q), len(slots)))
-                consumed += 1
+                state.stage(request_to_tx(q), n)
+                consumed, n = consumed + 1, n + 1
             for seq, tx in mempool:
-                if len(slots) == B:
+                if n == B:
                     break
                 try:
-                    slots.append(self.state.apply(tx, len(slots)))
+                    state.stage(tx, n)
                     used.append(seq)
+                    n += 1
                 except RollupError as e:
                     rejected.append((seq, f"{type(e).__name__}: {e}"))
-            while len(slots) < B:
-                slots.append(self.state.apply(Noop(), len(slots)))
+            for k in range(n, B):
+                state.stage(Noop(), k)
+            slots: list[SlotWitness] = state.flush()  # all of the batch's hashing, at once
             for w in slots:
                 touched.update(u.index for u in w.updates)
             pubdata = tuple(e for w in slots for e in w.chunk)

@@ -6,17 +6,25 @@ opposite sides, limit prices, q ≤ order sizes, fee ≤ signed maximum, expiry)
 in ``rollup.effects`` — and only then writes.  A failing transaction raises a ``RollupError`` and
 changes nothing.  Each applied transaction returns its ``SlotWitness`` (``rollup.witness``).
 
+Hashing is deferred: ``stage(tx)`` checks and applies a transaction to the accounts and global
+state at once (so the next transaction sees it) and records its leaf writes; ``flush()`` then
+hashes every staged write together — account leaves in one ``poseidon_many`` call per width, the
+tree through ``SparseMerkleTree.update_many`` (only node versions someone reads, two threads) —
+and returns the staged slots' witnesses.  ``apply(tx)`` is ``stage`` then ``flush``; the sequencer
+stages a whole batch and flushes once.  ``root`` needs nothing staged.
+
 state_root = Poseidon(accounts_root, global_hash)  (``rollup.account``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from circuits.primitives.eddsa import Signature, verify
 from rollup import effects
-from rollup.account import Account, GlobalState, state_root
+from rollup.account import Account, GlobalState, hash_leaves, state_root
 from rollup.errors import (
     AccountOutOfRange,
     BadNonce,
@@ -51,7 +59,7 @@ from rollup.params import (
     RollupParams,
 )
 from rollup.pubdata import RATE_OFFSET, encode_chunk
-from rollup.tree import SparseMerkleTree, UpdateProof
+from rollup.tree import SparseMerkleTree
 from rollup.tx import (
     Deposit,
     ForcedWithdrawal,
@@ -88,6 +96,22 @@ class SignatureCache:
         return hit
 
 
+@dataclass(frozen=True)
+class StagedSlot:
+    """A checked, applied transaction whose hashes are not computed yet (see ``flush``)."""
+
+    slot: int
+    tx_type: int
+    tx: Tx
+    messages: tuple[int, ...]
+    old_global: GlobalState
+    new_global: GlobalState
+    changes: tuple[tuple[int, Account, Account], ...]  #: (index, before, after), MAX_UPDATES
+    writes: int  #: the first ``writes`` changes are writes, the rest reads of leaf 0
+    chunk: tuple[int, ...]
+    effect: dict
+
+
 class RollupState:
     """Accounts (tree + preimages) and global state; ``apply`` is all-or-nothing."""
 
@@ -103,12 +127,15 @@ class RollupState:
         self.tree = SparseMerkleTree(params.depth, self.empty_account.leaf())
         self.accounts: dict[int, Account] = {}
         self.verify_signature = verify_signature or SignatureCache()
+        self.staged: list[StagedSlot] = []
         self._root_memo: tuple = (None, 0)
 
     # -- reading -------------------------------------------------------------------------------
     @property
     def root(self) -> int:
         """state_root = Poseidon(accounts_root, global_hash), memoised on its two inputs."""
+        if self.staged:
+            raise RuntimeError(f"{len(self.staged)} staged transactions: flush() them first")
         key = (self.tree.root, self.global_state.hash())
         if self._root_memo[0] != key:
             self._root_memo = (key, state_root(*key))
@@ -170,11 +197,17 @@ class RollupState:
     # -- apply ---------------------------------------------------------------------------------
     def apply(self, tx: Tx, slot: int = 0) -> SlotWitness:
         """Check and apply one transaction, return its witness; on RollupError nothing changed."""
+        self.stage(tx, slot)
+        return self.flush()[-1]
+
+    def stage(self, tx: Tx, slot: int = 0) -> None:
+        """Check and apply one transaction, hashing deferred to ``flush``; on RollupError
+        nothing changed (and nothing was staged)."""
         handler = self._handlers.get(type(tx))
         if handler is None:
             raise OrderMismatch(detail=f"unknown transaction {type(tx).__name__}")
         writes, new_global, effect, messages = handler(self, tx)
-        return self.commit(slot, tx.TYPE, tx, writes, new_global, effect, messages)
+        self.stage_effects(slot, tx.TYPE, tx, writes, new_global, effect, messages)
 
     def commit(
         self,
@@ -186,36 +219,62 @@ class RollupState:
         effect: dict,
         messages: tuple[int, ...],
     ) -> SlotWitness:
-        """Write checked effects (``writes`` in order, then global state), record the witness."""
+        """``stage_effects`` then ``flush``: the slot's witness (nothing else may be staged)."""
+        self.stage_effects(slot, tx_type, tx, writes, new_global, effect, messages)
+        return self.flush()[-1]
+
+    def stage_effects(
+        self,
+        slot: int,
+        tx_type: int,
+        tx: Tx,
+        writes: list[tuple[int, Account]],
+        new_global: GlobalState,
+        effect: dict,
+        messages: tuple[int, ...],
+    ) -> None:
+        """Write checked effects (``writes`` in order, then global state) and stage the slot."""
         chunk = encode_chunk(tx_type, effect, self.params.n_markets)  # validates widths first
-        old_global, old_root = self.global_state, self.root
-        updates = []
+        changes = []
         for index, account in writes:
-            old_account = self.account(index)
-            proof = self.tree.update(index, account.leaf())
+            changes.append((index, self.account(index), account))
             if account == self.empty_account:
                 self.accounts.pop(index, None)
             else:
                 self.accounts[index] = account
-            updates.append(LeafUpdate(old_account, account, proof))
-        while len(updates) < MAX_UPDATES:  # a read of leaf 0: an identity update, no hashing
-            reader, leaf, root = self.account(0), self.tree.leaf(0), self.tree.root
-            read = UpdateProof(0, leaf, leaf, self.tree.siblings(0), root, root)
-            updates.append(LeafUpdate(reader, reader, read))
+        reader = self.account(0)
+        changes += [(0, reader, reader)] * (MAX_UPDATES - len(writes))
+        staged = StagedSlot(
+            slot, tx_type, tx, messages, self.global_state, new_global, tuple(changes),
+            len(writes), chunk, dict(effect),
+        )  # fmt: skip
         self.global_state = new_global
-        return SlotWitness(
-            slot,
-            tx_type,
-            tx,
-            messages,
-            old_root,
-            self.root,
-            old_global,
-            new_global,
-            tuple(updates),
-            chunk,
-            dict(effect),
-        )
+        self.staged.append(staged)
+
+    def flush(self) -> list[SlotWitness]:
+        """Hash everything staged (leaves, then the tree in one batch); the staged witnesses."""
+        staged, self.staged = self.staged, []
+        hash_leaves([after for s in staged for _, _, after in s.changes[: s.writes]])
+        entries = [
+            (index, after.leaf() if k < s.writes else None)
+            for s in staged
+            for k, (index, _, after) in enumerate(s.changes)
+        ]
+        proofs = iter(self.tree.update_many(entries))
+        return [
+            SlotWitness(
+                s.slot,
+                s.tx_type,
+                s.tx,
+                s.messages,
+                s.old_global,
+                s.new_global,
+                tuple(LeafUpdate(before, after, next(proofs)) for _, before, after in s.changes),
+                s.chunk,
+                s.effect,
+            )
+            for s in staged
+        ]
 
     def _noop(self, tx: Noop):
         return [], self.global_state, {}, ()

@@ -3,37 +3,52 @@
 Layout (as ``circuits.primitives.poseidon.merkle_path_root``): level 0 holds the leaves, level D the
 root; node (l+1, i) = Poseidon(node(l, 2i), node(l, 2i+1)); siblings are listed bottom-up and bit l
 of the leaf index says whether the path node at level l is a right child.  Only non-default nodes
-are stored; an update hashes its whole path in one call (``rollup.hashing.path_nodes``, numba);
-``empty[l]`` is the hash of an all-default subtree of height l (computed once), so a
+are stored; ``empty[l]`` is the hash of an all-default subtree of height l (computed once), so a
 tree of depth 32 costs no more per update than one of depth 16 beyond the 16 extra hashes.
+
+``update_many`` writes (or reads) a whole batch of leaves in order and hashes only the node
+versions someone reads (``rollup.tree_batch``: numba, two threads); its twin writes one leaf at a
+time with full paths.  An ``UpdateProof`` is the path (index, old leaf, new leaf, siblings); the
+roots it proves are computed from it on demand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from circuits.primitives.poseidon import merkle_path_root
+from circuits.primitives.poseidon_fast import merkle_path_root
 from rollup.errors import AccountOutOfRange
-from rollup.hashing import hash_pair, path_nodes
+from rollup.hashing import hash_pair
+from rollup.tree_batch import Entries, Result, SiblingReader, batch_update
+
+BatchHasher = Callable[[int, Entries, SiblingReader], Result]
 
 
 @dataclass(frozen=True)
 class UpdateProof:
-    """A leaf write: the path proves old_leaf under old_root and new_leaf under new_root."""
+    """A leaf write (or a read: old = new): the siblings carry old_leaf to old_root and new_leaf
+    to new_root; both roots are computed from the path when first asked for."""
 
     index: int
     old_leaf: int
     new_leaf: int
     siblings: tuple[int, ...]  #: bottom-up, len D
-    old_root: int
-    new_root: int
 
-    def verify(self) -> bool:
-        return (
-            merkle_path_root(self.old_leaf, self.index, self.siblings) == self.old_root
-            and merkle_path_root(self.new_leaf, self.index, self.siblings) == self.new_root
-        )
+    @cached_property
+    def old_root(self) -> int:
+        return merkle_path_root(self.old_leaf, self.index, self.siblings)
+
+    @cached_property
+    def new_root(self) -> int:
+        if self.new_leaf == self.old_leaf:
+            return self.old_root
+        return merkle_path_root(self.new_leaf, self.index, self.siblings)
+
+    def verify(self, old_root: int, new_root: int) -> bool:
+        """True iff this path takes old_leaf to ``old_root`` and new_leaf to ``new_root``."""
+        return self.old_root == old_root and self.new_root == new_root
 
 
 def verify_inclusion(root: int, index: int, leaf: int, siblings: tuple[int, ...]) -> bool:
@@ -49,11 +64,11 @@ class SparseMerkleTree:
         depth: int,
         default_leaf: int,
         hash2: Callable[[int, int], int] = hash_pair,
-        path: Callable[[int, int, tuple[int, ...]], tuple[int, ...]] = path_nodes,
+        batch: BatchHasher = batch_update,
         nodes: dict[tuple[int, int], int] | None = None,
     ) -> None:
         self.depth = depth
-        self.hash2, self.path = hash2, path
+        self.hash2, self.batch = hash2, batch
         empty = [default_leaf]
         for _ in range(depth):
             empty.append(hash2(empty[-1], empty[-1]))
@@ -84,22 +99,31 @@ class SparseMerkleTree:
         )
 
     def update(self, index: int, leaf: int) -> UpdateProof:
-        """Write ``leaf`` at ``index``; return the update proof (siblings read before the write).
+        """Write ``leaf`` at ``index``; return the update proof (siblings read before the write)."""
+        return self.update_many([(index, leaf)])[0]
 
-        One ``path`` call hashes the whole path; the loop below stores its nodes (a default value
-        removes the stored node) and marks every path key dirty."""
-        siblings = self.siblings(index)
+    def update_many(self, entries: Sequence[tuple[int, int | None]]) -> list[UpdateProof]:
+        """Apply (index, new leaf) writes and (index, None) reads in order; one proof per entry,
+        with the siblings as they were at that entry's turn.  All indices are checked first, so
+        an out-of-range index changes nothing."""
+        for index, _ in entries:
+            self._check(index)
+        siblings, final = self.batch(self.depth, entries, self.siblings)
+        current: dict[int, int] = {}
+        proofs = []
+        for (index, leaf), path in zip(entries, siblings, strict=True):
+            old = current[index] if index in current else self.node(0, index)
+            new = old if leaf is None else leaf
+            current[index] = new
+            proofs.append(UpdateProof(index, old, new, path))
         nodes, empty = self.nodes, self.empty
-        old_leaf, old_root = nodes.get((0, index), empty[0]), nodes.get((self.depth, 0), empty[-1])
-        path = self.path(leaf, index, siblings)
-        keys = [(level, index >> level) for level in range(self.depth + 1)]
-        for key, value, default in zip(keys, (leaf, *path), empty, strict=True):
-            if value == default:
+        for key, value in final.items():
+            if value == empty[key[0]]:
                 nodes.pop(key, None)
             else:
                 nodes[key] = value
-        self.dirty.update(keys)
-        return UpdateProof(index, old_leaf, leaf, siblings, old_root, path[-1] if path else leaf)
+        self.dirty.update(final)
+        return proofs
 
     def take_dirty(self) -> dict[tuple[int, int], int | None]:
         """The nodes written since the last call (None = back to default), and clear the set."""

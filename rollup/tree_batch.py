@@ -29,22 +29,19 @@ s..D−1 follow on one thread.  Per-batch cost: O(E²·D) index comparisons for 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
 
 from circuits.primitives.poseidon import merkle_path_nodes
-from circuits.primitives.poseidon_fast import _constants, _permute3
+from circuits.primitives.poseidon_fast import _constants, _permute3, background
 from prover.kernels.field import FR_ZERO, fr_from_mont, fr_to_mont, load, store, u4
 
 __all__ = ["batch_update", "batch_update_reference"]
 
 Entries = Sequence[tuple[int, int | None]]  #: (leaf index, new leaf or None for a read)
-NodeReader = Callable[[int, int], int]  #: (level, index) → the node's value before the batch
+SiblingReader = Callable[[int], tuple[int, ...]]  #: leaf index → its siblings before the batch
 Result = tuple[list[tuple[int, ...]], dict[tuple[int, int], int]]
-
-_POOL: list[ThreadPoolExecutor] = []
 
 
 def _to_limbs(values: list[int]) -> np.ndarray:
@@ -140,14 +137,11 @@ def _split_level(indices: list[int]) -> int:
     return (lo ^ hi).bit_length() - 1 if lo != hi else 0
 
 
-def _pool() -> ThreadPoolExecutor:
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="zkr-tree"))
-    return _POOL[0]
-
-
-def batch_update(depth: int, entries: Entries, node: NodeReader, *, threads: int = 2) -> Result:
-    """Apply ``entries`` in order to the tree whose current nodes ``node(level, index)`` gives.
+def batch_update(
+    depth: int, entries: Entries, siblings: SiblingReader, *, threads: int = 2
+) -> Result:
+    """Apply ``entries`` in order to the tree whose current (pre-batch) siblings of a leaf are
+    ``siblings(index)`` (bottom-up; the level-l one is node (l, (index >> l) ^ 1)).
 
     Returns (the siblings of each entry at its turn, bottom-up; {(level, index): final value} of
     every node written, level 0 = the leaves).  Indices must already be checked against depth."""
@@ -157,7 +151,8 @@ def batch_update(depth: int, entries: Entries, node: NodeReader, *, threads: int
     n = len(entries)
     idx = np.array(indices, dtype=np.int64)
     write = np.array([leaf is not None for _, leaf in entries], dtype=np.bool_)
-    stored = _to_limbs([node(lv, (i >> lv) ^ 1) for i in indices for lv in range(depth)])
+    before = {i: siblings(i) for i in set(indices)}
+    stored = _to_limbs([x for i in indices for x in before[i]])
     leaves = _to_limbs([0 if leaf is None else leaf for _, leaf in entries])
     src = np.empty((n, depth), dtype=np.int64)
     need = np.zeros((n, depth + 1), dtype=np.bool_)
@@ -171,7 +166,7 @@ def batch_update(depth: int, entries: Entries, node: NodeReader, *, threads: int
     if threads > 1 and s > 0:
         left = np.array([k for k, i in enumerate(indices) if not (i >> s) & 1], dtype=np.int64)
         right = np.array([k for k, i in enumerate(indices) if (i >> s) & 1], dtype=np.int64)
-        job = _pool().submit(_hash_levels, right, 0, s, *args)
+        job = background().submit(_hash_levels, right, 0, s, *args)
         _hash_levels(left, 0, s, *args)
         job.result()
     else:
@@ -180,24 +175,26 @@ def batch_update(depth: int, entries: Entries, node: NodeReader, *, threads: int
     out = np.empty((int(final.sum()), 4), dtype=np.uint64)
     _finals_from_mont(val, final, out)
     flat = _ints(sib)
-    siblings = [tuple(flat[k * depth : (k + 1) * depth]) for k in range(n)]
-    keys = [(lv, indices[k] >> lv) for k, lv in zip(*np.nonzero(final), strict=True)]
-    return siblings, dict(zip(keys, _ints(out), strict=True))
+    paths = [tuple(flat[k * depth : (k + 1) * depth]) for k in range(n)]
+    ks, lvs = (a.tolist() for a in np.nonzero(final))  # plain ints: keys go to SQLite
+    keys = [(lv, indices[k] >> lv) for k, lv in zip(ks, lvs, strict=True)]
+    return paths, dict(zip(keys, _ints(out), strict=True))
 
 
 def batch_update_reference(
-    depth: int, entries: Entries, node: NodeReader, *, threads: int = 1
+    depth: int, entries: Entries, siblings: SiblingReader, *, threads: int = 1
 ) -> Result:
     """Twin of ``batch_update``: one write at a time, every path hashed in full (plain Python
     Poseidon, ``circuits.primitives.poseidon.merkle_path_nodes``); ``threads`` is ignored."""
     written: dict[tuple[int, int], int] = {}
-    siblings = []
+    paths = []
     for index, leaf in entries:
+        before = siblings(index)
         keys = [(lv, (index >> lv) ^ 1) for lv in range(depth)]
-        path = tuple(written[key] if key in written else node(*key) for key in keys)
-        siblings.append(path)
+        path = tuple(written.get(key, before[key[0]]) for key in keys)
+        paths.append(path)
         if leaf is not None:
             nodes = (leaf, *merkle_path_nodes(leaf, index, path))
             for lv, value in enumerate(nodes):
                 written[(lv, index >> lv)] = value
-    return siblings, written
+    return paths, written

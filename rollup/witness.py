@@ -5,14 +5,16 @@ Per slot exactly ``MAX_UPDATES = 2`` leaf updates are recorded, in the order the
 (trade: maker then taker; transfer: sender then recipient; liquidate: liquidated then liquidator;
 single-account transactions: that account).  Unused updates are *reads*: an identity update of
 leaf 0 against the accounts root at that point (old = new), so every slot has the same shape.
-The siblings of update k are taken after update k-1 was written.
+The siblings of update k are taken after update k-1 was written.  The roots along the way (per
+update, per slot) are not stored: they follow from the paths and are computed when asked for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from rollup.account import Account, GlobalState
+from rollup.account import Account, GlobalState, state_root
 from rollup.tree import UpdateProof
 from rollup.tx import Tx
 
@@ -40,13 +42,21 @@ class SlotWitness:
     tx_type: int
     tx: Tx  #: the transaction as submitted (orders and signatures included)
     messages: tuple[int, ...]  #: the signed message hashes, in signer order
-    old_root: int  #: state root before = Poseidon(updates[0].proof.old_root, old_global.hash())
-    new_root: int  #: state root after = Poseidon(updates[-1].proof.new_root, new_global.hash())
     old_global: GlobalState
     new_global: GlobalState
     updates: tuple[LeafUpdate, ...]  #: exactly MAX_UPDATES
     chunk: tuple[int, ...]  #: the slot's pubdata (CHUNK_WIDTH field elements)
     effect: dict  #: the decoded chunk fields (amounts, flags), for convenience
+
+    @cached_property
+    def old_root(self) -> int:
+        """State root before the slot: Poseidon(updates[0].proof.old_root, old_global.hash())."""
+        return state_root(self.updates[0].proof.old_root, self.old_global.hash())
+
+    @cached_property
+    def new_root(self) -> int:
+        """State root after the slot: Poseidon(updates[-1].proof.new_root, new_global.hash())."""
+        return state_root(self.updates[-1].proof.new_root, self.new_global.hash())
 
 
 @dataclass(frozen=True)

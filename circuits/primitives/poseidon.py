@@ -174,9 +174,10 @@ def _row_length(rows: Sequence[Sequence[int]]) -> int:
     return k
 
 
-def poseidon_many(rows: Sequence[Sequence[int]]) -> list[int]:
+def poseidon_many(rows: Sequence[Sequence[int]], *, threads: int = 1) -> list[int]:
     """[Poseidon(row) for row in rows], all rows of one length (reference twin of
-    ``poseidon_fast.poseidon_many``, which hashes them in one njit call)."""
+    ``poseidon_fast.poseidon_many``, which hashes them in one or two njit calls; ``threads`` is
+    ignored here)."""
     rows = list(rows)
     if rows:
         _row_length(rows)

@@ -30,6 +30,7 @@ This module imports numba; `circuits.primitives` does not import it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import numpy as np
@@ -53,6 +54,7 @@ from prover.kernels.field import (
 )
 
 __all__ = [
+    "background",
     "merkle_path_nodes",
     "merkle_path_root",
     "poseidon2_many",
@@ -277,9 +279,21 @@ def poseidon_hash_fast(inputs: Sequence[int], *, init_state: int = 0) -> int:
     return int.from_bytes(tmp[0].tobytes(), "little")
 
 
-def poseidon_many(rows: Sequence[Sequence[int]]) -> list[int]:
-    """[Poseidon(row) for row in rows] in one njit call; every row has the same length 1..16
-    (twin: ``poseidon.poseidon_many``, same validation and messages)."""
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def background() -> ThreadPoolExecutor:
+    """The one worker thread that runs the second half of split numba work (``nogil`` kernels,
+    so it runs beside the calling thread on the second core); created on first use."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="zkr-hash"))
+    return _POOL[0]
+
+
+def poseidon_many(rows: Sequence[Sequence[int]], *, threads: int = 2) -> list[int]:
+    """[Poseidon(row) for row in rows]; every row has the same length 1..16.  One njit call,
+    or two on two threads (each half of the rows) when ``threads > 1`` and there are ≥ 4 rows.
+    Twin: ``poseidon.poseidon_many`` (same validation and messages)."""
     rows = list(rows)
     if not rows:
         return []
@@ -287,8 +301,15 @@ def poseidon_many(rows: Sequence[Sequence[int]]) -> list[int]:
     flat: list[int] = []
     for row in rows:
         flat += _canonical(row, "inputs")
-    out = np.empty((len(rows), 4), dtype=np.uint64)
-    _rows_kernel(_to_limbs(flat), k, *_constants(k + 1), out)
+    n, consts, limbs = len(rows), _constants(k + 1), _to_limbs(flat)
+    out = np.empty((n, 4), dtype=np.uint64)
+    if threads > 1 and n >= 4:
+        h = n // 2
+        job = background().submit(_rows_kernel, limbs[h * k :], k, *consts, out[h:])
+        _rows_kernel(limbs[: h * k], k, *consts, out[:h])
+        job.result()
+    else:
+        _rows_kernel(limbs, k, *consts, out)
     return _from_limbs(out)
 
 

@@ -151,9 +151,10 @@ def test_primitives_package_does_not_import_numba() -> None:
     st.integers(1, 16).flatmap(lambda k: st.lists(st.lists(fr, min_size=k, max_size=k), max_size=6))
 )
 def test_poseidon_many_matches_reference(rows: list[list[int]]) -> None:
-    assert (
-        fast.poseidon_many(rows) == ref.poseidon_many(rows) == [ref.poseidon_hash(x) for x in rows]
-    )
+    expected = [ref.poseidon_hash(x) for x in rows]
+    assert ref.poseidon_many(rows) == expected
+    assert fast.poseidon_many(rows, threads=1) == fast.poseidon_many(rows) == expected
+    assert fast.poseidon_many(rows * 3, threads=2) == expected * 3  # split over two threads
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prover.fields import curve_order as r
+from rollup.account import Account, Position, hash_leaves
 from rollup.hashing import (
     path_nodes,
     path_nodes_reference,
@@ -16,6 +17,7 @@ from rollup.hashing import (
     sponge_reference,
 )
 from rollup.tree import SparseMerkleTree
+from rollup.tree_batch import batch_update_reference
 
 felt = st.integers(0, r - 1)
 
@@ -42,9 +44,12 @@ def test_path_twins(leaf: int, index: int, siblings: list[int]) -> None:
 @given(st.lists(st.tuples(st.integers(0, 15), felt), min_size=1, max_size=5))
 def test_tree_fast_equals_reference(writes: list[tuple[int, int]]) -> None:
     fast = SparseMerkleTree(4, 3)
-    slow = SparseMerkleTree(4, 3, lambda a, b: poseidon_reference([a, b]), path_nodes_reference)
+    slow = SparseMerkleTree(4, 3, lambda a, b: poseidon_reference([a, b]), batch_update_reference)
     for index, leaf in writes:
         assert fast.update(index, leaf) == slow.update(index, leaf)
+    assert fast.nodes == slow.nodes and fast.root == slow.root
+    batch = [(i, None if leaf % 3 == 0 else leaf) for i, leaf in writes]
+    assert fast.update_many(batch) == slow.update_many(batch)
     assert fast.nodes == slow.nodes and fast.root == slow.root
 
 
@@ -52,3 +57,32 @@ def test_twins_disagree_on_different_inputs() -> None:
     assert poseidon([1, 2]) != poseidon_reference([2, 1])
     assert path_nodes(1, 0, [5]) != path_nodes_reference(1, 1, [5])
     assert sponge([1, 2]) != sponge_reference([1, 2, 0])
+
+
+signed = st.integers(-(2**95), 2**95)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            felt, felt, st.integers(0, 2**32 - 1), signed, st.lists(signed, min_size=8, max_size=8)
+        ),
+        max_size=5,
+    )
+)
+def test_hash_leaves_equals_reference(rows) -> None:
+    accounts = [
+        Account(x, y, n, c, tuple(Position(p[2 * k], p[2 * k + 1]) for k in range(4)))
+        for x, y, n, c, p in rows
+    ]
+    hash_leaves(accounts + accounts[:1])  # a repeated account is hashed once
+    for a, (x, y, n, c, p) in zip(accounts, rows, strict=True):
+        positions = poseidon_reference([v % r for v in p])
+        assert a.__dict__["_leaf"] == poseidon_reference([x, y, n, c % r, positions]) == a.leaf()
+    # negative twin: an account that differs in one position differs in its leaf
+    if accounts:
+        a = accounts[0]
+        moved = a.with_position(3, Position(a.positions[3].size + 1, a.positions[3].funding_index))
+        hash_leaves([moved])
+        assert moved.leaf() != a.leaf()

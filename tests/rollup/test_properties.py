@@ -172,5 +172,6 @@ def check_sequence(ops: list[tuple]) -> None:
         fresh.apply(tx)
     for chunk in chunks:
         replay_chunk(replayed, chunk)
+    replayed.flush()
     assert fresh.root == replayed.root == state.root
     assert replayed.accounts == state.accounts

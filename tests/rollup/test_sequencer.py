@@ -128,11 +128,14 @@ def test_witness_chains_for_the_circuit(tmp_path) -> None:
         assert w.new_root == state_root(w.updates[-1].proof.new_root, w.new_global.hash())
         assert w.updates[1].proof.old_root == w.updates[0].proof.new_root
         for u in w.updates:
-            assert u.proof.verify()
             assert u.proof.old_leaf == u.old_account.leaf()
             assert u.proof.new_leaf == u.new_account.leaf()
         previous = w.new_root
     assert previous == batch.new_root
+    # negative twin: a witness with one sibling changed no longer chains
+    u = batch.slots[0].updates[0].proof
+    bad = type(u)(u.index, u.old_leaf, u.new_leaf, (u.siblings[0] + 1, *u.siblings[1:]))
+    assert not bad.verify(u.old_root, u.new_root)
     assert batch.commitment == pubdata_commitment(batch.old_root, batch.new_root, batch.pubdata)
     assert batch.pubdata == tuple(e for w in batch.slots for e in w.chunk)
     assert batch.slots[1].messages == (batch.slots[1].tx.maker.order.message(),

@@ -59,9 +59,10 @@ def trade(world: World, q: int = 500, price: int = PRICE, size: int = 1000) -> T
 def test_deposit_creates_and_credits(world: World) -> None:
     a = world.state.account(0)
     assert a.collateral == 10**6 * Q and a.pubkey == public_key(world.keys[0])
+    root = world.state.tree.root
     w = world.state.apply(Deposit(0, 5, 6, 7, 8))  # existing account: key ignored, credited
     assert world.state.account(0).collateral == (10**6 + 7) * Q
-    assert w.effect["refunded"] == 0 and w.updates[0].proof.verify()
+    assert w.effect["refunded"] == 0 and w.updates[0].proof.verify(root, world.state.tree.root)
 
 
 def test_deposit_invalid_key_on_empty_account_is_refunded(world: World) -> None:
@@ -110,14 +111,15 @@ def test_transfer_negative(world: World) -> None:
 
 
 def test_trade_moves_positions_and_fees(world: World) -> None:
+    root = world.state.tree.root
     w = world.state.apply(trade(world))
     a, b = world.state.account(0), world.state.account(1)
     assert (a.positions[0].size, b.positions[0].size) == (500, -500)
     assert a.collateral == 10**6 * Q - 500 * PRICE - 1
     assert b.collateral == 10**6 * Q + 500 * PRICE - 1
     assert world.state.global_state.fee_pool == 2 and (a.nonce, b.nonce) == (1, 1)
-    assert all(u.proof.verify() for u in w.updates)
-    assert w.updates[1].proof.old_root == w.updates[0].proof.new_root
+    assert w.updates[0].proof.verify(root, w.updates[1].proof.old_root)
+    assert w.updates[1].proof.verify(w.updates[0].proof.new_root, world.state.tree.root)
 
 
 def test_trade_negative(world: World) -> None:

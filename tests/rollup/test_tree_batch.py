@@ -20,7 +20,9 @@ def pre_batch(seed: int):
         (lv, (seed * 7 + lv) % (1 << (DEPTH - lv))): poseidon_hash([seed, lv])
         for lv in range(DEPTH)
     }
-    return lambda level, index: stored.get((level, index), 1000 + level)
+    return lambda index: tuple(
+        stored.get((lv, (index >> lv) ^ 1), 1000 + lv) for lv in range(DEPTH)
+    )
 
 
 entry = st.tuples(st.integers(0, (1 << DEPTH) - 1), st.one_of(st.none(), st.integers(0, r - 1)))
@@ -32,6 +34,10 @@ def test_batch_equals_one_write_at_a_time(entries, seed: int, threads: int) -> N
     node = pre_batch(seed)
     fast = batch_update(DEPTH, entries, node, threads=threads)
     assert fast == batch_update_reference(DEPTH, entries, node)
+    # plain Python ints throughout (keys and values go to SQLite and msgpack)
+    assert all(type(x) is int for key in fast[1] for x in key)
+    assert all(type(x) is int for x in fast[1].values())
+    assert all(type(x) is int for path in fast[0] for x in path)
 
 
 def test_clustered_indices_split_across_threads() -> None:
@@ -51,7 +57,7 @@ def test_siblings_prove_each_write() -> None:
     for _ in range(DEPTH):
         empty.append(poseidon_hash([empty[-1], empty[-1]]))
     entries = [(5, 11), (4, 12), (5, 13), (31, None), (20, 14)]
-    siblings, final = batch_update(DEPTH, entries, lambda lv, i: empty[lv])
+    siblings, final = batch_update(DEPTH, entries, lambda i: tuple(empty[:DEPTH]))
     leaves: dict[int, int] = {}
     root = empty[DEPTH]
     for (index, leaf), path in zip(entries, siblings, strict=True):
@@ -67,6 +73,6 @@ def test_siblings_prove_each_write() -> None:
 def test_a_wrong_sibling_is_caught() -> None:
     """Negative twin: the reference and the batch disagree once a pre-batch node differs."""
     entries = [(2, 7), (3, 8)]
-    a = batch_update(DEPTH, entries, lambda lv, i: lv)
-    b = batch_update(DEPTH, entries, lambda lv, i: lv + (lv == 3))
+    a = batch_update(DEPTH, entries, lambda i: tuple(range(DEPTH)))
+    b = batch_update(DEPTH, entries, lambda i: tuple(lv + (lv == 3) for lv in range(DEPTH)))
     assert a[0][0] != b[0][0] and a[1][(DEPTH, 0)] != b[1][(DEPTH, 0)]

@@ -37,12 +37,24 @@ def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, ext_hook=_ext_hook, strict_map_key=False)
 
 
+def felts_to_bytes(values: tuple[int, ...]) -> bytes:
+    """Field elements as one blob, 32 bytes little-endian each (a Merkle path: ~10× faster to
+    pack than one msgpack ext per element)."""
+    return b"".join([v.to_bytes(32, "little") for v in values])
+
+
+def felts_from_bytes(blob: bytes) -> tuple[int, ...]:
+    if len(blob) % 32:
+        raise ValueError(f"a field-element blob of {len(blob)} bytes is not a multiple of 32")
+    return tuple(int.from_bytes(blob[i : i + 32], "little") for i in range(0, len(blob), 32))
+
+
 def slot_to_list(w: SlotWitness) -> list:
     updates = [
         [
             u.old_account.to_list(),
             u.new_account.to_list(),
-            [u.proof.index, u.proof.old_leaf, u.proof.new_leaf, list(u.proof.siblings)],
+            [u.proof.index, u.proof.old_leaf, u.proof.new_leaf, felts_to_bytes(u.proof.siblings)],
         ]
         for u in w.updates
     ]  # fmt: skip
@@ -57,7 +69,7 @@ def slot_from_list(d: list) -> SlotWitness:
         LeafUpdate(
             Account.from_list(a),
             Account.from_list(b),
-            UpdateProof(p[0], p[1], p[2], tuple(p[3])),
+            UpdateProof(p[0], p[1], p[2], felts_from_bytes(p[3])),
         )
         for a, b, p in d[6]
     )

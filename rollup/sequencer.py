@@ -53,6 +53,9 @@ class Sequencer:
         self.store = store
         self.params: RollupParams = store.params()
         self.state: RollupState = store.load_state()
+        #: the store's mempool rows, decoded once (submit adds, a written batch removes); the
+        #: sequencer owns its store: rows accepted behind its back are seen after a reopen
+        self.pending: dict[int, Tx] = dict(store.mempool())
 
     @classmethod
     def open(cls, path: str, params: RollupParams | None = None, genesis: Any = None) -> Sequencer:
@@ -90,14 +93,16 @@ class Sequencer:
             raise MempoolRejected(detail=str(e)) from None
         if not ok:
             raise MempoolRejected(detail=f"{type(tx).__name__}: signature does not verify")
-        return self.store.accept(tx)
+        seq = self.store.accept(tx)
+        self.pending[seq] = tx
+        return seq
 
     # -- batches -------------------------------------------------------------------------------
     def seal_batch(self, priority_queue: Sequence[dict[str, Any]] = ()) -> BatchWitness | None:
         """Seal the next batch from the pending priority requests and the mempool; None if empty."""
         consumed = self.store.get("priority_consumed")
         requests = [q for q in priority_queue if q["id"] >= consumed]
-        mempool = self.store.mempool()
+        mempool = list(self.pending.items())
         if not requests and not mempool:
             return None
         number, old_root = self.store.head(), self.state.root
@@ -136,7 +141,10 @@ class Sequencer:
             self.store.write_batch(batch, self.state, touched, nodes, used, rejected, consumed)
         except BaseException:
             self.state = self.store.load_state()  # the batch was not written: back to the head
+            self.pending = dict(self.store.mempool())
             raise
+        for seq in used + [seq for seq, _ in rejected]:
+            del self.pending[seq]
         return batch
 
     # -- reporting -----------------------------------------------------------------------------
@@ -156,6 +164,6 @@ class Sequencer:
             "unsettled_batches": head - settled_batches,
             "unsettled_transactions": txs,
             "unsettled_notional": notional,
-            "mempool": len(self.store.mempool()),
+            "mempool": len(self.pending),
             "seconds_since_checkpoint": seconds_since_settlement,
         }

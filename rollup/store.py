@@ -2,11 +2,11 @@
 
 Tables: ``meta`` (params, genesis, global state, head batch, priority requests consumed),
 ``mempool`` (accepted signed transactions, in arrival order), ``accounts`` (leaf preimages),
-``nodes`` (non-default tree nodes), ``batches`` (sealed batches: roots, pubdata, witness,
-rejections), ``proofs``.  ``accept`` commits one mempool row before returning, so an accepted
-transaction survives a crash; ``write_batch`` writes a whole sealed batch — tree nodes, accounts,
-global state, the batch row and the removal of its mempool rows — in one SQL transaction, so a
-crash leaves either the whole batch or none of it.
+``nodes`` (non-default tree nodes, 32 bytes little-endian), ``batches`` (sealed batches: roots,
+pubdata, witness, rejections), ``proofs``.  ``accept`` commits one mempool row before returning,
+so an accepted transaction survives a crash; ``write_batch`` writes a whole sealed batch — tree
+nodes, accounts, global state, the batch row and the removal of its mempool rows — in one SQL
+transaction, so a crash leaves either the whole batch or none of it.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class Store:
         for idx, data in self.db.execute("SELECT idx, data FROM accounts"):
             state.accounts[idx] = Account.from_list(unpack(data))
         for level, idx, h in self.db.execute("SELECT level, idx, hash FROM nodes"):
-            state.tree.nodes[(level, idx)] = unpack(h)
+            state.tree.nodes[(level, idx)] = int.from_bytes(h, "little")
         return state
 
     # -- mempool -------------------------------------------------------------------------------
@@ -126,22 +126,23 @@ class Store:
                 raise StoreError(
                     detail=f"batch {batch.number} is not the next (head {self.get('head')})"
                 )
-            for idx in touched:
-                account = state.accounts.get(idx)
-                if account is None:
-                    self.db.execute("DELETE FROM accounts WHERE idx = ?", (idx,))
-                else:
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO accounts VALUES (?, ?)",
-                        (idx, pack(account.to_list())),
-                    )
-            for (level, idx), h in nodes.items():
-                if h is None:
-                    self.db.execute("DELETE FROM nodes WHERE level = ? AND idx = ?", (level, idx))
-                else:
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?)", (level, idx, pack(h))
-                    )
+            accounts = {idx: state.accounts.get(idx) for idx in touched}
+            self.db.executemany(
+                "DELETE FROM accounts WHERE idx = ?",
+                [(idx,) for idx, a in accounts.items() if a is None],
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO accounts VALUES (?, ?)",
+                [(idx, pack(a.to_list())) for idx, a in accounts.items() if a is not None],
+            )
+            self.db.executemany(
+                "DELETE FROM nodes WHERE level = ? AND idx = ?",
+                [key for key, h in nodes.items() if h is None],
+            )
+            written = [
+                (lv, i, h.to_bytes(32, "little")) for (lv, i), h in nodes.items() if h is not None
+            ]
+            self.db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?)", written)
             gone = mempool_seqs + [seq for seq, _ in rejected]
             self.db.executemany("DELETE FROM mempool WHERE seq = ?", [(s,) for s in gone])
             self.db.execute(

@@ -62,8 +62,9 @@ def check_collateral(name: str, account: Account) -> Account:
 
 
 def bump_nonce(account: Account) -> Account:
-    check_range("nonce", account.nonce + 1, 0, (1 << NONCE_BITS) - 1)
-    return replace(account, nonce=account.nonce + 1)
+    a = account
+    nonce = check_range("nonce", a.nonce + 1, 0, (1 << NONCE_BITS) - 1)
+    return Account(a.pubkey_x, a.pubkey_y, nonce, a.collateral, a.positions)  # (hot path)
 
 
 def valid_pubkey(x: int, y: int) -> bool:
@@ -127,8 +128,10 @@ def _fill(account: Account, market: int, side: int, quantity: int, price: int, f
     size = check_range(
         "position size", p.size + sign * quantity, -(1 << SIZE_BITS) + 1, (1 << SIZE_BITS) - 1
     )
-    account = account.with_position(market, Position(size, p.funding_index))
-    return replace(account, collateral=account.collateral - sign * quantity * price - fee)
+    positions = list(account.positions)
+    positions[market] = Position(size, p.funding_index)
+    collateral = account.collateral - sign * quantity * price - fee
+    return Account(account.pubkey_x, account.pubkey_y, account.nonce, collateral, tuple(positions))
 
 
 def _check_fill_terms(quantity: int, price: int, fees: tuple[int, ...]) -> None:
@@ -140,7 +143,10 @@ def _check_fill_terms(quantity: int, price: int, fees: tuple[int, ...]) -> None:
 
 def _add_fees(state: GlobalState, fees: int) -> GlobalState:
     pool = check_range("fee pool", state.fee_pool + fees, 0, (1 << FEE_POOL_BITS) - 1)
-    return replace(state, fee_pool=pool)
+    s = state
+    return GlobalState(
+        s.markets, s.oracle_pk_x, s.oracle_pk_y, s.last_oracle_time, s.last_funding_time, pool
+    )
 
 
 def trade(

@@ -104,11 +104,11 @@ def _hash_levels(entries, lo, hi, idx, write, src, need, stored, val, sib, C, S,
                 sv = fr_to_mont(load(stored, k * depth + lv))
                 store(sib, k * depth + lv, load(stored, k * depth + lv))
             if write[k] and need[k, lv + 1]:
-                own = load(val, k * (depth + 1) + lv)
+                left = load(val, k * (depth + 1) + lv)
+                right = sv
                 if (idx[k] >> lv) & 1:
-                    h, _, _ = _permute3(zero, sv, own, C, S, M, P, n_p)
-                else:
-                    h, _, _ = _permute3(zero, own, sv, C, S, M, P, n_p)
+                    left, right = right, left
+                h, _, _ = _permute3(zero, left, right, C, S, M, P, n_p)  # one inlined copy
                 store(val, k * (depth + 1) + lv + 1, h)
 
 

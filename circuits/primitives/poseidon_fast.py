@@ -218,12 +218,8 @@ def _rows_kernel(flat, k, C, S, M, P, n_p, out):
         store(s, 0, zero)
         for j in range(k):
             store(s, j + 1, fr_to_mont(load(flat, i * k + j)))
-        if t == 3:
-            a, _, _ = _permute3(load(s, 0), load(s, 1), load(s, 2), C, S, M, P, n_p)
-            store(out, i, fr_from_mont(a))
-        else:
-            _permute(s, tmp, C, S, M, P, n_p)
-            store(out, i, fr_from_mont(load(s, 0)))
+        _permute(s, tmp, C, S, M, P, n_p)  # (the generic loop: one compiled body for every t)
+        store(out, i, fr_from_mont(load(s, 0)))
 
 
 @njit(cache=True)
@@ -243,11 +239,10 @@ def _path_kernel(leaf, bits, siblings, C, S, M, P, n_p, out):
     zero = u4(FR_ZERO)
     node = fr_to_mont(load(leaf, 0))
     for level in range(siblings.shape[0]):
-        sib = fr_to_mont(load(siblings, level))
+        left, right = node, fr_to_mont(load(siblings, level))
         if bits[level]:
-            node, _, _ = _permute3(zero, sib, node, C, S, M, P, n_p)
-        else:
-            node, _, _ = _permute3(zero, node, sib, C, S, M, P, n_p)
+            left, right = right, left
+        node, _, _ = _permute3(zero, left, right, C, S, M, P, n_p)  # one inlined copy
         store(out, level, fr_from_mont(node))
 
 

@@ -140,3 +140,23 @@ def test_witness_chains_for_the_circuit(tmp_path) -> None:
     assert batch.pubdata == tuple(e for w in batch.slots for e in w.chunk)
     assert batch.slots[1].messages == (batch.slots[1].tx.maker.order.message(),
                                        batch.slots[1].tx.taker.order.message())  # fmt: skip
+
+
+def test_failed_seal_changes_nothing_in_memory_or_store(tmp_path) -> None:
+    """A seal that fails half way (priority request out of order, after a mempool trade was
+    staged in memory) leaves the head state, the in-memory mempool and the store as they were;
+    the next seal with the right queue serves everything."""
+    system = make_system(tmp_path, slots=4)
+    seq = system.seq
+    seq.submit(trade(system))
+    root, pending, head = seq.state.root, dict(seq.pending), seq.store.head()
+    assert list(pending) == [s for s, _ in seq.store.mempool()] and len(pending) == 1
+    system.l1.deposit(3, public_key(b"\x09" * 32), 5, 42)
+    skipped = [dict(q, id=q["id"] + 1) for q in system.l1.queue()]
+    with pytest.raises(MempoolRejected, match="out of order"):
+        seq.seal_batch(skipped)
+    assert (seq.state.root, seq.pending, seq.store.head()) == (root, pending, head)
+    assert not seq.state.staged
+    batch = seq.seal_batch(system.l1.queue())
+    assert [w.tx_type for w in batch.slots] == [1, TRADE, 0, 0] and seq.pending == {}
+    assert seq.store.mempool() == [] and seq.divergence(0, 0.0)["mempool"] == 0

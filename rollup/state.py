@@ -1,10 +1,11 @@
 """The rollup state machine: accounts in a sparse Merkle tree, the global state, and ``apply``.
 
-``RollupState.apply(tx)`` checks every precondition of DESIGN §4 — signer-level ones here
-(account exists, nonce equals the account nonce, EdDSA-Poseidon signature, order terms: market,
-opposite sides, limit prices, q ≤ order sizes, fee ≤ signed maximum, expiry) and effect-level ones
-in ``rollup.effects`` — and only then writes.  A failing transaction raises a ``RollupError`` and
-changes nothing.  Each applied transaction returns its ``SlotWitness`` (``rollup.witness``).
+``RollupState.apply(tx)`` checks every precondition of DESIGN §4 — signer-level ones here and in
+``rollup.checks`` (account exists, nonce equals the account nonce, EdDSA-Poseidon signature, order
+terms: market, opposite sides, limit prices, q ≤ order sizes, fee ≤ signed maximum, expiry) and
+effect-level ones in ``rollup.effects`` — and only then writes.  A failing transaction raises a
+``RollupError`` and changes nothing.  Each applied transaction returns its ``SlotWitness``
+(``rollup.witness``).
 
 Hashing is deferred: ``stage(tx)`` checks and applies a transaction to the accounts and global
 state at once (so the next transaction sees it) and records its leaf writes; ``flush()`` then
@@ -22,37 +23,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from circuits.primitives.eddsa import Signature, verify
+from circuits.primitives.eddsa import Signature
 from rollup import effects
 from rollup.account import Account, GlobalState, hash_leaves, state_root
+from rollup.checks import SignatureCache, SignatureCheck, check_fill, check_order_terms
 from rollup.errors import (
     AccountOutOfRange,
     BadNonce,
     BadSignature,
-    FeeExceeded,
-    LimitPriceViolated,
-    MarketOutOfRange,
-    OrderExpired,
     OrderMismatch,
     SelfTrade,
-    SizeExceeded,
     UnknownAccount,
 )
 from rollup.params import (
-    BUY,
     DEPOSIT,
-    FEE_BITS,
     FORCED_WITHDRAW,
     FUNDING,
     L1_ADDRESS_BITS,
     LIQUIDATE,
-    NONCE_BITS,
     NOOP,
     ORACLE,
     PRICE_BITS,
-    SELL,
     SIZE_BITS,
-    TIME_BITS,
     TRADE,
     TRANSFER,
     WITHDRAW,
@@ -74,26 +66,6 @@ from rollup.tx import (
     Withdraw,
 )
 from rollup.witness import MAX_UPDATES, LeafUpdate, SlotWitness
-
-SignatureCheck = Callable[[tuple[int, int], int, Signature], bool]
-
-
-class SignatureCache:
-    """EdDSA verification memoised on (pubkey, message, signature): the mempool verifies on
-    admission and the state machine's re-check is then a lookup.  Same signature as ``verify``."""
-
-    def __init__(self, check: SignatureCheck = verify, size: int = 1 << 16) -> None:
-        self.check, self.size = check, size
-        self.memo: dict[tuple, bool] = {}
-
-    def __call__(self, pubkey: tuple[int, int], message: int, signature: Signature) -> bool:
-        key = (pubkey, message, signature.r8_x, signature.r8_y, signature.s)
-        hit = self.memo.get(key)
-        if hit is None:
-            if len(self.memo) >= self.size:
-                self.memo.clear()
-            hit = self.memo[key] = bool(self.check(pubkey, message, signature))
-        return hit
 
 
 @dataclass(frozen=True)
@@ -165,33 +137,9 @@ class RollupState:
 
     def _check_order(self, signed: SignedOrder, price: int, quantity: int, fee: int) -> Account:
         o = signed.order
-        effects.check_range("order nonce", o.nonce, 0, (1 << NONCE_BITS) - 1)
-        if not isinstance(o.market, int) or not 0 <= o.market < self.params.n_markets:
-            raise MarketOutOfRange(market=o.market, n_markets=self.params.n_markets)
-        if o.side not in (BUY, SELL):
-            raise OrderMismatch(detail=f"side {o.side} is neither 0 (buy) nor 1 (sell)")
-        effects.check_range("order size", o.size, 1, (1 << SIZE_BITS) - 1)
-        effects.check_range("limit price", o.limit_price, 1, (1 << PRICE_BITS) - 1)
-        effects.check_range("order fee", o.fee, 0, (1 << FEE_BITS) - 1)
-        effects.check_range("order expiry", o.expiry, 0, (1 << TIME_BITS) - 1)
+        check_order_terms(o, self.params.n_markets)
         account = self._check_signed(o.account, o.nonce, o.message(), signed.signature, "order")
-        if o.expiry < self.global_state.last_oracle_time:
-            raise OrderExpired(
-                account=o.account, expiry=o.expiry, now=self.global_state.last_oracle_time
-            )
-        if (o.side == BUY and price > o.limit_price) or (o.side == SELL and price < o.limit_price):
-            raise LimitPriceViolated(
-                account=o.account,
-                price=price,
-                side="buy" if o.side == BUY else "sell",
-                limit=o.limit_price,
-            )
-        if quantity > o.size:
-            raise SizeExceeded(
-                account=o.account, quantity=quantity, what="order size", limit=o.size
-            )
-        if fee > o.fee:
-            raise FeeExceeded(account=o.account, fee=fee, max_fee=o.fee)
+        check_fill(o, price, quantity, fee, self.global_state.last_oracle_time)
         return account
 
     # -- apply ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Trades (and the liquidator's order): order terms, signed messages, fills, fees.
 
-rollup/state.py ``_check_order`` / ``_trade`` and rollup/effects.py ``trade``, ``_fill``::
+rollup/checks.py, rollup/state.py ``_check_order`` / ``_trade``, rollup/effects.py ``trade``,
+``_fill``::
 
     order    = Poseidon(1, account, market, side, size, limit_price, fee, nonce, expiry)
     0 < quantity ≤ size < 2^48,  0 < price < 2^64,  0 < limit < 2^64,  fee ≤ max fee < 2^80,

@@ -22,8 +22,9 @@ does that, with the plain Python Poseidon, and ``tests/rollup/test_tree_batch.py
 
 Two cores: below the level ``s`` where the batch's indices first split (the highest bit in which
 min and max index differ), the two subtrees under node (s, 2j) and (s, 2j+1) never read each
-other's nodes, so one thread hashes each subtree's levels 0..s−1 (numba, ``nogil``) and the levels
-s..D−1 follow on one thread.  Per-batch cost: O(E²·D) index comparisons for E entries (E = 2B).
+other's nodes, so one numba thread (``prange``) hashes each subtree's levels 0..s−1 and the
+levels s..D−1 follow on one thread.  Per-batch cost: O(E²·D) index comparisons for E entries
+(E = 2B).
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from circuits.primitives.poseidon import merkle_path_nodes
-from circuits.primitives.poseidon_fast import _constants, _permute3, background
+from circuits.primitives.poseidon_fast import _constants, _permute3
 from prover.kernels.field import FR_ZERO, fr_from_mont, fr_to_mont, load, store, u4
 
 __all__ = ["batch_update", "batch_update_reference"]
@@ -112,6 +113,15 @@ def _hash_levels(entries, lo, hi, idx, write, src, need, stored, val, sib, C, S,
                 store(val, k * (depth + 1) + lv + 1, h)
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _hash_subtrees(order, bounds, lo, hi, idx, write, src, need, stored, val, sib, C, S, M, P, n_p):
+    """``_hash_levels`` on each group order[bounds[g] : bounds[g + 1]], the groups in parallel
+    (numba threads; the groups must not read each other's nodes at levels lo..hi−1)."""
+    for g in prange(bounds.shape[0] - 1):
+        entries = order[bounds[g] : bounds[g + 1]]
+        _hash_levels(entries, lo, hi, idx, write, src, need, stored, val, sib, C, S, M, P, n_p)
+
+
 @njit(cache=True, nogil=True)
 def _leaves_to_mont(leaves, write, val, depth):
     for k in range(leaves.shape[0]):
@@ -162,15 +172,11 @@ def batch_update(
     _leaves_to_mont(leaves, write, val, depth)
     consts = _constants(3)
     args = (idx, write, src, need, stored, val, sib, *consts)
-    s = _split_level(indices)
-    if threads > 1 and s > 0:
-        left = np.array([k for k, i in enumerate(indices) if not (i >> s) & 1], dtype=np.int64)
-        right = np.array([k for k, i in enumerate(indices) if (i >> s) & 1], dtype=np.int64)
-        job = background().submit(_hash_levels, right, 0, s, *args)
-        _hash_levels(left, 0, s, *args)
-        job.result()
-    else:
-        s = 0
+    s = _split_level(indices) if threads > 1 else 0
+    if s > 0:
+        left = [k for k, i in enumerate(indices) if not (i >> s) & 1]
+        order = np.array(left + [k for k, i in enumerate(indices) if (i >> s) & 1], np.int64)
+        _hash_subtrees(order, np.array([0, len(left), n], np.int64), 0, s, *args)
     _hash_levels(np.arange(n, dtype=np.int64), s, depth, *args)
     out = np.empty((int(final.sum()), 4), dtype=np.uint64)
     _finals_from_mont(val, final, out)

@@ -18,7 +18,6 @@ calling convention in its docstring); constants are converted to Montgomery form
 API (each function validates like the reference and returns plain ints / arrays of canonical
 limbs, never Montgomery form):
 - `poseidon_hash_fast(inputs, *, init_state=0) -> int`     twin of `poseidon.poseidon_hash`
-- `poseidon2_many(left, right) -> (n, 4) uint64`           Poseidon([left_i, right_i]) per row
 - `poseidon_many(rows) -> list[int]`                        [Poseidon(row) for row in rows], one
   njit call for rows of one width (twin: `poseidon.poseidon_many`)
 - `merkle_path_nodes(leaf, index, siblings)`, `merkle_path_root(leaf, index, siblings)`:
@@ -40,7 +39,6 @@ from circuits.primitives.poseidon import MAX_INPUTS, _check_path, _field_element
 from circuits.primitives.poseidon_constants import optimized_params
 from prover.fields import curve_order as r
 from prover.kernels.field import (
-    FR_P,
     FR_ZERO,
     fr_add,
     fr_from_mont,
@@ -55,7 +53,6 @@ from prover.kernels.field import (
 __all__ = [
     "merkle_path_nodes",
     "merkle_path_root",
-    "poseidon2_many",
     "poseidon_hash_fast",
     "poseidon_many",
 ]
@@ -223,17 +220,6 @@ def _rows_kernel(flat, k, C, S, M, P, n_p, out, chunks):
 
 
 @njit(cache=True)
-def _pairs_kernel(left, right, C, S, M, P, n_p, out):
-    """out[i] = Poseidon([left[i], right[i]])."""
-    zero = u4(FR_ZERO)
-    for i in range(left.shape[0]):
-        a, _, _ = _permute3(
-            zero, fr_to_mont(load(left, i)), fr_to_mont(load(right, i)), C, S, M, P, n_p
-        )
-        store(out, i, fr_from_mont(a))
-
-
-@njit(cache=True)
 def _path_kernel(leaf, bits, siblings, C, S, M, P, n_p, out):
     """out[level] = the node at level + 1 on the path (see `merkle_path_nodes`)."""
     zero = u4(FR_ZERO)
@@ -244,21 +230,6 @@ def _path_kernel(leaf, bits, siblings, C, S, M, P, n_p, out):
             left, right = right, left
         node, _, _ = _permute3(zero, left, right, C, S, M, P, n_p)  # one inlined copy
         store(out, level, fr_from_mont(node))
-
-
-@njit(cache=True)
-def _first_non_canonical(arr):
-    """Index of the first row of an (n, 4) limb array that is >= r, or -1."""
-    p = u4(FR_P)
-    for i in range(arr.shape[0]):
-        for k in range(3, -1, -1):
-            if arr[i, k] != p[k]:
-                if arr[i, k] > p[k]:
-                    return i
-                break
-        else:
-            return i
-    return -1
 
 
 def poseidon_hash_fast(inputs: Sequence[int], *, init_state: int = 0) -> int:
@@ -290,30 +261,6 @@ def poseidon_many(rows: Sequence[Sequence[int]], *, threads: int = 2) -> list[in
     chunks = max(1, min(threads, len(rows) // 2))
     _rows_kernel(_to_limbs(flat), k, *_constants(k + 1), out, chunks)
     return _from_limbs(out)
-
-
-def _check_limb_array(arr: np.ndarray, name: str) -> np.ndarray:
-    if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.shape[1] != 4:
-        raise PrimitiveError(f"{name} must be an (n, 4) numpy array of uint64 limbs")
-    if arr.dtype != np.uint64:
-        raise PrimitiveError(f"{name} must have dtype uint64, got {arr.dtype}")
-    arr = np.ascontiguousarray(arr)
-    bad = _first_non_canonical(arr)
-    if bad >= 0:
-        raise PrimitiveError(f"{name}[{bad}] is not a canonical Fr element (0 <= x < r)")
-    return arr
-
-
-def poseidon2_many(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Row-wise Poseidon([left_i, right_i]) of two (n, 4) uint64 arrays of canonical
-    little-endian limbs (not Montgomery form); returns a new (n, 4) uint64 array."""
-    left = _check_limb_array(left, "left")
-    right = _check_limb_array(right, "right")
-    if left.shape != right.shape:
-        raise PrimitiveError(f"left and right differ in shape: {left.shape} vs {right.shape}")
-    out = np.empty_like(left)
-    _pairs_kernel(left, right, *_constants(3), out)
-    return out
 
 
 def merkle_path_nodes(leaf: int, index: int, siblings: Sequence[int]) -> tuple[int, ...]:

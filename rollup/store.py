@@ -23,6 +23,8 @@ from rollup.state import RollupState
 from rollup.tx import Tx, tx_from_list, tx_to_list
 from rollup.witness import BatchWitness
 
+STORE_FORMAT: int = 2  #: 2: tree nodes as 32-byte blobs, witnesses without per-slot roots
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS mempool (seq INTEGER PRIMARY KEY AUTOINCREMENT, tx BLOB NOT NULL);
@@ -53,6 +55,14 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        if self.get("params") is not None and self.get("format") != STORE_FORMAT:
+            found = self.get("format") or 1
+            self.db.close()
+            raise StoreError(
+                detail=f"{self.path} is store format {found}, this zkrollup reads format "
+                f"{STORE_FORMAT} (nodes as 32-byte blobs, witnesses without stored roots): "
+                "re-create it (zkr init) or rebuild from the settlement layer"
+            )
 
     # -- meta ----------------------------------------------------------------------------------
     def get(self, key: str) -> Any:
@@ -71,6 +81,7 @@ class Store:
             return
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
+            self._put("format", STORE_FORMAT)
             self._put("params", params_to_list(params))
             self._put("genesis", genesis.to_list())
             self._put("global", genesis.to_list())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rollup.errors import MempoolRejected, RebuildError
+from rollup.errors import MempoolRejected, RebuildError, StoreError
 from rollup.params import BUY, SELL, TRADE
 from rollup.rebuild import rebuild, rebuild_from_settlement
 from rollup.sequencer import Sequencer
@@ -160,3 +160,14 @@ def test_failed_seal_changes_nothing_in_memory_or_store(tmp_path) -> None:
     batch = seq.seal_batch(system.l1.queue())
     assert [w.tx_type for w in batch.slots] == [1, TRADE, 0, 0] and seq.pending == {}
     assert seq.store.mempool() == [] and seq.divergence(0, 0.0)["mempool"] == 0
+
+
+def test_store_of_an_older_format_is_refused_with_one_line(tmp_path) -> None:
+    """A store written before format 2 (no format key) is refused, not misread."""
+    system = make_system(tmp_path)
+    path = system.path / "sequencer.db"
+    assert Store(path).get("format") == 2  # positive twin: the current format reopens
+    with system.seq.store.db:
+        system.seq.store.db.execute("DELETE FROM meta WHERE key = 'format'")
+    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 2"):
+        Store(path)

@@ -1,14 +1,8 @@
 """``Rollup``: one rollup directory — sequencer, local settlement layer, keys — behind one object.
 
-Every ``zkr`` verb is a method here; the CLI only parses arguments and prints. Layout of a
-directory (DESIGN §7: SQLite, WAL, one file per component)::
-
-    rollup.json       shape (params), settlement config, key directory
-    sequencer.db      rollup.store.Store (tree, accounts, mempool, batches, proofs)
-    settlement.db     verifier.settlement.Settlement (vault, root, queue, published pubdata)
-    keystore.json     DEVELOPMENT keystore, UNENCRYPTED: account keys and the oracle key
-    orders.json       resting signed orders (matched into trades by ``order``)
-    keys/<digest>/    proving key per circuit shape (rollup.proving), unless keys_root is given
+Every ``zkr`` verb is a method here; the CLI only parses arguments and prints. The files of a
+rollup directory (rollup.json, sequencer.db, settlement.db, keystore.json, orders.json, keys/)
+and their JSON encoding are ``rollup.directory``'s.
 
 Units at this interface: L1 amounts (deposit, withdraw) and transfers in collateral quanta;
 prices in quanta per base quantum (× ``VALUE_SCALE`` inside); funding rates in 2^-32 per second.
@@ -21,9 +15,7 @@ once with the state machine's own error; nothing is stored then.
 from __future__ import annotations
 
 import contextlib
-import json
 import random
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,13 +24,30 @@ from typing import Any
 from circuits.primitives.eddsa import derive_public_key, sign
 from rollup.account import GlobalState
 from rollup.circuit_input import shape_of
+from rollup.directory import (
+    NodeError,
+    RandBelow,
+    load_keystore,
+    load_orders,
+    new_key,
+    new_keystore,
+    read_meta,
+    refuse,
+    save_keystore,
+    save_orders,
+    settlement_config,
+    settlement_record,
+    strs,
+    write_export,
+    write_meta,
+)
 from rollup.errors import RollupError
 from rollup.params import DEFAULT_MARKETS, SELL, VALUE_SCALE, RollupParams
 from rollup.proving import groth16_checker, setup_shape, verifying_key_json
 from rollup.rebuild import rebuild_from_settlement
 from rollup.sequencer import Sequencer
 from rollup.state import RollupState
-from rollup.store import params_from_list, params_to_list
+from rollup.store import params_from_list
 from rollup.tx import (
     FundingTick,
     Liquidate,
@@ -52,14 +61,11 @@ from rollup.tx import (
     escape_message,
     forced_message,
 )
-from verifier.settlement import Settlement, SettlementConfig
+from verifier.settlement import Settlement
 
-KEYSTORE_NOTE = "development keystore, unencrypted: never use these keys for real funds"
+__all__ = ["NodeError", "Progress", "Rollup"]
+
 Progress = Callable[[str, int, int], None]
-
-
-class NodeError(RollupError):
-    """A node-level refusal (missing directory, unknown key, nothing to do)."""
 
 
 def _default_address(pubkey: tuple[int, int]) -> int:
@@ -71,14 +77,11 @@ class Rollup:
 
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
-        meta_file = self.path / "rollup.json"
-        if not meta_file.exists():
-            raise NodeError(detail=f"{self.path} is not a rollup directory (run 'zkr init')")
-        self.meta = json.loads(meta_file.read_text())
+        self.meta = read_meta(self.path)
         self.params: RollupParams = params_from_list(self.meta["params"])
         self.keydir = Path(self.meta["keydir"])
         self.seq = Sequencer.open(str(self.path / "sequencer.db"))
-        config = _config(self.meta["settlement"])
+        config = settlement_config(self.meta["settlement"])
         self._checker: Callable | None = None
         self.l1 = Settlement(config, self._check_proof, self.path / "settlement.db", clock=clock)
 
@@ -109,34 +112,23 @@ class Rollup:
         if len(prices) != n_markets or min(prices) <= 0:
             raise NodeError(detail=f"need {n_markets} positive genesis prices")
         path.mkdir(parents=True, exist_ok=True)
-        oracle_key = _new_key(rng)
+        oracle_key = new_key(rng)
         genesis = GlobalState.genesis(
             params, derive_public_key(oracle_key), tuple(p * VALUE_SCALE for p in prices)
         )
-        setup_rng = None if rng is None else _RandBelow(rng)
+        setup_rng = None if rng is None else RandBelow(rng)
         keydir = setup_shape(shape_of(params), keys_root or path / "keys", setup_rng, progress)
         seq = Sequencer.open(str(path / "sequencer.db"), params, genesis)
-        settlement = {
-            "depth": depth,
-            "batch_slots": batch_slots,
-            "genesis_root": str(seq.state.root),
-            "genesis_global": _strs(genesis.to_list()),
-            "max_pending_batches": max_pending_batches,
-            "max_pending_seconds": max_pending_seconds,
-        }
+        settlement = settlement_record(
+            params, seq.state.root, genesis, max_pending_batches, max_pending_seconds
+        )
         seq.store.close()
-        keystore = {"note": KEYSTORE_NOTE, "oracle": oracle_key.hex(), "accounts": {}}
-        (path / "keystore.json").write_text(json.dumps(keystore, indent=1))
-        (path / "orders.json").write_text("[]")
-        meta = {
-            "params": params_to_list(params),
-            "settlement": settlement,
-            "keydir": str(Path(keydir).resolve()),
-        }
+        save_keystore(path, new_keystore(oracle_key))
+        save_orders(path, [])
         # the settlement layer is created holding the verifying key of the shape
         vk = verifying_key_json(keydir)
-        Settlement(_config(settlement), _refuse, path / "settlement.db", clock, vk).close()
-        (path / "rollup.json").write_text(json.dumps(meta, indent=1))
+        Settlement(settlement_config(settlement), refuse, path / "settlement.db", clock, vk).close()
+        write_meta(path, params, settlement, keydir)
         return cls(path, clock)
 
     def close(self) -> None:
@@ -150,7 +142,7 @@ class Rollup:
 
     # -- keys ----------------------------------------------------------------------------------
     def _keystore(self) -> dict[str, Any]:
-        return json.loads((self.path / "keystore.json").read_text())
+        return load_keystore(self.path)
 
     def key(self, account: int) -> bytes:
         entry = self._keystore()["accounts"].get(str(account))
@@ -164,10 +156,10 @@ class Rollup:
         index = len(store["accounts"])
         if index >= self.params.n_accounts:
             raise NodeError(detail=f"the tree of depth {self.params.depth} is full")
-        key = _new_key(rng)
+        key = new_key(rng)
         pk = derive_public_key(key)
-        store["accounts"][str(index)] = {"private_key": key.hex(), "public_key": _strs(list(pk))}
-        (self.path / "keystore.json").write_text(json.dumps(store, indent=1))
+        store["accounts"][str(index)] = {"private_key": key.hex(), "public_key": strs(list(pk))}
+        save_keystore(self.path, store)
         return index, pk
 
     def l1_address(self, account: int) -> int:
@@ -206,11 +198,10 @@ class Rollup:
         return state
 
     def _orders(self) -> list[SignedOrder]:
-        data = json.loads((self.path / "orders.json").read_text())
-        return [SignedOrder.from_list(_ints(o)) for o in data]
+        return load_orders(self.path)
 
     def _save_orders(self, orders: list[SignedOrder]) -> None:
-        (self.path / "orders.json").write_text(json.dumps([_strs(o.to_list()) for o in orders]))
+        save_orders(self.path, orders)
 
     def next_nonce(self, account: int, state: RollupState | None = None) -> int:
         state = state or self.pending_state()
@@ -351,56 +342,10 @@ class Rollup:
         if proof is None:
             raise NodeError(detail=f"batch {number} has no proof (run 'zkr prove')")
         b = self.seq.store.batch(number)
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        files = {
-            "verification_key.json": self.l1.verifying_key,
-            "proof.json": proof,
-            "public.json": [str(v) for v in (b.old_root, b.new_root, b.commitment)],
-        }
-        for name, obj in files.items():
-            (out / name).write_text(json.dumps(obj, indent=1))
-        return [out / name for name in files]
-
-
-def _config(c: dict[str, Any]) -> SettlementConfig:
-    """The settlement config recorded in rollup.json."""
-    return SettlementConfig(c["depth"], c["batch_slots"], int(c["genesis_root"]),
-                            tuple(_ints(c["genesis_global"])), c["max_pending_batches"],
-                            c["max_pending_seconds"])  # fmt: skip
-
-
-def _refuse(public: tuple[int, int, int], proof: Any) -> bool:
-    return False
-
-
-def _new_key(rng: random.Random | None) -> bytes:
-    """A 32-byte EdDSA private key from ``rng`` (tests) or the OS (``secrets``)."""
-    return rng.randbytes(32) if rng is not None else secrets.token_bytes(32)
-
-
-class _RandBelow:
-    """``randbelow`` (what prover.setup draws toxic waste from) over a ``random.Random``."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-
-    def randbelow(self, n: int) -> int:
-        return self.rng.randrange(n)
+        return write_export(
+            out, self.l1.verifying_key, proof, (b.old_root, b.new_root, b.commitment)
+        )
 
 
 def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
-
-
-def _strs(obj: Any) -> Any:
-    """Integers as decimal strings (JSON keeps 254-bit values exact for every reader)."""
-    if isinstance(obj, (list, tuple)):
-        return [_strs(v) for v in obj]
-    return str(obj) if isinstance(obj, int) else obj
-
-
-def _ints(obj: Any) -> Any:
-    if isinstance(obj, list):
-        return [_ints(v) for v in obj]
-    return int(obj) if isinstance(obj, str) else obj

@@ -17,11 +17,10 @@ import pytest
 
 from circuits.batch import BatchShape, compile_batch
 from circuits.errors import UnsatisfiedConstraint
-from circuits.primitives.eddsa import derive_public_key, sign
+from circuits.primitives.eddsa import sign
 from circuits.soundness import find_unconstrained
 from prover.fields import R
 from rollup import effects
-from rollup.account import GlobalState
 from rollup.circuit_input import batch_assignment, shape_of
 from rollup.margin import settle_funding
 from rollup.params import (
@@ -51,10 +50,18 @@ from rollup.tx import (
     Withdraw,
 )
 from rollup.witness import BatchWitness, LeafUpdate
+from tests.batch_helpers import (
+    ORACLE_KEY,
+    PRICE,
+    batch_witness,
+    deposit,
+    genesis_state,
+    public_key,
+    solve_batch,
+    user_key,
+)
 
-PRICE = 100 * VALUE_SCALE
-ORACLE_KEY = b"oracle-key".ljust(32, b"\0")
-KEYS = [bytes([i + 1]) * 32 for i in range(3)]
+KEYS = [user_key(i) for i in range(3)]
 PARAMS = RollupParams(depth=2, batch_slots=1, markets=DEFAULT_MARKETS[:1])
 SHAPE = shape_of(PARAMS)
 
@@ -67,18 +74,14 @@ def compiled():
 def batch_of(state: RollupState, apply) -> BatchWitness:
     """One-slot batch from ``apply(state) -> SlotWitness`` (pubdata and commitment native)."""
     old = state.root
-    w = apply(state)
-    return BatchWitness(
-        0, old, state.root, (w,), w.chunk, pubdata_commitment(old, state.root, w.chunk)
-    )
+    return batch_witness(old, state, (apply(state),))
 
 
 def funded_state() -> RollupState:
     """Accounts 0, 1 (1000 quanta) and 2 (10^6 quanta), one market at PRICE, oracle time 0."""
-    g = GlobalState.genesis(PARAMS, derive_public_key(ORACLE_KEY), (PRICE,))
-    state = RollupState(PARAMS, g)
+    state = genesis_state(PARAMS, (PRICE,))
     for i, amount in enumerate((1000, 1000, 10**6)):
-        state.apply(Deposit(i, *derive_public_key(KEYS[i]), amount, 100 + i))
+        state.apply(deposit(i, amount, 100 + i))
     return state
 
 
@@ -87,12 +90,6 @@ def order(account: int, side: int, size: int, limit: int, nonce: int, key: int |
     return Order(account, 0, side, size, limit, fee, nonce, expiry).sign(
         KEYS[account if key is None else key]
     )
-
-
-def solve(compiled, batch: BatchWitness) -> list[int]:
-    z = compiled.solve(batch_assignment(batch, SHAPE))
-    assert compiled.public_signals(z) == [batch.old_root, batch.new_root, batch.commitment]
-    return z
 
 
 def fails_on(compiled, batch: BatchWitness, fragment: str) -> str:
@@ -115,7 +112,7 @@ def trade_batch(state: RollupState, q: int = 50) -> BatchWitness:
 
 def test_trade_solves_and_wrong_terms_fail(compiled) -> None:
     batch = trade_batch(funded_state())
-    solve(compiled, batch)
+    solve_batch(compiled, batch, SHAPE)
     maker, taker = batch.slots[0].tx.maker, batch.slots[0].tx.taker
     tx = batch.slots[0].tx
     m = maker.order
@@ -141,7 +138,7 @@ def test_expired_order_fails(compiled) -> None:
     batch_of(state, lambda s: s.apply(OraclePrice.signed(ORACLE_KEY, (PRICE,), 50)))
     tx = Trade(order(0, 0, 100, PRICE, 0, expiry=50), order(1, 1, 100, PRICE, 0), 50, PRICE, 5, 5)
     batch = batch_of(state, lambda s: s.apply(tx))
-    solve(compiled, batch)
+    solve_batch(compiled, batch, SHAPE)
     late = replace(tx.maker.order, expiry=49).sign(KEYS[0])
     fails_on(compiled, with_tx(batch, replace(tx, maker=late)), "order0/expiry")
 
@@ -172,7 +169,7 @@ def test_withdraw_signature_and_nonce(compiled) -> None:
     state = funded_state()
     wd = Withdraw.signed(KEYS[0], 0, 10, 7, 0)
     batch = batch_of(state, lambda s: s.apply(wd))
-    solve(compiled, batch)
+    solve_batch(compiled, batch, SHAPE)
     fails_on(
         compiled, with_tx(batch, replace(wd, signature=sign(KEYS[1], wd.message()))), "slot0/sig0/"
     )
@@ -187,7 +184,7 @@ def test_liquidation_solves_and_healthy_account_fails(compiled, monkeypatch) -> 
     liq = Liquidate(order(2, 0, 90, PRICE, 0), 0, 90, PRICE * 90 // 100, 0)
     fresh = funded_state()
     batch_of(fresh, lambda s: s.apply(trade_batch_tx()))
-    solve(compiled, batch_of(state, lambda s: s.apply(liq)))
+    solve_batch(compiled, batch_of(state, lambda s: s.apply(liq)), SHAPE)
     # the same liquidation at the old price: account 0 is healthy (TV ≥ maintenance risk)
     calls = []
 
@@ -205,7 +202,7 @@ def test_oracle_signature_and_stale_timestamp(compiled) -> None:
     state = funded_state()
     tx = OraclePrice.signed(ORACLE_KEY, (PRICE + 1,), 10)
     batch = batch_of(state, lambda s: s.apply(tx))
-    solve(compiled, batch)
+    solve_batch(compiled, batch, SHAPE)
     fails_on(
         compiled, with_tx(batch, replace(tx, signature=sign(KEYS[0], tx.message()))), "slot0/sig0/"
     )
@@ -222,7 +219,7 @@ def test_funding_rate_above_bound_fails(compiled) -> None:
     state = funded_state()
     batch_of(state, lambda s: s.apply(OraclePrice.signed(ORACLE_KEY, (PRICE,), 100)))
     ok = FundingTick((4295,), 50)
-    solve(compiled, batch_of(state, lambda s: s.apply(ok)))
+    solve_batch(compiled, batch_of(state, lambda s: s.apply(ok)), SHAPE)
     rate, t = 4296, 60
     m = state.global_state.markets[0]
     delta = rate * (t - state.global_state.last_funding_time) * m.price // (1 << 32)
@@ -278,7 +275,7 @@ def family_batches() -> dict[str, BatchWitness]:
         "forced_withdraw": lambda s: s.apply(ForcedWithdrawal(1, 5)),
         "withdraw": lambda s: s.apply(Withdraw.signed(KEYS[2], 2, 10, 7, 1)),
         "transfer": lambda s: s.apply(Transfer.signed(KEYS[2], 2, 1, 10, 2)),
-        "deposit": lambda s: s.apply(Deposit(3, *derive_public_key(KEYS[0]), 10, 7)),
+        "deposit": lambda s: s.apply(deposit(3, 10, 7, key=0)),
         "noop": lambda s: s.apply(Noop()),
     }
     return {name: batch_of(st, apply) for name, apply in txs.items()}
@@ -297,7 +294,7 @@ _FAMILIES = [
 
 @pytest.mark.parametrize("family", _FAMILIES)
 def test_no_unconstrained_wires(compiled, family_batches, family: str) -> None:
-    z = solve(compiled, family_batches[family])
+    z = solve_batch(compiled, family_batches[family], SHAPE)
     report = find_unconstrained(compiled, z, random.Random(5), n_random=1)
     assert report.ok, report.unconstrained[:5]
     broken = list(z)
@@ -394,7 +391,7 @@ def test_funding_after_oracle_time_fails(compiled) -> None:
 )
 def test_deposit_of_invalid_key_or_zero_amount_fails(compiled, pubkey, amount, fragment) -> None:
     state = funded_state()
-    pk = pubkey or derive_public_key(KEYS[0])
+    pk = pubkey or public_key(KEYS[0])
     acct = replace(
         state.account(3), pubkey_x=pk[0], pubkey_y=pk[1], collateral=amount * VALUE_SCALE
     )
@@ -423,12 +420,12 @@ def reading_request_account(account: int, apply):
 
 def test_refunded_deposit_only_on_overflow(compiled) -> None:
     state = funded_state()
-    pk = derive_public_key(KEYS[0])
+    pk = public_key(KEYS[0])
     batch_of(state, lambda s: s.apply(Deposit(3, *pk, (1 << 63) - 1, 9)))
     overflow = Deposit(3, *pk, 1, 9)
     batch = batch_of(state, lambda s: s.apply(overflow))
     assert batch.slots[0].effect["refunded"] == 1
-    solve(compiled, batch)
+    solve_batch(compiled, batch, SHAPE)
     state = funded_state()
     tx = Deposit(0, *pk, 5, 9)
     effect = {"account": 0, "amount": 5, "refunded": 1, "l1_address": 9}
@@ -444,7 +441,7 @@ def test_void_forced_withdrawal_only_for_empty_or_out_of_range(compiled) -> None
     empty = ForcedWithdrawal(3, 5)
     batch = batch_of(state, lambda s: s.apply(empty))
     assert batch.slots[0].effect["void"] == 1
-    solve(compiled, batch)
+    solve_batch(compiled, batch, SHAPE)
     tx = ForcedWithdrawal(1, 5)
     effect = {"account": 1, "amount": 0, "void": 1, "l1_address": 5}
     void = reading_request_account(

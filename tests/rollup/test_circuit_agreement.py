@@ -17,14 +17,11 @@ import pytest
 from circuits.batch import compile_batch, spec
 from circuits.batch.pubdata import field_slots
 from circuits.errors import UnsatisfiedConstraint
-from circuits.primitives.eddsa import derive_public_key
 from circuits.soundness import find_unconstrained
 from rollup import params, pubdata
-from rollup.account import GlobalState
 from rollup.circuit_input import batch_assignment, shape_of
 from rollup.errors import RollupError
 from rollup.params import DEFAULT_MARKETS, DEPOSIT, FORCED_WITHDRAW, VALUE_SCALE, RollupParams
-from rollup.pubdata import pubdata_commitment
 from rollup.state import RollupState
 from rollup.tx import (
     Deposit,
@@ -39,10 +36,18 @@ from rollup.tx import (
     Withdraw,
 )
 from rollup.witness import BatchWitness
+from tests.batch_helpers import (
+    ORACLE_KEY,
+    PRICE,
+    batch_witness,
+    deposit,
+    genesis_state,
+    public_key,
+    solve_batch,
+    user_key,
+)
 
-PRICE = 100 * VALUE_SCALE
-ORACLE_KEY = b"oracle-key".ljust(32, b"\0")
-KEYS = [bytes([i + 1]) * 32 for i in range(4)]
+KEYS = [user_key(i) for i in range(4)]
 PARAMS = RollupParams(depth=3, batch_slots=2, markets=DEFAULT_MARKETS[:2])
 SHAPE = shape_of(PARAMS)
 
@@ -68,8 +73,7 @@ def compiled():
 
 
 def new_state() -> RollupState:
-    g = GlobalState.genesis(PARAMS, derive_public_key(ORACLE_KEY), (PRICE, 2 * PRICE))
-    return RollupState(PARAMS, g)
+    return genesis_state(PARAMS, (PRICE, 2 * PRICE))
 
 
 def seal(state: RollupState, txs: list) -> BatchWitness:
@@ -84,10 +88,7 @@ def seal(state: RollupState, txs: list) -> BatchWitness:
             continue
     while len(slots) < PARAMS.batch_slots:
         slots.append(state.apply(Noop(), len(slots)))
-    data = tuple(e for w in slots for e in w.chunk)
-    return BatchWitness(
-        0, old, state.root, tuple(slots), data, pubdata_commitment(old, state.root, data)
-    )
+    return batch_witness(old, state, slots)
 
 
 def random_tx(rng: random.Random, state: RollupState, t: int):
@@ -95,7 +96,7 @@ def random_tx(rng: random.Random, state: RollupState, t: int):
     nonce = state.account(a).nonce
     kind = rng.randrange(7)
     if kind == 0:
-        return Deposit(a, *derive_public_key(KEYS[a]), rng.randrange(1, 10**4), 9)
+        return deposit(a, rng.randrange(1, 10**4), 9)
     if kind == 1:
         return Withdraw.signed(KEYS[a], a, rng.randrange(1, 50), 77, nonce)
     if kind == 2:
@@ -121,18 +122,14 @@ def random_tx(rng: random.Random, state: RollupState, t: int):
 def test_random_valid_sequences_solve(compiled, seed: int) -> None:
     rng = random.Random(seed)
     state = new_state()
-    first = seal(state, [Deposit(i, *derive_public_key(KEYS[i]), 10**5, 9) for i in range(2)])
-    batches = [
-        first,
-        seal(state, [Deposit(i, *derive_public_key(KEYS[i]), 10**5, 9) for i in (2, 3)]),
-    ]
+    first = seal(state, [deposit(i, 10**5, 9) for i in range(2)])
+    batches = [first, seal(state, [deposit(i, 10**5, 9) for i in (2, 3)])]
     for t in range(4):
         batches.append(seal(state, [random_tx(rng, state, t) for _ in range(6)]))
     types = {w.tx_type for b in batches for w in b.slots}
     assert len(types) >= 3, types  # natively rejected random txs are skipped
     for batch in batches:
-        z = compiled.solve(batch_assignment(batch, SHAPE))
-        assert compiled.public_signals(z) == [batch.old_root, batch.new_root, batch.commitment]
+        z = solve_batch(compiled, batch, SHAPE)
         wrong = batch_assignment(batch, SHAPE) | {"new_root": batch.old_root}
         with pytest.raises(UnsatisfiedConstraint):
             compiled.solve(wrong)
@@ -142,7 +139,7 @@ def test_random_valid_sequences_solve(compiled, seed: int) -> None:
 
 def test_native_invalid_deposit_and_forced_withdrawal_unsatisfiable(compiled) -> None:
     state = new_state()
-    seal(state, [Deposit(i, *derive_public_key(KEYS[i]), 10**5, 9) for i in range(2)])
+    seal(state, [deposit(i, 10**5, 9) for i in range(2)])
     # a forced withdrawal paying more than the account's free collateral
     acct = state.account(0)
     paid = 10**5 + 1
@@ -153,16 +150,13 @@ def test_native_invalid_deposit_and_forced_withdrawal_unsatisfiable(compiled) ->
         0, FORCED_WITHDRAW, ForcedWithdrawal(0, 55), [(0, after)], state.global_state, effect, ()
     )
     w2 = state.apply(Noop(), 1)
-    data = w.chunk + w2.chunk
-    batch = BatchWitness(
-        0, old, state.root, (w, w2), data, pubdata_commitment(old, state.root, data)
-    )
+    batch = batch_witness(old, state, (w, w2))
     with pytest.raises(UnsatisfiedConstraint, match="forced/amount"):
         compiled.solve(batch_assignment(batch, SHAPE))
     # a deposit crediting twice the deposited amount
     state = new_state()
     old = state.root
-    pk = derive_public_key(KEYS[0])
+    pk = public_key(KEYS[0])
     credited = replace(
         state.account(0), pubkey_x=pk[0], pubkey_y=pk[1], collateral=20 * VALUE_SCALE
     )
@@ -178,19 +172,15 @@ def test_native_invalid_deposit_and_forced_withdrawal_unsatisfiable(compiled) ->
         0, DEPOSIT, Deposit(0, *pk, 10, 9), [(0, credited)], state.global_state, effect, ()
     )
     w2 = state.apply(Noop(), 1)
-    data = w.chunk + w2.chunk
-    batch = BatchWitness(
-        0, old, state.root, (w, w2), data, pubdata_commitment(old, state.root, data)
-    )
+    batch = batch_witness(old, state, (w, w2))
     with pytest.raises(UnsatisfiedConstraint):
         compiled.solve(batch_assignment(batch, SHAPE))
 
 
 def test_liquidation_in_second_market_solves(compiled) -> None:
     state = new_state()
-    keys = [derive_public_key(k) for k in KEYS]
-    seal(state, [Deposit(i, *keys[i], 1000, 9) for i in range(2)])
-    seal(state, [Deposit(2, *keys[2], 10**6, 9)])
+    seal(state, [deposit(i, 1000, 9) for i in range(2)])
+    seal(state, [deposit(2, 10**6, 9)])
     p = 2 * PRICE
     mo = Order(0, 1, 0, 45, p, 0, 0, 10**6).sign(KEYS[0])
     to = Order(1, 1, 1, 45, p, 0, 0, 10**6).sign(KEYS[1])
@@ -205,13 +195,12 @@ def test_liquidation_in_second_market_solves(compiled) -> None:
     batches.append(seal(state, [rise, short]))
     assert [w.tx_type for w in batches[2].slots] == [params.ORACLE, params.LIQUIDATE]
     for batch in batches:
-        z = compiled.solve(batch_assignment(batch, SHAPE))
-        assert compiled.public_signals(z) == [batch.old_root, batch.new_root, batch.commitment]
+        solve_batch(compiled, batch, SHAPE)
 
 
 def test_assignment_rejects_a_batch_of_another_shape() -> None:
     state = new_state()
-    batch = seal(state, [Deposit(0, *derive_public_key(KEYS[0]), 5, 9)])
+    batch = seal(state, [deposit(0, 5, 9)])
     assignment = batch_assignment(batch, SHAPE)
     assert assignment["slot0.sel"] == [int(t == params.DEPOSIT) for t in range(9)]
     assert assignment["slot1.sel"] == [int(t == params.NOOP) for t in range(9)]

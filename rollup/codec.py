@@ -1,13 +1,18 @@
 """msgpack for the store's blobs, with integers beyond 64 bits (field elements, value units) as
-ext type 1 (big-endian two's complement), and the list forms of witnesses."""
+ext type 1 (big-endian two's complement), and the list forms of witnesses.
+
+In a witness, accounts, global states, Merkle paths, messages and pubdata chunks are each one
+blob of 32-byte little-endian two's-complement integers (``felts_to_bytes``): a sealed batch of
+8 trades has ~270 large integers, and one msgpack ext callback each was a third of sealing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgpack
 
-from rollup.account import Account, GlobalState
+from rollup.account import Account, GlobalState, MarketState, Position
 from rollup.tree import UpdateProof
 from rollup.tx import tx_from_list, tx_to_list
 from rollup.witness import BatchWitness, LeafUpdate, SlotWitness
@@ -37,45 +42,79 @@ def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, ext_hook=_ext_hook, strict_map_key=False)
 
 
-def felts_to_bytes(values: tuple[int, ...]) -> bytes:
-    """Field elements as one blob, 32 bytes little-endian each (a Merkle path: ~10× faster to
-    pack than one msgpack ext per element)."""
-    return b"".join([v.to_bytes(32, "little") for v in values])
+def felts_to_bytes(values: Sequence[int]) -> bytes:
+    """Integers of |x| < 2^255 (field elements, signed value units) as one blob, 32 bytes
+    little-endian two's complement each: a Merkle path, an account or a global state packs ~10×
+    faster as one blob than as one msgpack ext per large element."""
+    return b"".join([v.to_bytes(32, "little", signed=True) for v in values])
 
 
 def felts_from_bytes(blob: bytes) -> tuple[int, ...]:
     if len(blob) % 32:
         raise ValueError(f"a field-element blob of {len(blob)} bytes is not a multiple of 32")
-    return tuple(int.from_bytes(blob[i : i + 32], "little") for i in range(0, len(blob), 32))
+    return tuple(
+        int.from_bytes(blob[i : i + 32], "little", signed=True) for i in range(0, len(blob), 32)
+    )
+
+
+def account_to_bytes(a: Account) -> bytes:
+    """[pubkey_x, pubkey_y, nonce, collateral, size_0, f_0, ...] as one blob."""
+    flat = [a.pubkey_x, a.pubkey_y, a.nonce, a.collateral]
+    for p in a.positions:
+        flat += (p.size, p.funding_index)
+    return felts_to_bytes(flat)
+
+
+def account_from_bytes(blob: bytes) -> Account:
+    x, y, nonce, collateral, *flat = felts_from_bytes(blob)
+    positions = tuple(Position(flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
+    return Account(x, y, nonce, collateral, positions)
+
+
+def global_to_bytes(g: GlobalState) -> bytes:
+    """[5 fields per market ..., oracle_pk_x, oracle_pk_y, last_oracle, last_funding, fee_pool]."""
+    flat: list[int] = []
+    for m in g.markets:
+        flat += (m.price, m.funding_index, m.initial_fraction, m.maintenance_fraction,
+                 m.max_funding_rate)  # fmt: skip
+    flat += (g.oracle_pk_x, g.oracle_pk_y, g.last_oracle_time, g.last_funding_time, g.fee_pool)
+    return felts_to_bytes(flat)
+
+
+def global_from_bytes(blob: bytes) -> GlobalState:
+    *flat, px, py, t_oracle, t_funding, fee_pool = felts_from_bytes(blob)
+    markets = tuple(MarketState(*flat[i : i + 5]) for i in range(0, len(flat), 5))
+    return GlobalState(markets, px, py, t_oracle, t_funding, fee_pool)
 
 
 def slot_to_list(w: SlotWitness) -> list:
+    """A slot witness with every account, global state and Merkle path as one blob each (the
+    transaction and its effect dict stay msgpack lists / maps)."""
     updates = [
         [
-            u.old_account.to_list(),
-            u.new_account.to_list(),
-            [u.proof.index, u.proof.old_leaf, u.proof.new_leaf, felts_to_bytes(u.proof.siblings)],
+            account_to_bytes(u.old_account),
+            account_to_bytes(u.new_account),
+            felts_to_bytes((u.proof.index, u.proof.old_leaf, u.proof.new_leaf, *u.proof.siblings)),
         ]
         for u in w.updates
     ]  # fmt: skip
     return [
-        w.slot, w.tx_type, tx_to_list(w.tx), list(w.messages),
-        w.old_global.to_list(), w.new_global.to_list(), updates, list(w.chunk), w.effect,
+        w.slot, w.tx_type, tx_to_list(w.tx), felts_to_bytes(w.messages),
+        global_to_bytes(w.old_global), global_to_bytes(w.new_global), updates,
+        felts_to_bytes(w.chunk), w.effect,
     ]  # fmt: skip
 
 
 def slot_from_list(d: list) -> SlotWitness:
-    updates = tuple(
-        LeafUpdate(
-            Account.from_list(a),
-            Account.from_list(b),
-            UpdateProof(p[0], p[1], p[2], felts_from_bytes(p[3])),
-        )
-        for a, b, p in d[6]
-    )
+    updates = []
+    for old, new, path in d[6]:
+        index, old_leaf, new_leaf, *siblings = felts_from_bytes(path)
+        proof = UpdateProof(index, old_leaf, new_leaf, tuple(siblings))
+        updates.append(LeafUpdate(account_from_bytes(old), account_from_bytes(new), proof))
     return SlotWitness(
-        d[0], d[1], tx_from_list(d[2]), tuple(d[3]),
-        GlobalState.from_list(d[4]), GlobalState.from_list(d[5]), updates, tuple(d[7]), d[8],
+        d[0], d[1], tx_from_list(d[2]), felts_from_bytes(d[3]),
+        global_from_bytes(d[4]), global_from_bytes(d[5]), tuple(updates),
+        felts_from_bytes(d[7]), d[8],
     )  # fmt: skip
 
 

@@ -2,11 +2,12 @@
 
 Tables: ``meta`` (params, genesis, global state, head batch, priority requests consumed),
 ``mempool`` (accepted signed transactions, in arrival order), ``accounts`` (leaf preimages),
-``nodes`` (non-default tree nodes, 32 bytes little-endian), ``batches`` (sealed batches: roots,
-pubdata, witness, rejections), ``proofs``.  ``accept`` commits one mempool row before returning,
-so an accepted transaction survives a crash; ``write_batch`` writes a whole sealed batch — tree
-nodes, accounts, global state, the batch row and the removal of its mempool rows — in one SQL
-transaction, so a crash leaves either the whole batch or none of it.
+``nodes`` (non-default tree nodes, 32 bytes little-endian, keyed by the integer
+``level << 32 | index``: the table's own rowid, so a write touches one B-tree), ``batches``
+(sealed batches: roots, pubdata, witness, rejections), ``proofs``.  ``accept`` commits one
+mempool row before returning, so an accepted transaction survives a crash; ``write_batch``
+writes a whole sealed batch — tree nodes, accounts, global state, the batch row and the removal
+of its mempool rows — in one SQL transaction, so a crash leaves either the whole batch or none.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from rollup.state import RollupState
 from rollup.tx import Tx, tx_from_list, tx_to_list
 from rollup.witness import BatchWitness
 
-STORE_FORMAT: int = 2  #: 2: tree nodes as 32-byte blobs, witnesses without per-slot roots
+STORE_FORMAT: int = 3  #: 2: nodes as 32-byte blobs, no stored roots; 3: witness blobs, node keys
+NODE_INDEX_BITS: int = 32  #: a node's row key is level << 32 | index (index < 2^depth ≤ 2^32)
+NODE_INDEX_MASK: int = (1 << NODE_INDEX_BITS) - 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS mempool (seq INTEGER PRIMARY KEY AUTOINCREMENT, tx BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS nodes (level INTEGER, idx INTEGER, hash BLOB NOT NULL,
-                                  PRIMARY KEY (level, idx));
+CREATE TABLE IF NOT EXISTS nodes (key INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (number INTEGER PRIMARY KEY, new_root BLOB NOT NULL,
                                     pubdata BLOB NOT NULL, witness BLOB NOT NULL,
                                     rejected BLOB NOT NULL, mempool_seqs BLOB NOT NULL);
@@ -60,7 +62,7 @@ class Store:
             self.db.close()
             raise StoreError(
                 detail=f"{self.path} is store format {found}, this zkrollup reads format "
-                f"{STORE_FORMAT} (nodes as 32-byte blobs, witnesses without stored roots): "
+                f"{STORE_FORMAT} (witness fields as 32-byte-integer blobs, integer node keys): "
                 "re-create it (zkr init) or rebuild from the settlement layer"
             )
 
@@ -103,8 +105,10 @@ class Store:
         state = RollupState(params, GlobalState.from_list(self.get("global")))
         for idx, data in self.db.execute("SELECT idx, data FROM accounts"):
             state.accounts[idx] = Account.from_list(unpack(data))
-        for level, idx, h in self.db.execute("SELECT level, idx, hash FROM nodes"):
-            state.tree.nodes[(level, idx)] = int.from_bytes(h, "little")
+        for key, h in self.db.execute("SELECT key, hash FROM nodes"):
+            state.tree.nodes[(key >> NODE_INDEX_BITS, key & NODE_INDEX_MASK)] = int.from_bytes(
+                h, "little"
+            )
         return state
 
     # -- mempool -------------------------------------------------------------------------------
@@ -147,13 +151,15 @@ class Store:
                 [(idx, pack(a.to_list())) for idx, a in accounts.items() if a is not None],
             )
             self.db.executemany(
-                "DELETE FROM nodes WHERE level = ? AND idx = ?",
-                [key for key, h in nodes.items() if h is None],
+                "DELETE FROM nodes WHERE key = ?",
+                [(lv << NODE_INDEX_BITS | i,) for (lv, i), h in nodes.items() if h is None],
             )
             written = [
-                (lv, i, h.to_bytes(32, "little")) for (lv, i), h in nodes.items() if h is not None
+                (lv << NODE_INDEX_BITS | i, h.to_bytes(32, "little"))
+                for (lv, i), h in nodes.items()
+                if h is not None
             ]
-            self.db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?)", written)
+            self.db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?)", written)
             gone = mempool_seqs + [seq for seq, _ in rejected]
             self.db.executemany("DELETE FROM mempool WHERE seq = ?", [(s,) for s in gone])
             self.db.execute(

@@ -163,11 +163,11 @@ def test_failed_seal_changes_nothing_in_memory_or_store(tmp_path) -> None:
 
 
 def test_store_of_an_older_format_is_refused_with_one_line(tmp_path) -> None:
-    """A store written before format 2 (no format key) is refused, not misread."""
+    """A store written before format 2 (or 3) (no format key) is refused, not misread."""
     system = make_system(tmp_path)
     path = system.path / "sequencer.db"
     assert Store(path).get("format") == 2  # positive twin: the current format reopens
     with system.seq.store.db:
         system.seq.store.db.execute("DELETE FROM meta WHERE key = 'format'")
-    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 2"):
+    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 3"):
         Store(path)

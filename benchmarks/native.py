@@ -1,6 +1,7 @@
 """Native rollup throughput: trades applied per second with Merkle root updates, D = 16 and 32.
 
-    python -m benchmarks.native [--trades 400] [--accounts 64] [--slots 8] [--out bench_out]
+    python -m benchmarks.native [--trades 400] [--accounts 64] [--slots 8] [--repeat 3]
+        [--depths 16,32] [--patterns adjacent,random,spread] [--out bench_out]
 
 Orders are signed up front; the mempool admits each trade by verifying both EdDSA signatures
 (measured as ``admission``), which fills the state machine's signature cache.  Then, on fresh
@@ -19,7 +20,8 @@ indices 0..N−1: the sequencer allocates indices in order, so this is the commo
 its own up to the top levels — the worst case).  Also recorded: one Montgomery product
 (``fr_mul``, dependent chain), one Poseidon(2) (``poseidon_many`` of 2,000 pairs, one thread), the
 1-minute load average before and after, and the core count.  Writes bench_out/native.json and
-bench_out/native.png.
+bench_out/native.png.  Each way is timed ``--repeat`` times on fresh states; the JSON has the
+median (``*_trades_per_s``, plotted), the best and every sample.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -118,37 +121,25 @@ def funded_state(params: RollupParams, genesis: GlobalState, keys, indices) -> R
     return state
 
 
-def run(depth: int, n_trades: int, n_accounts: int, slots: int, pattern: str) -> dict:
-    load_start = os.getloadavg()[0]
-    params = RollupParams(depth=depth, batch_slots=slots)
-    genesis = GlobalState.genesis(params, derive_public_key(ORACLE_KEY), (PRICE,) * 4)
-    keys = [i.to_bytes(4, "big").rjust(32, b"\1") for i in range(n_accounts)]
-    indices = placement(pattern, n_accounts, depth)
-    trades = make_trades(keys, indices, n_trades, pattern)
-    state = funded_state(params, genesis, keys, indices)
-    check = state.verify_signature
+def _time_batched(state: RollupState, trades: list[Trade], slots: int) -> tuple[float, int]:
     t0 = time.perf_counter()
-    for tr in trades:
-        for o in (tr.maker, tr.taker):
-            assert check(state.account(o.order.account).pubkey, o.order.message(), o.signature)
-    admission = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    for i in range(0, n_trades, slots):
+    root = 0
+    for i in range(0, len(trades), slots):
         for tr in trades[i : i + slots]:
             state.stage(tr)
         state.flush()
         root = state.root
-    batched = time.perf_counter() - t0
+    return time.perf_counter() - t0, root
 
-    single = funded_state(params, genesis, keys, indices)
-    single.verify_signature = check
+
+def _time_one_by_one(state: RollupState, trades: list[Trade]) -> tuple[float, int]:
     t0 = time.perf_counter()
     for tr in trades:
-        single.apply(tr)
-    one_by_one = time.perf_counter() - t0
-    assert single.root == root  # same trades, same root, either way
+        state.apply(tr)
+    return time.perf_counter() - t0, state.root
 
+
+def _time_sealed(params, genesis, keys, indices, trades, check) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         seq = Sequencer.open(str(Path(tmp) / "bench.db"), params, genesis)
         seq.state.verify_signature = check  # admission already verified these signatures
@@ -163,21 +154,68 @@ def run(depth: int, n_trades: int, n_accounts: int, slots: int, pattern: str) ->
         t0 = time.perf_counter()
         while seq.seal_batch(queue) is not None:
             pass
-        sealed = time.perf_counter() - t0
-        assert seq.state.root == root
+        elapsed = time.perf_counter() - t0
+        root = seq.state.root
         seq.store.close()
-    return {
+    return elapsed, root
+
+
+def run(
+    depth: int, n_trades: int, n_accounts: int, slots: int, pattern: str, repeat: int = 1
+) -> dict:
+    """One configuration; each way is timed ``repeat`` times on fresh states (median and best
+    reported: the machine is shared, single samples vary by ±30 %)."""
+    load_start = os.getloadavg()[0]
+    params = RollupParams(depth=depth, batch_slots=slots)
+    genesis = GlobalState.genesis(params, derive_public_key(ORACLE_KEY), (PRICE,) * 4)
+    keys = [i.to_bytes(4, "big").rjust(32, b"\1") for i in range(n_accounts)]
+    indices = placement(pattern, n_accounts, depth)
+    trades = make_trades(keys, indices, n_trades, pattern)
+    state = funded_state(params, genesis, keys, indices)
+    check = state.verify_signature
+    t0 = time.perf_counter()
+    for tr in trades:
+        for o in (tr.maker, tr.taker):
+            assert check(state.account(o.order.account).pubkey, o.order.message(), o.signature)
+    admission = time.perf_counter() - t0
+
+    times: dict[str, list[float]] = {"batched": [], "one_by_one": [], "sealed": []}
+    roots = set()
+    for _ in range(repeat):
+        fresh = funded_state(params, genesis, keys, indices)
+        fresh.verify_signature = check
+        for way, (elapsed, root) in (
+            ("batched", _time_batched(fresh, trades, slots)),
+            (
+                "one_by_one",
+                _time_one_by_one(_funded(params, genesis, keys, indices, check), trades),
+            ),
+            ("sealed", _time_sealed(params, genesis, keys, indices, trades, check)),
+        ):
+            times[way].append(elapsed)
+            roots.add(root)
+    assert len(roots) == 1  # same trades, same root, every way and every repeat
+    out = {
         "depth": depth,
         "pattern": pattern,
         "trades": n_trades,
         "accounts": n_accounts,
         "slots": slots,
+        "repeat": repeat,
         "admission_signatures_per_s": 2 * n_trades / admission,
-        "batched_trades_per_s": n_trades / batched,
-        "one_by_one_trades_per_s": n_trades / one_by_one,
-        "sealed_trades_per_s": n_trades / sealed,
-        "load_average": [load_start, os.getloadavg()[0]],
     }
+    for way, ts in times.items():
+        out[f"{way}_trades_per_s"] = n_trades / statistics.median(ts)
+        out[f"{way}_trades_per_s_best"] = n_trades / min(ts)
+        out[f"{way}_trades_per_s_all"] = [round(n_trades / t) for t in ts]
+    out["load_average"] = [load_start, os.getloadavg()[0]]
+    return out
+
+
+def _funded(params, genesis, keys, indices, check) -> RollupState:
+    state = funded_state(params, genesis, keys, indices)
+    state.verify_signature = check
+    return state
 
 
 PATTERNS = ("adjacent", "random", "spread")
@@ -205,7 +243,7 @@ def plot(results: list[dict], path: Path) -> None:
     load = max(max(r["load_average"]) for r in results)
     ax.set_title(
         f"Native throughput, {results[0]['accounts']} accounts, B = {results[0]['slots']}"
-        f" (root, witness, pubdata); load ≤ {load:.1f}"
+        f" (root, witness, pubdata), median of {results[0]['repeat']}; load ≤ {load:.1f}"
     )
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -219,6 +257,7 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=8)
     parser.add_argument("--depths", default="16,32")
     parser.add_argument("--patterns", default=",".join(PATTERNS))
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per way (median)")
     parser.add_argument("--out", type=Path, default=Path("bench_out"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -228,7 +267,7 @@ def main() -> None:
     results = []
     for depth in [int(d) for d in args.depths.split(",")]:
         for pattern in args.patterns.split(","):
-            results.append(run(depth, args.trades, args.accounts, args.slots, pattern))
+            results.append(run(depth, args.trades, args.accounts, args.slots, pattern, args.repeat))
             print(json.dumps(results[-1]))
     (args.out / "native.json").write_text(json.dumps({**context, "runs": results}, indent=2))
     plot(results, args.out / "native.png")

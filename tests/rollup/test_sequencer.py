@@ -9,7 +9,7 @@ from rollup.errors import MempoolRejected, RebuildError, StoreError
 from rollup.params import BUY, SELL, TRADE
 from rollup.rebuild import rebuild, rebuild_from_settlement
 from rollup.sequencer import Sequencer
-from rollup.store import Store
+from rollup.store import STORE_FORMAT, Store
 from rollup.tx import Deposit, Noop, Order, Trade, Withdraw
 from tests.rollup.conftest import PRICE, make_system, public_key
 
@@ -163,10 +163,14 @@ def test_failed_seal_changes_nothing_in_memory_or_store(tmp_path) -> None:
 
 
 def test_store_of_an_older_format_is_refused_with_one_line(tmp_path) -> None:
-    """A store written before format 2 (or 3) (no format key) is refused, not misread."""
+    """A store of an older format (no format key: 1; or 2) is refused, not misread."""
     system = make_system(tmp_path)
     path = system.path / "sequencer.db"
-    assert Store(path).get("format") == 2  # positive twin: the current format reopens
+    assert Store(path).get("format") == STORE_FORMAT == 3  # positive twin: the current one reopens
+    with system.seq.store.db:
+        system.seq.store._put("format", 2)
+    with pytest.raises(StoreError, match="is store format 2, this zkrollup reads format 3"):
+        Store(path)
     with system.seq.store.db:
         system.seq.store.db.execute("DELETE FROM meta WHERE key = 'format'")
     with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 3"):

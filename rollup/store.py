@@ -1,7 +1,8 @@
 """The sequencer's store: one SQLite file in WAL mode (DESIGN §7), blobs in msgpack.
 
 Tables: ``meta`` (params, genesis, global state, head batch, priority requests consumed),
-``mempool`` (accepted signed transactions, in arrival order), ``accounts`` (leaf preimages),
+``mempool`` (accepted signed transactions, in arrival order), ``accounts`` (leaf preimages,
+``codec.account_to_bytes``),
 ``nodes`` (non-default tree nodes, 32 bytes little-endian, keyed by the integer
 ``level << 32 | index``: the table's own rowid, so a write touches one B-tree), ``batches``
 (sealed batches: roots, pubdata, witness, rejections), ``proofs``.  ``accept`` commits one
@@ -16,15 +17,24 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from rollup.account import Account, GlobalState
-from rollup.codec import batch_from_list, batch_to_list, pack, unpack
+from rollup.account import GlobalState
+from rollup.codec import (
+    account_from_bytes,
+    account_to_bytes,
+    batch_from_list,
+    batch_to_list,
+    felts_from_bytes,
+    felts_to_bytes,
+    pack,
+    unpack,
+)
 from rollup.errors import StoreError
 from rollup.params import Market, RollupParams
 from rollup.state import RollupState
 from rollup.tx import Tx, tx_from_list, tx_to_list
 from rollup.witness import BatchWitness
 
-STORE_FORMAT: int = 3  #: 2: nodes as 32-byte blobs, no stored roots; 3: witness blobs, node keys
+STORE_FORMAT: int = 3  #: 2: nodes as 32-byte blobs, no stored roots; 3: integer blobs, node keys
 NODE_INDEX_BITS: int = 32  #: a node's row key is level << 32 | index (index < 2^depth ≤ 2^32)
 NODE_INDEX_MASK: int = (1 << NODE_INDEX_BITS) - 1
 
@@ -104,7 +114,7 @@ class Store:
         params = self.params()
         state = RollupState(params, GlobalState.from_list(self.get("global")))
         for idx, data in self.db.execute("SELECT idx, data FROM accounts"):
-            state.accounts[idx] = Account.from_list(unpack(data))
+            state.accounts[idx] = account_from_bytes(data)
         for key, h in self.db.execute("SELECT key, hash FROM nodes"):
             state.tree.nodes[(key >> NODE_INDEX_BITS, key & NODE_INDEX_MASK)] = int.from_bytes(
                 h, "little"
@@ -148,7 +158,7 @@ class Store:
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO accounts VALUES (?, ?)",
-                [(idx, pack(a.to_list())) for idx, a in accounts.items() if a is not None],
+                [(idx, account_to_bytes(a)) for idx, a in accounts.items() if a is not None],
             )
             self.db.executemany(
                 "DELETE FROM nodes WHERE key = ?",
@@ -165,7 +175,7 @@ class Store:
             self.db.execute(
                 "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
                 (
-                    batch.number, pack(batch.new_root), pack(list(batch.pubdata)),
+                    batch.number, felts_to_bytes((batch.new_root,)), felts_to_bytes(batch.pubdata),
                     pack(batch_to_list(batch)), pack(rejected), pack(mempool_seqs),
                 ),
             )  # fmt: skip
@@ -185,7 +195,7 @@ class Store:
     def batches(self) -> list[tuple[int, list[int], int]]:
         """(number, pubdata, new_root) of every sealed batch, in order."""
         rows = self.db.execute("SELECT number, pubdata, new_root FROM batches ORDER BY number")
-        return [(n, unpack(p), unpack(r)) for n, p, r in rows]
+        return [(n, list(felts_from_bytes(p)), felts_from_bytes(r)[0]) for n, p, r in rows]
 
     def rejected(self, number: int) -> list[tuple[int, str]]:
         row = self.db.execute("SELECT rejected FROM batches WHERE number = ?", (number,)).fetchone()

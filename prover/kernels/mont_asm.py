@@ -13,9 +13,9 @@ over ``mulx`` products, then one conditional subtraction of p.  For step i (b_i 
 
 LLVM's own code for the ``i128`` formulation spends ~250 instructions per product (register
 shuffles around ``mulx``'s fixed rdx operand); this is ~170 with the same 32 ``mulx``.  The
-operands go through a 64-byte stack slot (a, b) that the assembly reads with ``mulx`` memory
-operands, and p with −p^-1 sit in a module constant, so the register need is 8 scratch + 3
-pointers + rdx.
+eight operand limbs are ``rm`` operands (LLVM passes them in memory, so it knows what the
+assembly reads and no memory clobber is needed), and p with −p^-1 sit in a module constant read
+through one pointer: the register need is 8 scratch + 1 pointer + rdx.
 
 Used only where the host CPU has both ``bmi2`` and ``adx`` (``HAVE_ADX``; numba's on-disk cache
 keys compiled code by CPU features, so a cache is never reused on a CPU without them).  The

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgpack
+import numpy as np
 
 from rollup.account import Account, GlobalState, MarketState, Position
 from rollup.tree import UpdateProof
@@ -85,6 +86,40 @@ def global_from_bytes(blob: bytes) -> GlobalState:
     *flat, px, py, t_oracle, t_funding, fee_pool = felts_from_bytes(blob)
     markets = tuple(MarketState(*flat[i : i + 5]) for i in range(0, len(flat), 5))
     return GlobalState(markets, px, py, t_oracle, t_funding, fee_pool)
+
+
+RowChanges = dict[int, bytes | None]  #: row key → new row blob (None: the row is deleted)
+
+
+def delta_to_bytes(accounts: RowChanges, nodes: dict[int, int | None]) -> bytes:
+    """A batch's changes to the ``accounts`` rows (key → ``account_to_bytes`` or None) and the
+    ``nodes`` rows (key → node value or None: back to default) as one msgpack blob:
+    [account keys, account blobs or nil, node keys (int64 LE), node values (32 bytes LE each, in
+    key order), deleted node keys (int64 LE)]."""
+    written = [k for k, h in nodes.items() if h is not None]
+    deleted = [k for k, h in nodes.items() if h is None]
+    return pack([
+        list(accounts), list(accounts.values()),
+        np.array(written, dtype="<i8").tobytes(),
+        b"".join([nodes[k].to_bytes(32, "little") for k in written]),  # type: ignore[union-attr]
+        np.array(deleted, dtype="<i8").tobytes(),
+    ])  # fmt: skip
+
+
+def delta_merge(blob: bytes, accounts: RowChanges, nodes: RowChanges) -> None:
+    """Apply one ``delta_to_bytes`` blob onto pending row changes (a later delta wins); node
+    values stay 32-byte blobs (the ``nodes`` table's form).  A torn blob raises ValueError."""
+    keys, blobs, written, values, deleted = unpack(blob)
+    if len(keys) != len(blobs) or len(written) % 8 or len(deleted) % 8:
+        raise ValueError("a batch delta with mismatched account or node key lists")
+    if len(values) != 4 * len(written):
+        n = len(written) // 8
+        raise ValueError(f"a batch delta with {n} node keys and {len(values)} value bytes")
+    accounts.update(zip(keys, blobs, strict=True))
+    node_keys = np.frombuffer(written, dtype="<i8").tolist()
+    chunks = [values[i : i + 32] for i in range(0, len(values), 32)]
+    nodes.update(zip(node_keys, chunks, strict=True))
+    nodes.update(dict.fromkeys(np.frombuffer(deleted, dtype="<i8").tolist()))
 
 
 def slot_to_list(w: SlotWitness) -> list:

@@ -5,10 +5,19 @@ Tables: ``meta`` (params, genesis, global state, head batch, priority requests c
 ``codec.account_to_bytes``),
 ``nodes`` (non-default tree nodes, 32 bytes little-endian, keyed by the integer
 ``level << 32 | index``: the table's own rowid, so a write touches one B-tree), ``batches``
-(sealed batches: roots, pubdata, witness, rejections), ``proofs``.  ``accept`` commits one
-mempool row before returning, so an accepted transaction survives a crash; ``write_batch``
-writes a whole sealed batch — tree nodes, accounts, global state, the batch row and the removal
-of its mempool rows — in one SQL transaction, so a crash leaves either the whole batch or none.
+(sealed batches: roots, pubdata, witness, rejections, and the batch's *delta*: the accounts and
+tree nodes it changed), ``proofs``.  ``accept`` commits one mempool row before returning, so an
+accepted transaction survives a crash; ``write_batch`` writes a whole sealed batch — the batch
+row with its delta, global state and the removal of its mempool rows — in one SQL transaction,
+so a crash leaves either the whole batch or none.
+
+The ``accounts`` and ``nodes`` tables hold the state after batch ``compacted − 1`` (a meta key);
+the deltas of batches ``compacted .. head − 1`` complete it (``load_state`` replays them).  Every
+``COMPACT_EVERY`` batches, inside that batch's transaction, the pending deltas are merged (last
+write wins) and written to the tables in key order, and ``compacted`` moves to the head.  A
+batch therefore costs one row, not one row per changed node: the top levels of the tree, which
+every batch rewrites, reach the table once per ``COMPACT_EVERY`` batches (at D = 16, a batch of
+8 trades changes ~230 nodes; writing them as rows was a third of sealing).
 """
 
 from __future__ import annotations
@@ -19,10 +28,13 @@ from typing import Any
 
 from rollup.account import GlobalState
 from rollup.codec import (
+    RowChanges,
     account_from_bytes,
     account_to_bytes,
     batch_from_list,
     batch_to_list,
+    delta_merge,
+    delta_to_bytes,
     felts_from_bytes,
     felts_to_bytes,
     pack,
@@ -34,7 +46,8 @@ from rollup.state import RollupState
 from rollup.tx import Tx, tx_from_list, tx_to_list
 from rollup.witness import BatchWitness
 
-STORE_FORMAT: int = 3  #: 2: nodes as 32-byte blobs, no stored roots; 3: integer blobs, node keys
+STORE_FORMAT: int = 4  #: 2: nodes as 32-byte blobs; 3: integer blobs, node keys; 4: batch deltas
+COMPACT_EVERY: int = 64  #: batches between merges of the deltas into accounts / nodes
 NODE_INDEX_BITS: int = 32  #: a node's row key is level << 32 | index (index < 2^depth ≤ 2^32)
 NODE_INDEX_MASK: int = (1 << NODE_INDEX_BITS) - 1
 
@@ -45,7 +58,8 @@ CREATE TABLE IF NOT EXISTS accounts (idx INTEGER PRIMARY KEY, data BLOB NOT NULL
 CREATE TABLE IF NOT EXISTS nodes (key INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (number INTEGER PRIMARY KEY, new_root BLOB NOT NULL,
                                     pubdata BLOB NOT NULL, witness BLOB NOT NULL,
-                                    rejected BLOB NOT NULL, mempool_seqs BLOB NOT NULL);
+                                    rejected BLOB NOT NULL, mempool_seqs BLOB NOT NULL,
+                                    delta BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS proofs (number INTEGER PRIMARY KEY, proof BLOB NOT NULL);
 """
 
@@ -72,7 +86,7 @@ class Store:
             self.db.close()
             raise StoreError(
                 detail=f"{self.path} is store format {found}, this zkrollup reads format "
-                f"{STORE_FORMAT} (witness fields as 32-byte-integer blobs, integer node keys): "
+                f"{STORE_FORMAT} (per-batch deltas of accounts and tree nodes): "
                 "re-create it (zkr init) or rebuild from the settlement layer"
             )
 
@@ -98,6 +112,7 @@ class Store:
             self._put("genesis", genesis.to_list())
             self._put("global", genesis.to_list())
             self._put("head", 0)
+            self._put("compacted", 0)
             self._put("priority_consumed", 0)
 
     def params(self) -> RollupParams:
@@ -110,16 +125,69 @@ class Store:
         return GlobalState.from_list(self.get("genesis"))
 
     def load_state(self) -> RollupState:
-        """The state after the last written batch."""
+        """The state after the last written batch: the tables, then the uncompacted deltas."""
         params = self.params()
         state = RollupState(params, GlobalState.from_list(self.get("global")))
+        accounts, nodes = self._pending(self.get("compacted"), self.head())
         for idx, data in self.db.execute("SELECT idx, data FROM accounts"):
-            state.accounts[idx] = account_from_bytes(data)
+            if idx not in accounts:
+                state.accounts[idx] = account_from_bytes(data)
+        for idx, data in accounts.items():
+            if data is not None:
+                state.accounts[idx] = account_from_bytes(data)
+        tree = state.tree.nodes
         for key, h in self.db.execute("SELECT key, hash FROM nodes"):
-            state.tree.nodes[(key >> NODE_INDEX_BITS, key & NODE_INDEX_MASK)] = int.from_bytes(
-                h, "little"
-            )
+            tree[(key >> NODE_INDEX_BITS, key & NODE_INDEX_MASK)] = int.from_bytes(h, "little")
+        for key, h in nodes.items():
+            at = (key >> NODE_INDEX_BITS, key & NODE_INDEX_MASK)
+            if h is None:
+                tree.pop(at, None)
+            else:
+                tree[at] = int.from_bytes(h, "little")
         return state
+
+    def _pending(self, lo: int, hi: int) -> tuple[RowChanges, RowChanges]:
+        """The merged deltas of batches lo..hi−1 (account rows, node rows; None: delete)."""
+        accounts: RowChanges = {}
+        nodes: RowChanges = {}
+        rows = self.db.execute(
+            "SELECT number, delta FROM batches WHERE number >= ? AND number < ? ORDER BY number",
+            (lo, hi),
+        )
+        expected = lo
+        for number, blob in rows:
+            if number != expected:
+                raise StoreError(detail=f"{self.path}: batch {expected} is missing from the store")
+            try:
+                delta_merge(blob, accounts, nodes)
+            except (ValueError, TypeError) as e:
+                detail = f"{self.path}: batch {number}'s delta is corrupt: {e}"
+                raise StoreError(detail=detail) from None
+            expected += 1
+        if expected != hi:
+            raise StoreError(detail=f"{self.path}: batch {expected} is missing from the store")
+        return accounts, nodes
+
+    def _compact(self, through: int) -> None:
+        """Merge the deltas of batches compacted..through−1 into the tables (in the caller's
+        transaction), in key order; ``compacted`` becomes ``through``."""
+        accounts, nodes = self._pending(self.get("compacted"), through)
+        for table, key, rows in (("accounts", "idx", accounts), ("nodes", "key", nodes)):
+            order = sorted(rows)
+            self.db.executemany(
+                f"DELETE FROM {table} WHERE {key} = ?", [(k,) for k in order if rows[k] is None]
+            )
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
+                [(k, rows[k]) for k in order if rows[k] is not None],
+            )
+        self._put("compacted", through)
+
+    def compact(self) -> None:
+        """Merge every uncompacted batch delta into the tables now (one SQL transaction)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._compact(self.head())
 
     # -- mempool -------------------------------------------------------------------------------
     def accept(self, tx: Tx) -> int:
@@ -144,44 +212,35 @@ class Store:
         rejected: list[tuple[int, str]],
         priority_consumed: int,
     ) -> None:
-        """Everything a sealed batch changes, in one SQL transaction."""
+        """Everything a sealed batch changes, in one SQL transaction: ``touched`` accounts (read
+        from ``state``) and ``nodes`` (the tree's ``take_dirty``) go into the batch's delta."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             if self.get("head") != batch.number:
                 raise StoreError(
                     detail=f"batch {batch.number} is not the next (head {self.get('head')})"
                 )
-            accounts = {idx: state.accounts.get(idx) for idx in touched}
-            self.db.executemany(
-                "DELETE FROM accounts WHERE idx = ?",
-                [(idx,) for idx, a in accounts.items() if a is None],
+            accounts = {
+                idx: None if (a := state.accounts.get(idx)) is None else account_to_bytes(a)
+                for idx in touched
+            }
+            delta = delta_to_bytes(
+                accounts, {lv << NODE_INDEX_BITS | i: h for (lv, i), h in nodes.items()}
             )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO accounts VALUES (?, ?)",
-                [(idx, account_to_bytes(a)) for idx, a in accounts.items() if a is not None],
-            )
-            self.db.executemany(
-                "DELETE FROM nodes WHERE key = ?",
-                [(lv << NODE_INDEX_BITS | i,) for (lv, i), h in nodes.items() if h is None],
-            )
-            written = [
-                (lv << NODE_INDEX_BITS | i, h.to_bytes(32, "little"))
-                for (lv, i), h in nodes.items()
-                if h is not None
-            ]
-            self.db.executemany("INSERT OR REPLACE INTO nodes VALUES (?, ?)", written)
             gone = mempool_seqs + [seq for seq, _ in rejected]
             self.db.executemany("DELETE FROM mempool WHERE seq = ?", [(s,) for s in gone])
             self.db.execute(
-                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     batch.number, felts_to_bytes((batch.new_root,)), felts_to_bytes(batch.pubdata),
-                    pack(batch_to_list(batch)), pack(rejected), pack(mempool_seqs),
+                    pack(batch_to_list(batch)), pack(rejected), pack(mempool_seqs), delta,
                 ),
             )  # fmt: skip
             self._put("global", state.global_state.to_list())
             self._put("head", batch.number + 1)
             self._put("priority_consumed", priority_consumed)
+            if batch.number + 1 - self.get("compacted") >= COMPACT_EVERY:
+                self._compact(batch.number + 1)
 
     def head(self) -> int:
         return self.get("head")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+import rollup.store
 from rollup.params import RollupParams
 from rollup.sequencer import Sequencer
 from rollup.tx import Transfer
@@ -14,6 +15,7 @@ N = 4
 
 
 def main(path: str) -> None:
+    rollup.store.COMPACT_EVERY = 3  # kills land before, during and after compactions
     params = RollupParams(depth=4, batch_slots=2)
     seq = Sequencer.open(path, params, genesis(params))
     keys = [user_key(i) for i in range(N)]

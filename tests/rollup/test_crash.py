@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import rollup.store
 from rollup.rebuild import rebuild
 from rollup.sequencer import Sequencer
 from rollup.store import Store
@@ -65,12 +66,14 @@ def check_consistent(path: Path, reported: list[str]) -> None:
     fresh = SparseMerkleTree(params.depth, state.empty_account.leaf())
     for index, account in state.accounts.items():
         fresh.update(index, account.leaf())
-    assert fresh.root == state.tree.root
+    assert fresh.root == state.tree.root and fresh.nodes == state.tree.nodes
+    assert store.head() - store.get("compacted") < 3  # the worker compacts every 3 batches
     store.close()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_sigkill_at_random_points(tmp_path: Path, seed: int) -> None:
+def test_sigkill_at_random_points(tmp_path: Path, seed: int, monkeypatch) -> None:
+    monkeypatch.setattr(rollup.store, "COMPACT_EVERY", 3)  # as in the worker (its last seal too)
     rng = random.Random(seed)
     path = tmp_path / "sequencer.db"
     reported = run_and_kill(path, rng.uniform(0.3, 2.0))

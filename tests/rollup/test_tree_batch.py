@@ -29,7 +29,7 @@ entry = st.tuples(st.integers(0, (1 << DEPTH) - 1), st.one_of(st.none(), st.inte
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(entry, min_size=1, max_size=12), st.integers(0, 5), st.sampled_from([1, 2]))
+@given(st.lists(entry, min_size=1, max_size=16), st.integers(0, 5), st.sampled_from([1, 2, 3]))
 def test_batch_equals_one_write_at_a_time(entries, seed: int, threads: int) -> None:
     node = pre_batch(seed)
     fast = batch_update(DEPTH, entries, node, threads=threads)
@@ -45,7 +45,7 @@ def test_clustered_indices_split_across_threads() -> None:
     entries = [(i, poseidon_hash([i, j])) for j in range(3) for i in (3, 17, 4, 30, 3, 0)]
     entries += [(9, None), (17, 5)]
     node = pre_batch(1)
-    for threads in (1, 2):
+    for threads in (1, 2, 3):
         assert batch_update(DEPTH, entries, node, threads=threads) == batch_update_reference(
             DEPTH, entries, node
         )

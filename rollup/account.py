@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from prover.fields import curve_order as r
-from rollup.hashing import poseidon, poseidon_many
+from rollup.hashing import poseidon, poseidon_many_nested
 from rollup.params import RollupParams
 
 
@@ -193,21 +193,18 @@ class GlobalState:
 
 
 def hash_leaves(accounts: Sequence[Account]) -> None:
-    """Fill the leaf cache of every account not hashed yet: all positions hashes in one
-    ``poseidon_many`` call, then all leaves in another (``Account.leaf`` is the one-at-a-time
-    twin; tests/rollup/test_hashing.py compares them)."""
+    """Fill the leaf cache of every account not hashed yet: positions hashes and leaves in one
+    ``poseidon_many_nested`` call (``Account.leaf`` is the one-at-a-time twin;
+    tests/rollup/test_hashing.py compares them)."""
     todo = list({id(a): a for a in accounts if "_leaf" not in a.__dict__}.values())
     if not todo:
         return
-    flat = [
+    inner = [
         [v for p in a.positions for v in (to_field(p.size), to_field(p.funding_index))]
         for a in todo
     ]
-    rows = [
-        [a.pubkey_x, a.pubkey_y, a.nonce, to_field(a.collateral), h]
-        for a, h in zip(todo, poseidon_many(flat), strict=True)
-    ]
-    for a, leaf in zip(todo, poseidon_many(rows), strict=True):
+    outer = [[a.pubkey_x, a.pubkey_y, a.nonce, to_field(a.collateral)] for a in todo]
+    for a, leaf in zip(todo, poseidon_many_nested(inner, outer), strict=True):
         a.__dict__["_leaf"] = leaf  # the cached_property's slot
 
 

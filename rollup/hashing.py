@@ -20,7 +20,7 @@ from circuits.primitives.poseidon import poseidon_many as poseidon_many_referenc
 from circuits.primitives.poseidon import poseidon_sponge as sponge_reference
 from circuits.primitives.poseidon_fast import merkle_path_nodes as path_nodes
 from circuits.primitives.poseidon_fast import poseidon_hash_fast as poseidon
-from circuits.primitives.poseidon_fast import poseidon_many
+from circuits.primitives.poseidon_fast import poseidon_many, poseidon_many_nested
 
 
 def sponge(elements: Sequence[int]) -> int:
@@ -46,6 +46,7 @@ __all__ = [
     "path_nodes_reference",
     "poseidon",
     "poseidon_many",
+    "poseidon_many_nested",
     "poseidon_many_reference",
     "poseidon_reference",
     "sponge",

@@ -45,6 +45,7 @@ __all__ = [
     "optimized_params",
     "poseidon_hash",
     "poseidon_many",
+    "poseidon_many_nested",
     "poseidon_params",
     "poseidon_permutation",
     "poseidon_permutation_reference",
@@ -182,6 +183,25 @@ def poseidon_many(rows: Sequence[Sequence[int]], *, threads: int = 1) -> list[in
     if rows:
         _row_length(rows)
     return [poseidon_hash(row) for row in rows]
+
+
+def poseidon_many_nested(
+    inner: Sequence[Sequence[int]], outer: Sequence[Sequence[int]], *, threads: int = 1
+) -> list[int]:
+    """[Poseidon([*o, Poseidon(i)]) for i, o in zip(inner, outer)]: a hash of rows that end in
+    the hash of another row (an account leaf ends in its positions hash).  Rows of each list have
+    one length, the outer ones 1..15.  Reference twin of ``poseidon_fast.poseidon_many_nested``
+    (one njit call); ``threads`` is ignored here."""
+    inner, outer = list(inner), list(outer)
+    if len(inner) != len(outer):
+        raise PrimitiveError(f"poseidon_many_nested takes as many inner as outer rows, got "
+                             f"{len(inner)} and {len(outer)}")  # fmt: skip
+    if not inner:
+        return []
+    _row_length(inner)
+    if _row_length(outer) == MAX_INPUTS:
+        raise PrimitiveError(f"Poseidon takes 1..{MAX_INPUTS} inputs, got {MAX_INPUTS + 1}")
+    return [poseidon_hash([*o, h]) for o, h in zip(outer, poseidon_many(inner), strict=True)]
 
 
 def poseidon_sponge(elements: Sequence[int]) -> int:

@@ -20,6 +20,8 @@ limbs, never Montgomery form):
 - `poseidon_hash_fast(inputs, *, init_state=0) -> int`     twin of `poseidon.poseidon_hash`
 - `poseidon_many(rows) -> list[int]`                        [Poseidon(row) for row in rows], one
   njit call for rows of one width (twin: `poseidon.poseidon_many`)
+- `poseidon_many_nested(inner, outer) -> list[int]`         [Poseidon([*o, Poseidon(i)])], both
+  hashes of a row in one njit call (twin: `poseidon.poseidon_many_nested`)
 - `merkle_path_nodes(leaf, index, siblings)`, `merkle_path_root(leaf, index, siblings)`:
   one njit call for a whole path; twins of the same names in `poseidon` (same conventions:
   siblings bottom-up, bit i of index = 1 means the node at level i is the right child).
@@ -35,7 +37,13 @@ import numpy as np
 from numba import njit, prange
 
 from circuits.primitives import PrimitiveError
-from circuits.primitives.poseidon import MAX_INPUTS, _check_path, _field_elements, _row_length
+from circuits.primitives.poseidon import (
+    MAX_INPUTS,
+    _check_path,
+    _field_elements,
+    _row_length,
+)
+from circuits.primitives.poseidon import poseidon_many_nested as _nested_reference
 from circuits.primitives.poseidon_constants import optimized_params
 from prover.fields import curve_order as r
 from prover.kernels.field import (
@@ -55,6 +63,7 @@ __all__ = [
     "merkle_path_root",
     "poseidon_hash_fast",
     "poseidon_many",
+    "poseidon_many_nested",
 ]
 
 
@@ -219,6 +228,31 @@ def _rows_kernel(flat, k, C, S, M, P, n_p, out, chunks):
             store(out, i, fr_from_mont(load(s, 0)))
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _nested_kernel(inner, k1, outer, k2, C1, S1, M1, P1, n1, C2, S2, M2, P2, n2, out, chunks):
+    """out[i] = Poseidon([*outer[i·k2 : (i+1)·k2], Poseidon(inner[i·k1 : (i+1)·k1])]) (canonical
+    limbs in and out; the inner hash stays in Montgomery form between the two permutations);
+    rows in ``chunks`` contiguous runs on numba threads."""
+    n = out.shape[0]
+    for c in prange(chunks):
+        s1 = np.empty((k1 + 1, 4), dtype=np.uint64)
+        s2 = np.empty((k2 + 2, 4), dtype=np.uint64)
+        tmp1 = np.empty((k1 + 1, 4), dtype=np.uint64)
+        tmp2 = np.empty((k2 + 2, 4), dtype=np.uint64)
+        zero = u4(FR_ZERO)
+        for i in range(c * n // chunks, (c + 1) * n // chunks):
+            store(s1, 0, zero)
+            for j in range(k1):
+                store(s1, j + 1, fr_to_mont(load(inner, i * k1 + j)))
+            _permute(s1, tmp1, C1, S1, M1, P1, n1)
+            store(s2, 0, zero)
+            for j in range(k2):
+                store(s2, j + 1, fr_to_mont(load(outer, i * k2 + j)))
+            store(s2, k2 + 1, load(s1, 0))
+            _permute(s2, tmp2, C2, S2, M2, P2, n2)
+            store(out, i, fr_from_mont(load(s2, 0)))
+
+
 @njit(cache=True)
 def _path_kernel(leaf, bits, siblings, C, S, M, P, n_p, out):
     """out[level] = the node at level + 1 on the path (see `merkle_path_nodes`)."""
@@ -260,6 +294,31 @@ def poseidon_many(rows: Sequence[Sequence[int]], *, threads: int = 2) -> list[in
     out = np.empty((len(rows), 4), dtype=np.uint64)
     chunks = max(1, min(threads, len(rows) // 2))
     _rows_kernel(_to_limbs(flat), k, *_constants(k + 1), out, chunks)
+    return _from_limbs(out)
+
+
+def poseidon_many_nested(
+    inner: Sequence[Sequence[int]], outer: Sequence[Sequence[int]], *, threads: int = 2
+) -> list[int]:
+    """[Poseidon([*o, Poseidon(i)]) for i, o in zip(inner, outer)] in one njit call, the rows
+    split over ``threads`` numba threads: one parallel region and one conversion each way
+    instead of two ``poseidon_many`` calls.  Twin: ``poseidon.poseidon_many_nested``."""
+    inner, outer = list(inner), list(outer)
+    if len(inner) != len(outer) or not inner:
+        return _nested_reference(inner, outer)  # [] or the reference's message
+    k1, k2 = _row_length(inner), _row_length(outer)
+    if k2 == MAX_INPUTS:
+        return _nested_reference(inner[:1], outer[:1])  # raises the reference's message
+    flat1: list[int] = []
+    for row in inner:
+        flat1 += _canonical(row, "inputs")
+    flat2: list[int] = []
+    for row in outer:
+        flat2 += _canonical(row, "inputs")
+    out = np.empty((len(inner), 4), dtype=np.uint64)
+    chunks = max(1, min(threads, len(inner) // 2))
+    consts = (*_constants(k1 + 1), *_constants(k2 + 2))
+    _nested_kernel(_to_limbs(flat1), k1, _to_limbs(flat2), k2, *consts, out, chunks)
     return _from_limbs(out)
 
 

@@ -144,3 +144,44 @@ def test_poseidon_many_rejects_like_reference(rows, message: str) -> None:
         fast.poseidon_many(rows)
     with pytest.raises(PrimitiveError, match=message):
         ref.poseidon_many(rows)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.tuples(st.integers(1, 16), st.integers(1, 15), st.integers(0, 7)).flatmap(
+        lambda kkn: st.tuples(
+            st.lists(
+                st.lists(fr, min_size=kkn[0], max_size=kkn[0]), min_size=kkn[2], max_size=kkn[2]
+            ),
+            st.lists(
+                st.lists(fr, min_size=kkn[1], max_size=kkn[1]), min_size=kkn[2], max_size=kkn[2]
+            ),
+        )
+    )
+)
+def test_poseidon_many_nested_matches_reference(rows: tuple[list, list]) -> None:
+    inner, outer = rows
+    expected = [
+        ref.poseidon_hash([*o, ref.poseidon_hash(i)]) for i, o in zip(inner, outer, strict=True)
+    ]
+    assert ref.poseidon_many_nested(inner, outer) == expected
+    assert fast.poseidon_many_nested(inner, outer, threads=1) == expected
+    assert fast.poseidon_many_nested(inner * 3, outer * 3, threads=2) == expected * 3
+
+
+@pytest.mark.parametrize(
+    ("inner", "outer", "message"),
+    [
+        ([[1, 2]], [[3], [4]], "as many inner as outer rows, got 1 and 2"),
+        ([[1, 2], [3]], [[4], [5]], "rows of one length, got 2 and 1"),
+        ([[1]], [list(range(16))], "1..16 inputs, got 17"),
+        ([[]], [[1]], "1..16 inputs, got 0"),
+        ([[1]], [[r]], "canonical"),
+        ([[True]], [[1]], "int"),
+    ],
+)
+def test_poseidon_many_nested_rejects_like_reference(inner, outer, message: str) -> None:
+    with pytest.raises(PrimitiveError, match=message):
+        fast.poseidon_many_nested(inner, outer)
+    with pytest.raises(PrimitiveError, match=message):
+        ref.poseidon_many_nested(inner, outer)

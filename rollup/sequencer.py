@@ -6,15 +6,20 @@ settlement layer's pending priority requests in queue order (deposits, forced wi
 is always served), then mempool transactions in arrival order — one that fails its checks is
 dropped with its error recorded — and pads the rest with no-ops, staging each slot
 (``RollupState.stage``: checked and applied, hashing deferred); one ``flush`` then hashes the whole
-batch and the batch is written in one SQL transaction.  ``divergence`` compares the head with
-the settled root.
+batch and the batch is written in one SQL transaction.  ``seal_all`` seals until nothing is
+left, committing batch k on a writer thread while batch k + 1 is built (the same batches, in the
+same transactions).  ``divergence`` compares the head with the settled root.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
+from rollup.account import Account, GlobalState
 from rollup.errors import MempoolRejected, RollupError
 from rollup.params import DEPOSIT, FORCED_WITHDRAW, LIQUIDATE, NOOP, TRADE, RollupParams
 from rollup.pubdata import pubdata_commitment
@@ -44,6 +49,23 @@ def request_to_tx(request: dict[str, Any]) -> Tx:
     if request["kind"] == FORCED_WITHDRAW:
         return ForcedWithdrawal(*request["fields"])
     raise MempoolRejected(detail=f"unknown priority request kind {request['kind']}")
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A batch built in memory and what its SQL transaction writes (``Store.write_batch``)."""
+
+    batch: BatchWitness
+    accounts: dict[int, Account | None]  #: every account it touched, after the batch
+    global_state: GlobalState
+    nodes: dict[tuple[int, int], int | None]
+    used: list[int]
+    rejected: list[tuple[int, str]]
+    consumed: int
+
+    def rows(self) -> tuple:
+        return (self.batch, self.accounts, self.global_state, self.nodes, self.used,
+                self.rejected, self.consumed)  # fmt: skip
 
 
 class Sequencer:
@@ -99,53 +121,106 @@ class Sequencer:
 
     # -- batches -------------------------------------------------------------------------------
     def seal_batch(self, priority_queue: Sequence[dict[str, Any]] = ()) -> BatchWitness | None:
-        """Seal the next batch from the pending priority requests and the mempool; None if empty."""
-        consumed = self.store.get("priority_consumed")
+        """Seal the next batch from the pending priority requests and the mempool; None if empty.
+        The batch is written (committed) when this returns."""
+        try:
+            built = self._build(
+                priority_queue, self.store.head(), self.store.get("priority_consumed")
+            )
+            if built is not None:
+                self.store.write_batch(*built.rows())
+        except BaseException:
+            self._reload()
+            raise
+        return None if built is None else built.batch
+
+    def seal_all(
+        self, priority_queue: Sequence[dict[str, Any]] = (), *, max_batches: int | None = None
+    ) -> list[BatchWitness]:
+        """Seal batches until the queue and the mempool are empty (or ``max_batches``), each
+        exactly as ``seal_batch`` would, returning them once all are committed.  Pipelined: batch
+        k's commit (WAL append and fsync, which release the GIL) runs on a writer thread while
+        this thread builds batch k + 1 in memory; batch k + 1's statements start only after batch
+        k's commit has returned.  On any error, the batches committed before it stay, the state
+        returns to the store's head and the error is raised."""
+        sealed: list[BatchWitness] = []
+        number, consumed = self.store.head(), self.store.get("priority_consumed")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="zkr-commit") as writer:
+            in_flight: tuple[Future[None], BatchWitness] | None = None
+            try:
+                while max_batches is None or len(sealed) + (in_flight is not None) < max_batches:
+                    built = self._build(priority_queue, number, consumed)
+                    if in_flight is not None:
+                        in_flight[0].result()
+                        sealed.append(in_flight[1])
+                        in_flight = None
+                    if built is None:
+                        break
+                    self.store.begin_batch(*built.rows())
+                    in_flight = (writer.submit(self.store.commit), built.batch)
+                    number, consumed = number + 1, built.consumed
+                if in_flight is not None:
+                    in_flight[0].result()
+                    sealed.append(in_flight[1])
+            except BaseException:
+                if in_flight is not None:
+                    with contextlib.suppress(BaseException):
+                        in_flight[0].result()  # let the commit finish (or fail) first
+                self.store.rollback()
+                self._reload()
+                raise
+        return sealed
+
+    def _reload(self) -> None:
+        """Back to the store's head (a batch built or staged but not committed is dropped)."""
+        self.state = self.store.load_state()
+        self.pending = dict(self.store.mempool())
+
+    def _build(
+        self, priority_queue: Sequence[dict[str, Any]], number: int, consumed: int
+    ) -> _Built | None:
+        """Batch ``number`` in memory (the store is not touched): slots staged and hashed, the
+        head state advanced, its transactions taken out of ``pending``; None if nothing to seal.
+        On an error the in-memory state is half-advanced: the caller reloads it."""
         requests = [q for q in priority_queue if q["id"] >= consumed]
         mempool = list(self.pending.items())
         if not requests and not mempool:
             return None
-        number, old_root = self.store.head(), self.state.root
+        old_root = self.state.root
         state, n = self.state, 0
-        touched: set[int] = set()
         used: list[int] = []
         rejected: list[tuple[int, str]] = []
         B = self.params.batch_slots
-        try:
-            for q in requests[:B]:
-                if q["id"] != consumed:
-                    raise MempoolRejected(detail=f"priority request {q['id']} out of order")
-                state.stage(request_to_tx(q), n)
-                consumed, n = consumed + 1, n + 1
-            for seq, tx in mempool:
-                if n == B:
-                    break
-                try:
-                    state.stage(tx, n)
-                    used.append(seq)
-                    n += 1
-                except RollupError as e:
-                    rejected.append((seq, f"{type(e).__name__}: {e}"))
-            for k in range(n, B):
-                state.stage(Noop(), k)
-            slots: list[SlotWitness] = state.flush()  # all of the batch's hashing, at once
-            for w in slots:
-                touched.update(u.index for u in w.updates)
-            pubdata = tuple(e for w in slots for e in w.chunk)
-            new_root = self.state.root
-            batch = BatchWitness(
-                number, old_root, new_root, tuple(slots), pubdata,
-                pubdata_commitment(old_root, new_root, pubdata),
-            )  # fmt: skip
-            nodes = self.state.tree.take_dirty()
-            self.store.write_batch(batch, self.state, touched, nodes, used, rejected, consumed)
-        except BaseException:
-            self.state = self.store.load_state()  # the batch was not written: back to the head
-            self.pending = dict(self.store.mempool())
-            raise
+        for q in requests[:B]:
+            if q["id"] != consumed:
+                raise MempoolRejected(detail=f"priority request {q['id']} out of order")
+            state.stage(request_to_tx(q), n)
+            consumed, n = consumed + 1, n + 1
+        for seq, tx in mempool:
+            if n == B:
+                break
+            try:
+                state.stage(tx, n)
+                used.append(seq)
+                n += 1
+            except RollupError as e:
+                rejected.append((seq, f"{type(e).__name__}: {e}"))
+        for k in range(n, B):
+            state.stage(Noop(), k)
+        slots: list[SlotWitness] = state.flush()  # all of the batch's hashing, at once
+        touched = {u.index for w in slots for u in w.updates}
+        pubdata = tuple(e for w in slots for e in w.chunk)
+        new_root = state.root
+        batch = BatchWitness(
+            number, old_root, new_root, tuple(slots), pubdata,
+            pubdata_commitment(old_root, new_root, pubdata),
+        )  # fmt: skip
         for seq in used + [seq for seq, _ in rejected]:
             del self.pending[seq]
-        return batch
+        return _Built(
+            batch, {i: state.accounts.get(i) for i in touched}, state.global_state,
+            state.tree.take_dirty(), used, rejected, consumed,
+        )  # fmt: skip
 
     # -- reporting -----------------------------------------------------------------------------
     def divergence(self, settled_batches: int, seconds_since_settlement: float) -> dict[str, Any]:

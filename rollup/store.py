@@ -26,7 +26,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from rollup.account import GlobalState
+from rollup.account import Account, GlobalState
 from rollup.codec import (
     RowChanges,
     account_from_bytes,
@@ -38,15 +38,17 @@ from rollup.codec import (
     felts_from_bytes,
     felts_to_bytes,
     pack,
+    tx_from_bytes,
+    tx_to_bytes,
     unpack,
 )
 from rollup.errors import StoreError
 from rollup.params import Market, RollupParams
 from rollup.state import RollupState
-from rollup.tx import Tx, tx_from_list, tx_to_list
+from rollup.tx import Tx
 from rollup.witness import BatchWitness
 
-STORE_FORMAT: int = 4  #: 2: nodes as 32-byte blobs; 3: integer blobs, node keys; 4: batch deltas
+STORE_FORMAT: int = 4  #: 2: node blobs; 3: integer blobs, node keys; 4: batch deltas, tx blobs
 COMPACT_EVERY: int = 64  #: batches between merges of the deltas into accounts / nodes
 NODE_INDEX_BITS: int = 32  #: a node's row key is level << 32 | index (index < 2^depth ≤ 2^32)
 NODE_INDEX_MASK: int = (1 << NODE_INDEX_BITS) - 1
@@ -77,7 +79,9 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.db = sqlite3.connect(str(self.path), isolation_level=None)
+        # one connection; Sequencer.seal_all commits on its writer thread while this thread
+        # builds the next batch (never two statements at once: see begin_batch)
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
@@ -194,38 +198,54 @@ class Store:
         """Persist an accepted transaction (committed before returning); returns its sequence."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            cur = self.db.execute("INSERT INTO mempool (tx) VALUES (?)", (pack(tx_to_list(tx)),))
+            cur = self.db.execute("INSERT INTO mempool (tx) VALUES (?)", (tx_to_bytes(tx),))
         return cur.lastrowid
 
     def mempool(self) -> list[tuple[int, Tx]]:
         rows = self.db.execute("SELECT seq, tx FROM mempool ORDER BY seq")
-        return [(seq, tx_from_list(unpack(tx))) for seq, tx in rows]
+        return [(seq, tx_from_bytes(tx)) for seq, tx in rows]
 
     # -- batches -------------------------------------------------------------------------------
     def write_batch(
         self,
         batch: BatchWitness,
-        state: RollupState,
-        touched: set[int],
+        accounts: dict[int, Account | None],
+        global_state: GlobalState,
         nodes: dict[tuple[int, int], int | None],
         mempool_seqs: list[int],
         rejected: list[tuple[int, str]],
         priority_consumed: int,
     ) -> None:
-        """Everything a sealed batch changes, in one SQL transaction: ``touched`` accounts (read
-        from ``state``) and ``nodes`` (the tree's ``take_dirty``) go into the batch's delta."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        """Everything a sealed batch changes, in one SQL transaction (``begin_batch``, then
+        ``commit``): the accounts it changed (None: back to empty), the tree nodes it wrote (the
+        tree's ``take_dirty``), the global state after it, its mempool rows removed."""
+        self.begin_batch(
+            batch, accounts, global_state, nodes, mempool_seqs, rejected, priority_consumed
+        )
+        self.commit()
+
+    def begin_batch(
+        self,
+        batch: BatchWitness,
+        accounts: dict[int, Account | None],
+        global_state: GlobalState,
+        nodes: dict[tuple[int, int], int | None],
+        mempool_seqs: list[int],
+        rejected: list[tuple[int, str]],
+        priority_consumed: int,
+    ) -> None:
+        """``write_batch`` without the commit: the batch's SQL transaction is left open (nothing
+        is durable, and no other statement may use this connection, until ``commit`` or
+        ``rollback``).  On any error the transaction is rolled back before raising."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
             if self.get("head") != batch.number:
                 raise StoreError(
                     detail=f"batch {batch.number} is not the next (head {self.get('head')})"
                 )
-            accounts = {
-                idx: None if (a := state.accounts.get(idx)) is None else account_to_bytes(a)
-                for idx in touched
-            }
+            rows = {i: None if a is None else account_to_bytes(a) for i, a in accounts.items()}
             delta = delta_to_bytes(
-                accounts, {lv << NODE_INDEX_BITS | i: h for (lv, i), h in nodes.items()}
+                rows, {lv << NODE_INDEX_BITS | i: h for (lv, i), h in nodes.items()}
             )
             gone = mempool_seqs + [seq for seq, _ in rejected]
             self.db.executemany("DELETE FROM mempool WHERE seq = ?", [(s,) for s in gone])
@@ -236,11 +256,24 @@ class Store:
                     pack(batch_to_list(batch)), pack(rejected), pack(mempool_seqs), delta,
                 ),
             )  # fmt: skip
-            self._put("global", state.global_state.to_list())
+            self._put("global", global_state.to_list())
             self._put("head", batch.number + 1)
             self._put("priority_consumed", priority_consumed)
             if batch.number + 1 - self.get("compacted") >= COMPACT_EVERY:
                 self._compact(batch.number + 1)
+        except BaseException:
+            self.rollback()
+            raise
+
+    def commit(self) -> None:
+        """Commit the open transaction (WAL append + fsync; the GIL is released meanwhile, so
+        it may run on another thread while this one does other work)."""
+        self.db.commit()
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if any."""
+        if self.db.in_transaction:
+            self.db.rollback()
 
     def head(self) -> int:
         return self.get("head")

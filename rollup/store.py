@@ -79,9 +79,7 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        # one connection; Sequencer.seal_all commits on its writer thread while this thread
-        # builds the next batch (never two statements at once: see begin_batch)
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(str(self.path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
@@ -216,27 +214,9 @@ class Store:
         rejected: list[tuple[int, str]],
         priority_consumed: int,
     ) -> None:
-        """Everything a sealed batch changes, in one SQL transaction (``begin_batch``, then
-        ``commit``): the accounts it changed (None: back to empty), the tree nodes it wrote (the
-        tree's ``take_dirty``), the global state after it, its mempool rows removed."""
-        self.begin_batch(
-            batch, accounts, global_state, nodes, mempool_seqs, rejected, priority_consumed
-        )
-        self.commit()
-
-    def begin_batch(
-        self,
-        batch: BatchWitness,
-        accounts: dict[int, Account | None],
-        global_state: GlobalState,
-        nodes: dict[tuple[int, int], int | None],
-        mempool_seqs: list[int],
-        rejected: list[tuple[int, str]],
-        priority_consumed: int,
-    ) -> None:
-        """``write_batch`` without the commit: the batch's SQL transaction is left open (nothing
-        is durable, and no other statement may use this connection, until ``commit`` or
-        ``rollback``).  On any error the transaction is rolled back before raising."""
+        """Everything a sealed batch changes, in one SQL transaction: the accounts it changed
+        (None: back to empty), the tree nodes it wrote (the tree's ``take_dirty``), the global
+        state after it, its mempool rows removed.  On any error nothing is written."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             if self.get("head") != batch.number:
@@ -262,18 +242,9 @@ class Store:
             if batch.number + 1 - self.get("compacted") >= COMPACT_EVERY:
                 self._compact(batch.number + 1)
         except BaseException:
-            self.rollback()
-            raise
-
-    def commit(self) -> None:
-        """Commit the open transaction (WAL append + fsync; the GIL is released meanwhile, so
-        it may run on another thread while this one does other work)."""
-        self.db.commit()
-
-    def rollback(self) -> None:
-        """Roll back the open transaction, if any."""
-        if self.db.in_transaction:
             self.db.rollback()
+            raise
+        self.db.commit()
 
     def head(self) -> int:
         return self.get("head")

@@ -19,7 +19,10 @@ Calling convention for njit code (the contract the NTT / curve / MSM kernels use
 - Scalar functions: ``fr_mul fr_square fr_add fr_sub fr_neg fr_double fr_inverse fr_is_zero
   fr_eq fr_to_mont fr_from_mont``, the same with ``fq_``, and ``fq2_mul fq2_square fq2_add
   fq2_sub fq2_neg fq2_double fq2_inverse fq2_is_zero fq2_eq fq2_mul_fq`` (Fq2 × Fq).
-  ``*_inverse`` is Fermat (~8 µs, not inlined) and maps 0 to 0.
+  ``*_inverse`` is Fermat (~8 µs, not inlined) and maps 0 to 0.  ``fr_dot2 fr_dot3 fr_dot4``:
+  ``fr_dotn(a_0, b_0, …) = Σ a_k·b_k`` — with BMI2 + ADX one lazily reduced assembly block
+  (:mod:`prover.kernels.dot_asm`, 1.65× faster than products and additions for three terms),
+  elsewhere products and additions.
 - Arrays of elements are ``(n, 4) uint64`` C-contiguous. ``load(arr, i)`` reads row i as a tuple and
   ``store(arr, i, x)`` writes one back (inlined: four loads / stores).
 - Constants: ``FR_ZERO FR_ONE FQ_ZERO FQ_ONE`` (Montgomery form), ``FQ2_ZERO FQ2_ONE``, ``FR_P`` /
@@ -46,6 +49,7 @@ import numpy as np
 from numba import njit
 
 from prover.fields import Q, R
+from prover.kernels.dot_asm import make_mont_dot_asm
 from prover.kernels.intrinsics import make_mod_add, make_mod_sub, make_mont_mul
 from prover.kernels.mont_asm import HAVE_ADX, make_mont_mul_asm
 
@@ -90,6 +94,22 @@ _fq_mod_add = make_mod_add(Q)
 _fq_mod_sub = make_mod_sub(Q)
 
 _INLINE = {"cache": True, "inline": "always"}
+
+if HAVE_ADX:
+    _fr_dot2, _fr_dot3, _fr_dot4 = (make_mont_dot_asm(R, n) for n in (2, 3, 4))
+else:
+
+    @njit(**_INLINE)
+    def _fr_dot2(a0, b0, a1, b1):
+        return _fr_mod_add(_fr_mont_mul(a0, b0), _fr_mont_mul(a1, b1))
+
+    @njit(**_INLINE)
+    def _fr_dot3(a0, b0, a1, b1, a2, b2):
+        return _fr_mod_add(_fr_dot2(a0, b0, a1, b1), _fr_mont_mul(a2, b2))
+
+    @njit(**_INLINE)
+    def _fr_dot4(a0, b0, a1, b1, a2, b2, a3, b3):
+        return _fr_mod_add(_fr_dot2(a0, b0, a1, b1), _fr_dot2(a2, b2, a3, b3))
 
 
 @njit(**_INLINE)
@@ -143,6 +163,21 @@ def fr_square(a):
 @njit(**_INLINE)
 def fr_add(a, b):
     return _fr_mod_add(a, b)
+
+
+@njit(**_INLINE)
+def fr_dot2(a0, b0, a1, b1):
+    return _fr_dot2(a0, b0, a1, b1)
+
+
+@njit(**_INLINE)
+def fr_dot3(a0, b0, a1, b1, a2, b2):
+    return _fr_dot3(a0, b0, a1, b1, a2, b2)
+
+
+@njit(**_INLINE)
+def fr_dot4(a0, b0, a1, b1, a2, b2, a3, b3):
+    return _fr_dot4(a0, b0, a1, b1, a2, b2, a3, b3)
 
 
 @njit(**_INLINE)

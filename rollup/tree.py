@@ -117,11 +117,9 @@ class SparseMerkleTree:
             current[index] = new
             proofs.append(UpdateProof(index, old, new, path))
         nodes, empty = self.nodes, self.empty
-        for key, value in final.items():
-            if value == empty[key[0]]:
-                nodes.pop(key, None)
-            else:
-                nodes[key] = value
+        nodes.update(final)
+        for key in [key for key, value in final.items() if value == empty[key[0]]]:
+            del nodes[key]  # back to the default: not stored
         self.dirty.update(final)
         return proofs
 

@@ -410,18 +410,16 @@ def transfer(data_dir: Path, sender: int, recipient: int, amount: int) -> None:
 
 @zkr.command("batch")
 @dir_option
-@click.option("--all", "seal_all", is_flag=True, help="Seal until the queue and mempool are empty.")
-def seal_batch(data_dir: Path, seal_all: bool) -> None:
+def seal_batch(data_dir: Path) -> None:
     """Seal the next batch (priority requests first, then the mempool)."""
     with open_rollup(data_dir) as node:
-        batches = node.seal_all() if seal_all else [b for b in [node.seal()] if b is not None]
-        if not batches:
+        batch = node.seal()
+        if batch is None:
             raise click.ClickException("nothing to seal: the L1 queue and the mempool are empty")
-        rejected = {b.number: node.seq.store.rejected(b.number) for b in batches}
-    for batch in batches:
-        click.echo(f"batch {batch.number} sealed: new root {batch.new_root}")
-        for seq, reason in rejected[batch.number]:
-            click.echo(f"  dropped mempool #{seq}: {reason}")
+        rejected = node.seq.store.rejected(batch.number)
+    click.echo(f"batch {batch.number} sealed: new root {batch.new_root}")
+    for seq, reason in rejected:
+        click.echo(f"  dropped mempool #{seq}: {reason}")
 
 
 @zkr.command("prove")

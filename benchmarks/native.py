@@ -11,10 +11,7 @@ leaf writes, the per-slot witness (siblings of every write at its turn) and pubd
 * ``batched`` — what ``Sequencer.seal_batch`` does without SQLite: stage B = ``--slots`` trades,
   ``flush`` (all leaves and the tree hashed at once, two threads), then the state root;
 * ``one_by_one`` — ``RollupState.apply`` per trade (a flush and its hashing per trade);
-* ``sealed`` — through the SQLite store, B-slot batches (one SQL transaction each, fsync), one
-  ``Sequencer.seal_batch`` call per batch;
-* ``pipelined`` — the same batches through ``Sequencer.seal_all``: batch k's tree update on a
-  hasher thread while batch k + 1 is staged and batch k written.
+* ``sealed`` — through the SQLite store, B-slot batches (one SQL transaction each, fsync).
 
 Three placements of the active accounts, since which node versions must be hashed depends on them:
 ``adjacent`` (account 2i trades with 2i + 1, indices 0..N−1), ``random`` (seeded random pairs of
@@ -142,9 +139,7 @@ def _time_one_by_one(state: RollupState, trades: list[Trade]) -> tuple[float, in
     return time.perf_counter() - t0, state.root
 
 
-def _time_sealed(
-    params, genesis, keys, indices, trades, check, pipelined: bool = False
-) -> tuple[float, int]:
+def _time_sealed(params, genesis, keys, indices, trades, check) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         seq = Sequencer.open(str(Path(tmp) / "bench.db"), params, genesis)
         seq.state.verify_signature = check  # admission already verified these signatures
@@ -157,11 +152,8 @@ def _time_sealed(
         for tr in trades:
             seq.submit(tr)  # persisted (one SQL transaction each, not timed)
         t0 = time.perf_counter()
-        if pipelined:
-            seq.seal_all(queue)
-        else:
-            while seq.seal_batch(queue) is not None:
-                pass
+        while seq.seal_batch(queue) is not None:
+            pass
         elapsed = time.perf_counter() - t0
         root = seq.state.root
         seq.store.close()
@@ -187,7 +179,7 @@ def run(
             assert check(state.account(o.order.account).pubkey, o.order.message(), o.signature)
     admission = time.perf_counter() - t0
 
-    times: dict[str, list[float]] = {"batched": [], "one_by_one": [], "sealed": [], "pipelined": []}
+    times: dict[str, list[float]] = {"batched": [], "one_by_one": [], "sealed": []}
     roots = set()
     for _ in range(repeat):
         fresh = funded_state(params, genesis, keys, indices)
@@ -199,7 +191,6 @@ def run(
                 _time_one_by_one(_funded(params, genesis, keys, indices, check), trades),
             ),
             ("sealed", _time_sealed(params, genesis, keys, indices, trades, check)),
-            ("pipelined", _time_sealed(params, genesis, keys, indices, trades, check, True)),
         ):
             times[way].append(elapsed)
             roots.add(root)
@@ -240,12 +231,11 @@ def plot(results: list[dict], path: Path) -> None:
     series = [
         ("batched_trades_per_s", "batched (B slots staged, one flush)"),
         ("one_by_one_trades_per_s", "one by one (flush per trade)"),
-        ("sealed_trades_per_s", "sealed into SQLite, one batch at a time (seal_batch)"),
-        ("pipelined_trades_per_s", "sealed into SQLite, pipelined (seal_all)"),
+        ("sealed_trades_per_s", "sealed into SQLite batches"),
     ]
-    width = 0.2
+    width = 0.27
     for k, (key, label) in enumerate(series):
-        xs = [x + (k - 1.5) * width for x in range(len(results))]
+        xs = [x + (k - 1) * width for x in range(len(results))]
         ax.bar(xs, [r[key] for r in results], width, label=label)
     ax.axhline(2000, color="grey", linestyle="--", label="goal 2,000 trades/s (D = 16)")
     ax.set_xticks(list(range(len(results))), [f"D={r['depth']}\n{r['pattern']}" for r in results])

@@ -192,10 +192,10 @@ class GlobalState:
         return cls(tuple(MarketState(*m) for m in markets), px, py, t_oracle, t_funding, fee_pool)
 
 
-def hash_leaves(accounts: Sequence[Account], threads: int = 2) -> None:
+def hash_leaves(accounts: Sequence[Account]) -> None:
     """Fill the leaf cache of every account not hashed yet: positions hashes and leaves in one
-    ``poseidon_many_nested`` call on ``threads`` numba threads (``Account.leaf`` is the
-    one-at-a-time twin; tests/rollup/test_hashing.py compares them)."""
+    ``poseidon_many_nested`` call (``Account.leaf`` is the one-at-a-time twin;
+    tests/rollup/test_hashing.py compares them)."""
     todo = list({id(a): a for a in accounts if "_leaf" not in a.__dict__}.values())
     if not todo:
         return
@@ -204,7 +204,7 @@ def hash_leaves(accounts: Sequence[Account], threads: int = 2) -> None:
         for a in todo
     ]
     outer = [[a.pubkey_x, a.pubkey_y, a.nonce, to_field(a.collateral)] for a in todo]
-    for a, leaf in zip(todo, poseidon_many_nested(inner, outer, threads=threads), strict=True):
+    for a, leaf in zip(todo, poseidon_many_nested(inner, outer), strict=True):
         a.__dict__["_leaf"] = leaf  # the cached_property's slot
 
 

@@ -293,10 +293,6 @@ class Rollup:
         """Seal the next batch (priority requests first); None if there is nothing to seal."""
         return self.seq.seal_batch(self.l1.queue())
 
-    def seal_all(self) -> list[Any]:
-        """Seal every batch the L1 queue and the mempool fill (``Sequencer.seal_all``)."""
-        return self.seq.seal_all(self.l1.queue())
-
     def unproven(self) -> list[int]:
         return [n for n in range(self.seq.store.head()) if self.seq.store.proof(n) is None]
 

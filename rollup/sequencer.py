@@ -9,31 +9,23 @@ dropped with its error recorded — and pads the rest with no-ops, staging each 
 batch and the batch is written in one SQL transaction.  ``divergence`` compares the head with
 the settled root.
 
-``seal_all`` seals until nothing is left, pipelined on the two cores: batch k's tree update runs
-on a hasher thread while this one stages batch k + 1 and writes batch k (the same batches, each
-in its own SQL transaction).  (A first pipeline that committed batch k on a writer thread while
-batch k + 1 was hashed on two numba threads was 0.7–1.1× of sealing one at a time: a third busy
-thread stalls the numba threads at their per-level barriers; here every kernel gets one thread.)
+(A pipelined variant that committed batch k on a writer thread while batch k + 1 was built was
+measured and dropped: the commit's CPU work on a third thread stalls the two numba threads at
+their per-level barriers, 0.7–1.1× of sealing one batch at a time.)
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import numba
-
-from rollup.account import Account, GlobalState, state_root
+from rollup.account import Account, GlobalState
 from rollup.errors import MempoolRejected, RollupError
 from rollup.params import DEPOSIT, FORCED_WITHDRAW, LIQUIDATE, NOOP, TRADE, RollupParams
 from rollup.pubdata import pubdata_commitment
-from rollup.state import RollupState, StagedSlot
+from rollup.state import RollupState
 from rollup.store import Store
-from rollup.tree import SparseMerkleTree, UpdateProof
 from rollup.tx import (
     Deposit,
     ForcedWithdrawal,
@@ -46,9 +38,8 @@ from rollup.tx import (
     Tx,
     Withdraw,
 )
-from rollup.witness import BatchWitness
+from rollup.witness import BatchWitness, SlotWitness
 
-PIPELINE_SWITCH_INTERVAL: float = 1e-4  #: seconds, sys.setswitchinterval during seal_all
 USER_TYPES = (Withdraw, Transfer, Trade, OraclePrice, FundingTick, Liquidate)
 
 
@@ -59,19 +50,6 @@ def request_to_tx(request: dict[str, Any]) -> Tx:
     if request["kind"] == FORCED_WITHDRAW:
         return ForcedWithdrawal(*request["fields"])
     raise MempoolRejected(detail=f"unknown priority request kind {request['kind']}")
-
-
-@dataclass(frozen=True)
-class _Staged:
-    """A batch staged, nothing hashed yet (``Sequencer._stage``)."""
-
-    number: int
-    slots: list[StagedSlot]
-    accounts: dict[int, Account | None]  #: every account it touches, after the batch
-    global_state: GlobalState
-    used: list[int]
-    rejected: list[tuple[int, str]]
-    consumed: int
 
 
 @dataclass(frozen=True)
@@ -89,18 +67,6 @@ class _Built:
     def rows(self) -> tuple:
         return (self.batch, self.accounts, self.global_state, self.nodes, self.used,
                 self.rejected, self.consumed)  # fmt: skip
-
-
-def _hash_batch(
-    tree: SparseMerkleTree,
-    slots: list[StagedSlot],
-    entries: list[tuple[int, int | None]] | None,
-) -> list[UpdateProof]:
-    """The hasher thread's task in ``Sequencer.seal_all``: the slots' leaves (unless ``entries``
-    were already made from them), then the tree update, each on one numba thread."""
-    if entries is None:
-        entries = RollupState.tree_entries(slots, threads=1)
-    return tree.update_many(entries, threads=1)
 
 
 class Sequencer:
@@ -159,100 +125,32 @@ class Sequencer:
         """Seal the next batch from the pending priority requests and the mempool; None if empty.
         The batch is written (committed) when this returns."""
         try:
-            old_root = self.state.root
-            consumed = self.store.get("priority_consumed")
-            staged = self._stage(priority_queue, self.store.head(), consumed)
-            if staged is None:
-                return None
-            tree = self.state.tree
-            proofs = tree.update_many(RollupState.tree_entries(staged.slots))
-            built = self._finish(staged, proofs, tree.root, tree.take_dirty(), old_root)
-            self.store.write_batch(*built.rows())
-        except BaseException:
-            self._reload()
-            raise
-        return built.batch
-
-    def seal_all(
-        self, priority_queue: Sequence[dict[str, Any]] = (), *, max_batches: int | None = None
-    ) -> list[BatchWitness]:
-        """Seal batches until the queue and the mempool are empty (or ``max_batches`` are), each
-        exactly the batch ``seal_batch`` would seal and written in its own SQL transaction before
-        the next is written; returns them.  Pipelined on the two cores: a hasher thread runs
-        batch k's tree update (numba, GIL released) while this thread stages batch k + 1 —
-        hashing its leaves too if the hasher is still busy, else leaving them to the hasher —
-        and writes batch k.  Every kernel runs on one numba thread, so two threads are busy and
-        none waits at a parallel barrier; the interpreter's switch interval is lowered to
-        ``PIPELINE_SWITCH_INTERVAL`` meanwhile (at the default 5 ms each thread waited for the
-        other's GIL hand-offs: writing a batch took 2.8× as long).  On any error, the batches
-        written before it stay, the state returns to the store's head and the error is raised."""
-        sealed: list[BatchWitness] = []
-        threads, interval = numba.get_num_threads(), sys.getswitchinterval()
-        numba.set_num_threads(1)  # this thread's kernels (a thread-local setting)
-        sys.setswitchinterval(PIPELINE_SWITCH_INTERVAL)
-        try:
-            with ThreadPoolExecutor(1, "zkr-tree", numba.set_num_threads, (1,)) as hasher:
-                self._pipeline(hasher, priority_queue, max_batches, sealed)
-        finally:
-            numba.set_num_threads(threads)
-            sys.setswitchinterval(interval)
-        return sealed
-
-    def _pipeline(
-        self,
-        hasher: ThreadPoolExecutor,
-        priority_queue: Sequence[dict[str, Any]],
-        max_batches: int | None,
-        sealed: list[BatchWitness],
-    ) -> None:
-        """``seal_all``'s loop: stage k + 1 while the hasher runs k's tree, then write k."""
-        in_flight: Future | None = None
-        try:
-            old_root, number = self.state.root, self.store.head()
-            consumed = self.store.get("priority_consumed")
-            cur = self._stage(priority_queue, number, consumed)
-            if cur is not None:
-                in_flight = hasher.submit(_hash_batch, self.state.tree, cur.slots, None)
-            while cur is not None and in_flight is not None:
-                nxt = entries = None
-                if max_batches is None or len(sealed) + 1 < max_batches:
-                    nxt = self._stage(priority_queue, number + 1, cur.consumed)
-                if nxt is not None and not in_flight.done():  # the hasher is busy: take its
-                    entries = RollupState.tree_entries(nxt.slots, threads=1)  # leaves here
-                proofs = in_flight.result()
-                tree = self.state.tree
-                root, nodes = tree.root, tree.take_dirty()  # before batch k + 1 is hashed
-                in_flight = None
-                if nxt is not None:
-                    in_flight = hasher.submit(_hash_batch, tree, nxt.slots, entries)
-                built = self._finish(cur, proofs, root, nodes, old_root)
+            built = self._build(
+                priority_queue, self.store.head(), self.store.get("priority_consumed")
+            )
+            if built is not None:
                 self.store.write_batch(*built.rows())
-                sealed.append(built.batch)
-                old_root, number, cur = built.batch.new_root, number + 1, nxt
         except BaseException:
-            if in_flight is not None:
-                with contextlib.suppress(BaseException):
-                    in_flight.result()  # leave the tree alone before reloading
             self._reload()
             raise
+        return None if built is None else built.batch
 
     def _reload(self) -> None:
         """Back to the store's head (a batch built or staged but not committed is dropped)."""
         self.state = self.store.load_state()
         self.pending = dict(self.store.mempool())
 
-    def _stage(
+    def _build(
         self, priority_queue: Sequence[dict[str, Any]], number: int, consumed: int
-    ) -> _Staged | None:
-        """Stage batch ``number`` (priority requests from ``consumed`` on, then the mempool, then
-        no-ops); its transactions leave ``pending``.  Nothing is hashed and neither the tree nor
-        the store is touched (the caller runs ``RollupState.tree_entries`` and the tree update).
-        None if there is nothing to seal.  On an error the in-memory state is half-advanced: the
-        caller reloads it."""
+    ) -> _Built | None:
+        """Batch ``number`` in memory (the store is not touched): slots staged and hashed, the
+        head state advanced, its transactions taken out of ``pending``; None if nothing to seal.
+        On an error the in-memory state is half-advanced: the caller reloads it."""
         requests = [q for q in priority_queue if q["id"] >= consumed]
         mempool = list(self.pending.items())
         if not requests and not mempool:
             return None
+        old_root = self.state.root
         state, n = self.state, 0
         used: list[int] = []
         rejected: list[tuple[int, str]] = []
@@ -273,32 +171,20 @@ class Sequencer:
                 rejected.append((seq, f"{type(e).__name__}: {e}"))
         for k in range(n, B):
             state.stage(Noop(), k)
-        slots = state.take_staged()
-        for seq in used + [seq for seq, _ in rejected]:
-            del self.pending[seq]
-        touched = {index for s in slots for index, _, _ in s.changes}
-        accounts = {i: state.accounts.get(i) for i in touched}
-        return _Staged(number, slots, accounts, state.global_state, used, rejected, consumed)
-
-    @staticmethod
-    def _finish(
-        staged: _Staged,
-        proofs: list[UpdateProof],
-        accounts_root: int,
-        nodes: dict[tuple[int, int], int | None],
-        old_root: int,
-    ) -> _Built:
-        """The batch witness of a staged batch once its tree update is done (``accounts_root``
-        and ``nodes``: the tree's root and ``take_dirty`` right after it)."""
-        slots = RollupState.flush_witnesses(staged.slots, proofs)
+        slots: list[SlotWitness] = state.flush()  # all of the batch's hashing, at once
+        touched = {u.index for w in slots for u in w.updates}
         pubdata = tuple(e for w in slots for e in w.chunk)
-        new_root = state_root(accounts_root, staged.global_state.hash())
+        new_root = state.root
         batch = BatchWitness(
-            staged.number, old_root, new_root, tuple(slots), pubdata,
+            number, old_root, new_root, tuple(slots), pubdata,
             pubdata_commitment(old_root, new_root, pubdata),
         )  # fmt: skip
-        return _Built(batch, staged.accounts, staged.global_state, nodes, staged.used,
-                      staged.rejected, staged.consumed)  # fmt: skip
+        for seq in used + [seq for seq, _ in rejected]:
+            del self.pending[seq]
+        return _Built(
+            batch, {i: state.accounts.get(i) for i in touched}, state.global_state,
+            state.tree.take_dirty(), used, rejected, consumed,
+        )  # fmt: skip
 
     # -- reporting -----------------------------------------------------------------------------
     def divergence(self, settled_batches: int, seconds_since_settlement: float) -> dict[str, Any]:

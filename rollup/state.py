@@ -51,7 +51,7 @@ from rollup.params import (
     RollupParams,
 )
 from rollup.pubdata import RATE_OFFSET, encode_chunk
-from rollup.tree import SparseMerkleTree, UpdateProof
+from rollup.tree import SparseMerkleTree
 from rollup.tx import (
     Deposit,
     ForcedWithdrawal,
@@ -201,33 +201,14 @@ class RollupState:
 
     def flush(self) -> list[SlotWitness]:
         """Hash everything staged (leaves, then the tree in one batch); the staged witnesses."""
-        staged = self.take_staged()
-        proofs = self.tree.update_many(self.tree_entries(staged))
-        return self.flush_witnesses(staged, proofs)
-
-    def take_staged(self) -> list[StagedSlot]:
-        """``flush`` in steps, for a caller that hashes on another thread: take the staged slots
-        (the accounts may take the next ones at once), ``tree_entries`` (their leaves hashed),
-        ``self.tree.update_many(entries)`` — nothing else may touch the tree meanwhile — and
-        ``flush_witnesses``."""
         staged, self.staged = self.staged, []
-        return staged
-
-    @staticmethod
-    def tree_entries(staged: list[StagedSlot], threads: int = 2) -> list[tuple[int, int | None]]:
-        """Hash the slots' new leaves (``threads`` numba threads); the tree update's entries
-        (index, new leaf, or None for a read), in order."""
-        hash_leaves([after for s in staged for _, _, after in s.changes[: s.writes]], threads)
-        return [
+        hash_leaves([after for s in staged for _, _, after in s.changes[: s.writes]])
+        entries = [
             (index, after.leaf() if k < s.writes else None)
             for s in staged
             for k, (index, _, after) in enumerate(s.changes)
         ]
-
-    @staticmethod
-    def flush_witnesses(staged: list[StagedSlot], proofs: list[UpdateProof]) -> list[SlotWitness]:
-        """The slot witnesses of ``take_staged``'s slots from the tree's update proofs."""
-        it = iter(proofs)
+        proofs = iter(self.tree.update_many(entries))
         return [
             SlotWitness(
                 s.slot,
@@ -236,7 +217,7 @@ class RollupState:
                 s.messages,
                 s.old_global,
                 s.new_global,
-                tuple(LeafUpdate(before, after, next(it)) for _, before, after in s.changes),
+                tuple(LeafUpdate(before, after, next(proofs)) for _, before, after in s.changes),
                 s.chunk,
                 s.effect,
             )

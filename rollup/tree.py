@@ -21,9 +21,9 @@ from functools import cached_property
 from circuits.primitives.poseidon_fast import merkle_path_root
 from rollup.errors import AccountOutOfRange
 from rollup.hashing import hash_pair
-from rollup.tree_batch import Result, batch_update
+from rollup.tree_batch import Entries, Result, SiblingReader, batch_update
 
-BatchHasher = Callable[..., Result]  #: (depth, entries, siblings, *, threads) -> Result
+BatchHasher = Callable[[int, Entries, SiblingReader], Result]
 
 
 @dataclass(frozen=True)
@@ -102,15 +102,13 @@ class SparseMerkleTree:
         """Write ``leaf`` at ``index``; return the update proof (siblings read before the write)."""
         return self.update_many([(index, leaf)])[0]
 
-    def update_many(
-        self, entries: Sequence[tuple[int, int | None]], *, threads: int = 2
-    ) -> list[UpdateProof]:
+    def update_many(self, entries: Sequence[tuple[int, int | None]]) -> list[UpdateProof]:
         """Apply (index, new leaf) writes and (index, None) reads in order; one proof per entry,
-        with the siblings as they were at that entry's turn (hashed on ``threads`` numba
-        threads).  All indices are checked first, so an out-of-range index changes nothing."""
+        with the siblings as they were at that entry's turn.  All indices are checked first, so
+        an out-of-range index changes nothing."""
         for index, _ in entries:
             self._check(index)
-        siblings, final = self.batch(self.depth, entries, self.siblings, threads=threads)
+        siblings, final = self.batch(self.depth, entries, self.siblings)
         current: dict[int, int] = {}
         proofs = []
         for (index, leaf), path in zip(entries, siblings, strict=True):

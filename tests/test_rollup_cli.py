@@ -134,16 +134,3 @@ def test_stale_oracle_and_nothing_to_do(rollup_dir: Path) -> None:
     assert "StaleTimestamp" in fails("oracle", "--dir", rollup_dir, 102, "--timestamp", 10)
     assert "no proof" in fails("export", "--dir", rollup_dir, 0)
     assert "the rollup is not frozen" in fails("escape", "--dir", rollup_dir, 0)
-
-
-def test_batch_all_seals_until_empty(rollup_dir: Path) -> None:
-    """``zkr batch --all``: every pending transaction sealed (slots 2: three transfers and a
-    deposit fill two batches), each batch reported; then nothing is left (one-line error)."""
-    d = rollup_dir
-    for amount in (1, 2, 3):
-        assert "mempool #" in ok("transfer", "--dir", d, 0, 1, amount)
-    ok("deposit", "--dir", d, 0, 5)
-    out = ok("batch", "--dir", d, "--all")
-    assert "batch 1 sealed" in out and "batch 2 sealed" in out and "batch 3" not in out
-    assert "nothing to seal" in fails("batch", "--dir", d, "--all")
-    assert "nothing to seal" in fails("batch", "--dir", d)

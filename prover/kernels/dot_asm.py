@@ -26,18 +26,15 @@ Kaliski, IEEE Micro 1996 (CIOS); gnark-crypto ``field/asm`` (ADX chains).
 
 from __future__ import annotations
 
-from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from prover.kernels.intrinsics import _is_int4
+from prover.kernels.mont_asm import asm_codegen
 
 __all__ = ["MAX_TERMS", "make_mont_dot_asm", "mont_dot_asm_text"]
 
 MAX_TERMS = 4  #: n·p/2^256 + 1 < 2 keeps the result below 2p (one conditional subtraction)
-_MASK64 = (1 << 64) - 1
-_I64 = ir.IntType(64)
 _TUPLE4 = types.UniTuple(types.uint64, 4)
 _N_SCRATCH = 8
 
@@ -101,28 +98,12 @@ def make_mont_dot_asm(p: int, n: int):
     """An intrinsic ``dot(a_0, b_0, …, a_{n−1}, b_{n−1}) -> Σ a_k·b_k·2^-256 mod p`` on reduced
     UniTuple(uint64, 4) Montgomery elements; needs BMI2 + ADX on the compiling machine."""
     text, result = mont_dot_asm_text(p, n)
-    constraints = ",".join(["=&r"] * _N_SCRATCH + ["rm"] * (8 * n) + ["r", "~{rdx}", "~{flags}"])
-    fnty = ir.FunctionType(
-        ir.LiteralStructType([_I64] * _N_SCRATCH), [_I64] * (8 * n) + [ir.PointerType(_I64)]
-    )
-    pinv = (-pow(p, -1, 1 << 64)) % (1 << 64)
-    table = [(p >> (64 * j)) & _MASK64 for j in range(4)] + [pinv]
-    table_name = f"zkr_mont_table_{p:x}"  # the same constant as mont_asm's product
+    codegen = asm_codegen(p, text, 8 * n, _N_SCRATCH, result)
 
     def typer(args):
         if len(args) != 2 * n or not all(_is_int4(a) for a in args):
             return None
         return _TUPLE4(*args)
-
-    def codegen(context, builder, signature, args):
-        limbs = [builder.extract_value(tup, j) for tup in args for j in range(4)]
-        consts = cgutils.global_constant(
-            builder, table_name, ir.Constant(ir.ArrayType(_I64, 5), table)
-        )
-        ptr = builder.gep(consts, [ir.Constant(ir.IntType(32), 0)] * 2)
-        res = builder.asm(fnty, text, constraints, [*limbs, ptr], side_effect=False)
-        vals = [builder.extract_value(res, result[j]) for j in range(4)]
-        return context.make_tuple(builder, _TUPLE4, vals)
 
     if n == 2:
 

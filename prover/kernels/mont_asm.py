@@ -35,7 +35,7 @@ from numba.extending import intrinsic
 
 from prover.kernels.intrinsics import _is_int4
 
-__all__ = ["HAVE_ADX", "make_mont_mul_asm", "mont_mul_asm_text"]
+__all__ = ["HAVE_ADX", "asm_codegen", "make_mont_mul_asm", "mont_mul_asm_text"]
 
 _MASK64 = (1 << 64) - 1
 _I64 = ir.IntType(64)
@@ -117,34 +117,41 @@ def mont_mul_asm_text(p: int) -> tuple[str, int, list[int]]:
     return "\n".join(out), _N_SCRATCH, [reg.index(x) for x in s]
 
 
+def asm_codegen(p: int, text: str, n_in: int, n_out: int, result: list[int]):
+    """The numba codegen of an assembly kernel over 4-limb tuples: ``text`` (outputs $0..,
+    then ``n_in`` limb operands as ``rm``, then a pointer to [p_0..p_3, −p^-1 mod 2^64] in one
+    module constant), clobbering rdx and the flags; returns the tuple of outputs ``result``."""
+    constraints = ",".join(["=&r"] * n_out + ["rm"] * n_in + ["r", "~{rdx}", "~{flags}"])
+    fnty = ir.FunctionType(
+        ir.LiteralStructType([_I64] * n_out), [_I64] * n_in + [ir.PointerType(_I64)]
+    )
+    pinv = (-pow(p, -1, 1 << 64)) % (1 << 64)
+    table = [(p >> (64 * j)) & _MASK64 for j in range(4)] + [pinv]
+    table_name = f"zkr_mont_table_{p:x}"  # one per modulus, shared by every kernel
+
+    def codegen(context, builder, signature, args):
+        limbs = [builder.extract_value(tup, j) for tup in args for j in range(4)]
+        consts = cgutils.global_constant(
+            builder, table_name, ir.Constant(ir.ArrayType(_I64, 5), table)
+        )
+        pp = builder.gep(consts, [ir.Constant(ir.IntType(32), 0)] * 2)
+        res = builder.asm(fnty, text, constraints, [*limbs, pp], side_effect=False)
+        vals = [builder.extract_value(res, result[j]) for j in range(4)]
+        return context.make_tuple(builder, _TUPLE4, vals)
+
+    return codegen
+
+
 def make_mont_mul_asm(p: int):
     """An intrinsic ``mul(a, b) -> a·b·2^-256 mod p`` (see the module docstring); needs
     ``HAVE_ADX`` on the machine that compiles it."""
     text, n_out, result = mont_mul_asm_text(p)
-    constraints = ",".join(["=&r"] * n_out + ["rm"] * 8 + ["r", "~{rdx}", "~{flags}"])
-    fnty = ir.FunctionType(
-        ir.LiteralStructType([_I64] * n_out), [_I64] * 8 + [ir.PointerType(_I64)]
-    )
-    pinv = (-pow(p, -1, 1 << 64)) % (1 << 64)
-    table = [(p >> (64 * j)) & _MASK64 for j in range(4)] + [pinv]
-    table_name = f"zkr_mont_table_{p:x}"
+    codegen = asm_codegen(p, text, 8, n_out, result)
 
     @intrinsic
     def mont_mul(typingctx, a, b):
         if not (_is_int4(a) and _is_int4(b)):
             return None
-        sig = _TUPLE4(a, b)
-
-        def codegen(context, builder, signature, args):
-            limbs = [builder.extract_value(tup, j) for tup in args for j in range(4)]
-            consts = cgutils.global_constant(
-                builder, table_name, ir.Constant(ir.ArrayType(_I64, 5), table)
-            )
-            pp = builder.gep(consts, [ir.Constant(ir.IntType(32), 0)] * 2)
-            res = builder.asm(fnty, text, constraints, [*limbs, pp], side_effect=False)
-            vals = [builder.extract_value(res, result[j]) for j in range(4)]
-            return context.make_tuple(builder, _TUPLE4, vals)
-
-        return sig, codegen
+        return _TUPLE4(a, b), codegen
 
     return mont_mul

@@ -13,10 +13,9 @@ from prover.fields import Q, R
 from prover.kernels import field
 from prover.kernels.dot_asm import MAX_TERMS, make_mont_dot_asm, mont_dot_asm_text
 from prover.kernels.mont_asm import HAVE_ADX
+from tests.prover.limbs import MASK, to_ints, to_limbs
 
 pytestmark = pytest.mark.skipif(not HAVE_ADX, reason="this CPU lacks BMI2/ADX: portable path only")
-
-_MASK = (1 << 64) - 1
 
 
 def _kernel(dot, n: int):
@@ -71,23 +70,15 @@ def _portable(x, n, out):
         out[i, 0], out[i, 1], out[i, 2], out[i, 3] = acc[0], acc[1], acc[2], acc[3]
 
 
-def _limbs(values: list[int]) -> np.ndarray:
-    return np.array([[(v >> (64 * j)) & _MASK for j in range(4)] for v in values], np.uint64)
-
-
-def _ints(arr: np.ndarray) -> list[int]:
-    return [sum(int(row[j]) << (64 * j) for j in range(4)) for row in arr]
-
-
 def _edges(p: int) -> list[int]:
     top = p - 1
-    return [0, 1, top, top - 1, p >> 1, (1 << 64) - 1, (1 << 192) - 1, top & ~_MASK]
+    return [0, 1, top, top - 1, p >> 1, (1 << 64) - 1, (1 << 192) - 1, top & ~MASK]
 
 
 def _check(p: int, n: int, values: list[int]) -> None:
     rows = len(values) // (2 * n)
     values = values[: rows * 2 * n]
-    x = _limbs(values)
+    x = to_limbs(values)
     got = np.empty((rows, 4), np.uint64)
     KERNELS[(p, n)](x, got)
     rinv = pow(1 << 256, -1, p)
@@ -95,11 +86,11 @@ def _check(p: int, n: int, values: list[int]) -> None:
         sum(values[2 * n * i + 2 * k] * values[2 * n * i + 2 * k + 1] for k in range(n)) * rinv % p
         for i in range(rows)
     ]
-    assert _ints(got) == expected
+    assert to_ints(got) == expected
     if p == R:
         twin = np.empty_like(got)
         _portable(x, n, twin)
-        assert _ints(twin) == expected
+        assert to_ints(twin) == expected
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])
@@ -131,8 +122,8 @@ def test_field_dot_is_the_assembly_here() -> None:
         )
 
     vals = [R - 1, R - 2, (1 << 192) - 1, 12345]
-    tup = [tuple(np.uint64(x) for x in row) for row in _limbs(vals)]
-    two, three, four = (_ints(np.array([list(t)], np.uint64))[0] for t in run(*tup))
+    tup = [tuple(np.uint64(x) for x in row) for row in to_limbs(vals)]
+    two, three, four = (to_ints(np.array([list(t)], np.uint64))[0] for t in run(*tup))
     rinv = pow(1 << 256, -1, R)
     a, b, c, d = vals
     assert two == (a * b + c * d) * rinv % R

@@ -18,10 +18,9 @@ from prover.fields import Q, R
 from prover.kernels import field
 from prover.kernels.intrinsics import make_mont_mul
 from prover.kernels.mont_asm import HAVE_ADX, make_mont_mul_asm, mont_mul_asm_text
+from tests.prover.limbs import MASK, to_ints, to_limbs
 
 pytestmark = pytest.mark.skipif(not HAVE_ADX, reason="this CPU lacks BMI2/ADX: i128 path only")
-
-_MASK = (1 << 64) - 1
 
 
 def _kernel(mul):
@@ -39,30 +38,22 @@ def _kernel(mul):
 KERNELS = {p: (_kernel(make_mont_mul_asm(p)), _kernel(make_mont_mul(p))) for p in (R, Q)}
 
 
-def _limbs(values: list[int]) -> np.ndarray:
-    return np.array([[(v >> (64 * j)) & _MASK for j in range(4)] for v in values], np.uint64)
-
-
-def _ints(arr: np.ndarray) -> list[int]:
-    return [sum(int(row[j]) << (64 * j) for j in range(4)) for row in arr]
-
-
 def _edges(p: int) -> list[int]:
     top = p - 1
     ones = [(1 << (64 * k)) - 1 for k in range(1, 4)]  # all-ones low limbs
-    return [0, 1, 2, top, top - 1, p >> 1, *ones, top & ~_MASK, top ^ 1]
+    return [0, 1, 2, top, top - 1, p >> 1, *ones, top & ~MASK, top ^ 1]
 
 
 def _check(p: int, xs: list[int], ys: list[int]) -> None:
     asm, portable = KERNELS[p]
-    a, b = _limbs(xs), _limbs(ys)
+    a, b = to_limbs(xs), to_limbs(ys)
     got, twin = np.empty_like(a), np.empty_like(a)
     asm(a, b, got)
     portable(a, b, twin)
     r_inv = pow(1 << 256, -1, p)
     want = [x * y * r_inv % p for x, y in zip(xs, ys, strict=True)]
-    assert _ints(got) == want
-    assert _ints(twin) == want
+    assert to_ints(got) == want
+    assert to_ints(twin) == want
 
 
 @pytest.mark.parametrize("p", [R, Q], ids=["fr", "fq"])

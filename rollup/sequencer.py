@@ -9,9 +9,11 @@ dropped with its error recorded — and pads the rest with no-ops, staging each 
 batch and the batch is written in one SQL transaction.  ``divergence`` compares the head with
 the settled root.
 
-(A pipelined variant that committed batch k on a writer thread while batch k + 1 was built was
-measured and dropped: the commit's CPU work on a third thread stalls the two numba threads at
-their per-level barriers, 0.7–1.1× of sealing one batch at a time.)
+Two pipelines were measured and dropped (interleaved A/B, D = 16): committing batch k on a
+writer thread while batch k + 1 was built (0.7–1.1× of sealing one batch at a time: a third busy
+thread stalls the two numba threads at their per-level barriers), and hashing batch k's tree on
+a second Python thread while batch k + 1 was staged, every kernel on one numba thread
+(1.02–1.09×: the GIL hand-offs between the two threads eat the second core).
 """
 
 from __future__ import annotations

@@ -19,10 +19,8 @@ a second Python thread while batch k + 1 was staged, every kernel on one numba t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from rollup.account import Account, GlobalState
 from rollup.errors import MempoolRejected, RollupError
 from rollup.params import DEPOSIT, FORCED_WITHDRAW, LIQUIDATE, NOOP, TRADE, RollupParams
 from rollup.pubdata import pubdata_commitment
@@ -52,23 +50,6 @@ def request_to_tx(request: dict[str, Any]) -> Tx:
     if request["kind"] == FORCED_WITHDRAW:
         return ForcedWithdrawal(*request["fields"])
     raise MempoolRejected(detail=f"unknown priority request kind {request['kind']}")
-
-
-@dataclass(frozen=True)
-class _Built:
-    """A batch built in memory and what its SQL transaction writes (``Store.write_batch``)."""
-
-    batch: BatchWitness
-    accounts: dict[int, Account | None]  #: every account it touched, after the batch
-    global_state: GlobalState
-    nodes: dict[tuple[int, int], int | None]
-    used: list[int]
-    rejected: list[tuple[int, str]]
-    consumed: int
-
-    def rows(self) -> tuple:
-        return (self.batch, self.accounts, self.global_state, self.nodes, self.used,
-                self.rejected, self.consumed)  # fmt: skip
 
 
 class Sequencer:
@@ -124,69 +105,56 @@ class Sequencer:
 
     # -- batches -------------------------------------------------------------------------------
     def seal_batch(self, priority_queue: Sequence[dict[str, Any]] = ()) -> BatchWitness | None:
-        """Seal the next batch from the pending priority requests and the mempool; None if empty.
-        The batch is written (committed) when this returns."""
-        try:
-            built = self._build(
-                priority_queue, self.store.head(), self.store.get("priority_consumed")
-            )
-            if built is not None:
-                self.store.write_batch(*built.rows())
-        except BaseException:
-            self._reload()
-            raise
-        return None if built is None else built.batch
-
-    def _reload(self) -> None:
-        """Back to the store's head (a batch built or staged but not committed is dropped)."""
-        self.state = self.store.load_state()
-        self.pending = dict(self.store.mempool())
-
-    def _build(
-        self, priority_queue: Sequence[dict[str, Any]], number: int, consumed: int
-    ) -> _Built | None:
-        """Batch ``number`` in memory (the store is not touched): slots staged and hashed, the
-        head state advanced, its transactions taken out of ``pending``; None if nothing to seal.
-        On an error the in-memory state is half-advanced: the caller reloads it."""
+        """Seal the next batch from the pending priority requests and the mempool; None if empty."""
+        consumed = self.store.get("priority_consumed")
         requests = [q for q in priority_queue if q["id"] >= consumed]
         mempool = list(self.pending.items())
         if not requests and not mempool:
             return None
-        old_root = self.state.root
+        number, old_root = self.store.head(), self.state.root
         state, n = self.state, 0
+        touched: set[int] = set()
         used: list[int] = []
         rejected: list[tuple[int, str]] = []
         B = self.params.batch_slots
-        for q in requests[:B]:
-            if q["id"] != consumed:
-                raise MempoolRejected(detail=f"priority request {q['id']} out of order")
-            state.stage(request_to_tx(q), n)
-            consumed, n = consumed + 1, n + 1
-        for seq, tx in mempool:
-            if n == B:
-                break
-            try:
-                state.stage(tx, n)
-                used.append(seq)
-                n += 1
-            except RollupError as e:
-                rejected.append((seq, f"{type(e).__name__}: {e}"))
-        for k in range(n, B):
-            state.stage(Noop(), k)
-        slots: list[SlotWitness] = state.flush()  # all of the batch's hashing, at once
-        touched = {u.index for w in slots for u in w.updates}
-        pubdata = tuple(e for w in slots for e in w.chunk)
-        new_root = state.root
-        batch = BatchWitness(
-            number, old_root, new_root, tuple(slots), pubdata,
-            pubdata_commitment(old_root, new_root, pubdata),
-        )  # fmt: skip
+        try:
+            for q in requests[:B]:
+                if q["id"] != consumed:
+                    raise MempoolRejected(detail=f"priority request {q['id']} out of order")
+                state.stage(request_to_tx(q), n)
+                consumed, n = consumed + 1, n + 1
+            for seq, tx in mempool:
+                if n == B:
+                    break
+                try:
+                    state.stage(tx, n)
+                    used.append(seq)
+                    n += 1
+                except RollupError as e:
+                    rejected.append((seq, f"{type(e).__name__}: {e}"))
+            for k in range(n, B):
+                state.stage(Noop(), k)
+            slots: list[SlotWitness] = state.flush()  # all of the batch's hashing, at once
+            for w in slots:
+                touched.update(u.index for u in w.updates)
+            pubdata = tuple(e for w in slots for e in w.chunk)
+            new_root = self.state.root
+            batch = BatchWitness(
+                number, old_root, new_root, tuple(slots), pubdata,
+                pubdata_commitment(old_root, new_root, pubdata),
+            )  # fmt: skip
+            nodes = self.state.tree.take_dirty()
+            accounts = {i: state.accounts.get(i) for i in touched}
+            self.store.write_batch(
+                batch, accounts, state.global_state, nodes, used, rejected, consumed
+            )
+        except BaseException:
+            self.state = self.store.load_state()  # the batch was not written: back to the head
+            self.pending = dict(self.store.mempool())
+            raise
         for seq in used + [seq for seq, _ in rejected]:
             del self.pending[seq]
-        return _Built(
-            batch, {i: state.accounts.get(i) for i in touched}, state.global_state,
-            state.tree.take_dirty(), used, rejected, consumed,
-        )  # fmt: skip
+        return batch
 
     # -- reporting -----------------------------------------------------------------------------
     def divergence(self, settled_batches: int, seconds_since_settlement: float) -> dict[str, Any]:

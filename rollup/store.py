@@ -217,8 +217,8 @@ class Store:
         """Everything a sealed batch changes, in one SQL transaction: the accounts it changed
         (None: back to empty), the tree nodes it wrote (the tree's ``take_dirty``), the global
         state after it, its mempool rows removed.  On any error nothing is written."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
             if self.get("head") != batch.number:
                 raise StoreError(
                     detail=f"batch {batch.number} is not the next (head {self.get('head')})"
@@ -241,10 +241,6 @@ class Store:
             self._put("priority_consumed", priority_consumed)
             if batch.number + 1 - self.get("compacted") >= COMPACT_EVERY:
                 self._compact(batch.number + 1)
-        except BaseException:
-            self.db.rollback()
-            raise
-        self.db.commit()
 
     def head(self) -> int:
         return self.get("head")

@@ -30,7 +30,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from prover.kernels.intrinsics import _is_int4
-from prover.kernels.mont_asm import asm_codegen
+from prover.kernels.mont_asm import asm_codegen, conditional_subtraction, low32, reduction_step
 
 __all__ = ["MAX_TERMS", "make_mont_dot_asm", "mont_dot_asm_text"]
 
@@ -52,9 +52,6 @@ def mont_dot_asm_text(p: int, n: int) -> tuple[str, list[int]]:
     pp = f"${_N_SCRATCH + 8 * n}"
     t, lo, hi = reg[0:6], reg[6], reg[7]
 
-    def low32(r: str) -> str:
-        return "${" + r[1:] + ":k}"
-
     out: list[str] = []
     emit = out.append
     for r in t:
@@ -71,14 +68,7 @@ def mont_dot_asm_text(p: int, n: int) -> tuple[str, list[int]]:
             emit(f"adoxq {lo}, {t[4]}")
             emit(f"adcxq {lo}, {t[5]}")
             emit(f"adoxq {lo}, {t[5]}")
-        # m = t_0 · pinv; t = (t + m · p) / 2^64
-        emit(f"movq 32({pp}), %rdx")
-        emit(f"imulq {t[0]}, %rdx")
-        emit(f"xorl {low32(lo)}, {low32(lo)}")
-        for j in range(4):
-            emit(f"mulxq {8 * j}({pp}), {lo}, {hi}")
-            emit(f"adcxq {lo}, {t[j]}")
-            emit(f"adoxq {hi}, {t[j + 1]}")
+        out += reduction_step(t[:5], lo, hi, pp)  # t = (t + m · p) / 2^64, then close
         emit(f"movl $$0, {low32(lo)}")
         emit(f"adcxq {lo}, {t[4]}")
         emit(f"adoxq {lo}, {t[5]}")
@@ -86,11 +76,7 @@ def mont_dot_asm_text(p: int, n: int) -> tuple[str, list[int]]:
         t = [*t[1:], t[0]]  # t_0 is zero now: it becomes the new top limb
     # out = t − p if t ≥ p else t  (t < 2p < 2^255: t_4 = t_5 = 0)
     s = [t[4], t[5], lo, hi]
-    for j in range(4):
-        emit(f"movq {t[j]}, {s[j]}")
-        emit(f"{'subq' if j == 0 else 'sbbq'} {8 * j}({pp}), {s[j]}")
-    for j in range(4):
-        emit(f"cmovbq {t[j]}, {s[j]}")
+    out += conditional_subtraction(t, s, pp)
     return "\n".join(out), [reg.index(x) for x in s]
 
 

@@ -35,7 +35,15 @@ from numba.extending import intrinsic
 
 from prover.kernels.intrinsics import _is_int4
 
-__all__ = ["HAVE_ADX", "asm_codegen", "make_mont_mul_asm", "mont_mul_asm_text"]
+__all__ = [
+    "HAVE_ADX",
+    "asm_codegen",
+    "conditional_subtraction",
+    "low32",
+    "make_mont_mul_asm",
+    "mont_mul_asm_text",
+    "reduction_step",
+]
 
 _MASK64 = (1 << 64) - 1
 _I64 = ir.IntType(64)
@@ -56,6 +64,30 @@ if HAVE_ADX:
     llvm.initialize_native_asmparser()  # numba's JIT parses inline assembly only after this
 
 
+def low32(r: str) -> str:
+    """The 32-bit name of operand ``$k`` (a 32-bit xor or mov zeroes the whole register)."""
+    return "${" + r[1:] + ":k}"
+
+
+def reduction_step(t: list[str], lo: str, hi: str, pp: str) -> list[str]:
+    """One CIOS reduction step on limbs t[0..4]: m = t_0 · (−p^-1) mod 2^64, then t += m · p
+    with the low halves on CF and the high halves on OF (t_0 becomes 0); both carries out of
+    t_4 are left for the caller to close."""
+    out = [f"movq 32({pp}), %rdx", f"imulq {t[0]}, %rdx", f"xorl {low32(lo)}, {low32(lo)}"]
+    for j in range(4):
+        out += [f"mulxq {8 * j}({pp}), {lo}, {hi}", f"adcxq {lo}, {t[j]}",
+                f"adoxq {hi}, {t[j + 1]}"]  # fmt: skip
+    return out
+
+
+def conditional_subtraction(t: list[str], s: list[str], pp: str) -> list[str]:
+    """s = t − p if t ≥ p else t (t < 2p, four limbs; s: four other registers)."""
+    out = []
+    for j in range(4):
+        out += [f"movq {t[j]}, {s[j]}", f"{'subq' if j == 0 else 'sbbq'} {8 * j}({pp}), {s[j]}"]
+    return out + [f"cmovbq {t[j]}, {s[j]}" for j in range(4)]
+
+
 def mont_mul_asm_text(p: int) -> tuple[str, int, list[int]]:
     """The assembly (AT&T syntax; operands $0..$7 scratch outputs, $8 = &a, $9 = &b,
     $10 = &[p_0, p_1, p_2, p_3, −p^-1 mod 2^64]), the number of outputs, and which outputs hold
@@ -68,9 +100,6 @@ def mont_mul_asm_text(p: int) -> tuple[str, int, list[int]]:
     pp = f"${_N_SCRATCH + 8}"
     t = reg[0:4]
     a_reg, lo, hi, spare = reg[4], reg[5], reg[6], reg[7]
-
-    def low32(r: str) -> str:
-        return "${" + r[1:] + ":k}"
 
     out: list[str] = []
     emit = out.append
@@ -96,24 +125,12 @@ def mont_mul_asm_text(p: int) -> tuple[str, int, list[int]]:
             emit(f"movl $$0, {low32(lo)}")
             emit(f"adcxq {lo}, {a_reg}")
             emit(f"adoxq {lo}, {a_reg}")
-        # m = t_0 · pinv; t = (t + m · p) / 2^64: low halves on CF, high halves on OF
-        emit(f"movq 32({pp}), %rdx")
-        emit(f"imulq {t[0]}, %rdx")
-        emit(f"xorl {low32(lo)}, {low32(lo)}")
-        for j in range(4):
-            emit(f"mulxq {8 * j}({pp}), {lo}, {hi}")
-            emit(f"adcxq {lo}, {t[j]}")
-            emit(f"adoxq {hi}, {t[j + 1] if j < 3 else a_reg}")
+        out += reduction_step([*t, a_reg], lo, hi, pp)
         emit(f"movl $$0, {low32(lo)}")
         emit(f"adcxq {lo}, {a_reg}")
         t, a_reg = [t[1], t[2], t[3], a_reg], t[0]
-    # out = t − p if t ≥ p else t
     s = [a_reg, lo, hi, spare]
-    for j in range(4):
-        emit(f"movq {t[j]}, {s[j]}")
-        emit(f"{'subq' if j == 0 else 'sbbq'} {8 * j}({pp}), {s[j]}")
-    for j in range(4):
-        emit(f"cmovbq {t[j]}, {s[j]}")
+    out += conditional_subtraction(t, s, pp)
     return "\n".join(out), _N_SCRATCH, [reg.index(x) for x in s]
 
 

@@ -144,3 +144,17 @@ def test_field_dot_is_the_assembly_here() -> None:
 def test_out_of_bound_dot_refused(p: int, n: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         mont_dot_asm_text(p, n)
+
+
+def test_a_changed_term_or_the_other_modulus_gives_another_result() -> None:
+    """Negative twin of the agreement tests: one flipped bit in one term changes the dot, and
+    the Fr kernel's output is not the Fq value of the same inputs."""
+    values = [R - 1, 3, (1 << 192) - 1, R >> 1, 12345, R - 2]
+    got = np.empty((1, 4), np.uint64)
+    KERNELS[(R, 3)](to_limbs(values), got)
+    flipped = np.empty_like(got)
+    KERNELS[(R, 3)](to_limbs([values[0] ^ 1, *values[1:]]), flipped)
+    assert to_ints(got) != to_ints(flipped)
+    rinv_q = pow(1 << 256, -1, Q)
+    fq_value = sum(values[2 * k] * values[2 * k + 1] for k in range(3)) * rinv_q % Q
+    assert to_ints(got) != [fq_value]

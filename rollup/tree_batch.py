@@ -36,9 +36,18 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numba import njit, prange
 
+from circuits.primitives import poseidon_fast, poseidon_ifma
 from circuits.primitives.poseidon import merkle_path_nodes
 from circuits.primitives.poseidon_fast import _constants, _permute3
+from circuits.primitives.poseidon_ifma import (
+    get_lane,
+    permute_groups,
+    put_lane,
+    rows_from_mont,
+    rows_to_mont,
+)
 from prover.kernels.field import FR_ZERO, fr_from_mont, fr_to_mont, load, store, u4
+from prover.kernels.ifma import LANES, ROW
 
 __all__ = ["batch_update", "batch_update_reference"]
 
@@ -147,22 +156,78 @@ def _hash_todo(todo, lo, hi, lv, idx, val, sibm, C, S, M, P, n_p):
         store(val, k * width + lv + 1, _node(left, right, C, S, M, P, n_p))
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _hash_by_level_ifma(idx, write, src, need, stored, val, sib, threads,
+                        K, c, sp, m, p, one, n_p, to_mont, unit):  # fmt: skip
+    """`_hash_by_level` with the level's needed hashes eight at a time (AVX-512 IFMA lanes,
+    `poseidon_ifma`), groups of eight split over ``threads`` numba threads; val is canonical
+    here (the lanes enter and leave Montgomery form in the vector kernel)."""
+    n = idx.shape[0]
+    depth = sib.shape[0] // n
+    width = depth + 1
+    s = np.empty(((n + LANES - 1) // LANES * 6, ROW), dtype=np.uint64)
+    todo = np.empty(n, dtype=np.int64)
+    for lv in range(depth):
+        count = 0
+        for k in range(n):
+            sr = src[k, lv]
+            if sr >= 0:
+                store(sib, k * depth + lv, load(val, sr * width + lv))
+            else:
+                store(sib, k * depth + lv, load(stored, k * depth + lv))
+            if write[k] and need[k, lv + 1]:
+                todo[count] = k
+                count += 1
+        if count == 0:
+            continue
+        groups = (count + LANES - 1) // LANES
+        s[: groups * 6] = 0
+        for j in range(count):
+            k = todo[j]
+            left, right = load(val, k * width + lv), load(sib, k * depth + lv)
+            if (idx[k] >> lv) & 1:
+                left, right = right, left
+            put_lane(s, j // LANES * 6 + 1, j % LANES, left)
+            put_lane(s, j // LANES * 6 + 2, j % LANES, right)
+        chunks = min(threads, groups)
+        if chunks > 1:
+            for ch in prange(chunks):
+                g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
+                _nodes_ifma(s, g0, g1, K, c, sp, m, p, one, n_p, to_mont, unit)
+        else:
+            _nodes_ifma(s, 0, groups, K, c, sp, m, p, one, n_p, to_mont, unit)
+        for j in range(count):
+            store(val, todo[j] * width + lv + 1, get_lane(s, j // LANES * 6, j % LANES))
+
+
 @njit(cache=True, nogil=True)
-def _leaves_to_mont(leaves, write, val, depth):
+def _nodes_ifma(s, g0, g1, K, c, sp, m, p, one, n_p, to_mont, unit):
+    """Poseidon(left, right) of groups g0..g1−1 (rows 6g + 1, 6g + 2 canonical; row 6g ends as
+    the canonical-residue output, below 2p)."""
+    rows_to_mont(s, g0, g1, 3, K, to_mont)
+    permute_groups(s, g0, g1, 3, K, c, sp, m, p, one, n_p)
+    rows_from_mont(s, g0, g1, 3, K, unit, 0)
+
+
+@njit(cache=True, nogil=True)
+def _place_leaves(leaves, write, val, depth, mont):
     for k in range(leaves.shape[0]):
         if write[k]:
-            store(val, k * (depth + 1), fr_to_mont(load(leaves, k)))
+            x = load(leaves, k)
+            store(val, k * (depth + 1), fr_to_mont(x) if mont else x)
 
 
 @njit(cache=True)
-def _finals_from_mont(val, final, out):
-    """Canonical values of the final versions, in (k, level) order."""
+def _finals(val, final, out, mont):
+    """Canonical values of the final versions, in (k, level) order (val in Montgomery form if
+    ``mont``)."""
     n, width = final.shape
     j = 0
     for k in range(n):
         for lv in range(width):
             if final[k, lv]:
-                store(out, j, fr_from_mont(load(val, k * width + lv)))
+                x = load(val, k * width + lv)
+                store(out, j, fr_from_mont(x) if mont else x)
                 j += 1
 
 
@@ -188,10 +253,15 @@ def batch_update(
     final = _plan(idx, write, depth, src, need)
     val = np.zeros((n * (depth + 1), 4), dtype=np.uint64)
     sib = np.empty((n * depth, 4), dtype=np.uint64)
-    _leaves_to_mont(leaves, write, val, depth)
-    _hash_by_level(idx, write, src, need, stored, val, sib, max(1, threads), *_constants(3))
+    mont = not poseidon_fast.USE_IFMA
+    _place_leaves(leaves, write, val, depth, mont)
+    if mont:
+        _hash_by_level(idx, write, src, need, stored, val, sib, max(1, threads), *_constants(3))
+    else:
+        args = (idx, write, src, need, stored, val, sib, max(1, threads))
+        _hash_by_level_ifma(*args, *poseidon_ifma.tables(3))
     out = np.empty((int(final.sum()), 4), dtype=np.uint64)
-    _finals_from_mont(val, final, out)
+    _finals(val, final, out, mont)
     flat = _ints(sib)
     paths = [tuple(flat[k * depth : (k + 1) * depth]) for k in range(n)]
     ks, lvs = (a.tolist() for a in np.nonzero(final))  # plain ints: keys go to SQLite

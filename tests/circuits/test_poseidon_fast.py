@@ -10,6 +10,7 @@ from circuits.primitives import PrimitiveError
 from circuits.primitives import poseidon as ref
 from circuits.primitives import poseidon_fast as fast
 from prover.fields import curve_order as r
+from tests.hash_paths import PATHS, hash_path
 
 fr = st.integers(min_value=0, max_value=r - 1)
 
@@ -117,16 +118,33 @@ def test_primitives_package_does_not_import_numba() -> None:
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
+@pytest.mark.parametrize("ifma", PATHS)
 @settings(max_examples=20, deadline=None)
 @given(
     st.integers(1, 16).flatmap(lambda k: st.lists(st.lists(fr, min_size=k, max_size=k), max_size=6))
 )
-def test_poseidon_many_matches_reference(rows: list[list[int]]) -> None:
+def test_poseidon_many_matches_reference(ifma: bool, rows: list[list[int]]) -> None:
     expected = [ref.poseidon_hash(x) for x in rows]
     assert ref.poseidon_many(rows) == expected
-    assert fast.poseidon_many(rows, threads=1) == fast.poseidon_many(rows) == expected
-    assert fast.poseidon_many(rows * 3, threads=2) == expected * 3  # split over two threads
-    assert fast.poseidon_many([[r - 1, 0]]) == [ref.poseidon_hash([r - 1, 0])]  # edge value
+    with hash_path(ifma):
+        assert fast.poseidon_many(rows, threads=1) == fast.poseidon_many(rows) == expected
+        assert fast.poseidon_many(rows * 3, threads=2) == expected * 3  # split over two threads
+        assert fast.poseidon_many([[r - 1, 0]]) == [ref.poseidon_hash([r - 1, 0])]  # edge value
+
+
+@pytest.mark.parametrize("ifma", PATHS)
+@pytest.mark.parametrize("k", range(1, 17))
+def test_poseidon_many_every_width_across_groups(ifma: bool, k: int) -> None:
+    """17 rows (two full groups of eight lanes and one of a single row) of edge and mixed values,
+    every width t = 2..17; one changed input changes only its row's hash."""
+    rows = [[(r - 1 - i - j) if (i + j) % 3 else i * j for j in range(k)] for i in range(17)]
+    expected = [ref.poseidon_hash(x) for x in rows]
+    with hash_path(ifma):
+        assert fast.poseidon_many(rows, threads=2) == expected
+        tampered = [list(x) for x in rows]
+        tampered[9][k - 1] = (tampered[9][k - 1] + 1) % r
+        got = fast.poseidon_many(tampered, threads=2)
+    assert got[9] != expected[9] and got[:9] == expected[:9] and got[10:] == expected[10:]
 
 
 @pytest.mark.parametrize(
@@ -146,6 +164,7 @@ def test_poseidon_many_rejects_like_reference(rows, message: str) -> None:
         ref.poseidon_many(rows)
 
 
+@pytest.mark.parametrize("ifma", PATHS)
 @settings(max_examples=15, deadline=None)
 @given(
     st.tuples(st.integers(1, 16), st.integers(1, 15), st.integers(0, 7)).flatmap(
@@ -159,14 +178,15 @@ def test_poseidon_many_rejects_like_reference(rows, message: str) -> None:
         )
     )
 )
-def test_poseidon_many_nested_matches_reference(rows: tuple[list, list]) -> None:
+def test_poseidon_many_nested_matches_reference(ifma: bool, rows: tuple[list, list]) -> None:
     inner, outer = rows
     expected = [
         ref.poseidon_hash([*o, ref.poseidon_hash(i)]) for i, o in zip(inner, outer, strict=True)
     ]
     assert ref.poseidon_many_nested(inner, outer) == expected
-    assert fast.poseidon_many_nested(inner, outer, threads=1) == expected
-    assert fast.poseidon_many_nested(inner * 3, outer * 3, threads=2) == expected * 3
+    with hash_path(ifma):
+        assert fast.poseidon_many_nested(inner, outer, threads=1) == expected
+        assert fast.poseidon_many_nested(inner * 3, outer * 3, threads=2) == expected * 3
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,14 @@ twin that writes one leaf at a time and hashes every path in full (plain Python 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from circuits.primitives.poseidon import merkle_path_root, poseidon_hash
 from prover.fields import curve_order as r
 from rollup.tree_batch import batch_update, batch_update_reference
+from tests.hash_paths import PATHS, hash_path
 
 DEPTH = 5
 
@@ -28,11 +30,13 @@ def pre_batch(seed: int):
 entry = st.tuples(st.integers(0, (1 << DEPTH) - 1), st.one_of(st.none(), st.integers(0, r - 1)))
 
 
+@pytest.mark.parametrize("ifma", PATHS)
 @settings(max_examples=40, deadline=None)
-@given(st.lists(entry, min_size=1, max_size=16), st.integers(0, 5), st.sampled_from([1, 2, 3]))
-def test_batch_equals_one_write_at_a_time(entries, seed: int, threads: int) -> None:
+@given(st.lists(entry, min_size=1, max_size=20), st.integers(0, 5), st.sampled_from([1, 2, 3]))
+def test_batch_equals_one_write_at_a_time(ifma: bool, entries, seed: int, threads: int) -> None:
     node = pre_batch(seed)
-    fast = batch_update(DEPTH, entries, node, threads=threads)
+    with hash_path(ifma):
+        fast = batch_update(DEPTH, entries, node, threads=threads)
     assert fast == batch_update_reference(DEPTH, entries, node)
     # plain Python ints throughout (keys and values go to SQLite and msgpack)
     assert all(type(x) is int for key in fast[1] for x in key)
@@ -40,15 +44,16 @@ def test_batch_equals_one_write_at_a_time(entries, seed: int, threads: int) -> N
     assert all(type(x) is int for path in fast[0] for x in path)
 
 
-def test_clustered_indices_split_across_threads() -> None:
+@pytest.mark.parametrize("ifma", PATHS)
+def test_clustered_indices_split_across_threads(ifma: bool) -> None:
     """A trade-like pattern: pairs of accounts, indices in both halves of a subtree."""
     entries = [(i, poseidon_hash([i, j])) for j in range(3) for i in (3, 17, 4, 30, 3, 0)]
     entries += [(9, None), (17, 5)]
     node = pre_batch(1)
     for threads in (1, 2, 3):
-        assert batch_update(DEPTH, entries, node, threads=threads) == batch_update_reference(
-            DEPTH, entries, node
-        )
+        with hash_path(ifma):
+            fast = batch_update(DEPTH, entries, node, threads=threads)
+        assert fast == batch_update_reference(DEPTH, entries, node)
 
 
 def test_siblings_prove_each_write() -> None:

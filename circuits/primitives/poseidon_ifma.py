@@ -1,0 +1,242 @@
+"""Poseidon over BN254 Fr on eight lanes at a time (AVX-512 IFMA): twin of `poseidon_fast`.
+
+The same permutation as `poseidon_fast._permute` (circomlib's optimised form ``C, S, M, P``,
+`poseidon_constants.optimized_params`), on lane rows of `prover.kernels.ifma` (8 states at once,
+Montgomery form with R = 2^260, every value kept below 3p between operations):
+
+    state += C[0:t]
+    4 ×  state_i = state_i^5 + C_k,i;  state = M·state (the 4th with P)     (full rounds)
+    R_P × x0 = x0^5 + c_k;  x0' = Σ_j S_k[j]·x_j;  x_j' = x_j + v_kj·x0      (sparse rounds)
+    4 ×  state_i = state_i^5 (+ C_k,i for the first 3);  state = M·state
+    output state[0]
+
+Each matrix row and each sparse update is one lazily reduced dot (x_j' = x_j·1 + v_kj·x0, so it
+stays below 2p without a conditional subtraction).  G groups of eight lanes go through each round
+together, so the CPU overlaps their independent dependency chains.  The state array holds 2t
+rows per group: the state, then the mix's scratch.
+
+``HAVE_IFMA`` (`prover.kernels.ifma`) must be True before anything here is compiled; the
+callers (`poseidon_fast.poseidon_many`, `rollup.tree_batch`) dispatch on it.  Widths
+t = 2..17 are supported (the intrinsics' column bound).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from circuits.primitives.poseidon_constants import optimized_params
+from prover.fields import curve_order as r
+from prover.kernels.field import load, store
+from prover.kernels.ifma import (
+    LANES,
+    LIMB_BITS,
+    LIMBS,
+    MONT_R,
+    ROW,
+    const_limbs,
+    v_add_const,
+    v_copy,
+    v_dot_pair,
+    v_dot_run,
+    v_mul_const,
+    v_pow5,
+    v_pow5_add,
+)
+
+__all__ = ["Tables", "chunks_for", "nested_kernel", "permute_groups", "rows_kernel", "tables"]
+
+_M52 = np.uint64((1 << LIMB_BITS) - 1)
+_S12, _S16, _S24, _S28, _S36, _S40, _S52 = (np.uint64(k) for k in (12, 16, 24, 28, 36, 40, 52))
+
+
+class Tables(NamedTuple):
+    """A width's constants as one (n, 5) table K (Montgomery form, R = 2^260) and offsets."""
+
+    K: np.ndarray
+    c: int  #: C (compressed round constants)
+    s: int  #: S (sparse matrices, 2t − 1 each)
+    m: int  #: M (transposed: [j·t + i] = M[j][i])
+    p: int  #: P (the pre-sparse matrix, same layout)
+    one: int  #: R mod p (Montgomery 1: a dot term x·one = x)
+    n_p: int  #: partial rounds
+    to_mont: int  #: R² mod p (a dot with it enters Montgomery form)
+    unit: int  #: 1 (a dot with it leaves Montgomery form)
+
+
+@cache
+def tables(t: int) -> Tables:
+    """The constants of width t (cached); ``*tables(t)`` are the kernels' last nine arguments."""
+    o = optimized_params(t)
+    mont = [x * MONT_R % r for x in (*o.C, *o.S, *(v for row in o.M for v in row),
+                                    *(v for row in o.P for v in row))]  # fmt: skip
+    n_c, n_s, n_m = len(o.C), len(o.S), t * t
+    K = const_limbs([*mont, MONT_R % r, MONT_R * MONT_R % r, 1])
+    base = n_c + n_s + 2 * n_m
+    return Tables(K, 0, n_c, n_c + n_s, n_c + n_s + n_m, base, o.n_rounds_p, base + 1, base + 2)
+
+
+@njit(cache=True, nogil=True)
+def _full(s, g0, g1, t, K, ci, mat, add):
+    """One full round on groups g0..g1−1: S-box (+ K[ci + i] if add), then the mix by K[mat..]."""
+    rows = 2 * t
+    for g in range(g0, g1):
+        b = g * rows
+        for i in range(t):
+            if add:
+                v_pow5_add(s, b + i, K, ci + i)
+            else:
+                v_pow5(s, b + i)
+    for g in range(g0, g1):
+        b = g * rows
+        for i in range(t):
+            v_dot_run(s, b + t + i, s, b, K, mat + i, t, t)
+        for i in range(t):
+            v_copy(s, b + i, s, b + t + i)
+
+
+@njit(cache=True, nogil=True)
+def permute_groups(s, g0, g1, t, K, c, sp, m, p, one, n_p):
+    """The Poseidon permutation of groups g0..g1−1 (8 Montgomery-form states each) in place: s
+    holds lane rows, group g's state in rows 2t·g .. 2t·g + t − 1 (each < 2p), its scratch in the
+    next t rows (2 ≤ t ≤ 17: the dots' column bound)."""
+    rows = 2 * t
+    for g in range(g0, g1):
+        for i in range(t):
+            v_add_const(s, g * rows + i, K, c + i)
+    ci = c + t
+    for k in range(4):
+        _full(s, g0, g1, t, K, ci, m if k < 3 else p, True)
+        ci += t
+    width = 2 * t - 1
+    for k in range(n_p):
+        base = sp + k * width
+        for g in range(g0, g1):
+            b = g * rows
+            v_pow5_add(s, b, K, ci + k)
+            v_dot_run(s, b + t, s, b, K, base, 1, t)
+            for j in range(1, t):
+                v_dot_pair(s, b + j, b, K, base + t + j - 1, b + j, one)
+            v_copy(s, b, s, b + t)
+    ci += n_p
+    for k in range(4):
+        _full(s, g0, g1, t, K, ci, m, k < 3)
+        ci += t
+
+
+@njit(cache=True, nogil=True, inline="always")
+def put_lane(s, row, lane, x):
+    """Lane ``lane`` of row ``row`` = the 4×64-bit value x (a UniTuple), in 52-bit limbs."""
+    x0, x1, x2, x3 = x
+    s[row, lane] = x0 & _M52
+    s[row, LANES + lane] = (x0 >> _S52) | ((x1 << _S12) & _M52)
+    s[row, 2 * LANES + lane] = (x1 >> _S40) | ((x2 << _S24) & _M52)
+    s[row, 3 * LANES + lane] = (x2 >> _S28) | ((x3 << _S36) & _M52)
+    s[row, 4 * LANES + lane] = x3 >> _S16
+
+
+_P64 = tuple(np.uint64((r >> (64 * j)) & ((1 << 64) - 1)) for j in range(4))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def get_lane(s, row, lane):
+    """The lane's value (normalised row, value < 2p) reduced below p, as four 64-bit limbs."""
+    l0 = s[row, lane]
+    l1 = s[row, LANES + lane]
+    l2 = s[row, 2 * LANES + lane]
+    l3 = s[row, 3 * LANES + lane]
+    l4 = s[row, 4 * LANES + lane]
+    x0 = l0 | (l1 << _S52)
+    x1 = (l1 >> _S12) | (l2 << _S40)
+    x2 = (l2 >> _S24) | (l3 << _S28)
+    x3 = (l3 >> _S36) | (l4 << _S16)
+    p0, p1, p2, p3 = _P64
+    ge = x3 > p3 or (x3 == p3 and (x2 > p2 or (x2 == p2 and (x1 > p1 or (
+        x1 == p1 and x0 >= p0)))))  # fmt: skip
+    if ge:
+        b0 = x0 < p0
+        y0 = x0 - p0
+        y1 = x1 - p1 - np.uint64(b0)
+        b1 = x1 < p1 or (x1 == p1 and b0)
+        y2 = x2 - p2 - np.uint64(b1)
+        b2 = x2 < p2 or (x2 == p2 and b1)
+        y3 = x3 - p3 - np.uint64(b2)
+        return y0, y1, y2, y3
+    return x0, x1, x2, x3
+
+
+@njit(cache=True, nogil=True)
+def rows_to_mont(s, g0, g1, t, K, to_mont):
+    """The state rows of groups g0..g1−1 (canonical values) into Montgomery form, in place."""
+    for g in range(g0, g1):
+        for i in range(t):
+            v_mul_const(s, g * 2 * t + i, s, g * 2 * t + i, K, to_mont)
+
+
+@njit(cache=True, nogil=True)
+def rows_from_mont(s, g0, g1, t, K, unit, i):
+    """Row i of each group's state out of Montgomery form, in place (values < 2p afterwards:
+    `get_lane` reduces them)."""
+    for g in range(g0, g1):
+        v_mul_const(s, g * 2 * t + i, s, g * 2 * t + i, K, unit)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, one, n_p, to_mont, unit):
+    """out[i] = Poseidon(flat[i·k : (i+1)·k]) (canonical 4×64-bit limbs in and out, t = k + 1):
+    the twin of `poseidon_fast._rows_kernel`, eight rows per group, the groups in ``chunks``
+    contiguous runs on numba threads."""
+    n, t = out.shape[0], k + 1
+    groups = (n + LANES - 1) // LANES
+    s = np.zeros((groups * 2 * t, ROW), dtype=np.uint64)
+    for h in range(n):
+        g, lane = h // LANES, h % LANES
+        for j in range(k):
+            put_lane(s, g * 2 * t + j + 1, lane, load(flat, h * k + j))
+    for ch in prange(chunks):
+        g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
+        rows_to_mont(s, g0, g1, t, K, to_mont)
+        permute_groups(s, g0, g1, t, K, c, sp, m, p, one, n_p)
+        rows_from_mont(s, g0, g1, t, K, unit, 0)
+    for h in range(n):
+        store(out, h, get_lane(s, h // LANES * 2 * t, h % LANES))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def nested_kernel(inner, k1, outer, k2, out, chunks, K1, c1, sp1, m1, p1, one1, n1, to_mont1,
+                  K2, c2, sp2, m2, p2, one2, n2, to_mont2, unit2):  # fmt: skip
+    """out[i] = Poseidon([*outer[i·k2 : (i+1)·k2], Poseidon(inner[i·k1 : (i+1)·k1])]) (canonical
+    limbs in and out; the inner hash moves to the outer state in Montgomery form, row for row:
+    both states use the same lane for row i).  Twin of `poseidon_fast._nested_kernel`."""
+    n, t1, t2 = out.shape[0], k1 + 1, k2 + 2
+    groups = (n + LANES - 1) // LANES
+    s1 = np.zeros((groups * 2 * t1, ROW), dtype=np.uint64)
+    s2 = np.zeros((groups * 2 * t2, ROW), dtype=np.uint64)
+    for h in range(n):
+        g, lane = h // LANES, h % LANES
+        for j in range(k1):
+            put_lane(s1, g * 2 * t1 + j + 1, lane, load(inner, h * k1 + j))
+        for j in range(k2):
+            put_lane(s2, g * 2 * t2 + j + 1, lane, load(outer, h * k2 + j))
+    for ch in prange(chunks):
+        g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
+        rows_to_mont(s1, g0, g1, t1, K1, to_mont1)
+        permute_groups(s1, g0, g1, t1, K1, c1, sp1, m1, p1, one1, n1)
+        rows_to_mont(s2, g0, g1, t2, K2, to_mont2)
+        for g in range(g0, g1):
+            v_copy(s2, g * 2 * t2 + k2 + 1, s1, g * 2 * t1)
+        permute_groups(s2, g0, g1, t2, K2, c2, sp2, m2, p2, one2, n2)
+        rows_from_mont(s2, g0, g1, t2, K2, unit2, 0)
+    for h in range(n):
+        store(out, h, get_lane(s2, h // LANES * 2 * t2, h % LANES))
+
+
+def chunks_for(n_rows: int, threads: int) -> int:
+    """How many threads to use for n rows: one per group of eight, at most ``threads``."""
+    return max(1, min(threads, (n_rows + LANES - 1) // LANES))
+
+
+assert LIMBS == 5  # put_lane / get_lane are written for five 52-bit limbs

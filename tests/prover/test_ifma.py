@@ -1,0 +1,157 @@
+"""The eight-lane IFMA Montgomery kernels against Python integers (their plain twins)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prover.fields import curve_order as r
+from prover.kernels import ifma
+from prover.kernels.ifma import (
+    HAVE_IFMA,
+    LANES,
+    LIMB_BITS,
+    MONT_R,
+    const_limbs,
+    ints_from_rows,
+    lane_dot_reference,
+    lane_pow5_reference,
+    rows_from_ints,
+)
+
+pytestmark = pytest.mark.skipif(not HAVE_IFMA, reason="this CPU has no AVX-512 IFMA")
+
+if HAVE_IFMA:
+    from numba import njit
+
+    @njit(cache=True)
+    def _dot_run(d, s, K, ks, n):
+        ifma.v_dot_run(d, 0, s, 0, K, 0, ks, n)
+
+    @njit(cache=True)
+    def _dot_pair(s, K):
+        ifma.v_dot_pair(s, 2, 0, K, 0, 1, 1)
+
+    @njit(cache=True)
+    def _unary(s, K, op):
+        if op == 0:
+            ifma.v_pow5(s, 0)
+        elif op == 1:
+            ifma.v_pow5_add(s, 0, K, 0)
+        elif op == 2:
+            ifma.v_add_const(s, 0, K, 0)
+        elif op == 3:
+            ifma.v_mul_const(s, 1, s, 0, K, 0)
+        else:
+            ifma.v_copy(s, 1, s, 0)
+
+
+below_3p = st.integers(0, 3 * r - 1)
+below_p = st.integers(0, r - 1)
+EDGES = [0, 1, r - 1, r, r + 1, 2 * r - 1, 2 * r, 3 * r - 1]
+
+
+def lanes(values) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.one_of(values, st.sampled_from([x for x in EDGES if x < 3 * r])),
+                    min_size=LANES, max_size=LANES)  # fmt: skip
+
+
+def check_normalised(arr: np.ndarray) -> None:
+    """Limbs 0..3 of every lane below 2^52 (what IFMA reads), the value below 2p."""
+    assert int(arr[:, : 4 * LANES].max(initial=0)) < 1 << LIMB_BITS
+    for row in ints_from_rows(arr):
+        assert all(v < 2 * r for v in row)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, ifma.MAX_TERMS).flatmap(
+    lambda n: st.tuples(st.lists(lanes(below_3p), min_size=n, max_size=n),
+                        st.lists(below_p, min_size=n, max_size=n), st.integers(1, 3))
+))  # fmt: skip
+def test_dot_run_matches_integers(case) -> None:
+    """d = Σ_j s_j·K[j·ks]·R^-1 mod p per lane, below 2p, normalised (n up to 17 terms)."""
+    rows, consts, ks = case
+    n = len(rows)
+    K = np.zeros((n * ks, ifma.LIMBS), dtype=np.uint64)
+    K[::ks] = const_limbs(consts)
+    d = np.zeros((1, ifma.ROW), dtype=np.uint64)
+    _dot_run(d, rows_from_ints(rows), K, ks, n)
+    check_normalised(d)
+    got = ints_from_rows(d)[0]
+    for lane in range(LANES):
+        pairs = [(rows[j][lane], consts[j]) for j in range(n)]
+        assert got[lane] % r == lane_dot_reference(pairs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lanes(below_3p), lanes(below_3p), below_p, below_p)
+def test_dot_pair_matches_integers(a, b, c1, c2) -> None:
+    s = rows_from_ints([a, b, [0] * LANES])
+    _dot_pair(s, const_limbs([c1, c2]))
+    check_normalised(s[2:])
+    got = ints_from_rows(s)[2]
+    assert [x % r for x in got] == [
+        lane_dot_reference([(a[k], c1), (b[k], c2)]) for k in range(LANES)
+    ]
+    assert ints_from_rows(s)[:2] == [a, b]  # the inputs are untouched
+
+
+@settings(max_examples=40, deadline=None)
+@given(lanes(below_3p), below_p)
+def test_pow5_add_mul_copy_match_integers(x, c) -> None:
+    K = const_limbs([c])
+    for op in range(5):
+        s = rows_from_ints([x, [0] * LANES])
+        _unary(s, K, op)
+        out = ints_from_rows(s)
+        if op == 0:
+            assert [v % r for v in out[0]] == [lane_pow5_reference(v) for v in x]
+            check_normalised(s[:1])
+        elif op == 1:
+            assert [v % r for v in out[0]] == [(lane_pow5_reference(v) + c) % r for v in x]
+            assert all(v < 3 * r for v in out[0])
+        elif op == 2:
+            assert out[0] == [v + c for v in x]
+        elif op == 3:
+            assert [v % r for v in out[1]] == [lane_dot_reference([(v, c)]) for v in x]
+            check_normalised(s[1:])
+        else:
+            assert out[1] == x
+
+
+def test_montgomery_round_trip_and_lanes_stay_apart() -> None:
+    """Into Montgomery form (·R² then ·R^-1) and out (·1) gives each lane back; changing one
+    lane's input changes that lane's output only (negative twin: no lane crosses another)."""
+    x = [0, 1, r - 1, 12345, 2**200 + 7, r // 2, 3, r - 2]
+    K = const_limbs([MONT_R * MONT_R % r, 1])
+    s = rows_from_ints([x, [0] * LANES])
+    _dot_run(s[1:], s, K, 1, 1)  # s[1] = x·R
+    assert [v % r for v in ints_from_rows(s)[1]] == [v * MONT_R % r for v in x]
+    back = np.zeros((1, ifma.ROW), dtype=np.uint64)
+    _dot_run(back, s[1:], K[1:], 1, 1)
+    assert [v % r for v in ints_from_rows(back)[0]] == x
+    y = list(x)
+    y[5] += 1
+    s2 = rows_from_ints([y, [0] * LANES])
+    _dot_run(s2[1:], s2, K, 1, 1)
+    diff = [a != b for a, b in zip(ints_from_rows(s)[1], ints_from_rows(s2)[1], strict=True)]
+    assert diff == [k == 5 for k in range(LANES)]
+
+
+def test_kernels_refuse_other_arrays() -> None:
+    """Negative twin of the typing: int64 or one-dimensional arrays are not lane rows."""
+    from numba.core.errors import TypingError
+
+    with pytest.raises(TypingError):
+        _unary(np.zeros((2, ifma.ROW), dtype=np.int64), const_limbs([1]), 0)
+    with pytest.raises(TypingError):
+        _dot_pair(np.zeros(3 * ifma.ROW, dtype=np.uint64), const_limbs([1, 2]))
+
+
+def test_layout_helpers() -> None:
+    rows = [[r - 1, 0, 1, 2**255, 5, 6, 7, 2**259 + 3]]
+    assert ints_from_rows(rows_from_ints(rows)) == rows
+    with pytest.raises(ValueError, match="a lane row holds 8 values, got 3"):
+        rows_from_ints([[1, 2, 3]])

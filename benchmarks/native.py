@@ -18,7 +18,8 @@ Three placements of the active accounts, since which node versions must be hashe
 indices 0..N−1: the sequencer allocates indices in order, so this is the common case) and
 ``spread`` (N indices spread evenly over the whole 2^D range, random pairs: every write's path is
 its own up to the top levels — the worst case).  Also recorded: one Montgomery product
-(``fr_mul``, dependent chain), one Poseidon(2) (``poseidon_many`` of 2,000 pairs, one thread), the
+(``fr_mul``, dependent chain), one Poseidon(2) (``poseidon_many`` of 2,000 pairs, one thread; the
+eight-lane IFMA kernels where the CPU has them, and the scalar ones for comparison), the
 1-minute load average before and after, and the core count.  Writes bench_out/native.json and
 bench_out/native.png.  Each way is timed ``--repeat`` times on fresh states; the JSON has the
 median (``*_trades_per_s``, plotted), the best and every sample.
@@ -38,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from circuits.primitives import poseidon_fast
 from circuits.primitives.eddsa import derive_public_key
 from prover.kernels.field import fr_mul, load, store
 from rollup.account import GlobalState
@@ -101,15 +103,21 @@ def fr_mul_ns(n: int = 200_000) -> float:
     return best / n * 1e9
 
 
-def poseidon2_us(n: int = 2000) -> float:
-    """One Poseidon(2) in µs: ``poseidon_many`` over n pairs on one thread, best of 3."""
+def poseidon2_us(n: int = 2000, *, ifma: bool | None = None) -> float:
+    """One Poseidon(2) in µs: ``poseidon_many`` over n pairs on one thread, best of 3; on the
+    eight-lane IFMA kernels or the scalar ones (``ifma``; default: what the sequencer uses)."""
     rows = [[i, i + 1] for i in range(n)]
-    poseidon_many(rows[:8], threads=1)
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        poseidon_many(rows, threads=1)
-        best = min(best, time.perf_counter() - t0)
+    old = poseidon_fast.USE_IFMA
+    poseidon_fast.USE_IFMA = old if ifma is None else ifma
+    try:
+        poseidon_many(rows[:8], threads=1)
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            poseidon_many(rows, threads=1)
+            best = min(best, time.perf_counter() - t0)
+    finally:
+        poseidon_fast.USE_IFMA = old
     return best / n * 1e6
 
 
@@ -262,7 +270,13 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     run(16, 16, 8, args.slots, "random")  # warm-up (numba JIT, caches)
-    context = {"fr_mul_ns": fr_mul_ns(), "poseidon2_us": poseidon2_us(), "cores": os.cpu_count()}
+    context = {
+        "fr_mul_ns": fr_mul_ns(),
+        "poseidon2_us": poseidon2_us(),
+        "poseidon2_scalar_us": poseidon2_us(ifma=False),
+        "ifma": poseidon_fast.USE_IFMA,
+        "cores": os.cpu_count(),
+    }
     print(json.dumps(context))
     results = []
     for depth in [int(d) for d in args.depths.split(",")]:

@@ -25,8 +25,12 @@ sibling's), so the needed hashes of one level are independent.  ``_hash_by_level
 levels bottom-up and splits each level's hashes evenly over the numba threads (``prange``; a
 level with fewer than 4 hashes stays on one thread, since a parallel region costs ~10 µs).  The
 earlier split into the two subtrees under the batch's top split level was only as balanced as the
-batch (1.5× on 2 threads for spread-out accounts; this is 1.7×).  Per-batch cost: O(E²·D) index
-comparisons for E entries (E = 2B).
+batch (1.5× on 2 threads for spread-out accounts; this is 1.7×).  Where the CPU has AVX-512 IFMA
+(``poseidon_fast.USE_IFMA``), ``_hash_by_level_ifma`` hashes each level's versions eight at a
+time (`circuits.primitives.poseidon_ifma`), the groups of eight split over the threads, with the
+versions kept canonical: a batch of 8 trades between accounts spread over 2^16 leaves goes from
+1.73 to 0.61 ms, between 64 adjacent-index accounts from 0.80 to 0.48 ms (2 threads).  Per-batch
+cost: O(E²·D) index comparisons for E entries (E = 2B).
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
+from numba.core import config as numba_config
 from numba.extending import intrinsic
 
 from prover.fields import curve_order as r
@@ -82,6 +83,11 @@ MAX_TERMS = 17  #: the column bound of the module docstring
 
 
 def _host_has_ifma() -> bool:
+    """The CPU has AVX-512 F + IFMA and numba compiles for it (not for a NUMBA_CPU_NAME /
+    NUMBA_CPU_FEATURES target of its own, e.g. ``generic`` for portable caches: LLVM cannot
+    select the IFMA intrinsics there)."""
+    if numba_config.CPU_NAME not in (None, "host") or numba_config.CPU_FEATURES is not None:
+        return False
     try:
         features = llvm.get_host_cpu_features()
     except RuntimeError:

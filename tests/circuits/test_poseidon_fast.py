@@ -205,3 +205,22 @@ def test_poseidon_many_nested_rejects_like_reference(inner, outer, message: str)
         fast.poseidon_many_nested(inner, outer)
     with pytest.raises(PrimitiveError, match=message):
         ref.poseidon_many_nested(inner, outer)
+
+
+def test_no_ifma_for_a_generic_numba_target() -> None:
+    """Negative twin of the dispatch: numba compiling for NUMBA_CPU_NAME=generic (portable
+    caches) cannot select IFMA, so HAVE_IFMA is False there and many-row hashing stays scalar
+    and correct."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from prover.kernels.ifma import HAVE_IFMA; assert not HAVE_IFMA; "
+        "from circuits.primitives.poseidon_fast import poseidon_many; "
+        "from circuits.primitives.poseidon import poseidon_hash; "
+        "assert poseidon_many([[1, 2], [3, 4]]) == [poseidon_hash([1, 2]), poseidon_hash([3, 4])]"
+    )
+    env = {**os.environ, "NUMBA_CPU_NAME": "generic"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

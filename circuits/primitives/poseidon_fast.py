@@ -21,8 +21,9 @@ to Montgomery form once per t.
 Where the CPU has AVX-512 IFMA (``USE_IFMA``), ``poseidon_many`` and ``poseidon_many_nested``
 of more than one row hash eight rows at a time instead (`poseidon_ifma`: 52-bit limbs, the same
 permutation; Poseidon(2) 11.7 → 2.4 µs per hash on one thread, t = 6 23.6 → 4.6, t = 9
-39.5 → 7.1, t = 17 92 → 15.6); single hashes and Merkle paths stay scalar (one lane of eight
-would be slower).
+39.5 → 7.1, t = 17 92 → 15.6), and a single hash of width 6..16 spreads its state over the
+lanes (`poseidon_wide`: t = 16, the pubdata sponge's width, 79 → 28 µs); Merkle paths and
+narrower single hashes stay scalar.
 
 API (each function validates like the reference and returns plain ints / arrays of canonical
 limbs, never Montgomery form):
@@ -45,7 +46,7 @@ from functools import cache
 import numpy as np
 from numba import njit, prange
 
-from circuits.primitives import PrimitiveError, poseidon_ifma
+from circuits.primitives import PrimitiveError, poseidon_ifma, poseidon_wide
 from circuits.primitives.poseidon import (
     MAX_INPUTS,
     _check_path,
@@ -105,9 +106,13 @@ def _from_limbs(arr: np.ndarray) -> list[int]:
 _MONT = 1 << 256
 
 #: many-row calls hash eight rows at a time with AVX-512 IFMA where the CPU has it (~5× per
-#: hash, `poseidon_ifma`); a single hash stays on the scalar path (one lane of eight is slower).
+#: hash, `poseidon_ifma`).
 #: Tests set it False to exercise the scalar kernels on the same machine.
 USE_IFMA: bool = HAVE_IFMA
+#: single hashes of width t ≥ WIDE_FROM spread their state over the IFMA lanes
+#: (`poseidon_wide`; t = 6: 27.5 → 17.8 µs, t = 10: 46 → 24, t = 16: 79 → 28); narrower ones
+#: stay scalar: the partial rounds' serial S-box chain is faster on mulx (t = 3: 15 vs 16.5 µs)
+WIDE_FROM: int = 6
 
 
 def _mont_rows(values: Sequence[int]) -> np.ndarray:
@@ -314,7 +319,10 @@ def poseidon_hash_fast(inputs: Sequence[int], *, init_state: int = 0) -> int:
         (init_state,) = _field_elements((init_state,), "init_state")
     state = _to_limbs((init_state, *values))
     tmp = np.empty_like(state)
-    _hash_kernel(state, *_constants(len(values) + 1), tmp)
+    if USE_IFMA and WIDE_FROM <= len(values) + 1 <= poseidon_wide.MAX_WIDTH:
+        poseidon_wide.hash_kernel(state, tmp, *poseidon_wide.wide_tables(len(values) + 1))
+    else:
+        _hash_kernel(state, *_constants(len(values) + 1), tmp)
     return int.from_bytes(tmp[0].tobytes(), "little")
 
 

@@ -10,29 +10,36 @@ from circuits.primitives import PrimitiveError
 from circuits.primitives import poseidon as ref
 from circuits.primitives import poseidon_fast as fast
 from prover.fields import curve_order as r
+from prover.kernels.ifma import HAVE_IFMA
 from tests.hash_paths import PATHS, hash_path
 
 fr = st.integers(min_value=0, max_value=r - 1)
 
 
-def test_vectors(load_vectors) -> None:
+@pytest.mark.parametrize("ifma", PATHS)
+def test_vectors(load_vectors, ifma: bool) -> None:
     data = load_vectors("poseidon_circomlibjs.json")
-    for v in data["vectors"]:
-        assert fast.poseidon_hash_fast([int(x) for x in v["inputs"]]) == int(v["output"])
-    case = data["with_init_state"]
-    inputs = [int(x) for x in case["inputs"]]
-    assert fast.poseidon_hash_fast(inputs, init_state=int(case["init_state"])) == int(
-        case["output"]
-    )
+    with hash_path(ifma):
+        for v in data["vectors"]:
+            assert fast.poseidon_hash_fast([int(x) for x in v["inputs"]]) == int(v["output"])
+        case = data["with_init_state"]
+        inputs = [int(x) for x in case["inputs"]]
+        assert fast.poseidon_hash_fast(inputs, init_state=int(case["init_state"])) == int(
+            case["output"]
+        )
 
 
+@pytest.mark.parametrize("ifma", PATHS)
 @settings(max_examples=40, deadline=None)
 @given(st.lists(fr, min_size=1, max_size=16), fr)
-def test_hash_matches_reference(inputs: list[int], init: int) -> None:
-    assert fast.poseidon_hash_fast(inputs) == ref.poseidon_hash(inputs)
-    assert fast.poseidon_hash_fast(inputs, init_state=init) == ref.poseidon_hash(
-        inputs, init_state=init
-    )
+def test_hash_matches_reference(ifma: bool, inputs: list[int], init: int) -> None:
+    with hash_path(ifma):
+        assert fast.poseidon_hash_fast(inputs) == ref.poseidon_hash(inputs)
+        assert fast.poseidon_hash_fast(inputs, init_state=init) == ref.poseidon_hash(
+            inputs, init_state=init
+        )
+        edge = [r - 1] * len(inputs)
+        assert fast.poseidon_hash_fast(edge) == ref.poseidon_hash(edge)
 
 
 @pytest.mark.parametrize(
@@ -224,3 +231,33 @@ def test_no_ifma_for_a_generic_numba_target() -> None:
     env = {**os.environ, "NUMBA_CPU_NAME": "generic"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.skipif(not HAVE_IFMA, reason="this CPU has no AVX-512 IFMA")
+@settings(max_examples=30, deadline=None)
+@given(st.lists(fr, min_size=1, max_size=15), fr)
+def test_wide_single_hash_every_width(inputs: list[int], init: int) -> None:
+    """The lane-spread single hash for every width t = 2..16 (not only those dispatched to it),
+    against the reference; a changed input gives another hash."""
+    import numpy as np
+
+    from circuits.primitives import poseidon_wide
+
+    def wide(values: list[int]) -> int:
+        state = np.array([[(v >> (64 * j)) & (2**64 - 1) for j in range(4)] for v in values],
+                         dtype=np.uint64)  # fmt: skip
+        out = np.empty_like(state)
+        poseidon_wide.hash_kernel(state, out, *poseidon_wide.wide_tables(len(values)))
+        return sum(int(x) << (64 * j) for j, x in enumerate(out[0]))
+
+    expected = ref.poseidon_hash(inputs, init_state=init)
+    assert wide([init, *inputs]) == expected
+    assert wide([init, *inputs[:-1], (inputs[-1] + 1) % r]) != expected
+
+
+def test_wide_tables_refuse_other_widths() -> None:
+    from circuits.primitives import poseidon_wide
+
+    for t in (1, 17):
+        with pytest.raises(ValueError, match=f"the wide Poseidon takes t = 2..16, got {t}"):
+            poseidon_wide.wide_tables(t)

@@ -155,3 +155,60 @@ def test_layout_helpers() -> None:
     assert ints_from_rows(rows_from_ints(rows)) == rows
     with pytest.raises(ValueError, match="a lane row holds 8 values, got 3"):
         rows_from_ints([[1, 2, 3]])
+
+
+# ------------------------------------------------------------------ one state across the lanes
+
+if HAVE_IFMA:
+    from prover.kernels import ifma_wide
+
+    @njit(cache=True)
+    def _mix(s, t, W):
+        ifma_wide.w_mix(s, 2, s, t, W, 0, 2)
+
+    @njit(cache=True)
+    def _partial(s, R, W):
+        ifma_wide.w_partial(s, R, W, 0, 1, 1 + R, 1 + 2 * R)
+
+
+def _spread(values: list[int], rows: int) -> list[list[int]]:
+    padded = values + [0] * (rows * LANES - len(values))
+    return [padded[q * LANES : (q + 1) * LANES] for q in range(rows)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 16).flatmap(
+    lambda t: st.tuples(st.lists(below_3p, min_size=t, max_size=t),
+                        st.lists(st.lists(below_p, min_size=8, max_size=8), min_size=t,
+                                 max_size=t))
+))  # fmt: skip
+def test_wide_mix_matches_integers(case) -> None:
+    """d = Σ_j bcast(element j)·W[j·2] per lane, element j in lane j mod 8 of row j // 8."""
+    state, columns = case
+    t = len(state)
+    s = rows_from_ints([*_spread(state, 2), [0] * LANES])
+    W = rows_from_ints([row for col in columns for row in (col, [0] * LANES)])
+    _mix(s, t, W)
+    check_normalised(s[2:])
+    assert [v % r for v in ints_from_rows(s)[2]] == ifma_wide.w_mix_reference(state, columns)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 16).flatmap(
+    lambda t: st.tuples(st.lists(st.integers(0, 2 * r - 1), min_size=t, max_size=t), below_p,
+                        st.lists(below_p, min_size=t, max_size=t),
+                        st.lists(below_p, min_size=t, max_size=t), below_p)
+))  # fmt: skip
+def test_wide_partial_round_matches_integers(case) -> None:
+    """One sparse partial round on a state of 2..16 elements; lanes beyond t stay zero."""
+    state, c, srow, vrow, one = case
+    t = len(state)
+    R = (t + LANES - 1) // LANES
+    vrow = [0, *vrow[1:]]
+    s = rows_from_ints(_spread(state, R))
+    W = rows_from_ints([_spread([c], 1)[0], *_spread(srow, R), *_spread(vrow, R), [one] * LANES])
+    _partial(s, R, W)
+    check_normalised(s)
+    got = [v % r for row in ints_from_rows(s) for v in row]
+    assert got[:t] == ifma_wide.w_partial_reference(state, c, srow, vrow, one)
+    assert got[t:] == [0] * (R * LANES - t)

@@ -1,5 +1,5 @@
 """One Poseidon hash with its state spread over the IFMA lanes: twin of `poseidon_fast`'s scalar
-single hash, for widths t = 2..16 (`prover.kernels.ifma_wide`: element i in lane i mod 8 of row
+single hash, for widths t = 2..17 (`prover.kernels.ifma_wide`: element i in lane i mod 8 of row
 ⌊i / 8⌋).
 
 The permutation is `poseidon_fast._permute` (circomlib's optimised ``C, S, M, P``):
@@ -11,8 +11,7 @@ The permutation is `poseidon_fast._permute` (circomlib's optimised ``C, S, M, P`
 
 with every constant laid out as a lane row (the compressed C per round, each matrix column
 j as the rows of its t outputs, each sparse round's S_k and v_k), Montgomery form R = 2^260.
-The state array has 2R rows (R = ⌈t/8⌉): the state, then the mix's scratch.  A Poseidon(16)
-(the pubdata sponge's width) takes ~12 µs this way against ~85 µs for the scalar kernel.
+The state array has 2R rows (R = ⌈t/8⌉): the state, then the mix's scratch.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from prover.kernels.ifma_wide import w_add_row, w_mix, w_mul_row, w_partial
 
 __all__ = ["MAX_WIDTH", "WideTables", "hash_kernel", "wide_tables"]
 
-MAX_WIDTH = 2 * LANES  #: two rows of lanes
+MAX_WIDTH = 17  #: up to three rows of lanes (the dots' column bound, `ifma.MAX_TERMS`)
 
 
 class WideTables(NamedTuple):
@@ -56,7 +55,7 @@ def _rows(values: list[int], R: int) -> list[list[int]]:
 
 @cache
 def wide_tables(t: int) -> WideTables:
-    """The constants of width t (2 ≤ t ≤ 16), cached; ``*wide_tables(t)`` are
+    """The constants of width t (2 ≤ t ≤ 17), cached; ``*wide_tables(t)`` are
     ``hash_kernel``'s last nine arguments."""
     if not 2 <= t <= MAX_WIDTH:
         raise ValueError(f"the wide Poseidon takes t = 2..{MAX_WIDTH}, got {t}")

@@ -3,7 +3,7 @@
 `prover.kernels.ifma` runs eight independent states side by side (lane k = state k).  A single
 hash — the pubdata sponge, a global-state hash, a state root — has no eight neighbours, so here
 the lanes hold the *elements* of one state instead: element i of a width-t state sits in lane
-i mod 8 of row ⌊i / 8⌋ (t ≤ 16: one or two rows; lanes ≥ t stay zero).  Constants are *lane
+i mod 8 of row ⌊i / 8⌋ (t ≤ 17: up to three rows; lanes ≥ t stay zero).  Constants are *lane
 rows* too (``W``: (n, 40), one value per lane, Montgomery form R = 2^260, see `ifma`), so a
 round constant or a matrix column is one per-lane operand.
 
@@ -19,11 +19,12 @@ round constant or a matrix column is one per-lane operand.
                                         are summed across lanes before one reduction)
       x_j'  = x_j·1 + v_j·x_0  (j ≥ 1)  (W[vrow + q]: the v_j, W[one]: Montgomery 1)
 
-Bounds as in `ifma`: the horizontal sum adds ≤ 16 lanes' columns of one product each
-(< 160·2^52 per column), the reduced x_0' is below 48p²/R + p < 2p.  The broadcast is
-``vpermq`` (``llvm.x86.avx512.permvar.di.512``) with a splatted index, so t may be a runtime
-value.  Twins: ``w_mix_reference``, ``w_partial_reference`` (Python ints, one list per state);
-``tests/prover/test_ifma.py`` compares them.  Only for ``ifma.HAVE_IFMA``.
+Bounds as in `ifma`: the horizontal sum adds 8 lanes' columns of ≤ 3 products each
+(< 240·2^52 per column), the reduced x_0' is below 51p²/R + p < 2p (t ≤ 17 terms below
+3p·p).  The broadcast is ``vpermq`` (``llvm.x86.avx512.permvar.di.512``) with a splatted
+index, so t may be a runtime value.  Twins: ``w_mix_reference``, ``w_partial_reference``
+(Python ints, one list per state); ``tests/prover/test_ifma.py`` compares them.  Only for
+``ifma.HAVE_IFMA``.
 """
 
 from __future__ import annotations

@@ -184,6 +184,15 @@ def rows_from_mont(s, g0, g1, t, K, unit, i):
         v_mul_const(s, g * 2 * t + i, s, g * 2 * t + i, K, unit)
 
 
+@njit(cache=True, nogil=True)
+def put_rows(s, t, flat, k, n):
+    """Row h of ``flat`` (k canonical elements from flat[h·k]) into state elements 1..k of
+    lane h mod 8 of group h // 8 (element 0, the initial state, stays as it is)."""
+    for h in range(n):
+        for j in range(k):
+            put_lane(s, h // LANES * 2 * t + j + 1, h % LANES, load(flat, h * k + j))
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, one, n_p, to_mont, unit):
     """out[i] = Poseidon(flat[i·k : (i+1)·k]) (canonical 4×64-bit limbs in and out, t = k + 1):
@@ -192,10 +201,7 @@ def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, one, n_p, to_mont, unit):
     n, t = out.shape[0], k + 1
     groups = (n + LANES - 1) // LANES
     s = np.zeros((groups * 2 * t, ROW), dtype=np.uint64)
-    for h in range(n):
-        g, lane = h // LANES, h % LANES
-        for j in range(k):
-            put_lane(s, g * 2 * t + j + 1, lane, load(flat, h * k + j))
+    put_rows(s, t, flat, k, n)
     for ch in prange(chunks):
         g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
         rows_to_mont(s, g0, g1, t, K, to_mont)
@@ -215,12 +221,8 @@ def nested_kernel(inner, k1, outer, k2, out, chunks, K1, c1, sp1, m1, p1, one1, 
     groups = (n + LANES - 1) // LANES
     s1 = np.zeros((groups * 2 * t1, ROW), dtype=np.uint64)
     s2 = np.zeros((groups * 2 * t2, ROW), dtype=np.uint64)
-    for h in range(n):
-        g, lane = h // LANES, h % LANES
-        for j in range(k1):
-            put_lane(s1, g * 2 * t1 + j + 1, lane, load(inner, h * k1 + j))
-        for j in range(k2):
-            put_lane(s2, g * 2 * t2 + j + 1, lane, load(outer, h * k2 + j))
+    put_rows(s1, t1, inner, k1, n)
+    put_rows(s2, t2, outer, k2, n)
     for ch in prange(chunks):
         g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
         rows_to_mont(s1, g0, g1, t1, K1, to_mont1)

@@ -95,34 +95,28 @@ def _zeros() -> list:
     return [ir.Constant(_V, [ir.Constant(_I64, 0)] * LANES)] * (2 * LIMBS)
 
 
-@intrinsic
-def w_add_row(typingctx, s, q, W, w):
-    if not (_is_rows(s) and _is_index(q) and _is_rows(W) and _is_index(w)):
-        return None
+def _row_op(name: str, combine):
+    """The intrinsic ``name(s, q, W, w)``: s[q] = combine(emitter, s[q], W[w]) (per lane)."""
 
-    def codegen(context, builder, sig, args):
-        e = _Wide(context, builder)
-        st, wt = sig.args[0], sig.args[2]
-        x = e.add(e.load_row(st, args[0], args[1]), e.load_row(wt, args[2], args[3]))
-        e.store_row(st, args[0], args[1], x)
-        return context.get_dummy_value()
+    def typer(typingctx, s, q, W, w):
+        if not (_is_rows(s) and _is_index(q) and _is_rows(W) and _is_index(w)):
+            return None
 
-    return _void(s, q, W, w), codegen
+        def codegen(context, builder, sig, args):
+            e = _Wide(context, builder)
+            st, wt = sig.args[0], sig.args[2]
+            x = combine(e, e.load_row(st, args[0], args[1]), e.load_row(wt, args[2], args[3]))
+            e.store_row(st, args[0], args[1], x)
+            return context.get_dummy_value()
+
+        return _void(s, q, W, w), codegen
+
+    typer.__name__ = typer.__qualname__ = name
+    return intrinsic(typer)
 
 
-@intrinsic
-def w_mul_row(typingctx, s, q, W, w):
-    if not (_is_rows(s) and _is_index(q) and _is_rows(W) and _is_index(w)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        e = _Wide(context, builder)
-        st, wt = sig.args[0], sig.args[2]
-        x = e.dot([(e.load_row(st, args[0], args[1]), e.load_row(wt, args[2], args[3]))])
-        e.store_row(st, args[0], args[1], x)
-        return context.get_dummy_value()
-
-    return _void(s, q, W, w), codegen
+w_add_row = _row_op("w_add_row", lambda e, x, c: e.add(x, c))
+w_mul_row = _row_op("w_mul_row", lambda e, x, c: e.dot([(x, c)]))
 
 
 @intrinsic

@@ -162,7 +162,7 @@ def _hash_todo(todo, lo, hi, lv, idx, val, sibm, C, S, M, P, n_p):
 
 @njit(cache=True, nogil=True, parallel=True)
 def _hash_by_level_ifma(idx, write, src, need, stored, val, sib, threads,
-                        K, c, sp, m, p, one, n_p, to_mont, unit):  # fmt: skip
+                        K, c, sp, m, p, n_p, to_mont, unit):  # fmt: skip
     """`_hash_by_level` with the level's needed hashes eight at a time (AVX-512 IFMA lanes,
     `poseidon_ifma`), groups of eight split over ``threads`` numba threads; val is canonical
     here (the lanes enter and leave Montgomery form in the vector kernel)."""
@@ -197,19 +197,19 @@ def _hash_by_level_ifma(idx, write, src, need, stored, val, sib, threads,
         if chunks > 1:
             for ch in prange(chunks):
                 g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
-                _nodes_ifma(s, g0, g1, K, c, sp, m, p, one, n_p, to_mont, unit)
+                _nodes_ifma(s, g0, g1, K, c, sp, m, p, n_p, to_mont, unit)
         else:
-            _nodes_ifma(s, 0, groups, K, c, sp, m, p, one, n_p, to_mont, unit)
+            _nodes_ifma(s, 0, groups, K, c, sp, m, p, n_p, to_mont, unit)
         for j in range(count):
             store(val, todo[j] * width + lv + 1, get_lane(s, j // LANES * 6, j % LANES))
 
 
 @njit(cache=True, nogil=True)
-def _nodes_ifma(s, g0, g1, K, c, sp, m, p, one, n_p, to_mont, unit):
+def _nodes_ifma(s, g0, g1, K, c, sp, m, p, n_p, to_mont, unit):
     """Poseidon(left, right) of groups g0..g1−1 (rows 6g + 1, 6g + 2 canonical; row 6g ends as
     the canonical-residue output, below 2p)."""
     rows_to_mont(s, g0, g1, 3, K, to_mont)
-    permute_groups(s, g0, g1, 3, K, c, sp, m, p, one, n_p)
+    permute_groups(s, g0, g1, 3, K, c, sp, m, p, n_p)
     rows_from_mont(s, g0, g1, 3, K, unit, 0)
 
 

@@ -10,10 +10,10 @@ Montgomery form with R = 2^260, every value kept below 3p between operations):
     4 ×  state_i = state_i^5 (+ C_k,i for the first 3);  state = M·state
     output state[0]
 
-Each matrix row and each sparse update is one lazily reduced dot (x_j' = x_j·1 + v_kj·x0, so it
-stays below 2p without a conditional subtraction).  G groups of eight lanes go through each round
-together, so the CPU overlaps their independent dependency chains.  The state array holds 2t
-rows per group: the state, then the mix's scratch.
+Each matrix row is one lazily reduced dot; a sparse update x_j' = x_j + v_kj·x0 is one product,
+an addition and one conditional subtraction of 2p (every x_j stays below 2p).  G groups of
+eight lanes go through each round together, so the CPU overlaps their independent dependency
+chains.  The state array holds 2t rows per group: the state, then the mix's scratch.
 
 ``HAVE_IFMA`` (`prover.kernels.ifma`) must be True before anything here is compiled; the
 callers (`poseidon_fast.poseidon_many`, `rollup.tree_batch`) dispatch on it.  Widths
@@ -39,8 +39,8 @@ from prover.kernels.ifma import (
     ROW,
     const_limbs,
     v_add_const,
+    v_add_mul_const,
     v_copy,
-    v_dot_pair,
     v_dot_run,
     v_mul_const,
     v_pow5,
@@ -61,7 +61,6 @@ class Tables(NamedTuple):
     s: int  #: S (sparse matrices, 2t − 1 each)
     m: int  #: M (transposed: [j·t + i] = M[j][i])
     p: int  #: P (the pre-sparse matrix, same layout)
-    one: int  #: R mod p (Montgomery 1: a dot term x·one = x)
     n_p: int  #: partial rounds
     to_mont: int  #: R² mod p (a dot with it enters Montgomery form)
     unit: int  #: 1 (a dot with it leaves Montgomery form)
@@ -69,14 +68,14 @@ class Tables(NamedTuple):
 
 @cache
 def tables(t: int) -> Tables:
-    """The constants of width t (cached); ``*tables(t)`` are the kernels' last nine arguments."""
+    """The constants of width t (cached); ``*tables(t)`` are the kernels' last eight arguments."""
     o = optimized_params(t)
     mont = [x * MONT_R % r for x in (*o.C, *o.S, *(v for row in o.M for v in row),
                                     *(v for row in o.P for v in row))]  # fmt: skip
     n_c, n_s, n_m = len(o.C), len(o.S), t * t
-    K = const_limbs([*mont, MONT_R % r, MONT_R * MONT_R % r, 1])
+    K = const_limbs([*mont, MONT_R * MONT_R % r, 1])
     base = n_c + n_s + 2 * n_m
-    return Tables(K, 0, n_c, n_c + n_s, n_c + n_s + n_m, base, o.n_rounds_p, base + 1, base + 2)
+    return Tables(K, 0, n_c, n_c + n_s, n_c + n_s + n_m, o.n_rounds_p, base, base + 1)
 
 
 @njit(cache=True, nogil=True)
@@ -99,7 +98,7 @@ def _full(s, g0, g1, t, K, ci, mat, add):
 
 
 @njit(cache=True, nogil=True)
-def permute_groups(s, g0, g1, t, K, c, sp, m, p, one, n_p):
+def permute_groups(s, g0, g1, t, K, c, sp, m, p, n_p):
     """The Poseidon permutation of groups g0..g1−1 (8 Montgomery-form states each) in place: s
     holds lane rows, group g's state in rows 2t·g .. 2t·g + t − 1 (each < 2p), its scratch in the
     next t rows (2 ≤ t ≤ 17: the dots' column bound)."""
@@ -119,7 +118,7 @@ def permute_groups(s, g0, g1, t, K, c, sp, m, p, one, n_p):
             v_pow5_add(s, b, K, ci + k)
             v_dot_run(s, b + t, s, b, K, base, 1, t)
             for j in range(1, t):
-                v_dot_pair(s, b + j, b, K, base + t + j - 1, b + j, one)
+                v_add_mul_const(s, b + j, b, K, base + t + j - 1)
             v_copy(s, b, s, b + t)
     ci += n_p
     for k in range(4):
@@ -194,7 +193,7 @@ def put_rows(s, t, flat, k, n):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, one, n_p, to_mont, unit):
+def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, n_p, to_mont, unit):
     """out[i] = Poseidon(flat[i·k : (i+1)·k]) (canonical 4×64-bit limbs in and out, t = k + 1):
     the twin of `poseidon_fast._rows_kernel`, eight rows per group, the groups in ``chunks``
     contiguous runs on numba threads."""
@@ -205,15 +204,15 @@ def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, one, n_p, to_mont, unit):
     for ch in prange(chunks):
         g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
         rows_to_mont(s, g0, g1, t, K, to_mont)
-        permute_groups(s, g0, g1, t, K, c, sp, m, p, one, n_p)
+        permute_groups(s, g0, g1, t, K, c, sp, m, p, n_p)
         rows_from_mont(s, g0, g1, t, K, unit, 0)
     for h in range(n):
         store(out, h, get_lane(s, h // LANES * 2 * t, h % LANES))
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def nested_kernel(inner, k1, outer, k2, out, chunks, K1, c1, sp1, m1, p1, one1, n1, to_mont1,
-                  K2, c2, sp2, m2, p2, one2, n2, to_mont2, unit2):  # fmt: skip
+def nested_kernel(inner, k1, outer, k2, out, chunks, K1, c1, sp1, m1, p1, n1, to_mont1,
+                  K2, c2, sp2, m2, p2, n2, to_mont2, unit2):  # fmt: skip
     """out[i] = Poseidon([*outer[i·k2 : (i+1)·k2], Poseidon(inner[i·k1 : (i+1)·k1])]) (canonical
     limbs in and out; the inner hash moves to the outer state in Montgomery form, row for row:
     both states use the same lane for row i).  Twin of `poseidon_fast._nested_kernel`."""
@@ -226,11 +225,11 @@ def nested_kernel(inner, k1, outer, k2, out, chunks, K1, c1, sp1, m1, p1, one1, 
     for ch in prange(chunks):
         g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
         rows_to_mont(s1, g0, g1, t1, K1, to_mont1)
-        permute_groups(s1, g0, g1, t1, K1, c1, sp1, m1, p1, one1, n1)
+        permute_groups(s1, g0, g1, t1, K1, c1, sp1, m1, p1, n1)
         rows_to_mont(s2, g0, g1, t2, K2, to_mont2)
         for g in range(g0, g1):
             v_copy(s2, g * 2 * t2 + k2 + 1, s1, g * 2 * t1)
-        permute_groups(s2, g0, g1, t2, K2, c2, sp2, m2, p2, one2, n2)
+        permute_groups(s2, g0, g1, t2, K2, c2, sp2, m2, p2, n2)
         rows_from_mont(s2, g0, g1, t2, K2, unit2, 0)
     for h in range(n):
         store(out, h, get_lane(s2, h // LANES * 2 * t2, h % LANES))

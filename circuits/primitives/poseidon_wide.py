@@ -42,7 +42,6 @@ class WideTables(NamedTuple):
     m: int  #: M: column j's output row q at m + j·R + q
     p: int  #: P, same layout
     sp: int  #: sparse rounds: S_k rows at sp + 2R·k, v_k rows at sp + 2R·k + R
-    one: int  #: Montgomery 1 in every lane
     n_p: int  #: partial rounds
     to_mont: int  #: R² mod p in every lane
     unit: int  #: 1 in every lane
@@ -56,7 +55,7 @@ def _rows(values: list[int], R: int) -> list[list[int]]:
 @cache
 def wide_tables(t: int) -> WideTables:
     """The constants of width t (2 ≤ t ≤ 17), cached; ``*wide_tables(t)`` are
-    ``hash_kernel``'s last nine arguments."""
+    ``hash_kernel``'s last eight arguments."""
     if not 2 <= t <= MAX_WIDTH:
         raise ValueError(f"the wide Poseidon takes t = 2..{MAX_WIDTH}, got {t}")
     o = optimized_params(t)
@@ -87,10 +86,10 @@ def wide_tables(t: int) -> WideTables:
         s = [mont(x) for x in o.S[k * width : (k + 1) * width]]
         rows += _rows(s[:t], R)
         rows += _rows([0, *s[t:]], R)
-    one = len(rows)
-    rows += [[MONT_R % r] * LANES, [MONT_R * MONT_R % r] * LANES, [1] * LANES]
+    to_mont = len(rows)
+    rows += [[MONT_R * MONT_R % r] * LANES, [1] * LANES]
     W = rows_from_ints(rows)
-    return WideTables(W, 0, m, m + t * R, sp, one, o.n_rounds_p, one + 1, one + 2)
+    return WideTables(W, 0, m, m + t * R, sp, o.n_rounds_p, to_mont, to_mont + 1)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -106,7 +105,7 @@ def _full(s, t, R, W, ci, mat, add):
 
 
 @njit(cache=True, nogil=True)
-def permute_wide(s, t, W, c, m, p, sp, one, n_p):
+def permute_wide(s, t, W, c, m, p, sp, n_p):
     """The Poseidon permutation of one Montgomery-form state spread over lane rows (in place)."""
     R = (t + LANES - 1) // LANES
     for q in range(R):
@@ -116,7 +115,7 @@ def permute_wide(s, t, W, c, m, p, sp, one, n_p):
         _full(s, t, R, W, ci, m if k < 3 else p, True)
         ci += R
     for k in range(n_p):
-        w_partial(s, R, W, ci + k, sp + 2 * R * k, sp + 2 * R * k + R, one)
+        w_partial(s, R, W, ci + k, sp + 2 * R * k, sp + 2 * R * k + R)
     ci += n_p
     for k in range(4):
         _full(s, t, R, W, ci, m, k < 3)
@@ -124,7 +123,7 @@ def permute_wide(s, t, W, c, m, p, sp, one, n_p):
 
 
 @njit(cache=True, nogil=True)
-def hash_kernel(state, out, W, c, m, p, sp, one, n_p, to_mont, unit):
+def hash_kernel(state, out, W, c, m, p, sp, n_p, to_mont, unit):
     """out[0] = the first element of Poseidon's permutation of ``state`` ((t, 4) canonical
     limbs: [init, inputs...]), canonical."""
     t = state.shape[0]
@@ -134,6 +133,6 @@ def hash_kernel(state, out, W, c, m, p, sp, one, n_p, to_mont, unit):
         put_lane(s, i // LANES, i % LANES, load(state, i))
     for q in range(R):
         w_mul_row(s, q, W, to_mont)
-    permute_wide(s, t, W, c, m, p, sp, one, n_p)
+    permute_wide(s, t, W, c, m, p, sp, n_p)
     w_mul_row(s, 0, W, unit)
     store(out, 0, get_lane(s, 0, 0))

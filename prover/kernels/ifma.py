@@ -23,12 +23,14 @@ Intrinsics (each inlined as straight-line IR; rows are addressed as (array, row 
 C-contiguous uint64 of shape (n, 40); constants K are (n, 5) uint64, one limb each, broadcast to
 all lanes):
 
-- ``v_pow5(s, i)``                         s[i] = s[i]^5 (three products: x², x⁴, x⁴·x)
+- ``v_pow5(s, i)``                         s[i] = s[i]^5 (x², x⁴ as squares: 15 products each;
+  then x⁴·x)
 - ``v_pow5_add(s, i, K, k)``               s[i] = s[i]^5 + K[k]
 - ``v_add_const(s, i, K, k)``              s[i] = s[i] + K[k]
 - ``v_dot_run(d, di, s, si, K, k, ks, n)`` d[di] = dot over j < n of (s[si + j], K[k + j·ks])
   (a loop in the IR; the caller keeps n ≤ 17)
-- ``v_dot_pair(s, di, r1, K, k1, r2, k2)`` s[di] = dot((s[r1], K[k1]), (s[r2], K[k2]))
+- ``v_add_mul_const(s, di, x, K, k)``      s[di] = s[di] + dot((s[x], K[k])), brought below 2p
+  by one conditional subtraction of 2p (s[di] < 2p: the sum is below 4p)
 - ``v_mul_const(d, di, s, si, K, k)``      d[di] = dot((s[si], K[k]))
 - ``v_copy(d, di, s, si)``
 
@@ -66,8 +68,8 @@ __all__ = [
     "lane_pow5_reference",
     "rows_from_ints",
     "v_add_const",
+    "v_add_mul_const",
     "v_copy",
-    "v_dot_pair",
     "v_dot_run",
     "v_mul_const",
     "v_pow5",
@@ -110,6 +112,7 @@ _ZERO = _splat(0)
 _MASKV = _splat(MASK)
 _SHIFT = _splat(LIMB_BITS)
 _P_LIMBS = [(r >> (LIMB_BITS * j)) & MASK for j in range(LIMBS)]
+_2P_LIMBS = [(2 * r >> (LIMB_BITS * j)) & MASK for j in range(LIMBS)]  # 2p < 2^255: fits
 
 
 class _Emit:
@@ -186,9 +189,33 @@ class _Emit:
     def add(self, x: list, y: list) -> list:
         return self.normalise([self.b.add(u, v) for u, v in zip(x, y, strict=True)])
 
+    def square(self, a: list) -> list:
+        """dot([(a, a)]) with each cross product a_i·a_j (i < j) taken once and doubled: 15
+        products instead of 25."""
+        b, cols = self.b, [_ZERO] * (2 * LIMBS)
+        for i in range(LIMBS):
+            for j in range(i + 1, LIMBS):
+                cols[i + j] = b.call(self._lo, [cols[i + j], a[i], a[j]])
+                cols[i + j + 1] = b.call(self._hi, [cols[i + j + 1], a[i], a[j]])
+        cols = [b.add(c, c) for c in cols]
+        for i in range(LIMBS):
+            cols[2 * i] = b.call(self._lo, [cols[2 * i], a[i], a[i]])
+            cols[2 * i + 1] = b.call(self._hi, [cols[2 * i + 1], a[i], a[i]])
+        return self.reduce(cols)
+
     def pow5(self, x: list) -> list:
-        x2 = self.dot([(x, x)])
-        return self.dot([(self.dot([(x2, x2)]), x)])
+        return self.dot([(self.square(self.square(x)), x)])
+
+    def below_2p(self, x: list) -> list:
+        """x − 2p if x ≥ 2p else x, for a normalised x < 4p (limb-wise subtraction with signed
+        carries; the sign of the top limb picks)."""
+        b = self.b
+        d = [b.sub(v, _splat(q)) for v, q in zip(x, _2P_LIMBS, strict=True)]
+        for j in range(LIMBS - 1):
+            d[j + 1] = b.add(d[j + 1], b.ashr(d[j], _SHIFT))
+            d[j] = b.and_(d[j], _MASKV)
+        negative = b.icmp_signed("<", d[LIMBS - 1], _ZERO)
+        return [b.select(negative, u, v) for u, v in zip(x, d, strict=True)]
 
 
 def _is_rows(t) -> bool:
@@ -274,22 +301,19 @@ def v_dot_run(typingctx, d, di, s, si, K, k, ks, n):
 
 
 @intrinsic
-def v_dot_pair(typingctx, s, di, r1, K, k1, r2, k2):
-    if not (_is_rows(s) and _is_rows(K) and all(_is_index(x) for x in (di, r1, k1, r2, k2))):
+def v_add_mul_const(typingctx, s, di, x, K, k):
+    if not (_is_rows(s) and _is_rows(K) and all(_is_index(v) for v in (di, x, k))):
         return None
 
     def codegen(context, builder, sig, args):
         e = _Emit(context, builder)
         st, kt = sig.args[0], sig.args[3]
-        s_, di_, r1_, K_, k1_, r2_, k2_ = args
-        pairs = [
-            (e.load_row(st, s_, r1_), e.load_const(kt, K_, k1_)),
-            (e.load_row(st, s_, r2_), e.load_const(kt, K_, k2_)),
-        ]
-        e.store_row(st, s_, di_, e.dot(pairs))
+        s_, di_, x_, K_, k_ = args
+        product = e.dot([(e.load_row(st, s_, x_), e.load_const(kt, K_, k_))])
+        e.store_row(st, s_, di_, e.below_2p(e.add(e.load_row(st, s_, di_), product)))
         return context.get_dummy_value()
 
-    return _void(s, di, r1, K, k1, r2, k2), codegen
+    return _void(s, di, x, K, k), codegen
 
 
 @intrinsic

@@ -11,13 +11,14 @@ round constant or a matrix column is one per-lane operand.
 - ``w_mul_row(s, q, W, w)``                 s[q] = dot((s[q], W[w]))                  (per lane)
 - ``w_mix(d, dq, s, t, W, w, ws)``          d[dq] = Σ_{j<t} bcast(element j of s)·W[w + j·ws]
   (one lazily reduced dot of t terms: the output lanes of one row of M·state)
-- ``w_partial(s, R, W, c, srow, vrow, one)`` one sparse partial round of circomlib's optimised
+- ``w_partial(s, R, W, c, srow, vrow)``     one sparse partial round of circomlib's optimised
   Poseidon on the R-row state s (element 0 is x_0)::
 
       x_0   = x_0^5 + c                (lane 0 of row 0 only; c = W[c], zero in other lanes)
       x_0'  = Σ_j S_j·x_j              (W[srow + q]: the S_j of row q; the products' columns
                                         are summed across lanes before one reduction)
-      x_j'  = x_j·1 + v_j·x_0  (j ≥ 1)  (W[vrow + q]: the v_j, W[one]: Montgomery 1)
+      x_j'  = x_j + v_j·x_0    (j ≥ 1)  (W[vrow + q]: the v_j; one product, then x_j' is
+                                        brought below 2p by one conditional subtraction)
 
 Bounds as in `ifma`: the horizontal sum adds 8 lanes' columns of ≤ 3 products each
 (< 240·2^52 per column), the reduced x_0' is below 51p²/R + p < 2p (t ≤ 17 terms below
@@ -149,16 +150,16 @@ def w_mix(typingctx, d, dq, s, t, W, w, ws):
 
 
 @intrinsic
-def w_partial(typingctx, s, R, W, c, srow, vrow, one):
+def w_partial(typingctx, s, R, W, c, srow, vrow):
     if not (_is_rows(s) and _is_rows(W)):
         return None
-    if not all(_is_index(x) for x in (R, c, srow, vrow, one)):
+    if not all(_is_index(x) for x in (R, c, srow, vrow)):
         return None
 
     def codegen(context, builder, sig, args):
         e = _Wide(context, builder)
         st, wt = sig.args[0], sig.args[2]
-        s_, R_, W_, c_, srow_, vrow_, one_ = args
+        s_, R_, W_, c_, srow_, vrow_ = args
         R_ = context.cast(builder, R_, sig.args[1], types.int64)
         zero = ir.Constant(_I64, 0)
         row0 = e.load_row(st, s_, zero)
@@ -173,15 +174,14 @@ def w_partial(typingctx, s, R, W, c, srow, vrow, one):
                 builder.store(v, p)
         h = e.reduce(e.hsum([builder.load(p) for p in cols]))
         x0 = e.broadcast(x, zero)
-        unit = e.load_lane_row(wt, W_, one_)
-        with cgutils.for_range(builder, R_) as loop:  # x_j + v_j·x_0
+        with cgutils.for_range(builder, R_) as loop:  # x_j + v_j·x_0, below 2p again
             row = e.load_row(st, s_, loop.index)
             v = e.load_lane_row(wt, W_, builder.add(vrow_, loop.index))
-            e.store_row(st, s_, loop.index, e.dot([(row, unit), (x0, v)]))
+            e.store_row(st, s_, loop.index, e.below_2p(e.add(row, e.dot([(x0, v)]))))
         e.store_row(st, s_, zero, e.lane0(h, e.load_row(st, s_, zero)))
         return context.get_dummy_value()
 
-    return _void(s, R, W, c, srow, vrow, one), codegen
+    return _void(s, R, W, c, srow, vrow), codegen
 
 
 # ------------------------------------------------------------------------------ plain twins
@@ -196,12 +196,12 @@ def w_mix_reference(state: Sequence[int], columns: Sequence[Sequence[int]]) -> l
 
 
 def w_partial_reference(
-    state: Sequence[int], c: int, s: Sequence[int], v: Sequence[int], one: int
+    state: Sequence[int], c: int, s: Sequence[int], v: Sequence[int]
 ) -> list[int]:
     """Twin of ``w_partial`` on Montgomery-form elements (canonical residues out): x_0 =
-    x_0^5·R^-4 + c, x_0' = Σ s_j·x_j·R^-1, x_j' = (x_j·one + v_j·x_0)·R^-1."""
+    x_0^5·R^-4 + c, x_0' = Σ s_j·x_j·R^-1, x_j' = x_j + v_j·x_0·R^-1."""
     x = list(state)
     x[0] = (pow(x[0], 5, r) * pow(_RINV, 4, r) + c) % r
     head = sum(a * b for a, b in zip(s, x, strict=True)) * _RINV % r
-    rest = [(x[j] * one + v[j] * x[0]) * _RINV % r for j in range(1, len(x))]
+    rest = [(x[j] + v[j] * x[0] * _RINV) % r for j in range(1, len(x))]
     return [head, *rest]

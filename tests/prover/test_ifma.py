@@ -31,8 +31,8 @@ if HAVE_IFMA:
         ifma.v_dot_run(d, 0, s, 0, K, 0, ks, n)
 
     @njit(cache=True)
-    def _dot_pair(s, K):
-        ifma.v_dot_pair(s, 2, 0, K, 0, 1, 1)
+    def _add_mul(s, K):
+        ifma.v_add_mul_const(s, 1, 0, K, 0)
 
     @njit(cache=True)
     def _unary(s, K, op):
@@ -85,17 +85,31 @@ def test_dot_run_matches_integers(case) -> None:
         assert got[lane] % r == lane_dot_reference(pairs)
 
 
+below_2p = st.integers(0, 2 * r - 1)
+
+
 @settings(max_examples=40, deadline=None)
-@given(lanes(below_3p), lanes(below_3p), below_p, below_p)
-def test_dot_pair_matches_integers(a, b, c1, c2) -> None:
-    s = rows_from_ints([a, b, [0] * LANES])
-    _dot_pair(s, const_limbs([c1, c2]))
-    check_normalised(s[2:])
-    got = ints_from_rows(s)[2]
-    assert [x % r for x in got] == [
-        lane_dot_reference([(a[k], c1), (b[k], c2)]) for k in range(LANES)
+@given(lanes(below_3p), st.lists(st.one_of(below_2p, st.sampled_from([0, r - 1, r, 2 * r - 1])),
+                                 min_size=LANES, max_size=LANES), below_p)  # fmt: skip
+def test_add_mul_const_matches_integers(x, y, c) -> None:
+    """y + x·c·R^-1 per lane, brought below 2p (y < 2p, x < 3p); x is untouched."""
+    s = rows_from_ints([x, y])
+    _add_mul(s, const_limbs([c]))
+    check_normalised(s[1:])
+    got = ints_from_rows(s)
+    assert [v % r for v in got[1]] == [
+        (y[k] + lane_dot_reference([(x[k], c)])) % r for k in range(LANES)
     ]
-    assert ints_from_rows(s)[:2] == [a, b]  # the inputs are untouched
+    assert got[0] == x
+
+
+def test_conditional_subtraction_edges() -> None:
+    """x = 0 makes the product exactly 0, so the lanes show the subtraction itself: a sum below
+    2p is kept, one in [2p, 4p) loses exactly 2p."""
+    y = [0, 1, r, 2 * r - 1, 2 * r, 2 * r + 1, 3 * r, 4 * r - 1]
+    s = rows_from_ints([[0] * LANES, y])
+    _add_mul(s, const_limbs([12345]))
+    assert ints_from_rows(s)[1] == [v - 2 * r if v >= 2 * r else v for v in y]
 
 
 @settings(max_examples=40, deadline=None)
@@ -147,7 +161,7 @@ def test_kernels_refuse_other_arrays() -> None:
     with pytest.raises(TypingError):
         _unary(np.zeros((2, ifma.ROW), dtype=np.int64), const_limbs([1]), 0)
     with pytest.raises(TypingError):
-        _dot_pair(np.zeros(3 * ifma.ROW, dtype=np.uint64), const_limbs([1, 2]))
+        _add_mul(np.zeros(3 * ifma.ROW, dtype=np.uint64), const_limbs([1, 2]))
 
 
 def test_layout_helpers() -> None:
@@ -168,7 +182,7 @@ if HAVE_IFMA:
 
     @njit(cache=True)
     def _partial(s, R, W):
-        ifma_wide.w_partial(s, R, W, 0, 1, 1 + R, 1 + 2 * R)
+        ifma_wide.w_partial(s, R, W, 0, 1, 1 + R)
 
 
 def _spread(values: list[int], rows: int) -> list[list[int]]:
@@ -197,18 +211,18 @@ def test_wide_mix_matches_integers(case) -> None:
 @given(st.integers(2, 17).flatmap(
     lambda t: st.tuples(st.lists(st.integers(0, 2 * r - 1), min_size=t, max_size=t), below_p,
                         st.lists(below_p, min_size=t, max_size=t),
-                        st.lists(below_p, min_size=t, max_size=t), below_p)
+                        st.lists(below_p, min_size=t, max_size=t))
 ))  # fmt: skip
 def test_wide_partial_round_matches_integers(case) -> None:
     """One sparse partial round on a state of 2..17 elements; lanes beyond t stay zero."""
-    state, c, srow, vrow, one = case
+    state, c, srow, vrow = case
     t = len(state)
     R = (t + LANES - 1) // LANES
     vrow = [0, *vrow[1:]]
     s = rows_from_ints(_spread(state, R))
-    W = rows_from_ints([_spread([c], 1)[0], *_spread(srow, R), *_spread(vrow, R), [one] * LANES])
+    W = rows_from_ints([_spread([c], 1)[0], *_spread(srow, R), *_spread(vrow, R)])
     _partial(s, R, W)
     check_normalised(s)
     got = [v % r for row in ints_from_rows(s) for v in row]
-    assert got[:t] == ifma_wide.w_partial_reference(state, c, srow, vrow, one)
+    assert got[:t] == ifma_wide.w_partial_reference(state, c, srow, vrow)
     assert got[t:] == [0] * (R * LANES - t)

@@ -20,9 +20,9 @@ to Montgomery form once per t.
 
 Where the CPU has AVX-512 IFMA (``USE_IFMA``), ``poseidon_many`` and ``poseidon_many_nested``
 of more than one row hash eight rows at a time instead (`poseidon_ifma`: 52-bit limbs, the same
-permutation; Poseidon(2) 11.7 → 2.4 µs per hash on one thread, t = 6 23.6 → 4.6, t = 9
-39.5 → 7.1, t = 17 92 → 15.6), and a single hash of width 6..17 spreads its state over the
-lanes (`poseidon_wide`: t = 17, the sponge, 89 → 36 µs); Merkle paths and narrower ones stay
+permutation; Poseidon(2) 11.7 → 2.3 µs per hash on one thread, t = 6 23.6 → 4.4, t = 9
+39.5 → 6.8, t = 17 92 → 15.6), and a single hash of width 6..17 spreads its state over the
+lanes (`poseidon_wide`: t = 17, the sponge, 89 → 34 µs); Merkle paths and narrower ones stay
 scalar.
 
 API (each function validates like the reference and returns plain ints / arrays of canonical
@@ -110,7 +110,7 @@ _MONT = 1 << 256
 #: Tests set it False to exercise the scalar kernels on the same machine.
 USE_IFMA: bool = HAVE_IFMA
 #: single hashes of width t ≥ WIDE_FROM spread their state over the IFMA lanes
-#: (`poseidon_wide`; t = 6: 27 → 18 µs, t = 10: 50 → 26, t = 17: 89 → 36); narrower ones
+#: (`poseidon_wide`; t = 6: 27 → 17 µs, t = 10: 50 → 23, t = 17: 89 → 34); narrower ones
 #: stay scalar: the partial rounds' serial S-box chain is faster on mulx (t = 3: 15 vs 16.5 µs)
 WIDE_FROM: int = 6
 

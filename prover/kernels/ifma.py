@@ -66,6 +66,7 @@ __all__ = [
     "ints_from_rows",
     "lane_dot_reference",
     "lane_pow5_reference",
+    "row_op",
     "rows_from_ints",
     "v_add_const",
     "v_add_mul_const",
@@ -244,34 +245,30 @@ def v_pow5(typingctx, s, i):
     return _void(s, i), codegen
 
 
-@intrinsic
-def v_pow5_add(typingctx, s, i, K, k):
-    if not (_is_rows(s) and _is_index(i) and _is_rows(K) and _is_index(k)):
-        return None
+def row_op(name: str, combine, *, broadcast: bool):
+    """The intrinsic ``name(s, i, K, k)``: s[i] = combine(emitter, s[i], K[k]), with K[k] one
+    constant broadcast to all lanes (``broadcast``: K is (n, 5)) or a lane row (K is (n, 40))."""
 
-    def codegen(context, builder, sig, args):
-        e = _Emit(context, builder)
-        st, kt = sig.args[0], sig.args[2]
-        x = e.pow5(e.load_row(st, args[0], args[1]))
-        e.store_row(st, args[0], args[1], e.add(x, e.load_const(kt, args[2], args[3])))
-        return context.get_dummy_value()
+    def typer(typingctx, s, i, K, k):
+        if not (_is_rows(s) and _is_index(i) and _is_rows(K) and _is_index(k)):
+            return None
 
-    return _void(s, i, K, k), codegen
+        def codegen(context, builder, sig, args):
+            e = _Emit(context, builder)
+            st, kt = sig.args[0], sig.args[2]
+            load = e.load_const if broadcast else e.load_row
+            x = combine(e, e.load_row(st, args[0], args[1]), load(kt, args[2], args[3]))
+            e.store_row(st, args[0], args[1], x)
+            return context.get_dummy_value()
+
+        return _void(s, i, K, k), codegen
+
+    typer.__name__ = typer.__qualname__ = name
+    return intrinsic(typer)
 
 
-@intrinsic
-def v_add_const(typingctx, s, i, K, k):
-    if not (_is_rows(s) and _is_index(i) and _is_rows(K) and _is_index(k)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        e = _Emit(context, builder)
-        st, kt = sig.args[0], sig.args[2]
-        x = e.load_row(st, args[0], args[1])
-        e.store_row(st, args[0], args[1], e.add(x, e.load_const(kt, args[2], args[3])))
-        return context.get_dummy_value()
-
-    return _void(s, i, K, k), codegen
+v_pow5_add = row_op("v_pow5_add", lambda e, x, c: e.add(e.pow5(x), c), broadcast=True)
+v_add_const = row_op("v_add_const", lambda e, x, c: e.add(x, c), broadcast=True)
 
 
 @intrinsic

@@ -38,7 +38,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from prover.fields import curve_order as r
-from prover.kernels.ifma import LANES, LIMBS, MONT_R, _Emit, _is_index, _is_rows, _void
+from prover.kernels.ifma import LANES, LIMBS, MONT_R, _Emit, _is_index, _is_rows, _void, row_op
 
 __all__ = [
     "w_add_row",
@@ -96,28 +96,8 @@ def _zeros() -> list:
     return [ir.Constant(_V, [ir.Constant(_I64, 0)] * LANES)] * (2 * LIMBS)
 
 
-def _row_op(name: str, combine):
-    """The intrinsic ``name(s, q, W, w)``: s[q] = combine(emitter, s[q], W[w]) (per lane)."""
-
-    def typer(typingctx, s, q, W, w):
-        if not (_is_rows(s) and _is_index(q) and _is_rows(W) and _is_index(w)):
-            return None
-
-        def codegen(context, builder, sig, args):
-            e = _Wide(context, builder)
-            st, wt = sig.args[0], sig.args[2]
-            x = combine(e, e.load_row(st, args[0], args[1]), e.load_row(wt, args[2], args[3]))
-            e.store_row(st, args[0], args[1], x)
-            return context.get_dummy_value()
-
-        return _void(s, q, W, w), codegen
-
-    typer.__name__ = typer.__qualname__ = name
-    return intrinsic(typer)
-
-
-w_add_row = _row_op("w_add_row", lambda e, x, c: e.add(x, c))
-w_mul_row = _row_op("w_mul_row", lambda e, x, c: e.dot([(x, c)]))
+w_add_row = row_op("w_add_row", lambda e, x, c: e.add(x, c), broadcast=False)
+w_mul_row = row_op("w_mul_row", lambda e, x, c: e.dot([(x, c)]), broadcast=False)
 
 
 @intrinsic

@@ -41,7 +41,7 @@ import numpy as np
 from numba import njit, prange
 
 from circuits.primitives import poseidon_fast, poseidon_ifma
-from circuits.primitives.poseidon import merkle_path_nodes
+from circuits.primitives.poseidon import _field_elements, merkle_path_nodes
 from circuits.primitives.poseidon_fast import _constants, _permute3
 from circuits.primitives.poseidon_ifma import (
     get_lane,
@@ -50,6 +50,7 @@ from circuits.primitives.poseidon_ifma import (
     rows_from_mont,
     rows_to_mont,
 )
+from prover.fields import curve_order as r
 from prover.kernels.field import FR_ZERO, fr_from_mont, fr_to_mont, load, store, u4
 from prover.kernels.ifma import LANES, ROW
 
@@ -242,9 +243,14 @@ def batch_update(
     ``siblings(index)`` (bottom-up; the level-l one is node (l, (index >> l) ^ 1)).
 
     Returns (the siblings of each entry at its turn, bottom-up; {(level, index): final value} of
-    every node written, level 0 = the leaves).  Indices must already be checked against depth."""
+    every node written, level 0 = the leaves).  Indices must already be checked against depth;
+    a leaf that is not a canonical field element is refused like the reference refuses it
+    (PrimitiveError), before anything is hashed."""
     if not entries:
         return [], {}
+    for _, leaf in entries:
+        if leaf is not None and (type(leaf) is not int or not 0 <= leaf < r):
+            _field_elements((leaf,), "leaf")
     indices = [i for i, _ in entries]
     n = len(entries)
     idx = np.array(indices, dtype=np.int64)

@@ -35,6 +35,7 @@ from prover.kernels.ifma import (
     LANES,
     LIMB_BITS,
     LIMBS,
+    MAX_TERMS,
     MONT_R,
     ROW,
     const_limbs,
@@ -68,7 +69,10 @@ class Tables(NamedTuple):
 
 @cache
 def tables(t: int) -> Tables:
-    """The constants of width t (cached); ``*tables(t)`` are the kernels' last eight arguments."""
+    """The constants of width t (cached); ``*tables(t)`` are the kernels' last eight arguments.
+    2 ≤ t ≤ 17: a mix row is one dot of t terms, and the columns are bounded for 17."""
+    if not 2 <= t <= MAX_TERMS:
+        raise ValueError(f"the eight-lane Poseidon takes t = 2..{MAX_TERMS}, got {t}")
     o = optimized_params(t)
     mont = [x * MONT_R % r for x in (*o.C, *o.S, *(v for row in o.M for v in row),
                                     *(v for row in o.P for v in row))]  # fmt: skip

@@ -35,7 +35,10 @@ all lanes):
 - ``v_copy(d, di, s, si)``
 
 ``HAVE_IFMA`` says whether this CPU has AVX-512 F + IFMA; nothing here may be compiled where it
-is False (the callers dispatch on it; numba's on-disk cache is keyed by CPU features).  Plain
+is False (the callers dispatch on it; numba's on-disk cache is keyed by CPU features).  The
+intrinsics are inlined into their callers' cached code, which numba only invalidates when the
+caller's own file changes: after editing this module, clear the ``__pycache__`` of
+``circuits/primitives`` and ``rollup`` too.  Plain
 twins on Python integers: ``lane_dot_reference``, ``lane_pow5_reference``; the tests compare
 them on random and edge lanes.  Reference: Drucker, Gueron, "Fast modular squaring with
 AVX512IFMA" (ITNG 2019) for the 52-bit column layout; Koç, Acar, Kaliski, IEEE Micro 1996 (SOS).
@@ -45,12 +48,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.core import config as numba_config
+from numba.core.codegen import get_host_cpu_features as numba_host_features
 from numba.extending import intrinsic
 
 from prover.fields import curve_order as r
@@ -60,6 +63,7 @@ __all__ = [
     "LANES",
     "LIMBS",
     "LIMB_BITS",
+    "MAX_TERMS",
     "MONT_R",
     "ROW",
     "const_limbs",
@@ -86,16 +90,17 @@ MAX_TERMS = 17  #: the column bound of the module docstring
 
 
 def _host_has_ifma() -> bool:
-    """The CPU has AVX-512 F + IFMA and numba compiles for it (not for a NUMBA_CPU_NAME /
-    NUMBA_CPU_FEATURES target of its own, e.g. ``generic`` for portable caches: LLVM cannot
-    select the IFMA intrinsics there)."""
+    """The CPU has AVX-512 F + IFMA and numba compiles for it: not for a NUMBA_CPU_NAME /
+    NUMBA_CPU_FEATURES target of its own (e.g. ``generic`` for portable caches), and not with
+    AVX turned off (NUMBA_ENABLE_AVX=0, or numba's own default on some older CPUs) — LLVM cannot
+    select the IFMA intrinsics there and aborts the process."""
     if numba_config.CPU_NAME not in (None, "host") or numba_config.CPU_FEATURES is not None:
         return False
     try:
-        features = llvm.get_host_cpu_features()
+        features = set(numba_host_features().split(","))  # what numba compiles for: "+x,-y"
     except RuntimeError:
         return False
-    return bool(features.get("avx512f")) and bool(features.get("avx512ifma"))
+    return {"+avx512f", "+avx512ifma"} <= features
 
 
 HAVE_IFMA: bool = _host_has_ifma()
@@ -224,7 +229,8 @@ def _is_rows(t) -> bool:
 
 
 def _is_index(t) -> bool:
-    return isinstance(t, types.Integer)
+    """A 64-bit integer (the codegen uses indices as i64 as they are)."""
+    return isinstance(t, types.Integer) and t.bitwidth == 64
 
 
 def _void(*args):

@@ -214,10 +214,11 @@ def test_poseidon_many_nested_rejects_like_reference(inner, outer, message: str)
         ref.poseidon_many_nested(inner, outer)
 
 
-def test_no_ifma_for_a_generic_numba_target() -> None:
+@pytest.mark.parametrize("setting", [("NUMBA_CPU_NAME", "generic"), ("NUMBA_ENABLE_AVX", "0")])
+def test_no_ifma_where_numba_does_not_compile_for_it(setting: tuple[str, str]) -> None:
     """Negative twin of the dispatch: numba compiling for NUMBA_CPU_NAME=generic (portable
-    caches) cannot select IFMA, so HAVE_IFMA is False there and many-row hashing stays scalar
-    and correct."""
+    caches) or with AVX turned off cannot select IFMA (LLVM would abort the process), so
+    HAVE_IFMA is False there and many-row hashing stays scalar and correct."""
     import os
     import subprocess
     import sys
@@ -228,7 +229,7 @@ def test_no_ifma_for_a_generic_numba_target() -> None:
         "from circuits.primitives.poseidon import poseidon_hash; "
         "assert poseidon_many([[1, 2], [3, 4]]) == [poseidon_hash([1, 2]), poseidon_hash([3, 4])]"
     )
-    env = {**os.environ, "NUMBA_CPU_NAME": "generic"}
+    env = {**os.environ, setting[0]: setting[1]}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
 
@@ -255,9 +256,11 @@ def test_wide_single_hash_every_width(inputs: list[int], init: int) -> None:
     assert wide([init, *inputs[:-1], (inputs[-1] + 1) % r]) != expected
 
 
-def test_wide_tables_refuse_other_widths() -> None:
-    from circuits.primitives import poseidon_wide
+def test_lane_tables_refuse_other_widths() -> None:
+    from circuits.primitives import poseidon_ifma, poseidon_wide
 
     for t in (1, 18):
         with pytest.raises(ValueError, match=f"the wide Poseidon takes t = 2..17, got {t}"):
             poseidon_wide.wide_tables(t)
+        with pytest.raises(ValueError, match=f"the eight-lane Poseidon takes t = 2..17, got {t}"):
+            poseidon_ifma.tables(t)

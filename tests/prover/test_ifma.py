@@ -31,6 +31,10 @@ if HAVE_IFMA:
         ifma.v_dot_run(d, 0, s, 0, K, 0, ks, n)
 
     @njit(cache=True)
+    def _pow5_at(s, i):
+        ifma.v_pow5(s, i)
+
+    @njit(cache=True)
     def _add_mul(s, K):
         ifma.v_add_mul_const(s, 1, 0, K, 0)
 
@@ -162,6 +166,8 @@ def test_kernels_refuse_other_arrays() -> None:
         _unary(np.zeros((2, ifma.ROW), dtype=np.int64), const_limbs([1]), 0)
     with pytest.raises(TypingError):
         _add_mul(np.zeros(3 * ifma.ROW, dtype=np.uint64), const_limbs([1, 2]))
+    with pytest.raises(TypingError):  # indices are 64-bit (the codegen uses them as i64)
+        _pow5_at(np.zeros((1, ifma.ROW), dtype=np.uint64), np.int32(0))
 
 
 def test_layout_helpers() -> None:

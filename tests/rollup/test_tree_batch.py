@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from circuits.primitives import PrimitiveError
 from circuits.primitives.poseidon import merkle_path_root, poseidon_hash
 from prover.fields import curve_order as r
 from rollup.tree_batch import batch_update, batch_update_reference
@@ -73,6 +74,19 @@ def test_siblings_prove_each_write() -> None:
             leaves[index] = leaf
     assert final[(DEPTH, 0)] == root
     assert final[(0, 5)] == 13 and final[(0, 20)] == 14 and (0, 31) not in final
+
+
+@pytest.mark.parametrize("ifma", PATHS)
+@pytest.mark.parametrize("leaf", [r, r + 5, -1, True, 2**256])
+def test_a_non_canonical_leaf_is_refused_like_the_reference(ifma: bool, leaf) -> None:
+    """Negative twin: both paths refuse a leaf outside [0, r) with the reference's error (the
+    scalar kernels would otherwise reduce it mod r, the IFMA ones keep it)."""
+    entries = [(1, 7), (0, leaf)]
+    with pytest.raises(PrimitiveError) as ref_error:
+        batch_update_reference(DEPTH, entries, pre_batch(0))
+    with hash_path(ifma), pytest.raises(PrimitiveError) as error:
+        batch_update(DEPTH, entries, pre_batch(0))
+    assert str(error.value) == str(ref_error.value)
 
 
 def test_a_wrong_sibling_is_caught() -> None:

@@ -232,3 +232,30 @@ def test_wide_partial_round_matches_integers(case) -> None:
     got = [v % r for row in ints_from_rows(s) for v in row]
     assert got[:t] == ifma_wide.w_partial_reference(state, c, srow, vrow)
     assert got[t:] == [0] * (R * LANES - t)
+
+
+def test_wide_kernels_see_every_element() -> None:
+    """Negative twin of the wide mix and partial round: changing any one state element (with
+    non-zero constants) changes the output, so no element is dropped or read from a wrong lane."""
+    t, R = 17, 3
+    state = [(7 * j + 1) * 1000003 for j in range(t)]
+    columns = [[(j * 8 + i + 1) * 99991 for i in range(LANES)] for j in range(t)]
+    W = rows_from_ints([row for col in columns for row in (col, [0] * LANES)])
+    srow = [(j + 3) * 12347 for j in range(t)]
+    vrow = [0] + [(j + 5) * 7919 for j in range(1, t)]
+    Wp = rows_from_ints([_spread([11], 1)[0], *_spread(srow, R), *_spread(vrow, R)])
+
+    def outputs(x: list[int]) -> tuple[list[int], list[int]]:
+        s = rows_from_ints([*_spread(x, 3), [0] * LANES])
+        _mix(s, t, W)
+        p = rows_from_ints(_spread(x, R))
+        _partial(p, R, Wp)
+        return ints_from_rows(s)[3], [v for row in ints_from_rows(p) for v in row][:t]
+
+    base = outputs(state)
+    for j in range(t):
+        changed = list(state)
+        changed[j] += 1
+        mix, partial = outputs(changed)
+        assert mix != base[0], j
+        assert partial[0] != base[1][0], j  # x_0' = Σ S_j·x_j reads every element

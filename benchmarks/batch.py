@@ -37,9 +37,9 @@ K = 2  #: batches per proofs-per-minute measurement
 
 def _trade_batches(depth: int, slots: int, markets: int, tmp: Path) -> list[Any]:
     """K sealed batches of ``slots`` trades each (after the deposit batches)."""
-    from circuits.primitives.eddsa import derive_public_key
+    from protocol.eddsa import derive_public_key
+    from protocol.spec import BUY, DEFAULT_MARKETS, DEPOSIT, SELL, VALUE_SCALE, RollupParams
     from rollup.account import GlobalState
-    from rollup.params import BUY, DEFAULT_MARKETS, DEPOSIT, SELL, VALUE_SCALE, RollupParams
     from rollup.sequencer import Sequencer
     from rollup.tx import Order, Trade
 

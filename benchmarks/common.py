@@ -1,7 +1,10 @@
 """Shared helpers for the benchmarks (``python -m benchmarks.<name>``): not timed tests.
 
-- ``vectors_dir()`` — ``shared/vectors`` beside the repository root (as the tests find it);
-- ``write_json(name, data)`` — ``bench_out/<name>.json`` with the machine's description attached;
+- ``groth16_vector(name)`` — the folder of a circom/snarkjs circuit: ``prover/vectors/groth16``
+  (the small ones, shipped), else ``shared/vectors/groth16`` beside the repository (the 64 MB
+  ``merkle_n16_d16``);
+- ``write_json(name, data)`` — ``bench_out/<name>.json`` (in the current directory) with the
+  machine's description attached;
 - ``plot(name, series, ...)`` — ``bench_out/<name>.png`` with matplotlib's Agg backend (no display);
 - ``find_snarkjs()`` — the command running snarkjs: the pinned copy in ``tests/interop`` first
   (``npm ci --prefix tests/interop``), else a ``snarkjs`` on PATH, else None;
@@ -28,16 +31,19 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-OUT_DIR = REPO / "bench_out"
+OUT_DIR = Path("bench_out")
 SNARKJS_CLI = REPO / "tests" / "interop" / "node_modules" / "snarkjs" / "build" / "cli.cjs"
+SHIPPED_GROTH16 = REPO / "prover" / "vectors" / "groth16"
+SHARED_GROTH16 = REPO.parent / "shared" / "vectors" / "groth16"
 
 
-def vectors_dir() -> Path:
-    """``shared/vectors`` beside the repo root; FileNotFoundError if the checkout is elsewhere."""
-    path = (REPO / ".." / "shared" / "vectors").resolve()
-    if not path.is_dir():
-        raise FileNotFoundError(f"test vectors not found at {path}: clone the repo next to shared/")
-    return path
+def groth16_vector(name: str) -> Path:
+    """The folder of circom circuit ``name`` (shipped, else beside the repository), or
+    FileNotFoundError naming where it was looked for."""
+    for base in (SHIPPED_GROTH16, SHARED_GROTH16):
+        if (base / name).is_dir():
+            return base / name
+    raise FileNotFoundError(f"vector {name} not found in {SHIPPED_GROTH16} or {SHARED_GROTH16}")
 
 
 def machine() -> dict[str, Any]:

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import find_snarkjs, plot, run_measured, vectors_dir, write_json
+from benchmarks.common import find_snarkjs, groth16_vector, plot, run_measured, write_json
 from prover.fields import R
 from prover.r1cs import R1CS, SparseMatrix
 
@@ -90,7 +90,7 @@ def _circuit(case: str) -> tuple[R1CS, list[int]]:
         return chain_r1cs(int(arg)), chain_witness(int(arg))
     from prover.iden3 import read_r1cs, read_wtns
 
-    d = vectors_dir() / "groth16" / arg
+    d = groth16_vector(arg)
     return read_r1cs(d / "circuit.r1cs"), read_wtns(d / "witness.wtns")
 
 
@@ -102,7 +102,7 @@ def _witness(case: str) -> list[int]:
         return chain_witness(int(arg))
     from prover.iden3 import read_wtns
 
-    return read_wtns(vectors_dir() / "groth16" / arg / "witness.wtns")
+    return read_wtns(groth16_vector(arg) / "witness.wtns")
 
 
 # ------------------------------------------------------------------ child processes
@@ -196,7 +196,7 @@ def bench_case(case: str, repeat: int, snarkjs: list[str] | None) -> dict[str, A
     }
     kind, _, name = case.partition(":")
     if snarkjs and kind == "vector":
-        d = vectors_dir() / "groth16" / name
+        d = groth16_vector(name)
         with tempfile.TemporaryDirectory(prefix="snarkjs") as tmp:
             best = float("inf")
             for _ in range(max(1, min(repeat, 2))):

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import vectors_dir
+from benchmarks.common import groth16_vector
 from prover.artifacts import proof_to_json, public_to_json, write_json
 from prover.fields import R
 from prover.iden3 import read_r1cs, read_wtns
@@ -67,7 +67,7 @@ def run_demo(
 
 
 def _run(out: Path, rng, progress: Progress | None, echo: Callable[[str], None]) -> DemoReport:
-    folder = vectors_dir() / "groth16" / CIRCUIT
+    folder = groth16_vector(CIRCUIT)
     seconds: dict[str, float] = {}
 
     def step(name: str, fn, *args, **kwargs):

@@ -39,12 +39,12 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from circuits.primitives import poseidon_fast
-from circuits.primitives.eddsa import derive_public_key
+from protocol.eddsa import derive_public_key
+from protocol.spec import BUY, SELL, VALUE_SCALE, RollupParams
+from prover.kernels import poseidon_scalar as poseidon_fast
 from prover.kernels.field import fr_mul, load, store
 from rollup.account import GlobalState
 from rollup.hashing import poseidon_many
-from rollup.params import BUY, SELL, VALUE_SCALE, RollupParams
 from rollup.sequencer import Sequencer
 from rollup.state import RollupState
 from rollup.tx import Deposit, Order, Trade

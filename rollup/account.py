@@ -1,24 +1,5 @@
-"""Account and global state, and their Poseidon hashes (DESIGN §3).
-
-Signed integers (collateral, sizes, funding indices) enter hashes as field elements mod r
-(``x mod r``, so -1 ↦ r - 1); the circuit recovers the sign by range-checking ``x + 2^(bits-1)``.
-
-Account leaf (M markets, 2M ≤ 16)::
-
-    positions_hash = Poseidon(size_0, f_0, size_1, f_1, ..., size_{M-1}, f_{M-1})
-    leaf           = Poseidon(pubkey_x, pubkey_y, nonce, collateral, positions_hash)
-
-The empty account has pubkey (0, 0) (not a curve point), nonce 0, collateral 0, positions (0, 0);
-the tree's default leaf is the hash of the empty account, so empty leaves need no special case.
-
-Global state::
-
-    market_hash_m = Poseidon(price_m, F_m, initial_fraction_m, maintenance_fraction_m, max_rate_m)
-    global_hash   = Poseidon(market_hash_0, ..., market_hash_{M-1},
-                             oracle_pk_x, oracle_pk_y, last_oracle_time, last_funding_time,
-                             fee_pool)
-    state_root    = Poseidon(accounts_root, global_hash)
-"""
+"""Account and global state as immutable objects, hashed by ``protocol.leaf``'s layouts on the
+fast Poseidon (``rollup.hashing``). List forms (``to_list``) are ``protocol.leaf``'s."""
 
 from __future__ import annotations
 
@@ -26,14 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from prover.fields import curve_order as r
+from protocol import leaf
+from protocol.spec import RollupParams
 from rollup.hashing import poseidon, poseidon_many_nested
-from rollup.params import RollupParams
-
-
-def to_field(x: int) -> int:
-    """Signed integer → field element (x mod r)."""
-    return x % r
 
 
 @dataclass(frozen=True)
@@ -69,26 +45,13 @@ class Account:
         positions[market] = position
         return replace(self, positions=tuple(positions))
 
-    def positions_hash(self) -> int:
-        flat: list[int] = []
-        for p in self.positions:
-            flat += [to_field(p.size), to_field(p.funding_index)]
-        return poseidon(flat)
-
     def leaf(self) -> int:
+        """``protocol.leaf.leaf_hash`` of this account (memoised)."""
         return self._leaf
 
     @cached_property
     def _leaf(self) -> int:
-        return poseidon(
-            [
-                self.pubkey_x,
-                self.pubkey_y,
-                self.nonce,
-                to_field(self.collateral),
-                self.positions_hash(),
-            ]
-        )
+        return leaf.leaf_hash(self.to_list(), poseidon)
 
     def to_list(self) -> list:
         return [self.pubkey_x, self.pubkey_y, self.nonce, self.collateral] + [
@@ -114,15 +77,16 @@ class MarketState:
 
     @cached_property
     def _hash(self) -> int:
-        return poseidon(
-            [
-                self.price,
-                to_field(self.funding_index),
-                self.initial_fraction,
-                self.maintenance_fraction,
-                self.max_funding_rate,
-            ]
-        )
+        return poseidon(leaf.market_preimage(self.to_list()))
+
+    def to_list(self) -> list[int]:
+        return [
+            self.price,
+            self.funding_index,
+            self.initial_fraction,
+            self.maintenance_fraction,
+            self.max_funding_rate,
+        ]
 
 
 @dataclass(frozen=True)
@@ -156,29 +120,11 @@ class GlobalState:
 
     @cached_property
     def _hash(self) -> int:
-        return poseidon(
-            [
-                *(m.hash() for m in self.markets),
-                self.oracle_pk_x,
-                self.oracle_pk_y,
-                self.last_oracle_time,
-                self.last_funding_time,
-                self.fee_pool,
-            ]
-        )
+        return poseidon(leaf.global_preimage([m.hash() for m in self.markets], self.to_list()))
 
     def to_list(self) -> list:
         return [
-            [
-                [
-                    m.price,
-                    m.funding_index,
-                    m.initial_fraction,
-                    m.maintenance_fraction,
-                    m.max_funding_rate,
-                ]
-                for m in self.markets
-            ],
+            [m.to_list() for m in self.markets],
             self.oracle_pk_x,
             self.oracle_pk_y,
             self.last_oracle_time,
@@ -199,15 +145,13 @@ def hash_leaves(accounts: Sequence[Account]) -> None:
     todo = list({id(a): a for a in accounts if "_leaf" not in a.__dict__}.values())
     if not todo:
         return
-    inner = [
-        [v for p in a.positions for v in (to_field(p.size), to_field(p.funding_index))]
-        for a in todo
-    ]
-    outer = [[a.pubkey_x, a.pubkey_y, a.nonce, to_field(a.collateral)] for a in todo]
-    for a, leaf in zip(todo, poseidon_many_nested(inner, outer), strict=True):
-        a.__dict__["_leaf"] = leaf  # the cached_property's slot
+    lists = [a.to_list() for a in todo]
+    inner = [leaf.positions_preimage(x[4:]) for x in lists]
+    outer = [leaf.leaf_head(x) for x in lists]
+    for a, value in zip(todo, poseidon_many_nested(inner, outer), strict=True):
+        a.__dict__["_leaf"] = value  # the cached_property's slot
 
 
 def state_root(accounts_root: int, global_hash: int) -> int:
-    """state_root = Poseidon(accounts_root, global_hash)."""
-    return poseidon([accounts_root, global_hash])
+    """``protocol.leaf.state_root`` on the fast hash."""
+    return leaf.state_root(accounts_root, global_hash, poseidon)

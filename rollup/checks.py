@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from circuits.primitives.eddsa import Signature, verify
+from protocol.eddsa import Signature, verify
+from protocol.spec import BUY, FEE_BITS, NONCE_BITS, PRICE_BITS, SELL, SIZE_BITS, TIME_BITS
 from rollup.effects import check_range
 from rollup.errors import (
     FeeExceeded,
@@ -23,7 +24,6 @@ from rollup.errors import (
     OrderMismatch,
     SizeExceeded,
 )
-from rollup.params import BUY, FEE_BITS, NONCE_BITS, PRICE_BITS, SELL, SIZE_BITS, TIME_BITS
 from rollup.tx import Order
 
 SignatureCheck = Callable[[tuple[int, int], int, Signature], bool]

@@ -9,19 +9,21 @@ solver maps them to x mod r like ``rollup.account.to_field``.
 
 from __future__ import annotations
 
-from circuits.batch.spec import CHUNK_WIDTH, N_TX_TYPES, BatchShape
-from rollup.account import Account, GlobalState
-from rollup.params import (
+from circuits.batch.spec import BatchShape
+from protocol.pubdata import CHUNK_WIDTH
+from protocol.spec import (
     DEPOSIT,
     FORCED_WITHDRAW,
     FUNDING,
     LIQUIDATE,
+    N_TX_TYPES,
     ORACLE,
     TRADE,
     TRANSFER,
     WITHDRAW,
     RollupParams,
 )
+from rollup.account import Account, GlobalState
 from rollup.tx import SignedOrder
 from rollup.witness import BatchWitness, SlotWitness
 

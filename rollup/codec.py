@@ -1,5 +1,5 @@
-"""msgpack for the store's blobs, with integers beyond 64 bits (field elements, value units) as
-ext type 1 (big-endian two's complement), and the list forms of witnesses.
+"""The store's blobs of accounts, global states, transactions, deltas and witnesses, on
+``protocol.codec`` (msgpack with big integers; ``felts_to_bytes`` blobs for field elements).
 
 In a witness, accounts, global states, Merkle paths, messages and pubdata chunks are each one
 blob of 32-byte little-endian two's-complement integers (``felts_to_bytes``): a sealed batch of
@@ -7,55 +7,13 @@ blob of 32-byte little-endian two's-complement integers (``felts_to_bytes``): a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-import msgpack
 import numpy as np
 
+from protocol.codec import felts_from_bytes, felts_to_bytes, pack, unpack
 from rollup.account import Account, GlobalState, MarketState, Position
 from rollup.tree import UpdateProof
 from rollup.tx import Tx, tx_from_list, tx_to_list
 from rollup.witness import BatchWitness, LeafUpdate, SlotWitness
-
-_INT64 = 1 << 63
-_TO_BYTES, _FROM_BYTES = int.to_bytes, int.from_bytes
-
-
-def _default(obj: Any) -> msgpack.ExtType:
-    if isinstance(obj, int):
-        return msgpack.ExtType(1, obj.to_bytes((obj.bit_length() + 8) // 8, "big", signed=True))
-    if isinstance(obj, tuple):
-        return list(obj)
-    raise TypeError(f"cannot encode {type(obj).__name__}")
-
-
-def _ext_hook(code: int, data: bytes) -> Any:
-    if code != 1:
-        raise ValueError(f"unknown msgpack ext type {code}")
-    return int.from_bytes(data, "big", signed=True)
-
-
-def pack(obj: Any) -> bytes:
-    return msgpack.packb(obj, default=_default)
-
-
-def unpack(data: bytes) -> Any:
-    return msgpack.unpackb(data, ext_hook=_ext_hook, strict_map_key=False)
-
-
-def felts_to_bytes(values: Sequence[int]) -> bytes:
-    """Integers of |x| < 2^255 (field elements, signed value units) as one blob, 32 bytes
-    little-endian two's complement each: a Merkle path, an account or a global state packs ~10×
-    faster as one blob than as one msgpack ext per large element."""
-    return b"".join([_TO_BYTES(v, 32, "little", signed=True) for v in values])
-
-
-def felts_from_bytes(blob: bytes) -> tuple[int, ...]:
-    if len(blob) % 32:
-        raise ValueError(f"a field-element blob of {len(blob)} bytes is not a multiple of 32")
-    return tuple([_FROM_BYTES(blob[i : i + 32], "little", signed=True)
-                  for i in range(0, len(blob), 32)])  # fmt: skip
 
 
 def account_to_bytes(a: Account) -> bytes:

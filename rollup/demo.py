@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from circuits.batch import compile_batch
+from protocol.spec import BUY, SELL, VALUE_SCALE
 from rollup.circuit_input import shape_of
 from rollup.margin import total_value
 from rollup.node import Rollup
 from rollup.parallel import prove_pending
-from rollup.params import BUY, SELL, VALUE_SCALE
 from verifier.settlement import BatchRejected
 
 Progress = Callable[[str, int, int], None]

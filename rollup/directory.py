@@ -24,9 +24,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from protocol.spec import RollupParams
 from rollup.account import GlobalState
 from rollup.errors import RollupError
-from rollup.params import RollupParams
 from rollup.store import params_to_list
 from rollup.tx import SignedOrder
 from verifier.settlement import SettlementConfig

@@ -11,7 +11,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from circuits.primitives.babyjubjub import in_subgroup, is_on_curve
+from protocol.babyjubjub import in_subgroup, is_on_curve
+from protocol.spec import (
+    AMOUNT_BITS,
+    BUY,
+    COLLATERAL_BITS,
+    FEE_BITS,
+    FEE_POOL_BITS,
+    FRACTION_SCALE,
+    FUNDING_BITS,
+    NONCE_BITS,
+    PRICE_BITS,
+    RATE_SCALE,
+    SIZE_BITS,
+    TIME_BITS,
+    TRANSFER_BITS,
+    VALUE_SCALE,
+)
 from rollup.account import Account, GlobalState, MarketState, Position
 from rollup.errors import (
     InsufficientMargin,
@@ -29,22 +45,6 @@ from rollup.margin import (
     meets_initial,
     settle_funding,
     total_value,
-)
-from rollup.params import (
-    AMOUNT_BITS,
-    BUY,
-    COLLATERAL_BITS,
-    FEE_BITS,
-    FEE_POOL_BITS,
-    FRACTION_SCALE,
-    FUNDING_BITS,
-    NONCE_BITS,
-    PRICE_BITS,
-    RATE_SCALE,
-    SIZE_BITS,
-    TIME_BITS,
-    TRANSFER_BITS,
-    VALUE_SCALE,
 )
 
 

@@ -57,6 +57,10 @@ class ValueOutOfRange(TransactionError):
     template = "{name} = {value} is outside its range [{low}, {high}]"
 
 
+class Unencodable(TransactionError):
+    template = "transaction does not fit its pubdata chunk: {detail}"
+
+
 class InsufficientMargin(TransactionError):
     template = (
         "account {account}: total value {total_value} is below the required {required} "
@@ -120,12 +124,6 @@ class BatchError(RollupError):
 
 class MempoolRejected(BatchError):
     template = "transaction rejected by the mempool: {detail}"
-
-
-class PubdataError(RollupError):
-    """Pubdata is malformed (wrong length, unknown type, field out of range)."""
-
-    template = "malformed pubdata: {detail}"
 
 
 class StoreError(RollupError):

@@ -1,9 +1,9 @@
 """The Poseidon used by the rollup: circomlib Poseidon, numba fast path and pure-Python twin.
 
 ``poseidon`` / ``poseidon_many`` / ``path_nodes`` / ``sponge`` are what the rollup calls (numba,
-from ``circuits.primitives.poseidon_fast``); ``poseidon_reference`` / ``poseidon_many_reference`` /
+from ``prover.kernels.poseidon_scalar``); ``poseidon_reference`` / ``poseidon_many_reference`` /
 ``path_nodes_reference`` / ``sponge_reference`` are the plain twins, same signatures
-(``circuits.primitives.poseidon``);
+(``protocol.poseidon``);
 ``tests/rollup/test_hashing.py`` compares them.  ``path_nodes(leaf, index, siblings)`` returns the
 nodes at levels 1..D of a Merkle path (siblings bottom-up, bit l of index = 1: the level-l node is
 a right child); the last one is the root.
@@ -13,18 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from circuits.primitives.poseidon import SPONGE_RATE, SPONGE_TAG
-from circuits.primitives.poseidon import merkle_path_nodes as path_nodes_reference
-from circuits.primitives.poseidon import poseidon_hash as poseidon_reference
-from circuits.primitives.poseidon import poseidon_many as poseidon_many_reference
-from circuits.primitives.poseidon import poseidon_sponge as sponge_reference
-from circuits.primitives.poseidon_fast import merkle_path_nodes as path_nodes
-from circuits.primitives.poseidon_fast import poseidon_hash_fast as poseidon
-from circuits.primitives.poseidon_fast import poseidon_many, poseidon_many_nested
+from protocol.poseidon import SPONGE_RATE, SPONGE_TAG
+from protocol.poseidon import merkle_path_nodes as path_nodes_reference
+from protocol.poseidon import poseidon_hash as poseidon_reference
+from protocol.poseidon import poseidon_many as poseidon_many_reference
+from protocol.poseidon import poseidon_sponge as sponge_reference
+from prover.kernels.poseidon_scalar import merkle_path_nodes as path_nodes
+from prover.kernels.poseidon_scalar import poseidon_hash_fast as poseidon
+from prover.kernels.poseidon_scalar import poseidon_many, poseidon_many_nested
 
 
 def sponge(elements: Sequence[int]) -> int:
-    """Twin of ``circuits.primitives.poseidon.poseidon_sponge`` on the fast hash: h = 2^64 + len,
+    """Twin of ``protocol.poseidon.poseidon_sponge`` on the fast hash: h = 2^64 + len,
     then h = Poseidon([h, *chunk]) for each chunk of 15 elements (empty list: Poseidon([h]))."""
     values = list(elements)
     h = SPONGE_TAG + len(values)

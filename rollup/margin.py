@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from protocol.spec import FRACTION_SCALE
 from rollup.account import Account, GlobalState, Position
-from rollup.params import FRACTION_SCALE
 
 
 def settle_funding(account: Account, state: GlobalState) -> Account:

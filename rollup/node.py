@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from circuits.primitives.eddsa import derive_public_key, sign
+from protocol.eddsa import derive_public_key, sign
+from protocol.spec import DEFAULT_MARKETS, SELL, VALUE_SCALE, RollupParams
 from rollup.account import GlobalState
 from rollup.circuit_input import shape_of
 from rollup.directory import (
@@ -42,7 +43,6 @@ from rollup.directory import (
     write_meta,
 )
 from rollup.errors import RollupError
-from rollup.params import DEFAULT_MARKETS, SELL, VALUE_SCALE, RollupParams
 from rollup.proving import groth16_checker, setup_shape, verifying_key_json
 from rollup.rebuild import rebuild_from_settlement
 from rollup.sequencer import Sequencer

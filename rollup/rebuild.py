@@ -12,23 +12,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rollup import effects
-from rollup.account import GlobalState
-from rollup.errors import RebuildError, RollupError
-from rollup.params import (
+from protocol.errors import ProtocolError
+from protocol.pubdata import decode_chunk, split_pubdata
+from protocol.spec import (
     DEPOSIT,
     FORCED_WITHDRAW,
     FUNDING,
     LIQUIDATE,
     NOOP,
     ORACLE,
+    RATE_OFFSET,
     TRADE,
     TRANSFER,
     WITHDRAW,
     Market,
     RollupParams,
 )
-from rollup.pubdata import RATE_OFFSET, decode_chunk, split_pubdata
+from rollup import effects
+from rollup.account import GlobalState
+from rollup.errors import RebuildError, RollupError
 from rollup.state import RollupState
 from rollup.tx import Noop
 
@@ -96,10 +98,14 @@ def rebuild(
     for expected, (number, pubdata, new_root) in enumerate(batches):
         if number != expected:
             raise RebuildError(detail=f"batch {number} out of order (expected {expected})")
-        for slot, chunk in enumerate(split_pubdata(pubdata, params.batch_slots)):
+        try:
+            chunks = split_pubdata(pubdata, params.batch_slots)
+        except ProtocolError as e:
+            raise RebuildError(detail=f"batch {number}: {e}") from None
+        for slot, chunk in enumerate(chunks):
             try:
                 replay_chunk(state, chunk, slot)
-            except RollupError as e:
+            except (RollupError, ProtocolError) as e:
                 raise RebuildError(detail=f"batch {number} slot {slot}: {e}") from None
         state.flush()  # hash the batch's writes at once (the witnesses are not needed here)
         if state.root != new_root:

@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from protocol.pubdata import pubdata_commitment
+from protocol.spec import DEPOSIT, FORCED_WITHDRAW, LIQUIDATE, NOOP, TRADE, RollupParams
 from rollup.errors import MempoolRejected, RollupError
-from rollup.params import DEPOSIT, FORCED_WITHDRAW, LIQUIDATE, NOOP, TRADE, RollupParams
-from rollup.pubdata import pubdata_commitment
+from rollup.hashing import sponge
 from rollup.state import RollupState
 from rollup.store import Store
 from rollup.tx import (
@@ -141,7 +142,7 @@ class Sequencer:
             new_root = self.state.root
             batch = BatchWitness(
                 number, old_root, new_root, tuple(slots), pubdata,
-                pubdata_commitment(old_root, new_root, pubdata),
+                pubdata_commitment(old_root, new_root, pubdata, sponge),
             )  # fmt: skip
             nodes = self.state.tree.take_dirty()
             accounts = {i: state.accounts.get(i) for i in touched}

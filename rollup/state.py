@@ -23,7 +23,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from circuits.primitives.eddsa import Signature
+from protocol.eddsa import Signature
+from protocol.errors import ProtocolError
+from protocol.pubdata import encode_chunk
+from protocol.spec import (
+    DEPOSIT,
+    FORCED_WITHDRAW,
+    FUNDING,
+    L1_ADDRESS_BITS,
+    LIQUIDATE,
+    NOOP,
+    ORACLE,
+    PRICE_BITS,
+    RATE_OFFSET,
+    SIZE_BITS,
+    TRADE,
+    TRANSFER,
+    WITHDRAW,
+    RollupParams,
+)
 from rollup import effects
 from rollup.account import Account, GlobalState, hash_leaves, state_root
 from rollup.checks import SignatureCache, SignatureCheck, check_fill, check_order_terms
@@ -33,24 +51,9 @@ from rollup.errors import (
     BadSignature,
     OrderMismatch,
     SelfTrade,
+    Unencodable,
     UnknownAccount,
 )
-from rollup.params import (
-    DEPOSIT,
-    FORCED_WITHDRAW,
-    FUNDING,
-    L1_ADDRESS_BITS,
-    LIQUIDATE,
-    NOOP,
-    ORACLE,
-    PRICE_BITS,
-    SIZE_BITS,
-    TRADE,
-    TRANSFER,
-    WITHDRAW,
-    RollupParams,
-)
-from rollup.pubdata import RATE_OFFSET, encode_chunk
 from rollup.tree import SparseMerkleTree
 from rollup.tx import (
     Deposit,
@@ -182,7 +185,10 @@ class RollupState:
         messages: tuple[int, ...],
     ) -> None:
         """Write checked effects (``writes`` in order, then global state) and stage the slot."""
-        chunk = encode_chunk(tx_type, effect, self.params.n_markets)  # validates widths first
+        try:  # validates widths before anything is written
+            chunk = encode_chunk(tx_type, effect, self.params.n_markets)
+        except ProtocolError as e:
+            raise Unencodable(detail=str(e)) from None
         changes = []
         for index, account in writes:
             changes.append((index, self.account(index), account))

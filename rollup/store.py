@@ -26,6 +26,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from protocol.spec import Market, RollupParams
 from rollup.account import Account, GlobalState
 from rollup.codec import (
     RowChanges,
@@ -43,7 +44,6 @@ from rollup.codec import (
     unpack,
 )
 from rollup.errors import StoreError
-from rollup.params import Market, RollupParams
 from rollup.state import RollupState
 from rollup.tx import Tx
 from rollup.witness import BatchWitness

@@ -1,6 +1,6 @@
 """Sparse Merkle tree of depth D with Poseidon(2) nodes, inclusion and update proofs.
 
-Layout (as ``circuits.primitives.poseidon.merkle_path_root``): level 0 holds the leaves, level D the
+Layout (as ``protocol.poseidon.merkle_path_root``): level 0 holds the leaves, level D the
 root; node (l+1, i) = Poseidon(node(l, 2i), node(l, 2i+1)); siblings are listed bottom-up and bit l
 of the leaf index says whether the path node at level l is a right child.  Only non-default nodes
 are stored; ``empty[l]`` is the hash of an all-default subtree of height l (computed once), so a
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from circuits.primitives.poseidon_fast import merkle_path_root
+from prover.kernels.poseidon_scalar import merkle_path_root
 from rollup.errors import AccountOutOfRange
 from rollup.hashing import hash_pair
 from rollup.tree_batch import Entries, Result, SiblingReader, batch_update

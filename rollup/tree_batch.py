@@ -27,7 +27,7 @@ level with fewer than 4 hashes stays on one thread, since a parallel region cost
 earlier split into the two subtrees under the batch's top split level was only as balanced as the
 batch (1.5× on 2 threads for spread-out accounts; this is 1.7×).  Where the CPU has AVX-512 IFMA
 (``poseidon_fast.USE_IFMA``), ``_hash_by_level_ifma`` hashes each level's versions eight at a
-time (`circuits.primitives.poseidon_ifma`), the groups of eight split over the threads, with the
+time (`prover.kernels.poseidon_ifma`), the groups of eight split over the threads, with the
 versions kept canonical: a batch of 8 trades between accounts spread over 2^16 leaves goes from
 1.73 to 0.61 ms, between 64 adjacent-index accounts from 0.80 to 0.48 ms (2 threads).  Per-batch
 cost: O(E²·D) index comparisons for E entries (E = 2B).
@@ -40,19 +40,20 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numba import njit, prange
 
-from circuits.primitives import poseidon_fast, poseidon_ifma
-from circuits.primitives.poseidon import _field_elements, merkle_path_nodes
-from circuits.primitives.poseidon_fast import _constants, _permute3
-from circuits.primitives.poseidon_ifma import (
+from protocol.poseidon import _field_elements, merkle_path_nodes
+from prover.fields import curve_order as r
+from prover.kernels import poseidon_ifma
+from prover.kernels import poseidon_scalar as poseidon_fast
+from prover.kernels.field import FR_ZERO, fr_from_mont, fr_to_mont, load, store, u4
+from prover.kernels.ifma import LANES, ROW
+from prover.kernels.poseidon_ifma import (
     get_lane,
     permute_groups,
     put_lane,
     rows_from_mont,
     rows_to_mont,
 )
-from prover.fields import curve_order as r
-from prover.kernels.field import FR_ZERO, fr_from_mont, fr_to_mont, load, store, u4
-from prover.kernels.ifma import LANES, ROW
+from prover.kernels.poseidon_scalar import _constants, _permute3
 
 __all__ = ["batch_update", "batch_update_reference"]
 
@@ -283,7 +284,7 @@ def batch_update_reference(
     depth: int, entries: Entries, siblings: SiblingReader, *, threads: int = 1
 ) -> Result:
     """Twin of ``batch_update``: one write at a time, every path hashed in full (plain Python
-    Poseidon, ``circuits.primitives.poseidon.merkle_path_nodes``); ``threads`` is ignored."""
+    Poseidon, ``protocol.poseidon.merkle_path_nodes``); ``threads`` is ignored."""
     written: dict[tuple[int, int], int] = {}
     paths = []
     for index, leaf in entries:

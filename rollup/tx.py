@@ -1,17 +1,7 @@
-"""Transaction types of DESIGN §4 and the messages their signers sign (EdDSA-Poseidon, circomlib).
+"""Transaction types and the messages their signers sign (EdDSA-Poseidon, circomlib).
 
-Signed messages (each a Poseidon hash whose first input is a domain tag, ``rollup.params.TAG_*``)::
-
-    order     = Poseidon(TAG_ORDER=1, account, market, side, size, limit_price, fee, nonce, expiry)
-    withdraw  = Poseidon(TAG_WITHDRAW=2, account, amount, l1_address, nonce)
-    transfer  = Poseidon(TAG_TRANSFER=3, sender, recipient, amount, nonce)
-    oracle    = Poseidon(TAG_ORACLE=4, timestamp, price_0, ..., price_{M-1})
-    forced    = Poseidon(TAG_FORCED=5, account, l1_address)   (checked by the settlement layer)
-    escape    = Poseidon(TAG_ESCAPE=6, account, l1_address)   (checked by the settlement layer)
-
-``side`` is 0 = buy, 1 = sell; ``fee`` is the maximum fee (value units) the signer accepts; an order
-is valid while ``last_oracle_time ≤ expiry``.  Units: see ``rollup.params``.
-"""
+Each signed message is ``Poseidon(preimage)`` of a ``protocol.messages`` preimage (domain tag
+first), hashed here on the fast twin. Units: see ``protocol.spec``."""
 
 from __future__ import annotations
 
@@ -19,25 +9,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
-from circuits.primitives.eddsa import Signature, sign
-from rollup.hashing import poseidon
-from rollup.params import (
+from protocol import messages
+from protocol.eddsa import Signature, sign
+from protocol.spec import (
     DEPOSIT,
     FORCED_WITHDRAW,
     FUNDING,
     LIQUIDATE,
     NOOP,
     ORACLE,
-    TAG_ESCAPE,
-    TAG_FORCED,
-    TAG_ORACLE,
-    TAG_ORDER,
-    TAG_TRANSFER,
-    TAG_WITHDRAW,
     TRADE,
     TRANSFER,
     WITHDRAW,
 )
+from rollup.hashing import poseidon
 
 
 def _sig_list(sig: Signature) -> list[int]:
@@ -64,18 +49,11 @@ class Order:
 
     @cached_property
     def _message(self) -> int:
+        o = self
         return poseidon(
-            [
-                TAG_ORDER,
-                self.account,
-                self.market,
-                self.side,
-                self.size,
-                self.limit_price,
-                self.fee,
-                self.nonce,
-                self.expiry,
-            ]
+            messages.order_preimage(
+                o.account, o.market, o.side, o.size, o.limit_price, o.fee, o.nonce, o.expiry
+            )
         )
 
     def sign(self, private_key: bytes) -> SignedOrder:
@@ -155,7 +133,7 @@ class Withdraw:
 
     @staticmethod
     def message_of(account: int, amount: int, l1_address: int, nonce: int) -> int:
-        return poseidon([TAG_WITHDRAW, account, amount, l1_address, nonce])
+        return poseidon(messages.withdraw_preimage(account, amount, l1_address, nonce))
 
     def message(self) -> int:
         return self.message_of(self.account, self.amount, self.l1_address, self.nonce)
@@ -186,7 +164,7 @@ class Transfer:
 
     @staticmethod
     def message_of(sender: int, recipient: int, amount: int, nonce: int) -> int:
-        return poseidon([TAG_TRANSFER, sender, recipient, amount, nonce])
+        return poseidon(messages.transfer_preimage(sender, recipient, amount, nonce))
 
     def message(self) -> int:
         return self.message_of(self.sender, self.recipient, self.amount, self.nonce)
@@ -244,7 +222,7 @@ class OraclePrice:
 
     @staticmethod
     def message_of(prices: tuple[int, ...], timestamp: int) -> int:
-        return poseidon([TAG_ORACLE, timestamp, *prices])
+        return poseidon(messages.oracle_preimage(timestamp, prices))
 
     def message(self) -> int:
         return self.message_of(self.prices, self.timestamp)
@@ -343,9 +321,9 @@ def tx_from_list(data: list) -> Tx:
 
 def forced_message(account: int, l1_address: int) -> int:
     """The message an account key signs to request a forced withdrawal on L1."""
-    return poseidon([TAG_FORCED, account, l1_address])
+    return poseidon(messages.forced_preimage(account, l1_address))
 
 
 def escape_message(account: int, l1_address: int) -> int:
     """The message an account key signs to escape (exit) from a frozen rollup on L1."""
-    return poseidon([TAG_ESCAPE, account, l1_address])
+    return poseidon(messages.escape_preimage(account, l1_address))

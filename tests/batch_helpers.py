@@ -16,10 +16,10 @@ from collections.abc import Iterable
 
 from circuits.batch import BatchShape
 from circuits.compiled import CompiledCircuit
+from protocol.pubdata import pubdata_commitment
+from protocol.spec import RollupParams
 from rollup.account import GlobalState
 from rollup.circuit_input import batch_assignment
-from rollup.params import RollupParams
-from rollup.pubdata import pubdata_commitment
 from rollup.state import RollupState
 from rollup.tx import Deposit
 from rollup.witness import BatchWitness, SlotWitness

@@ -1,15 +1,21 @@
-"""Fixtures shared by every test folder: the shared vectors and the pinned snarkjs (Node) toolchain.
+"""Fixtures shared by every test folder: the reference vectors and the pinned snarkjs toolchain.
 
-The vectors live in ``shared/vectors`` beside the repository root (``/work/shared`` here; CI
-clones the repository next to it the same way). snarkjs 0.7.6 is pinned in
-``tests/interop/package.json`` and installed with ``npm ci --prefix tests/interop``; tests that need
-it skip with that instruction when Node or the local snarkjs is missing.
+The small vectors ship inside the repository (``protocol/vectors``: circomlibjs Poseidon and
+EdDSA; ``prover/vectors/groth16``: the circom/snarkjs circuits ``poseidon2_tiny`` and
+``merkle_n1_d16``). The 64 MB ``merkle_n16_d16`` is read from ``shared/vectors/groth16`` beside the
+repository when present; tests that need it are ``slow`` or ``interop`` and skip with a one-line
+reason otherwise. snarkjs 0.7.6 is pinned in ``tests/interop/package.json`` and installed with
+``npm ci --prefix tests/interop``; tests that need it skip with that instruction when Node or the
+local snarkjs is missing.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from py_ecc.optimized_bn128 import (
@@ -23,7 +29,9 @@ from py_ecc.optimized_bn128 import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-VECTORS = REPO / ".." / "shared" / "vectors"
+PROTOCOL_VECTORS = REPO / "protocol" / "vectors"
+GROTH16_VECTORS = REPO / "prover" / "vectors" / "groth16"
+SHARED_GROTH16 = REPO.parent / "shared" / "vectors" / "groth16"
 INTEROP = REPO / "tests" / "interop"
 SNARKJS_CLI = INTEROP / "node_modules" / "snarkjs" / "build" / "cli.cjs"
 INSTALL_HINT = "install Node.js and then snarkjs 0.7.6 with `npm ci --prefix tests/interop`"
@@ -37,20 +45,31 @@ def snarkjs_command() -> list[str] | None:
     return [node, str(SNARKJS_CLI)]
 
 
-@pytest.fixture(scope="session")
-def vectors() -> Path:
-    """``shared/vectors`` beside the repository root (fails loudly if the checkout is misplaced)."""
-    if not VECTORS.is_dir():
-        pytest.fail(
-            f"test vectors not found at {VECTORS.resolve()}: clone the repo next to shared/"
-        )
-    return VECTORS.resolve()
+class Groth16Vectors:
+    """``groth16_vectors / name``: the folder of a circom circuit made by snarkjs 0.7.6 — in the
+    repository for the small ones, else ``shared/vectors/groth16`` beside it; a test asking for
+    one that is in neither place is skipped with the reason."""
+
+    def __truediv__(self, name: str) -> Path:
+        for base in (GROTH16_VECTORS, SHARED_GROTH16):
+            if (base / name).is_dir():
+                return base / name
+        pytest.skip(f"vector {name} not found: put snarkjs's {name} folder in {SHARED_GROTH16}")
 
 
 @pytest.fixture(scope="session")
-def groth16_vectors(vectors: Path) -> Path:
-    """``shared/vectors/groth16``: one folder per circom circuit, made by snarkjs 0.7.6."""
-    return vectors / "groth16"
+def groth16_vectors() -> Groth16Vectors:
+    return Groth16Vectors()
+
+
+@pytest.fixture(scope="session")
+def load_vectors() -> Callable[[str], Any]:
+    """load_vectors("poseidon_circomlibjs.json") -> the parsed JSON of that vectors file."""
+
+    def load(name: str) -> Any:
+        return json.loads((PROTOCOL_VECTORS / name).read_text())
+
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Run a test on each Poseidon many-row path this machine has: the scalar kernels and, where
-the CPU has AVX-512 IFMA, the eight-lane kernels (`circuits.primitives.poseidon_ifma`)."""
+the CPU has AVX-512 IFMA, the eight-lane kernels (`prover.kernels.poseidon_ifma`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from circuits.primitives import poseidon_fast
+from prover.kernels import poseidon_scalar as poseidon_fast
 from prover.kernels.ifma import HAVE_IFMA
 
 PATHS = [

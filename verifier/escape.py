@@ -1,72 +1,63 @@
-"""The settlement layer's view of one rollup account: leaf and global-state hashes, total value,
-and the check that an account preimage and its Merkle path open the verified state root.
+"""Opening one rollup account against the verified state root, as escapes and forced requests do.
 
-Layouts as ``rollup.account`` (DESIGN §3), restated so that ``verifier`` imports only circuits'
-native primitives (no numba, no rollup)::
+An account is opened by its list-form preimage, its Merkle path and the global-state preimage
+(layouts: ``protocol.leaf``)::
 
-    leaf        = Poseidon(x, y, nonce, collateral, Poseidon(size_0, f_0, ..., size_{M-1}, f_{M-1}))
-    global_hash = Poseidon(Poseidon(price_m, F_m, init_m, maint_m, max_rate_m) for each m,
-                           oracle_x, oracle_y, oracle_time, funding_time, fee_pool)
-    state_root  = Poseidon(merkle_path_root(leaf, account, siblings), global_hash)
-    TV          = collateral + Σ_m size_m · (price_m − (F_m − f_m))       (value units)
+    state_root = Poseidon(merkle_path_root(leaf_hash(account), index, siblings), global_hash)
 
-Signed integers enter hashes mod r.  An escape or forced withdrawal is authorised by the leaf's
-key signing Poseidon(tag, account, l1_address) (EdDSA-Poseidon, circomlib; DESIGN §6).
+Everything a user hands in is checked canonical first (``protocol.leaf.check_account`` /
+``check_global``: each integer within its protocol width, coordinates < r), so no preimage can
+hash equal to a valid one by wrapping mod r and then be paid at its unreduced value. The request
+is authorised by the leaf's key signing the ``protocol.messages`` preimage of the request
+(EdDSA-Poseidon, circomlib).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from circuits.primitives.eddsa import Signature, verify
-from circuits.primitives.poseidon import merkle_path_root, poseidon_hash
+from protocol import leaf
+from protocol.eddsa import Signature, verify
+from protocol.errors import ProtocolError
+from protocol.poseidon import merkle_path_root, poseidon_hash
+from protocol.spec import L1_ADDRESS_BITS
 
-R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
-ADDRESS_LIMIT = 1 << 160
-
-__all__ = ["ADDRESS_LIMIT", "R", "account_total_value", "check_account", "global_hash", "leaf_hash"]
-
-
-def _signed(x: int) -> int:
-    return x % R
+__all__ = ["open_account"]
 
 
-def leaf_hash(account: Sequence) -> int:
-    """Poseidon(x, y, nonce, collateral, Poseidon(size_0, f_0, ...)) — ``rollup.account`` layout."""
-    x, y, nonce, collateral, *positions = account
-    flat = [_signed(v) for p in positions for v in p]
-    return poseidon_hash([x, y, nonce, _signed(collateral), poseidon_hash(flat)])
-
-
-def global_hash(state: Sequence) -> int:
-    """Poseidon(market hashes..., oracle x, oracle y, oracle time, funding time, fee pool)."""
-    markets, px, py, t_oracle, t_funding, fee_pool = state
-    hashes = [poseidon_hash([m[0], _signed(m[1]), m[2], m[3], m[4]]) for m in markets]
-    return poseidon_hash([*hashes, px, py, t_oracle, t_funding, fee_pool])
-
-
-def account_total_value(account: Sequence, state: Sequence) -> int:
-    """TV = collateral + Σ size · (price − (F − f)), value units."""
-    collateral, positions = account[3], account[4:]
-    return collateral + sum(
-        s * (m[0] - (m[1] - f)) for (s, f), m in zip(positions, state[0], strict=True)
-    )
-
-
-def check_account(
-    error: type[Exception], depth: int, root: int, tag: int, what: str, account: int,
-    l1_address: int, signature: Signature, preimage: Sequence, siblings: Sequence[int],
-    global_state: Sequence,
-) -> None:  # fmt: skip
-    """Preimage + path + global preimage hash to ``root``, and the leaf's key signed
-    Poseidon(tag, account, l1_address); else raise ``error`` with the precise reason."""
-    if not 0 <= l1_address < ADDRESS_LIMIT:
-        raise error(f"L1 address {l1_address} is not a 160-bit integer")
-    if len(siblings) != depth or not 0 <= account < 1 << depth:
+def open_account(
+    error: type[Exception],
+    depth: int,
+    n_markets: int,
+    root: int,
+    index: int,
+    l1_address: int,
+    what: str,
+    signed_preimage: list[int],
+    signature: Signature,
+    preimage: Sequence[Any],
+    siblings: Sequence[int],
+    global_state: Sequence[Any],
+) -> tuple[list, list]:
+    """The canonical (account, global state) list forms if they open ``root`` at ``index`` and
+    the account's key signed ``Poseidon(signed_preimage)`` (a ``what`` request); else ``error``
+    with the precise reason."""
+    if not isinstance(l1_address, int) or not 0 <= l1_address < 1 << L1_ADDRESS_BITS:
+        raise error(f"L1 address {l1_address!r} is not a 160-bit integer")
+    if not isinstance(index, int) or not 0 <= index < 1 << depth:
+        raise error(f"account {index!r} is outside the tree of depth {depth}")
+    if not isinstance(siblings, (list, tuple)) or len(siblings) != depth:
         raise error(f"Merkle path must have {depth} siblings")
-    accounts_root = merkle_path_root(leaf_hash(preimage), account, list(siblings))
-    if poseidon_hash([accounts_root, global_hash(global_state)]) != root:
-        raise error(f"account {account}: leaf and path do not match the verified root")
-    pk, message = (preimage[0], preimage[1]), poseidon_hash([tag, account, l1_address])
-    if pk == (0, 0) or not verify(pk, message, signature):
-        raise error(f"account {account}: bad {what} signature")
+    try:
+        account = leaf.check_account(preimage, n_markets)
+        state = leaf.check_global(global_state, n_markets)
+        accounts_root = merkle_path_root(leaf.leaf_hash(account), index, list(siblings))
+    except (ProtocolError, ValueError) as e:
+        raise error(f"account {index}: {e}") from None
+    if leaf.state_root(accounts_root, leaf.global_hash(state)) != root:
+        raise error(f"account {index}: leaf and path do not match the verified root")
+    pk = (account[0], account[1])
+    if pk == (0, 0) or not verify(pk, poseidon_hash(signed_preimage), signature):
+        raise error(f"account {index}: bad {what} signature")
+    return account, state

@@ -21,9 +21,8 @@ Censorship resistance: a request pending for ≥ ``max_pending_batches`` accepte
 verified root, authorised by its key's EdDSA signature of Poseidon(6, account, l1_address), and is
 credited max(0, floor(TV / 2^32)) quanta (TV at the last settled prices, pending funding included),
 capped by the vault's unreserved balance; freezing refunds the deposits still queued.  Leaf,
-global-state and pubdata layouts: ``rollup.account`` and ``rollup.pubdata`` (restated here and in
-``verifier.escape``, which holds the leaf hashes and the account-against-root check: ``verifier``
-imports only circuits' native primitives).
+global-state, message and pubdata layouts are ``protocol``'s (``verifier`` imports only
+``protocol`` and py_ecc).
 """
 
 from __future__ import annotations
@@ -35,27 +34,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import msgpack
-
-from circuits.primitives.babyjubjub import in_subgroup, is_on_curve
-from circuits.primitives.eddsa import Signature
-from circuits.primitives.poseidon import poseidon_sponge
-from verifier.escape import (  # noqa: F401  (leaf_hash, global_hash: re-exported)
-    ADDRESS_LIMIT,
-    R,
-    account_total_value,
-    check_account,
-    global_hash,
-    leaf_hash,
-)
-
-VALUE_SCALE = 1 << 32
-CHUNK_WIDTH = 4
-DEPOSIT, WITHDRAW, FORCED_WITHDRAW, N_TYPES = 1, 2, 8, 9
-TAG_FORCED, TAG_ESCAPE = 5, 6
-AMOUNT_LIMIT = 1 << 63
+from protocol import leaf, messages
+from protocol.babyjubjub import in_subgroup, is_on_curve
+from protocol.codec import pack, unpack
+from protocol.eddsa import Signature
+from protocol.errors import ProtocolError
+from protocol.fields import R
+from protocol.pubdata import CHUNK_WIDTH, l1_effects, pubdata_commitment
+from protocol.spec import AMOUNT_BITS, DEPOSIT, FORCED_WITHDRAW, L1_ADDRESS_BITS, VALUE_SCALE
+from verifier.escape import open_account
 
 ProofChecker = Callable[[tuple[int, int, int], Any], bool]
+ADDRESS_LIMIT = 1 << L1_ADDRESS_BITS
+AMOUNT_LIMIT = 1 << AMOUNT_BITS
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 class SettlementError(Exception):
@@ -78,29 +73,6 @@ class EscapeRejected(SettlementError):
     """escape refused (not frozen, already escaped, bad path, bad signature)."""
 
 
-def _ext(obj: Any) -> msgpack.ExtType:
-    if isinstance(obj, int):
-        return msgpack.ExtType(1, obj.to_bytes((obj.bit_length() + 8) // 8, "big", signed=True))
-    raise TypeError(f"cannot encode {type(obj).__name__}")
-
-
-def _ext_hook(code: int, data: bytes) -> Any:
-    return int.from_bytes(data, "big", signed=True) if code == 1 else msgpack.ExtType(code, data)
-
-
-def pack(obj: Any) -> bytes:
-    """msgpack with integers beyond 64 bits as ext type 1 (big-endian two's complement)."""
-    return msgpack.packb(obj, default=_ext, strict_types=False)
-
-
-def unpack(data: bytes) -> Any:
-    return msgpack.unpackb(data, ext_hook=_ext_hook, strict_map_key=False)
-
-
-def _field(e: int, offset: int, bits: int) -> int:
-    return (e >> offset) & ((1 << bits) - 1)
-
-
 @dataclass(frozen=True)
 class SettlementConfig:
     depth: int
@@ -109,6 +81,10 @@ class SettlementConfig:
     genesis_global: tuple  #: the genesis global-state preimage (``GlobalState.to_list``)
     max_pending_batches: int = 8  #: N
     max_pending_seconds: int = 86_400  #: T
+
+    @property
+    def n_markets(self) -> int:
+        return len(self.genesis_global[0])
 
 
 class Settlement:
@@ -247,13 +223,15 @@ class Settlement:
             raise RequestRejected(f"public key {pk} is not a BabyJubJub subgroup point")
         return self._enqueue(DEPOSIT, [account, pk[0], pk[1], amount, l1_address])
 
-    def _authorise(
-        self, error: type[SettlementError], tag: int, what: str, account: int, l1_address: int,
+    def _open(
+        self, error: type[SettlementError], what: str, account: int, l1_address: int,
+        signed: list[int],
         signature: Signature, preimage: Sequence, siblings: Sequence[int], global_state: Sequence,
-    ) -> None:  # fmt: skip
-        """``verifier.escape.check_account`` against the verified root; else ``error``."""
-        check_account(error, self.config.depth, self.s["root"], tag, what, account, l1_address,
-                      signature, preimage, siblings, global_state)  # fmt: skip
+    ) -> tuple[list, list]:  # fmt: skip
+        """``verifier.escape.open_account`` against the verified root; else ``error``."""
+        c = self.config
+        return open_account(error, c.depth, c.n_markets, self.s["root"], account, l1_address,
+                            what, signed, signature, preimage, siblings, global_state)  # fmt: skip
 
     def request_forced_withdrawal(
         self,
@@ -266,8 +244,9 @@ class Settlement:
     ) -> int:
         """Queue a forced withdrawal of all free collateral; the account's key signs
         Poseidon(5, account, l1_address) and the account is proven against the verified root."""
-        self._authorise(RequestRejected, TAG_FORCED, "forced-withdrawal", account, l1_address,
-                        signature, preimage, siblings, global_state)  # fmt: skip
+        signed = messages.forced_preimage(account, l1_address)
+        self._open(RequestRejected, "forced-withdrawal", account, l1_address, signed, signature,
+                   preimage, siblings, global_state)  # fmt: skip
         return self._enqueue(FORCED_WITHDRAW, [account, l1_address])
 
     def submit_batch(self, pubdata: Sequence[int], new_root: int, proof: Any) -> int:
@@ -276,37 +255,27 @@ class Settlement:
             raise BatchRejected("the rollup is frozen")
         n = self.config.batch_slots * CHUNK_WIDTH
         pubdata = list(pubdata)
-        if len(pubdata) != n or not all(isinstance(e, int) and 0 <= e < R for e in pubdata):
+        if len(pubdata) != n or not all(_is_int(e) and 0 <= e < R for e in pubdata):
             raise BatchRejected(f"pubdata must be {n} field elements")
-        if not (isinstance(new_root, int) and 0 <= new_root < R):
+        if not (_is_int(new_root) and 0 <= new_root < R):
             raise BatchRejected("new root is not a field element")
+        try:
+            effects = l1_effects(pubdata, self.config.batch_slots, self.config.n_markets)
+        except ProtocolError as e:
+            raise BatchRejected(f"malformed pubdata: {e}") from None
         new = self._copy()
         queue = new["queue"]
-        for slot in range(self.config.batch_slots):
-            c = pubdata[slot * CHUNK_WIDTH : (slot + 1) * CHUNK_WIDTH]
-            kind = c[0] & 15
-            if kind >= N_TYPES:
-                raise BatchRejected(f"slot {slot}: unknown transaction type {kind}")
-            account, amount = _field(c[0], 4, 32), _field(c[0], 36, 63)
-            if kind in (DEPOSIT, FORCED_WITHDRAW):
-                if not queue:
-                    raise BatchRejected(f"slot {slot}: consumes a priority request, queue is empty")
-                head = queue.pop(0)
-                claimed = (
-                    [account, c[2], c[3], amount, c[1]] if kind == DEPOSIT else [account, c[1]]
+        for k, (kind, fields) in enumerate(effects.requests):
+            if not queue:
+                raise BatchRejected(f"priority request {k}: consumed, but the queue is empty")
+            head = queue.pop(0)
+            if head["kind"] != kind or tuple(head["fields"]) != fields:
+                raise BatchRejected(
+                    f"priority request {k}: does not match queue head #{head['id']}"
                 )
-                if head["kind"] != kind or head["fields"] != claimed:
-                    raise BatchRejected(
-                        f"slot {slot}: priority request does not match queue head #{head['id']}"
-                    )
-                flag = _field(c[0], 99, 1)
-                if kind == DEPOSIT and flag:
-                    new["claimable"][c[1]] = new["claimable"].get(c[1], 0) + amount
-                if kind == FORCED_WITHDRAW and amount:
-                    new["claimable"][c[1]] = new["claimable"].get(c[1], 0) + amount
-            elif kind == WITHDRAW:
-                new["claimable"][c[1]] = new["claimable"].get(c[1], 0) + amount
-        commitment = poseidon_sponge([self.s["root"], new_root, *pubdata])
+        for address, amount in effects.payouts:
+            new["claimable"][address] = new["claimable"].get(address, 0) + amount
+        commitment = pubdata_commitment(self.s["root"], new_root, pubdata)
         if not self.proof_checker((self.s["root"], new_root, commitment), proof):
             raise BatchRejected(f"batch {self.s['batches']}: proof does not verify")
         number = new["batches"]
@@ -357,9 +326,12 @@ class Settlement:
             raise EscapeRejected("the rollup is not frozen")
         if account in self.s["escaped"]:
             raise EscapeRejected(f"account {account} has already escaped")
-        self._authorise(EscapeRejected, TAG_ESCAPE, "escape", account, l1_address, signature,
-                        preimage, siblings, global_state)  # fmt: skip
-        value = max(0, account_total_value(preimage, global_state) // VALUE_SCALE)
+        opened, state = self._open(
+            EscapeRejected, "escape", account, l1_address,
+            messages.escape_preimage(account, l1_address), signature, preimage, siblings,
+            global_state,
+        )  # fmt: skip
+        value = max(0, leaf.total_value(opened, state) // VALUE_SCALE)
         amount = min(value, self.s["vault"] - self.total_claimable())
         new = self._copy()
         new["escaped"].append(account)

@@ -21,17 +21,17 @@ from dataclasses import dataclass
 
 from circuits.api import API
 from circuits.batch.arith import bounded, sign_ge
-from circuits.batch.spec import (
-    COLLATERAL_BITS,
-    FRACTION_SCALE,
-    NONCE_BITS,
-    SIZE_BITS,
-    BatchShape,
-)
+from circuits.batch.spec import BatchShape
 from circuits.batch.state import AccountVars, GlobalVars, account_leaf
 from circuits.gadgets.merkle import merkle_update
 from circuits.gadgets.signed import is_negative
 from circuits.linear import Value, Variable, as_variable
+from protocol.spec import (
+    COLLATERAL_BITS,
+    FRACTION_SCALE,
+    NONCE_BITS,
+    SIZE_BITS,
+)
 
 __all__ = ["AccountUpdate", "abs49", "update_account"]
 

@@ -25,7 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from circuits.api import API
-from circuits.batch.spec import (
+from circuits.batch.spec import BatchShape
+from circuits.linear import Variable
+from protocol.spec import (
     DEPOSIT,
     FORCED_WITHDRAW,
     FUNDING,
@@ -35,9 +37,7 @@ from circuits.batch.spec import (
     TRADE,
     TRANSFER,
     WITHDRAW,
-    BatchShape,
 )
-from circuits.linear import Variable
 
 __all__ = ["USED_BY", "SlotInputs", "declare_slot"]
 

@@ -28,7 +28,10 @@ from circuits.api import API
 from circuits.batch.account import AccountUpdate, abs49
 from circuits.batch.arith import bounded, cond_range, floor_div, pick, sign_ge
 from circuits.batch.inputs import SlotInputs
-from circuits.batch.spec import (
+from circuits.batch.spec import BatchShape
+from circuits.batch.state import AccountVars, GlobalVars
+from circuits.linear import Variable
+from protocol.spec import (
     AMOUNT_BITS,
     COLLATERAL_BITS,
     DEPOSIT,
@@ -39,10 +42,7 @@ from circuits.batch.spec import (
     PRICE_BITS,
     SIZE_BITS,
     VALUE_SCALE,
-    BatchShape,
 )
-from circuits.batch.state import AccountVars, GlobalVars
-from circuits.linear import Variable
 from prover.fields import R
 
 __all__ = ["assert_overflows", "forced_amount_check", "liquidation_checks", "refund_reasons"]

@@ -20,7 +20,11 @@ from dataclasses import replace
 from circuits.api import API
 from circuits.batch.arith import bounded, cond_range, floor_div, nonzero_if
 from circuits.batch.inputs import SlotInputs
-from circuits.batch.spec import (
+from circuits.batch.state import GlobalVars
+from circuits.gadgets.poseidon import poseidon
+from circuits.linear import Variable
+from protocol.messages import oracle_preimage
+from protocol.spec import (
     FEE_POOL_BITS,
     FUNDING,
     FUNDING_BITS,
@@ -28,12 +32,8 @@ from circuits.batch.spec import (
     PRICE_BITS,
     RATE_BITS,
     RATE_SCALE,
-    TAG_ORACLE,
     TIME_BITS,
 )
-from circuits.batch.state import GlobalVars
-from circuits.gadgets.poseidon import poseidon
-from circuits.linear import Variable
 
 __all__ = ["market_update"]
 
@@ -53,7 +53,7 @@ def market_update(api: API, inp: SlotInputs, g: GlobalVars) -> tuple[GlobalVars,
             api.range_check(new, PRICE_BITS, f"oracle_price_range{k}")
             nonzero_if(api, so, new, f"oracle_price_positive{k}")
             prices.append(p + api.mul(so, new - p, name=f"set_price{k}"))
-        message = poseidon(api, [TAG_ORACLE, ts, *inp.prices], "oracle_msg")
+        message = poseidon(api, oracle_preimage(ts, inp.prices), "oracle_msg")
         cond_range(api, sf, ts - g.funding_time - 1, TIME_BITS, "funding_time_increases")
         cond_range(api, sf, g.oracle_time - ts, TIME_BITS, "funding_not_after_oracle")
         dt = ts - g.funding_time

@@ -1,16 +1,12 @@
-"""Pubdata chunks in-circuit and the public-input commitment (rollup/pubdata.py restated).
+"""Pubdata chunks in-circuit, by the layout and packing rule of ``protocol.pubdata``.
 
-A slot's pubdata is ``CHUNK_WIDTH = 4`` field elements: its fields packed least-significant bit
-first in the order of ``layout`` into elements of at most 253 bits (a field never straddles two
-elements; a 254-bit field — a curve coordinate — takes an element of its own). Every packed field
-is range-checked to its width where it is computed, so a chunk determines its fields.
+Every packed field is range-checked to its width where it is computed, so a chunk determines
+its fields.
 
     chunk_e = Σ_t sel_t · Σ_{fields f of t in element e} f · 2^offset_f      (sel one-hot)
 
-Commitment (circuits.primitives.poseidon.poseidon_sponge, verifier/settlement.py)::
-
-    h = 2^64 + n;  for each run of 15 elements: h = Poseidon(h, *run);  commitment = h
-    over [old_root, new_root, *pubdata]
+The batch commitment over [old_root, new_root, *pubdata] is ``protocol.pubdata``'s, computed
+in-circuit by ``circuits.gadgets.poseidon.poseidon_sponge``.
 """
 
 from __future__ import annotations
@@ -18,106 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from circuits.api import API
-from circuits.batch.spec import (
-    ACCOUNT_BITS,
-    AMOUNT_BITS,
-    CHUNK_WIDTH,
-    DEPOSIT,
-    FEE_BITS,
-    FORCED_WITHDRAW,
-    FULL,
-    FUNDING,
-    L1_ADDRESS_BITS,
-    LIQUIDATE,
-    MARKET_BITS,
-    NOOP,
-    ORACLE,
-    PACK_BITS,
-    PRICE_BITS,
-    RATE_BITS,
-    SIZE_BITS,
-    TIME_BITS,
-    TRADE,
-    TRANSFER,
-    TRANSFER_BITS,
-    TYPE_BITS,
-    WITHDRAW,
-)
 from circuits.linear import Value, Variable, as_variable, linear_sum
+from protocol.pubdata import CHUNK_WIDTH, field_slots
 
-__all__ = ["chunk", "field_slots", "layout"]
-
-
-def layout(tx_type: int, n_markets: int) -> tuple[tuple[str, int], ...]:
-    """The (name, bits) fields of a chunk of this type, in packing order."""
-    t = ("type", TYPE_BITS)
-    acct, amount, addr = ACCOUNT_BITS, AMOUNT_BITS, L1_ADDRESS_BITS
-    return {
-        NOOP: (t,),
-        DEPOSIT: (
-            t,
-            ("account", acct),
-            ("amount", amount),
-            ("refunded", 1),
-            ("l1_address", addr),
-            ("pubkey_x", FULL),
-            ("pubkey_y", FULL),
-        ),
-        WITHDRAW: (t, ("account", acct), ("amount", amount), ("l1_address", addr)),
-        TRANSFER: (t, ("sender", acct), ("recipient", acct), ("amount", TRANSFER_BITS)),
-        TRADE: (
-            t,
-            ("maker", acct),
-            ("taker", acct),
-            ("market", MARKET_BITS),
-            ("maker_side", 1),
-            ("quantity", SIZE_BITS),
-            ("price", PRICE_BITS),
-            ("maker_fee", FEE_BITS),
-            ("taker_fee", FEE_BITS),
-        ),
-        ORACLE: (
-            t,
-            ("timestamp", TIME_BITS),
-            *((f"price_{m}", PRICE_BITS) for m in range(n_markets)),
-        ),
-        FUNDING: (
-            t,
-            ("timestamp", TIME_BITS),
-            *((f"rate_{m}", RATE_BITS + 1) for m in range(n_markets)),
-        ),
-        LIQUIDATE: (
-            t,
-            ("liquidator", acct),
-            ("liquidated", acct),
-            ("market", MARKET_BITS),
-            ("liquidator_side", 1),
-            ("quantity", SIZE_BITS),
-            ("price", PRICE_BITS),
-            ("fee", FEE_BITS),
-        ),
-        FORCED_WITHDRAW: (
-            t,
-            ("account", acct),
-            ("amount", amount),
-            ("void", 1),
-            ("l1_address", addr),
-        ),
-    }[tx_type]
-
-
-def field_slots(tx_type: int, n_markets: int) -> list[tuple[str, int, int, int]]:
-    """(name, bits, element, bit offset) of each field, by the greedy packing rule."""
-    out, element, offset = [], 0, 0
-    for name, bits in layout(tx_type, n_markets):
-        if (bits == FULL or offset + bits > PACK_BITS) and offset:
-            element, offset = element + 1, 0
-        out.append((name, bits, element, offset))
-        if bits == FULL:
-            element, offset = element + 1, 0
-        else:
-            offset += bits
-    return out
+__all__ = ["chunk", "packed"]
 
 
 def packed(tx_type: int, n_markets: int, fields: Mapping[str, Value]) -> list[Variable]:

@@ -28,7 +28,13 @@ from circuits.batch.inputs import USED_BY, SlotInputs
 from circuits.batch.liquidation import forced_amount_check, liquidation_checks, refund_reasons
 from circuits.batch.market import market_update
 from circuits.batch.pubdata import chunk
-from circuits.batch.spec import (
+from circuits.batch.spec import BatchShape
+from circuits.batch.state import AccountVars, GlobalVars
+from circuits.batch.trade import fill_terms
+from circuits.batch.transfer import register_key, transfer_terms
+from circuits.gadgets.eddsa import eddsa_poseidon_verify
+from circuits.linear import Variable
+from protocol.spec import (
     DEPOSIT,
     FORCED_WITHDRAW,
     FUNDING,
@@ -41,13 +47,7 @@ from circuits.batch.spec import (
     TRADE,
     TRANSFER,
     WITHDRAW,
-    BatchShape,
 )
-from circuits.batch.state import AccountVars, GlobalVars
-from circuits.batch.trade import fill_terms
-from circuits.batch.transfer import register_key, transfer_terms
-from circuits.gadgets.eddsa import eddsa_poseidon_verify
-from circuits.linear import Variable
 from prover.fields import R
 
 __all__ = ["define_slot"]

@@ -22,17 +22,17 @@ from dataclasses import dataclass
 from circuits.api import API
 from circuits.batch.arith import cond_range, nonzero_if
 from circuits.batch.inputs import SlotInputs
-from circuits.batch.spec import (
+from circuits.gadgets.poseidon import poseidon
+from circuits.linear import Value, Variable
+from protocol.messages import order_preimage
+from protocol.spec import (
     FEE_BITS,
     LIQUIDATE,
     PRICE_BITS,
     SIZE_BITS,
-    TAG_ORDER,
     TIME_BITS,
     TRADE,
 )
-from circuits.gadgets.poseidon import poseidon
-from circuits.linear import Value, Variable
 
 __all__ = ["FillTerms", "fill_terms"]
 
@@ -94,7 +94,7 @@ def fill_terms(api: API, inp: SlotInputs, oracle_time: Value) -> FillTerms:
         msgs = []
         for o, (acct, s) in enumerate(((signer0, side), (a1, 1 - side))):
             size, limit, max_fee, expiry = inp.orders[o]
-            fields = [TAG_ORDER, acct, market, s, size, limit, max_fee, inp.nonce[o], expiry]
+            fields = order_preimage(acct, market, s, size, limit, max_fee, inp.nonce[o], expiry)
             msgs.append(poseidon(api, fields, f"order{o}_msg"))
         side0 = side + sel[LIQUIDATE] - api.mul(side, sel[LIQUIDATE], name="side0") * 2
         ds0 = q - api.mul(q, side0, name="signed_q") * 2

@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from circuits.api import API
 from circuits.batch.arith import cond_range, nonzero_if
 from circuits.batch.inputs import SlotInputs
-from circuits.batch.spec import (
+from circuits.gadgets.poseidon import poseidon
+from circuits.linear import Variable
+from protocol import babyjubjub as bjj
+from protocol.spec import (
     AMOUNT_BITS,
     DEPOSIT,
     FORCED_WITHDRAW,
@@ -32,9 +35,6 @@ from circuits.batch.spec import (
     VALUE_SCALE,
     WITHDRAW,
 )
-from circuits.gadgets.poseidon import poseidon
-from circuits.linear import Variable
-from circuits.primitives import babyjubjub as bjj
 
 __all__ = ["TransferTerms", "register_key", "transfer_terms"]
 

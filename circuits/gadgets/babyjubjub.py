@@ -1,7 +1,7 @@
 """BabyJubJub point arithmetic in-circuit (twisted Edwards a·x² + y² = 1 + d·x²·y² over Fr).
 
 Points are pairs of ``Variable`` (x, y); the identity is (0, 1). The formulas are the complete
-twisted Edwards laws of ``circuits.primitives.babyjubjub`` (a square, d non-square), so adding
+twisted Edwards laws of ``protocol.babyjubjub`` (a square, d non-square), so adding
 or doubling points **on the curve** never hits a zero denominator, and every output coordinate
 is pinned by its row. Callers must establish that inputs are on the curve (``assert_on_curve``).
 
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from circuits.api import API
 from circuits.linear import Value, Variable, as_variable
-from circuits.primitives import babyjubjub as bjj
+from protocol import babyjubjub as bjj
 from prover.fields import R
 
 __all__ = [

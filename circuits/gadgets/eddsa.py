@@ -9,7 +9,7 @@ l = ``SUBGROUP_ORDER`` (circomlibjs ``verifyPoseidon`` / circomlib EdDSAPoseidon
     A in the order-l subgroup and A ≠ O               (stricter than circomlib's 8·A ≠ O)
     S·B8 = R8 + h·(8·A)
 
-The subgroup check matches the native ``circuits.primitives.eddsa.verify`` (circomlibjs plus a
+The subgroup check matches the native ``protocol.eddsa.verify`` (circomlibjs plus a
 subgroup check on A), so circuit and native code accept exactly the same keys: circomlib's
 circuit only checks 8·A ≠ O and would accept A + T for a torsion point T. It is cheap because
 the curve group is cyclic of order 8·l: A is in the subgroup iff A = 8·P for a point P on the
@@ -35,7 +35,7 @@ from circuits.gadgets.babyjubjub import assert_on_curve, point_add, point_double
 from circuits.gadgets.montgomery import scalar_mul_fixed_subgroup, scalar_mul_subgroup
 from circuits.gadgets.poseidon import poseidon
 from circuits.linear import Value, Variable, as_variable
-from circuits.primitives import babyjubjub as bjj
+from protocol import babyjubjub as bjj
 from prover.fields import R
 
 __all__ = ["SUBGROUP_BITS", "eddsa_poseidon_verify"]

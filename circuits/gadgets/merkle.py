@@ -1,6 +1,6 @@
 """Sparse Merkle tree paths (Poseidon(2) nodes): inclusion and single-leaf update.
 
-Matches ``circuits.primitives.poseidon.merkle_path_root``: ``siblings[i]`` is the sibling at level
+Matches ``protocol.poseidon.merkle_path_root``: ``siblings[i]`` is the sibling at level
 i (bottom-up) and bit i of the leaf index says where the current node sits,
 
     bit = 0:  node' = Poseidon(node, sibling)        bit = 1:  node' = Poseidon(sibling, node)

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from circuits.api import API
 from circuits.gadgets.babyjubjub import PointVar, _lookup3, point_add
 from circuits.linear import Value, Variable, as_variable
-from circuits.primitives import babyjubjub as bjj
+from protocol import babyjubjub as bjj
 from prover.fields import R
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Poseidon over BN254 Fr in-circuit, matching ``circuits.primitives.poseidon.poseidon_hash``.
+"""Poseidon over BN254 Fr in-circuit, matching ``protocol.poseidon.poseidon_hash``.
 
 Same permutation as circomlib ``poseidon.circom`` (width t = n + 1, x^5 S-box, 8 full rounds and
 R_P partial rounds, round constants and MDS matrix from ``poseidon_params(t)``):
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from circuits.api import API
 from circuits.errors import DefinitionError
 from circuits.linear import Value, Variable, as_variable, linear_sum
-from circuits.primitives.poseidon import (
+from protocol.poseidon import (
     MAX_INPUTS,
     SPONGE_RATE,
     SPONGE_TAG,
@@ -120,7 +120,7 @@ def poseidon_constraint_count(n_inputs: int) -> int:
 
 
 def poseidon_sponge(api: API, elements: Sequence[Value], name: str = "sponge") -> Variable:
-    """``circuits.primitives.poseidon.poseidon_sponge`` in-circuit (the pubdata commitment):
+    """``protocol.poseidon.poseidon_sponge`` in-circuit (the pubdata commitment):
     h = 2^64 + n, then h = Poseidon(h, chunk) over chunks of 15 (Poseidon(h) when n = 0).
     The length tag is a constant (fixed shape), so the first call's tag S-box folds away.
     Cost: the Poseidon calls, ⌈n/15⌉ of them."""

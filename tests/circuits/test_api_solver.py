@@ -72,7 +72,7 @@ def _pairing_check(vk, public: list[int], proof) -> bool:
 def test_api_circuit_proves_and_verifies_with_groth16() -> None:
     setup_mod = pytest.importorskip("prover.setup")
     prove_mod = pytest.importorskip("prover.prove")
-    from circuits.primitives.poseidon import poseidon_hash
+    from protocol.poseidon import poseidon_hash
 
     compiled = compile_circuit(SmallStatement())
     x, k = 4321, 987654321

@@ -1,6 +1,6 @@
 """The batch circuit's own gadgets against their native twins, each with a negative twin:
 leaf / global-state hashes (rollup/account.py layout), the commitment sponge
-(circuits.primitives.poseidon.poseidon_sponge), and the integer gadgets of circuits/batch/arith.py.
+(protocol.poseidon.poseidon_sponge), and the integer gadgets of circuits/batch/arith.py.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from circuits.batch.spec import BatchShape
 from circuits.batch.state import AccountVars, GlobalVars, account_leaf, state_root
 from circuits.errors import UnsatisfiedConstraint
 from circuits.gadgets.poseidon import poseidon_sponge as sponge
-from circuits.primitives.poseidon import poseidon_sponge
 from circuits.soundness import find_unconstrained
+from protocol.poseidon import poseidon_sponge
 from prover.fields import R
 from rollup.account import Account, GlobalState, MarketState, Position
 from rollup.account import state_root as native_root

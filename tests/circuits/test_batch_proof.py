@@ -9,14 +9,14 @@ from __future__ import annotations
 import pytest
 
 from circuits.batch import BatchShape, compile_batch
-from circuits.primitives.eddsa import derive_public_key
+from protocol.eddsa import derive_public_key
+from protocol.pubdata import pubdata_commitment
+from protocol.spec import DEFAULT_MARKETS, VALUE_SCALE, RollupParams
 from prover.artifacts import proof_to_json, vk_to_json
 from prover.prove import prove
 from prover.setup import SeededRandom, setup
 from rollup.account import GlobalState
 from rollup.circuit_input import batch_assignment, shape_of
-from rollup.params import DEFAULT_MARKETS, VALUE_SCALE, RollupParams
-from rollup.pubdata import pubdata_commitment
 from rollup.state import RollupState
 from rollup.tx import Deposit, Order, Trade
 from rollup.witness import BatchWitness

@@ -17,13 +17,10 @@ import pytest
 
 from circuits.batch import BatchShape, compile_batch
 from circuits.errors import UnsatisfiedConstraint
-from circuits.primitives.eddsa import sign
 from circuits.soundness import find_unconstrained
-from prover.fields import R
-from rollup import effects
-from rollup.circuit_input import batch_assignment, shape_of
-from rollup.margin import settle_funding
-from rollup.params import (
+from protocol.eddsa import sign
+from protocol.pubdata import encode_chunk, pubdata_commitment
+from protocol.spec import (
     DEFAULT_MARKETS,
     DEPOSIT,
     FORCED_WITHDRAW,
@@ -34,7 +31,10 @@ from rollup.params import (
     VALUE_SCALE,
     RollupParams,
 )
-from rollup.pubdata import encode_chunk, pubdata_commitment
+from prover.fields import R
+from rollup import effects
+from rollup.circuit_input import batch_assignment, shape_of
+from rollup.margin import settle_funding
 from rollup.state import RollupState
 from rollup.tx import (
     Deposit,

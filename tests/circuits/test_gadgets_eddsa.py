@@ -15,9 +15,9 @@ from circuits.errors import UnsatisfiedConstraint
 from circuits.gadgets.babyjubjub import point_add, point_double, scalar_mul, scalar_mul_fixed
 from circuits.gadgets.eddsa import eddsa_poseidon_verify
 from circuits.gadgets.montgomery import scalar_mul_fixed_subgroup, scalar_mul_subgroup
-from circuits.primitives import babyjubjub as bjj
-from circuits.primitives.poseidon import poseidon_hash
 from circuits.soundness import assert_sound
+from protocol import babyjubjub as bjj
+from protocol.poseidon import poseidon_hash
 from prover.fields import R
 
 L = bjj.SUBGROUP_ORDER
@@ -109,7 +109,7 @@ def test_key_with_a_torsion_component_is_rejected_as_natively() -> None:
     forged = {"A": list(a), "M": message, "sig": [r8[0], r8[1], (r + h * 8 * k) % L]}
     with pytest.raises(UnsatisfiedConstraint, match="a_in_subgroup"):
         compiled.solve(forged)
-    eddsa = pytest.importorskip("circuits.primitives.eddsa")
+    eddsa = pytest.importorskip("protocol.eddsa")
     assert not eddsa.verify(a, message, eddsa.Signature(*forged["sig"]))
 
 
@@ -124,7 +124,7 @@ def test_random_signatures_verify(k: int, r: int, message: int) -> None:
 
 
 def test_native_twin_agrees() -> None:
-    eddsa = pytest.importorskip("circuits.primitives.eddsa")
+    eddsa = pytest.importorskip("protocol.eddsa")
     compiled = compile_circuit(Verify())
     rng = random.Random(3)
     for _ in range(3):

@@ -19,9 +19,9 @@ from circuits.gadgets.poseidon import (
     poseidon_reference,
     poseidon_sponge,
 )
-from circuits.primitives.poseidon import merkle_path_root, poseidon_hash
-from circuits.primitives.poseidon import poseidon_sponge as native_sponge
 from circuits.soundness import assert_sound
+from protocol.poseidon import merkle_path_root, poseidon_hash
+from protocol.poseidon import poseidon_sponge as native_sponge
 from prover.fields import R
 
 FIELD = st.integers(min_value=0, max_value=R - 1)

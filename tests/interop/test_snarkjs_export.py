@@ -16,7 +16,7 @@ import pytest
 from circuits import API, compile_circuit
 from circuits.export import export_circuit
 from circuits.gadgets.poseidon import poseidon
-from circuits.primitives.poseidon import poseidon_hash
+from protocol.poseidon import poseidon_hash
 from prover.fields import R
 from prover.iden3 import write_wtns
 

@@ -1,26 +1,9 @@
-"""Shared fixtures for the prover tests: the shared vectors folder and a py_ecc Groth16 check."""
+"""Shared fixtures for the prover tests: a py_ecc Groth16 check."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from py_ecc import optimized_bn128 as bn
-
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
-
-
-@pytest.fixture(scope="session")
-def vectors() -> Path:
-    """``shared/vectors`` beside the repository root."""
-    if not VECTORS.is_dir():
-        pytest.fail(f"test vectors not found at {VECTORS.resolve()}")
-    return VECTORS
-
-
-@pytest.fixture(scope="session")
-def groth16_vectors(vectors: Path) -> Path:
-    return vectors / "groth16"
 
 
 def pairing_check(vk, public: list[int], proof) -> bool:

@@ -26,7 +26,11 @@ from prover.prove import prove
 from prover.r1cs import R1CS, SparseMatrix
 from prover.setup import SeededRandom, setup
 
-VECTOR_NAMES = ("poseidon2_tiny", "merkle_n1_d16", "merkle_n16_d16")
+VECTOR_NAMES = (
+    "poseidon2_tiny",
+    "merkle_n1_d16",
+    pytest.param("merkle_n16_d16", marks=pytest.mark.slow),
+)
 
 
 def _toy(k: int = 3) -> tuple[R1CS, list[int]]:

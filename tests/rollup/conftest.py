@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from circuits.primitives.eddsa import derive_public_key
+from protocol.eddsa import derive_public_key
+from protocol.spec import VALUE_SCALE, RollupParams
 from rollup.account import GlobalState
-from rollup.params import VALUE_SCALE, RollupParams
 from rollup.state import RollupState
 from rollup.tx import Deposit
 

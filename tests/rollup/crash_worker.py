@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 import rollup.store
-from rollup.params import RollupParams
+from protocol.spec import RollupParams
 from rollup.sequencer import Sequencer
 from rollup.tx import Transfer
 from tests.rollup.conftest import genesis, public_key, user_key

@@ -1,6 +1,5 @@
 """The batch circuit agrees with the native state machine (rollup/, the reference).
 
-* constants and pubdata layouts restated in circuits/batch/spec.py, pubdata.py equal rollup's;
 * random valid sequences (seeded): every sealed batch solves and its public signals are the
   native (old_root, new_root, commitment) — what verifier/settlement.py checks;
 * per transaction type, a native-invalid transition (native check bypassed, state written by
@@ -14,14 +13,13 @@ from dataclasses import replace
 
 import pytest
 
-from circuits.batch import compile_batch, spec
-from circuits.batch.pubdata import field_slots
+from circuits.batch import compile_batch
 from circuits.errors import UnsatisfiedConstraint
 from circuits.soundness import find_unconstrained
-from rollup import params, pubdata
+from protocol import spec
+from protocol.spec import DEFAULT_MARKETS, DEPOSIT, FORCED_WITHDRAW, VALUE_SCALE, RollupParams
 from rollup.circuit_input import batch_assignment, shape_of
 from rollup.errors import RollupError
-from rollup.params import DEFAULT_MARKETS, DEPOSIT, FORCED_WITHDRAW, VALUE_SCALE, RollupParams
 from rollup.state import RollupState
 from rollup.tx import (
     Deposit,
@@ -50,21 +48,6 @@ from tests.batch_helpers import (
 KEYS = [user_key(i) for i in range(4)]
 PARAMS = RollupParams(depth=3, batch_slots=2, markets=DEFAULT_MARKETS[:2])
 SHAPE = shape_of(PARAMS)
-
-
-def test_spec_constants_match_rollup_params() -> None:
-    names = [n for n in dir(spec) if n.isupper() and hasattr(params, n)]
-    assert len(names) > 25
-    for n in names:
-        assert getattr(spec, n) == getattr(params, n), n
-    assert spec.TAG_ORDER == params.TAG_ORDER and spec.CHUNK_WIDTH == pubdata.CHUNK_WIDTH
-    assert spec.RATE_OFFSET == pubdata.RATE_OFFSET
-
-
-@pytest.mark.parametrize("n_markets", [1, 4])
-def test_pubdata_layouts_match(n_markets: int) -> None:
-    for t in range(spec.N_TX_TYPES):
-        assert field_slots(t, n_markets) == pubdata._slots(pubdata.layout(t, n_markets))
 
 
 @pytest.fixture(scope="module")
@@ -188,12 +171,12 @@ def test_liquidation_in_second_market_solves(compiled) -> None:
     batches = [seal(state, [Trade(mo, to, 45, p, 0, 0), drop])]
     lo = Order(2, 1, 0, 45, p, 0, 0, 10**6).sign(KEYS[2])
     batches.append(seal(state, [Liquidate(lo, 0, 45, p * 90 // 100, 0)]))
-    assert [w.tx_type for w in batches[1].slots] == [params.LIQUIDATE, params.NOOP]
+    assert [w.tx_type for w in batches[1].slots] == [spec.LIQUIDATE, spec.NOOP]
     up = p * 215 // 200  # the short (account 1) becomes liquidatable; the liquidator sells
     rise = OraclePrice.signed(ORACLE_KEY, (PRICE, up), 6)
     short = Liquidate(Order(2, 1, 1, 45, up, 0, 1, 10**6).sign(KEYS[2]), 1, 45, up, 0)
     batches.append(seal(state, [rise, short]))
-    assert [w.tx_type for w in batches[2].slots] == [params.ORACLE, params.LIQUIDATE]
+    assert [w.tx_type for w in batches[2].slots] == [spec.ORACLE, spec.LIQUIDATE]
     for batch in batches:
         solve_batch(compiled, batch, SHAPE)
 
@@ -202,7 +185,7 @@ def test_assignment_rejects_a_batch_of_another_shape() -> None:
     state = new_state()
     batch = seal(state, [deposit(0, 5, 9)])
     assignment = batch_assignment(batch, SHAPE)
-    assert assignment["slot0.sel"] == [int(t == params.DEPOSIT) for t in range(9)]
-    assert assignment["slot1.sel"] == [int(t == params.NOOP) for t in range(9)]
+    assert assignment["slot0.sel"] == [int(t == spec.DEPOSIT) for t in range(9)]
+    assert assignment["slot1.sel"] == [int(t == spec.NOOP) for t in range(9)]
     with pytest.raises(ValueError, match="slots"):
         batch_assignment(batch, replace(SHAPE, batch_slots=1))

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from protocol.spec import BUY, SELL
 from prover.fields import curve_order as r
 from rollup.account import Account, GlobalState, MarketState, Position
 from rollup.codec import (
@@ -22,7 +23,6 @@ from rollup.codec import (
     tx_to_bytes,
     unpack,
 )
-from rollup.params import BUY, SELL
 from rollup.tx import Deposit, Noop, Order, Trade, Transfer, tx_to_list
 
 signed = st.integers(-(1 << 254), (1 << 254) - 1)

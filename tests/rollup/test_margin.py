@@ -7,6 +7,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from protocol.spec import RollupParams
 from rollup.account import Account, Position
 from rollup.margin import (
     initial_risk,
@@ -17,7 +18,6 @@ from rollup.margin import (
     settle_funding,
     total_value,
 )
-from rollup.params import RollupParams
 from tests.rollup.conftest import PRICE, genesis
 
 G = genesis(RollupParams(depth=4))

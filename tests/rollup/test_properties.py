@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from protocol.spec import BUY, SELL, VALUE_SCALE, RollupParams
 from rollup.errors import RollupError
 from rollup.margin import total_value
-from rollup.params import BUY, SELL, VALUE_SCALE, RollupParams
 from rollup.rebuild import replay_chunk
 from rollup.state import RollupState
 from rollup.tx import (

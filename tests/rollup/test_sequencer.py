@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from protocol.spec import BUY, SELL, TRADE
 from rollup.errors import MempoolRejected, RebuildError, StoreError
-from rollup.params import BUY, SELL, TRADE
 from rollup.rebuild import rebuild, rebuild_from_settlement
 from rollup.sequencer import Sequencer
 from rollup.store import STORE_FORMAT, Store
@@ -113,8 +113,8 @@ def test_witness_chains_for_the_circuit(tmp_path) -> None:
     """Per slot: old_root = Poseidon(updates[0].old accounts root, old global hash), updates chain,
     every proof verifies with leaves = hashes of the recorded preimages, slots chain, and the
     batch commitment is the sponge over (old_root, new_root, pubdata)."""
+    from protocol.pubdata import pubdata_commitment
     from rollup.account import state_root
-    from rollup.pubdata import pubdata_commitment
 
     system = make_system(tmp_path, slots=4)
     system.seq.submit(trade(system))

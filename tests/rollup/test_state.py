@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from protocol.spec import BUY, SELL, VALUE_SCALE
 from rollup import errors
 from rollup.margin import is_liquidatable, total_value
-from rollup.params import BUY, SELL, VALUE_SCALE
 from rollup.tx import (
     Deposit,
     ForcedWithdrawal,

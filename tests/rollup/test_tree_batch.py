@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuits.primitives import PrimitiveError
-from circuits.primitives.poseidon import merkle_path_root, poseidon_hash
+from protocol.errors import PrimitiveError
+from protocol.poseidon import merkle_path_root, poseidon_hash
 from prover.fields import curve_order as r
 from rollup.tree_batch import batch_update, batch_update_reference
 from tests.hash_paths import PATHS, hash_path

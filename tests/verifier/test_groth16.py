@@ -33,7 +33,11 @@ from verifier.groth16 import (
 )
 
 Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
-CIRCUITS = ["poseidon2_tiny", "merkle_n1_d16", "merkle_n16_d16"]
+CIRCUITS = [
+    "poseidon2_tiny",
+    "merkle_n1_d16",
+    pytest.param("merkle_n16_d16", marks=pytest.mark.slow),
+]
 COORDINATES = (
     [("pi_a", (i,)) for i in range(3)]
     + [("pi_b", (i, j)) for i in range(3) for j in range(2)]

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from circuits.primitives.eddsa import sign
+from protocol.eddsa import sign
+from protocol.spec import BUY, SELL, VALUE_SCALE
 from rollup.margin import total_value
-from rollup.params import BUY, SELL, VALUE_SCALE
 from rollup.tx import Order, Trade, Withdraw, escape_message, forced_message
 from tests.rollup.conftest import PRICE, echo_checker, make_system, public_key
 from verifier.settlement import (

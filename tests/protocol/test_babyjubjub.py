@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuits.primitives import PrimitiveError
-from circuits.primitives import babyjubjub as bj
+from protocol import babyjubjub as bj
+from protocol.errors import PrimitiveError
 from prover.fields import curve_order as r
 
 scalars = st.integers(min_value=0, max_value=bj.SUBGROUP_ORDER - 1)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuits.primitives import PrimitiveError
-from circuits.primitives import poseidon as pos
-from circuits.primitives.poseidon_constants import (
+from protocol import poseidon as pos
+from protocol.errors import PrimitiveError
+from protocol.poseidon_constants import (
     N_ROUNDS_F,
     N_ROUNDS_P,
     GrainLFSR,

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from prover.fields import curve_order as r
+from protocol.fields import curve_order as r
 
 #: Full rounds (all t S-boxes); half before and half after the partial rounds.
 N_ROUNDS_F: int = 8

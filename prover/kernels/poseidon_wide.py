@@ -22,12 +22,12 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from circuits.primitives.poseidon_constants import optimized_params
-from circuits.primitives.poseidon_ifma import get_lane, put_lane
+from protocol.poseidon_constants import optimized_params
 from prover.fields import curve_order as r
 from prover.kernels.field import load, store
 from prover.kernels.ifma import LANES, MONT_R, ROW, rows_from_ints, v_copy, v_pow5
 from prover.kernels.ifma_wide import w_add_row, w_mix, w_mul_row, w_partial
+from prover.kernels.poseidon_ifma import get_lane, put_lane
 
 __all__ = ["MAX_WIDTH", "WideTables", "hash_kernel", "wide_tables"]
 

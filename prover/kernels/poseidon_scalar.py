@@ -1,4 +1,4 @@
-"""numba Poseidon over BN254 Fr: the state tree's fast path, twin of `circuits.primitives.poseidon`.
+"""numba Poseidon over BN254 Fr: the state tree's fast path, twin of `protocol.poseidon`.
 
 Same function as `poseidon.poseidon_hash` (circomlib Poseidon, t = n + 1, x^5, R_F = 8,
 R_P = N_ROUNDS_P[t - 2]), computed with circomlib's optimised form ``C, S, M, P``
@@ -46,16 +46,17 @@ from functools import cache
 import numpy as np
 from numba import njit, prange
 
-from circuits.primitives import PrimitiveError, poseidon_ifma, poseidon_wide
-from circuits.primitives.poseidon import (
+from protocol.errors import PrimitiveError
+from protocol.poseidon import (
     MAX_INPUTS,
     _check_path,
     _field_elements,
     _row_length,
 )
-from circuits.primitives.poseidon import poseidon_many_nested as _nested_reference
-from circuits.primitives.poseidon_constants import optimized_params
+from protocol.poseidon import poseidon_many_nested as _nested_reference
+from protocol.poseidon_constants import optimized_params
 from prover.fields import curve_order as r
+from prover.kernels import poseidon_ifma, poseidon_wide
 from prover.kernels.field import (
     FR_ZERO,
     fr_add,

@@ -22,7 +22,7 @@ that a block holding no message bits (only padding) uses t = 0.
 
 from __future__ import annotations
 
-from circuits.primitives import PrimitiveError
+from protocol.errors import PrimitiveError
 
 __all__ = ["blake512"]
 

@@ -6,10 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prover.fields import curve_order as r
-from rollup.errors import PubdataError
-from rollup.params import DEPOSIT, FORCED_WITHDRAW, TRADE
-from rollup.pubdata import (
+from protocol.errors import PubdataError
+from protocol.fields import curve_order as r
+from protocol.pubdata import (
     CHUNK_WIDTH,
     FULL,
     decode_chunk,
@@ -18,6 +17,7 @@ from rollup.pubdata import (
     pubdata_commitment,
     split_pubdata,
 )
+from protocol.spec import DEPOSIT, FORCED_WITHDRAW, TRADE
 
 
 @st.composite

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuits.primitives import PrimitiveError
-from circuits.primitives import poseidon as ref
-from circuits.primitives import poseidon_fast as fast
+from protocol import poseidon as ref
+from protocol.errors import PrimitiveError
 from prover.fields import curve_order as r
+from prover.kernels import poseidon_scalar as fast
 from prover.kernels.ifma import HAVE_IFMA
 from tests.hash_paths import PATHS, hash_path
 
@@ -119,7 +119,7 @@ def test_primitives_package_does_not_import_numba() -> None:
     import sys
 
     code = (
-        "import sys; import circuits.primitives.eddsa, circuits.primitives.poseidon; "
+        "import sys; import protocol.eddsa, protocol.poseidon; "
         "sys.exit(1 if 'numba' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
@@ -225,8 +225,8 @@ def test_no_ifma_where_numba_does_not_compile_for_it(setting: tuple[str, str]) -
 
     code = (
         "from prover.kernels.ifma import HAVE_IFMA; assert not HAVE_IFMA; "
-        "from circuits.primitives.poseidon_fast import poseidon_many; "
-        "from circuits.primitives.poseidon import poseidon_hash; "
+        "from prover.kernels.poseidon_scalar import poseidon_many; "
+        "from protocol.poseidon import poseidon_hash; "
         "assert poseidon_many([[1, 2], [3, 4]]) == [poseidon_hash([1, 2]), poseidon_hash([3, 4])]"
     )
     env = {**os.environ, setting[0]: setting[1]}
@@ -242,7 +242,7 @@ def test_wide_single_hash_every_width(inputs: list[int], init: int) -> None:
     against the reference; a changed input gives another hash."""
     import numpy as np
 
-    from circuits.primitives import poseidon_wide
+    from prover.kernels import poseidon_wide
 
     def wide(values: list[int]) -> int:
         state = np.array([[(v >> (64 * j)) & (2**64 - 1) for j in range(4)] for v in values],
@@ -257,7 +257,7 @@ def test_wide_single_hash_every_width(inputs: list[int], init: int) -> None:
 
 
 def test_lane_tables_refuse_other_widths() -> None:
-    from circuits.primitives import poseidon_ifma, poseidon_wide
+    from prover.kernels import poseidon_ifma, poseidon_wide
 
     for t in (1, 18):
         with pytest.raises(ValueError, match=f"the wide Poseidon takes t = 2..17, got {t}"):

@@ -30,11 +30,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from circuits.primitives import PrimitiveError
-from circuits.primitives import babyjubjub as bj
-from circuits.primitives.blake512 import blake512
-from circuits.primitives.poseidon import poseidon_hash
-from prover.fields import curve_order as r
+from protocol import babyjubjub as bj
+from protocol.blake512 import blake512
+from protocol.errors import PrimitiveError
+from protocol.fields import curve_order as r
+from protocol.poseidon import poseidon_hash
 
 __all__ = [
     "PRIVATE_KEY_BYTES",

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from circuits.primitives import PrimitiveError
-from prover.fields import FR_GENERATOR, TWO_ADICITY
-from prover.fields import curve_order as r
+from protocol.errors import PrimitiveError
+from protocol.fields import FR_GENERATOR, TWO_ADICITY
+from protocol.fields import curve_order as r
 
 Point = tuple[int, int]
 _Ext = tuple[int, int, int, int]

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuits.primitives import PrimitiveError, eddsa
-from circuits.primitives import babyjubjub as bj
-from circuits.primitives.blake512 import blake512
+from protocol import babyjubjub as bj
+from protocol import eddsa
+from protocol.blake512 import blake512
+from protocol.errors import PrimitiveError
 from prover.fields import curve_order as r
 
 l = bj.SUBGROUP_ORDER

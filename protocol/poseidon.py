@@ -24,15 +24,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-from circuits.primitives import PrimitiveError
-from circuits.primitives.poseidon_constants import (
+from protocol.errors import PrimitiveError
+from protocol.fields import curve_order as r
+from protocol.poseidon_constants import (
     N_ROUNDS_P,
     OptimizedParams,
     PoseidonParams,
     optimized_params,
     poseidon_params,
 )
-from prover.fields import curve_order as r
 
 __all__ = [
     "MAX_INPUTS",

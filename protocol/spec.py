@@ -1,8 +1,8 @@
-"""Rollup parameters: fixed-point scales, bit bounds, markets and the shape of a rollup.
+"""The protocol's numbers: fixed-point scales, widths, transaction codes, tags and markets.
 
-Every number in the state machine is an integer (DESIGN §3).  Units:
+Every number that is proven or settled is an integer. Units:
 
-* **collateral quantum** — 1e-6 USD.  L1 amounts (deposits, withdrawals, claimable, vault) are
+* **collateral quantum** — 1e-6 USD. L1 amounts (deposits, withdrawals, claimable, vault) are
   in quanta.
 * **value unit** — 2^-32 collateral quantum (``VALUE_SCALE = 2^32`` value units per quantum).
   Every L2 balance and value (account collateral, fees, total value, funding index, price) is in
@@ -10,15 +10,20 @@ Every number in the state machine is an integer (DESIGN §3).  Units:
   ``collateral -= size · (F - f)`` need no division and conserve collateral to the last unit.
 * **base quantum** — each market's smallest position unit (e.g. 1e-8 BTC); sizes are signed.
 * **price** — value units per base quantum, ``0 < price < 2^PRICE_BITS``.
-* **margin fractions** — parts per million (``FRACTION_SCALE = 10^6``).  Risk is kept scaled:
+* **margin fractions** — parts per million (``FRACTION_SCALE = 10^6``). Risk is kept scaled:
   ``risk = Σ |size| · price · fraction`` (value units × 10^6), and ``TV ≥ TR`` is checked as
   ``TV · FRACTION_SCALE ≥ risk`` — no division anywhere.
 * **funding rate** — 2^-32 per second (``RATE_SCALE = 2^32``); a tick adds
   ``floor(rate · Δt · price / RATE_SCALE)`` to the funding index (floor division, also when < 0).
 
-Bounds (enforced natively with named errors; the circuit range-checks the same widths, offsets
-shown for signed values, so nothing wraps mod r — the largest product formed, TV·risk in the
-liquidation check, stays below 2^(TV_BITS + RISK_BITS) ≤ 2^252 < r for up to 8 markets):
+Widths bound every integer the state machine, the circuit and the settlement layer meet; the
+derived widths below (``tv_bits`` …) are the largest magnitudes a check can form for M markets,
+so every range check in the circuit is a statement about integers, never about residues mod r:
+
+    TV  = collateral + Σ size·price          < 2^95 + (M+1)·2^48·2^64        < 2^tv_bits
+    IR  = Σ |size|·price·fraction            < M·2^48·2^64·2^20              < 2^risk_bits
+    TV·10^6 − IR                             < 2^(max(tv_bits + 20, risk_bits) + 1)
+    TV_a·MR_b − TV_b·MR_a (liquidation)      < 2^(tv_bits + risk_bits + 1)  ≤ 2^252 < r/2
 """
 
 from __future__ import annotations
@@ -45,10 +50,11 @@ FRACTION_BITS: int = 20  #: margin fractions 0 < f ≤ 10^6 < 2^20
 TIME_BITS: int = 40  #: timestamps (seconds) 0 ≤ t < 2^40
 L1_ADDRESS_BITS: int = 160  #: L1 addresses are 160-bit integers
 MAX_MARKETS: int = 8  #: positions hash has 2M ≤ 16 inputs
-TV_BITS: int = 117  #: |TV| < 2^95 + 8 · 2^48 · 2^64 < 2^117
-RISK_BITS: int = 135  #: risk < 8 · 2^48 · 2^64 · 2^20 = 2^135
 
-#: Transaction types (the low 4 bits of each pubdata chunk).
+#: Signed rates travel in offset binary: ``rate + RATE_OFFSET`` in ``RATE_BITS + 1`` bits.
+RATE_OFFSET: int = 1 << RATE_BITS
+
+#: Transaction types (the low ``TYPE_BITS`` bits of each pubdata chunk).
 NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, FUNDING, LIQUIDATE, FORCED_WITHDRAW = range(9)
 TX_TYPE_NAMES: tuple[str, ...] = (
     "noop",
@@ -61,11 +67,66 @@ TX_TYPE_NAMES: tuple[str, ...] = (
     "liquidate",
     "forced_withdraw",
 )
+N_TX_TYPES: int = len(TX_TYPE_NAMES)
+#: Priority requests: the transaction types the settlement layer's queue feeds.
+PRIORITY_TYPES: frozenset[int] = frozenset((DEPOSIT, FORCED_WITHDRAW))
 
-#: Domain tags: the first input of every signed-message hash.
+#: Domain tags: the first input of every signed-message hash (``protocol.messages``).
 TAG_ORDER, TAG_WITHDRAW, TAG_TRANSFER, TAG_ORACLE, TAG_FORCED, TAG_ESCAPE = 1, 2, 3, 4, 5, 6
 
 BUY, SELL = 0, 1
+
+#: Fields of an account leaf preimage, then 2 per market (size, funding index).
+ACCOUNT_HEAD: tuple[str, ...] = ("pubkey_x", "pubkey_y", "nonce", "collateral")
+#: Fields of a market in the global state.
+MARKET_FIELDS: tuple[str, ...] = (
+    "price",
+    "funding_index",
+    "initial_fraction",
+    "maintenance_fraction",
+    "max_rate",
+)
+#: The global-state fields after the M markets.
+GLOBAL_TAIL: tuple[str, ...] = (
+    "oracle_pk_x",
+    "oracle_pk_y",
+    "last_oracle_time",
+    "last_funding_time",
+    "fee_pool",
+)
+#: Per order: the signed terms that are not shared slot fields (account, market, side, nonce).
+ORDER_FIELDS: tuple[str, ...] = ("size", "limit_price", "max_fee", "expiry")
+
+
+def account_width(n_markets: int) -> int:
+    """Leaf preimage length before hashing the positions: 4 + 2M."""
+    return len(ACCOUNT_HEAD) + 2 * n_markets
+
+
+def global_width(n_markets: int) -> int:
+    """Global-state preimage length: 5M + 5."""
+    return len(MARKET_FIELDS) * n_markets + len(GLOBAL_TAIL)
+
+
+def tv_bits(n_markets: int) -> int:
+    """|TV| < 2^tv_bits, also for TV before a fill (collateral ± q·price not yet checked)."""
+    bound = (1 << COLLATERAL_BITS) + ((n_markets + 1) << (SIZE_BITS + PRICE_BITS))
+    return bound.bit_length()
+
+
+def risk_bits(n_markets: int) -> int:
+    """0 ≤ risk < 2^risk_bits (value units · 10^6)."""
+    return ((n_markets << (SIZE_BITS + PRICE_BITS + FRACTION_BITS)) - 1).bit_length()
+
+
+def margin_bits(n_markets: int) -> int:
+    """|TV·10^6 − risk| < 2^margin_bits."""
+    return max(tv_bits(n_markets) + FRACTION_BITS, risk_bits(n_markets)) + 1
+
+
+def improve_bits(n_markets: int) -> int:
+    """|TV_a·MR_b − TV_b·MR_a| < 2^improve_bits (must stay ≤ 252 < log2(r/2))."""
+    return tv_bits(n_markets) + risk_bits(n_markets) + 1
 
 
 @dataclass(frozen=True)

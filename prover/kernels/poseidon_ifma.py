@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from circuits.primitives.poseidon_constants import optimized_params
+from protocol.poseidon_constants import optimized_params
 from prover.fields import curve_order as r
 from prover.kernels.field import load, store
 from prover.kernels.ifma import (

@@ -199,8 +199,8 @@ class L1Effects:
     """What a batch asks of the settlement layer, read from its pubdata.
 
     ``requests``: the priority requests consumed, in slot order, each as (slot, type, fields)
-    with the fields in the queue's own form (``priority_fields``); ``payouts``: (l1_address, quanta) credited to
-    ``claimable`` — withdrawals, forced withdrawals and refunded deposits.
+    with the fields in the queue's own form (``priority_fields``); ``payouts``: (l1_address,
+    quanta) credited to ``claimable`` — withdrawals, forced withdrawals and refunded deposits.
     """
 
     requests: tuple[tuple[int, int, tuple[int, ...]], ...]

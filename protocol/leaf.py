@@ -1,31 +1,35 @@
 """Account leaves, the global state and the state root: their preimages, hashes and value.
 
-Signed integers (collateral, sizes, funding indices) enter hashes as field elements mod r
+Signed integers (collateral, sizes, funding indices, rates) enter hashes as field elements mod r
 (``x mod r``, so -1 ↦ r - 1); the circuit recovers the sign by range-checking ``x + 2^(bits-1)``,
-so every preimage here is first checked canonical: each integer within its protocol width
-(``check_account`` / ``check_global``). Nothing may hash equal to a valid preimage by wrapping.
+so every preimage handed in from outside is first checked canonical: each integer within its
+protocol width (``check_account`` / ``check_global``). Nothing may hash equal to a valid preimage
+by wrapping mod r.
 
-Account leaf (M markets, 2M ≤ 16)::
+Account (M markets, R = ``ORDER_RECORDS`` fill records)::
 
-    positions_hash = Poseidon(size_0, f_0, size_1, f_1, ..., size_{M-1}, f_{M-1})
-    leaf           = Poseidon(pubkey_x, pubkey_y, nonce, collateral, positions_hash)
+    positions_hash = Poseidon(size_0, f_0, ..., size_{M-1}, f_{M-1})
+    orders_hash    = Poseidon(id_0, filled_0, ..., id_{R-1}, filled_{R-1})
+    leaf           = Poseidon(pubkey_x, pubkey_y, nonce, order_floor, collateral,
+                              positions_hash, orders_hash)
 
-The empty account has pubkey (0, 0) (not a curve point), nonce 0, collateral 0, positions (0, 0);
-the tree's default leaf is the hash of the empty account, so empty leaves need no special case.
+The empty account is all zeros (pubkey (0, 0) is not a curve point); the tree's default leaf is
+its hash, so empty leaves need no special case.
 
 Global state::
 
-    market_hash_m = Poseidon(price_m, F_m, initial_fraction_m, maintenance_fraction_m, max_rate_m)
+    market_hash_m = Poseidon(price_m, F_m, rate_m, initial_m, maintenance_m, max_rate_m,
+                             band_m, penalty_m)
     global_hash   = Poseidon(market_hash_0, ..., market_hash_{M-1},
-                             oracle_pk_x, oracle_pk_y, last_oracle_time, last_funding_time,
-                             fee_pool)
+                             oracle_pk_x, oracle_pk_y, oracle_time, insurance_fund, domain)
     state_root    = Poseidon(accounts_root, global_hash)
 
 List forms (what the store, the settlement layer and escapes exchange)::
 
-    account = [pubkey_x, pubkey_y, nonce, collateral, [size_0, f_0], ..., [size_{M-1}, f_{M-1}]]
-    global  = [[[price, F, initial, maintenance, max_rate] per market],
-               oracle_pk_x, oracle_pk_y, last_oracle_time, last_funding_time, fee_pool]
+    account = [pubkey_x, pubkey_y, nonce, order_floor, collateral,
+               [[size, f] per market], [[order_id, filled] per record]]
+    global  = [[[price, F, rate, initial, maintenance, max_rate, band, penalty] per market],
+               oracle_pk_x, oracle_pk_y, oracle_time, insurance_fund, domain]
 
 Every hash takes an optional ``hash`` (a Poseidon of the same signature as
 ``protocol.poseidon.poseidon_hash``) so the sequencer can use a fast twin.
@@ -41,10 +45,12 @@ from protocol.fields import curve_order as r
 from protocol.poseidon import poseidon_hash
 from protocol.spec import (
     COLLATERAL_BITS,
-    FEE_POOL_BITS,
     FRACTION_SCALE,
     FUNDING_BITS,
+    INSURANCE_BITS,
     NONCE_BITS,
+    ORDER_ID_BITS,
+    ORDER_RECORDS,
     PRICE_BITS,
     RATE_BITS,
     SIZE_BITS,
@@ -52,6 +58,10 @@ from protocol.spec import (
 )
 
 Hash = Callable[[Sequence[int]], int]
+
+ACCOUNT_FIELDS = 7  #: x, y, nonce, order_floor, collateral, positions, orders
+MARKET_FIELDS = 8  #: price, F, rate, initial, maintenance, max_rate, band, penalty
+GLOBAL_FIELDS = 6  #: markets, oracle x, oracle y, oracle time, insurance fund, domain
 
 
 def to_field(x: int) -> int:
@@ -69,43 +79,68 @@ def _signed(name: str, value: Any, bits: int) -> int:
     return _int(name, value, -(1 << bits) + 1, (1 << bits) - 1)
 
 
+def _pairs(name: str, value: Any, n: int) -> list:
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        raise ProtocolError(f"{name} must be a list of {n} pairs")
+    for k, p in enumerate(value):
+        if not isinstance(p, (list, tuple)) or len(p) != 2:
+            raise ProtocolError(f"{name} {k} is not a pair")
+    return list(value)
+
+
+def empty_account(n_markets: int) -> list:
+    """The list form of the empty account."""
+    return [0, 0, 0, 0, 0, [[0, 0]] * n_markets, [[0, 0]] * ORDER_RECORDS]
+
+
 def check_account(account: Sequence[Any], n_markets: int) -> list:
     """The account list form with every integer canonical (coordinates < r, signed values within
     their widths), or ProtocolError naming the first field that is not."""
-    if not isinstance(account, (list, tuple)) or len(account) != 4 + n_markets:
-        raise ProtocolError(f"an account is [x, y, nonce, collateral, {n_markets} positions]")
-    x, y, nonce, collateral, *positions = account
-    out: list = [
+    if not isinstance(account, (list, tuple)) or len(account) != ACCOUNT_FIELDS:
+        raise ProtocolError("an account is [x, y, nonce, floor, collateral, positions, orders]")
+    x, y, nonce, floor, collateral, positions, orders = account
+    return [
         _int("pubkey x", x, 0, r - 1),
         _int("pubkey y", y, 0, r - 1),
         _int("nonce", nonce, 0, (1 << NONCE_BITS) - 1),
+        _int("order floor", floor, 0, (1 << ORDER_ID_BITS) - 1),
         _signed("collateral", collateral, COLLATERAL_BITS),
+        [
+            [_signed(f"size {m}", s, SIZE_BITS), _signed(f"funding index {m}", f, FUNDING_BITS)]
+            for m, (s, f) in enumerate(_pairs("positions", positions, n_markets))
+        ],
+        [
+            [
+                _int(f"order id {k}", i, 0, (1 << ORDER_ID_BITS) - 1),
+                _int(f"filled {k}", q, 0, (1 << SIZE_BITS) - 1),
+            ]
+            for k, (i, q) in enumerate(_pairs("orders", orders, ORDER_RECORDS))
+        ],
     ]
-    for m, p in enumerate(positions):
-        if not isinstance(p, (list, tuple)) or len(p) != 2:
-            raise ProtocolError(f"position {m} is not [size, funding_index]")
-        out.append([_signed(f"size {m}", p[0], SIZE_BITS), _signed(f"f {m}", p[1], FUNDING_BITS)])
-    return out
 
 
 def check_global(state: Sequence[Any], n_markets: int) -> list:
     """The global-state list form with every integer canonical, or ProtocolError."""
-    if not isinstance(state, (list, tuple)) or len(state) != 6:
-        raise ProtocolError("a global state is [markets, oracle x, y, t_oracle, t_funding, fees]")
-    markets, px, py, t_oracle, t_funding, fee_pool = state
+    if not isinstance(state, (list, tuple)) or len(state) != GLOBAL_FIELDS:
+        raise ProtocolError("a global state is [markets, oracle x, y, time, insurance, domain]")
+    markets, px, py, t_oracle, insurance, domain = state
     if not isinstance(markets, (list, tuple)) or len(markets) != n_markets:
         raise ProtocolError(f"the global state must list {n_markets} markets")
     out_markets = []
     for m, mk in enumerate(markets):
-        if not isinstance(mk, (list, tuple)) or len(mk) != 5:
-            raise ProtocolError(f"market {m} is not [price, F, initial, maintenance, max_rate]")
+        if not isinstance(mk, (list, tuple)) or len(mk) != MARKET_FIELDS:
+            raise ProtocolError(f"market {m} must have {MARKET_FIELDS} fields")
+        price, f, rate, initial, maint, max_rate, band, penalty = mk
         out_markets.append(
             [
-                _int(f"price {m}", mk[0], 1, (1 << PRICE_BITS) - 1),
-                _signed(f"funding index {m}", mk[1], FUNDING_BITS),
-                _int(f"initial fraction {m}", mk[2], 1, FRACTION_SCALE),
-                _int(f"maintenance fraction {m}", mk[3], 1, FRACTION_SCALE),
-                _int(f"max funding rate {m}", mk[4], 0, (1 << RATE_BITS) - 1),
+                _int(f"price {m}", price, 1, (1 << PRICE_BITS) - 1),
+                _signed(f"funding index {m}", f, FUNDING_BITS),
+                _signed(f"funding rate {m}", rate, RATE_BITS),
+                _int(f"initial fraction {m}", initial, 1, FRACTION_SCALE),
+                _int(f"maintenance fraction {m}", maint, 1, FRACTION_SCALE),
+                _int(f"max funding rate {m}", max_rate, 0, (1 << RATE_BITS) - 1),
+                _int(f"price band {m}", band, 1, FRACTION_SCALE),
+                _int(f"liquidation penalty {m}", penalty, 0, FRACTION_SCALE),
             ]
         )
     return [
@@ -113,8 +148,8 @@ def check_global(state: Sequence[Any], n_markets: int) -> list:
         _int("oracle x", px, 0, r - 1),
         _int("oracle y", py, 0, r - 1),
         _int("oracle time", t_oracle, 0, (1 << TIME_BITS) - 1),
-        _int("funding time", t_funding, 0, (1 << TIME_BITS) - 1),
-        _int("fee pool", fee_pool, 0, (1 << FEE_POOL_BITS) - 1),
+        _int("insurance fund", insurance, 0, (1 << INSURANCE_BITS) - 1),
+        _int("domain", domain, 0, r - 1),
     ]
 
 
@@ -123,30 +158,40 @@ def positions_preimage(positions: Sequence[Sequence[int]]) -> list[int]:
     return [to_field(v) for p in positions for v in p]
 
 
+def orders_preimage(orders: Sequence[Sequence[int]]) -> list[int]:
+    """[id_0, filled_0, id_1, filled_1, ...] (non-negative by their widths)."""
+    return [v for o in orders for v in o]
+
+
 def leaf_head(account: Sequence[Any]) -> list[int]:
-    """[pubkey_x, pubkey_y, nonce, collateral] as field elements (the leaf's first four inputs)."""
-    return [account[0], account[1], account[2], to_field(account[3])]
+    """[pubkey_x, pubkey_y, nonce, order_floor, collateral] as field elements."""
+    return [account[0], account[1], account[2], account[3], to_field(account[4])]
 
 
 def leaf_hash(account: Sequence[Any], hash: Hash = poseidon_hash) -> int:
-    """Poseidon(x, y, nonce, collateral, Poseidon(size_0, f_0, ...)) of an account list form."""
-    return hash([*leaf_head(account), hash(positions_preimage(account[4:]))])
+    """The leaf of an account list form (layout in the module docstring)."""
+    return hash(
+        [
+            *leaf_head(account),
+            hash(positions_preimage(account[5])),
+            hash(orders_preimage(account[6])),
+        ]
+    )
 
 
 def market_preimage(market: Sequence[int]) -> list[int]:
-    """[price, F, initial, maintenance, max_rate] as field elements."""
-    price, funding_index, initial, maintenance, max_rate = market
-    return [price, to_field(funding_index), initial, maintenance, max_rate]
+    """[price, F, rate, initial, maintenance, max_rate, band, penalty] as field elements."""
+    return [to_field(v) for v in market]
 
 
 def global_preimage(market_hashes: Sequence[int], state: Sequence[Any]) -> list[int]:
     """The global hash's inputs: market hashes, then the tail fields."""
-    _, px, py, t_oracle, t_funding, fee_pool = state
-    return [*market_hashes, px, py, t_oracle, t_funding, fee_pool]
+    _, px, py, t_oracle, insurance, domain = state
+    return [*market_hashes, px, py, t_oracle, insurance, domain]
 
 
 def global_hash(state: Sequence[Any], hash: Hash = poseidon_hash) -> int:
-    """Poseidon(market hashes..., oracle x, oracle y, oracle time, funding time, fee pool)."""
+    """Poseidon(market hashes..., oracle x, oracle y, oracle time, insurance fund, domain)."""
     return hash(global_preimage([hash(market_preimage(m)) for m in state[0]], state))
 
 
@@ -158,7 +203,7 @@ def state_root(accounts_root: int, global_state_hash: int, hash: Hash = poseidon
 def total_value(account: Sequence[Any], state: Sequence[Any]) -> int:
     """TV = collateral + Σ_m size_m · (price_m − (F_m − f_m)), value units, pending funding
     applied (the settlement layer's escape value; list forms, checked canonical first)."""
-    collateral, positions = account[3], account[4:]
+    collateral, positions = account[4], account[5]
     return collateral + sum(
         s * (m[0] - (m[1] - f)) for (s, f), m in zip(positions, state[0], strict=True)
     )

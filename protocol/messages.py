@@ -1,53 +1,90 @@
-"""The messages that keys sign (EdDSA-Poseidon, ``protocol.eddsa``): each is the Poseidon hash of
-a preimage whose first element is a domain tag (``protocol.spec.TAG_*``)::
+"""The messages that keys sign (EdDSA-Poseidon, ``protocol.eddsa``) and the domain they carry.
 
-    order     = Poseidon(TAG_ORDER=1, account, market, side, size, limit_price, fee, nonce, expiry)
-    withdraw  = Poseidon(TAG_WITHDRAW=2, account, amount, l1_address, nonce)
-    transfer  = Poseidon(TAG_TRANSFER=3, sender, recipient, amount, nonce)
-    oracle    = Poseidon(TAG_ORACLE=4, timestamp, price_0, ..., price_{M-1})
-    forced    = Poseidon(TAG_FORCED=5, account, l1_address)        (checked by the settlement layer)
-    escape    = Poseidon(TAG_ESCAPE=6, account, l1_address)        (checked by the settlement layer)
+Every message is bound to one deployment by its domain, a field element fixed at genesis and
+kept in the global state::
 
-``side`` is 0 = buy, 1 = sell; ``fee`` is the maximum fee (value units) the signer accepts; an order
-is valid while ``last_oracle_time ≤ expiry``. The ``*_preimage`` functions give the hash inputs (the
-circuit hashes the same lists); ``message(preimage)`` hashes one with the reference Poseidon.
+    domain = Poseidon(TAG_DOMAIN=7, chain_id, rollup_id)
+
+and starts with a tag (``protocol.spec.TAG_*``) so no message of one kind is a message of
+another::
+
+    order     = Poseidon(TAG_ORDER=1, domain, account, market, side, size, limit_price, max_fee,
+                         order_id, expiry)
+    withdraw  = Poseidon(TAG_WITHDRAW=2, domain, account, amount, l1_address, nonce)
+    transfer  = Poseidon(TAG_TRANSFER=3, domain, sender, recipient, amount, nonce)
+    oracle    = poseidon_sponge([TAG_ORACLE=4, domain, timestamp, price_0, ..., price_{M-1},
+                                 rate_0 + 2^32, ..., rate_{M-1} + 2^32])
+    forced    = Poseidon(TAG_FORCED=5, domain, account, l1_address, request_nonce, expiry)
+    escape    = Poseidon(TAG_ESCAPE=6, domain, account, l1_address)
+
+Orders: ``side`` is 0 = buy, 1 = sell; ``max_fee`` is the most the signer pays for the whole size
+(a partial fill of q pays at most ``max_fee · q / size``); the order executes while the last
+oracle time ≤ ``expiry``; ``order_id`` identifies it among the account's fill records. Forced
+requests and escapes are checked by the settlement layer only. The ``*_preimage`` functions give
+the hash inputs; they build lists, so the circuit calls them on its own variables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from protocol.poseidon import poseidon_hash
-from protocol.spec import TAG_ESCAPE, TAG_FORCED, TAG_ORACLE, TAG_ORDER, TAG_TRANSFER, TAG_WITHDRAW
+from protocol.poseidon import poseidon_hash, poseidon_sponge
+from protocol.spec import (
+    RATE_OFFSET,
+    TAG_DOMAIN,
+    TAG_ESCAPE,
+    TAG_FORCED,
+    TAG_ORACLE,
+    TAG_ORDER,
+    TAG_TRANSFER,
+    TAG_WITHDRAW,
+    check_domain_ids,
+)
+
+
+def domain(chain_id: int, rollup_id: int) -> int:
+    """Poseidon(TAG_DOMAIN, chain_id, rollup_id): the domain of one deployment."""
+    return poseidon_hash([TAG_DOMAIN, *check_domain_ids(chain_id, rollup_id)])
 
 
 def order_preimage(
-    account: int, market: int, side: int, size: int, limit_price: int, fee: int, nonce: int,
-    expiry: int,
-) -> list[int]:  # fmt: skip
-    return [TAG_ORDER, account, market, side, size, limit_price, fee, nonce, expiry]
+    domain: Any, account: Any, market: Any, side: Any, size: Any, limit_price: Any,
+    max_fee: Any, order_id: Any, expiry: Any,
+) -> list:  # fmt: skip
+    return [TAG_ORDER, domain, account, market, side, size, limit_price, max_fee, order_id, expiry]
 
 
-def withdraw_preimage(account: int, amount: int, l1_address: int, nonce: int) -> list[int]:
-    return [TAG_WITHDRAW, account, amount, l1_address, nonce]
+def withdraw_preimage(domain: Any, account: Any, amount: Any, l1_address: Any, nonce: Any) -> list:
+    return [TAG_WITHDRAW, domain, account, amount, l1_address, nonce]
 
 
-def transfer_preimage(sender: int, recipient: int, amount: int, nonce: int) -> list[int]:
-    return [TAG_TRANSFER, sender, recipient, amount, nonce]
+def transfer_preimage(domain: Any, sender: Any, recipient: Any, amount: Any, nonce: Any) -> list:
+    return [TAG_TRANSFER, domain, sender, recipient, amount, nonce]
 
 
-def oracle_preimage(timestamp: int, prices: Sequence[int]) -> list[int]:
-    return [TAG_ORACLE, timestamp, *prices]
+def oracle_preimage(
+    domain: Any, timestamp: Any, prices: Sequence[Any], rates: Sequence[Any]
+) -> list:
+    """Rates enter in offset binary (``rate + 2^32``), so every element is non-negative."""
+    return [TAG_ORACLE, domain, timestamp, *prices, *(x + RATE_OFFSET for x in rates)]
 
 
-def forced_preimage(account: int, l1_address: int) -> list[int]:
-    return [TAG_FORCED, account, l1_address]
+def forced_preimage(
+    domain: int, account: int, l1_address: int, request_nonce: int, expiry: int
+) -> list[int]:
+    return [TAG_FORCED, domain, account, l1_address, request_nonce, expiry]
 
 
-def escape_preimage(account: int, l1_address: int) -> list[int]:
-    return [TAG_ESCAPE, account, l1_address]
+def escape_preimage(domain: int, account: int, l1_address: int) -> list[int]:
+    return [TAG_ESCAPE, domain, account, l1_address]
 
 
 def message(preimage: Sequence[int]) -> int:
-    """The signed message of a preimage: Poseidon(preimage) (reference hash)."""
+    """The signed message of a fixed-length preimage: Poseidon(preimage) (reference hash)."""
     return poseidon_hash(preimage)
+
+
+def oracle_message(preimage: Sequence[int]) -> int:
+    """The oracle's signed message: poseidon_sponge(preimage) (any number of markets)."""
+    return poseidon_sponge(preimage)

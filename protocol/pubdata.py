@@ -12,10 +12,12 @@ low 4 bits are the slot's type. Widths are ``protocol.spec``'s.
     withdraw        type, account, amount, l1_address
     transfer        type, sender, recipient, amount
     trade           type, maker, taker, market, maker_side(1), quantity, price | maker_fee,
-                    taker_fee
-    oracle          type, timestamp, price_0, ..., price_{M-1}
-    funding         type, timestamp, rate_0 + 2^32, ..., rate_{M-1} + 2^32
-    liquidate       type, liquidator, liquidated, market, liquidator_side(1), quantity, price, fee
+                    taker_fee, maker_order_id, taker_order_id
+    oracle          type, timestamp, price_0, ..., price_{M-1}, rate_0 + 2^32, ...,
+                    rate_{M-1} + 2^32
+    liquidate       type, liquidator, liquidated, market, liquidator_side(1), quantity, price |
+                    fee, liquidator_order_id
+    deleverage      type, deleveraged, deleverager, market, quantity, price
     forced_withdraw type, account, amount, void(1), l1_address
 
 Withdrawals paid on L1 (withdraw, forced_withdraw, refunded deposits) and the priority requests
@@ -40,16 +42,17 @@ from protocol.poseidon import poseidon_sponge
 from protocol.spec import (
     ACCOUNT_BITS,
     AMOUNT_BITS,
+    DELEVERAGE,
     DEPOSIT,
     FEE_BITS,
     FORCED_WITHDRAW,
-    FUNDING,
     L1_ADDRESS_BITS,
     LIQUIDATE,
     MARKET_BITS,
     N_TX_TYPES,
     NOOP,
     ORACLE,
+    ORDER_ID_BITS,
     PRICE_BITS,
     RATE_BITS,
     SIZE_BITS,
@@ -98,15 +101,13 @@ def layout(tx_type: int, n_markets: int) -> Layout:
             ("price", PRICE_BITS),
             ("maker_fee", FEE_BITS),
             ("taker_fee", FEE_BITS),
+            ("maker_order_id", ORDER_ID_BITS),
+            ("taker_order_id", ORDER_ID_BITS),
         ),
         ORACLE: (
             t,
             ("timestamp", TIME_BITS),
             *((f"price_{m}", PRICE_BITS) for m in range(n_markets)),
-        ),
-        FUNDING: (
-            t,
-            ("timestamp", TIME_BITS),
             *((f"rate_{m}", RATE_BITS + 1) for m in range(n_markets)),
         ),
         LIQUIDATE: (
@@ -118,6 +119,15 @@ def layout(tx_type: int, n_markets: int) -> Layout:
             ("quantity", SIZE_BITS),
             ("price", PRICE_BITS),
             ("fee", FEE_BITS),
+            ("liquidator_order_id", ORDER_ID_BITS),
+        ),
+        DELEVERAGE: (
+            t,
+            ("deleveraged", acct),
+            ("deleverager", acct),
+            ("market", MARKET_BITS),
+            ("quantity", SIZE_BITS),
+            ("price", PRICE_BITS),
         ),
         FORCED_WITHDRAW: (
             t,

@@ -37,25 +37,29 @@ RATE_SCALE: int = 1 << 32
 ACCOUNT_BITS: int = 32  #: account index < 2^32 (so tree depth D ≤ 32)
 MARKET_BITS: int = 8
 NONCE_BITS: int = 32  #: 0 ≤ nonce < 2^32
+ORDER_ID_BITS: int = 32  #: 0 < order id < 2^32 (0 marks an empty order record)
 AMOUNT_BITS: int = 63  #: L1 amounts (quanta): 0 < amount < 2^63
 COLLATERAL_BITS: int = 95  #: |collateral| < 2^95 value units (= 2^63 quanta)
 TRANSFER_BITS: int = 95  #: 0 < transfer amount < 2^95 value units
 SIZE_BITS: int = 48  #: |position size| < 2^48 and 0 < order size < 2^48 base quanta
 PRICE_BITS: int = 64  #: 0 < price < 2^64 value units per base quantum
 FEE_BITS: int = 80  #: 0 ≤ fee < 2^80 value units
-FEE_POOL_BITS: int = 127  #: 0 ≤ fee pool < 2^127 value units
+INSURANCE_BITS: int = 127  #: 0 ≤ insurance fund < 2^127 value units
 FUNDING_BITS: int = 96  #: |funding index| < 2^96 value units per base quantum
 RATE_BITS: int = 32  #: |funding rate| ≤ max rate < 2^32 (units of 2^-32 per second)
-FRACTION_BITS: int = 20  #: margin fractions 0 < f ≤ 10^6 < 2^20
+FRACTION_BITS: int = 20  #: margin fractions, bands and penalties 0 ≤ f ≤ 10^6 < 2^20
 TIME_BITS: int = 40  #: timestamps (seconds) 0 ≤ t < 2^40
 L1_ADDRESS_BITS: int = 160  #: L1 addresses are 160-bit integers
-MAX_MARKETS: int = 8  #: positions hash has 2M ≤ 16 inputs
+CHAIN_ID_BITS: int = 64  #: the settlement chain's id
+ROLLUP_ID_BITS: int = 160  #: the rollup's identifier on that chain (its contract address)
+MAX_MARKETS: int = 8  #: the positions hash has 2M ≤ 16 inputs
+ORDER_RECORDS: int = 4  #: R, fill records per account (the orders hash has 2R inputs)
 
 #: Signed rates travel in offset binary: ``rate + RATE_OFFSET`` in ``RATE_BITS + 1`` bits.
 RATE_OFFSET: int = 1 << RATE_BITS
 
 #: Transaction types (the low ``TYPE_BITS`` bits of each pubdata chunk).
-NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, FUNDING, LIQUIDATE, FORCED_WITHDRAW = range(9)
+NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, LIQUIDATE, DELEVERAGE, FORCED_WITHDRAW = range(9)
 TX_TYPE_NAMES: tuple[str, ...] = (
     "noop",
     "deposit",
@@ -63,49 +67,18 @@ TX_TYPE_NAMES: tuple[str, ...] = (
     "transfer",
     "trade",
     "oracle",
-    "funding",
     "liquidate",
+    "deleverage",
     "forced_withdraw",
 )
 N_TX_TYPES: int = len(TX_TYPE_NAMES)
 #: Priority requests: the transaction types the settlement layer's queue feeds.
 PRIORITY_TYPES: frozenset[int] = frozenset((DEPOSIT, FORCED_WITHDRAW))
 
-#: Domain tags: the first input of every signed-message hash (``protocol.messages``).
-TAG_ORDER, TAG_WITHDRAW, TAG_TRANSFER, TAG_ORACLE, TAG_FORCED, TAG_ESCAPE = 1, 2, 3, 4, 5, 6
+#: Tags: the first input of every signed-message hash (``protocol.messages``) and of the domain.
+TAG_ORDER, TAG_WITHDRAW, TAG_TRANSFER, TAG_ORACLE, TAG_FORCED, TAG_ESCAPE, TAG_DOMAIN = range(1, 8)
 
 BUY, SELL = 0, 1
-
-#: Fields of an account leaf preimage, then 2 per market (size, funding index).
-ACCOUNT_HEAD: tuple[str, ...] = ("pubkey_x", "pubkey_y", "nonce", "collateral")
-#: Fields of a market in the global state.
-MARKET_FIELDS: tuple[str, ...] = (
-    "price",
-    "funding_index",
-    "initial_fraction",
-    "maintenance_fraction",
-    "max_rate",
-)
-#: The global-state fields after the M markets.
-GLOBAL_TAIL: tuple[str, ...] = (
-    "oracle_pk_x",
-    "oracle_pk_y",
-    "last_oracle_time",
-    "last_funding_time",
-    "fee_pool",
-)
-#: Per order: the signed terms that are not shared slot fields (account, market, side, nonce).
-ORDER_FIELDS: tuple[str, ...] = ("size", "limit_price", "max_fee", "expiry")
-
-
-def account_width(n_markets: int) -> int:
-    """Leaf preimage length before hashing the positions: 4 + 2M."""
-    return len(ACCOUNT_HEAD) + 2 * n_markets
-
-
-def global_width(n_markets: int) -> int:
-    """Global-state preimage length: 5M + 5."""
-    return len(MARKET_FIELDS) * n_markets + len(GLOBAL_TAIL)
 
 
 def tv_bits(n_markets: int) -> int:
@@ -129,23 +102,47 @@ def improve_bits(n_markets: int) -> int:
     return tv_bits(n_markets) + risk_bits(n_markets) + 1
 
 
+def _int(name: str, value: object, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Market:
-    """A perpetual market: risk parameters (hashed into the global state) and display metadata."""
+    """A perpetual market: risk parameters (hashed into the global state) and display metadata.
+
+    Fractions are ppm of notional: ``initial_fraction`` and ``maintenance_fraction`` margin the
+    positions, ``price_band`` bounds every trade's price around the oracle price
+    (``|price − oracle| · 10^6 ≤ oracle · band``), ``liquidation_penalty`` is what a liquidated
+    account pays the insurance fund per unit of notional closed (never more than its equity).
+    """
 
     name: str
-    base_decimals: int  #: base quantum = 10^-base_decimals units of the asset (display only)
-    initial_fraction: int  #: ppm; initial margin fraction
-    maintenance_fraction: int  #: ppm; 0 < maintenance ≤ initial ≤ 10^6
+    base_decimals: int  #: base quantum = 10^-base_decimals units of the asset (display)
+    initial_fraction: int  #: ppm; 0 < maintenance ≤ initial ≤ 10^6
+    maintenance_fraction: int  #: ppm
     max_funding_rate: int  #: |rate| ≤ this, units 2^-32 per second
+    price_band: int  #: ppm; 0 < band ≤ 10^6
+    liquidation_penalty: int  #: ppm; 0 ≤ penalty ≤ maintenance
+
+    def __post_init__(self) -> None:
+        n = self.name
+        _int(f"{n}: base_decimals", self.base_decimals, 0, 18)
+        _int(f"{n}: maintenance_fraction", self.maintenance_fraction, 1, FRACTION_SCALE)
+        _int(f"{n}: initial_fraction", self.initial_fraction, self.maintenance_fraction,
+             FRACTION_SCALE)  # fmt: skip
+        _int(f"{n}: max_funding_rate", self.max_funding_rate, 0, (1 << RATE_BITS) - 1)
+        _int(f"{n}: price_band", self.price_band, 1, FRACTION_SCALE)
+        _int(f"{n}: liquidation_penalty", self.liquidation_penalty, 0, self.maintenance_fraction)
 
 
-#: The default markets: BTC, ETH, SOL, DOGE perpetuals.
+#: The default markets: BTC, ETH, SOL, DOGE perpetuals (max funding rate ~1e-6 and ~2e-6 per s).
 DEFAULT_MARKETS: tuple[Market, ...] = (
-    Market("BTC-PERP", 8, 100_000, 50_000, 4295),  # 10% / 5%, ~1e-6 per s
-    Market("ETH-PERP", 8, 100_000, 50_000, 4295),
-    Market("SOL-PERP", 6, 200_000, 100_000, 8590),
-    Market("DOGE-PERP", 2, 250_000, 125_000, 8590),
+    Market("BTC-PERP", 8, 100_000, 50_000, 4295, 50_000, 10_000),
+    Market("ETH-PERP", 8, 100_000, 50_000, 4295, 50_000, 10_000),
+    Market("SOL-PERP", 6, 200_000, 100_000, 8590, 100_000, 20_000),
+    Market("DOGE-PERP", 2, 250_000, 125_000, 8590, 100_000, 25_000),
 )
 
 
@@ -158,17 +155,13 @@ class RollupParams:
     markets: tuple[Market, ...] = DEFAULT_MARKETS
 
     def __post_init__(self) -> None:
-        if not 1 <= self.depth <= ACCOUNT_BITS:
-            raise ValueError(f"depth must be in 1..{ACCOUNT_BITS}, got {self.depth}")
-        if self.batch_slots < 1:
-            raise ValueError(f"batch_slots must be ≥ 1, got {self.batch_slots}")
-        if not 1 <= len(self.markets) <= MAX_MARKETS:
-            raise ValueError(f"need 1..{MAX_MARKETS} markets, got {len(self.markets)}")
+        _int("depth", self.depth, 1, ACCOUNT_BITS)
+        _int("batch_slots", self.batch_slots, 1, 1 << 16)
+        if not isinstance(self.markets, tuple) or not 1 <= len(self.markets) <= MAX_MARKETS:
+            raise ValueError(f"need a tuple of 1..{MAX_MARKETS} markets")
         for m in self.markets:
-            if not 0 < m.maintenance_fraction <= m.initial_fraction <= FRACTION_SCALE:
-                raise ValueError(f"{m.name}: need 0 < maintenance ≤ initial ≤ {FRACTION_SCALE}")
-            if not 0 <= m.max_funding_rate < 1 << RATE_BITS:
-                raise ValueError(f"{m.name}: max_funding_rate must be in [0, 2^{RATE_BITS})")
+            if not isinstance(m, Market):
+                raise ValueError(f"{m!r} is not a Market")
 
     @property
     def n_markets(self) -> int:
@@ -177,3 +170,20 @@ class RollupParams:
     @property
     def n_accounts(self) -> int:
         return 1 << self.depth
+
+
+def check_genesis_prices(prices: tuple[int, ...], n_markets: int) -> tuple[int, ...]:
+    """Genesis oracle prices: one per market, each 0 < price < 2^64 (value units)."""
+    if not isinstance(prices, tuple) or len(prices) != n_markets:
+        raise ValueError(f"need a tuple of {n_markets} genesis prices")
+    return tuple(
+        _int(f"genesis price {k}", p, 1, (1 << PRICE_BITS) - 1) for k, p in enumerate(prices)
+    )
+
+
+def check_domain_ids(chain_id: int, rollup_id: int) -> tuple[int, int]:
+    """The domain's two identifiers within their widths."""
+    return (
+        _int("chain id", chain_id, 0, (1 << CHAIN_ID_BITS) - 1),
+        _int("rollup id", rollup_id, 0, (1 << ROLLUP_ID_BITS) - 1),
+    )

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from protocol import leaf
-from protocol.spec import RollupParams
-from rollup.hashing import poseidon, poseidon_many_nested
+from protocol.spec import ORDER_RECORDS, RollupParams
+from rollup.hashing import poseidon, poseidon_many
 
 
 @dataclass(frozen=True)
@@ -21,16 +21,32 @@ class Position:
 
 
 @dataclass(frozen=True)
+class OrderRecord:
+    """How much of order ``order_id`` has been filled (0 = an empty record)."""
+
+    order_id: int = 0
+    filled: int = 0
+
+
+EMPTY_RECORDS: tuple[OrderRecord, ...] = (OrderRecord(),) * ORDER_RECORDS
+
+
+@dataclass(frozen=True)
 class Account:
+    """An account leaf's preimage. ``order_floor``: orders with a smaller id can never execute
+    again; ``orders``: the R fill records (``rollup.fills``)."""
+
     pubkey_x: int
     pubkey_y: int
     nonce: int
+    order_floor: int
     collateral: int  #: value units, signed
     positions: tuple[Position, ...]
+    orders: tuple[OrderRecord, ...] = EMPTY_RECORDS
 
     @classmethod
     def empty(cls, n_markets: int) -> Account:
-        return cls(0, 0, 0, 0, (Position(),) * n_markets)
+        return cls(0, 0, 0, 0, 0, (Position(),) * n_markets, EMPTY_RECORDS)
 
     @property
     def is_empty(self) -> bool:
@@ -54,23 +70,43 @@ class Account:
         return leaf.leaf_hash(self.to_list(), poseidon)
 
     def to_list(self) -> list:
-        return [self.pubkey_x, self.pubkey_y, self.nonce, self.collateral] + [
-            [p.size, p.funding_index] for p in self.positions
+        return [
+            self.pubkey_x,
+            self.pubkey_y,
+            self.nonce,
+            self.order_floor,
+            self.collateral,
+            [[p.size, p.funding_index] for p in self.positions],
+            [[o.order_id, o.filled] for o in self.orders],
         ]
 
     @classmethod
-    def from_list(cls, data: list) -> Account:
-        x, y, nonce, collateral, *positions = data
-        return cls(x, y, nonce, collateral, tuple(Position(s, f) for s, f in positions))
+    def from_list(cls, data: Sequence) -> Account:
+        x, y, nonce, floor, collateral, positions, orders = data
+        return cls(
+            x,
+            y,
+            nonce,
+            floor,
+            collateral,
+            tuple(Position(s, f) for s, f in positions),
+            tuple(OrderRecord(i, q) for i, q in orders),
+        )
 
 
 @dataclass(frozen=True)
 class MarketState:
+    """One market in the global state: oracle price, funding index and the oracle's current
+    funding rate, and the market's risk parameters (``protocol.spec.Market``)."""
+
     price: int  #: value units per base quantum
     funding_index: int  #: F_m, value units per base quantum, signed
+    funding_rate: int  #: the oracle's rate in force since the last oracle update (2^-32 / s)
     initial_fraction: int
     maintenance_fraction: int
     max_funding_rate: int
+    price_band: int
+    liquidation_penalty: int
 
     def hash(self) -> int:
         return self._hash
@@ -83,9 +119,12 @@ class MarketState:
         return [
             self.price,
             self.funding_index,
+            self.funding_rate,
             self.initial_fraction,
             self.maintenance_fraction,
             self.max_funding_rate,
+            self.price_band,
+            self.liquidation_penalty,
         ]
 
 
@@ -94,9 +133,9 @@ class GlobalState:
     markets: tuple[MarketState, ...]
     oracle_pk_x: int
     oracle_pk_y: int
-    last_oracle_time: int
-    last_funding_time: int
-    fee_pool: int  #: fees collected, value units
+    oracle_time: int  #: the last oracle update's timestamp (funding accrues up to it)
+    insurance_fund: int  #: value units, ≥ 0: fed by fees and penalties, covers bad debt
+    domain: int  #: ``protocol.messages.domain(chain_id, rollup_id)``
 
     @classmethod
     def genesis(
@@ -104,16 +143,23 @@ class GlobalState:
         params: RollupParams,
         oracle_pubkey: tuple[int, int],
         prices: tuple[int, ...],
-        time: int = 0,
+        time: int,
+        domain: int,
     ) -> GlobalState:
-        """Genesis: the given prices, zero funding indices, oracle and funding time ``time``."""
-        if len(prices) != params.n_markets:
-            raise ValueError(f"need {params.n_markets} genesis prices, got {len(prices)}")
+        """Genesis: the given prices, zero funding indices and rates, the oracle's first time."""
+        from protocol.spec import check_genesis_prices
+
+        prices = check_genesis_prices(tuple(prices), params.n_markets)
         markets = tuple(
-            MarketState(p, 0, m.initial_fraction, m.maintenance_fraction, m.max_funding_rate)
+            MarketState(
+                p, 0, 0, m.initial_fraction, m.maintenance_fraction, m.max_funding_rate,
+                m.price_band, m.liquidation_penalty,
+            )
             for p, m in zip(prices, params.markets, strict=True)
-        )
-        return cls(markets, oracle_pubkey[0], oracle_pubkey[1], time, time, 0)
+        )  # fmt: skip
+        state = cls(markets, oracle_pubkey[0], oracle_pubkey[1], time, 0, domain)
+        leaf.check_global(state.to_list(), params.n_markets)
+        return state
 
     def hash(self) -> int:
         return self._hash
@@ -127,28 +173,29 @@ class GlobalState:
             [m.to_list() for m in self.markets],
             self.oracle_pk_x,
             self.oracle_pk_y,
-            self.last_oracle_time,
-            self.last_funding_time,
-            self.fee_pool,
+            self.oracle_time,
+            self.insurance_fund,
+            self.domain,
         ]
 
     @classmethod
-    def from_list(cls, data: list) -> GlobalState:
-        markets, px, py, t_oracle, t_funding, fee_pool = data
-        return cls(tuple(MarketState(*m) for m in markets), px, py, t_oracle, t_funding, fee_pool)
+    def from_list(cls, data: Sequence) -> GlobalState:
+        markets, px, py, t_oracle, insurance, domain = data
+        return cls(tuple(MarketState(*m) for m in markets), px, py, t_oracle, insurance, domain)
 
 
 def hash_leaves(accounts: Sequence[Account]) -> None:
-    """Fill the leaf cache of every account not hashed yet: positions hashes and leaves in one
-    ``poseidon_many_nested`` call (``Account.leaf`` is the one-at-a-time twin;
-    tests/rollup/test_hashing.py compares them)."""
+    """Fill the leaf cache of every account not hashed yet: positions and orders hashes, then
+    the leaves, each a ``poseidon_many`` call over all of them (``Account.leaf`` is the
+    one-at-a-time twin)."""
     todo = list({id(a): a for a in accounts if "_leaf" not in a.__dict__}.values())
     if not todo:
         return
     lists = [a.to_list() for a in todo]
-    inner = [leaf.positions_preimage(x[4:]) for x in lists]
-    outer = [leaf.leaf_head(x) for x in lists]
-    for a, value in zip(todo, poseidon_many_nested(inner, outer), strict=True):
+    positions = poseidon_many([leaf.positions_preimage(x[5]) for x in lists])
+    orders = poseidon_many([leaf.orders_preimage(x[6]) for x in lists])
+    rows = [[*leaf.leaf_head(x), p, o] for x, p, o in zip(lists, positions, orders, strict=True)]
+    for a, value in zip(todo, poseidon_many(rows), strict=True):
         a.__dict__["_leaf"] = value  # the cached_property's slot
 
 

@@ -3,10 +3,11 @@
 ``RollupState`` runs them before any effect (``rollup.effects``); each failure is a named
 ``RollupError`` and nothing has changed when it is raised.
 
-    order terms:  nonce < 2^32, market < M, side ∈ {buy, sell}, 0 < size < 2^48,
+    order terms:  0 < order id < 2^32, market < M, side ∈ {buy, sell}, 0 < size < 2^48,
                   0 < limit price < 2^64, 0 ≤ max fee < 2^80, 0 ≤ expiry < 2^40
     fill:         expiry ≥ last oracle time; buy: price ≤ limit, sell: price ≥ limit;
-                  quantity ≤ size; fee ≤ max fee
+                  quantity ≤ size; fee·size ≤ max_fee·quantity (the signed maximum, pro rata)
+    (what the order already filled is ``rollup.fills``')
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from protocol.eddsa import Signature, verify
-from protocol.spec import BUY, FEE_BITS, NONCE_BITS, PRICE_BITS, SELL, SIZE_BITS, TIME_BITS
+from protocol.spec import BUY, FEE_BITS, ORDER_ID_BITS, PRICE_BITS, SELL, SIZE_BITS, TIME_BITS
 from rollup.effects import check_range
 from rollup.errors import (
     FeeExceeded,
@@ -51,14 +52,14 @@ class SignatureCache:
 
 def check_order_terms(o: Order, n_markets: int) -> None:
     """The signed order's own fields are in range (before its signature is checked)."""
-    check_range("order nonce", o.nonce, 0, (1 << NONCE_BITS) - 1)
+    check_range("order id", o.order_id, 1, (1 << ORDER_ID_BITS) - 1)
     if not isinstance(o.market, int) or not 0 <= o.market < n_markets:
         raise MarketOutOfRange(market=o.market, n_markets=n_markets)
     if o.side not in (BUY, SELL):
         raise OrderMismatch(detail=f"side {o.side} is neither 0 (buy) nor 1 (sell)")
     check_range("order size", o.size, 1, (1 << SIZE_BITS) - 1)
     check_range("limit price", o.limit_price, 1, (1 << PRICE_BITS) - 1)
-    check_range("order fee", o.fee, 0, (1 << FEE_BITS) - 1)
+    check_range("order max fee", o.max_fee, 0, (1 << FEE_BITS) - 1)
     check_range("order expiry", o.expiry, 0, (1 << TIME_BITS) - 1)
 
 
@@ -71,5 +72,5 @@ def check_fill(o: Order, price: int, quantity: int, fee: int, now: int) -> None:
         raise LimitPriceViolated(account=o.account, price=price, side=side, limit=o.limit_price)
     if quantity > o.size:
         raise SizeExceeded(account=o.account, quantity=quantity, what="order size", limit=o.size)
-    if fee > o.fee:
-        raise FeeExceeded(account=o.account, fee=fee, max_fee=o.fee)
+    if fee * o.size > o.max_fee * quantity:
+        raise FeeExceeded(account=o.account, fee=fee, max_fee=o.max_fee * quantity // o.size)

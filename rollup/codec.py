@@ -10,41 +10,49 @@ from __future__ import annotations
 import numpy as np
 
 from protocol.codec import felts_from_bytes, felts_to_bytes, pack, unpack
-from rollup.account import Account, GlobalState, MarketState, Position
+from protocol.errors import CodecError
+from protocol.leaf import MARKET_FIELDS
+from protocol.spec import ORDER_RECORDS
+from rollup.account import Account, GlobalState, MarketState, OrderRecord, Position
 from rollup.tree import UpdateProof
 from rollup.tx import Tx, tx_from_list, tx_to_list
 from rollup.witness import BatchWitness, LeafUpdate, SlotWitness
 
 
 def account_to_bytes(a: Account) -> bytes:
-    """[pubkey_x, pubkey_y, nonce, collateral, size_0, f_0, ...] as one blob (kept on the
-    immutable object, like its leaf: a batch's witness names one account object ~1.6 times, and
-    its delta once more)."""
+    """[pubkey_x, pubkey_y, nonce, order_floor, collateral, size_0, f_0, ..., id_0, filled_0, ...]
+    as one blob (kept on the immutable object, like its leaf: a batch's witness names one
+    account object ~1.6 times, and its delta once more)."""
     blob = a.__dict__.get("_blob")
     if blob is None:
-        flat = [a.pubkey_x, a.pubkey_y, a.nonce, a.collateral]
+        flat = [a.pubkey_x, a.pubkey_y, a.nonce, a.order_floor, a.collateral]
         for p in a.positions:
             flat += (p.size, p.funding_index)
+        for o in a.orders:
+            flat += (o.order_id, o.filled)
         blob = a.__dict__["_blob"] = felts_to_bytes(flat)
     return blob
 
 
 def account_from_bytes(blob: bytes) -> Account:
-    x, y, nonce, collateral, *flat = felts_from_bytes(blob)
-    positions = tuple(Position(flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
-    return Account(x, y, nonce, collateral, positions)
+    x, y, nonce, floor, collateral, *flat = felts_from_bytes(blob)
+    split = len(flat) - 2 * ORDER_RECORDS
+    if split < 0 or split % 2:
+        raise CodecError(f"an account blob of {len(flat) + 5} elements")
+    positions = tuple(Position(flat[i], flat[i + 1]) for i in range(0, split, 2))
+    orders = tuple(OrderRecord(flat[i], flat[i + 1]) for i in range(split, len(flat), 2))
+    return Account(x, y, nonce, floor, collateral, positions, orders)
 
 
 def global_to_bytes(g: GlobalState) -> bytes:
-    """[5 fields per market ..., oracle_pk_x, oracle_pk_y, last_oracle, last_funding, fee_pool]
+    """[8 fields per market ..., oracle_pk_x, oracle_pk_y, oracle_time, insurance_fund, domain]
     (kept on the immutable object: slot k's new global state is slot k + 1's old one)."""
     blob = g.__dict__.get("_blob")
     if blob is None:
         flat: list[int] = []
         for m in g.markets:
-            flat += (m.price, m.funding_index, m.initial_fraction, m.maintenance_fraction,
-                     m.max_funding_rate)  # fmt: skip
-        flat += (g.oracle_pk_x, g.oracle_pk_y, g.last_oracle_time, g.last_funding_time, g.fee_pool)
+            flat += m.to_list()
+        flat += (g.oracle_pk_x, g.oracle_pk_y, g.oracle_time, g.insurance_fund, g.domain)
         blob = g.__dict__["_blob"] = felts_to_bytes(flat)
     return blob
 
@@ -66,9 +74,13 @@ def tx_from_bytes(blob: bytes) -> Tx:
 
 
 def global_from_bytes(blob: bytes) -> GlobalState:
-    *flat, px, py, t_oracle, t_funding, fee_pool = felts_from_bytes(blob)
-    markets = tuple(MarketState(*flat[i : i + 5]) for i in range(0, len(flat), 5))
-    return GlobalState(markets, px, py, t_oracle, t_funding, fee_pool)
+    *flat, px, py, t_oracle, insurance, domain = felts_from_bytes(blob)
+    if len(flat) % MARKET_FIELDS:
+        raise CodecError(f"a global-state blob of {len(flat) + 5} elements")
+    markets = tuple(
+        MarketState(*flat[i : i + MARKET_FIELDS]) for i in range(0, len(flat), MARKET_FIELDS)
+    )
+    return GlobalState(markets, px, py, t_oracle, insurance, domain)
 
 
 RowChanges = dict[int, bytes | None]  #: row key → new row blob (None: the row is deleted)

@@ -1,10 +1,21 @@
-"""State transitions of DESIGN §4 at the level of their effects (what pubdata records).
+"""State transitions at the level of their effects (what pubdata records), with every
+effect-level precondition; signatures, nonces and order terms are ``rollup.state``'s.
 
-Each function takes accounts and the global state, checks every effect-level precondition (ranges,
-margin, liquidation bounds) and returns the new values; it mutates nothing, so a raised error
-leaves the state untouched.  Signatures, nonces and order terms are checked by ``rollup.state``
-before these run; ``rollup.rebuild`` replays pubdata through the same functions.  Every touched
-account first has its funding settled in all markets (``margin.settle_funding``).
+Each function takes accounts and the global state and returns new values; it mutates nothing,
+so a raised error leaves the state untouched. ``rollup.rebuild`` replays pubdata through the
+same functions. Every touched account first has its funding settled (``margin.settle_funding``).
+Liquidation and deleverage live in ``rollup.bankruptcy``. Rules (value units, ppm fractions):
+
+    deposit   credit amount·2^32; an empty account takes the deposit's key; an account of another
+              key is never credited: the deposit is refunded on L1 (so is one that would overflow)
+    withdraw  collateral −= amount·2^32; after: TV·10^6 ≥ IR
+    transfer  sender −amount, recipient +amount; sender after: TV·10^6 ≥ IR
+    trade     |price − oracle|·10^6 ≤ oracle·band; each side after: TV·10^6 ≥ IR, or its position
+              shrinks (no flip) and TV/TR does not get worse (TV_a·MR_b ≥ TV_b·MR_a); fees to the
+              insurance fund; each order's fill recorded (``rollup.fills``)
+    oracle    timestamp increases; F_m += ⌊rate_m·Δt·price_m / 2^32⌋ with the rate and price in
+              force since the last update; then the new prices and rates (|rate| ≤ max rate)
+    forced    withdraw all free collateral (see ``forced_withdraw``)
 """
 
 from __future__ import annotations
@@ -17,9 +28,9 @@ from protocol.spec import (
     BUY,
     COLLATERAL_BITS,
     FEE_BITS,
-    FEE_POOL_BITS,
     FRACTION_SCALE,
     FUNDING_BITS,
+    INSURANCE_BITS,
     NONCE_BITS,
     PRICE_BITS,
     RATE_SCALE,
@@ -30,19 +41,17 @@ from protocol.spec import (
 )
 from rollup.account import Account, GlobalState, MarketState, Position
 from rollup.errors import (
+    FundingRateTooHigh,
     InsufficientMargin,
-    LiquidationNotImproving,
-    LiquidationPriceOutOfBounds,
-    NotLiquidatable,
     OrderMismatch,
-    SizeExceeded,
+    PriceOutsideBand,
     StaleTimestamp,
     ValueOutOfRange,
 )
 from rollup.margin import (
     initial_risk,
-    maintenance_risk,
     meets_initial,
+    ratio_not_worse,
     settle_funding,
     total_value,
 )
@@ -62,9 +71,7 @@ def check_collateral(name: str, account: Account) -> Account:
 
 
 def bump_nonce(account: Account) -> Account:
-    a = account
-    nonce = check_range("nonce", a.nonce + 1, 0, (1 << NONCE_BITS) - 1)
-    return Account(a.pubkey_x, a.pubkey_y, nonce, a.collateral, a.positions)  # (hot path)
+    return replace(account, nonce=check_range("nonce", account.nonce + 1, 0, (1 << NONCE_BITS) - 1))
 
 
 def valid_pubkey(x: int, y: int) -> bool:
@@ -75,12 +82,15 @@ def valid_pubkey(x: int, y: int) -> bool:
 def deposit(
     account: Account, state: GlobalState, pubkey: tuple[int, int], amount: int
 ) -> Account | None:
-    """Credit ``amount`` quanta; register ``pubkey`` if empty.  None = cannot credit (refunded)."""
+    """Credit ``amount`` quanta; register ``pubkey`` if empty.  None = refunded on L1: the account
+    belongs to another key, the key is not a subgroup point, or the credit would overflow."""
     check_range("deposit amount", amount, 1, (1 << AMOUNT_BITS) - 1)
     if account.is_empty:
         if not valid_pubkey(*pubkey):
             return None
         account = replace(account, pubkey_x=pubkey[0], pubkey_y=pubkey[1])
+    elif account.pubkey != tuple(pubkey):
+        return None
     settled = settle_funding(account, state)
     credited = replace(settled, collateral=settled.collateral + amount * VALUE_SCALE)
     if abs(credited.collateral) >= 1 << COLLATERAL_BITS:
@@ -88,16 +98,33 @@ def deposit(
     return credited
 
 
-def require_initial(index: int, after: Account, state: GlobalState, before: Account | None) -> None:
-    """After: TV ≥ initial risk, or (``before`` given) its initial risk strictly decreased."""
+def require_initial(index: int, after: Account, state: GlobalState) -> None:
+    """After: TV·10^6 ≥ initial risk, else InsufficientMargin."""
+    if not meets_initial(after, state):
+        raise InsufficientMargin(
+            account=index,
+            total_value=total_value(after, state),
+            required=-(-initial_risk(after, state) // FRACTION_SCALE),
+        )
+
+
+def shrinks(before: int, after: int) -> bool:
+    """The position is reduced towards zero without changing side."""
+    return abs(after) < abs(before) and before * after >= 0
+
+
+def require_trade_margin(
+    index: int, before: Account, after: Account, state: GlobalState, market: int
+) -> None:
+    """A trading party after: TV·10^6 ≥ IR, or its position in ``market`` shrinks and its TV/TR
+    (maintenance) does not get worse."""
     if meets_initial(after, state):
         return
-    if before is not None and initial_risk(after, state) < initial_risk(before, state):
+    if shrinks(before.positions[market].size, after.positions[market].size) and ratio_not_worse(
+        before, after, state
+    ):
         return
-    tv = total_value(after, state)
-    raise InsufficientMargin(
-        account=index, total_value=tv, required=-(-initial_risk(after, state) // FRACTION_SCALE)
-    )
+    require_initial(index, after, state)
 
 
 def withdraw(index: int, account: Account, state: GlobalState, amount: int) -> Account:
@@ -105,7 +132,7 @@ def withdraw(index: int, account: Account, state: GlobalState, amount: int) -> A
     settled = settle_funding(account, state)
     after = replace(settled, collateral=settled.collateral - amount * VALUE_SCALE)
     check_collateral(f"account {index}", after)
-    require_initial(index, after, state, None)
+    require_initial(index, after, state)
     return bump_nonce(after)
 
 
@@ -117,11 +144,11 @@ def transfer(
     s = check_collateral("sender", replace(s, collateral=s.collateral - amount))
     rcp = settle_funding(recipient, state)
     rcp = check_collateral("recipient", replace(rcp, collateral=rcp.collateral + amount))
-    require_initial(sender_index, s, state, None)
+    require_initial(sender_index, s, state)
     return bump_nonce(s), rcp
 
 
-def _fill(account: Account, market: int, side: int, quantity: int, price: int, fee: int) -> Account:
+def fill(account: Account, market: int, side: int, quantity: int, price: int, fee: int) -> Account:
     """Buy (side 0) or sell ``quantity`` at ``price``, pay ``fee``: size ±q, collateral ∓q·p − f."""
     sign = 1 if side == BUY else -1
     p = account.positions[market]
@@ -131,22 +158,49 @@ def _fill(account: Account, market: int, side: int, quantity: int, price: int, f
     positions = list(account.positions)
     positions[market] = Position(size, p.funding_index)
     collateral = account.collateral - sign * quantity * price - fee
-    return Account(account.pubkey_x, account.pubkey_y, account.nonce, collateral, tuple(positions))
+    return replace(account, collateral=collateral, positions=tuple(positions))
 
 
-def _check_fill_terms(quantity: int, price: int, fees: tuple[int, ...]) -> None:
+def check_fill_terms(quantity: int, price: int, fees: tuple[int, ...]) -> None:
     check_range("quantity", quantity, 1, (1 << SIZE_BITS) - 1)
     check_range("price", price, 1, (1 << PRICE_BITS) - 1)
     for fee in fees:
         check_range("fee", fee, 0, (1 << FEE_BITS) - 1)
 
 
-def _add_fees(state: GlobalState, fees: int) -> GlobalState:
-    pool = check_range("fee pool", state.fee_pool + fees, 0, (1 << FEE_POOL_BITS) - 1)
-    s = state
-    return GlobalState(
-        s.markets, s.oracle_pk_x, s.oracle_pk_y, s.last_oracle_time, s.last_funding_time, pool
+def check_band(state: GlobalState, market: int, price: int) -> None:
+    """|price − oracle|·10^6 ≤ oracle·band (the market's price band)."""
+    m = state.markets[market]
+    if abs(price - m.price) * FRACTION_SCALE > m.price * m.price_band:
+        reach = m.price * m.price_band // FRACTION_SCALE
+        raise PriceOutsideBand(
+            price=price, market=market, low=m.price - reach, high=m.price + reach, oracle=m.price
+        )
+
+
+def add_insurance(state: GlobalState, amount: int) -> GlobalState:
+    """insurance_fund += amount (may be negative), within [0, 2^127)."""
+    fund = check_range(
+        "insurance fund", state.insurance_fund + amount, 0, (1 << INSURANCE_BITS) - 1
     )
+    return replace(state, insurance_fund=fund)
+
+
+def trade_side(
+    index: int,
+    account: Account,
+    state: GlobalState,
+    market: int,
+    side: int,
+    quantity: int,
+    price: int,
+    fee: int,
+) -> Account:
+    """One party of a trade (or the liquidator): settle, fill, margin rule (no order record)."""
+    before = settle_funding(account, state)
+    after = check_collateral(f"account {index}", fill(before, market, side, quantity, price, fee))
+    require_trade_margin(index, before, after, state, market)
+    return after
 
 
 def trade(
@@ -158,129 +212,41 @@ def trade(
     maker_side: int,
     quantity: int,
     price: int,
-    maker_fee: int,
-    taker_fee: int,
+    fees: tuple[int, int],
 ) -> tuple[Account, Account, GlobalState]:
-    """Maker fills ``maker_side`` and the taker the other side; each pays its fee to the fee pool;
-    each party after: TV ≥ initial risk, or its initial risk strictly decreased."""
-    _check_fill_terms(quantity, price, (maker_fee, taker_fee))
-    out = []
-    for index, account, side, fee in (
-        (indices[0], maker, maker_side, maker_fee),
-        (indices[1], taker, 1 - maker_side, taker_fee),
-    ):
-        before = settle_funding(account, state)
-        after = check_collateral(
-            f"account {index}", _fill(before, market, side, quantity, price, fee)
-        )
-        require_initial(index, after, state, before)
-        out.append(bump_nonce(after))
-    return out[0], out[1], _add_fees(state, maker_fee + taker_fee)
+    """Maker fills ``maker_side`` and the taker the other side at a price within the band; each
+    pays its fee to the insurance fund (order records: the caller's, ``rollup.fills``)."""
+    check_fill_terms(quantity, price, fees)
+    check_band(state, market, price)
+    m = trade_side(indices[0], maker, state, market, maker_side, quantity, price, fees[0])
+    t = trade_side(indices[1], taker, state, market, 1 - maker_side, quantity, price, fees[1])
+    return m, t, add_insurance(state, fees[0] + fees[1])
 
 
-def oracle(state: GlobalState, prices: tuple[int, ...], timestamp: int) -> GlobalState:
-    if len(prices) != len(state.markets):
+def oracle(
+    state: GlobalState, prices: tuple[int, ...], rates: tuple[int, ...], timestamp: int
+) -> GlobalState:
+    """Accrue funding up to ``timestamp`` at the rates and prices in force, then take the new
+    prices and rates: F_m += ⌊rate_m·Δt·price_m / 2^32⌋ (floor, also when negative)."""
+    n = len(state.markets)
+    if len(prices) != n or len(rates) != n:
         raise OrderMismatch(
-            detail=f"oracle update has {len(prices)} prices for {len(state.markets)} markets"
+            detail=f"oracle update has {len(prices)} prices and {len(rates)} rates for {n} markets"
         )
     check_range("oracle timestamp", timestamp, 0, (1 << TIME_BITS) - 1)
-    if timestamp <= state.last_oracle_time:
-        raise StaleTimestamp(what="oracle", timestamp=timestamp, last=state.last_oracle_time)
-    markets = tuple(
-        replace(m, price=check_range(f"price {k}", p, 1, (1 << PRICE_BITS) - 1))
-        for k, (m, p) in enumerate(zip(state.markets, prices, strict=True))
-    )
-    return replace(state, markets=markets, last_oracle_time=timestamp)
-
-
-def funding(state: GlobalState, rates: tuple[int, ...], timestamp: int) -> GlobalState:
-    """F_m += floor(rate_m · Δt · price_m / 2^32), Δt = timestamp − last_funding_time > 0,
-    timestamp ≤ last_oracle_time, |rate_m| ≤ max_funding_rate_m, |F_m| < 2^96 after."""
-    from rollup.errors import FundingRateTooHigh
-
-    if len(rates) != len(state.markets):
-        raise OrderMismatch(
-            detail=f"funding tick has {len(rates)} rates for {len(state.markets)} markets"
-        )
-    if timestamp <= state.last_funding_time:
-        raise StaleTimestamp(what="funding", timestamp=timestamp, last=state.last_funding_time)
-    check_range("funding timestamp", timestamp, 0, state.last_oracle_time)
-    dt = timestamp - state.last_funding_time
+    if timestamp <= state.oracle_time:
+        raise StaleTimestamp(what="oracle", timestamp=timestamp, last=state.oracle_time)
+    dt = timestamp - state.oracle_time
     markets: list[MarketState] = []
-    for k, (m, rate) in enumerate(zip(state.markets, rates, strict=True)):
-        if not isinstance(rate, int) or abs(rate) > m.max_funding_rate:
+    for k, (m, price, rate) in enumerate(zip(state.markets, prices, rates, strict=True)):
+        check_range(f"price {k}", price, 1, (1 << PRICE_BITS) - 1)
+        if not isinstance(rate, int) or isinstance(rate, bool) or abs(rate) > m.max_funding_rate:
             raise FundingRateTooHigh(market=k, rate=rate, max_rate=m.max_funding_rate)
-        index = m.funding_index + rate * dt * m.price // RATE_SCALE
+        index = m.funding_index + m.funding_rate * dt * m.price // RATE_SCALE
         bound = (1 << FUNDING_BITS) - 1
-        markets.append(
-            replace(m, funding_index=check_range(f"funding index {k}", index, -bound, bound))
-        )
-    return replace(state, markets=tuple(markets), last_funding_time=timestamp)
-
-
-def liquidate(
-    indices: tuple[int, int],
-    liquidated: Account,
-    liquidator: Account,
-    state: GlobalState,
-    market: int,
-    liquidator_side: int,
-    quantity: int,
-    price: int,
-    fee: int,
-) -> tuple[Account, Account, GlobalState]:
-    """The liquidator takes ``quantity`` of the liquidated position (reducing it, no flip) at a
-    price
-    within the maintenance band: liquidated long → price·10^6 ≥ oracle·(10^6 − mf); short →
-    price·10^6 ≤ oracle·(10^6 + mf).  Before: TV·10^6 < risk_maint.  After: TV/TR strictly improves,
-    i.e. TV_after · risk_before > TV_before · risk_after.  The liquidator passes the trade margin
-    rule."""
-    _check_fill_terms(quantity, price, (fee,))
-    victim_index, liquidator_index = indices
-    before = settle_funding(liquidated, state)
-    tv_b, risk_b = total_value(before, state), maintenance_risk(before, state)
-    if tv_b * FRACTION_SCALE >= risk_b:
-        raise NotLiquidatable(
-            account=victim_index, total_value=tv_b, required=-(-risk_b // FRACTION_SCALE)
-        )
-    size = before.positions[market].size
-    if size == 0 or (size > 0) != (liquidator_side == BUY):
-        raise OrderMismatch(
-            detail=f"liquidator side {liquidator_side} does not reduce position {size}"
-        )
-    if quantity > abs(size):
-        raise SizeExceeded(
-            account=victim_index, quantity=quantity, what="position", limit=abs(size)
-        )
-    m = state.markets[market]
-    low = -(-m.price * (FRACTION_SCALE - m.maintenance_fraction) // FRACTION_SCALE)
-    high = m.price * (FRACTION_SCALE + m.maintenance_fraction) // FRACTION_SCALE
-    if (
-        size > 0 and price * FRACTION_SCALE < m.price * (FRACTION_SCALE - m.maintenance_fraction)
-    ) or (
-        size < 0 and price * FRACTION_SCALE > m.price * (FRACTION_SCALE + m.maintenance_fraction)
-    ):
-        raise LiquidationPriceOutOfBounds(
-            price=price,
-            low=low if size > 0 else 1,
-            high=high if size < 0 else (1 << PRICE_BITS) - 1,
-            oracle=m.price,
-            market=market,
-        )
-    after = check_collateral(
-        "liquidated", _fill(before, market, 1 - liquidator_side, quantity, price, 0)
-    )
-    tv_a, risk_a = total_value(after, state), maintenance_risk(after, state)
-    if tv_a * risk_b <= tv_b * risk_a:
-        raise LiquidationNotImproving(
-            account=victim_index, detail=f"TV {tv_b}→{tv_a}, risk·10^6 {risk_b}→{risk_a}"
-        )
-    lq_before = settle_funding(liquidator, state)
-    lq_after = check_collateral(
-        "liquidator", _fill(lq_before, market, liquidator_side, quantity, price, fee)
-    )
-    require_initial(liquidator_index, lq_after, state, lq_before)
-    return after, bump_nonce(lq_after), _add_fees(state, fee)
+        index = check_range(f"funding index {k}", index, -bound, bound)
+        markets.append(replace(m, price=price, funding_index=index, funding_rate=rate))
+    return replace(state, markets=tuple(markets), oracle_time=timestamp)
 
 
 def forced_withdraw(account: Account, state: GlobalState) -> tuple[Account, int] | None:

@@ -63,13 +63,20 @@ class Unencodable(TransactionError):
 
 class InsufficientMargin(TransactionError):
     template = (
-        "account {account}: total value {total_value} is below the required {required} "
-        "(value units) and its risk did not decrease"
+        "account {account}: total value {total_value} is below the initial requirement "
+        "{required} (value units) and the trade does not reduce its position at a TV/TR no worse"
     )
 
 
-class InsufficientCollateral(TransactionError):
-    template = "account {account}: collateral {collateral} would leave its range after {what}"
+class PriceOutsideBand(TransactionError):
+    template = (
+        "price {price} is outside market {market}'s band [{low}, {high}] around the oracle price "
+        "{oracle}"
+    )
+
+
+class OrderDead(TransactionError):
+    template = "account {account}: order {order_id} can no longer execute ({detail})"
 
 
 class SelfTrade(TransactionError):
@@ -89,7 +96,7 @@ class SizeExceeded(TransactionError):
 
 
 class FeeExceeded(TransactionError):
-    template = "account {account}: fee {fee} exceeds the signed maximum {max_fee}"
+    template = "account {account}: fee {fee} exceeds the signed maximum {max_fee} for this fill"
 
 
 class OrderExpired(TransactionError):
@@ -115,7 +122,18 @@ class LiquidationPriceOutOfBounds(TransactionError):
 
 
 class LiquidationNotImproving(TransactionError):
-    template = "liquidation of account {account} does not improve TV/TR: {detail}"
+    template = "liquidation of account {account} makes its TV/TR worse: {detail}"
+
+
+class InsuranceExhausted(TransactionError):
+    template = (
+        "account {account}: the insurance fund {fund} cannot cover a shortfall of {shortfall} "
+        "(value units): deleverage it"
+    )
+
+
+class NotDeleveragable(TransactionError):
+    template = "deleverage of account {account} refused: {detail}"
 
 
 class BatchError(RollupError):

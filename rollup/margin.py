@@ -27,7 +27,10 @@ def settle_funding(account: Account, state: GlobalState) -> Account:
     for p, m in zip(account.positions, state.markets, strict=True):
         collateral -= p.size * (m.funding_index - p.funding_index)
         positions.append(Position(p.size, m.funding_index))
-    return Account(account.pubkey_x, account.pubkey_y, account.nonce, collateral, tuple(positions))
+    a = account
+    return Account(
+        a.pubkey_x, a.pubkey_y, a.nonce, a.order_floor, collateral, tuple(positions), a.orders
+    )
 
 
 def total_value(account: Account, state: GlobalState) -> int:
@@ -60,6 +63,14 @@ def is_liquidatable(account: Account, state: GlobalState) -> bool:
 
 def meets_initial(account: Account, state: GlobalState) -> bool:
     return total_value(account, state) * FRACTION_SCALE >= initial_risk(account, state)
+
+
+def ratio_not_worse(before: Account, after: Account, state: GlobalState) -> bool:
+    """TV/TR (maintenance) does not get worse, cross-multiplied (no division; StarkEx's rule):
+    TV_after · MR_before ≥ TV_before · MR_after. Both accounts funding-settled."""
+    tv_b, mr_b = total_value(before, state), maintenance_risk(before, state)
+    tv_a, mr_a = total_value(after, state), maintenance_risk(after, state)
+    return tv_a * mr_b >= tv_b * mr_a
 
 
 def ceil_div(a: int, b: int) -> int:

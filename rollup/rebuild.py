@@ -1,10 +1,11 @@
-"""Rebuild the rollup state from published pubdata alone (DESIGN §7).
+"""Rebuild the rollup state from published pubdata alone.
 
 Starting from the genesis global state (which the settlement layer's genesis root commits to),
-every published batch's chunks are decoded (``rollup.pubdata``) and replayed through the same
-effect functions the sequencer uses (``rollup.effects``): signatures and nonces are not in
-pubdata, but nonces are implied (each withdraw, transfer, trade side and liquidator increments its
-account's nonce).  After each batch the state root must equal the root the settlement accepted.
+every published batch's chunks are decoded (``protocol.pubdata``) and replayed through the same
+effect functions the sequencer uses (``rollup.effects``, ``rollup.bankruptcy``, the fill records of
+``rollup.fills``): signatures are not in pubdata, but nonces are implied (each withdraw and transfer
+increments its account's nonce) and order ids are published. After each batch the state root must
+equal the root the settlement accepted.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any
 from protocol.errors import ProtocolError
 from protocol.pubdata import decode_chunk, split_pubdata
 from protocol.spec import (
+    DELEVERAGE,
     DEPOSIT,
     FORCED_WITHDRAW,
-    FUNDING,
     LIQUIDATE,
     NOOP,
     ORACLE,
@@ -28,11 +29,16 @@ from protocol.spec import (
     Market,
     RollupParams,
 )
-from rollup import effects
+from rollup import bankruptcy, effects
 from rollup.account import GlobalState
 from rollup.errors import RebuildError, RollupError
+from rollup.fills import record_fill
 from rollup.state import RollupState
 from rollup.tx import Noop
+
+
+def _filled(index: int, account: Any, order_id: int, quantity: int) -> Any:
+    return record_fill(index, account, order_id, quantity)[0]
 
 
 def replay_chunk(state: RollupState, chunk: Sequence[int], slot: int = 0) -> None:
@@ -60,21 +66,31 @@ def replay_chunk(state: RollupState, chunk: Sequence[int], slot: int = 0) -> Non
         pair = (f["maker"], f["taker"])
         mk, tk, g = effects.trade(
             pair, state.existing(pair[0]), state.existing(pair[1]), g, f["market"],
-            f["maker_side"], f["quantity"], f["price"], f["maker_fee"], f["taker_fee"],
+            f["maker_side"], f["quantity"], f["price"], (f["maker_fee"], f["taker_fee"]),
         )  # fmt: skip
+        mk = _filled(pair[0], mk, f["maker_order_id"], f["quantity"])
+        tk = _filled(pair[1], tk, f["taker_order_id"], f["quantity"])
         writes = [(pair[0], mk), (pair[1], tk)]
     elif tx_type == ORACLE:
-        g = effects.oracle(g, tuple(f[f"price_{k}"] for k in range(m)), f["timestamp"])
-    elif tx_type == FUNDING:
+        prices = tuple(f[f"price_{k}"] for k in range(m))
         rates = tuple(f[f"rate_{k}"] - RATE_OFFSET for k in range(m))
-        g = effects.funding(g, rates, f["timestamp"])
+        g = effects.oracle(g, prices, rates, f["timestamp"])
     elif tx_type == LIQUIDATE:
         pair = (f["liquidated"], f["liquidator"])
-        v, lq, g = effects.liquidate(
+        v, lq, g = bankruptcy.liquidate(
             pair, state.existing(pair[0]), state.existing(pair[1]), g, f["market"],
             f["liquidator_side"], f["quantity"], f["price"], f["fee"],
         )  # fmt: skip
+        lq = _filled(pair[1], lq, f["liquidator_order_id"], f["quantity"])
         writes = [(pair[0], v), (pair[1], lq)]
+    elif tx_type == DELEVERAGE:
+        pair = (f["deleveraged"], f["deleverager"])
+        la, da, price = bankruptcy.deleverage(
+            pair, state.existing(pair[0]), state.existing(pair[1]), g, f["market"], f["quantity"]
+        )
+        if price != f["price"]:
+            raise RebuildError(detail=f"slot {slot}: deleverage price does not replay")
+        writes = [(pair[0], la), (pair[1], da)]
     elif tx_type == FORCED_WITHDRAW and not f["void"]:
         result = effects.forced_withdraw(state.account(f["account"]), g)
         if result is None or result[1] != f["amount"]:
@@ -122,7 +138,15 @@ def rebuild_from_settlement(settlement: Any) -> RollupState:
     config = settlement.config
     genesis = GlobalState.from_list(list(config.genesis_global))
     markets = tuple(
-        Market(f"market-{k}", 0, m.initial_fraction, m.maintenance_fraction, m.max_funding_rate)
+        Market(
+            f"market-{k}",
+            0,
+            m.initial_fraction,
+            m.maintenance_fraction,
+            m.max_funding_rate,
+            m.price_band,
+            m.liquidation_penalty,
+        )
         for k, m in enumerate(genesis.markets)
     )
     params = RollupParams(depth=config.depth, batch_slots=config.batch_slots, markets=markets)

@@ -28,9 +28,9 @@ from rollup.hashing import sponge
 from rollup.state import RollupState
 from rollup.store import Store
 from rollup.tx import (
+    Deleverage,
     Deposit,
     ForcedWithdrawal,
-    FundingTick,
     Liquidate,
     Noop,
     OraclePrice,
@@ -41,7 +41,7 @@ from rollup.tx import (
 )
 from rollup.witness import BatchWitness, SlotWitness
 
-USER_TYPES = (Withdraw, Transfer, Trade, OraclePrice, FundingTick, Liquidate)
+USER_TYPES = (Withdraw, Transfer, Trade, OraclePrice, Liquidate, Deleverage)
 
 
 def request_to_tx(request: dict[str, Any]) -> Tx:
@@ -74,20 +74,21 @@ class Sequencer:
     # -- mempool -------------------------------------------------------------------------------
     def _signature_ok(self, tx: Tx) -> bool:
         s, check = self.state, self.state.verify_signature
+        domain = s.global_state.domain
         if isinstance(tx, (Withdraw, Transfer)):
             index = tx.account if isinstance(tx, Withdraw) else tx.sender
-            return check(s.account(index).pubkey, tx.message(), tx.signature)
+            return check(s.account(index).pubkey, tx.message(domain), tx.signature)
         if isinstance(tx, Trade):
             return all(
-                check(s.account(o.order.account).pubkey, o.order.message(), o.signature)
+                check(s.account(o.order.account).pubkey, o.order.message(domain), o.signature)
                 for o in (tx.maker, tx.taker)
             )
         if isinstance(tx, Liquidate):
             o = tx.liquidator
-            return check(s.account(o.order.account).pubkey, o.order.message(), o.signature)
+            return check(s.account(o.order.account).pubkey, o.order.message(domain), o.signature)
         if isinstance(tx, OraclePrice):
             g = s.global_state
-            return check((g.oracle_pk_x, g.oracle_pk_y), tx.message(), tx.signature)
+            return check((g.oracle_pk_x, g.oracle_pk_y), tx.message(domain), tx.signature)
         return True
 
     def submit(self, tx: Tx) -> int:

@@ -1,9 +1,10 @@
 """The rollup state machine: accounts in a sparse Merkle tree, the global state, and ``apply``.
 
-``RollupState.apply(tx)`` checks every precondition of DESIGN §4 — signer-level ones here and in
-``rollup.checks`` (account exists, nonce equals the account nonce, EdDSA-Poseidon signature, order
-terms: market, opposite sides, limit prices, q ≤ order sizes, fee ≤ signed maximum, expiry) and
-effect-level ones in ``rollup.effects`` — and only then writes.  A failing transaction raises a
+``RollupState.apply(tx)`` checks every precondition — signer-level ones here and in
+``rollup.checks`` (account exists, nonce equals the account nonce, EdDSA-Poseidon signature over
+the rollup's domain, order terms: market, opposite sides, limit prices, q ≤ order sizes, fee
+within the signed maximum, expiry), order fill records in ``rollup.fills`` and effect-level ones in
+``rollup.effects`` and ``rollup.bankruptcy`` — and only then writes.  A failing transaction raises a
 ``RollupError`` and changes nothing.  Each applied transaction returns its ``SlotWitness``
 (``rollup.witness``).
 
@@ -27,9 +28,9 @@ from protocol.eddsa import Signature
 from protocol.errors import ProtocolError
 from protocol.pubdata import encode_chunk
 from protocol.spec import (
+    DELEVERAGE,
     DEPOSIT,
     FORCED_WITHDRAW,
-    FUNDING,
     L1_ADDRESS_BITS,
     LIQUIDATE,
     NOOP,
@@ -42,23 +43,25 @@ from protocol.spec import (
     WITHDRAW,
     RollupParams,
 )
-from rollup import effects
+from rollup import bankruptcy, effects
 from rollup.account import Account, GlobalState, hash_leaves, state_root
 from rollup.checks import SignatureCache, SignatureCheck, check_fill, check_order_terms
 from rollup.errors import (
     AccountOutOfRange,
     BadNonce,
     BadSignature,
+    MarketOutOfRange,
     OrderMismatch,
     SelfTrade,
     Unencodable,
     UnknownAccount,
 )
+from rollup.fills import fill_order
 from rollup.tree import SparseMerkleTree
 from rollup.tx import (
+    Deleverage,
     Deposit,
     ForcedWithdrawal,
-    FundingTick,
     Liquidate,
     Noop,
     OraclePrice,
@@ -141,8 +144,11 @@ class RollupState:
     def _check_order(self, signed: SignedOrder, price: int, quantity: int, fee: int) -> Account:
         o = signed.order
         check_order_terms(o, self.params.n_markets)
-        account = self._check_signed(o.account, o.nonce, o.message(), signed.signature, "order")
-        check_fill(o, price, quantity, fee, self.global_state.last_oracle_time)
+        account = self.existing(o.account)
+        message = o.message(self.global_state.domain)
+        if not self.verify_signature(account.pubkey, message, signed.signature):
+            raise BadSignature(what="order", account=o.account)
+        check_fill(o, price, quantity, fee, self.global_state.oracle_time)
         return account
 
     # -- apply ---------------------------------------------------------------------------------
@@ -254,19 +260,21 @@ class RollupState:
 
     def _withdraw(self, tx: Withdraw):
         effects.check_range("l1 address", tx.l1_address, 0, (1 << L1_ADDRESS_BITS) - 1)
-        account = self._check_signed(tx.account, tx.nonce, tx.message(), tx.signature, "withdraw")
+        message = tx.message(self.global_state.domain)
+        account = self._check_signed(tx.account, tx.nonce, message, tx.signature, "withdraw")
         after = effects.withdraw(tx.account, account, self.global_state, tx.amount)
         effect = {"account": tx.account, "amount": tx.amount, "l1_address": tx.l1_address}
-        return [(tx.account, after)], self.global_state, effect, (tx.message(),)
+        return [(tx.account, after)], self.global_state, effect, (message,)
 
     def _transfer(self, tx: Transfer):
         if tx.sender == tx.recipient:
             raise SelfTrade(what="transfer", account=tx.sender)
-        sender = self._check_signed(tx.sender, tx.nonce, tx.message(), tx.signature, "transfer")
+        message = tx.message(self.global_state.domain)
+        sender = self._check_signed(tx.sender, tx.nonce, message, tx.signature, "transfer")
         recipient = self.existing(tx.recipient)
         s, r = effects.transfer(tx.sender, sender, recipient, self.global_state, tx.amount)
         effect = {"sender": tx.sender, "recipient": tx.recipient, "amount": tx.amount}
-        return [(tx.sender, s), (tx.recipient, r)], self.global_state, effect, (tx.message(),)
+        return [(tx.sender, s), (tx.recipient, r)], self.global_state, effect, (message,)
 
     def _trade(self, tx: Trade):
         mo, to = tx.maker.order, tx.taker.order
@@ -281,17 +289,11 @@ class RollupState:
         maker = self._check_order(tx.maker, tx.price, tx.quantity, tx.maker_fee)
         taker = self._check_order(tx.taker, tx.price, tx.quantity, tx.taker_fee)
         m, t, g = effects.trade(
-            (mo.account, to.account),
-            maker,
-            taker,
-            self.global_state,
-            mo.market,
-            mo.side,
-            tx.quantity,
-            tx.price,
-            tx.maker_fee,
-            tx.taker_fee,
-        )
+            (mo.account, to.account), maker, taker, self.global_state, mo.market, mo.side,
+            tx.quantity, tx.price, (tx.maker_fee, tx.taker_fee),
+        )  # fmt: skip
+        m = fill_order(mo.account, m, mo.order_id, mo.size, tx.quantity)
+        t = fill_order(to.account, t, to.order_id, to.size, tx.quantity)
         effect = {
             "maker": mo.account,
             "taker": to.account,
@@ -301,27 +303,25 @@ class RollupState:
             "price": tx.price,
             "maker_fee": tx.maker_fee,
             "taker_fee": tx.taker_fee,
+            "maker_order_id": mo.order_id,
+            "taker_order_id": to.order_id,
         }
-        return [(mo.account, m), (to.account, t)], g, effect, (mo.message(), to.message())
+        domain = self.global_state.domain
+        messages = (mo.message(domain), to.message(domain))
+        return [(mo.account, m), (to.account, t)], g, effect, messages
 
     def _oracle(self, tx: OraclePrice):
         g = self.global_state
-        if len(tx.prices) != self.params.n_markets:
-            raise OrderMismatch(
-                detail=f"{len(tx.prices)} prices for {self.params.n_markets} markets"
-            )
-        new_global = effects.oracle(g, tuple(tx.prices), tx.timestamp)
-        if not self.verify_signature((g.oracle_pk_x, g.oracle_pk_y), tx.message(), tx.signature):
+        new_global = effects.oracle(g, tuple(tx.prices), tuple(tx.rates), tx.timestamp)
+        message = tx.message(g.domain)
+        if not self.verify_signature((g.oracle_pk_x, g.oracle_pk_y), message, tx.signature):
             raise BadSignature(what="oracle price", account="oracle")
-        effect = {"timestamp": tx.timestamp} | {f"price_{k}": p for k, p in enumerate(tx.prices)}
-        return [], new_global, effect, (tx.message(),)
-
-    def _funding(self, tx: FundingTick):
-        new_global = effects.funding(self.global_state, tuple(tx.rates), tx.timestamp)
-        effect = {"timestamp": tx.timestamp} | {
-            f"rate_{k}": rate + RATE_OFFSET for k, rate in enumerate(tx.rates)
-        }
-        return [], new_global, effect, ()
+        effect = (
+            {"timestamp": tx.timestamp}
+            | {f"price_{k}": p for k, p in enumerate(tx.prices)}
+            | {f"rate_{k}": rate + RATE_OFFSET for k, rate in enumerate(tx.rates)}
+        )
+        return [], new_global, effect, (message,)
 
     def _liquidate(self, tx: Liquidate):
         o = tx.liquidator.order
@@ -329,17 +329,11 @@ class RollupState:
             raise SelfTrade(what="liquidation", account=o.account)
         liquidator = self._check_order(tx.liquidator, tx.price, tx.quantity, tx.liquidator_fee)
         victim = self.existing(tx.liquidated)
-        v, lq, g = effects.liquidate(
-            (tx.liquidated, o.account),
-            victim,
-            liquidator,
-            self.global_state,
-            o.market,
-            o.side,
-            tx.quantity,
-            tx.price,
-            tx.liquidator_fee,
-        )
+        v, lq, g = bankruptcy.liquidate(
+            (tx.liquidated, o.account), victim, liquidator, self.global_state, o.market, o.side,
+            tx.quantity, tx.price, tx.liquidator_fee,
+        )  # fmt: skip
+        lq = fill_order(o.account, lq, o.order_id, o.size, tx.quantity)
         effect = {
             "liquidator": o.account,
             "liquidated": tx.liquidated,
@@ -348,8 +342,31 @@ class RollupState:
             "quantity": tx.quantity,
             "price": tx.price,
             "fee": tx.liquidator_fee,
+            "liquidator_order_id": o.order_id,
         }
-        return [(tx.liquidated, v), (o.account, lq)], g, effect, (o.message(),)
+        message = o.message(self.global_state.domain)
+        return [(tx.liquidated, v), (o.account, lq)], g, effect, (message,)
+
+    def _deleverage(self, tx: Deleverage):
+        if tx.deleveraged == tx.deleverager:
+            raise SelfTrade(what="deleverage", account=tx.deleveraged)
+        if not isinstance(tx.market, int) or not 0 <= tx.market < self.params.n_markets:
+            raise MarketOutOfRange(market=tx.market, n_markets=self.params.n_markets)
+        effects.check_range("quantity", tx.quantity, 1, (1 << SIZE_BITS) - 1)
+        bankrupt = self.existing(tx.deleveraged)
+        counterparty = self.existing(tx.deleverager)
+        la, da, price = bankruptcy.deleverage(
+            (tx.deleveraged, tx.deleverager), bankrupt, counterparty, self.global_state,
+            tx.market, tx.quantity,
+        )  # fmt: skip
+        effect = {
+            "deleveraged": tx.deleveraged,
+            "deleverager": tx.deleverager,
+            "market": tx.market,
+            "quantity": tx.quantity,
+            "price": price,
+        }
+        return [(tx.deleveraged, la), (tx.deleverager, da)], self.global_state, effect, ()
 
     def _forced(self, tx: ForcedWithdrawal):
         effects.check_range("l1 address", tx.l1_address, 0, (1 << L1_ADDRESS_BITS) - 1)
@@ -374,9 +391,11 @@ class RollupState:
         Transfer: _transfer,
         Trade: _trade,
         OraclePrice: _oracle,
-        FundingTick: _funding,
         Liquidate: _liquidate,
+        Deleverage: _deleverage,
         ForcedWithdrawal: _forced,
     }
 
-    TYPES = (NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, FUNDING, LIQUIDATE, FORCED_WITHDRAW)
+    TYPES = (
+        NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, LIQUIDATE, DELEVERAGE, FORCED_WITHDRAW
+    )  # fmt: skip

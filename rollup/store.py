@@ -48,7 +48,7 @@ from rollup.state import RollupState
 from rollup.tx import Tx
 from rollup.witness import BatchWitness
 
-STORE_FORMAT: int = 4  #: 2: node blobs; 3: integer blobs, node keys; 4: batch deltas, tx blobs
+STORE_FORMAT: int = 5  #: the account and global-state layouts of protocol.leaf
 COMPACT_EVERY: int = 64  #: batches between merges of the deltas into accounts / nodes
 NODE_INDEX_BITS: int = 32  #: a node's row key is level << 32 | index (index < 2^depth ≤ 2^32)
 NODE_INDEX_MASK: int = (1 << NODE_INDEX_BITS) - 1
@@ -88,7 +88,7 @@ class Store:
             self.db.close()
             raise StoreError(
                 detail=f"{self.path} is store format {found}, this zkrollup reads format "
-                f"{STORE_FORMAT} (per-batch deltas of accounts and tree nodes): "
+                f"{STORE_FORMAT}: "
                 "re-create it (zkr init) or rebuild from the settlement layer"
             )
 

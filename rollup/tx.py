@@ -1,20 +1,21 @@
 """Transaction types and the messages their signers sign (EdDSA-Poseidon, circomlib).
 
-Each signed message is ``Poseidon(preimage)`` of a ``protocol.messages`` preimage (domain tag
-first), hashed here on the fast twin. Units: see ``protocol.spec``."""
+Each signed message is the hash of a ``protocol.messages`` preimage (tag and the rollup's domain
+first), computed here on the fast twin; ``message(domain)`` memoises it per domain. Units: see
+``protocol.spec``; rules: ``rollup.effects``, ``rollup.bankruptcy``, ``rollup.fills``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from protocol import messages
 from protocol.eddsa import Signature, sign
 from protocol.spec import (
+    DELEVERAGE,
     DEPOSIT,
     FORCED_WITHDRAW,
-    FUNDING,
     LIQUIDATE,
     NOOP,
     ORACLE,
@@ -22,7 +23,7 @@ from protocol.spec import (
     TRANSFER,
     WITHDRAW,
 )
-from rollup.hashing import poseidon
+from rollup.hashing import poseidon, sponge
 
 
 def _sig_list(sig: Signature) -> list[int]:
@@ -33,31 +34,42 @@ def _sig(data: list[int]) -> Signature:
     return Signature(*data)
 
 
+def _memo(obj: Any, domain: int, compute: Any) -> int:
+    """The message of ``obj`` under ``domain``, computed once per (object, domain)."""
+    cached = obj.__dict__.get("_message")
+    if cached is not None and cached[0] == domain:
+        return cached[1]
+    value = compute()
+    obj.__dict__["_message"] = (domain, value)
+    return value
+
+
 @dataclass(frozen=True)
 class Order:
+    """A signed order's terms (``protocol.messages.order_preimage``)."""
+
     account: int
     market: int
     side: int  #: 0 buy, 1 sell
     size: int  #: base quanta, > 0
     limit_price: int  #: value units per base quantum
-    fee: int  #: maximum fee, value units
-    nonce: int
-    expiry: int  #: valid while last_oracle_time ≤ expiry
+    max_fee: int  #: the most paid for the whole size (value units); pro rata per fill
+    order_id: int  #: 0 < id < 2^32, unique per account (``rollup.fills``)
+    expiry: int  #: executes while the oracle time ≤ expiry
 
-    def message(self) -> int:
-        return self._message
-
-    @cached_property
-    def _message(self) -> int:
+    def message(self, domain: int) -> int:
         o = self
-        return poseidon(
-            messages.order_preimage(
-                o.account, o.market, o.side, o.size, o.limit_price, o.fee, o.nonce, o.expiry
-            )
-        )
+        return _memo(self, domain, lambda: poseidon(messages.order_preimage(
+            domain, o.account, o.market, o.side, o.size, o.limit_price, o.max_fee, o.order_id,
+            o.expiry,
+        )))  # fmt: skip
 
-    def sign(self, private_key: bytes) -> SignedOrder:
-        return SignedOrder(self, sign(private_key, self.message()))
+    def sign(self, private_key: bytes, domain: int) -> SignedOrder:
+        return SignedOrder(self, sign(private_key, self.message(domain)))
+
+    def to_list(self) -> list[int]:
+        o = self
+        return [o.account, o.market, o.side, o.size, o.limit_price, o.max_fee, o.order_id, o.expiry]
 
 
 @dataclass(frozen=True)
@@ -66,9 +78,7 @@ class SignedOrder:
     signature: Signature
 
     def to_list(self) -> list:
-        o = self.order
-        fields = [o.account, o.market, o.side, o.size, o.limit_price, o.fee, o.nonce, o.expiry]
-        return [fields, _sig_list(self.signature)]
+        return [self.order.to_list(), _sig_list(self.signature)]
 
     @classmethod
     def from_list(cls, data: list) -> SignedOrder:
@@ -89,14 +99,15 @@ class Noop:
 
 @dataclass(frozen=True)
 class Deposit:
-    """L1 priority request: credit ``amount`` quanta; registers the key if the account is empty."""
+    """L1 priority request: credit ``amount`` quanta; registers the key if the account is empty;
+    refunded to ``l1_address`` if the account belongs to another key."""
 
     TYPE: ClassVar[int] = DEPOSIT
     account: int
     pubkey_x: int
     pubkey_y: int
     amount: int  #: quanta
-    l1_address: int  #: refund address if the deposit cannot be credited
+    l1_address: int
 
     def to_list(self) -> list:
         return [self.account, self.pubkey_x, self.pubkey_y, self.amount, self.l1_address]
@@ -129,21 +140,20 @@ class Withdraw:
     amount: int  #: quanta
     l1_address: int
     nonce: int
-    signature: Signature = field(compare=True)
+    signature: Signature
 
-    @staticmethod
-    def message_of(account: int, amount: int, l1_address: int, nonce: int) -> int:
-        return poseidon(messages.withdraw_preimage(account, amount, l1_address, nonce))
-
-    def message(self) -> int:
-        return self.message_of(self.account, self.amount, self.l1_address, self.nonce)
+    def message(self, domain: int) -> int:
+        return _memo(self, domain, lambda: poseidon(messages.withdraw_preimage(
+            domain, self.account, self.amount, self.l1_address, self.nonce
+        )))  # fmt: skip
 
     @classmethod
     def signed(
-        cls, private_key: bytes, account: int, amount: int, l1_address: int, nonce: int
-    ) -> Withdraw:
-        sig = sign(private_key, cls.message_of(account, amount, l1_address, nonce))
-        return cls(account, amount, l1_address, nonce, sig)
+        cls, private_key: bytes, domain: int, account: int, amount: int, l1_address: int,
+        nonce: int,
+    ) -> Withdraw:  # fmt: skip
+        preimage = messages.withdraw_preimage(domain, account, amount, l1_address, nonce)
+        return cls(account, amount, l1_address, nonce, sign(private_key, poseidon(preimage)))
 
     def to_list(self) -> list:
         return [self.account, self.amount, self.l1_address, self.nonce, _sig_list(self.signature)]
@@ -162,19 +172,17 @@ class Transfer:
     nonce: int
     signature: Signature
 
-    @staticmethod
-    def message_of(sender: int, recipient: int, amount: int, nonce: int) -> int:
-        return poseidon(messages.transfer_preimage(sender, recipient, amount, nonce))
-
-    def message(self) -> int:
-        return self.message_of(self.sender, self.recipient, self.amount, self.nonce)
+    def message(self, domain: int) -> int:
+        return _memo(self, domain, lambda: poseidon(messages.transfer_preimage(
+            domain, self.sender, self.recipient, self.amount, self.nonce
+        )))  # fmt: skip
 
     @classmethod
     def signed(
-        cls, private_key: bytes, sender: int, recipient: int, amount: int, nonce: int
+        cls, private_key: bytes, domain: int, sender: int, recipient: int, amount: int, nonce: int
     ) -> Transfer:
-        sig = sign(private_key, cls.message_of(sender, recipient, amount, nonce))
-        return cls(sender, recipient, amount, nonce, sig)
+        preimage = messages.transfer_preimage(domain, sender, recipient, amount, nonce)
+        return cls(sender, recipient, amount, nonce, sign(private_key, poseidon(preimage)))
 
     def to_list(self) -> list:
         return [self.sender, self.recipient, self.amount, self.nonce, _sig_list(self.signature)]
@@ -186,7 +194,8 @@ class Transfer:
 
 @dataclass(frozen=True)
 class Trade:
-    """Maker and taker orders matched for ``quantity`` at ``price``; fees go to the fee pool."""
+    """Maker and taker orders matched for ``quantity`` at ``price``; fees go to the insurance
+    fund."""
 
     TYPE: ClassVar[int] = TRADE
     maker: SignedOrder
@@ -197,14 +206,8 @@ class Trade:
     taker_fee: int
 
     def to_list(self) -> list:
-        return [
-            self.maker.to_list(),
-            self.taker.to_list(),
-            self.quantity,
-            self.price,
-            self.maker_fee,
-            self.taker_fee,
-        ]
+        return [self.maker.to_list(), self.taker.to_list(), self.quantity, self.price,
+                self.maker_fee, self.taker_fee]  # fmt: skip
 
     @classmethod
     def from_list(cls, data: list) -> Trade:
@@ -213,47 +216,34 @@ class Trade:
 
 @dataclass(frozen=True)
 class OraclePrice:
-    """All M prices at ``timestamp``, signed by the oracle key."""
+    """All M index prices and funding rates at ``timestamp``, signed by the oracle key."""
 
     TYPE: ClassVar[int] = ORACLE
     prices: tuple[int, ...]
+    rates: tuple[int, ...]  #: signed, 2^-32 per second, in force until the next update
     timestamp: int
     signature: Signature
 
-    @staticmethod
-    def message_of(prices: tuple[int, ...], timestamp: int) -> int:
-        return poseidon(messages.oracle_preimage(timestamp, prices))
-
-    def message(self) -> int:
-        return self.message_of(self.prices, self.timestamp)
+    def message(self, domain: int) -> int:
+        return _memo(self, domain, lambda: sponge(messages.oracle_preimage(
+            domain, self.timestamp, self.prices, self.rates
+        )))  # fmt: skip
 
     @classmethod
-    def signed(cls, private_key: bytes, prices: tuple[int, ...], timestamp: int) -> OraclePrice:
-        prices = tuple(prices)
-        return cls(prices, timestamp, sign(private_key, cls.message_of(prices, timestamp)))
+    def signed(
+        cls, private_key: bytes, domain: int, prices: tuple[int, ...], rates: tuple[int, ...],
+        timestamp: int,
+    ) -> OraclePrice:  # fmt: skip
+        prices, rates = tuple(prices), tuple(rates)
+        preimage = messages.oracle_preimage(domain, timestamp, prices, rates)
+        return cls(prices, rates, timestamp, sign(private_key, sponge(preimage)))
 
     def to_list(self) -> list:
-        return [list(self.prices), self.timestamp, _sig_list(self.signature)]
+        return [list(self.prices), list(self.rates), self.timestamp, _sig_list(self.signature)]
 
     @classmethod
     def from_list(cls, data: list) -> OraclePrice:
-        return cls(tuple(data[0]), data[1], _sig(data[2]))
-
-
-@dataclass(frozen=True)
-class FundingTick:
-    """Operator's funding tick: F_m += floor(rate_m · Δt · price_m / 2^32), Δt = t - last."""
-
-    TYPE: ClassVar[int] = FUNDING
-    rates: tuple[int, ...]
-    timestamp: int
-
-    def to_list(self) -> list:
-        return [list(self.rates), self.timestamp]
-
-    @classmethod
-    def from_list(cls, data: list) -> FundingTick:
-        return cls(tuple(data[0]), data[1])
+        return cls(tuple(data[0]), tuple(data[1]), data[2], _sig(data[3]))
 
 
 @dataclass(frozen=True)
@@ -268,17 +258,31 @@ class Liquidate:
     liquidator_fee: int
 
     def to_list(self) -> list:
-        return [
-            self.liquidator.to_list(),
-            self.liquidated,
-            self.quantity,
-            self.price,
-            self.liquidator_fee,
-        ]
+        return [self.liquidator.to_list(), self.liquidated, self.quantity, self.price,
+                self.liquidator_fee]  # fmt: skip
 
     @classmethod
     def from_list(cls, data: list) -> Liquidate:
         return cls(SignedOrder.from_list(data[0]), *data[1:])
+
+
+@dataclass(frozen=True)
+class Deleverage:
+    """Close ``quantity`` of bankrupt ``deleveraged``'s position in ``market`` against
+    ``deleverager``'s opposite one, at the bankruptcy price (``rollup.bankruptcy``)."""
+
+    TYPE: ClassVar[int] = DELEVERAGE
+    deleveraged: int
+    deleverager: int
+    market: int
+    quantity: int
+
+    def to_list(self) -> list:
+        return [self.deleveraged, self.deleverager, self.market, self.quantity]
+
+    @classmethod
+    def from_list(cls, data: list) -> Deleverage:
+        return cls(*data)
 
 
 Tx = (
@@ -289,24 +293,17 @@ Tx = (
     | Transfer
     | Trade
     | OraclePrice
-    | FundingTick
     | Liquidate
+    | Deleverage
 )
 
 TX_CLASSES: dict[int, type] = {
     cls.TYPE: cls
     for cls in (
-        Noop,
-        Deposit,
-        ForcedWithdrawal,
-        Withdraw,
-        Transfer,
-        Trade,
-        OraclePrice,
-        FundingTick,
-        Liquidate,
+        Noop, Deposit, ForcedWithdrawal, Withdraw, Transfer, Trade, OraclePrice, Liquidate,
+        Deleverage,
     )
-}
+}  # fmt: skip
 
 
 def tx_to_list(tx: Tx) -> list:
@@ -319,11 +316,13 @@ def tx_from_list(data: list) -> Tx:
     return TX_CLASSES[kind].from_list(body)
 
 
-def forced_message(account: int, l1_address: int) -> int:
+def forced_message(
+    domain: int, account: int, l1_address: int, request_nonce: int, expiry: int
+) -> int:
     """The message an account key signs to request a forced withdrawal on L1."""
-    return poseidon(messages.forced_preimage(account, l1_address))
+    return poseidon(messages.forced_preimage(domain, account, l1_address, request_nonce, expiry))
 
 
-def escape_message(account: int, l1_address: int) -> int:
+def escape_message(domain: int, account: int, l1_address: int) -> int:
     """The message an account key signs to escape (exit) from a frozen rollup on L1."""
-    return poseidon(messages.escape_preimage(account, l1_address))
+    return poseidon(messages.escape_preimage(domain, account, l1_address))

@@ -1,56 +1,74 @@
 # ruff: noqa: N818  (error names say what was refused: BatchRejected, EscapeRejected ...)
-"""The settlement layer ("L1 contract", DESIGN §6), persisted in SQLite so a restart loses nothing.
+"""The settlement layer ("L1 contract"): vault, verified root, priority queue, claims, escapes.
 
-State: vault (quanta), verified state root, batch counter, priority queue (deposits, forced
-withdrawals) with the batch number and time each request entered it, claimable balances per L1
-address, frozen flag, escaped accounts, the verifying key (opaque here) and every accepted batch's
-pubdata (published data: enough to rebuild the rollup state — ``rollup.rebuild``).
+State (``verifier.l1_store``, one SQLite write transaction per operation, so neither a restart nor
+a concurrent caller loses anything): the vault (quanta), the verified state root, the batch
+counter, the priority queue (deposits, forced withdrawals), claimable balances per L1 address,
+the frozen flag, escaped accounts, each account's forced-request nonce, the verifying key (opaque
+here) and every accepted batch's pubdata (enough to rebuild the rollup state).
 
-``submit_batch(pubdata, new_root, proof)``: decode the slots' types, check that its priority slots
-(deposit, forced_withdraw) are exactly the next queue entries in order, compute
-``commitment = poseidon_sponge([root, new_root, *pubdata])`` and call
-``proof_checker((root, new_root, commitment), proof)`` — pluggable (Groth16 in the batch-circuit
-issue) — then advance the root, pop the consumed requests and credit withdrawals (withdraw,
-forced_withdraw, refunded deposits) to ``claimable``.  Any failure raises a ``SettlementError``
-naming the reason and changes nothing (state is written only after every check passed, in one SQL
-transaction).
+Rules (layouts and messages: ``protocol``; this package imports only ``protocol`` and py_ecc):
 
-Censorship resistance: a request pending for ≥ ``max_pending_batches`` accepted batches or
-≥ ``max_pending_seconds`` (clock injected) lets anyone ``freeze``.  Frozen: each account may
-``escape`` once with its leaf preimage, Merkle path and the global-state preimage against the
-verified root, authorised by its key's EdDSA signature of Poseidon(6, account, l1_address), and is
-credited max(0, floor(TV / 2^32)) quanta (TV at the last settled prices, pending funding included),
-capped by the vault's unreserved balance; freezing refunds the deposits still queued.  Leaf,
-global-state, message and pubdata layouts are ``protocol``'s (``verifier`` imports only
-``protocol`` and py_ecc).
+* **Requests cost a fee.** Every priority request pays ``priority_fee`` quanta with it; the fee
+  goes to the operator's claimable balance when a batch serves the request, back to the payer if
+  the rollup freezes first. A deposit locks ``amount + fee``.
+* **Forced withdrawals** are signed by the account's key over
+  ``Poseidon(5, domain, account, l1_address, nonce, expiry)`` with the account's next forced
+  nonce (each nonce is used once), before ``expiry``, with the account proven against the
+  verified root; at most one is pending per account.
+* ``submit_batch(pubdata, new_root, proof)``: decode every slot, check that its priority slots
+  are exactly the next queue entries in order, compute
+  ``commitment = poseidon_sponge([root, new_root, *pubdata])``, verify the proof on
+  ``(root, new_root, commitment)``, then advance the root, pop the served requests, pay their
+  fees to the operator and credit withdrawals, forced withdrawals and refunded deposits.
+* **Freezing is earned, not flooded.** A batch that serves fewer priority requests than its B
+  slots while requests wait adds one to the *slack* of every request still waiting. Anyone may
+  freeze the rollup when the oldest waiting request has slack ≥ N (the operator skipped it with
+  room to spare N times), or when it has waited ≥ T seconds and no batch was accepted for T
+  seconds (the operator stopped). An operator that fills every batch with requests in order is
+  never frozen, however long the queue.
+* **Escape**: frozen, each account once, with its canonical leaf preimage, Merkle path and the
+  global-state preimage against the verified root, signed over ``Poseidon(6, domain, account,
+  l1_address)``: credited ``max(0, ⌊TV / 2^32⌋)`` quanta (TV at the last settled prices, pending
+  funding included), capped by the vault's unreserved balance.
+* **Never pays more than it holds**: a claim pays exactly the claimable balance and only if the
+  vault holds it; escapes never reach into what is already claimable.
+
+Every failure raises a ``SettlementError`` naming the reason; nothing changes then.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from protocol import leaf, messages
 from protocol.babyjubjub import in_subgroup, is_on_curve
-from protocol.codec import pack, unpack
 from protocol.eddsa import Signature
 from protocol.errors import ProtocolError
 from protocol.fields import R
 from protocol.pubdata import CHUNK_WIDTH, l1_effects, pubdata_commitment
-from protocol.spec import AMOUNT_BITS, DEPOSIT, FORCED_WITHDRAW, L1_ADDRESS_BITS, VALUE_SCALE
+from protocol.spec import (
+    ACCOUNT_BITS,
+    AMOUNT_BITS,
+    DEPOSIT,
+    FORCED_WITHDRAW,
+    L1_ADDRESS_BITS,
+    NONCE_BITS,
+    TIME_BITS,
+    VALUE_SCALE,
+    check_domain_ids,
+)
 from verifier.escape import open_account
+from verifier.l1_store import L1_FORMAT, L1Store, StoreCorruptError
 
 ProofChecker = Callable[[tuple[int, int, int], Any], bool]
 ADDRESS_LIMIT = 1 << L1_ADDRESS_BITS
 AMOUNT_LIMIT = 1 << AMOUNT_BITS
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
 
 
 class SettlementError(Exception):
@@ -73,22 +91,65 @@ class EscapeRejected(SettlementError):
     """escape refused (not frozen, already escaped, bad path, bad signature)."""
 
 
+class ClaimRejected(SettlementError):
+    """withdraw refused (nothing claimable, or more than the vault holds)."""
+
+
+def _int(error: type[SettlementError], name: str, value: Any, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise error(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class SettlementConfig:
+    """What the contract is deployed with; every field is checked at construction."""
+
     depth: int
     batch_slots: int
     genesis_root: int
-    genesis_global: tuple  #: the genesis global-state preimage (``GlobalState.to_list``)
-    max_pending_batches: int = 8  #: N
-    max_pending_seconds: int = 86_400  #: T
+    genesis_global: tuple  #: the genesis global-state list form (``protocol.leaf``)
+    chain_id: int
+    rollup_id: int
+    max_pending_batches: int = 8  #: N: a request skipped with room to spare N times → freeze
+    max_pending_seconds: int = 86_400  #: T: waiting T s while no batch came for T s → freeze
+    priority_fee: int = 0  #: quanta paid with every priority request
+    operator_address: int = 0  #: the L1 address the served requests' fees are credited to
+
+    def __post_init__(self) -> None:
+        e = SettlementError
+        _int(e, "depth", self.depth, 1, ACCOUNT_BITS)
+        _int(e, "batch_slots", self.batch_slots, 1, 1 << 16)
+        _int(e, "genesis root", self.genesis_root, 0, R - 1)
+        try:
+            check_domain_ids(self.chain_id, self.rollup_id)
+            g = leaf.check_global(list(self.genesis_global), len(self.genesis_global[0]))
+        except (ValueError, TypeError, IndexError) as err:
+            raise SettlementError(f"genesis: {err}") from None
+        if g[5] != messages.domain(self.chain_id, self.rollup_id):
+            raise SettlementError("genesis: the global state's domain is not (chain id, rollup id)")
+        _int(e, "max_pending_batches", self.max_pending_batches, 1, 1 << 32)
+        _int(e, "max_pending_seconds", self.max_pending_seconds, 1, 1 << TIME_BITS)
+        _int(e, "priority_fee", self.priority_fee, 0, AMOUNT_LIMIT - 1)
+        _int(e, "operator address", self.operator_address, 0, ADDRESS_LIMIT - 1)
 
     @property
     def n_markets(self) -> int:
         return len(self.genesis_global[0])
 
+    @property
+    def domain(self) -> int:
+        return int(self.genesis_global[5])
+
+    def to_list(self) -> list:
+        return [self.depth, self.batch_slots, self.genesis_root, list(self.genesis_global),
+                self.chain_id, self.rollup_id, self.max_pending_batches,
+                self.max_pending_seconds, self.priority_fee, self.operator_address]  # fmt: skip
+
 
 class Settlement:
-    """The L1 contract.  ``path=None`` keeps it in memory (tests); otherwise an SQLite file."""
+    """The L1 contract. ``path=None`` keeps it in memory (tests); otherwise an SQLite file, made
+    only with ``create=True`` (an existing file is opened, a missing one is an error)."""
 
     def __init__(
         self,
@@ -97,219 +158,261 @@ class Settlement:
         path: str | Path | None = None,
         clock: Callable[[], float] = time.time,
         verifying_key: Any = None,
+        *,
+        create: bool = False,
     ) -> None:
         self.config, self.proof_checker, self.clock = config, proof_checker, clock
-        self.db = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB)")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS batches (number INTEGER PRIMARY KEY, pubdata BLOB,"
-            " new_root BLOB, proof BLOB, time REAL)"
-        )
-        row = self.db.execute("SELECT value FROM kv WHERE key = 's'").fetchone()
-        if row is None:
-            self.s: dict[str, Any] = {
-                "vault": 0, "root": config.genesis_root, "batches": 0, "queue": [], "next_id": 0,
-                "claimable": {}, "frozen": False, "escaped": [], "vk": verifying_key,
-                "last_settled_time": clock(), "genesis": config.genesis_root,
-            }  # fmt: skip
-            self._write()
-        else:
-            self.s = unpack(row[0])
-            if self.s["genesis"] != config.genesis_root:
-                raise SettlementError("the stored settlement belongs to another genesis root")
-
-    def _write(self, batch: tuple | None = None) -> None:
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT OR REPLACE INTO kv VALUES ('s', ?)", (pack(self.s),))
-            if batch is not None:
-                self.db.execute("INSERT INTO batches VALUES (?, ?, ?, ?, ?)", batch)
-
-    def _commit(self, new: dict[str, Any], batch: tuple | None = None) -> None:
-        old, self.s = self.s, new
         try:
-            self._write(batch)
-        except Exception:
-            self.s = old
-            raise
+            self.store = L1Store(path, create=create or path is None)
+        except StoreCorruptError as e:
+            raise SettlementError(str(e)) from None
+        if create or path is None:
+            with self.store.transaction():
+                for key, value in (
+                    ("format", L1_FORMAT), ("config", config.to_list()),
+                    ("root", config.genesis_root), ("batches", 0), ("vault", 0),
+                    ("frozen", False), ("frozen_at", None), ("next_id", 0),
+                    ("last_batch_time", clock()), ("vk", verifying_key),
+                ):  # fmt: skip
+                    self.store.put(key, value)
+        elif self._get("config") != config.to_list():
+            raise SettlementError("the stored settlement was deployed with another configuration")
 
-    def _copy(self) -> dict[str, Any]:
-        return unpack(pack(self.s))
+    # -- reading ---------------------------------------------------------------------------------
+    def _get(self, key: str) -> Any:
+        try:
+            return self.store.get(key)
+        except StoreCorruptError as e:
+            raise SettlementError(str(e)) from None
 
     @property
     def root(self) -> int:
-        return self.s["root"]
+        return self._get("root")
 
     @property
     def vault(self) -> int:
-        return self.s["vault"]
+        return self._get("vault")
 
     @property
     def batch_count(self) -> int:
-        return self.s["batches"]
+        return self._get("batches")
 
     @property
     def frozen(self) -> bool:
-        return self.s["frozen"]
+        return self._get("frozen")
+
+    @property
+    def frozen_at(self) -> float | None:
+        return self._get("frozen_at")
 
     @property
     def verifying_key(self) -> Any:
-        return self.s["vk"]
+        return self._get("vk")
 
     def queue(self) -> list[dict[str, Any]]:
-        """Pending priority requests, oldest first: {id, kind, fields, batch, time}."""
-        return [dict(q) for q in self.s["queue"]]
+        """Pending priority requests, oldest first: {id, kind, fields, batch, time, slack, fee,
+        payer}."""
+        return self._read(self.store.queue)
 
     def claimable(self, l1_address: int) -> int:
-        return self.s["claimable"].get(l1_address, 0)
+        return self._read(lambda: self.store.claimable(l1_address))
 
     def total_claimable(self) -> int:
-        return sum(self.s["claimable"].values())
+        return self._read(self.store.total_claimable)
 
     def pending_deposits(self) -> int:
-        return sum(q["fields"][3] for q in self.s["queue"] if q["kind"] == DEPOSIT)
+        """Quanta locked by queued requests (deposit amounts and every queued fee)."""
+        return sum((q["fields"][3] if q["kind"] == DEPOSIT else 0) + q["fee"] for q in self.queue())
+
+    def forced_nonce(self, account: int) -> int:
+        """The nonce the account's next forced-withdrawal request must sign."""
+        rows = self._read(lambda: self.store.query(
+            "SELECT next FROM nonces WHERE account = ?", (account,)))  # fmt: skip
+        return rows[0][0] if rows else 0
+
+    def escaped(self, account: int) -> bool:
+        rows = self._read(lambda: self.store.query(
+            "SELECT 1 FROM escaped WHERE account = ?", (account,)))  # fmt: skip
+        return bool(rows)
 
     def published_batches(self) -> list[tuple[int, list[int], int]]:
         """(number, pubdata, new_root) of every accepted batch, in order (what rebuild reads)."""
-        rows = self.db.execute("SELECT number, pubdata, new_root FROM batches ORDER BY number")
-        return [(n, unpack(p), unpack(r)) for n, p, r in rows]
+        return [(n, p, r) for n, p, r, _ in self._read(self.store.batches)]
+
+    def batch_proof(self, number: int) -> Any:
+        for n, _, _, proof in self._read(self.store.batches):
+            if n == number:
+                return proof
+        raise SettlementError(f"batch {number} was not published")
+
+    def _read(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except StoreCorruptError as e:
+            raise SettlementError(str(e)) from None
 
     def overdue(self) -> dict[str, Any] | None:
-        """The oldest request pending ≥ N batches or ≥ T seconds, if any."""
-        for q in self.s["queue"]:
-            if (
-                self.s["batches"] - q["batch"] >= self.config.max_pending_batches
-                or self.clock() - q["time"] >= self.config.max_pending_seconds
-            ):
-                return dict(q)
+        """The oldest waiting request if the operator failed it (see the module docstring)."""
+        queue = self.queue()
+        if not queue:
+            return None
+        head, now = queue[0], self.clock()
+        stalled = now - self._get("last_batch_time") >= self.config.max_pending_seconds
+        if head["slack"] >= self.config.max_pending_batches or (
+            stalled and now - head["time"] >= self.config.max_pending_seconds
+        ):
+            return head
         return None
 
-    def _enqueue(self, kind: int, fields: list[int]) -> int:
-        if self.s["frozen"]:
+    # -- requests --------------------------------------------------------------------------------
+    def _enqueue(self, kind: int, fields: list[int], payer: int) -> int:
+        if self._get("frozen"):
             raise RequestRejected("the rollup is frozen: use escape")
-        new = self._copy()
-        rid = new["next_id"]
-        new["queue"].append(
-            {
-                "id": rid,
-                "kind": kind,
-                "fields": fields,
-                "batch": new["batches"],
-                "time": self.clock(),
-            }
-        )
-        new["next_id"] = rid + 1
-        if kind == DEPOSIT:
-            new["vault"] += fields[3]
-        self._commit(new)
+        rid = self._get("next_id")
+        self.store.enqueue(rid, kind, fields, self._get("batches"), self.clock(),
+                           self.config.priority_fee, payer)  # fmt: skip
+        self.store.put("next_id", rid + 1)
+        amount = fields[3] if kind == DEPOSIT else 0
+        self.store.put("vault", self._get("vault") + amount + self.config.priority_fee)
         return rid
 
     def deposit(self, account: int, pubkey: tuple[int, int], amount: int, l1_address: int) -> int:
-        """Lock ``amount`` quanta in the vault and queue a deposit; returns the request id."""
-        if not 0 <= account < 1 << self.config.depth:
-            raise RequestRejected(
-                f"account {account} outside the tree of depth {self.config.depth}"
-            )
-        if not 0 < amount < AMOUNT_LIMIT:
-            raise RequestRejected(f"deposit amount {amount} outside (0, 2^63)")
-        if not 0 <= l1_address < ADDRESS_LIMIT:
-            raise RequestRejected(f"L1 address {l1_address} is not a 160-bit integer")
-        pk = tuple(pubkey)
-        if not (
-            all(0 <= c < R for c in pk) and is_on_curve(pk) and in_subgroup(pk) and pk != (0, 1)
-        ):
-            raise RequestRejected(f"public key {pk} is not a BabyJubJub subgroup point")
-        return self._enqueue(DEPOSIT, [account, pk[0], pk[1], amount, l1_address])
-
-    def _open(
-        self, error: type[SettlementError], what: str, account: int, l1_address: int,
-        signed: list[int],
-        signature: Signature, preimage: Sequence, siblings: Sequence[int], global_state: Sequence,
-    ) -> tuple[list, list]:  # fmt: skip
-        """``verifier.escape.open_account`` against the verified root; else ``error``."""
+        """Lock ``amount`` + the priority fee in the vault and queue a deposit; the request id.
+        The deposit is refunded to ``l1_address`` if the account belongs to another key."""
         c = self.config
-        return open_account(error, c.depth, c.n_markets, self.s["root"], account, l1_address,
-                            what, signed, signature, preimage, siblings, global_state)  # fmt: skip
+        _int(RequestRejected, "account", account, 0, (1 << c.depth) - 1)
+        _int(RequestRejected, "deposit amount", amount, 1, AMOUNT_LIMIT - 1)
+        _int(RequestRejected, "L1 address", l1_address, 0, ADDRESS_LIMIT - 1)
+        if not isinstance(pubkey, (tuple, list)) or len(pubkey) != 2:
+            raise RequestRejected("public key must be a pair of field elements")
+        pk = (
+            _int(RequestRejected, "public key x", pubkey[0], 0, R - 1),
+            _int(RequestRejected, "public key y", pubkey[1], 0, R - 1),
+        )
+        if not (is_on_curve(pk) and in_subgroup(pk) and pk != (0, 1)):
+            raise RequestRejected(f"public key {pk} is not a BabyJubJub subgroup point")
+        with self._write():
+            return self._enqueue(DEPOSIT, [account, pk[0], pk[1], amount, l1_address], l1_address)
 
     def request_forced_withdrawal(
         self,
         account: int,
         l1_address: int,
+        nonce: int,
+        expiry: int,
         signature: Signature,
         preimage: Sequence,
         siblings: Sequence[int],
         global_state: Sequence,
     ) -> int:
-        """Queue a forced withdrawal of all free collateral; the account's key signs
-        Poseidon(5, account, l1_address) and the account is proven against the verified root."""
-        signed = messages.forced_preimage(account, l1_address)
-        self._open(RequestRejected, "forced-withdrawal", account, l1_address, signed, signature,
-                   preimage, siblings, global_state)  # fmt: skip
-        return self._enqueue(FORCED_WITHDRAW, [account, l1_address])
+        """Queue a forced withdrawal of all free collateral (module docstring); the request id."""
+        c = self.config
+        _int(RequestRejected, "account", account, 0, (1 << c.depth) - 1)
+        _int(RequestRejected, "nonce", nonce, 0, (1 << NONCE_BITS) - 1)
+        _int(RequestRejected, "expiry", expiry, 0, (1 << TIME_BITS) - 1)
+        if expiry < self.clock():
+            raise RequestRejected(f"the forced-withdrawal request expired at {expiry}")
+        with self._write():
+            expected = self.forced_nonce(account)
+            if nonce != expected:
+                raise RequestRejected(f"account {account}: forced-request nonce {nonce} is used "
+                                      f"or out of order (next is {expected})")  # fmt: skip
+            if self.store.query("SELECT 1 FROM forced WHERE account = ?", (account,)):
+                raise RequestRejected(f"account {account} already has a pending forced request")
+            signed = messages.forced_preimage(c.domain, account, l1_address, nonce, expiry)
+            open_account(RequestRejected, c.depth, c.n_markets, self.root, account, l1_address,
+                         "forced-withdrawal", signed, signature, preimage, siblings,
+                         global_state)  # fmt: skip
+            rid = self._enqueue(FORCED_WITHDRAW, [account, l1_address], l1_address)
+            self.store.db.execute("INSERT INTO forced VALUES (?, ?)", (account, rid))
+            self.store.db.execute(
+                "INSERT OR REPLACE INTO nonces VALUES (?, ?)", (account, nonce + 1)
+            )
+            return rid
 
+    # -- batches ---------------------------------------------------------------------------------
     def submit_batch(self, pubdata: Sequence[int], new_root: int, proof: Any) -> int:
-        """Verify and accept the next batch; returns its number.  Raises BatchRejected."""
-        if self.s["frozen"]:
-            raise BatchRejected("the rollup is frozen")
-        n = self.config.batch_slots * CHUNK_WIDTH
-        pubdata = list(pubdata)
-        if len(pubdata) != n or not all(_is_int(e) and 0 <= e < R for e in pubdata):
+        """Verify and accept the next batch; returns its number. Raises BatchRejected."""
+        c = self.config
+        n = c.batch_slots * CHUNK_WIDTH
+        if not isinstance(pubdata, (list, tuple)) or len(pubdata) != n:
             raise BatchRejected(f"pubdata must be {n} field elements")
-        if not (_is_int(new_root) and 0 <= new_root < R):
-            raise BatchRejected("new root is not a field element")
+        pubdata = list(pubdata)
+        if not all(isinstance(e, int) and not isinstance(e, bool) and 0 <= e < R for e in pubdata):
+            raise BatchRejected(f"pubdata must be {n} field elements")
+        _int(BatchRejected, "new root", new_root, 0, R - 1)
         try:
-            effects = l1_effects(pubdata, self.config.batch_slots, self.config.n_markets)
+            effects = l1_effects(pubdata, c.batch_slots, c.n_markets)
         except ProtocolError as e:
             raise BatchRejected(f"malformed pubdata: {e}") from None
-        new = self._copy()
-        queue = new["queue"]
-        for slot, kind, fields in effects.requests:
-            if not queue:
-                raise BatchRejected(f"slot {slot}: consumes a priority request, queue is empty")
-            head = queue.pop(0)
-            if head["kind"] != kind or tuple(head["fields"]) != fields:
-                raise BatchRejected(
-                    f"slot {slot}: priority request does not match queue head #{head['id']}"
-                )
-        for address, amount in effects.payouts:
-            new["claimable"][address] = new["claimable"].get(address, 0) + amount
-        commitment = pubdata_commitment(self.s["root"], new_root, pubdata)
-        if not self.proof_checker((self.s["root"], new_root, commitment), proof):
-            raise BatchRejected(f"batch {self.s['batches']}: proof does not verify")
-        number = new["batches"]
-        new["batches"], new["root"], new["last_settled_time"] = number + 1, new_root, self.clock()
-        self._commit(new, (number, pack(pubdata), pack(new_root), pack(proof), self.clock()))
-        return number
+        with self._write():
+            if self._get("frozen"):
+                raise BatchRejected("the rollup is frozen")
+            root, number = self._get("root"), self._get("batches")
+            queue = self.store.queue()
+            for k, (slot, kind, fields) in enumerate(effects.requests):
+                if k >= len(queue):
+                    raise BatchRejected(f"slot {slot}: consumes a priority request, queue is empty")
+                head = queue[k]
+                if head["kind"] != kind or tuple(head["fields"]) != fields:
+                    raise BatchRejected(
+                        f"slot {slot}: priority request does not match queue head #{head['id']}"
+                    )
+            commitment = pubdata_commitment(root, new_root, pubdata)
+            if not self.proof_checker((root, new_root, commitment), proof):
+                raise BatchRejected(f"batch {number}: proof does not verify")
+            served = queue[: len(effects.requests)]
+            self._serve(served, len(effects.requests) < c.batch_slots)
+            for address, amount in effects.payouts:
+                self.store.credit(address, amount)
+            now = self.clock()
+            self.store.put("batches", number + 1)
+            self.store.put("root", new_root)
+            self.store.put("last_batch_time", now)
+            self.store.add_batch(number, pubdata, new_root, proof, now)
+            return number
 
+    def _serve(self, served: list[dict[str, Any]], room_left: bool) -> None:
+        """Pop served requests (fees to the operator, forced slots freed); slack for the rest."""
+        db = self.store.db
+        for q in served:
+            db.execute("DELETE FROM queue WHERE id = ?", (q["id"],))
+            db.execute("DELETE FROM forced WHERE request = ?", (q["id"],))
+            self.store.credit(self.config.operator_address, q["fee"])
+        if room_left:
+            db.execute("UPDATE queue SET slack = slack + 1")
+
+    # -- claims, freezing, escapes -------------------------------------------------------------
     def withdraw(self, l1_address: int) -> int:
         """Pay out (and zero) the claimable balance of ``l1_address``; returns the amount."""
-        amount = self.s["claimable"].get(l1_address, 0)
-        if amount == 0:
-            raise SettlementError(f"nothing claimable for L1 address {l1_address}")
-        new = self._copy()
-        del new["claimable"][l1_address]
-        new["vault"] -= amount
-        self._commit(new)
-        return amount
+        _int(ClaimRejected, "L1 address", l1_address, 0, ADDRESS_LIMIT - 1)
+        with self._write():
+            amount = self.store.take_claimable(l1_address)
+            if amount == 0:
+                raise ClaimRejected(f"nothing claimable for L1 address {l1_address}")
+            vault = self._get("vault")
+            if amount > vault:
+                raise ClaimRejected(f"the vault holds {vault} quanta, less than the {amount} due")
+            self.store.put("vault", vault - amount)
+            return amount
 
     def freeze(self) -> dict[str, Any]:
-        """Freeze the rollup because a priority request is overdue; returns that request."""
-        if self.s["frozen"]:
-            raise FreezeRejected("already frozen")
-        late = self.overdue()
-        if late is None:
-            raise FreezeRejected("no priority request is overdue")
-        new = self._copy()
-        new["frozen"] = True
-        for q in new["queue"]:  # deposits that will never be served are refunded
-            if q["kind"] == DEPOSIT:
-                address, amount = q["fields"][4], q["fields"][3]
-                new["claimable"][address] = new["claimable"].get(address, 0) + amount
-        new["queue"] = []
-        self._commit(new)
-        return late
+        """Freeze the rollup because the operator failed a request; returns that request. Queued
+        deposits and fees are refunded to their payers."""
+        with self._write():
+            if self._get("frozen"):
+                raise FreezeRejected("already frozen")
+            late = self.overdue()
+            if late is None:
+                raise FreezeRejected("no priority request is overdue")
+            for q in self.store.queue():
+                refund = (q["fields"][3] if q["kind"] == DEPOSIT else 0) + q["fee"]
+                self.store.credit(q["payer"], refund)
+            self.store.db.execute("DELETE FROM queue")
+            self.store.db.execute("DELETE FROM forced")
+            self.store.put("frozen", True)
+            self.store.put("frozen_at", self.clock())
+            return late
 
     def escape(
         self,
@@ -322,32 +425,42 @@ class Settlement:
     ) -> int:
         """Exit a frozen rollup once per account: credit its total value at the last settled
         prices (capped by the unreserved vault) to ``l1_address``; returns the amount."""
-        if not self.s["frozen"]:
-            raise EscapeRejected("the rollup is not frozen")
-        if account in self.s["escaped"]:
-            raise EscapeRejected(f"account {account} has already escaped")
-        opened, state = self._open(
-            EscapeRejected, "escape", account, l1_address,
-            messages.escape_preimage(account, l1_address), signature, preimage, siblings,
-            global_state,
-        )  # fmt: skip
-        value = max(0, leaf.total_value(opened, state) // VALUE_SCALE)
-        amount = min(value, self.s["vault"] - self.total_claimable())
-        new = self._copy()
-        new["escaped"].append(account)
-        if amount:
-            new["claimable"][l1_address] = new["claimable"].get(l1_address, 0) + amount
-        self._commit(new)
-        return amount
+        c = self.config
+        _int(EscapeRejected, "account", account, 0, (1 << c.depth) - 1)
+        with self._write():
+            if not self._get("frozen"):
+                raise EscapeRejected("the rollup is not frozen")
+            if self.escaped(account):
+                raise EscapeRejected(f"account {account} has already escaped")
+            signed = messages.escape_preimage(c.domain, account, l1_address)
+            opened, state = open_account(
+                EscapeRejected, c.depth, c.n_markets, self._get("root"), account, l1_address,
+                "escape", signed, signature, preimage, siblings, global_state,
+            )  # fmt: skip
+            value = max(0, leaf.total_value(opened, state) // VALUE_SCALE)
+            amount = min(value, self._get("vault") - self.store.total_claimable())
+            self.store.db.execute("INSERT INTO escaped VALUES (?)", (account,))
+            self.store.credit(l1_address, amount)
+            return amount
 
     def status(self) -> dict[str, Any]:
         late = self.overdue()
         return {
-            "root": self.s["root"], "batches": self.s["batches"], "vault": self.s["vault"],
-            "queue": len(self.s["queue"]), "claimable": self.total_claimable(),
-            "frozen": self.s["frozen"], "overdue_request": None if late is None else late["id"],
-            "seconds_since_settlement": self.clock() - self.s["last_settled_time"],
+            "root": self.root, "batches": self.batch_count, "vault": self.vault,
+            "queue": len(self.queue()), "claimable": self.total_claimable(),
+            "frozen": self.frozen, "frozen_at": self.frozen_at,
+            "overdue_request": None if late is None else late["id"],
+            "seconds_since_settlement": self.clock() - self._get("last_batch_time"),
         }  # fmt: skip
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """The store's write transaction, with store failures as SettlementError."""
+        try:
+            with self.store.transaction():
+                yield
+        except StoreCorruptError as e:
+            raise SettlementError(str(e)) from None
+
     def close(self) -> None:
-        self.db.close()
+        self.store.close()

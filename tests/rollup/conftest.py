@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from protocol.eddsa import derive_public_key
+from protocol.messages import domain
 from protocol.spec import VALUE_SCALE, RollupParams
 from rollup.account import GlobalState
 from rollup.state import RollupState
@@ -16,6 +17,10 @@ from rollup.tx import Deposit
 
 PRICE = 100 * VALUE_SCALE  #: 100 quanta per base quantum
 ORACLE_KEY = b"oracle-key".ljust(32, b"\0")
+GENESIS_TIME = 1_000_000  #: the genesis oracle (and funding) time
+CHAIN_ID, ROLLUP_ID = 31337, 0x5EED
+DOMAIN = domain(CHAIN_ID, ROLLUP_ID)
+OPERATOR_ADDRESS = 0xFEE
 
 
 def user_key(i: int) -> bytes:
@@ -38,8 +43,9 @@ class World:
         self.state.apply(Deposit(index, x, y, amount, 1000 + index))
 
 
-def genesis(params: RollupParams) -> GlobalState:
-    return GlobalState.genesis(params, public_key(ORACLE_KEY), (PRICE,) * params.n_markets)
+def genesis(params: RollupParams, prices: tuple[int, ...] | None = None) -> GlobalState:
+    prices = (PRICE,) * params.n_markets if prices is None else prices
+    return GlobalState.genesis(params, public_key(ORACLE_KEY), prices, GENESIS_TIME, DOMAIN)
 
 
 def make_world(depth: int = 4, n_accounts: int = 4, amount: int = 10**6, slots: int = 2) -> World:
@@ -58,8 +64,8 @@ def world() -> World:
 
 
 def echo_checker(public_inputs: tuple[int, int, int], proof: object) -> bool:
-    """Stand-in proof check for these tests (issue 5 plugs Groth16 in): the 'proof' must be the
-    list of public inputs (old root, new root, pubdata commitment) — binds all three."""
+    """Stand-in proof check for the tests that do not prove: the 'proof' must be the list of
+    public inputs (old root, new root, pubdata commitment) — binds all three."""
     return proof == list(public_inputs)
 
 
@@ -92,22 +98,24 @@ class System:
         return n
 
     def invariant(self) -> None:
-        """vault = Σ TV (pending funding included) + fee pool + claimable + queued deposits, once
-        every sealed batch is settled (positions net to zero, so Σ TV = Σ settled collateral)."""
+        """vault = Σ TV (pending funding included) + insurance fund + claimable + queued
+        deposits and fees, once every sealed batch is settled (positions net to zero, so
+        Σ TV = Σ settled collateral)."""
         from rollup.margin import total_value
 
         s = self.seq.state
-        assert self.l1.root == s.root
+        assert self.l1.root == s.root and self.l1.vault >= 0
         tv = sum(total_value(a, s.global_state) for a in s.accounts.values())
         reserved = self.l1.total_claimable() + self.l1.pending_deposits()
-        assert self.l1.vault * VALUE_SCALE == tv + s.global_state.fee_pool + reserved * VALUE_SCALE
+        fund = s.global_state.insurance_fund
+        assert self.l1.vault * VALUE_SCALE == tv + fund + reserved * VALUE_SCALE
         for m in range(self.params.n_markets):
             assert sum(a.positions[m].size for a in s.accounts.values()) == 0
 
 
 def make_system(
     tmp_path: Path, depth: int = 4, slots: int = 2, n_users: int = 3, amount: int = 10**6,
-    max_batches: int = 4, max_seconds: int = 3600,
+    max_batches: int = 4, max_seconds: int = 3600, fee: int = 0,
 ) -> System:  # fmt: skip
     from rollup.sequencer import Sequencer
     from verifier.settlement import Settlement, SettlementConfig
@@ -117,9 +125,10 @@ def make_system(
     seq = Sequencer.open(str(tmp_path / "sequencer.db"), params, g)
     clock = Clock()
     config = SettlementConfig(
-        depth, slots, seq.state.root, tuple(g.to_list()), max_batches, max_seconds
-    )
-    l1 = Settlement(config, echo_checker, tmp_path / "l1.db", clock=clock)
+        depth, slots, seq.state.root, tuple(g.to_list()), CHAIN_ID, ROLLUP_ID, max_batches,
+        max_seconds, fee, OPERATOR_ADDRESS,
+    )  # fmt: skip
+    l1 = Settlement(config, echo_checker, tmp_path / "l1.db", clock=clock, create=True)
     keys = [user_key(i) for i in range(n_users)]
     for i, k in enumerate(keys):
         l1.deposit(i, public_key(k), amount, 500 + i)

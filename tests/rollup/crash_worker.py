@@ -9,7 +9,7 @@ import rollup.store
 from protocol.spec import RollupParams
 from rollup.sequencer import Sequencer
 from rollup.tx import Transfer
-from tests.rollup.conftest import genesis, public_key, user_key
+from tests.rollup.conftest import DOMAIN, genesis, public_key, user_key
 
 N = 4
 
@@ -31,7 +31,9 @@ def main(path: str) -> None:
     step = sum(nonces)
     while True:
         sender = step % N
-        tx = Transfer.signed(keys[sender], sender, (sender + 1) % N, 1 + step, nonces[sender])
+        tx = Transfer.signed(
+            keys[sender], DOMAIN, sender, (sender + 1) % N, 1 + step, nonces[sender]
+        )
         nonces[sender] += 1
         print(f"A {seq.submit(tx)}", flush=True)
         if step % 3 == 2:

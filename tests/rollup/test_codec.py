@@ -8,22 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.spec import BUY, SELL
-from prover.fields import curve_order as r
-from rollup.account import Account, GlobalState, MarketState, Position
+from protocol.codec import felts_from_bytes, felts_to_bytes, pack, unpack
+from protocol.fields import curve_order as r
+from protocol.spec import BUY, ORDER_RECORDS, SELL
+from rollup.account import Account, GlobalState, MarketState, OrderRecord, Position
 from rollup.codec import (
     account_from_bytes,
     account_to_bytes,
-    felts_from_bytes,
-    felts_to_bytes,
     global_from_bytes,
     global_to_bytes,
-    pack,
     tx_from_bytes,
     tx_to_bytes,
-    unpack,
 )
-from rollup.tx import Deposit, Noop, Order, Trade, Transfer, tx_to_list
+from rollup.tx import Deleverage, Deposit, Noop, Order, Trade, Transfer, tx_to_list
 
 signed = st.integers(-(1 << 254), (1 << 254) - 1)
 field = st.integers(0, r - 1)
@@ -53,15 +50,20 @@ def test_felts_reject_out_of_range_and_torn_blobs():
         st.builds(Position, st.integers(-(1 << 48) + 1, (1 << 48) - 1), signed), min_size=1,
         max_size=8,
     ),
+    orders=st.lists(
+        st.builds(OrderRecord, st.integers(0, (1 << 32) - 1), st.integers(0, (1 << 48) - 1)),
+        min_size=ORDER_RECORDS, max_size=ORDER_RECORDS,
+    ),
+    floor=st.integers(0, (1 << 32) - 1),
 )  # fmt: skip
-def test_account_round_trip(key, nonce, collateral, positions):
-    a = Account(*key, nonce, collateral, tuple(positions))
+def test_account_round_trip(key, nonce, collateral, positions, orders, floor):
+    a = Account(*key, nonce, floor, collateral, tuple(positions), tuple(orders))
     b = account_from_bytes(account_to_bytes(a))
     assert b == a
     assert b.leaf() == a.leaf()
     # the blob kept on the object is the one a fresh object gets, and does not touch equality
     assert account_to_bytes(a) == account_to_bytes(
-        Account(*key, nonce, collateral, tuple(positions))
+        Account(*key, nonce, floor, collateral, tuple(positions), tuple(orders))
     )
     assert account_to_bytes(replace(a, nonce=nonce ^ 1)) != account_to_bytes(a)
     assert replace(a) == a and "_blob" in a.__dict__
@@ -70,20 +72,23 @@ def test_account_round_trip(key, nonce, collateral, positions):
 @settings(max_examples=30, deadline=None)
 @given(
     markets=st.lists(
-        st.builds(MarketState, st.integers(1, (1 << 64) - 1), signed, st.integers(1, 10**6),
-                  st.integers(1, 10**6), st.integers(0, (1 << 32) - 1)),
+        st.builds(MarketState, st.integers(1, (1 << 64) - 1), signed,
+                  st.integers(-(1 << 32) + 1, (1 << 32) - 1), st.integers(1, 10**6),
+                  st.integers(1, 10**6), st.integers(0, (1 << 32) - 1), st.integers(1, 10**6),
+                  st.integers(0, 10**6)),
         min_size=1, max_size=8,
     ),
     key=st.tuples(field, field),
-    times=st.tuples(st.integers(0, (1 << 40) - 1), st.integers(0, (1 << 40) - 1)),
-    fee_pool=st.integers(0, (1 << 127) - 1),
+    time=st.integers(0, (1 << 40) - 1),
+    fund=st.integers(0, (1 << 127) - 1),
+    domain=field,
 )  # fmt: skip
-def test_global_round_trip(markets, key, times, fee_pool):
-    g = GlobalState(tuple(markets), *key, *times, fee_pool)
+def test_global_round_trip(markets, key, time, fund, domain):
+    g = GlobalState(tuple(markets), *key, time, fund, domain)
     back = global_from_bytes(global_to_bytes(g))
     assert back == g
     assert back.hash() == g.hash()
-    assert global_to_bytes(replace(g, fee_pool=fee_pool ^ 1)) != global_to_bytes(g)
+    assert global_to_bytes(replace(g, insurance_fund=fund ^ 1)) != global_to_bytes(g)
 
 
 def test_transaction_blob_is_the_mempool_row_and_round_trips():
@@ -91,11 +96,12 @@ def test_transaction_blob_is_the_mempool_row_and_round_trips():
     ``tx_from_bytes`` gives an equal transaction; a torn blob is refused."""
     keys = [bytes([i + 1]) * 32 for i in range(2)]
     trade = Trade(
-        Order(0, 1, BUY, 10, 7, 5, 3, 99).sign(keys[0]),
-        Order(1, 1, SELL, 10, 7, 5, 0, 99).sign(keys[1]),
+        Order(0, 1, BUY, 10, 7, 5, 3, 99).sign(keys[0], 11),
+        Order(1, 1, SELL, 10, 7, 5, 1, 99).sign(keys[1], 11),
         10, 7, 1, 1,
     )  # fmt: skip
-    for tx in (trade, Transfer.signed(keys[0], 0, 1, 5, 2), Noop(), Deposit(3, 4, 5, 6, 7)):
+    transfer = Transfer.signed(keys[0], 11, 0, 1, 5, 2)
+    for tx in (trade, transfer, Noop(), Deposit(3, 4, 5, 6, 7), Deleverage(1, 2, 0, 5)):
         blob = tx_to_bytes(tx)
         assert blob == pack(tx_to_list(tx)) == tx_to_bytes(tx)
         back = tx_from_bytes(blob)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from protocol.spec import ORDER_RECORDS
 from prover.fields import curve_order as r
-from rollup.account import Account, Position, hash_leaves
+from rollup.account import Account, OrderRecord, Position, hash_leaves
 from rollup.hashing import (
     path_nodes,
     path_nodes_reference,
@@ -73,13 +74,16 @@ signed = st.integers(-(2**95), 2**95)
 )
 def test_hash_leaves_equals_reference(rows) -> None:
     accounts = [
-        Account(x, y, n, c, tuple(Position(p[2 * k], p[2 * k + 1]) for k in range(4)))
+        Account(x, y, n, n >> 1, c, tuple(Position(p[2 * k], p[2 * k + 1]) for k in range(4)),
+                tuple(OrderRecord(n + k, abs(p[k]) >> 60) for k in range(ORDER_RECORDS)))
         for x, y, n, c, p in rows
-    ]
+    ]  # fmt: skip
     hash_leaves(accounts + accounts[:1])  # a repeated account is hashed once
     for a, (x, y, n, c, p) in zip(accounts, rows, strict=True):
         positions = poseidon_reference([v % r for v in p])
-        assert a.__dict__["_leaf"] == poseidon_reference([x, y, n, c % r, positions]) == a.leaf()
+        orders = poseidon_reference([v for o in a.orders for v in (o.order_id, o.filled)])
+        leaf = poseidon_reference([x, y, n, n >> 1, c % r, positions, orders])
+        assert a.__dict__["_leaf"] == leaf == a.leaf()
     # negative twin: an account that differs in one position differs in its leaf
     if accounts:
         a = accounts[0]

@@ -27,7 +27,7 @@ def account(
     collateral: int, sizes: tuple[int, ...], cached: tuple[int, ...] = (0, 0, 0, 0)
 ) -> Account:
     return Account(
-        1, 2, 0, collateral, tuple(Position(s, f) for s, f in zip(sizes, cached, strict=True))
+        1, 2, 0, 0, collateral, tuple(Position(s, f) for s, f in zip(sizes, cached, strict=True))
     )
 
 

@@ -3,6 +3,8 @@ reason, padding, persistence across reopen, divergence; rebuild from published p
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from protocol.spec import BUY, SELL, TRADE
@@ -11,15 +13,16 @@ from rollup.rebuild import rebuild, rebuild_from_settlement
 from rollup.sequencer import Sequencer
 from rollup.store import STORE_FORMAT, Store
 from rollup.tx import Deposit, Noop, Order, Trade, Withdraw
-from tests.rollup.conftest import PRICE, make_system, public_key
+from tests.rollup.conftest import DOMAIN, PRICE, make_system, public_key
+
+_ids = itertools.count(1)
 
 
 def trade(system, q: int = 100) -> Trade:
     k = system.keys
-    n0, n1 = (system.seq.state.account(i).nonce for i in (0, 1))
     return Trade(
-        Order(0, 0, BUY, 1000, PRICE, 5, n0, 10**6).sign(k[0]),
-        Order(1, 0, SELL, 1000, PRICE, 5, n1, 10**6).sign(k[1]),
+        Order(0, 0, BUY, 1000, PRICE, 50, next(_ids), 10**9).sign(k[0], DOMAIN),
+        Order(1, 0, SELL, 1000, PRICE, 50, next(_ids), 10**9).sign(k[1], DOMAIN),
         q, PRICE, 1, 1,
     )  # fmt: skip
 
@@ -47,7 +50,7 @@ def test_priority_first_then_mempool_and_padding(tmp_path) -> None:
 
 def test_failing_transactions_dropped_with_reason(tmp_path) -> None:
     system = make_system(tmp_path)
-    w = Withdraw.signed(system.keys[2], 2, 10, 900, 0)
+    w = Withdraw.signed(system.keys[2], DOMAIN, 2, 10, 900, 0)
     system.seq.submit(w)
     system.seq.submit(w)  # a replay: admitted (signature fine), fails its nonce when applied
     batch = system.seq.seal_batch()
@@ -60,11 +63,11 @@ def test_failing_transactions_dropped_with_reason(tmp_path) -> None:
 def test_mempool_negative(tmp_path) -> None:
     system = make_system(tmp_path)
     with pytest.raises(MempoolRejected, match="signature does not verify"):
-        system.seq.submit(Withdraw.signed(system.keys[1], 2, 10, 900, 0))
+        system.seq.submit(Withdraw.signed(system.keys[1], DOMAIN, 2, 10, 900, 0))
     with pytest.raises(MempoolRejected, match="comes from the L1 queue"):
         system.seq.submit(Deposit(0, 1, 2, 3, 4))
     with pytest.raises(MempoolRejected, match="outside the tree"):
-        system.seq.submit(Withdraw.signed(system.keys[1], 99, 10, 900, 0))
+        system.seq.submit(Withdraw.signed(system.keys[1], DOMAIN, 99, 10, 900, 0))
     with pytest.raises(MempoolRejected):
         system.seq.submit(Noop())
     assert system.seq.store.mempool() == []
@@ -73,9 +76,9 @@ def test_mempool_negative(tmp_path) -> None:
 def test_reopen_and_divergence(tmp_path) -> None:
     system = make_system(tmp_path)
     system.seq.submit(trade(system))
-    system.seq.submit(Withdraw.signed(system.keys[2], 2, 10, 900, 0))
+    system.seq.submit(Withdraw.signed(system.keys[2], DOMAIN, 2, 10, 900, 0))
     batch = system.seq.seal_batch(system.l1.queue())
-    pending = system.seq.submit(Withdraw.signed(system.keys[2], 2, 1, 900, 1))
+    pending = system.seq.submit(Withdraw.signed(system.keys[2], DOMAIN, 2, 1, 900, 1))
     report = system.seq.divergence(system.l1.batch_count, 12.5)
     assert report["unsettled_batches"] == 1 and report["unsettled_transactions"] == 2
     assert report["unsettled_notional"] == 100 * PRICE and report["mempool"] == 1
@@ -92,7 +95,7 @@ def test_reopen_and_divergence(tmp_path) -> None:
 def test_rebuild_reaches_settled_root(tmp_path) -> None:
     system = make_system(tmp_path)
     system.seq.submit(trade(system))
-    system.seq.submit(Withdraw.signed(system.keys[2], 2, 10, 900, 0))
+    system.seq.submit(Withdraw.signed(system.keys[2], DOMAIN, 2, 10, 900, 0))
     system.settle_all()
     published = system.l1.published_batches()
     state = rebuild(system.params, system.genesis, published, system.l1.config.genesis_root)
@@ -118,7 +121,7 @@ def test_witness_chains_for_the_circuit(tmp_path) -> None:
 
     system = make_system(tmp_path, slots=4)
     system.seq.submit(trade(system))
-    system.seq.submit(Withdraw.signed(system.keys[2], 2, 10, 900, 0))
+    system.seq.submit(Withdraw.signed(system.keys[2], DOMAIN, 2, 10, 900, 0))
     system.l1.deposit(3, public_key(b"\x09" * 32), 5, 42)
     batch = system.seq.seal_batch(system.l1.queue())
     previous = batch.old_root
@@ -138,8 +141,8 @@ def test_witness_chains_for_the_circuit(tmp_path) -> None:
     assert not bad.verify(u.old_root, u.new_root)
     assert batch.commitment == pubdata_commitment(batch.old_root, batch.new_root, batch.pubdata)
     assert batch.pubdata == tuple(e for w in batch.slots for e in w.chunk)
-    assert batch.slots[1].messages == (batch.slots[1].tx.maker.order.message(),
-                                       batch.slots[1].tx.taker.order.message())  # fmt: skip
+    assert batch.slots[1].messages == (batch.slots[1].tx.maker.order.message(DOMAIN),
+                                       batch.slots[1].tx.taker.order.message(DOMAIN))  # fmt: skip
 
 
 def test_failed_seal_changes_nothing_in_memory_or_store(tmp_path) -> None:
@@ -166,12 +169,12 @@ def test_store_of_an_older_format_is_refused_with_one_line(tmp_path) -> None:
     """A store of an older format (no format key: 1; or 3) is refused, not misread."""
     system = make_system(tmp_path)
     path = system.path / "sequencer.db"
-    assert Store(path).get("format") == STORE_FORMAT == 4  # positive twin: the current one reopens
+    assert Store(path).get("format") == STORE_FORMAT == 5  # positive twin: the current one reopens
     with system.seq.store.db:
         system.seq.store._put("format", 3)
-    with pytest.raises(StoreError, match="is store format 3, this zkrollup reads format 4"):
+    with pytest.raises(StoreError, match="is store format 3, this zkrollup reads format 5"):
         Store(path)
     with system.seq.store.db:
         system.seq.store.db.execute("DELETE FROM meta WHERE key = 'format'")
-    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 4"):
+    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 5"):
         Store(path)

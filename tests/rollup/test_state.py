@@ -1,20 +1,20 @@
-"""Every transaction of DESIGN §4 applied natively, and a negative twin for each precondition:
-the named error is raised and nothing changes (root, accounts, global state)."""
+"""Every transaction applied natively, and a negative twin for each precondition: the named error
+is raised and nothing changes (root, accounts, global state)."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
 
+from protocol.messages import domain
 from protocol.spec import BUY, SELL, VALUE_SCALE
 from rollup import errors
-from rollup.margin import is_liquidatable, total_value
+from rollup.margin import total_value
 from rollup.tx import (
     Deposit,
     ForcedWithdrawal,
-    FundingTick,
-    Liquidate,
     Noop,
     OraclePrice,
     Order,
@@ -22,9 +22,20 @@ from rollup.tx import (
     Transfer,
     Withdraw,
 )
-from tests.rollup.conftest import ORACLE_KEY, PRICE, World, make_world, public_key
+from tests.rollup.conftest import (
+    DOMAIN,
+    GENESIS_TIME,
+    ORACLE_KEY,
+    PRICE,
+    World,
+    make_world,
+    public_key,
+)
 
 Q = VALUE_SCALE
+EXPIRY = GENESIS_TIME + 10**6
+OTHER_DOMAIN = domain(1, 2)
+_ids = itertools.count(1)
 
 
 def rejected(world: World, tx, error: type[errors.RollupError]) -> errors.RollupError:
@@ -38,31 +49,44 @@ def rejected(world: World, tx, error: type[errors.RollupError]) -> errors.Rollup
 
 
 def order(
-    world: World,
-    account: int,
-    side: int,
-    size: int = 1000,
-    limit: int = PRICE,
-    fee: int = 10,
-    nonce: int | None = None,
-    expiry: int = 10**6,
-    market: int = 0,
-):
-    n = world.state.account(account).nonce if nonce is None else nonce
-    return Order(account, market, side, size, limit, fee, n, expiry).sign(world.keys[account])
+    world: World, account: int, side: int, size: int = 1000, limit: int = PRICE,
+    max_fee: int = 10, order_id: int | None = None, expiry: int = EXPIRY, market: int = 0,
+    dom: int = DOMAIN,
+):  # fmt: skip
+    oid = next(_ids) + 10 if order_id is None else order_id
+    o = Order(account, market, side, size, limit, max_fee, oid, expiry)
+    return o.sign(world.keys[account], dom)
 
 
 def trade(world: World, q: int = 500, price: int = PRICE, size: int = 1000) -> Trade:
     return Trade(order(world, 0, BUY, size=size), order(world, 1, SELL, size=size), q, price, 1, 1)
 
 
+def oracle(world: World, prices=None, rates=None, dt: int = 60, key=ORACLE_KEY, dom=DOMAIN):
+    m = world.params.n_markets
+    g = world.state.global_state
+    return OraclePrice.signed(
+        key, dom, tuple(prices or (PRICE,) * m), tuple(rates or (0,) * m), g.oracle_time + dt
+    )
+
+
+# -- deposits ------------------------------------------------------------------------------------
 def test_deposit_creates_and_credits(world: World) -> None:
     a = world.state.account(0)
     assert a.collateral == 10**6 * Q and a.pubkey == public_key(world.keys[0])
     root = world.state.tree.root
-    w = world.state.apply(Deposit(0, 5, 6, 7, 8))  # existing account: key ignored, credited
+    w = world.state.apply(Deposit(0, *a.pubkey, 7, 8))  # the account's own key: credited
     assert world.state.account(0).collateral == (10**6 + 7) * Q
     assert w.effect["refunded"] == 0 and w.updates[0].proof.verify(root, world.state.tree.root)
+
+
+def test_deposit_to_another_keys_account_is_refunded(world: World) -> None:
+    """Front-running: a deposit under key K to an index that another key owns is never credited
+    to the owner (it is refunded to the depositor on L1)."""
+    root = world.state.root
+    w = world.state.apply(Deposit(0, *public_key(world.keys[1]), 10**6, 8))
+    assert w.effect["refunded"] == 1 and w.new_root == root
+    assert world.state.account(0).collateral == 10**6 * Q
 
 
 def test_deposit_invalid_key_on_empty_account_is_refunded(world: World) -> None:
@@ -77,47 +101,55 @@ def test_deposit_negative(world: World) -> None:
     rejected(world, Deposit(1 << 4, 0, 0, 5, 8), errors.AccountOutOfRange)
 
 
+# -- withdraw and transfer -----------------------------------------------------------------------
 def test_withdraw(world: World) -> None:
-    tx = Withdraw.signed(world.keys[0], 0, 10, 77, 0)
+    tx = Withdraw.signed(world.keys[0], DOMAIN, 0, 10, 77, 0)
     w = world.state.apply(tx)
     assert world.state.account(0).collateral == (10**6 - 10) * Q
-    assert world.state.account(0).nonce == 1 and w.messages == (tx.message(),)
+    assert world.state.account(0).nonce == 1 and w.messages == (tx.message(DOMAIN),)
 
 
 def test_withdraw_negative(world: World) -> None:
     k = world.keys[0]
-    rejected(world, Withdraw.signed(k, 0, 10, 77, 1), errors.BadNonce)
-    rejected(world, Withdraw.signed(world.keys[1], 0, 10, 77, 0), errors.BadSignature)
-    rejected(world, Withdraw.signed(k, 0, 10**6 + 1, 77, 0), errors.InsufficientMargin)
-    rejected(world, Withdraw.signed(k, 0, 0, 77, 0), errors.ValueOutOfRange)
-    rejected(world, Withdraw.signed(k, 9, 1, 77, 0), errors.UnknownAccount)
-    rejected(world, Withdraw.signed(k, 0, 1, 1 << 160, 0), errors.ValueOutOfRange)
+    rejected(world, Withdraw.signed(k, DOMAIN, 0, 10, 77, 1), errors.BadNonce)
+    rejected(world, Withdraw.signed(world.keys[1], DOMAIN, 0, 10, 77, 0), errors.BadSignature)
+    rejected(world, Withdraw.signed(k, OTHER_DOMAIN, 0, 10, 77, 0), errors.BadSignature)
+    rejected(world, Withdraw.signed(k, DOMAIN, 0, 10**6 + 1, 77, 0), errors.InsufficientMargin)
+    rejected(world, Withdraw.signed(k, DOMAIN, 0, 0, 77, 0), errors.ValueOutOfRange)
+    rejected(world, Withdraw.signed(k, DOMAIN, 9, 1, 77, 0), errors.UnknownAccount)
+    rejected(world, Withdraw.signed(k, DOMAIN, 0, 1, 1 << 160, 0), errors.ValueOutOfRange)
 
 
 def test_transfer(world: World) -> None:
-    world.state.apply(Transfer.signed(world.keys[0], 0, 1, 5 * Q, 0))
+    world.state.apply(Transfer.signed(world.keys[0], DOMAIN, 0, 1, 5 * Q, 0))
     assert world.state.account(1).collateral == (10**6 + 5) * Q
     assert world.state.account(0).collateral == (10**6 - 5) * Q
 
 
 def test_transfer_negative(world: World) -> None:
     k = world.keys[0]
-    rejected(world, Transfer.signed(k, 0, 0, 5, 0), errors.SelfTrade)
-    rejected(world, Transfer.signed(k, 0, 9, 5, 0), errors.UnknownAccount)
-    rejected(world, Transfer.signed(k, 0, 1, 5, 3), errors.BadNonce)
-    rejected(world, Transfer.signed(world.keys[2], 0, 1, 5, 0), errors.BadSignature)
-    rejected(world, Transfer.signed(k, 0, 1, (10**6 + 1) * Q, 0), errors.InsufficientMargin)
-    rejected(world, Transfer.signed(k, 0, 1, 0, 0), errors.ValueOutOfRange)
+    rejected(world, Transfer.signed(k, DOMAIN, 0, 0, 5, 0), errors.SelfTrade)
+    rejected(world, Transfer.signed(k, DOMAIN, 0, 9, 5, 0), errors.UnknownAccount)
+    rejected(world, Transfer.signed(k, DOMAIN, 0, 1, 5, 3), errors.BadNonce)
+    rejected(world, Transfer.signed(world.keys[2], DOMAIN, 0, 1, 5, 0), errors.BadSignature)
+    rejected(world, Transfer.signed(k, OTHER_DOMAIN, 0, 1, 5, 0), errors.BadSignature)
+    big = (10**6 + 1) * Q
+    rejected(world, Transfer.signed(k, DOMAIN, 0, 1, big, 0), errors.InsufficientMargin)
+    rejected(world, Transfer.signed(k, DOMAIN, 0, 1, 0, 0), errors.ValueOutOfRange)
 
 
-def test_trade_moves_positions_and_fees(world: World) -> None:
+# -- trades --------------------------------------------------------------------------------------
+def test_trade_moves_positions_fees_and_records(world: World) -> None:
     root = world.state.tree.root
-    w = world.state.apply(trade(world))
+    tx = trade(world)
+    w = world.state.apply(tx)
     a, b = world.state.account(0), world.state.account(1)
     assert (a.positions[0].size, b.positions[0].size) == (500, -500)
     assert a.collateral == 10**6 * Q - 500 * PRICE - 1
     assert b.collateral == 10**6 * Q + 500 * PRICE - 1
-    assert world.state.global_state.fee_pool == 2 and (a.nonce, b.nonce) == (1, 1)
+    assert world.state.global_state.insurance_fund == 2 and (a.nonce, b.nonce) == (0, 0)
+    assert a.orders[0].order_id == tx.maker.order.order_id and a.orders[0].filled == 500
+    assert w.effect["maker_order_id"] == tx.maker.order.order_id
     assert w.updates[0].proof.verify(root, w.updates[1].proof.old_root)
     assert w.updates[1].proof.verify(w.updates[0].proof.new_root, world.state.tree.root)
 
@@ -126,138 +158,159 @@ def test_trade_negative(world: World) -> None:
     buy, sell = order(world, 0, BUY), order(world, 1, SELL)
     rejected(world, Trade(buy, order(world, 0, SELL), 5, PRICE, 0, 0), errors.SelfTrade)
     rejected(world, Trade(buy, order(world, 1, BUY), 5, PRICE, 0, 0), errors.OrderMismatch)
-    rejected(
-        world, Trade(buy, order(world, 1, SELL, market=1), 5, PRICE, 0, 0), errors.OrderMismatch
-    )
-    rejected(world, Trade(buy, order(world, 1, SELL, nonce=1), 5, PRICE, 0, 0), errors.BadNonce)
+    other_market = order(world, 1, SELL, market=1)
+    rejected(world, Trade(buy, other_market, 5, PRICE, 0, 0), errors.OrderMismatch)
     forged = replace(sell, order=replace(sell.order, size=999))
     rejected(world, Trade(buy, forged, 5, PRICE, 0, 0), errors.BadSignature)
+    foreign = order(world, 1, SELL, dom=OTHER_DOMAIN)
+    rejected(world, Trade(buy, foreign, 5, PRICE, 0, 0), errors.BadSignature)
     rejected(world, Trade(buy, sell, 5, PRICE + 1, 0, 0), errors.LimitPriceViolated)
-    rejected(
-        world,
-        Trade(
-            order(world, 0, BUY, limit=PRICE * 2),
-            order(world, 1, SELL, limit=PRICE + 1),
-            5,
-            PRICE,
-            0,
-            0,
-        ),
-        errors.LimitPriceViolated,
-    )
     rejected(world, Trade(buy, sell, 1001, PRICE, 0, 0), errors.SizeExceeded)
-    rejected(world, Trade(buy, sell, 0, PRICE, 0, 0), errors.ValueOutOfRange)
-    rejected(world, Trade(buy, sell, 5, PRICE, 11, 0), errors.FeeExceeded)
-    world.state.apply(OraclePrice.signed(ORACLE_KEY, (PRICE,) * 4, 50))
-    rejected(
-        world, Trade(order(world, 0, BUY, expiry=49), sell, 5, PRICE, 0, 0), errors.OrderExpired
-    )
-    big = 10**6 * Q // PRICE * 20  # 20× leverage > 10× allowed by the 10% initial margin
-    rejected(
-        world,
-        Trade(order(world, 0, BUY, size=big), order(world, 1, SELL, size=big), big, PRICE, 0, 0),
-        errors.InsufficientMargin,
-    )
+    # max fee 10 for size 1000: a fill of 500 may pay 5, not 6
+    rejected(world, Trade(buy, sell, 500, PRICE, 6, 0), errors.FeeExceeded)
+    world.state.apply(Trade(buy, sell, 500, PRICE, 5, 5))
+    stale = order(world, 1, SELL, expiry=GENESIS_TIME - 1)
+    rejected(world, Trade(order(world, 0, BUY), stale, 5, PRICE, 0, 0), errors.OrderExpired)
 
 
-def test_reducing_trade_allowed_below_initial_margin() -> None:
+def test_trade_price_band() -> None:
+    world = make_world()
+    high = PRICE * 106 // 100  # BTC band is 5%
+    buy = order(world, 0, BUY, limit=high)
+    sell = order(world, 1, SELL, limit=PRICE)
+    rejected(world, Trade(buy, sell, 5, high, 0, 0), errors.PriceOutsideBand)
+    world.state.apply(Trade(buy, sell, 5, PRICE * 105 // 100, 0, 0))
+
+
+def test_partial_fills_resting_order_and_withdrawals_do_not_conflict(world: World) -> None:
+    """One signed maker order fills in parts across transactions, a withdrawal of the maker in
+    between does not invalidate it, and it never fills beyond its size."""
+    maker = order(world, 0, SELL, size=300)
+    world.state.apply(Trade(maker, order(world, 1, BUY), 100, PRICE, 0, 0))
+    world.state.apply(Withdraw.signed(world.keys[0], DOMAIN, 0, 5, 77, 0))
+    world.state.apply(Trade(maker, order(world, 2, BUY), 150, PRICE, 0, 0))
+    assert world.state.account(0).positions[0].size == -250
+    rejected(world, Trade(maker, order(world, 3, BUY), 51, PRICE, 0, 0), errors.SizeExceeded)
+    world.state.apply(Trade(maker, order(world, 3, BUY), 50, PRICE, 0, 0))
+    rejected(world, Trade(maker, order(world, 3, BUY), 1, PRICE, 0, 0), errors.SizeExceeded)
+
+
+def test_order_records_window_and_floor(world: World) -> None:
+    """With R records, a fifth newer order evicts the oldest; the evicted order and any order
+    below the floor can never fill again."""
+    makers = [order(world, 0, SELL, size=100, order_id=i) for i in (5, 6, 7, 8)]
+    for m in makers:
+        world.state.apply(Trade(m, order(world, 1, BUY), 10, PRICE, 0, 0))
+    newer = order(world, 0, SELL, size=100, order_id=9)
+    world.state.apply(Trade(newer, order(world, 1, BUY), 10, PRICE, 0, 0))
+    a = world.state.account(0)
+    assert a.order_floor == 6 and sorted(r.order_id for r in a.orders) == [6, 7, 8, 9]
+    rejected(world, Trade(makers[0], order(world, 1, BUY), 10, PRICE, 0, 0), errors.OrderDead)
+    old = order(world, 0, SELL, size=100, order_id=3)
+    rejected(world, Trade(old, order(world, 1, BUY), 10, PRICE, 0, 0), errors.OrderDead)
+    # an id above the floor but below every record: every record holds a newer order
+    mid = order(world, 0, SELL, size=100, order_id=6)
+    world.state.apply(Trade(mid, order(world, 1, BUY), 5, PRICE, 0, 0))  # matches record 6
+    for oid in (10, 11, 12, 13):
+        world.state.apply(Trade(order(world, 0, SELL, size=100, order_id=oid),
+                                order(world, 1, BUY), 1, PRICE, 0, 0))  # fmt: skip
+    assert world.state.account(0).order_floor == 10
+
+
+def test_reduce_only_trade_at_a_ruinous_price_is_refused() -> None:
+    """Attack: A buys 45 BTC-units at the oracle price from C, then sells them back to C at a
+    price far below the oracle. A would end flat with TV < 0 and C would hold the difference."""
+    world = make_world(amount=1000)
+    q = 1000 * Q // PRICE * 9  # 9× leverage
+    world.state.apply(Trade(order(world, 0, BUY, size=q), order(world, 1, SELL, size=q), q,
+                            PRICE, 0, 0))  # fmt: skip
+    dump = Trade(order(world, 0, SELL, size=q, limit=1), order(world, 1, BUY, size=q), q, 1, 0, 0)
+    rejected(world, dump, errors.PriceOutsideBand)
+    # the worst the band allows costs A 5% of notional: at 9× leverage A stays solvent
+    edge = PRICE * 95 // 100
+    at_edge = Trade(order(world, 0, SELL, size=q, limit=edge),
+                    order(world, 1, BUY, size=q, limit=edge), q, edge, 0, 0)  # fmt: skip
+    world.state.apply(at_edge)
+    assert total_value(world.state.account(0), world.state.global_state) > 0
+
+
+def test_reducing_trade_below_initial_margin_needs_a_ratio_no_worse() -> None:
     world = make_world()
     big = 10**6 * Q // PRICE * 9  # 9× leverage: fine at 10% initial margin
     world.state.apply(trade(world, q=big, size=big))
-    # price drops 5%: account 0 is below its initial margin but may still reduce
-    world.state.apply(OraclePrice.signed(ORACLE_KEY, (PRICE * 95 // 100,) * 4, 10))
-    low = PRICE * 95 // 100
-    increase = Trade(
-        order(world, 0, BUY, limit=low), order(world, 2, SELL, limit=low), 10, low, 0, 0
-    )
+    low = PRICE * 93 // 100
+    world.state.apply(oracle(world, (low,) * 4))
+    # below maintenance now (TV/MR ≈ 0.88): increasing is refused; reducing is allowed only at a
+    # price whose discount d keeps TV/TR: d ≤ mf·TV/MR ≈ 4.4% < the 5% band
+    increase = Trade(order(world, 0, BUY, limit=low), order(world, 2, SELL, limit=low), 10, low,
+                     0, 0)  # fmt: skip
     rejected(world, increase, errors.InsufficientMargin)
+    edge = -(-low * 95 // 100)  # reducing at the band's worst price: TV/TR gets worse
+    worse = Trade(order(world, 0, SELL, limit=edge), order(world, 2, BUY, limit=edge), 10, edge,
+                  0, 0)  # fmt: skip
+    rejected(world, worse, errors.InsufficientMargin)
     world.state.apply(
         Trade(order(world, 0, SELL, limit=low), order(world, 2, BUY, limit=low), 10, low, 0, 0)
     )
+    # flipping the position is not a reduction
+    flip = Trade(order(world, 0, SELL, size=2 * big, limit=low),
+                 order(world, 2, BUY, size=2 * big, limit=low), 2 * big - 5, low, 0, 0)  # fmt: skip
+    rejected(world, flip, errors.InsufficientMargin)
 
 
-def test_oracle_and_funding(world: World) -> None:
+# -- oracle and funding ----------------------------------------------------------------------------
+def test_oracle_accrues_funding_at_the_rates_in_force(world: World) -> None:
     world.state.apply(trade(world))
-    world.state.apply(OraclePrice.signed(ORACLE_KEY, (PRICE,) * 4, 100))
-    world.state.apply(FundingTick((4000, 0, 0, 0), 100))
+    world.state.apply(oracle(world, rates=(4000, 0, 0, 0), dt=100))  # no rate before: F = 0
+    assert world.state.global_state.markets[0].funding_index == 0
+    world.state.apply(oracle(world, prices=(2 * PRICE,) * 4, dt=100))  # 4000 in force for 100 s
     f = world.state.global_state.markets[0].funding_index
-    assert f == 4000 * 100 * PRICE // (1 << 32) > 0
+    assert f == 4000 * 100 * PRICE // (1 << 32) > 0  # at the price in force, not the new one
+    assert world.state.global_state.markets[0].funding_rate == 0
     tv_before = [total_value(world.state.account(i), world.state.global_state) for i in (0, 1)]
-    world.state.apply(Transfer.signed(world.keys[0], 0, 1, 1, 1))  # touch both: settle funding
+    world.state.apply(Transfer.signed(world.keys[0], DOMAIN, 0, 1, 1, 0))  # settle both
     a, b = world.state.account(0), world.state.account(1)
     assert a.collateral == 10**6 * Q - 500 * PRICE - 1 - 1 - 500 * f
     assert b.collateral == 10**6 * Q + 500 * PRICE - 1 + 1 + 500 * f
-    assert [total_value(x, world.state.global_state) for x in (a, b)] == [
-        tv_before[0] - 1,
-        tv_before[1] + 1,
-    ]
+    after = [total_value(x, world.state.global_state) for x in (a, b)]
+    assert after == [tv_before[0] - 1, tv_before[1] + 1]
 
 
-def test_oracle_funding_negative(world: World) -> None:
-    rejected(world, OraclePrice.signed(world.keys[0], (PRICE,) * 4, 100), errors.BadSignature)
-    rejected(world, OraclePrice.signed(ORACLE_KEY, (PRICE,) * 4, 0), errors.StaleTimestamp)
-    rejected(world, OraclePrice.signed(ORACLE_KEY, (0,) * 4, 10), errors.ValueOutOfRange)
-    rejected(world, OraclePrice.signed(ORACLE_KEY, (PRICE,) * 3, 10), errors.OrderMismatch)
-    world.state.apply(OraclePrice.signed(ORACLE_KEY, (PRICE,) * 4, 100))
-    rejected(world, FundingTick((4296, 0, 0, 0), 50), errors.FundingRateTooHigh)
-    rejected(world, FundingTick((0, 0, 0, 0), 101), errors.ValueOutOfRange)  # beyond oracle time
-    rejected(world, FundingTick((0, 0, 0, 0), 0), errors.StaleTimestamp)
+def test_first_oracle_update_charges_only_since_genesis(world: World) -> None:
+    """Genesis funding time is the genesis oracle time, so the first update accrues over Δt
+    only (not since the epoch)."""
+    world.state.apply(trade(world))
+    world.state.apply(oracle(world, rates=(4295, 0, 0, 0), dt=1))
+    world.state.apply(oracle(world, dt=60))
+    f = world.state.global_state.markets[0].funding_index
+    assert f == 4295 * 60 * PRICE // (1 << 32)
+    assert total_value(world.state.account(0), world.state.global_state) > 0
 
 
-def liquidatable_world() -> World:
-    world = make_world()
-    big = 10**6 * Q // PRICE * 9
-    world.state.apply(trade(world, q=big, size=big))
-    drop = PRICE * 93 // 100  # 9× leverage, −7%: TV ≈ 37% of collateral < 5% of 8.37× notional
-    world.state.apply(OraclePrice.signed(ORACLE_KEY, (drop,) * 4, 10))
-    return world
+def test_oracle_negative(world: World) -> None:
+    rejected(world, oracle(world, key=world.keys[0]), errors.BadSignature)
+    rejected(world, oracle(world, dom=OTHER_DOMAIN), errors.BadSignature)
+    rejected(world, oracle(world, dt=0), errors.StaleTimestamp)
+    rejected(world, oracle(world, prices=(0,) * 4), errors.ValueOutOfRange)
+    short = OraclePrice.signed(ORACLE_KEY, DOMAIN, (PRICE,) * 3, (0,) * 3, GENESIS_TIME + 5)
+    rejected(world, short, errors.OrderMismatch)
+    rejected(world, oracle(world, rates=(4296, 0, 0, 0)), errors.FundingRateTooHigh)
+    rejected(world, oracle(world, rates=(-4296, 0, 0, 0)), errors.FundingRateTooHigh)
 
 
-def test_liquidation() -> None:
-    world = liquidatable_world()
-    g = world.state.global_state
-    assert is_liquidatable(world.state.account(0), g)
-    price = g.markets[0].price * 96 // 100
-    big = world.state.account(0).positions[0].size
-    lq = Liquidate(order(world, 2, BUY, size=big, limit=price), 0, big // 2, price, 0)
-    w = world.state.apply(lq)
-    assert w.updates[0].index == 0 and w.updates[1].index == 2
-    assert world.state.account(0).positions[0].size == big - big // 2
-    assert world.state.account(2).positions[0].size == big // 2
-    assert world.state.account(2).nonce == 1
+def test_funding_index_bounded(world: World) -> None:
+    s = world.state
+    g = s.global_state
+    near = replace(
+        g.markets[0], funding_index=(1 << 96) - 2, funding_rate=(1 << 32) - 1,
+        max_funding_rate=(1 << 32) - 1,
+    )  # fmt: skip
+    s.global_state = replace(g, markets=(near, *g.markets[1:]))
+    err = rejected(world, oracle(world), errors.ValueOutOfRange)
+    assert err.name == "funding index 0"
 
 
-def test_liquidation_negative() -> None:
-    world = liquidatable_world()
-    oracle = world.state.global_state.markets[0].price
-    price = oracle * 96 // 100
-    big = world.state.account(0).positions[0].size
-    ok = order(world, 2, BUY, size=big, limit=oracle)
-    rejected(world, Liquidate(ok, 1, 5, price, 0), errors.NotLiquidatable)
-    rejected(
-        world,
-        Liquidate(order(world, 2, SELL, size=big, limit=1), 0, 5, price, 0),
-        errors.OrderMismatch,
-    )
-    cheap = oracle * 90 // 100  # below the 5% maintenance band
-    rejected(world, Liquidate(ok, 0, 5, cheap, 0), errors.LiquidationPriceOutOfBounds)
-    rejected(
-        world,
-        Liquidate(order(world, 2, BUY, size=2 * big, limit=oracle), 0, big + 1, price, 0),
-        errors.SizeExceeded,
-    )
-    rejected(world, Liquidate(ok, 0, 5, oracle + 1, 0), errors.LimitPriceViolated)
-    rejected(world, Liquidate(ok, 2, 5, price, 0), errors.SelfTrade)
-    rejected(
-        world,
-        Liquidate(order(world, 2, BUY, size=big, limit=oracle, nonce=5), 0, 5, price, 0),
-        errors.BadNonce,
-    )
-    # at the band's lower edge the account loses value faster than risk: TV/TR gets worse
-    edge = -(-oracle * 95 // 100)
-    rejected(world, Liquidate(ok, 0, big, edge, 0), errors.LiquidationNotImproving)
-
-
+# -- forced withdrawals, no-ops, widths ----------------------------------------------------------
 def test_forced_withdrawal(world: World) -> None:
     w = world.state.apply(ForcedWithdrawal(0, 99))
     assert w.effect == {"account": 0, "amount": 10**6, "void": 0, "l1_address": 99}
@@ -288,31 +341,24 @@ def test_bounds_enforced_with_named_errors(world: World) -> None:
     rich = replace(s.account(0), collateral=(1 << 95) - Q)
     s.accounts[0] = rich
     s.tree.update(0, rich.leaf())
-    w = s.apply(Deposit(0, 0, 0, 1, 5))
+    w = s.apply(Deposit(0, *rich.pubkey, 1, 5))
     assert w.effect["refunded"] == 1 and s.account(0) == rich
     # a nonce at its 32-bit limit cannot be bumped
     maxed = replace(s.account(1), nonce=(1 << 32) - 1)
     s.accounts[1] = maxed
     s.tree.update(1, maxed.leaf())
     err = rejected(
-        world, Withdraw.signed(world.keys[1], 1, 1, 5, (1 << 32) - 1), errors.ValueOutOfRange
-    )
+        world, Withdraw.signed(world.keys[1], DOMAIN, 1, 1, 5, (1 << 32) - 1),
+        errors.ValueOutOfRange,
+    )  # fmt: skip
     assert err.name == "nonce"
     # transfer that overflows the recipient
-    err = rejected(world, Transfer.signed(world.keys[2], 2, 0, 2 * Q, 0), errors.ValueOutOfRange)
-    assert err.name == "recipient collateral"
+    overflow = Transfer.signed(world.keys[2], DOMAIN, 2, 0, 2 * Q, 0)
+    assert rejected(world, overflow, errors.ValueOutOfRange).name == "recipient collateral"
     # order terms outside their widths
     big = order(world, 2, BUY, size=1 << 48)
     rejected(world, Trade(big, order(world, 3, SELL), 1, PRICE, 0, 0), errors.ValueOutOfRange)
-    rejected(world, Trade(order(world, 2, BUY, market=4), order(world, 3, SELL, market=4), 1, PRICE,
-                          0, 0), errors.MarketOutOfRange)  # fmt: skip
-
-
-def test_funding_index_bounded(world: World) -> None:
-    s = world.state
-    g = s.global_state
-    near = replace(g.markets[0], funding_index=(1 << 96) - 2, max_funding_rate=(1 << 32) - 1)
-    s.global_state = replace(g, markets=(near, *g.markets[1:]))
-    s.apply(OraclePrice.signed(ORACLE_KEY, (PRICE,) * 4, 100))
-    err = rejected(world, FundingTick(((1 << 32) - 1, 0, 0, 0), 100), errors.ValueOutOfRange)
-    assert err.name == "funding index 0"
+    m4 = Trade(order(world, 2, BUY, market=4), order(world, 3, SELL, market=4), 1, PRICE, 0, 0)
+    rejected(world, m4, errors.MarketOutOfRange)
+    no_id = order(world, 2, BUY, order_id=0)
+    rejected(world, Trade(no_id, order(world, 3, SELL), 1, PRICE, 0, 0), errors.ValueOutOfRange)

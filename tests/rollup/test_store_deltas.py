@@ -13,7 +13,7 @@ from rollup.errors import StoreError
 from rollup.store import NODE_INDEX_BITS, Store
 from rollup.tree import SparseMerkleTree
 from rollup.tx import Transfer, Withdraw
-from tests.rollup.conftest import make_system
+from tests.rollup.conftest import DOMAIN, make_system
 
 
 def snapshot(state) -> tuple:
@@ -57,9 +57,13 @@ def test_reopen_before_at_and_after_compaction(tmp_path, monkeypatch) -> None:
     for step in range(7):
         sender = step % 3
         nonce = seq.state.account(sender).nonce
-        seq.submit(Transfer.signed(system.keys[sender], sender, (sender + 1) % 3, 1 + step, nonce))
+        seq.submit(
+            Transfer.signed(system.keys[sender], DOMAIN, sender, (sender + 1) % 3, 1 + step, nonce)
+        )
         if step == 4:
-            seq.submit(Withdraw.signed(system.keys[2], 2, 10, 900, seq.state.account(2).nonce))
+            seq.submit(
+                Withdraw.signed(system.keys[2], DOMAIN, 2, 10, 900, seq.state.account(2).nonce)
+            )
         seq.seal_batch(system.l1.queue())
         reopened = Store(path)
         assert snapshot(reopened.load_state()) == snapshot(seq.state)
@@ -78,7 +82,7 @@ def test_reopen_before_at_and_after_compaction(tmp_path, monkeypatch) -> None:
         fresh.update(index, account.leaf())
     assert fresh.nodes == state.tree.nodes
     # an explicit compaction mid-interval changes what the tables hold, not the state
-    seq.submit(Transfer.signed(system.keys[0], 0, 1, 5, state.account(0).nonce))
+    seq.submit(Transfer.signed(system.keys[0], DOMAIN, 0, 1, 5, state.account(0).nonce))
     seq.seal_batch()
     before = snapshot(Store(path).load_state())
     seq.store.compact()
@@ -90,7 +94,7 @@ def test_torn_delta_or_missing_batch_refused(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(store_module, "COMPACT_EVERY", 100)
     system = make_system(tmp_path)
     seq, path = system.seq, tmp_path / "sequencer.db"
-    seq.submit(Transfer.signed(system.keys[0], 0, 1, 5, 0))
+    seq.submit(Transfer.signed(system.keys[0], DOMAIN, 0, 1, 5, 0))
     seq.seal_batch()
     good = snapshot(Store(path).load_state())
     assert good == snapshot(seq.state)

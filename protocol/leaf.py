@@ -6,30 +6,35 @@ so every preimage handed in from outside is first checked canonical: each intege
 protocol width (``check_account`` / ``check_global``). Nothing may hash equal to a valid preimage
 by wrapping mod r.
 
-Account (M markets, R = ``ORDER_RECORDS`` fill records)::
+Account (M markets, R = ``ORDER_RECORDS`` fill records, K = ``OPTION_SLOTS`` option positions)::
 
     positions_hash = Poseidon(size_0, f_0, ..., size_{M-1}, f_{M-1})
     orders_hash    = Poseidon(id_0, filled_0, ..., id_{R-1}, filled_{R-1})
+    options_hash   = Poseidon(slot_0, n_0, ..., slot_{K-1}, n_{K-1})   (slot: a series slot)
     leaf           = Poseidon(pubkey_x, pubkey_y, nonce, order_floor, collateral,
-                              positions_hash, orders_hash)
+                              positions_hash, orders_hash, options_hash)
 
 The empty account is all zeros (pubkey (0, 0) is not a curve point); the tree's default leaf is
-its hash, so empty leaves need no special case.
+its hash, so empty leaves need no special case. An option position of size 0 is (0, 0).
 
-Global state::
+Global state (S = ``MAX_SERIES`` series slots)::
 
-    market_hash_m = Poseidon(price_m, F_m, rate_m, initial_m, maintenance_m, max_rate_m,
-                             band_m, penalty_m)
-    global_hash   = Poseidon(market_hash_0, ..., market_hash_{M-1},
-                             oracle_pk_x, oracle_pk_y, oracle_time, insurance_fund, domain)
+    market_hash_m = Poseidon(price, F, rate, initial, maintenance, max_rate, band, penalty,
+                             option_initial, option_floor, option_maintenance)
+    series_hash_j = Poseidon(series_id, market, expiry, strike, kind, mark, settlement_price,
+                             open_interest)                        (an empty slot: all zero)
+    global_hash   = Poseidon(Poseidon(market hashes), Poseidon(series hashes),
+                             oracle_pk_x, oracle_pk_y, operator_pk_x, operator_pk_y,
+                             oracle_time, insurance_fund, domain, next_series_id)
     state_root    = Poseidon(accounts_root, global_hash)
 
 List forms (what the store, the settlement layer and escapes exchange)::
 
     account = [pubkey_x, pubkey_y, nonce, order_floor, collateral,
-               [[size, f] per market], [[order_id, filled] per record]]
-    global  = [[[price, F, rate, initial, maintenance, max_rate, band, penalty] per market],
-               oracle_pk_x, oracle_pk_y, oracle_time, insurance_fund, domain]
+               [[size, f] per market], [[order_id, filled] per record], [[slot, n] per option]]
+    global  = [[[11 market fields] per market], [[8 series fields] per series slot],
+               oracle_pk_x, oracle_pk_y, operator_pk_x, operator_pk_y, oracle_time,
+               insurance_fund, domain, next_series_id]
 
 Every hash takes an optional ``hash`` (a Poseidon of the same signature as
 ``protocol.poseidon.poseidon_hash``) so the sequencer can use a fast twin.
@@ -44,24 +49,33 @@ from protocol.errors import ProtocolError
 from protocol.fields import curve_order as r
 from protocol.poseidon import poseidon_hash
 from protocol.spec import (
+    CALL,
     COLLATERAL_BITS,
     FRACTION_SCALE,
     FUNDING_BITS,
     INSURANCE_BITS,
+    MAX_SERIES,
     NONCE_BITS,
+    OPEN_INTEREST_BITS,
+    OPTION_SIZE_BITS,
+    OPTION_SLOTS,
     ORDER_ID_BITS,
     ORDER_RECORDS,
     PRICE_BITS,
     RATE_BITS,
+    SERIES_ID_BITS,
     SIZE_BITS,
     TIME_BITS,
 )
 
 Hash = Callable[[Sequence[int]], int]
 
-ACCOUNT_FIELDS = 7  #: x, y, nonce, order_floor, collateral, positions, orders
-MARKET_FIELDS = 8  #: price, F, rate, initial, maintenance, max_rate, band, penalty
-GLOBAL_FIELDS = 6  #: markets, oracle x, oracle y, oracle time, insurance fund, domain
+ACCOUNT_FIELDS = 8  #: x, y, nonce, order_floor, collateral, positions, orders, options
+MARKET_FIELDS = 11  #: price, F, rate, initial, maint, max_rate, band, penalty, α, β, γ
+SERIES_FIELDS = 8  #: series_id, market, expiry, strike, kind, mark, settlement, open_interest
+#: markets, series, oracle x, y, operator x, y, oracle time, insurance fund, domain, next id
+GLOBAL_FIELDS = 10
+GLOBAL_DOMAIN = 8  #: the domain's index in the global-state list form
 
 
 def to_field(x: int) -> int:
@@ -90,15 +104,24 @@ def _pairs(name: str, value: Any, n: int) -> list:
 
 def empty_account(n_markets: int) -> list:
     """The list form of the empty account."""
-    return [0, 0, 0, 0, 0, [[0, 0]] * n_markets, [[0, 0]] * ORDER_RECORDS]
+    return [0, 0, 0, 0, 0, [[0, 0]] * n_markets, [[0, 0]] * ORDER_RECORDS,
+            [[0, 0]] * OPTION_SLOTS]  # fmt: skip
 
 
 def check_account(account: Sequence[Any], n_markets: int) -> list:
     """The account list form with every integer canonical (coordinates < r, signed values within
-    their widths), or ProtocolError naming the first field that is not."""
+    their widths, an empty option position (0, 0)), or ProtocolError naming the first field that
+    is not."""
     if not isinstance(account, (list, tuple)) or len(account) != ACCOUNT_FIELDS:
-        raise ProtocolError("an account is [x, y, nonce, floor, collateral, positions, orders]")
-    x, y, nonce, floor, collateral, positions, orders = account
+        raise ProtocolError(
+            "an account is [x, y, nonce, floor, collateral, perps, orders, options]"
+        )
+    x, y, nonce, floor, collateral, positions, orders, options = account
+    checked_options = []
+    for k, (j, n) in enumerate(_pairs("options", options, OPTION_SLOTS)):
+        _signed(f"option size {k}", n, OPTION_SIZE_BITS)
+        _int(f"option series slot {k}", j, 0, MAX_SERIES - 1 if n else 0)
+        checked_options.append([j, n])
     return [
         _int("pubkey x", x, 0, r - 1),
         _int("pubkey y", y, 0, r - 1),
@@ -116,40 +139,65 @@ def check_account(account: Sequence[Any], n_markets: int) -> list:
             ]
             for k, (i, q) in enumerate(_pairs("orders", orders, ORDER_RECORDS))
         ],
+        checked_options,
+    ]
+
+
+def _market(m: int, mk: Any) -> list[int]:
+    if not isinstance(mk, (list, tuple)) or len(mk) != MARKET_FIELDS:
+        raise ProtocolError(f"market {m} must have {MARKET_FIELDS} fields")
+    price, f, rate, initial, maint, max_rate, band, penalty, alpha, beta, gamma = mk
+    return [
+        _int(f"price {m}", price, 1, (1 << PRICE_BITS) - 1),
+        _signed(f"funding index {m}", f, FUNDING_BITS),
+        _signed(f"funding rate {m}", rate, RATE_BITS),
+        _int(f"initial fraction {m}", initial, 1, FRACTION_SCALE),
+        _int(f"maintenance fraction {m}", maint, 1, FRACTION_SCALE),
+        _int(f"max funding rate {m}", max_rate, 0, (1 << RATE_BITS) - 1),
+        _int(f"price band {m}", band, 1, FRACTION_SCALE),
+        _int(f"liquidation penalty {m}", penalty, 0, FRACTION_SCALE),
+        _int(f"option initial {m}", alpha, 1, FRACTION_SCALE),
+        _int(f"option floor {m}", beta, 1, FRACTION_SCALE),
+        _int(f"option maintenance {m}", gamma, 1, FRACTION_SCALE),
+    ]
+
+
+def _series(j: int, sr: Any, n_markets: int) -> list[int]:
+    if not isinstance(sr, (list, tuple)) or len(sr) != SERIES_FIELDS:
+        raise ProtocolError(f"series slot {j} must have {SERIES_FIELDS} fields")
+    sid, market, expiry, strike, kind, mark, settlement, oi = sr
+    return [
+        _int(f"series id {j}", sid, 0, (1 << SERIES_ID_BITS) - 1),
+        _int(f"series market {j}", market, 0, n_markets - 1),
+        _int(f"series expiry {j}", expiry, 0, (1 << TIME_BITS) - 1),
+        _int(f"series strike {j}", strike, 0, (1 << PRICE_BITS) - 1),
+        _int(f"series kind {j}", kind, 0, 1),
+        _int(f"series mark {j}", mark, 0, (1 << PRICE_BITS) - 1),
+        _int(f"series settlement price {j}", settlement, 0, (1 << PRICE_BITS) - 1),
+        _int(f"series open interest {j}", oi, 0, (1 << OPEN_INTEREST_BITS) - 1),
     ]
 
 
 def check_global(state: Sequence[Any], n_markets: int) -> list:
     """The global-state list form with every integer canonical, or ProtocolError."""
     if not isinstance(state, (list, tuple)) or len(state) != GLOBAL_FIELDS:
-        raise ProtocolError("a global state is [markets, oracle x, y, time, insurance, domain]")
-    markets, px, py, t_oracle, insurance, domain = state
+        raise ProtocolError(f"a global state has {GLOBAL_FIELDS} fields")
+    markets, series, px, py, ox, oy, t_oracle, insurance, domain, next_id = state
     if not isinstance(markets, (list, tuple)) or len(markets) != n_markets:
         raise ProtocolError(f"the global state must list {n_markets} markets")
-    out_markets = []
-    for m, mk in enumerate(markets):
-        if not isinstance(mk, (list, tuple)) or len(mk) != MARKET_FIELDS:
-            raise ProtocolError(f"market {m} must have {MARKET_FIELDS} fields")
-        price, f, rate, initial, maint, max_rate, band, penalty = mk
-        out_markets.append(
-            [
-                _int(f"price {m}", price, 1, (1 << PRICE_BITS) - 1),
-                _signed(f"funding index {m}", f, FUNDING_BITS),
-                _signed(f"funding rate {m}", rate, RATE_BITS),
-                _int(f"initial fraction {m}", initial, 1, FRACTION_SCALE),
-                _int(f"maintenance fraction {m}", maint, 1, FRACTION_SCALE),
-                _int(f"max funding rate {m}", max_rate, 0, (1 << RATE_BITS) - 1),
-                _int(f"price band {m}", band, 1, FRACTION_SCALE),
-                _int(f"liquidation penalty {m}", penalty, 0, FRACTION_SCALE),
-            ]
-        )
+    if not isinstance(series, (list, tuple)) or len(series) != MAX_SERIES:
+        raise ProtocolError(f"the global state must list {MAX_SERIES} series slots")
     return [
-        out_markets,
+        [_market(m, mk) for m, mk in enumerate(markets)],
+        [_series(j, sr, n_markets) for j, sr in enumerate(series)],
         _int("oracle x", px, 0, r - 1),
         _int("oracle y", py, 0, r - 1),
+        _int("operator x", ox, 0, r - 1),
+        _int("operator y", oy, 0, r - 1),
         _int("oracle time", t_oracle, 0, (1 << TIME_BITS) - 1),
         _int("insurance fund", insurance, 0, (1 << INSURANCE_BITS) - 1),
         _int("domain", domain, 0, r - 1),
+        _int("next series id", next_id, 1, (1 << SERIES_ID_BITS) - 1),
     ]
 
 
@@ -161,6 +209,11 @@ def positions_preimage(positions: Sequence[Sequence[int]]) -> list[int]:
 def orders_preimage(orders: Sequence[Sequence[int]]) -> list[int]:
     """[id_0, filled_0, id_1, filled_1, ...] (non-negative by their widths)."""
     return [v for o in orders for v in o]
+
+
+def options_preimage(options: Sequence[Sequence[int]]) -> list[int]:
+    """[slot_0, n_0, slot_1, n_1, ...] as field elements."""
+    return [to_field(v) for o in options for v in o]
 
 
 def leaf_head(account: Sequence[Any]) -> list[int]:
@@ -175,24 +228,26 @@ def leaf_hash(account: Sequence[Any], hash: Hash = poseidon_hash) -> int:
             *leaf_head(account),
             hash(positions_preimage(account[5])),
             hash(orders_preimage(account[6])),
+            hash(options_preimage(account[7])),
         ]
     )
 
 
 def market_preimage(market: Sequence[int]) -> list[int]:
-    """[price, F, rate, initial, maintenance, max_rate, band, penalty] as field elements."""
+    """The 11 market fields as field elements."""
     return [to_field(v) for v in market]
 
 
-def global_preimage(market_hashes: Sequence[int], state: Sequence[Any]) -> list[int]:
-    """The global hash's inputs: market hashes, then the tail fields."""
-    _, px, py, t_oracle, insurance, domain = state
-    return [*market_hashes, px, py, t_oracle, insurance, domain]
+def global_preimage(markets_root: int, series_root: int, state: Sequence[Any]) -> list[int]:
+    """The global hash's inputs: the markets and series roots, then the tail fields."""
+    return [markets_root, series_root, *state[2:]]
 
 
 def global_hash(state: Sequence[Any], hash: Hash = poseidon_hash) -> int:
-    """Poseidon(market hashes..., oracle x, oracle y, oracle time, insurance fund, domain)."""
-    return hash(global_preimage([hash(market_preimage(m)) for m in state[0]], state))
+    """Poseidon(markets root, series root, keys, oracle time, insurance fund, domain, next id)."""
+    markets_root = hash([hash(market_preimage(m)) for m in state[0]])
+    series_root = hash([hash(list(s)) for s in state[1]])
+    return hash(global_preimage(markets_root, series_root, state))
 
 
 def state_root(accounts_root: int, global_state_hash: int, hash: Hash = poseidon_hash) -> int:
@@ -200,10 +255,19 @@ def state_root(accounts_root: int, global_state_hash: int, hash: Hash = poseidon
     return hash([accounts_root, global_state_hash])
 
 
+def option_value(series: Sequence[int]) -> int:
+    """A series' value per contract: its payoff once settled (call max(P − K, 0), put
+    max(K − P, 0)), else its mark."""
+    _, _, _, strike, kind, mark, settlement, _ = series
+    if settlement:
+        return max(settlement - strike, 0) if kind == CALL else max(strike - settlement, 0)
+    return mark
+
+
 def total_value(account: Sequence[Any], state: Sequence[Any]) -> int:
-    """TV = collateral + Σ_m size_m · (price_m − (F_m − f_m)), value units, pending funding
-    applied (the settlement layer's escape value; list forms, checked canonical first)."""
-    collateral, positions = account[4], account[5]
-    return collateral + sum(
-        s * (m[0] - (m[1] - f)) for (s, f), m in zip(positions, state[0], strict=True)
-    )
+    """TV = collateral + Σ_m size_m · (price_m − (F_m − f_m)) + Σ_k n_k · value(series_k), value
+    units, pending funding applied (the settlement layer's escape value; list forms, checked
+    canonical first)."""
+    collateral, positions, options = account[4], account[5], account[7]
+    perps = sum(s * (m[0] - (m[1] - f)) for (s, f), m in zip(positions, state[0], strict=True))
+    return collateral + perps + sum(n * option_value(state[1][j]) for j, n in options)

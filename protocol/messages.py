@@ -8,16 +8,22 @@ kept in the global state::
 and starts with a tag (``protocol.spec.TAG_*``) so no message of one kind is a message of
 another::
 
-    order     = Poseidon(TAG_ORDER=1, domain, account, market, side, size, limit_price, max_fee,
-                         order_id, expiry)
+    order     = Poseidon(TAG_ORDER=1, domain, account, instrument, side, size, limit_price,
+                         max_fee, order_id, expiry)
     withdraw  = Poseidon(TAG_WITHDRAW=2, domain, account, amount, l1_address, nonce)
     transfer  = Poseidon(TAG_TRANSFER=3, domain, sender, recipient, amount, nonce)
     oracle    = poseidon_sponge([TAG_ORACLE=4, domain, timestamp, price_0, ..., price_{M-1},
                                  rate_0 + 2^32, ..., rate_{M-1} + 2^32])
     forced    = Poseidon(TAG_FORCED=5, domain, account, l1_address, request_nonce, expiry)
     escape    = Poseidon(TAG_ESCAPE=6, domain, account, l1_address)
+    list      = Poseidon(TAG_LIST=8, domain, slot, series_id, market, expiry, strike, kind)
+                                                                     (signed by the operator key)
+    marks     = Poseidon(TAG_MARKS=9, domain, timestamp, mark_0, ..., mark_{S-1}, settle_flags)
+                                                                     (signed by the oracle key)
 
-Orders: ``side`` is 0 = buy, 1 = sell; ``max_fee`` is the most the signer pays for the whole size
+Orders: ``instrument`` is a perpetual market m < 256 or 256 + an option series id (ids are never
+reused, so an order can never execute in a later series listed in the same slot); ``side`` is
+0 = buy, 1 = sell; ``max_fee`` is the most the signer pays for the whole size
 (a partial fill of q pays at most ``max_fee · q / size``); the order executes while the last
 oracle time ≤ ``expiry``; ``order_id`` identifies it among the account's fill records. Forced
 requests and escapes are checked by the settlement layer only. The ``*_preimage`` functions give
@@ -35,6 +41,8 @@ from protocol.spec import (
     TAG_DOMAIN,
     TAG_ESCAPE,
     TAG_FORCED,
+    TAG_LIST,
+    TAG_MARKS,
     TAG_ORACLE,
     TAG_ORDER,
     TAG_TRANSFER,
@@ -49,10 +57,11 @@ def domain(chain_id: int, rollup_id: int) -> int:
 
 
 def order_preimage(
-    domain: Any, account: Any, market: Any, side: Any, size: Any, limit_price: Any,
+    domain: Any, account: Any, instrument: Any, side: Any, size: Any, limit_price: Any,
     max_fee: Any, order_id: Any, expiry: Any,
 ) -> list:  # fmt: skip
-    return [TAG_ORDER, domain, account, market, side, size, limit_price, max_fee, order_id, expiry]
+    return [TAG_ORDER, domain, account, instrument, side, size, limit_price, max_fee, order_id,
+            expiry]  # fmt: skip
 
 
 def withdraw_preimage(domain: Any, account: Any, amount: Any, l1_address: Any, nonce: Any) -> list:
@@ -78,6 +87,17 @@ def forced_preimage(
 
 def escape_preimage(domain: int, account: int, l1_address: int) -> list[int]:
     return [TAG_ESCAPE, domain, account, l1_address]
+
+
+def list_preimage(
+    domain: Any, slot: Any, series_id: Any, market: Any, expiry: Any, strike: Any, kind: Any
+) -> list:
+    return [TAG_LIST, domain, slot, series_id, market, expiry, strike, kind]
+
+
+def marks_preimage(domain: Any, timestamp: Any, marks: Sequence[Any], settle_flags: Any) -> list:
+    """``settle_flags``: bit j set ⇒ mark j is series j's settlement price."""
+    return [TAG_MARKS, domain, timestamp, *marks, settle_flags]
 
 
 def message(preimage: Sequence[int]) -> int:

@@ -11,14 +11,19 @@ low 4 bits are the slot's type. Widths are ``protocol.spec``'s.
     deposit         type, account, amount, refunded(1), l1_address | pubkey_x | pubkey_y
     withdraw        type, account, amount, l1_address
     transfer        type, sender, recipient, amount
-    trade           type, maker, taker, market, maker_side(1), quantity, price | maker_fee,
+    trade           type, maker, taker, instrument, maker_side(1), quantity, price | maker_fee,
                     taker_fee, maker_order_id, taker_order_id
     oracle          type, timestamp, price_0, ..., price_{M-1}, rate_0 + 2^32, ...,
                     rate_{M-1} + 2^32
-    liquidate       type, liquidator, liquidated, market, liquidator_side(1), quantity, price |
-                    fee, liquidator_order_id
-    deleverage      type, deleveraged, deleverager, market, quantity, price
+    liquidate       type, liquidator, liquidated, instrument, liquidator_side(1), quantity,
+                    price | fee, liquidator_order_id
+    deleverage      type, deleveraged, deleverager, instrument, quantity, price
     forced_withdraw type, account, amount, void(1), l1_address
+    list_series     type, slot, market, expiry, strike, kind(1)
+    marks           type, mark_0, ..., mark_{S-1}, settle_flags(S)
+    settle          type, account
+
+``instrument`` is a perpetual market m < M, or M + j for the option series in slot j.
 
 Withdrawals paid on L1 (withdraw, forced_withdraw, refunded deposits) and the priority requests
 consumed (deposit, forced_withdraw, in slot order) are read from these chunks
@@ -48,13 +53,17 @@ from protocol.spec import (
     FORCED_WITHDRAW,
     L1_ADDRESS_BITS,
     LIQUIDATE,
+    LIST_SERIES,
     MARKET_BITS,
+    MARKS,
+    MAX_SERIES,
     N_TX_TYPES,
     NOOP,
     ORACLE,
     ORDER_ID_BITS,
     PRICE_BITS,
     RATE_BITS,
+    SETTLE,
     SIZE_BITS,
     TIME_BITS,
     TRADE,
@@ -95,7 +104,7 @@ def layout(tx_type: int, n_markets: int) -> Layout:
             t,
             ("maker", acct),
             ("taker", acct),
-            ("market", MARKET_BITS),
+            ("instrument", MARKET_BITS),
             ("maker_side", 1),
             ("quantity", SIZE_BITS),
             ("price", PRICE_BITS),
@@ -114,7 +123,7 @@ def layout(tx_type: int, n_markets: int) -> Layout:
             t,
             ("liquidator", acct),
             ("liquidated", acct),
-            ("market", MARKET_BITS),
+            ("instrument", MARKET_BITS),
             ("liquidator_side", 1),
             ("quantity", SIZE_BITS),
             ("price", PRICE_BITS),
@@ -125,7 +134,7 @@ def layout(tx_type: int, n_markets: int) -> Layout:
             t,
             ("deleveraged", acct),
             ("deleverager", acct),
-            ("market", MARKET_BITS),
+            ("instrument", MARKET_BITS),
             ("quantity", SIZE_BITS),
             ("price", PRICE_BITS),
         ),
@@ -136,6 +145,20 @@ def layout(tx_type: int, n_markets: int) -> Layout:
             ("void", 1),
             ("l1_address", addr),
         ),
+        LIST_SERIES: (
+            t,
+            ("slot", MARKET_BITS),
+            ("market", MARKET_BITS),
+            ("expiry", TIME_BITS),
+            ("strike", PRICE_BITS),
+            ("kind", 1),
+        ),
+        MARKS: (
+            t,
+            *((f"mark_{j}", PRICE_BITS) for j in range(MAX_SERIES)),
+            ("settle_flags", MAX_SERIES),
+        ),
+        SETTLE: (t, ("account", acct)),
     }[tx_type]
 
 

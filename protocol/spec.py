@@ -20,10 +20,17 @@ Widths bound every integer the state machine, the circuit and the settlement lay
 derived widths below (``tv_bits`` …) are the largest magnitudes a check can form for M markets,
 so every range check in the circuit is a statement about integers, never about residues mod r:
 
-    TV  = collateral + Σ size·price          < 2^95 + (M+1)·2^48·2^64        < 2^tv_bits
-    IR  = Σ |size|·price·fraction            < M·2^48·2^64·2^20              < 2^risk_bits
-    TV·10^6 − IR                             < 2^(max(tv_bits + 20, risk_bits) + 1)
-    TV_a·MR_b − TV_b·MR_a (liquidation)      < 2^(tv_bits + risk_bits + 1)  ≤ 2^252 < r/2
+    TV  = collateral + Σ size·price + Σ n·value
+                              < 2^95 + (M+1)·2^48·2^64 + K·2^40·2^64                 < 2^tv_bits
+    IR  = Σ |size|·price·fraction + Σ |n|·(per-contract requirement < 2^85)
+                              < M·2^48·2^64·2^20 + K·2^40·2^85                      < 2^risk_bits
+    TV·10^6 − IR              < 2^(max(tv_bits + 20, risk_bits) + 1)
+    TV_a·MR_b − TV_b·MR_a     < 2^(tv_bits + risk_bits + 1)  ≤ 2^252 < r/2   (M ≤ 7)
+
+Options: an option contract is one base quantum of its underlying market; a series (underlying,
+expiry, strike, call/put) sits in one of ``MAX_SERIES`` slots of the global state; an account
+holds at most ``OPTION_SLOTS`` option positions of at most ``OPTION_SIZE_BITS`` bits. Prices,
+strikes and marks are in the perpetuals' price unit (value units per base quantum).
 """
 
 from __future__ import annotations
@@ -52,14 +59,26 @@ TIME_BITS: int = 40  #: timestamps (seconds) 0 ≤ t < 2^40
 L1_ADDRESS_BITS: int = 160  #: L1 addresses are 160-bit integers
 CHAIN_ID_BITS: int = 64  #: the settlement chain's id
 ROLLUP_ID_BITS: int = 160  #: the rollup's identifier on that chain (its contract address)
-MAX_MARKETS: int = 8  #: the positions hash has 2M ≤ 16 inputs
+MAX_MARKETS: int = 7  #: keeps the TV/TR cross products below 2^252 (see above)
 ORDER_RECORDS: int = 4  #: R, fill records per account (the orders hash has 2R inputs)
+MAX_SERIES: int = 8  #: S, option series slots in the global state
+OPTION_SLOTS: int = 4  #: K, option positions per account (the options hash has 2K inputs)
+OPTION_SIZE_BITS: int = 40  #: |option position| < 2^40 contracts
+SERIES_ID_BITS: int = 32  #: 0 < series id < 2^32 (0 marks an empty series slot)
+OPEN_INTEREST_BITS: int = 72  #: Σ long contracts of a series < 2^72
+#: An order's instrument: a perpetual market m < OPTION_BASE, or OPTION_BASE + series id.
+OPTION_BASE: int = 1 << MARKET_BITS
+INSTRUMENT_BITS: int = SERIES_ID_BITS + 1
+CALL, PUT = 0, 1
 
 #: Signed rates travel in offset binary: ``rate + RATE_OFFSET`` in ``RATE_BITS + 1`` bits.
 RATE_OFFSET: int = 1 << RATE_BITS
 
 #: Transaction types (the low ``TYPE_BITS`` bits of each pubdata chunk).
-NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, LIQUIDATE, DELEVERAGE, FORCED_WITHDRAW = range(9)
+(
+    NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, LIQUIDATE, DELEVERAGE, FORCED_WITHDRAW,
+    LIST_SERIES, MARKS, SETTLE,
+) = range(12)  # fmt: skip
 TX_TYPE_NAMES: tuple[str, ...] = (
     "noop",
     "deposit",
@@ -70,26 +89,42 @@ TX_TYPE_NAMES: tuple[str, ...] = (
     "liquidate",
     "deleverage",
     "forced_withdraw",
+    "list_series",
+    "marks",
+    "settle",
 )
 N_TX_TYPES: int = len(TX_TYPE_NAMES)
 #: Priority requests: the transaction types the settlement layer's queue feeds.
 PRIORITY_TYPES: frozenset[int] = frozenset((DEPOSIT, FORCED_WITHDRAW))
 
 #: Tags: the first input of every signed-message hash (``protocol.messages``) and of the domain.
-TAG_ORDER, TAG_WITHDRAW, TAG_TRANSFER, TAG_ORACLE, TAG_FORCED, TAG_ESCAPE, TAG_DOMAIN = range(1, 8)
+(
+    TAG_ORDER, TAG_WITHDRAW, TAG_TRANSFER, TAG_ORACLE, TAG_FORCED, TAG_ESCAPE, TAG_DOMAIN,
+    TAG_LIST, TAG_MARKS,
+) = range(1, 10)  # fmt: skip
 
 BUY, SELL = 0, 1
 
 
+#: A short option's requirement per contract, scaled by 10^6: < 2·2^20·2^64.
+OPTION_UNIT_BITS: int = FRACTION_BITS + PRICE_BITS + 1
+
+
 def tv_bits(n_markets: int) -> int:
     """|TV| < 2^tv_bits, also for TV before a fill (collateral ± q·price not yet checked)."""
-    bound = (1 << COLLATERAL_BITS) + ((n_markets + 1) << (SIZE_BITS + PRICE_BITS))
+    bound = (
+        (1 << COLLATERAL_BITS)
+        + ((n_markets + 1) << (SIZE_BITS + PRICE_BITS))
+        + (OPTION_SLOTS << (OPTION_SIZE_BITS + PRICE_BITS))
+    )
     return bound.bit_length()
 
 
 def risk_bits(n_markets: int) -> int:
-    """0 ≤ risk < 2^risk_bits (value units · 10^6)."""
-    return ((n_markets << (SIZE_BITS + PRICE_BITS + FRACTION_BITS)) - 1).bit_length()
+    """0 ≤ risk < 2^risk_bits (value units · 10^6), perpetuals and short options."""
+    perps = n_markets << (SIZE_BITS + PRICE_BITS + FRACTION_BITS)
+    options = OPTION_SLOTS << (OPTION_SIZE_BITS + OPTION_UNIT_BITS)
+    return (perps + options - 1).bit_length()
 
 
 def margin_bits(n_markets: int) -> int:
@@ -116,6 +151,9 @@ class Market:
     positions, ``price_band`` bounds every trade's price around the oracle price
     (``|price − oracle| · 10^6 ≤ oracle · band``), ``liquidation_penalty`` is what a liquidated
     account pays the insurance fund per unit of notional closed (never more than its equity).
+    The option fractions margin short options on this underlying (standard margin as Deribit,
+    Aevo, Paradex publish it): per short contract with index S, initial
+    ``max(α·S − OTM, β·S) + mark`` and maintenance ``γ·S + mark`` (puts capped at the strike).
     """
 
     name: str
@@ -125,6 +163,9 @@ class Market:
     max_funding_rate: int  #: |rate| ≤ this, units 2^-32 per second
     price_band: int  #: ppm; 0 < band ≤ 10^6
     liquidation_penalty: int  #: ppm; 0 ≤ penalty ≤ maintenance
+    option_initial: int = 150_000  #: α, ppm
+    option_floor: int = 100_000  #: β, ppm; β ≤ α
+    option_maintenance: int = 75_000  #: γ, ppm; 0 < γ ≤ β
 
     def __post_init__(self) -> None:
         n = self.name
@@ -135,6 +176,9 @@ class Market:
         _int(f"{n}: max_funding_rate", self.max_funding_rate, 0, (1 << RATE_BITS) - 1)
         _int(f"{n}: price_band", self.price_band, 1, FRACTION_SCALE)
         _int(f"{n}: liquidation_penalty", self.liquidation_penalty, 0, self.maintenance_fraction)
+        _int(f"{n}: option_maintenance", self.option_maintenance, 1, FRACTION_SCALE)
+        _int(f"{n}: option_floor", self.option_floor, self.option_maintenance, FRACTION_SCALE)
+        _int(f"{n}: option_initial", self.option_initial, self.option_floor, FRACTION_SCALE)
 
 
 #: The default markets: BTC, ETH, SOL, DOGE perpetuals (max funding rate ~1e-6 and ~2e-6 per s).

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from protocol import leaf
-from protocol.spec import ORDER_RECORDS, RollupParams
+from protocol.spec import MAX_SERIES, OPTION_SLOTS, ORDER_RECORDS, RollupParams
 from rollup.hashing import poseidon, poseidon_many
 
 
@@ -32,9 +32,20 @@ EMPTY_RECORDS: tuple[OrderRecord, ...] = (OrderRecord(),) * ORDER_RECORDS
 
 
 @dataclass(frozen=True)
+class OptionPosition:
+    """``size`` contracts (signed) of the series in global series slot ``slot``; (0, 0) empty."""
+
+    slot: int = 0
+    size: int = 0
+
+
+EMPTY_OPTIONS: tuple[OptionPosition, ...] = (OptionPosition(),) * OPTION_SLOTS
+
+
+@dataclass(frozen=True)
 class Account:
     """An account leaf's preimage. ``order_floor``: orders with a smaller id can never execute
-    again; ``orders``: the R fill records (``rollup.fills``)."""
+    again; ``orders``: the R fill records (``rollup.fills``); ``options``: K option positions."""
 
     pubkey_x: int
     pubkey_y: int
@@ -43,10 +54,11 @@ class Account:
     collateral: int  #: value units, signed
     positions: tuple[Position, ...]
     orders: tuple[OrderRecord, ...] = EMPTY_RECORDS
+    options: tuple[OptionPosition, ...] = EMPTY_OPTIONS
 
     @classmethod
     def empty(cls, n_markets: int) -> Account:
-        return cls(0, 0, 0, 0, 0, (Position(),) * n_markets, EMPTY_RECORDS)
+        return cls(0, 0, 0, 0, 0, (Position(),) * n_markets, EMPTY_RECORDS, EMPTY_OPTIONS)
 
     @property
     def is_empty(self) -> bool:
@@ -78,11 +90,12 @@ class Account:
             self.collateral,
             [[p.size, p.funding_index] for p in self.positions],
             [[o.order_id, o.filled] for o in self.orders],
+            [[o.slot, o.size] for o in self.options],
         ]
 
     @classmethod
     def from_list(cls, data: Sequence) -> Account:
-        x, y, nonce, floor, collateral, positions, orders = data
+        x, y, nonce, floor, collateral, positions, orders, options = data
         return cls(
             x,
             y,
@@ -91,6 +104,7 @@ class Account:
             collateral,
             tuple(Position(s, f) for s, f in positions),
             tuple(OrderRecord(i, q) for i, q in orders),
+            tuple(OptionPosition(j, n) for j, n in options),
         )
 
 
@@ -107,6 +121,9 @@ class MarketState:
     max_funding_rate: int
     price_band: int
     liquidation_penalty: int
+    option_initial: int  #: α, ppm
+    option_floor: int  #: β, ppm
+    option_maintenance: int  #: γ, ppm
 
     def hash(self) -> int:
         return self._hash
@@ -125,17 +142,54 @@ class MarketState:
             self.max_funding_rate,
             self.price_band,
             self.liquidation_penalty,
+            self.option_initial,
+            self.option_floor,
+            self.option_maintenance,
         ]
+
+
+@dataclass(frozen=True)
+class SeriesState:
+    """One option series slot: a cash-settled European option on ``market``'s index. An empty
+    slot is all zeros; ``settlement_price`` 0 = not settled; ``open_interest`` = Σ long sizes."""
+
+    series_id: int = 0
+    market: int = 0
+    expiry: int = 0
+    strike: int = 0
+    kind: int = 0  #: 0 call, 1 put
+    mark: int = 0  #: value units per contract, signed by the oracle
+    settlement_price: int = 0
+    open_interest: int = 0
+
+    def to_list(self) -> list[int]:
+        return [self.series_id, self.market, self.expiry, self.strike, self.kind, self.mark,
+                self.settlement_price, self.open_interest]  # fmt: skip
+
+    @property
+    def listed(self) -> bool:
+        return self.series_id != 0
+
+    def value(self) -> int:
+        """Per contract: the payoff once settled, else the mark (``protocol.leaf.option_value``)."""
+        return leaf.option_value(self.to_list())
+
+
+EMPTY_SERIES: tuple[SeriesState, ...] = (SeriesState(),) * MAX_SERIES
 
 
 @dataclass(frozen=True)
 class GlobalState:
     markets: tuple[MarketState, ...]
+    series: tuple[SeriesState, ...]
     oracle_pk_x: int
     oracle_pk_y: int
+    operator_pk_x: int  #: the key that lists option series
+    operator_pk_y: int
     oracle_time: int  #: the last oracle update's timestamp (funding accrues up to it)
     insurance_fund: int  #: value units, ≥ 0: fed by fees and penalties, covers bad debt
     domain: int  #: ``protocol.messages.domain(chain_id, rollup_id)``
+    next_series_id: int = 1
 
     @classmethod
     def genesis(
@@ -145,19 +199,22 @@ class GlobalState:
         prices: tuple[int, ...],
         time: int,
         domain: int,
+        operator_pubkey: tuple[int, int] = (0, 0),
     ) -> GlobalState:
-        """Genesis: the given prices, zero funding indices and rates, the oracle's first time."""
+        """Genesis: the given prices, zero funding indices and rates, no option series, the
+        oracle's first time."""
         from protocol.spec import check_genesis_prices
 
         prices = check_genesis_prices(tuple(prices), params.n_markets)
         markets = tuple(
             MarketState(
                 p, 0, 0, m.initial_fraction, m.maintenance_fraction, m.max_funding_rate,
-                m.price_band, m.liquidation_penalty,
+                m.price_band, m.liquidation_penalty, m.option_initial, m.option_floor,
+                m.option_maintenance,
             )
             for p, m in zip(prices, params.markets, strict=True)
         )  # fmt: skip
-        state = cls(markets, oracle_pubkey[0], oracle_pubkey[1], time, 0, domain)
+        state = cls(markets, EMPTY_SERIES, *oracle_pubkey, *operator_pubkey, time, 0, domain, 1)
         leaf.check_global(state.to_list(), params.n_markets)
         return state
 
@@ -166,27 +223,43 @@ class GlobalState:
 
     @cached_property
     def _hash(self) -> int:
-        return poseidon(leaf.global_preimage([m.hash() for m in self.markets], self.to_list()))
+        markets_root = poseidon([m.hash() for m in self.markets])
+        series_root = poseidon([poseidon(s.to_list()) for s in self.series])
+        return poseidon(leaf.global_preimage(markets_root, series_root, self.to_list()))
 
     def to_list(self) -> list:
         return [
             [m.to_list() for m in self.markets],
+            [s.to_list() for s in self.series],
             self.oracle_pk_x,
             self.oracle_pk_y,
+            self.operator_pk_x,
+            self.operator_pk_y,
             self.oracle_time,
             self.insurance_fund,
             self.domain,
+            self.next_series_id,
         ]
 
     @classmethod
     def from_list(cls, data: Sequence) -> GlobalState:
-        markets, px, py, t_oracle, insurance, domain = data
-        return cls(tuple(MarketState(*m) for m in markets), px, py, t_oracle, insurance, domain)
+        markets, series, *tail = data
+        return cls(
+            tuple(MarketState(*m) for m in markets), tuple(SeriesState(*s) for s in series),
+            *tail,
+        )  # fmt: skip
+
+    def series_by_id(self, series_id: int) -> int | None:
+        """The slot holding ``series_id``, or None."""
+        for j, s in enumerate(self.series):
+            if s.series_id == series_id and series_id:
+                return j
+        return None
 
 
 def hash_leaves(accounts: Sequence[Account]) -> None:
-    """Fill the leaf cache of every account not hashed yet: positions and orders hashes, then
-    the leaves, each a ``poseidon_many`` call over all of them (``Account.leaf`` is the
+    """Fill the leaf cache of every account not hashed yet: positions, orders and options hashes,
+    then the leaves, each a ``poseidon_many`` call over all of them (``Account.leaf`` is the
     one-at-a-time twin)."""
     todo = list({id(a): a for a in accounts if "_leaf" not in a.__dict__}.values())
     if not todo:
@@ -194,7 +267,11 @@ def hash_leaves(accounts: Sequence[Account]) -> None:
     lists = [a.to_list() for a in todo]
     positions = poseidon_many([leaf.positions_preimage(x[5]) for x in lists])
     orders = poseidon_many([leaf.orders_preimage(x[6]) for x in lists])
-    rows = [[*leaf.leaf_head(x), p, o] for x, p, o in zip(lists, positions, orders, strict=True)]
+    options = poseidon_many([leaf.options_preimage(x[7]) for x in lists])
+    rows = [
+        [*leaf.leaf_head(x), p, o, k]
+        for x, p, o, k in zip(lists, positions, orders, options, strict=True)
+    ]
     for a, value in zip(todo, poseidon_many(rows), strict=True):
         a.__dict__["_leaf"] = value  # the cached_property's slot
 

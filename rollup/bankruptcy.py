@@ -1,15 +1,18 @@
 """Liquidation with the insurance fund, and deleverage: where an account's losses go.
 
-Value units and ppm fractions; accounts funding-settled first; MR / IR the maintenance / initial
-risk (``rollup.margin``), ``o`` the market's oracle price, ``mf`` its maintenance fraction.
+Value units and ppm fractions; accounts settled first; MR / IR the maintenance / initial risk
+(``rollup.margin``); for the instrument (a perpetual market or an option series,
+``rollup.effects.reference``) ``o`` is its reference price (oracle price; option mark), ``s``
+the scale of its bands (oracle price; the underlying's index), ``mf`` the (underlying) market's
+maintenance fraction.
 
-Liquidate (the liquidator's signed order takes q of account L's position in market m at p)::
+Liquidate (the liquidator's signed order takes q of account L's position in the instrument at p)::
 
     L liquidatable      TV_b·10^6 < MR_b
-    reduce              q ≤ |size_m|, on the side that reduces it (no flip)
-    band                L long: p·10^6 ≥ o·(10^6 − mf);  L short: p·10^6 ≤ o·(10^6 + mf)
+    reduce              q ≤ |size|, on the side that reduces it (no flip)
+    band                L long: p·10^6 ≥ o·10^6 − s·mf;  L short: p·10^6 ≤ o·10^6 + s·mf
     fill                L's size and collateral move as in a trade at p (no fee)   → TV_f
-    penalty             ⌊q·o·penalty_m / 10^6⌋, but never more than max(TV_f, 0)  → insurance
+    penalty             ⌊q·o·penalty / 10^6⌋, but never more than max(TV_f, 0)    → insurance
     shortfall           max(−TV_f, 0) drawn from the insurance fund into L's collateral; only at
                         p = o (the fund never pays for a liquidator's discount), and only if the
                         fund (plus this tx's penalty and fee) covers it, else: deleverage L
@@ -40,10 +43,14 @@ from dataclasses import replace
 from protocol.spec import BUY, FRACTION_SCALE, PRICE_BITS, SELL
 from rollup.account import Account, GlobalState
 from rollup.effects import (
+    Instrument,
     add_insurance,
     check_collateral,
     check_fill_terms,
+    check_tradable,
     fill,
+    reference,
+    size_of,
     trade_side,
 )
 from rollup.errors import (
@@ -55,7 +62,7 @@ from rollup.errors import (
     OrderMismatch,
     SizeExceeded,
 )
-from rollup.margin import maintenance_risk, ratio_not_worse, settle_funding, total_value
+from rollup.margin import maintenance_risk, ratio_not_worse, settle, total_value
 
 __all__ = ["deleverage", "deleverage_price", "liquidate"]
 
@@ -73,7 +80,7 @@ def liquidate(
     liquidated: Account,
     liquidator: Account,
     state: GlobalState,
-    market: int,
+    inst: Instrument,
     liquidator_side: int,
     quantity: int,
     price: int,
@@ -81,35 +88,35 @@ def liquidate(
 ) -> tuple[Account, Account, GlobalState]:
     """The liquidation of the module docstring; returns (L after, liquidator after, state)."""
     check_fill_terms(quantity, price, (fee,))
+    check_tradable(state, inst)
     victim, lq_index = indices
-    before = settle_funding(liquidated, state)
+    before = settle(liquidated, state)
     tv_b, mr_b = total_value(before, state), maintenance_risk(before, state)
     if tv_b * FRACTION_SCALE >= mr_b:
         raise NotLiquidatable(account=victim, total_value=tv_b, required=-(-mr_b // FRACTION_SCALE))
-    size = before.positions[market].size
+    size = size_of(before, inst)
     _check_reduces(victim, size, 1 - liquidator_side, quantity)
-    m = state.markets[market]
-    if (
-        size > 0 and price * FRACTION_SCALE < m.price * (FRACTION_SCALE - m.maintenance_fraction)
-    ) or (
-        size < 0 and price * FRACTION_SCALE > m.price * (FRACTION_SCALE + m.maintenance_fraction)
+    o, s, m = reference(state, inst)
+    reach = s * m.maintenance_fraction
+    if (size > 0 and price * FRACTION_SCALE < o * FRACTION_SCALE - reach) or (
+        size < 0 and price * FRACTION_SCALE > o * FRACTION_SCALE + reach
     ):
-        low = -(-m.price * (FRACTION_SCALE - m.maintenance_fraction) // FRACTION_SCALE)
-        high = m.price * (FRACTION_SCALE + m.maintenance_fraction) // FRACTION_SCALE
+        low = -(-(o * FRACTION_SCALE - reach) // FRACTION_SCALE)
+        high = (o * FRACTION_SCALE + reach) // FRACTION_SCALE
         raise LiquidationPriceOutOfBounds(
             price=price,
             low=low if size > 0 else 1,
             high=high if size < 0 else (1 << PRICE_BITS) - 1,
-            oracle=m.price,
-            market=market,
+            oracle=o,
+            market=inst.code(len(state.markets)),
         )
-    filled = fill(before, market, 1 - liquidator_side, quantity, price, 0)
+    filled = fill(victim, before, inst, 1 - liquidator_side, quantity, price, 0)
     tv_f = total_value(filled, state)
-    penalty = min(quantity * m.price * m.liquidation_penalty // FRACTION_SCALE, max(tv_f, 0))
+    penalty = min(quantity * o * m.liquidation_penalty // FRACTION_SCALE, max(tv_f, 0))
     shortfall = max(-tv_f, 0)
-    if shortfall and price != m.price:
+    if shortfall and price != o:
         raise LiquidationPriceOutOfBounds(
-            price=price, low=m.price, high=m.price, oracle=m.price, market=market
+            price=price, low=o, high=o, oracle=o, market=inst.code(len(state.markets))
         )
     fund = state.insurance_fund + fee + penalty
     if shortfall > fund:
@@ -122,19 +129,19 @@ def liquidate(
         raise LiquidationNotImproving(
             account=victim, detail=f"TV {tv_b}→{tv_a}, risk·10^6 {mr_b}→{mr_a}"
         )
-    lq_after = trade_side(
-        lq_index, liquidator, state, market, liquidator_side, quantity, price, fee
-    )
+    lq_after = trade_side(lq_index, liquidator, state, inst, liquidator_side, quantity, price, fee)
     return after, lq_after, add_insurance(state, fee + penalty - shortfall)
 
 
-def deleverage_price(before: Account, state: GlobalState, market: int, quantity: int) -> int:
-    """The bankruptcy price of closing ``quantity`` of ``before``'s position in ``market``
-    (see the module docstring); ``before`` funding-settled, TV < 0, position ≠ 0."""
-    size = before.positions[market].size
-    o = state.markets[market].price
+def deleverage_price(
+    index: int, before: Account, state: GlobalState, inst: Instrument, quantity: int
+) -> int:
+    """The bankruptcy price of closing ``quantity`` of ``before``'s position in ``inst`` (see
+    the module docstring); ``before`` settled, TV < 0, position ≠ 0."""
+    size = size_of(before, inst)
+    o = reference(state, inst)[0]
     tv_b, mr_b = total_value(before, state), maintenance_risk(before, state)
-    closed = fill(before, market, SELL if size > 0 else BUY, quantity, o, 0)
+    closed = fill(index, before, inst, SELL if size > 0 else BUY, quantity, o, 0)
     mr_a = maintenance_risk(closed, state)
     num, den = tv_b * (mr_a - mr_b), quantity * mr_b  # num ≥ 0: TV_b < 0, MR_a ≤ MR_b
     step = -(-num // den)  # ⌈num / den⌉
@@ -146,12 +153,13 @@ def deleverage(
     deleveraged: Account,
     deleverager: Account,
     state: GlobalState,
-    market: int,
+    inst: Instrument,
     quantity: int,
 ) -> tuple[Account, Account, int]:
     """The deleverage of the module docstring; returns (L after, D after, price)."""
+    check_tradable(state, inst)
     l_index, d_index = indices
-    l_b = settle_funding(deleveraged, state)
+    l_b = settle(deleveraged, state)
     tv_b = total_value(l_b, state)
     if tv_b >= 0:
         raise NotDeleveragable(account=l_index, detail=f"total value {tv_b} is not negative")
@@ -160,16 +168,22 @@ def deleverage(
             account=l_index,
             detail=f"the insurance fund {state.insurance_fund} covers its {-tv_b}: liquidate it",
         )
-    size_l = l_b.positions[market].size
+    size_l = size_of(l_b, inst)
     l_side = SELL if size_l > 0 else BUY
     _check_reduces(l_index, size_l, l_side, quantity)
-    d_b = settle_funding(deleverager, state)
-    _check_reduces(d_index, d_b.positions[market].size, 1 - l_side, quantity)
-    price = deleverage_price(l_b, state, market, quantity)
+    d_b = settle(deleverager, state)
+    _check_reduces(d_index, size_of(d_b, inst), 1 - l_side, quantity)
+    if not _has_risk(l_b, state):
+        raise NotDeleveragable(account=l_index, detail="no maintenance risk to share")
+    price = deleverage_price(l_index, l_b, state, inst, quantity)
     if not 0 < price < 1 << PRICE_BITS:
         raise NotDeleveragable(account=l_index, detail=f"bankruptcy price {price} out of range")
-    l_a = check_collateral("deleveraged", fill(l_b, market, l_side, quantity, price, 0))
-    d_a = check_collateral("deleverager", fill(d_b, market, 1 - l_side, quantity, price, 0))
+    l_a = check_collateral("deleveraged", fill(l_index, l_b, inst, l_side, quantity, price, 0))
+    d_a = check_collateral("deleverager", fill(d_index, d_b, inst, 1 - l_side, quantity, price, 0))
     if not ratio_not_worse(d_b, d_a, state):
         raise NotDeleveragable(account=d_index, detail="the deleverager's TV/TR would get worse")
     return l_a, d_a, price
+
+
+def _has_risk(account: Account, state: GlobalState) -> bool:
+    return maintenance_risk(account, state) > 0

@@ -3,8 +3,9 @@
 ``RollupState`` runs them before any effect (``rollup.effects``); each failure is a named
 ``RollupError`` and nothing has changed when it is raised.
 
-    order terms:  0 < order id < 2^32, market < M, side ∈ {buy, sell}, 0 < size < 2^48,
-                  0 < limit price < 2^64, 0 ≤ max fee < 2^80, 0 ≤ expiry < 2^40
+    order terms:  0 < order id < 2^32, instrument a market < M or 256 + a series id,
+                  side ∈ {buy, sell}, 0 < size < 2^48, 0 < limit price < 2^64,
+                  0 ≤ max fee < 2^80, 0 ≤ expiry < 2^40
     fill:         expiry ≥ last oracle time; buy: price ≤ limit, sell: price ≥ limit;
                   quantity ≤ size; fee·size ≤ max_fee·quantity (the signed maximum, pro rata)
     (what the order already filled is ``rollup.fills``')
@@ -15,7 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from protocol.eddsa import Signature, verify
-from protocol.spec import BUY, FEE_BITS, ORDER_ID_BITS, PRICE_BITS, SELL, SIZE_BITS, TIME_BITS
+from protocol.spec import (
+    BUY,
+    FEE_BITS,
+    OPTION_BASE,
+    ORDER_ID_BITS,
+    PRICE_BITS,
+    SELL,
+    SERIES_ID_BITS,
+    SIZE_BITS,
+    TIME_BITS,
+)
 from rollup.effects import check_range
 from rollup.errors import (
     FeeExceeded,
@@ -53,8 +64,11 @@ class SignatureCache:
 def check_order_terms(o: Order, n_markets: int) -> None:
     """The signed order's own fields are in range (before its signature is checked)."""
     check_range("order id", o.order_id, 1, (1 << ORDER_ID_BITS) - 1)
-    if not isinstance(o.market, int) or not 0 <= o.market < n_markets:
-        raise MarketOutOfRange(market=o.market, n_markets=n_markets)
+    if not isinstance(o.instrument, int) or not (
+        0 <= o.instrument < n_markets
+        or OPTION_BASE < o.instrument < OPTION_BASE + (1 << SERIES_ID_BITS)
+    ):
+        raise MarketOutOfRange(market=o.instrument, n_markets=n_markets)
     if o.side not in (BUY, SELL):
         raise OrderMismatch(detail=f"side {o.side} is neither 0 (buy) nor 1 (sell)")
     check_range("order size", o.size, 1, (1 << SIZE_BITS) - 1)

@@ -11,18 +11,26 @@ import numpy as np
 
 from protocol.codec import felts_from_bytes, felts_to_bytes, pack, unpack
 from protocol.errors import CodecError
-from protocol.leaf import MARKET_FIELDS
-from protocol.spec import ORDER_RECORDS
-from rollup.account import Account, GlobalState, MarketState, OrderRecord, Position
+from protocol.leaf import MARKET_FIELDS, SERIES_FIELDS
+from protocol.spec import MAX_SERIES, OPTION_SLOTS, ORDER_RECORDS
+from rollup.account import (
+    Account,
+    GlobalState,
+    MarketState,
+    OptionPosition,
+    OrderRecord,
+    Position,
+    SeriesState,
+)
 from rollup.tree import UpdateProof
 from rollup.tx import Tx, tx_from_list, tx_to_list
 from rollup.witness import BatchWitness, LeafUpdate, SlotWitness
 
 
 def account_to_bytes(a: Account) -> bytes:
-    """[pubkey_x, pubkey_y, nonce, order_floor, collateral, size_0, f_0, ..., id_0, filled_0, ...]
-    as one blob (kept on the immutable object, like its leaf: a batch's witness names one
-    account object ~1.6 times, and its delta once more)."""
+    """[pubkey_x, pubkey_y, nonce, order_floor, collateral, size_0, f_0, ..., id_0, filled_0, ...,
+    slot_0, n_0, ...] as one blob (kept on the immutable object, like its leaf: a batch's witness
+    names one account object ~1.6 times, and its delta once more)."""
     blob = a.__dict__.get("_blob")
     if blob is None:
         flat = [a.pubkey_x, a.pubkey_y, a.nonce, a.order_floor, a.collateral]
@@ -30,29 +38,37 @@ def account_to_bytes(a: Account) -> bytes:
             flat += (p.size, p.funding_index)
         for o in a.orders:
             flat += (o.order_id, o.filled)
+        for x in a.options:
+            flat += (x.slot, x.size)
         blob = a.__dict__["_blob"] = felts_to_bytes(flat)
     return blob
 
 
 def account_from_bytes(blob: bytes) -> Account:
     x, y, nonce, floor, collateral, *flat = felts_from_bytes(blob)
-    split = len(flat) - 2 * ORDER_RECORDS
+    tail = 2 * (ORDER_RECORDS + OPTION_SLOTS)
+    split = len(flat) - tail
     if split < 0 or split % 2:
         raise CodecError(f"an account blob of {len(flat) + 5} elements")
     positions = tuple(Position(flat[i], flat[i + 1]) for i in range(0, split, 2))
-    orders = tuple(OrderRecord(flat[i], flat[i + 1]) for i in range(split, len(flat), 2))
-    return Account(x, y, nonce, floor, collateral, positions, orders)
+    orders_end = split + 2 * ORDER_RECORDS
+    orders = tuple(OrderRecord(flat[i], flat[i + 1]) for i in range(split, orders_end, 2))
+    options = tuple(OptionPosition(flat[i], flat[i + 1]) for i in range(orders_end, len(flat), 2))
+    return Account(x, y, nonce, floor, collateral, positions, orders, options)
 
 
 def global_to_bytes(g: GlobalState) -> bytes:
-    """[8 fields per market ..., oracle_pk_x, oracle_pk_y, oracle_time, insurance_fund, domain]
-    (kept on the immutable object: slot k's new global state is slot k + 1's old one)."""
+    """[11 fields per market ..., 8 fields per series slot ..., oracle x, y, operator x, y,
+    oracle time, insurance fund, domain, next series id] (kept on the immutable object: slot k's
+    new global state is slot k + 1's old one)."""
     blob = g.__dict__.get("_blob")
     if blob is None:
         flat: list[int] = []
         for m in g.markets:
             flat += m.to_list()
-        flat += (g.oracle_pk_x, g.oracle_pk_y, g.oracle_time, g.insurance_fund, g.domain)
+        for s in g.series:
+            flat += s.to_list()
+        flat += g.to_list()[2:]
         blob = g.__dict__["_blob"] = felts_to_bytes(flat)
     return blob
 
@@ -74,13 +90,16 @@ def tx_from_bytes(blob: bytes) -> Tx:
 
 
 def global_from_bytes(blob: bytes) -> GlobalState:
-    *flat, px, py, t_oracle, insurance, domain = felts_from_bytes(blob)
-    if len(flat) % MARKET_FIELDS:
-        raise CodecError(f"a global-state blob of {len(flat) + 5} elements")
-    markets = tuple(
-        MarketState(*flat[i : i + MARKET_FIELDS]) for i in range(0, len(flat), MARKET_FIELDS)
+    flat = felts_from_bytes(blob)
+    series_len = SERIES_FIELDS * MAX_SERIES
+    n = len(flat) - series_len - 8
+    if n <= 0 or n % MARKET_FIELDS:
+        raise CodecError(f"a global-state blob of {len(flat)} elements")
+    markets = tuple(MarketState(*flat[i : i + MARKET_FIELDS]) for i in range(0, n, MARKET_FIELDS))
+    series = tuple(
+        SeriesState(*flat[i : i + SERIES_FIELDS]) for i in range(n, n + series_len, SERIES_FIELDS)
     )
-    return GlobalState(markets, px, py, t_oracle, insurance, domain)
+    return GlobalState(markets, series, *flat[n + series_len :])
 
 
 RowChanges = dict[int, bytes | None]  #: row key → new row blob (None: the row is deleted)

@@ -3,24 +3,29 @@ effect-level precondition; signatures, nonces and order terms are ``rollup.state
 
 Each function takes accounts and the global state and returns new values; it mutates nothing,
 so a raised error leaves the state untouched. ``rollup.rebuild`` replays pubdata through the
-same functions. Every touched account first has its funding settled (``margin.settle_funding``).
+same functions. Every touched account first has its funding settled (``margin.settle``).
 Liquidation and deleverage live in ``rollup.bankruptcy``. Rules (value units, ppm fractions):
 
     deposit   credit amount·2^32; an empty account takes the deposit's key; an account of another
               key is never credited: the deposit is refunded on L1 (so is one that would overflow)
     withdraw  collateral −= amount·2^32; after: TV·10^6 ≥ IR
     transfer  sender −amount, recipient +amount; sender after: TV·10^6 ≥ IR
-    trade     |price − oracle|·10^6 ≤ oracle·band; each side after: TV·10^6 ≥ IR, or its position
-              shrinks (no flip) and TV/TR does not get worse (TV_a·MR_b ≥ TV_b·MR_a); fees to the
-              insurance fund; each order's fill recorded (``rollup.fills``)
+    trade     in a perpetual market or a live option series (listed, before expiry, not settled);
+              |price − ref|·10^6 ≤ scale·band (perpetual: ref = scale = oracle price; option:
+              ref = mark, scale = the underlying's index); each side after: TV·10^6 ≥ IR, or its
+              position in the instrument shrinks (no flip) and TV/TR does not get worse
+              (TV_a·MR_b ≥ TV_b·MR_a); fees to the insurance fund; each order's fill recorded
+              (``rollup.fills``); an option premium is paid at once (collateral ∓ q·price)
     oracle    timestamp increases; F_m += ⌊rate_m·Δt·price_m / 2^32⌋ with the rate and price in
               force since the last update; then the new prices and rates (|rate| ≤ max rate)
     forced    withdraw all free collateral (see ``forced_withdraw``)
+
+Option series are listed and marked in ``rollup.series``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from protocol.babyjubjub import in_subgroup, is_on_curve
 from protocol.spec import (
@@ -32,6 +37,8 @@ from protocol.spec import (
     FUNDING_BITS,
     INSURANCE_BITS,
     NONCE_BITS,
+    OPTION_BASE,
+    OPTION_SIZE_BITS,
     PRICE_BITS,
     RATE_SCALE,
     SIZE_BITS,
@@ -43,8 +50,10 @@ from rollup.account import Account, GlobalState, MarketState, Position
 from rollup.errors import (
     FundingRateTooHigh,
     InsufficientMargin,
+    MarketOutOfRange,
     OrderMismatch,
     PriceOutsideBand,
+    SeriesUnavailable,
     StaleTimestamp,
     ValueOutOfRange,
 )
@@ -52,9 +61,66 @@ from rollup.margin import (
     initial_risk,
     meets_initial,
     ratio_not_worse,
-    settle_funding,
+    settle,
     total_value,
 )
+from rollup.options import add_option, option_size
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A perpetual market (``option`` False, ``index`` = m) or the option series in slot j."""
+
+    option: bool
+    index: int
+
+    def code(self, n_markets: int) -> int:
+        """The pubdata ``instrument`` field: m, or M + j."""
+        return n_markets + self.index if self.option else self.index
+
+
+def resolve(state: GlobalState, instrument: int) -> Instrument:
+    """An order's instrument (m < 256, or 256 + series id) → the market or the series slot."""
+    if not isinstance(instrument, int) or isinstance(instrument, bool) or instrument < 0:
+        raise MarketOutOfRange(market=instrument, n_markets=len(state.markets))
+    if instrument < OPTION_BASE:
+        if instrument >= len(state.markets):
+            raise MarketOutOfRange(market=instrument, n_markets=len(state.markets))
+        return Instrument(False, instrument)
+    slot = state.series_by_id(instrument - OPTION_BASE)
+    if slot is None:
+        raise SeriesUnavailable(series=instrument - OPTION_BASE, detail="not listed")
+    return Instrument(True, slot)
+
+
+def decode_instrument(state: GlobalState, code: int) -> Instrument:
+    """The pubdata ``instrument`` field → Instrument."""
+    m = len(state.markets)
+    return Instrument(code >= m, code - m if code >= m else code)
+
+
+def check_tradable(state: GlobalState, inst: Instrument) -> None:
+    """An option series trades while listed, before expiry and unsettled."""
+    if inst.option:
+        s = state.series[inst.index]
+        if not s.listed or state.oracle_time >= s.expiry or s.settlement_price:
+            detail = "expired" if s.listed else "not listed"
+            raise SeriesUnavailable(series=s.series_id, detail=detail)
+
+
+def reference(state: GlobalState, inst: Instrument) -> tuple[int, int, object]:
+    """(ref, scale, market): the price a fill is measured against, the notional bands and
+    penalties scale with, and the (underlying) market state."""
+    if inst.option:
+        s = state.series[inst.index]
+        m = state.markets[s.market]
+        return s.mark, m.price, m
+    m = state.markets[inst.index]
+    return m.price, m.price, m
+
+
+def size_of(account: Account, inst: Instrument) -> int:
+    return option_size(account, inst.index) if inst.option else account.positions[inst.index].size
 
 
 def check_range(name: str, value: int, low: int, high: int) -> int:
@@ -91,7 +157,7 @@ def deposit(
         account = replace(account, pubkey_x=pubkey[0], pubkey_y=pubkey[1])
     elif account.pubkey != tuple(pubkey):
         return None
-    settled = settle_funding(account, state)
+    settled = settle(account, state)
     credited = replace(settled, collateral=settled.collateral + amount * VALUE_SCALE)
     if abs(credited.collateral) >= 1 << COLLATERAL_BITS:
         return None
@@ -114,13 +180,13 @@ def shrinks(before: int, after: int) -> bool:
 
 
 def require_trade_margin(
-    index: int, before: Account, after: Account, state: GlobalState, market: int
+    index: int, before: Account, after: Account, state: GlobalState, inst: Instrument
 ) -> None:
-    """A trading party after: TV·10^6 ≥ IR, or its position in ``market`` shrinks and its TV/TR
-    (maintenance) does not get worse."""
+    """A trading party after: TV·10^6 ≥ IR, or its position in the instrument shrinks and its
+    TV/TR (maintenance) does not get worse."""
     if meets_initial(after, state):
         return
-    if shrinks(before.positions[market].size, after.positions[market].size) and ratio_not_worse(
+    if shrinks(size_of(before, inst), size_of(after, inst)) and ratio_not_worse(
         before, after, state
     ):
         return
@@ -129,7 +195,7 @@ def require_trade_margin(
 
 def withdraw(index: int, account: Account, state: GlobalState, amount: int) -> Account:
     check_range("withdraw amount", amount, 1, (1 << AMOUNT_BITS) - 1)
-    settled = settle_funding(account, state)
+    settled = settle(account, state)
     after = replace(settled, collateral=settled.collateral - amount * VALUE_SCALE)
     check_collateral(f"account {index}", after)
     require_initial(index, after, state)
@@ -140,25 +206,32 @@ def transfer(
     sender_index: int, sender: Account, recipient: Account, state: GlobalState, amount: int
 ) -> tuple[Account, Account]:
     check_range("transfer amount", amount, 1, (1 << TRANSFER_BITS) - 1)
-    s = settle_funding(sender, state)
+    s = settle(sender, state)
     s = check_collateral("sender", replace(s, collateral=s.collateral - amount))
-    rcp = settle_funding(recipient, state)
+    rcp = settle(recipient, state)
     rcp = check_collateral("recipient", replace(rcp, collateral=rcp.collateral + amount))
     require_initial(sender_index, s, state)
     return bump_nonce(s), rcp
 
 
-def fill(account: Account, market: int, side: int, quantity: int, price: int, fee: int) -> Account:
+def fill(
+    index: int, account: Account, inst: Instrument, side: int, quantity: int, price: int, fee: int
+) -> Account:
     """Buy (side 0) or sell ``quantity`` at ``price``, pay ``fee``: size ±q, collateral ∓q·p − f."""
     sign = 1 if side == BUY else -1
-    p = account.positions[market]
-    size = check_range(
-        "position size", p.size + sign * quantity, -(1 << SIZE_BITS) + 1, (1 << SIZE_BITS) - 1
-    )
-    positions = list(account.positions)
-    positions[market] = Position(size, p.funding_index)
-    collateral = account.collateral - sign * quantity * price - fee
-    return replace(account, collateral=collateral, positions=tuple(positions))
+    if inst.option:
+        after = add_option(index, account, inst.index, sign * quantity)
+        bound = (1 << OPTION_SIZE_BITS) - 1
+        check_range("option position", option_size(after, inst.index), -bound, bound)
+    else:
+        p = account.positions[inst.index]
+        size = check_range(
+            "position size", p.size + sign * quantity, -(1 << SIZE_BITS) + 1, (1 << SIZE_BITS) - 1
+        )
+        positions = list(account.positions)
+        positions[inst.index] = Position(size, p.funding_index)
+        after = replace(account, positions=tuple(positions))
+    return replace(after, collateral=account.collateral - sign * quantity * price - fee)
 
 
 def check_fill_terms(quantity: int, price: int, fees: tuple[int, ...]) -> None:
@@ -168,14 +241,15 @@ def check_fill_terms(quantity: int, price: int, fees: tuple[int, ...]) -> None:
         check_range("fee", fee, 0, (1 << FEE_BITS) - 1)
 
 
-def check_band(state: GlobalState, market: int, price: int) -> None:
-    """|price − oracle|·10^6 ≤ oracle·band (the market's price band)."""
-    m = state.markets[market]
-    if abs(price - m.price) * FRACTION_SCALE > m.price * m.price_band:
-        reach = m.price * m.price_band // FRACTION_SCALE
+def check_band(state: GlobalState, inst: Instrument, price: int) -> None:
+    """|price − ref|·10^6 ≤ scale·band (the underlying market's price band)."""
+    ref, scale, m = reference(state, inst)
+    if abs(price - ref) * FRACTION_SCALE > scale * m.price_band:
+        reach = scale * m.price_band // FRACTION_SCALE
         raise PriceOutsideBand(
-            price=price, market=market, low=m.price - reach, high=m.price + reach, oracle=m.price
-        )
+            price=price, market=inst.code(len(state.markets)), low=ref - reach, high=ref + reach,
+            oracle=ref,
+        )  # fmt: skip
 
 
 def add_insurance(state: GlobalState, amount: int) -> GlobalState:
@@ -190,16 +264,17 @@ def trade_side(
     index: int,
     account: Account,
     state: GlobalState,
-    market: int,
+    inst: Instrument,
     side: int,
     quantity: int,
     price: int,
     fee: int,
 ) -> Account:
     """One party of a trade (or the liquidator): settle, fill, margin rule (no order record)."""
-    before = settle_funding(account, state)
-    after = check_collateral(f"account {index}", fill(before, market, side, quantity, price, fee))
-    require_trade_margin(index, before, after, state, market)
+    before = settle(account, state)
+    after = fill(index, before, inst, side, quantity, price, fee)
+    check_collateral(f"account {index}", after)
+    require_trade_margin(index, before, after, state, inst)
     return after
 
 
@@ -208,7 +283,7 @@ def trade(
     maker: Account,
     taker: Account,
     state: GlobalState,
-    market: int,
+    inst: Instrument,
     maker_side: int,
     quantity: int,
     price: int,
@@ -217,9 +292,10 @@ def trade(
     """Maker fills ``maker_side`` and the taker the other side at a price within the band; each
     pays its fee to the insurance fund (order records: the caller's, ``rollup.fills``)."""
     check_fill_terms(quantity, price, fees)
-    check_band(state, market, price)
-    m = trade_side(indices[0], maker, state, market, maker_side, quantity, price, fees[0])
-    t = trade_side(indices[1], taker, state, market, 1 - maker_side, quantity, price, fees[1])
+    check_tradable(state, inst)
+    check_band(state, inst, price)
+    m = trade_side(indices[0], maker, state, inst, maker_side, quantity, price, fees[0])
+    t = trade_side(indices[1], taker, state, inst, 1 - maker_side, quantity, price, fees[1])
     return m, t, add_insurance(state, fees[0] + fees[1])
 
 
@@ -254,7 +330,7 @@ def forced_withdraw(account: Account, state: GlobalState) -> tuple[Account, int]
     with IR = ceil(risk_init / 10^6).  None = void (empty account or collateral out of range)."""
     if account.is_empty:
         return None
-    settled = settle_funding(account, state)
+    settled = settle(account, state)
     if abs(settled.collateral) >= 1 << COLLATERAL_BITS:
         return None
     free_value = (

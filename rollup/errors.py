@@ -125,6 +125,18 @@ class LiquidationNotImproving(TransactionError):
     template = "liquidation of account {account} makes its TV/TR worse: {detail}"
 
 
+class OptionSlotsFull(TransactionError):
+    template = "account {account} already holds {slots} option positions"
+
+
+class SeriesUnavailable(TransactionError):
+    template = "option series {series}: {detail}"
+
+
+class MarkOutOfBounds(TransactionError):
+    template = "series slot {slot}: mark {mark} {detail}"
+
+
 class InsuranceExhausted(TransactionError):
     template = (
         "account {account}: the insurance fund {fund} cannot cover a shortfall of {shortfall} "

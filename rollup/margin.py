@@ -1,60 +1,64 @@
-"""Margin engine: total value, total risk, funding settlement — the StarkEx model (DESIGN §3).
+"""Margin engine: total value, total risk, settlement — the StarkEx model extended to options.
 
 With pending funding settled virtually (no entry price needed)::
 
     collateral' = collateral - Σ_m size_m · (F_m - f_m)
-    TV          = collateral' + Σ_m size_m · price_m                       (value units)
-    risk_maint  = Σ_m |size_m| · price_m · maintenance_fraction_m           (value units · 10^6)
-    risk_init   = Σ_m |size_m| · price_m · initial_fraction_m
+    TV          = collateral' + Σ_m size_m · price_m + Σ_k n_k · value_k     (value units)
+    risk_maint  = Σ_m |size_m| · price_m · maintenance_fraction_m + Σ_short |n_k| · mm_unit_k
+    risk_init   = Σ_m |size_m| · price_m · initial_fraction_m + Σ_short |n_k| · im_unit_k
+                                                                  (value units · 10^6)
 
-``TR = risk / FRACTION_SCALE`` is rational; every comparison cross-multiplies, e.g. the account is
-liquidatable iff ``TV · 10^6 < risk_maint``, initial-margin-healthy iff ``TV · 10^6 ≥ risk_init``.
-Reference: StarkEx perpetual "total value / total risk" (docs.starkware.co, Perpetual trading).
+(option value and units: ``rollup.options``). ``TR = risk / FRACTION_SCALE`` is rational; every
+comparison cross-multiplies, e.g. the account is liquidatable iff ``TV · 10^6 < risk_maint``,
+initial-margin-healthy iff ``TV · 10^6 ≥ risk_init``. Reference: StarkEx perpetual "total value /
+total risk" (docs.starkware.co, Perpetual trading).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from protocol.spec import FRACTION_SCALE
 from rollup.account import Account, GlobalState, Position
+from rollup.options import option_risk, option_value, settle_options
 
 
-def settle_funding(account: Account, state: GlobalState) -> Account:
-    """collateral -= size_m · (F_m - f_m) and f_m = F_m for every market."""
+def settle(account: Account, state: GlobalState) -> Account:
+    """Settle pending funding (collateral -= size_m · (F_m - f_m), f_m = F_m) and every position
+    in a settled option series (``rollup.options.settle_options``). TV is unchanged."""
     collateral = account.collateral
     positions = []
     for p, m in zip(account.positions, state.markets, strict=True):
         collateral -= p.size * (m.funding_index - p.funding_index)
         positions.append(Position(p.size, m.funding_index))
-    a = account
-    return Account(
-        a.pubkey_x, a.pubkey_y, a.nonce, a.order_floor, collateral, tuple(positions), a.orders
-    )
+    settled = replace(account, collateral=collateral, positions=tuple(positions))
+    return settle_options(settled, state)
 
 
 def total_value(account: Account, state: GlobalState) -> int:
-    """TV in value units, pending funding included."""
+    """TV in value units, pending funding included, options at their value."""
     tv = account.collateral
     for p, m in zip(account.positions, state.markets, strict=True):
         tv += p.size * (m.price - (m.funding_index - p.funding_index))
-    return tv
+    return tv + option_value(account, state)
 
 
 def maintenance_risk(account: Account, state: GlobalState) -> int:
-    """Σ |size| · price · maintenance_fraction (value units · 10^6)."""
-    return sum(
+    """Σ |size| · price · maintenance_fraction + short options (value units · 10^6)."""
+    perps = sum(
         abs(p.size) * m.price * m.maintenance_fraction
         for p, m in zip(account.positions, state.markets, strict=True)
     )
+    return perps + option_risk(account, state)[1]
 
 
 def initial_risk(account: Account, state: GlobalState) -> int:
-    """Σ |size| · price · initial_fraction (value units · 10^6)."""
-    return sum(
+    """Σ |size| · price · initial_fraction + short options (value units · 10^6)."""
+    perps = sum(
         abs(p.size) * m.price * m.initial_fraction
         for p, m in zip(account.positions, state.markets, strict=True)
     )
+    return perps + option_risk(account, state)[0]
 
 
 def is_liquidatable(account: Account, state: GlobalState) -> bool:

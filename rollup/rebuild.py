@@ -20,19 +20,24 @@ from protocol.spec import (
     DEPOSIT,
     FORCED_WITHDRAW,
     LIQUIDATE,
+    LIST_SERIES,
+    MARKS,
+    MAX_SERIES,
     NOOP,
     ORACLE,
     RATE_OFFSET,
+    SETTLE,
     TRADE,
     TRANSFER,
     WITHDRAW,
     Market,
     RollupParams,
 )
-from rollup import bankruptcy, effects
+from rollup import bankruptcy, effects, series
 from rollup.account import GlobalState
 from rollup.errors import RebuildError, RollupError
 from rollup.fills import record_fill
+from rollup.margin import settle
 from rollup.state import RollupState
 from rollup.tx import Noop
 
@@ -64,8 +69,9 @@ def replay_chunk(state: RollupState, chunk: Sequence[int], slot: int = 0) -> Non
         writes = [(f["sender"], s), (f["recipient"], r)]
     elif tx_type == TRADE:
         pair = (f["maker"], f["taker"])
+        inst = effects.decode_instrument(g, f["instrument"])
         mk, tk, g = effects.trade(
-            pair, state.existing(pair[0]), state.existing(pair[1]), g, f["market"],
+            pair, state.existing(pair[0]), state.existing(pair[1]), g, inst,
             f["maker_side"], f["quantity"], f["price"], (f["maker_fee"], f["taker_fee"]),
         )  # fmt: skip
         mk = _filled(pair[0], mk, f["maker_order_id"], f["quantity"])
@@ -77,20 +83,29 @@ def replay_chunk(state: RollupState, chunk: Sequence[int], slot: int = 0) -> Non
         g = effects.oracle(g, prices, rates, f["timestamp"])
     elif tx_type == LIQUIDATE:
         pair = (f["liquidated"], f["liquidator"])
+        inst = effects.decode_instrument(g, f["instrument"])
         v, lq, g = bankruptcy.liquidate(
-            pair, state.existing(pair[0]), state.existing(pair[1]), g, f["market"],
+            pair, state.existing(pair[0]), state.existing(pair[1]), g, inst,
             f["liquidator_side"], f["quantity"], f["price"], f["fee"],
         )  # fmt: skip
         lq = _filled(pair[1], lq, f["liquidator_order_id"], f["quantity"])
         writes = [(pair[0], v), (pair[1], lq)]
     elif tx_type == DELEVERAGE:
         pair = (f["deleveraged"], f["deleverager"])
+        inst = effects.decode_instrument(g, f["instrument"])
         la, da, price = bankruptcy.deleverage(
-            pair, state.existing(pair[0]), state.existing(pair[1]), g, f["market"], f["quantity"]
+            pair, state.existing(pair[0]), state.existing(pair[1]), g, inst, f["quantity"]
         )
         if price != f["price"]:
             raise RebuildError(detail=f"slot {slot}: deleverage price does not replay")
         writes = [(pair[0], la), (pair[1], da)]
+    elif tx_type == LIST_SERIES:
+        g = series.list_series(g, f["slot"], f["market"], f["expiry"], f["strike"], f["kind"])
+    elif tx_type == MARKS:
+        marks = tuple(f[f"mark_{j}"] for j in range(MAX_SERIES))
+        g = series.marks(g, g.oracle_time, marks, f["settle_flags"])
+    elif tx_type == SETTLE:
+        writes = [(f["account"], settle(state.existing(f["account"]), g))]
     elif tx_type == FORCED_WITHDRAW and not f["void"]:
         result = effects.forced_withdraw(state.account(f["account"]), g)
         if result is None or result[1] != f["amount"]:

@@ -21,50 +21,48 @@ state_root = Poseidon(accounts_root, global_hash)  (``rollup.account``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from protocol.eddsa import Signature
 from protocol.errors import ProtocolError
 from protocol.pubdata import encode_chunk
 from protocol.spec import (
-    DELEVERAGE,
-    DEPOSIT,
-    FORCED_WITHDRAW,
     L1_ADDRESS_BITS,
-    LIQUIDATE,
-    NOOP,
-    ORACLE,
+    N_TX_TYPES,
+    OPEN_INTEREST_BITS,
     PRICE_BITS,
     RATE_OFFSET,
     SIZE_BITS,
-    TRADE,
-    TRANSFER,
-    WITHDRAW,
     RollupParams,
 )
-from rollup import bankruptcy, effects
+from rollup import bankruptcy, effects, series
 from rollup.account import Account, GlobalState, hash_leaves, state_root
 from rollup.checks import SignatureCache, SignatureCheck, check_fill, check_order_terms
 from rollup.errors import (
     AccountOutOfRange,
     BadNonce,
     BadSignature,
-    MarketOutOfRange,
     OrderMismatch,
     SelfTrade,
+    SeriesUnavailable,
     Unencodable,
     UnknownAccount,
 )
 from rollup.fills import fill_order
+from rollup.margin import settle
+from rollup.options import open_interest_deltas
 from rollup.tree import SparseMerkleTree
 from rollup.tx import (
     Deleverage,
     Deposit,
     ForcedWithdrawal,
     Liquidate,
+    ListSeries,
+    Marks,
     Noop,
     OraclePrice,
+    Settle,
     SignedOrder,
     Trade,
     Transfer,
@@ -190,11 +188,13 @@ class RollupState:
         effect: dict,
         messages: tuple[int, ...],
     ) -> None:
-        """Write checked effects (``writes`` in order, then global state) and stage the slot."""
+        """Write checked effects (``writes`` in order, then global state, with the open interest the
+        writes imply: ``rollup.options.open_interest_deltas``) and stage the slot."""
         try:  # validates widths before anything is written
             chunk = encode_chunk(tx_type, effect, self.params.n_markets)
         except ProtocolError as e:
             raise Unencodable(detail=str(e)) from None
+        new_global = self._with_open_interest(new_global, writes)
         changes = []
         for index, account in writes:
             changes.append((index, self.account(index), account))
@@ -210,6 +210,22 @@ class RollupState:
         )  # fmt: skip
         self.global_state = new_global
         self.staged.append(staged)
+
+    def _with_open_interest(self, g: GlobalState, writes: list[tuple[int, Account]]) -> GlobalState:
+        deltas: dict[int, int] = {}
+        for index, account in writes:
+            for j, d in open_interest_deltas(self.account(index), account).items():
+                deltas[j] = deltas.get(j, 0) + d
+        if not deltas:
+            return g
+        slots = list(g.series)
+        for j, d in deltas.items():
+            oi = effects.check_range(
+                f"open interest {j}", slots[j].open_interest + d, 0,
+                (1 << OPEN_INTEREST_BITS) - 1,
+            )  # fmt: skip
+            slots[j] = replace(slots[j], open_interest=oi)
+        return replace(g, series=tuple(slots))
 
     def flush(self) -> list[SlotWitness]:
         """Hash everything staged (leaves, then the tree in one batch); the staged witnesses."""
@@ -280,16 +296,19 @@ class RollupState:
         mo, to = tx.maker.order, tx.taker.order
         if mo.account == to.account:
             raise SelfTrade(what="trade", account=mo.account)
-        if mo.market != to.market:
-            raise OrderMismatch(detail=f"maker market {mo.market} ≠ taker market {to.market}")
+        if mo.instrument != to.instrument:
+            raise OrderMismatch(
+                detail=f"maker instrument {mo.instrument} ≠ taker instrument {to.instrument}"
+            )
         if mo.side == to.side:
             raise OrderMismatch(detail=f"both orders have side {mo.side}")
         effects.check_range("quantity", tx.quantity, 1, (1 << SIZE_BITS) - 1)
         effects.check_range("price", tx.price, 1, (1 << PRICE_BITS) - 1)
         maker = self._check_order(tx.maker, tx.price, tx.quantity, tx.maker_fee)
         taker = self._check_order(tx.taker, tx.price, tx.quantity, tx.taker_fee)
+        inst = effects.resolve(self.global_state, mo.instrument)
         m, t, g = effects.trade(
-            (mo.account, to.account), maker, taker, self.global_state, mo.market, mo.side,
+            (mo.account, to.account), maker, taker, self.global_state, inst, mo.side,
             tx.quantity, tx.price, (tx.maker_fee, tx.taker_fee),
         )  # fmt: skip
         m = fill_order(mo.account, m, mo.order_id, mo.size, tx.quantity)
@@ -297,7 +316,7 @@ class RollupState:
         effect = {
             "maker": mo.account,
             "taker": to.account,
-            "market": mo.market,
+            "instrument": inst.code(self.params.n_markets),
             "maker_side": mo.side,
             "quantity": tx.quantity,
             "price": tx.price,
@@ -329,15 +348,16 @@ class RollupState:
             raise SelfTrade(what="liquidation", account=o.account)
         liquidator = self._check_order(tx.liquidator, tx.price, tx.quantity, tx.liquidator_fee)
         victim = self.existing(tx.liquidated)
+        inst = effects.resolve(self.global_state, o.instrument)
         v, lq, g = bankruptcy.liquidate(
-            (tx.liquidated, o.account), victim, liquidator, self.global_state, o.market, o.side,
+            (tx.liquidated, o.account), victim, liquidator, self.global_state, inst, o.side,
             tx.quantity, tx.price, tx.liquidator_fee,
         )  # fmt: skip
         lq = fill_order(o.account, lq, o.order_id, o.size, tx.quantity)
         effect = {
             "liquidator": o.account,
             "liquidated": tx.liquidated,
-            "market": o.market,
+            "instrument": inst.code(self.params.n_markets),
             "liquidator_side": o.side,
             "quantity": tx.quantity,
             "price": tx.price,
@@ -350,23 +370,56 @@ class RollupState:
     def _deleverage(self, tx: Deleverage):
         if tx.deleveraged == tx.deleverager:
             raise SelfTrade(what="deleverage", account=tx.deleveraged)
-        if not isinstance(tx.market, int) or not 0 <= tx.market < self.params.n_markets:
-            raise MarketOutOfRange(market=tx.market, n_markets=self.params.n_markets)
+        inst = effects.resolve(self.global_state, tx.instrument)
         effects.check_range("quantity", tx.quantity, 1, (1 << SIZE_BITS) - 1)
         bankrupt = self.existing(tx.deleveraged)
         counterparty = self.existing(tx.deleverager)
         la, da, price = bankruptcy.deleverage(
-            (tx.deleveraged, tx.deleverager), bankrupt, counterparty, self.global_state,
-            tx.market, tx.quantity,
+            (tx.deleveraged, tx.deleverager), bankrupt, counterparty, self.global_state, inst,
+            tx.quantity,
         )  # fmt: skip
         effect = {
             "deleveraged": tx.deleveraged,
             "deleverager": tx.deleverager,
-            "market": tx.market,
+            "instrument": inst.code(self.params.n_markets),
             "quantity": tx.quantity,
             "price": price,
         }
         return [(tx.deleveraged, la), (tx.deleverager, da)], self.global_state, effect, ()
+
+    def _list_series(self, tx: ListSeries):
+        g = self.global_state
+        if tx.series_id != g.next_series_id:
+            raise SeriesUnavailable(
+                series=tx.series_id, detail=f"the next series id is {g.next_series_id}"
+            )
+        new_global = series.list_series(g, tx.slot, tx.market, tx.expiry, tx.strike, tx.kind)
+        message = tx.message(g.domain)
+        if not self.verify_signature((g.operator_pk_x, g.operator_pk_y), message, tx.signature):
+            raise BadSignature(what="series listing", account="operator")
+        effect = {"slot": tx.slot, "market": tx.market, "expiry": tx.expiry, "strike": tx.strike,
+                  "kind": tx.kind}  # fmt: skip
+        return [], new_global, effect, (message,)
+
+    def _marks(self, tx: Marks):
+        g = self.global_state
+        new_global = series.marks(g, tx.timestamp, tuple(tx.marks), tx.settle_flags)
+        message = tx.message(g.domain)
+        if not self.verify_signature((g.oracle_pk_x, g.oracle_pk_y), message, tx.signature):
+            raise BadSignature(what="marks", account="oracle")
+        effect = {f"mark_{j}": m for j, m in enumerate(tx.marks)} | {
+            "settle_flags": tx.settle_flags
+        }
+        return [], new_global, effect, (message,)
+
+    def _settle(self, tx: Settle):
+        account = self.existing(tx.account)
+        return (
+            [(tx.account, settle(account, self.global_state))],
+            self.global_state,
+            {"account": tx.account},
+            (),
+        )
 
     def _forced(self, tx: ForcedWithdrawal):
         effects.check_range("l1 address", tx.l1_address, 0, (1 << L1_ADDRESS_BITS) - 1)
@@ -394,8 +447,9 @@ class RollupState:
         Liquidate: _liquidate,
         Deleverage: _deleverage,
         ForcedWithdrawal: _forced,
+        ListSeries: _list_series,
+        Marks: _marks,
+        Settle: _settle,
     }
 
-    TYPES = (
-        NOOP, DEPOSIT, WITHDRAW, TRANSFER, TRADE, ORACLE, LIQUIDATE, DELEVERAGE, FORCED_WITHDRAW
-    )  # fmt: skip
+    TYPES = tuple(range(N_TX_TYPES))

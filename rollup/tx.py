@@ -17,8 +17,11 @@ from protocol.spec import (
     DEPOSIT,
     FORCED_WITHDRAW,
     LIQUIDATE,
+    LIST_SERIES,
+    MARKS,
     NOOP,
     ORACLE,
+    SETTLE,
     TRADE,
     TRANSFER,
     WITHDRAW,
@@ -49,7 +52,7 @@ class Order:
     """A signed order's terms (``protocol.messages.order_preimage``)."""
 
     account: int
-    market: int
+    instrument: int  #: a perpetual market m, or OPTION_BASE + an option series id
     side: int  #: 0 buy, 1 sell
     size: int  #: base quanta, > 0
     limit_price: int  #: value units per base quantum
@@ -60,8 +63,8 @@ class Order:
     def message(self, domain: int) -> int:
         o = self
         return _memo(self, domain, lambda: poseidon(messages.order_preimage(
-            domain, o.account, o.market, o.side, o.size, o.limit_price, o.max_fee, o.order_id,
-            o.expiry,
+            domain, o.account, o.instrument, o.side, o.size, o.limit_price, o.max_fee,
+            o.order_id, o.expiry,
         )))  # fmt: skip
 
     def sign(self, private_key: bytes, domain: int) -> SignedOrder:
@@ -69,7 +72,8 @@ class Order:
 
     def to_list(self) -> list[int]:
         o = self
-        return [o.account, o.market, o.side, o.size, o.limit_price, o.max_fee, o.order_id, o.expiry]
+        return [o.account, o.instrument, o.side, o.size, o.limit_price, o.max_fee, o.order_id,
+                o.expiry]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -268,20 +272,106 @@ class Liquidate:
 
 @dataclass(frozen=True)
 class Deleverage:
-    """Close ``quantity`` of bankrupt ``deleveraged``'s position in ``market`` against
-    ``deleverager``'s opposite one, at the bankruptcy price (``rollup.bankruptcy``)."""
+    """Close ``quantity`` of bankrupt ``deleveraged``'s position in ``instrument`` (as in an
+    order) against ``deleverager``'s opposite one, at the bankruptcy price
+    (``rollup.bankruptcy``)."""
 
     TYPE: ClassVar[int] = DELEVERAGE
     deleveraged: int
     deleverager: int
-    market: int
+    instrument: int
     quantity: int
 
     def to_list(self) -> list:
-        return [self.deleveraged, self.deleverager, self.market, self.quantity]
+        return [self.deleveraged, self.deleverager, self.instrument, self.quantity]
 
     @classmethod
     def from_list(cls, data: list) -> Deleverage:
+        return cls(*data)
+
+
+@dataclass(frozen=True)
+class ListSeries:
+    """The operator lists an option series in global series slot ``slot``."""
+
+    TYPE: ClassVar[int] = LIST_SERIES
+    slot: int
+    series_id: int  #: the global state's next series id (signed, so a listing replays nowhere)
+    market: int
+    expiry: int
+    strike: int  #: value units per base quantum
+    kind: int  #: 0 call, 1 put
+    signature: Signature
+
+    def message(self, domain: int) -> int:
+        return _memo(self, domain, lambda: poseidon(messages.list_preimage(
+            domain, self.slot, self.series_id, self.market, self.expiry, self.strike, self.kind
+        )))  # fmt: skip
+
+    @classmethod
+    def signed(
+        cls, private_key: bytes, domain: int, slot: int, series_id: int, market: int,
+        expiry: int, strike: int, kind: int,
+    ) -> ListSeries:  # fmt: skip
+        preimage = messages.list_preimage(domain, slot, series_id, market, expiry, strike, kind)
+        sig = sign(private_key, poseidon(preimage))
+        return cls(slot, series_id, market, expiry, strike, kind, sig)
+
+    def to_list(self) -> list:
+        return [self.slot, self.series_id, self.market, self.expiry, self.strike, self.kind,
+                _sig_list(self.signature)]  # fmt: skip
+
+    @classmethod
+    def from_list(cls, data: list) -> ListSeries:
+        return cls(*data[:6], _sig(data[6]))
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The oracle's marks of every series slot at the current oracle time; bit j of
+    ``settle_flags`` makes mark j series j's settlement price."""
+
+    TYPE: ClassVar[int] = MARKS
+    timestamp: int
+    marks: tuple[int, ...]
+    settle_flags: int
+    signature: Signature
+
+    def message(self, domain: int) -> int:
+        return _memo(self, domain, lambda: poseidon(messages.marks_preimage(
+            domain, self.timestamp, self.marks, self.settle_flags
+        )))  # fmt: skip
+
+    @classmethod
+    def signed(
+        cls, private_key: bytes, domain: int, timestamp: int, marks: tuple[int, ...],
+        settle_flags: int = 0,
+    ) -> Marks:  # fmt: skip
+        marks = tuple(marks)
+        preimage = messages.marks_preimage(domain, timestamp, marks, settle_flags)
+        return cls(timestamp, marks, settle_flags, sign(private_key, poseidon(preimage)))
+
+    def to_list(self) -> list:
+        return [self.timestamp, list(self.marks), self.settle_flags, _sig_list(self.signature)]
+
+    @classmethod
+    def from_list(cls, data: list) -> Marks:
+        return cls(data[0], tuple(data[1]), data[2], _sig(data[3]))
+
+
+@dataclass(frozen=True)
+class Settle:
+    """Touch an account so its positions in settled option series turn into collateral (the
+    operator sweeps them; any other write of the account does the same)."""
+
+    TYPE: ClassVar[int] = SETTLE
+    account: int
+
+    def to_list(self) -> list:
+        return [self.account]
+
+    @classmethod
+    def from_list(cls, data: list) -> Settle:
         return cls(*data)
 
 
@@ -295,13 +385,16 @@ Tx = (
     | OraclePrice
     | Liquidate
     | Deleverage
+    | ListSeries
+    | Marks
+    | Settle
 )
 
 TX_CLASSES: dict[int, type] = {
     cls.TYPE: cls
     for cls in (
         Noop, Deposit, ForcedWithdrawal, Withdraw, Transfer, Trade, OraclePrice, Liquidate,
-        Deleverage,
+        Deleverage, ListSeries, Marks, Settle,
     )
 }  # fmt: skip
 

@@ -126,7 +126,7 @@ class SettlementConfig:
             g = leaf.check_global(list(self.genesis_global), len(self.genesis_global[0]))
         except (ValueError, TypeError, IndexError) as err:
             raise SettlementError(f"genesis: {err}") from None
-        if g[5] != messages.domain(self.chain_id, self.rollup_id):
+        if g[leaf.GLOBAL_DOMAIN] != messages.domain(self.chain_id, self.rollup_id):
             raise SettlementError("genesis: the global state's domain is not (chain id, rollup id)")
         _int(e, "max_pending_batches", self.max_pending_batches, 1, 1 << 32)
         _int(e, "max_pending_seconds", self.max_pending_seconds, 1, 1 << TIME_BITS)
@@ -139,7 +139,7 @@ class SettlementConfig:
 
     @property
     def domain(self) -> int:
-        return int(self.genesis_global[5])
+        return int(self.genesis_global[leaf.GLOBAL_DOMAIN])
 
     def to_list(self) -> list:
         return [self.depth, self.batch_slots, self.genesis_root, list(self.genesis_global),

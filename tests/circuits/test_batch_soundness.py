@@ -34,7 +34,7 @@ from protocol.spec import (
 from prover.fields import R
 from rollup import effects
 from rollup.circuit_input import batch_assignment, shape_of
-from rollup.margin import settle_funding
+from rollup.margin import settle
 from rollup.state import RollupState
 from rollup.tx import (
     Deposit,
@@ -314,9 +314,9 @@ def unchecked_liquidation(state: RollupState, liq: Liquidate):
     """Apply a liquidation with the native effect functions and no precondition checks."""
     o = liq.liquidator.order
     g = state.global_state
-    victim = settle_funding(state.account(liq.liquidated), g)
+    victim = settle(state.account(liq.liquidated), g)
     after = effects._fill(victim, 0, 1 - o.side, liq.quantity, liq.price, 0)
-    lq = settle_funding(state.account(o.account), g)
+    lq = settle(state.account(o.account), g)
     lq_after = effects.bump_nonce(
         effects._fill(lq, 0, o.side, liq.quantity, liq.price, liq.liquidator_fee)
     )

@@ -17,12 +17,12 @@ from protocol.pubdata import (
     pubdata_commitment,
     split_pubdata,
 )
-from protocol.spec import DEPOSIT, FORCED_WITHDRAW, TRADE
+from protocol.spec import DEPOSIT, FORCED_WITHDRAW, N_TX_TYPES, TRADE
 
 
 @st.composite
 def chunk_values(draw, n_markets: int = 4):
-    tx_type = draw(st.integers(0, 8))
+    tx_type = draw(st.integers(0, N_TX_TYPES - 1))
     values = {}
     for name, bits in layout(tx_type, n_markets)[1:]:
         values[name] = draw(st.integers(0, r - 1 if bits == FULL else 2**bits - 1))
@@ -59,8 +59,8 @@ def test_known_positions() -> None:
 
 
 def test_malformed_rejected() -> None:
-    with pytest.raises(PubdataError, match="unknown transaction type 9"):
-        decode_chunk((9, 0, 0, 0), 4)
+    with pytest.raises(PubdataError, match="unknown transaction type 12"):
+        decode_chunk((12, 0, 0, 0), 4)
     with pytest.raises(PubdataError, match="bits outside its fields"):
         decode_chunk((0, 1, 0, 0), 4)
     with pytest.raises(PubdataError, match="bits outside its fields"):

@@ -17,6 +17,7 @@ from rollup.tx import Deposit
 
 PRICE = 100 * VALUE_SCALE  #: 100 quanta per base quantum
 ORACLE_KEY = b"oracle-key".ljust(32, b"\0")
+OPERATOR_KEY = b"operator-key".ljust(32, b"\0")
 GENESIS_TIME = 1_000_000  #: the genesis oracle (and funding) time
 CHAIN_ID, ROLLUP_ID = 31337, 0x5EED
 DOMAIN = domain(CHAIN_ID, ROLLUP_ID)
@@ -45,7 +46,9 @@ class World:
 
 def genesis(params: RollupParams, prices: tuple[int, ...] | None = None) -> GlobalState:
     prices = (PRICE,) * params.n_markets if prices is None else prices
-    return GlobalState.genesis(params, public_key(ORACLE_KEY), prices, GENESIS_TIME, DOMAIN)
+    return GlobalState.genesis(
+        params, public_key(ORACLE_KEY), prices, GENESIS_TIME, DOMAIN, public_key(OPERATOR_KEY)
+    )
 
 
 def make_world(depth: int = 4, n_accounts: int = 4, amount: int = 10**6, slots: int = 2) -> World:

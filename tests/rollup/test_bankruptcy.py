@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from protocol.spec import BUY, FRACTION_SCALE, SELL, VALUE_SCALE
 from rollup import errors
 from rollup.bankruptcy import deleverage_price
-from rollup.margin import is_liquidatable, maintenance_risk, settle_funding, total_value
+from rollup.effects import Instrument, fill
+from rollup.margin import (
+    is_liquidatable,
+    maintenance_risk,
+    ratio_not_worse,
+    settle,
+    total_value,
+)
 from rollup.tx import Deleverage, Liquidate, Trade
 from tests.rollup.conftest import PRICE, World, make_world
 from tests.rollup.test_state import oracle, order, rejected
@@ -68,7 +75,7 @@ def test_penalty_never_exceeds_the_remaining_equity() -> None:
 def test_bankrupt_liquidation_draws_the_shortfall_at_the_oracle_price() -> None:
     world = levered(15)  # TV ≈ −350,000 quanta
     o = world.state.global_state.markets[0].price
-    deficit = -total_value(settle_funding(world.state.account(0), world.state.global_state),
+    deficit = -total_value(settle(world.state.account(0), world.state.global_state),
                            world.state.global_state)  # fmt: skip
     assert deficit > 0
     set_fund(world, deficit + 7)
@@ -90,7 +97,7 @@ def test_exhausted_fund_refuses_liquidation_and_deleverage_closes_it() -> None:
     exhausted = Liquidate(order(world, 2, BUY, size=BIG, limit=o), 0, BIG, o, 0)
     assert isinstance(rejected(world, exhausted, errors.InsuranceExhausted), errors.RollupError)
     before = value_sum(world)
-    d_before = settle_funding(world.state.account(1), world.state.global_state)
+    d_before = settle(world.state.account(1), world.state.global_state)
     w = world.state.apply(Deleverage(0, 1, 0, BIG))
     a, d = world.state.account(0), world.state.account(1)
     g = world.state.global_state
@@ -107,14 +114,12 @@ def test_deleverage_price_is_the_least_favourable_that_keeps_the_ratio() -> None
     world = levered(15)
     s = world.state
     g = s.global_state
+    btc = Instrument(False, 0)
     for q in (1, 7, BIG // 3, BIG):
-        l_b = settle_funding(s.account(0), g)
-        p = deleverage_price(l_b, g, 0, q)
-        from rollup.effects import fill
-        from rollup.margin import ratio_not_worse
-
-        assert ratio_not_worse(l_b, fill(l_b, 0, SELL, q, p, 0), g)
-        assert not ratio_not_worse(l_b, fill(l_b, 0, SELL, q, p - 1, 0), g)
+        l_b = settle(s.account(0), g)
+        p = deleverage_price(0, l_b, g, btc, q)
+        assert ratio_not_worse(l_b, fill(0, l_b, btc, SELL, q, p, 0), g)
+        assert not ratio_not_worse(l_b, fill(0, l_b, btc, SELL, q, p - 1, 0), g)
 
 
 def test_short_bankrupt_deleverage() -> None:
@@ -183,7 +188,7 @@ def test_bankruptcy_paths_conserve_value(drop: int, fund_quanta: int, steps: lis
     for kind, q, tick in steps:
         g = world.state.global_state
         o = g.markets[0].price
-        tvs = {i: total_value(settle_funding(a, g), g) for i, a in world.state.accounts.items()}
+        tvs = {i: total_value(settle(a, g), g) for i, a in world.state.accounts.items()}
         if kind == "liquidate":
             price = o * (100 + tick) // 100
             tx = Liquidate(order(world, 2, BUY, size=q, limit=price), 0, q, price, 0)
@@ -196,7 +201,7 @@ def test_bankruptcy_paths_conserve_value(drop: int, fund_quanta: int, steps: lis
         g = world.state.global_state
         assert value_sum(world) == total and g.insurance_fund >= 0
         for i, a in world.state.accounts.items():
-            tv = total_value(settle_funding(a, g), g)
+            tv = total_value(settle(a, g), g)
             assert tv >= 0 or tvs[i] < 0
         if world.state.account(0).positions[0].size == 0:
             assert total_value(world.state.account(0), g) >= 0

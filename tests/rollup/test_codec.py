@@ -10,8 +10,16 @@ from hypothesis import strategies as st
 
 from protocol.codec import felts_from_bytes, felts_to_bytes, pack, unpack
 from protocol.fields import curve_order as r
-from protocol.spec import BUY, ORDER_RECORDS, SELL
-from rollup.account import Account, GlobalState, MarketState, OrderRecord, Position
+from protocol.spec import BUY, MAX_SERIES, OPTION_SLOTS, ORDER_RECORDS, SELL
+from rollup.account import (
+    Account,
+    GlobalState,
+    MarketState,
+    OptionPosition,
+    OrderRecord,
+    Position,
+    SeriesState,
+)
 from rollup.codec import (
     account_from_bytes,
     account_to_bytes,
@@ -54,16 +62,20 @@ def test_felts_reject_out_of_range_and_torn_blobs():
         st.builds(OrderRecord, st.integers(0, (1 << 32) - 1), st.integers(0, (1 << 48) - 1)),
         min_size=ORDER_RECORDS, max_size=ORDER_RECORDS,
     ),
+    options=st.lists(
+        st.builds(OptionPosition, st.integers(0, 7), st.integers(-(1 << 40) + 1, (1 << 40) - 1)),
+        min_size=OPTION_SLOTS, max_size=OPTION_SLOTS,
+    ),
     floor=st.integers(0, (1 << 32) - 1),
 )  # fmt: skip
-def test_account_round_trip(key, nonce, collateral, positions, orders, floor):
-    a = Account(*key, nonce, floor, collateral, tuple(positions), tuple(orders))
+def test_account_round_trip(key, nonce, collateral, positions, orders, options, floor):
+    a = Account(*key, nonce, floor, collateral, tuple(positions), tuple(orders), tuple(options))
     b = account_from_bytes(account_to_bytes(a))
     assert b == a
     assert b.leaf() == a.leaf()
     # the blob kept on the object is the one a fresh object gets, and does not touch equality
     assert account_to_bytes(a) == account_to_bytes(
-        Account(*key, nonce, floor, collateral, tuple(positions), tuple(orders))
+        Account(*key, nonce, floor, collateral, tuple(positions), tuple(orders), tuple(options))
     )
     assert account_to_bytes(replace(a, nonce=nonce ^ 1)) != account_to_bytes(a)
     assert replace(a) == a and "_blob" in a.__dict__
@@ -75,16 +87,25 @@ def test_account_round_trip(key, nonce, collateral, positions, orders, floor):
         st.builds(MarketState, st.integers(1, (1 << 64) - 1), signed,
                   st.integers(-(1 << 32) + 1, (1 << 32) - 1), st.integers(1, 10**6),
                   st.integers(1, 10**6), st.integers(0, (1 << 32) - 1), st.integers(1, 10**6),
-                  st.integers(0, 10**6)),
-        min_size=1, max_size=8,
+                  st.integers(0, 10**6), st.integers(1, 10**6), st.integers(1, 10**6),
+                  st.integers(1, 10**6)),
+        min_size=1, max_size=7,
     ),
-    key=st.tuples(field, field),
+    series=st.lists(
+        st.builds(SeriesState, st.integers(0, (1 << 32) - 1), st.integers(0, 6),
+                  st.integers(0, (1 << 40) - 1), st.integers(0, (1 << 64) - 1),
+                  st.integers(0, 1), st.integers(0, (1 << 64) - 1),
+                  st.integers(0, (1 << 64) - 1), st.integers(0, (1 << 72) - 1)),
+        min_size=MAX_SERIES, max_size=MAX_SERIES,
+    ),
+    key=st.tuples(field, field, field, field),
     time=st.integers(0, (1 << 40) - 1),
     fund=st.integers(0, (1 << 127) - 1),
     domain=field,
+    next_id=st.integers(1, (1 << 32) - 1),
 )  # fmt: skip
-def test_global_round_trip(markets, key, time, fund, domain):
-    g = GlobalState(tuple(markets), *key, time, fund, domain)
+def test_global_round_trip(markets, series, key, time, fund, domain, next_id):
+    g = GlobalState(tuple(markets), tuple(series), *key, time, fund, domain, next_id)
     back = global_from_bytes(global_to_bytes(g))
     assert back == g
     assert back.hash() == g.hash()

@@ -82,7 +82,8 @@ def test_hash_leaves_equals_reference(rows) -> None:
     for a, (x, y, n, c, p) in zip(accounts, rows, strict=True):
         positions = poseidon_reference([v % r for v in p])
         orders = poseidon_reference([v for o in a.orders for v in (o.order_id, o.filled)])
-        leaf = poseidon_reference([x, y, n, n >> 1, c % r, positions, orders])
+        options = poseidon_reference([0] * 8)
+        leaf = poseidon_reference([x, y, n, n >> 1, c % r, positions, orders, options])
         assert a.__dict__["_leaf"] == leaf == a.leaf()
     # negative twin: an account that differs in one position differs in its leaf
     if accounts:

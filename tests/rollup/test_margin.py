@@ -15,7 +15,7 @@ from rollup.margin import (
     maintenance_risk,
     margin_report,
     meets_initial,
-    settle_funding,
+    settle,
     total_value,
 )
 from tests.rollup.conftest import PRICE, genesis
@@ -56,13 +56,13 @@ def test_settlement_preserves_value(collateral, sizes, cached, indices) -> None:
         markets=tuple(replace(m, funding_index=f) for m, f in zip(G.markets, indices, strict=True)),
     )
     a = account(collateral, tuple(sizes), tuple(cached))
-    s = settle_funding(a, g)
+    s = settle(a, g)
     assert total_value(s, g) == total_value(a, g)
     assert all(p.funding_index == f for p, f in zip(s.positions, indices, strict=True))
     assert s.collateral == collateral - sum(
         sz * (f - c) for sz, f, c in zip(sizes, indices, cached, strict=True)
     )
-    assert settle_funding(s, g) == s
+    assert settle(s, g) == s
 
 
 def test_report() -> None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from protocol.spec import BUY, ORACLE, SELL, VALUE_SCALE, RollupParams
 from rollup.errors import RollupError
-from rollup.margin import settle_funding, total_value
+from rollup.margin import settle, total_value
 from rollup.rebuild import replay_chunk
 from rollup.state import RollupState
 from rollup.tx import (
@@ -95,7 +95,7 @@ class Builder:
                 self.resting[maker] = mk
             tk_key = KEYS[(taker + 1) % N_USERS] if flaw == "key" else None
             dom = 12345 if flaw == "domain" else DOMAIN
-            tk = self.order(taker, mk.order.market, SELL, q, price, tk_key, dom)
+            tk = self.order(taker, mk.order.instrument, SELL, q, price, tk_key, dom)
             return Trade(mk, tk, q, price, 2 * q, 3 * q)
         if kind == "oracle":
             prices = tuple(max(1, m.price * (100 + o[1]) // 100) for m in g.markets)
@@ -121,7 +121,7 @@ def snapshot(state: RollupState):
 
 def values(state: RollupState) -> dict[int, int]:
     g = state.global_state
-    return {i: total_value(settle_funding(a, g), g) for i, a in state.accounts.items()}
+    return {i: total_value(settle(a, g), g) for i, a in state.accounts.items()}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,115 @@
+"""Option positions: their value and margin, lazy settlement, position slots, open interest.
+
+A series (``rollup.account.SeriesState``) is a cash-settled European call or put on a market's
+index; one contract is one base quantum of the underlying, prices and marks are in the
+perpetuals' unit. With S the underlying's index price, K the strike, α, β, γ the market's option
+fractions (ppm), per contract and scaled by 10^6 like every risk figure (``rollup.margin``):
+
+    value          payoff once settled (call max(P − K, 0), put max(K − P, 0)), else the mark
+    OTM            call max(K − S, 0), put max(S − K, 0)
+    initial unit   max(α·S − 10^6·OTM, β·S) + 10^6·mark
+    maint. unit    γ·S + 10^6·mark
+    puts           each unit capped at 10^6·K
+    expired        (oracle time ≥ expiry) no requirement; a long needs none beyond its premium
+
+An account's option requirement is Σ over short positions of |n| · unit. A position in a settled
+series is worth n·payoff and is *settled lazily*: whenever the account is written, such
+positions turn into collateral (n·payoff) and free their slot (``settle_options``); the value is
+the same before and after, so an account need not be touched for its value to be right.
+
+Open interest (Σ long contracts) of every series is kept in the global state and follows from
+the accounts: each write changes it by Σ over the account's positions of
+[slot = j]·(max(n_after, 0) − max(n_before, 0)) (``open_interest_deltas``). A slot can be listed
+again only when its series is settled and its open interest is 0, i.e. no position remains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from protocol.spec import FRACTION_SCALE, PUT
+from rollup.account import Account, GlobalState, MarketState, OptionPosition, SeriesState
+from rollup.errors import OptionSlotsFull
+
+__all__ = [
+    "add_option",
+    "open_interest_deltas",
+    "option_risk",
+    "option_value",
+    "requirement_units",
+    "settle_options",
+]
+
+
+def requirement_units(series: SeriesState, market: MarketState, now: int) -> tuple[int, int]:
+    """(initial, maintenance) requirement of one short contract, scaled by 10^6."""
+    if not series.listed or now >= series.expiry or series.settlement_price:
+        return 0, 0
+    s, k = market.price, series.strike
+    otm = max(s - k, 0) if series.kind == PUT else max(k - s, 0)
+    mark = FRACTION_SCALE * series.mark
+    im = max(market.option_initial * s - FRACTION_SCALE * otm, market.option_floor * s) + mark
+    mm = market.option_maintenance * s + mark
+    if series.kind == PUT:
+        im, mm = min(im, FRACTION_SCALE * k), min(mm, FRACTION_SCALE * k)
+    return im, mm
+
+
+def option_value(account: Account, state: GlobalState) -> int:
+    """Σ n · value(series) over the account's option positions (value units)."""
+    return sum(o.size * state.series[o.slot].value() for o in account.options if o.size)
+
+
+def option_risk(account: Account, state: GlobalState) -> tuple[int, int]:
+    """(initial, maintenance) requirement of the short positions, value units · 10^6."""
+    im = mm = 0
+    for o in account.options:
+        if o.size < 0:
+            series = state.series[o.slot]
+            i, m = requirement_units(series, state.markets[series.market], state.oracle_time)
+            im, mm = im - o.size * i, mm - o.size * m
+    return im, mm
+
+
+def settle_options(account: Account, state: GlobalState) -> Account:
+    """Turn every position in a settled series into collateral (n · payoff) and free its slot."""
+    if not any(o.size and state.series[o.slot].settlement_price for o in account.options):
+        return account
+    collateral, options = account.collateral, []
+    for o in account.options:
+        series = state.series[o.slot]
+        if o.size and series.settlement_price:
+            collateral += o.size * series.value()
+            options.append(OptionPosition())
+        else:
+            options.append(o)
+    return replace(account, collateral=collateral, options=tuple(options))
+
+
+def add_option(index: int, account: Account, slot: int, delta: int) -> Account:
+    """``delta`` more contracts of the series in ``slot``: the position holding it, else the first
+    empty one (OptionSlotsFull if none); a position back at 0 becomes (0, 0)."""
+    options = list(account.options)
+    k = next((i for i, o in enumerate(options) if o.size and o.slot == slot), None)
+    if k is None:
+        k = next((i for i, o in enumerate(options) if not o.size), None)
+        if k is None:
+            raise OptionSlotsFull(account=index, slots=len(options))
+    size = options[k].size + delta
+    options[k] = OptionPosition(slot, size) if size else OptionPosition()
+    return replace(account, options=tuple(options))
+
+
+def option_size(account: Account, slot: int) -> int:
+    """The account's position in the series of ``slot`` (0 if none)."""
+    return next((o.size for o in account.options if o.size and o.slot == slot), 0)
+
+
+def open_interest_deltas(before: Account, after: Account) -> dict[int, int]:
+    """slot → change of Σ long contracts from ``before`` to ``after`` (non-zero entries only)."""
+    deltas: dict[int, int] = {}
+    for sign, account in ((-1, before), (1, after)):
+        for o in account.options:
+            if o.size > 0:
+                deltas[o.slot] = deltas.get(o.slot, 0) + sign * o.size
+    return {j: d for j, d in deltas.items() if d}

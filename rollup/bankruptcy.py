@@ -30,6 +30,8 @@ position in m; no signature: the operator's move, priced by the rule alone)::
                         the largest), 0 < p < 2^64:
                             L long:   p = o + ⌈TV_Lb·(MR_La − MR_Lb) / (q·MR_Lb)⌉
                             L short:  p = o − ⌈TV_Lb·(MR_La − MR_Lb) / (q·MR_Lb)⌉
+                        and where L carries no maintenance risk (MR_Lb = 0: long options only)
+                        the least favourable price leaving TV_La ≥ 0: step ⌈−TV_Lb / q⌉
     D after             its position shrinks and its TV/TR does not get worse
 
 Both transitions move collateral between the two accounts and the fund only; value is
@@ -143,7 +145,10 @@ def deleverage_price(
     tv_b, mr_b = total_value(before, state), maintenance_risk(before, state)
     closed = fill(index, before, inst, SELL if size > 0 else BUY, quantity, o, 0)
     mr_a = maintenance_risk(closed, state)
-    num, den = tv_b * (mr_a - mr_b), quantity * mr_b  # num ≥ 0: TV_b < 0, MR_a ≤ MR_b
+    if mr_b:
+        num, den = tv_b * (mr_a - mr_b), quantity * mr_b  # num ≥ 0: TV_b < 0, MR_a ≤ MR_b
+    else:  # only long options carry no risk: the least favourable price leaving TV ≥ 0
+        num, den = -tv_b, quantity
     step = -(-num // den)  # ⌈num / den⌉
     return o + step if size > 0 else o - step
 
@@ -173,8 +178,6 @@ def deleverage(
     _check_reduces(l_index, size_l, l_side, quantity)
     d_b = settle(deleverager, state)
     _check_reduces(d_index, size_of(d_b, inst), 1 - l_side, quantity)
-    if not _has_risk(l_b, state):
-        raise NotDeleveragable(account=l_index, detail="no maintenance risk to share")
     price = deleverage_price(l_index, l_b, state, inst, quantity)
     if not 0 < price < 1 << PRICE_BITS:
         raise NotDeleveragable(account=l_index, detail=f"bankruptcy price {price} out of range")
@@ -183,7 +186,3 @@ def deleverage(
     if not ratio_not_worse(d_b, d_a, state):
         raise NotDeleveragable(account=d_index, detail="the deleverager's TV/TR would get worse")
     return l_a, d_a, price
-
-
-def _has_risk(account: Account, state: GlobalState) -> bool:
-    return maintenance_risk(account, state) > 0

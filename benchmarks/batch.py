@@ -71,12 +71,8 @@ def run_case(depth: int, slots: int, markets: int) -> dict[str, Any]:
     from circuits.batch import BatchShape, compile_batch
     from prover.setup import SeededRandom
     from rollup.circuit_input import batch_assignment
-    from rollup.proving import (
-        groth16_checker,
-        prove_assignment,
-        setup_shape,
-        verifying_key_json,
-    )
+    from rollup.node.pipeline import prove_assignment, setup_shape, verifying_key_json
+    from verifier.checker import groth16_checker
 
     shape = BatchShape(slots, depth, markets)
     t0 = time.perf_counter()

@@ -9,10 +9,10 @@ Registered through the ``pytest11`` entry point ``zkrollup = "verifier.pytest_pl
         assert l1.root == new_root
 
 Each call gives an in-memory ``verifier.settlement.Settlement`` whose proof checker is
-``verifier.checker.groth16_checker`` (Groth 2016 §3.2: ``e(A, B) = e(α, β)·e(L, γ)·e(C, δ)`` with
-public inputs ``(old_root, new_root, commitment)``) — the same checker the rollup node uses; a
-malformed proof is a proof that does not verify, so ``submit_batch`` raises ``BatchRejected`` and nothing changes. Only the
-verifier (py_ecc) is imported: no prover, no numba.
+``verifier.checker.groth16_checker`` (Groth 2016 §3.2: ``e(A, B) = e(α, β)·e(L, γ)·e(C, δ)``
+with public inputs ``(old_root, new_root, commitment)``) — the same checker the rollup node uses;
+a malformed proof is a proof that does not verify, so ``submit_batch`` raises ``BatchRejected``
+and nothing changes. Only the verifier (py_ecc) is imported: no prover, no numba.
 """
 
 from __future__ import annotations

@@ -106,7 +106,11 @@ class Rollup:
             self.lock.acquire()
         try:
             self.l1: Layer1 = open_settlement(self.path, self.meta.settlement_config, clock)
-            self.seq = open_sequencer(self.path)
+            try:
+                self.seq = open_sequencer(self.path)
+            except BaseException:
+                self.l1.close()
+                raise
         except BaseException:
             self.lock.release()
             raise

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
+import signal
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -51,3 +56,34 @@ def rollup_dir(funded_template: Path, tmp_path: Path) -> Path:
     d = tmp_path / "r"
     shutil.copytree(funded_template, d)
     return d
+
+
+class RunningNode:
+    """``zkr node --port 0`` on a directory; ``url`` once it listens, ``stop()`` sends SIGTERM."""
+
+    def __init__(self, d: Path, *args: object) -> None:
+        self.process = subprocess.Popen(
+            zkr_command("node", "--dir", d, "--port", 0, *args), cwd=REPO, env=child_env(),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        assert self.process.stderr is not None
+        self.url = ""
+        deadline = time.monotonic() + 120
+        while not self.url and time.monotonic() < deadline:
+            line = self.process.stderr.readline()
+            if not line:
+                break
+            self.lines.append(line.strip())
+            m = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
+            if m:
+                self.url = m.group(1)
+        assert self.url, self.lines
+        self._reader = threading.Thread(target=lambda: self.lines.extend(self.process.stderr))
+        self._reader.start()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=60)
+        self._reader.join()
+        return code

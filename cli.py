@@ -388,7 +388,7 @@ def init(data_dir: Path, depth: int, slots: int, markets: int, prices: tuple[str
         node = Rollup.init(data_dir, depth, slots, markets, units, keys, max_pending_batches,
                            max_pending_seconds, _seeded(seed), progress)  # fmt: skip
     click.echo(f"rollup initialised in {data_dir}: B = {slots}, D = {depth}, M = {markets}")
-    click.echo(f"genesis root {node.l1.root}")
+    click.echo(f"genesis root {node.settled_root}")
     node.close()
 
 
@@ -625,7 +625,7 @@ def settle(data_dir: Path) -> None:
     """Submit every proven batch, in order, to the settlement layer."""
     with open_rollup(data_dir) as node:
         done = node.settle()
-        root = node.l1.root
+        root = node.settled_root
     click.echo(f"settled batches {done}; L1 root {root}" if done else "nothing to settle")
 
 

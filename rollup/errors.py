@@ -68,10 +68,6 @@ class InsufficientMargin(TransactionError):
     )
 
 
-class InsufficientCollateral(TransactionError):
-    template = "account {account}: collateral {collateral} would leave its range after {what}"
-
-
 class SelfTrade(TransactionError):
     template = "{what}: both sides are account {account}"
 

@@ -396,6 +396,11 @@ class Rollup:
         """The number of sealed batches."""
         return self.seq.store.head()
 
+    @property
+    def settled_root(self) -> int:
+        """The state root the settlement layer has verified last."""
+        return self.l1.root
+
     def pending_work(self) -> int:
         """Transactions a seal would take now: mempool plus unconsumed L1 priority requests."""
         consumed = self.seq.store.get("priority_consumed")

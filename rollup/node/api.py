@@ -19,7 +19,7 @@ Endpoints (JSON; integers that may exceed 2^53 are decimal strings; errors are
     GET  /api/accounts/{n}/nonce   {"nonce": the nonce the account's next order or transfer takes}
     POST /api/orders               {"order": [account, market, side, size, limit_price, fee, nonce,
                                     expiry], "signature": [r8x, r8y, s]} → match or rest
-    POST /api/orders/cancel        {"account", "nonce", "signature"} (of facade.cancel_message)
+    POST /api/orders/cancel        {"account", "nonce", "signature"} (of orders.cancel_message)
     POST /api/withdrawals          {"withdraw": [account, amount, l1_address, nonce, [r8x, r8y, s]]}
     POST /api/transfers            {"transfer": [sender, recipient, amount, nonce, [r8x, r8y, s]]}
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from protocol.eddsa import sign
 from rollup.node.errors import NodeError
-from rollup.node.facade import cancel_message
 from rollup.node.files import strs
+from rollup.node.orders import cancel_message
 from rollup.tx import Order, Transfer, Withdraw
 
 __all__ = ["NodeClient", "NodeUnreachable", "RemoteError"]

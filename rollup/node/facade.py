@@ -20,29 +20,22 @@ them a consistent snapshot of each store, and proofs are stored in their own tra
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from protocol.eddsa import Signature, derive_public_key, sign
-from protocol.spec import BUY, DEFAULT_MARKETS, SELL, RollupParams
-from rollup.account import GlobalState
-from rollup.circuit_input import shape_of
+from protocol.spec import BUY, SELL, RollupParams
 from rollup.errors import RollupError, StoreError
-from rollup.hashing import poseidon
 from rollup.node.errors import CorruptFile, Frozen, NodeError
-from rollup.node.files import DirectoryLock, fsync_dir, write_export
-from rollup.node.keystore import Keystore, RandBelow, new_key
+from rollup.node.files import DirectoryLock, write_export
+from rollup.node.keystore import Keystore
 from rollup.node.l1 import Layer1, default_address, open_settlement
-from rollup.node.meta import read_meta, settlement_config, settlement_record, write_meta
-from rollup.node.orders import OrderBook, check_order
-from rollup.node.pipeline import ProvingRun, prove_pending, setup_shape, verifying_key_json
-from rollup.node.units import genesis_prices
+from rollup.node.meta import read_meta
+from rollup.node.orders import OrderBook, cancel_message, check_order
+from rollup.node.pipeline import ProvingRun, prove_pending
 from rollup.rebuild import rebuild_from_settlement
 from rollup.sequencer import Sequencer
 from rollup.state import RollupState
@@ -61,20 +54,10 @@ from rollup.tx import (
 )
 from rollup.witness import BatchWitness
 
-__all__ = ["TAG_CANCEL", "Progress", "Rollup", "cancel_message"]
+__all__ = ["Progress", "Rollup", "cancel_message"]
 
 Progress = Callable[[str, int, int], None]
 SEQUENCER = "sequencer.db"
-#: Domain tag of an order cancellation: an application-level message (the book is off-chain),
-#: kept apart from the protocol's tags (``protocol.spec.TAG_*``, 1..6).
-TAG_CANCEL = 100
-
-
-def cancel_message(account: int, nonce: int) -> int:
-    """What an account's key signs to cancel its resting order ``nonce``: Poseidon(100, a, n)."""
-    return poseidon([TAG_CANCEL, account, nonce])
-
-
 RESTORE_HINT = "'zkr rebuild' restores it from the settlement layer's published data"
 
 
@@ -119,74 +102,12 @@ class Rollup:
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
-    def init(
-        cls,
-        path: str | Path,
-        depth: int = 8,
-        batch_slots: int = 2,
-        n_markets: int = 2,
-        prices: tuple[int, ...] | None = None,
-        keys_root: str | Path | None = None,
-        max_pending_batches: int = 8,
-        max_pending_seconds: int = 86_400,
-        rng: random.Random | None = None,
-        progress: Progress | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> Rollup:
-        """Genesis: markets, oracle key, proving key of the shape (INSECURE setup, cached).
+    def init(cls, path: str | Path, *args: Any, **kwargs: Any) -> Rollup:
+        """Genesis (``rollup.node.genesis.create``), then the new directory opened."""
+        from rollup.node.genesis import create
 
-        ``prices`` are value units per base quantum (default: ``units.DEFAULT_PRICES_USD``).
-        Everything is built in a temporary sibling directory renamed into place at the end, so
-        an interrupted init leaves nothing behind.
-        """
-        path = Path(path)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise NodeError(detail=f"{path} already exists and is not empty")
-        if not 1 <= n_markets <= len(DEFAULT_MARKETS):
-            raise NodeError(detail=f"n_markets must be in 1..{len(DEFAULT_MARKETS)}")
-        try:
-            params = RollupParams(depth, batch_slots, DEFAULT_MARKETS[:n_markets])
-        except ValueError as e:
-            raise NodeError(detail=str(e)) from None
-        if prices is None:
-            prices = genesis_prices(n_markets)
-        if len(prices) != n_markets or min(prices) <= 0:
-            raise NodeError(detail=f"need {n_markets} positive genesis prices")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.init-", dir=path.parent))
-        try:
-            cls._genesis(tmp, params, prices, keys_root, max_pending_batches,
-                         max_pending_seconds, rng, progress, clock)  # fmt: skip
-            if path.exists():
-                path.rmdir()  # empty: checked above
-            os.rename(tmp, path)
-            fsync_dir(path.parent)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return cls(path, clock)
-
-    @staticmethod
-    def _genesis(
-        tmp: Path, params: RollupParams, prices: tuple[int, ...], keys_root: str | Path | None,
-        max_pending_batches: int, max_pending_seconds: int, rng: random.Random | None,
-        progress: Progress | None, clock: Callable[[], float],
-    ) -> None:  # fmt: skip
-        oracle_key = new_key(rng)
-        genesis = GlobalState.genesis(params, derive_public_key(oracle_key), tuple(prices))
-        setup_rng = None if rng is None else RandBelow(rng)
-        root = Path(keys_root) if keys_root is not None else tmp / "keys"
-        keydir = setup_shape(shape_of(params), root, setup_rng, progress)
-        seq = Sequencer.open(str(tmp / SEQUENCER), params, genesis)
-        settlement = settlement_record(
-            params, seq.state.root, genesis, max_pending_batches, max_pending_seconds
-        )
-        seq.store.close()
-        Keystore.create(tmp, oracle_key)
-        OrderBook.create(tmp)
-        vk = verifying_key_json(keydir)
-        open_settlement(tmp, settlement_config(settlement), clock, create_with_key=vk).close()
-        write_meta(tmp, params, settlement, keydir)
+        clock = kwargs.get("clock", time.time)
+        return cls(create(path, *args, **kwargs), clock)
 
     def close(self) -> None:
         self.seq.store.close()

@@ -22,11 +22,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from protocol.spec import PRICE_BITS, SELL, SIZE_BITS, TIME_BITS, RollupParams
+from rollup.hashing import poseidon
 from rollup.node.errors import CorruptFile, NodeError
 from rollup.node.files import ints, read_envelope, strs, write_envelope
 from rollup.tx import Order, SignedOrder
 
-__all__ = ["OrderBook", "check_order"]
+__all__ = ["TAG_CANCEL", "OrderBook", "cancel_message", "check_order"]
+
+#: Domain tag of an order cancellation: an application-level message (the book is off-chain),
+#: kept apart from the protocol's tags (``protocol.spec.TAG_*``, 1..6).
+TAG_CANCEL = 100
+
+
+def cancel_message(account: int, nonce: int) -> int:
+    """What an account's key signs to cancel its resting order ``nonce``: Poseidon(100, a, n)."""
+    return poseidon([TAG_CANCEL, account, nonce])
+
 
 FILE = "orders.json"
 RECOVER = (

@@ -133,9 +133,6 @@ def mapped_errors() -> Iterator[None]:
         raise Failure(message_of(e), code) from None
 
 
-input_errors = mapped_errors  # the groth16 verbs' name for it
-
-
 class ZkrGroup(click.Group):
     """The top-level group: every subcommand runs inside ``mapped_errors``."""
 

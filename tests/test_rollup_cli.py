@@ -149,3 +149,30 @@ def test_stale_oracle_and_nothing_to_do(rollup_dir: Path) -> None:
     assert "StaleTimestamp" in fails("oracle", "--dir", rollup_dir, 30200, "--timestamp", 10)
     assert "no proof" in fails("export", "--dir", rollup_dir, 0)
     assert "the rollup is not frozen" in fails("escape", "--dir", rollup_dir, 0, code=4)
+
+
+def test_exit_code_table(rollup_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each kind of failure has its documented code; a bug is one line with 70, not a traceback
+    (and ZKR_DEBUG=1 lets the traceback through)."""
+    from cli import EXIT_BUSY, EXIT_CODES, EXIT_INTERNAL
+    from rollup.node.facade import Rollup
+    from rollup.node.files import DirectoryLock
+
+    assert EXIT_CODES == {"malformed": 2, "refused": 3, "l1_refused": 4, "corrupt": 5, "busy": 6}
+    with DirectoryLock(rollup_dir, "another zkr", wait=0):
+        defaults = Rollup.__init__.__defaults__
+        monkeypatch.setattr(Rollup.__init__, "__defaults__", (*defaults[:-1], 0.2))  # wait 0.2 s
+        line = fails("batch", "--dir", rollup_dir, code=EXIT_BUSY)
+        assert "another zkr (pid" in line
+    monkeypatch.undo()
+
+    def bug(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Rollup, "seal_all", bug)
+    assert "internal error: RuntimeError: boom" in fails(
+        "batch", "--dir", rollup_dir, "--all", code=EXIT_INTERNAL
+    )
+    monkeypatch.setenv("ZKR_DEBUG", "1")
+    result = run("batch", "--dir", rollup_dir, "--all")
+    assert isinstance(result.exception, RuntimeError)

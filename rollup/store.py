@@ -11,7 +11,7 @@ accepted transaction survives a crash; ``write_batch`` writes a whole sealed bat
 row with its delta, global state and the removal of its mempool rows — in one SQL transaction,
 so a crash leaves either the whole batch or none.
 
-Integrity (format 5): every blob a later step trusts — a batch's new root, pubdata, witness,
+Integrity (format 6): every blob a later step trusts — a batch's new root, pubdata, witness,
 rejections, mempool sequence numbers and delta, a proof, a mempool transaction — is stored with a
 16-byte BLAKE2b digest personalised with its table, column and row key (so a blob moved to another
 row fails too), and checked on every read: a bit flip is a ``StoreError`` naming the batch, never a
@@ -61,7 +61,7 @@ from rollup.state import RollupState
 from rollup.tx import Tx
 from rollup.witness import BatchWitness
 
-STORE_FORMAT: int = 5  #: 3: integer blobs, node keys; 4: batch deltas, tx blobs; 5: checksums
+STORE_FORMAT: int = 6  #: 4: batch deltas, tx blobs; 5: protocol v2 leaf layouts; 6: checksums
 COMPACT_EVERY: int = 64  #: batches between merges of the deltas into accounts / nodes
 NODE_INDEX_BITS: int = 32  #: a node's row key is level << 32 | index (index < 2^depth ≤ 2^32)
 NODE_INDEX_MASK: int = (1 << NODE_INDEX_BITS) - 1

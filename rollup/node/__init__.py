@@ -5,14 +5,17 @@
 the other way round (no module outside ``rollup.node`` imports it; a test pins that):
 
 - ``facade`` — ``Rollup``: one directory behind one object; every ``zkr`` verb is a method;
+- ``genesis`` — creating a directory (``zkr init``), atomically;
 - ``files`` — atomic writes, checksummed JSON envelopes, the directory lock;
-- ``meta``, ``keystore``, ``orders`` — ``rollup.json``, ``keystore.json``, ``orders.json``;
+- ``meta``, ``keystore``, ``orders`` — ``rollup.json``, ``keystore.json``, ``orders.json`` (the
+  order book and its checks);
 - ``l1`` — opening the settlement layer (``settlement.db``) with the Groth16 checker;
 - ``pipeline`` — keys per shape, proving jobs on local processes or Dask, stored as they finish;
 - ``recovery`` — restoring a lost or damaged ``sequencer.db`` from L1 data alone;
 - ``report``, ``text`` — status and account views (JSON-ready, and as text);
 - ``units`` — human units (USD, whole units) to protocol integers and back, exactly;
 - ``service``, ``api``, ``client``, ``status.html`` — the long-running node and its HTTP API;
+- ``errors`` — the layer's refusals and ``classify`` (error → kind → exit code or HTTP status);
 - ``demo`` — ``zkr demo``.
 """
 

@@ -99,7 +99,7 @@ def test_full_flow(rollup_dir: Path, tmp_path: Path) -> None:
     assert "overdue" in ok("freeze", "--dir", d)
     assert "escaped" in ok("escape", "--dir", d, 1)
     assert "already escaped" in fails("escape", "--dir", d, 1, code=4)
-    assert "frozen since batch 2" in fails("order", "--dir", d, 0, 0, "buy", "0.01", 30000)
+    assert "the rollup is frozen since" in fails("order", "--dir", d, 0, 0, "buy", "0.01", 30000)
     assert "claimed" in ok("claim", "--dir", d, 1)
     assert "nothing claimable" in fails("claim", "--dir", d, 1, code=4)
 

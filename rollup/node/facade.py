@@ -121,12 +121,19 @@ class Rollup:
         self.close()
 
     def _require_live(self) -> None:
-        if self.l1.frozen:
-            status = self.l1.status()
-            raise Frozen(
-                detail=f"the rollup is frozen since batch {status['batches']} was settled: no new "
-                "orders, transactions or batches (use 'zkr escape' and 'zkr claim')"
-            )
+        """``Frozen`` ("frozen since <UTC time>" where the contract records it, else since the
+        last settled batch) once the settlement layer is frozen."""
+        if not self.l1.frozen:
+            return
+        at = getattr(self.l1, "frozen_at", None)
+        if at is not None:
+            since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+        else:
+            since = f"batch {self.l1.status()['batches']} was settled"
+        raise Frozen(
+            detail=f"the rollup is frozen since {since}: no new orders, transactions or batches "
+            "(use 'zkr escape' and 'zkr claim')"
+        )
 
     # -- keys ----------------------------------------------------------------------------------
     def key(self, account: int) -> bytes:

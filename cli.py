@@ -6,30 +6,58 @@ Verbs mirror snarkjs's so iden3 users feel at home::
     zkr groth16 prove KEYDIR WITNESS.wtns --proof proof.json --public public.json
     zkr groth16 verify verification_key.json public.json proof.json   # OK / INVALID
     zkr groth16 demo                           # setup + prove + verify on a shipped circuit
-    zkr init / account new / deposit / order / oracle / funding / withdraw / transfer
-    zkr batch / prove / settle / status / rebuild / freeze / escape / export / demo
-    zkr bench groth16 [ARGS...]                # python -m benchmarks.groth16
+    zkr init / account new / account show / deposit / order / cancel / oracle / funding /
+        withdraw / transfer / liquidate / claim
+    zkr batch [--all] / prove / settle / status / rebuild / freeze / escape / export / demo
+    zkr node                                   # long-running: seal, prove, settle, HTTP API
+    zkr bench groth16 [ARGS...]                # python -m benchmarks.groth16 (--out DIR)
 
-Exit codes: 0 success (``verify``: the proof is valid), 1 the proof is INVALID, 2 malformed or
-missing input (one line on stderr, never a traceback). Long steps show a progress bar on stderr,
-driven by the API's ``progress(step, done, total)`` callbacks; ``--quiet`` turns it off. The prover
-is imported inside the commands that need it, so ``zkr groth16 verify`` stays light (py_ecc only).
-The top-level group is where the rollup commands (``init``, ``deposit``, ``prove``, ``settle`` ...)
-attach.
+Human units (``rollup.node.units``): amounts, transfers and fees in USD; sizes in whole units of
+the market's underlying; prices in USD per whole unit; each converted exactly or refused. Funding
+rates stay in the protocol's unit (2^-32 per second). Read verbs (``status``, ``account show``,
+``export``) take ``--json`` (keys: ``rollup.node.report``).
+
+Exit codes — one mapping for every verb (``EXIT_CODES``, applied by ``mapped_errors``); each
+failure is one line on stderr, never a traceback:
+
+    0   success (``groth16 verify``: the proof is valid)
+    1   ``groth16 verify`` only: the proof is INVALID
+    2   malformed or missing input: usage, unreadable files, values that do not convert exactly,
+        malformed proofs/keys/witnesses (VerifierError, ProverError, CircuitError, ProtocolError),
+        a directory that is not a rollup
+    3   refused by the rollup: a transaction the state machine rejects (margin, nonce, signature
+        ...), nothing to do, a frozen rollup, a batch that cannot be proven (RollupError)
+    4   refused by the settlement layer (SettlementError: batch, request, freeze, escape, claim)
+    5   a store or file of the directory is damaged or missing (CorruptFile, StoreError); the
+        message says how to recover (e.g. ``zkr rebuild``)
+    6   busy: another process (another verb, or a running ``zkr node``) holds the directory
+    70  an internal error (a bug): one line; ``ZKR_DEBUG=1`` shows the traceback
+
+Long steps show a progress bar on stderr, driven by the API's ``progress(step, done, total)``
+callbacks; ``--quiet`` turns it off. The prover is imported inside the commands that need it, so
+``zkr groth16 verify`` stays light (py_ecc only).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 EXIT_INVALID = 1
 EXIT_MALFORMED = 2
+EXIT_REFUSED = 3
+EXIT_L1_REFUSED = 4
+EXIT_CORRUPT = 5
+EXIT_BUSY = 6
+EXIT_INTERNAL = 70
 SETUP_WARNING = (
     "WARNING: INSECURE single-party setup — whoever ran it could forge proofs. "
     "For development and tests only."
@@ -42,22 +70,75 @@ class InputError(click.ClickException):
     exit_code = EXIT_MALFORMED
 
 
-@contextmanager
-def input_errors() -> Iterator[None]:
-    """Turn the packages' error hierarchies (and file errors) into one-line exit-2 failures."""
-    from verifier.errors import VerifierError
+class Failure(click.ClickException):
+    """A mapped failure: one line on stderr with its exit code."""
 
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+#: the exit code of each kind of failure (``rollup.node.errors.classify``)
+EXIT_CODES: dict[str, int] = {
+    "malformed": EXIT_MALFORMED,
+    "refused": EXIT_REFUSED,
+    "l1_refused": EXIT_L1_REFUSED,
+    "corrupt": EXIT_CORRUPT,
+    "busy": EXIT_BUSY,
+}
+
+
+def exit_code_of(error: BaseException) -> int | None:
+    """The exit code of an error of one of the packages (``EXIT_CODES``), None for others."""
+    from rollup.node.errors import classify
+
+    kind = classify(error)
+    return None if kind is None else EXIT_CODES[kind]
+
+
+def message_of(error: BaseException) -> str:
+    """One line: the error's message, with the refusal's kind where the message lacks it."""
+    from rollup.errors import TransactionError
+    from verifier.settlement import SettlementError
+
+    if isinstance(error, OSError):
+        return f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
+    describe = click.get_current_context(silent=True)
+    describe = describe.meta.get("zkr.describe") if describe is not None else None
+    text = describe(error) if describe is not None else str(error)
+    if isinstance(error, (TransactionError, SettlementError)) or type(error).__name__ in (
+        "MempoolRejected",
+        "BatchError",
+    ):
+        text = f"{type(error).__name__}: {text}"
+    return " ".join(text.split())
+
+
+@contextmanager
+def mapped_errors() -> Iterator[None]:
+    """Every package's errors as one-line ``Failure``s with the documented exit codes."""
     try:
         yield
-    except VerifierError as e:
-        raise InputError(str(e)) from None
-    except OSError as e:
-        raise InputError(f"{e.filename or ''}: {e.strerror or e}".lstrip(": ")) from None
-    except Exception as e:
-        prover_errors = sys.modules.get("prover.errors")
-        if prover_errors is not None and isinstance(e, prover_errors.ProverError):
-            raise InputError(str(e)) from None
+    except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
         raise
+    except Exception as e:
+        code = exit_code_of(e)
+        if code is None:
+            if os.environ.get("ZKR_DEBUG"):
+                raise
+            raise Failure(
+                f"internal error: {type(e).__name__}: {e} (ZKR_DEBUG=1 shows the traceback)",
+                EXIT_INTERNAL,
+            ) from None
+        raise Failure(message_of(e), code) from None
+
+
+class ZkrGroup(click.Group):
+    """The top-level group: every subcommand runs inside ``mapped_errors``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with mapped_errors():
+            return super().invoke(ctx)
 
 
 @contextmanager
@@ -100,9 +181,10 @@ def progress_bar(quiet: bool, label: str) -> Iterator[Callable[[str, int, int], 
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ZkrGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zkrollup", prog_name="zkr")
 def zkr() -> None:
     """zkrollup: a ZK validity rollup with a numba Groth16 prover over BN254."""
@@ -121,16 +203,15 @@ def groth16() -> None:
 def groth16_setup(circuit: Path, keydir: Path, seed: int | None, quiet: bool) -> None:
     """Circuit-specific setup: proving key + KEYDIR/verification_key.json (INSECURE)."""
     click.echo(SETUP_WARNING, err=True)
-    with input_errors():
-        from prover.iden3 import read_r1cs
-        from prover.keys import save_proving_key
-        from prover.setup import SeededRandom, setup
+    from prover.iden3 import read_r1cs
+    from prover.keys import save_proving_key
+    from prover.setup import SeededRandom, setup
 
-        r1cs = read_r1cs(circuit)
-        rng = SeededRandom(seed) if seed is not None else None
-        with progress_bar(quiet, "setup") as progress:
-            pk = setup(r1cs, rng=rng, progress=progress)
-        save_proving_key(pk, keydir)
+    r1cs = read_r1cs(circuit)
+    rng = SeededRandom(seed) if seed is not None else None
+    with progress_bar(quiet, "setup") as progress:
+        pk = setup(r1cs, rng=rng, progress=progress)
+    save_proving_key(pk, keydir)
     if not quiet:
         click.echo(f"proving key and verification_key.json written to {keydir}", err=True)
 
@@ -145,18 +226,17 @@ def groth16_prove(
     keydir: Path, witness: Path, proof_path: Path, public_path: Path, quiet: bool
 ) -> None:
     """Prove WITNESS.wtns with the key in KEYDIR; write snarkjs proof.json and public.json."""
-    with input_errors():
-        from prover.artifacts import proof_to_json, public_to_json, write_json
-        from prover.iden3 import read_wtns
-        from prover.keys import load_proving_key
-        from prover.prove import prove
+    from prover.artifacts import proof_to_json, public_to_json, write_json
+    from prover.iden3 import read_wtns
+    from prover.keys import load_proving_key
+    from prover.prove import prove
 
-        pk = load_proving_key(keydir)
-        values = read_wtns(witness)
-        with progress_bar(quiet, "prove") as progress:
-            proof = prove(pk, values, progress=progress)
-        write_json(proof_to_json(proof), proof_path)
-        write_json(public_to_json(values[1 : 1 + pk.n_public]), public_path)
+    pk = load_proving_key(keydir)
+    values = read_wtns(witness)
+    with progress_bar(quiet, "prove") as progress:
+        proof = prove(pk, values, progress=progress)
+    write_json(proof_to_json(proof), proof_path)
+    write_json(public_to_json(values[1 : 1 + pk.n_public]), public_path)
     if not quiet:
         click.echo(f"proof written to {proof_path}, public signals to {public_path}", err=True)
 
@@ -167,12 +247,11 @@ def groth16_prove(
 @click.argument("proof", type=click.Path(path_type=Path))
 def groth16_verify(verification_key: Path, public: Path, proof: Path) -> None:
     """Print OK (exit 0) or INVALID (exit 1); malformed input exits 2."""
-    with input_errors():
-        from verifier.groth16 import load_proof, load_public_inputs, load_verification_key, verify
+    from verifier.groth16 import load_proof, load_public_inputs, load_verification_key, verify
 
-        valid = verify(
-            load_verification_key(verification_key), load_public_inputs(public), load_proof(proof)
-        )
+    valid = verify(
+        load_verification_key(verification_key), load_public_inputs(public), load_proof(proof)
+    )
     click.echo("OK" if valid else "INVALID")
     if not valid:
         sys.exit(EXIT_INVALID)
@@ -184,20 +263,19 @@ def groth16_verify(verification_key: Path, public: Path, proof: Path) -> None:
 def demo(out: Path | None, quiet: bool) -> None:
     """Groth16 on a shipped circom circuit: setup, prove, verify, with timings."""
     click.echo(SETUP_WARNING, err=True)
-    with input_errors():
-        from benchmarks.groth16_demo import run_demo
+    from benchmarks.groth16_demo import run_demo
 
-        lines: list[str] = []
-        with progress_bar(quiet, "demo") as progress:
-            report = run_demo(out, progress=progress, echo=lines.append)
-        click.echo("\n".join(lines))
+    lines: list[str] = []
+    with progress_bar(quiet, "demo") as progress:
+        report = run_demo(out, progress=progress, echo=lines.append)
+    click.echo("\n".join(lines))
     if not report.ok:
-        raise click.ClickException("the demo's verification outcomes are wrong (see above)")
+        raise Failure("the demo's verification outcomes are wrong (see above)", EXIT_INTERNAL)
 
 
 @zkr.group()
 def bench() -> None:
-    """Benchmarks (JSON + PNG in bench_out/)."""
+    """Benchmarks (JSON + PNG in ./bench_out, or --out DIR)."""
 
 
 @bench.command("groth16", context_settings={"ignore_unknown_options": True}, add_help_option=False)
@@ -215,7 +293,8 @@ def bench_batch(args: tuple[str, ...]) -> None:
 
 
 def run_benchmark(module_name: str, args: tuple[str, ...]) -> None:
-    """Call ``main()`` of a benchmarks module as if run with ``python -m`` (sys.argv = ARGS)."""
+    """Call ``main()`` of a benchmarks module as if run with ``python -m`` (sys.argv = ARGS);
+    its output goes to ./bench_out in the current directory unless ARGS give --out."""
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
@@ -228,7 +307,7 @@ def run_benchmark(module_name: str, args: tuple[str, ...]) -> None:
         sys.exit(result)
 
 
-# --- the rollup (rollup/node.py: every verb is a Rollup method; this only parses and prints) ---
+# --- the rollup (rollup.node: every verb is an API call; this parses, converts units, prints) ---
 
 DEFAULT_DIR = Path("zkr-data")
 dir_option = click.option(
@@ -242,33 +321,38 @@ dir_option = click.option(
 
 
 @contextmanager
-def rollup_errors() -> Iterator[None]:
-    """Rollup, settlement, circuit, prover and verifier refusals: one line, exit code 1."""
-    from circuits.errors import CircuitError
-    from prover.errors import ProverError
-    from rollup.errors import RollupError
-    from verifier.errors import VerifierError
-    from verifier.settlement import SettlementError
+def open_rollup(data_dir: Path, write: bool = True) -> Iterator[Any]:
+    """The ``Rollup`` of ``data_dir`` (holding its lock when ``write``), closed afterwards."""
+    from rollup.node import Rollup
 
+    node = Rollup(data_dir, lock=write, holder=f"zkr {' '.join(sys.argv[1:2]) or 'verb'}")
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta["zkr.describe"] = describer(node.params)
     try:
-        yield
-    except (RollupError, SettlementError, CircuitError, ProverError, VerifierError) as e:
-        raise click.ClickException(f"{type(e).__name__}: {e}") from None
-    except (OSError, ValueError) as e:
-        raise click.ClickException(str(e)) from None
+        yield node
+    finally:
+        node.close()
 
 
-@contextmanager
-def open_rollup(data_dir: Path) -> Iterator:
-    """The ``Rollup`` of ``data_dir`` inside ``rollup_errors``, closed afterwards."""
-    with rollup_errors():
-        from rollup.node import Rollup
+def describer(params: Any, market: int | None = None) -> Callable[[BaseException], str]:
+    """Refusals of the state machine in USD and whole units (``units.describe_error``)."""
+    from rollup.node.units import describe_error
 
-        node = Rollup(data_dir)
-        try:
-            yield node
-        finally:
-            node.close()
+    return lambda e: describe_error(e, params.markets, market)
+
+
+def use_market(node: Any, market: str) -> int:
+    """A market given by index or name; refusals about it are described in its units."""
+    from rollup.node.units import market_index
+
+    m = market_index(node.params.markets, market)
+    click.get_current_context().meta["zkr.describe"] = describer(node.params, m)
+    return m
+
+
+def echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=1, sort_keys=True))
 
 
 def _seeded(seed: int | None):
@@ -282,26 +366,27 @@ def _seeded(seed: int | None):
 @click.option("--depth", type=int, default=8, show_default=True, help="Accounts tree depth D.")
 @click.option("--slots", type=int, default=2, show_default=True, help="Batch slots B.")
 @click.option("--markets", type=int, default=2, show_default=True, help="Markets M (1..4).")
-@click.option("--price", "prices", type=int, multiple=True, help="Genesis price per market.")
+@click.option("--price", "prices", multiple=True, help="Genesis price per market, USD per unit.")
 @click.option("--keys", type=click.Path(path_type=Path), help="Key cache (default DIR/keys).")
 @click.option("--max-pending-batches", type=int, default=8, show_default=True)
 @click.option("--max-pending-seconds", type=int, default=86_400, show_default=True)
 @click.option("--seed", type=int, help="Deterministic keys and setup (tests only).")
 @quiet_option
-def init(data_dir: Path, depth: int, slots: int, markets: int, prices: tuple[int, ...],
+def init(data_dir: Path, depth: int, slots: int, markets: int, prices: tuple[str, ...],
          keys: Path | None, max_pending_batches: int, max_pending_seconds: int,
          seed: int | None, quiet: bool) -> None:  # fmt: skip
     """Genesis: markets, oracle key, proving key of the shape (INSECURE setup, cached)."""
-    click.echo(SETUP_WARNING, err=True)
-    with rollup_errors(), progress_bar(quiet, "setup") as progress:
-        from rollup.node import Rollup
+    from rollup.node import Rollup
+    from rollup.node.units import genesis_prices
 
-        node = Rollup.init(data_dir, depth, slots, markets, prices or None, keys,
-                           max_pending_batches, max_pending_seconds, _seeded(seed),
-                           progress)  # fmt: skip
-        click.echo(f"rollup initialised in {data_dir}: B = {slots}, D = {depth}, M = {markets}")
-        click.echo(f"genesis root {node.l1.root}")
-        node.close()
+    click.echo(SETUP_WARNING, err=True)
+    units = genesis_prices(markets, prices)
+    with progress_bar(quiet, "setup") as progress:
+        node = Rollup.init(data_dir, depth, slots, markets, units, keys, max_pending_batches,
+                           max_pending_seconds, _seeded(seed), progress)  # fmt: skip
+    click.echo(f"rollup initialised in {data_dir}: B = {slots}, D = {depth}, M = {markets}")
+    click.echo(f"genesis root {node.settled_root}")
+    node.close()
 
 
 @zkr.group()
@@ -321,47 +406,95 @@ def account_new(data_dir: Path, seed: int | None) -> None:
                "unencrypted)", err=True)  # fmt: skip
 
 
-@zkr.command()
+@account.command("show")
 @dir_option
 @click.argument("account_index", type=int)
-@click.argument("amount", type=int)
-@click.option("--l1-address", type=int, help="Refund address (default from the public key).")
-def deposit(data_dir: Path, account_index: int, amount: int, l1_address: int | None) -> None:
-    """Deposit AMOUNT quanta on L1 for ACCOUNT (queued as a priority request)."""
-    with open_rollup(data_dir) as node:
-        rid = node.deposit(account_index, amount, l1_address)
-    click.echo(f"deposit queued on L1 as priority request #{rid}")
+@click.option("--proof", is_flag=True, help="Merkle proof against the last settled root.")
+@json_option
+def account_show(data_dir: Path, account_index: int, proof: bool, as_json: bool) -> None:
+    """Collateral, positions, P&L, funding, margin, liquidation prices of ACCOUNT."""
+    from rollup.node.report import account_report
+    from rollup.node.text import account_lines
 
-
-@zkr.command()
-@dir_option
-@click.argument("account_index", type=int)
-@click.argument("market", type=int)
-@click.argument("side", type=click.Choice(["buy", "sell"]))
-@click.argument("size", type=int)
-@click.argument("price", type=int)
-@click.option("--fee", type=int, default=0, show_default=True, help="Max fee, value units.")
-@click.option("--expiry", type=int, help="Valid while the oracle time ≤ this.")
-def order(data_dir: Path, account_index: int, market: int, side: str, size: int, price: int,
-          fee: int, expiry: int | None) -> None:  # fmt: skip
-    """Sign an order (limit PRICE in quanta per base quantum); match it or let it rest."""
-    with open_rollup(data_dir) as node:
-        out = node.order(account_index, market, 0 if side == "buy" else 1, size, price, fee, expiry)
-    if out["matched"]:
-        click.echo(f"matched account {out['maker']}'s order: trade of {out['quantity']} "
-                   f"(mempool #{out['mempool']})")  # fmt: skip
+    with open_rollup(data_dir, write=False) as node:
+        report = account_report(node, account_index, proof)
+    if as_json:
+        echo_json(report)
     else:
-        click.echo(f"order resting (nonce {out['nonce']})")
+        click.echo("\n".join(account_lines(report)))
 
 
 @zkr.command()
 @dir_option
-@click.argument("prices", type=int, nargs=-1, required=True)
-@click.option("--timestamp", type=int)
-def oracle(data_dir: Path, prices: tuple[int, ...], timestamp: int | None) -> None:
-    """Sign one price per market (quanta per base quantum) with the oracle key."""
+@click.argument("account_index", type=int)
+@click.argument("amount")
+@click.option("--l1-address", type=int, help="Refund address (default from the public key).")
+def deposit(data_dir: Path, account_index: int, amount: str, l1_address: int | None) -> None:
+    """Deposit AMOUNT USD on L1 for ACCOUNT (queued as a priority request)."""
+    from rollup.node.units import amount_to_quanta
+
+    quanta = amount_to_quanta(amount, "deposit")
     with open_rollup(data_dir) as node:
-        seq = node.oracle(prices, timestamp)
+        rid = node.deposit(account_index, quanta, l1_address)
+    click.echo(f"deposit of {amount} USD queued on L1 as priority request #{rid}")
+
+
+@zkr.command()
+@dir_option
+@click.argument("account_index", type=int)
+@click.argument("market")
+@click.argument("side", type=click.Choice(["buy", "sell"]))
+@click.argument("size")
+@click.argument("price")
+@click.option("--fee", default="0", show_default=True, help="Maximum fee, USD.")
+@click.option("--expiry", type=int, help="Valid while the oracle time ≤ this (seconds).")
+def order(data_dir: Path, account_index: int, market: str, side: str, size: str, price: str,
+          fee: str, expiry: int | None) -> None:  # fmt: skip
+    """Sign an order: SIZE whole units of MARKET (index or name) at limit PRICE USD per unit;
+    match it against a resting order or let it rest."""
+    from rollup.node.units import fee_to_value, price_to_units, size_to_base
+
+    with open_rollup(data_dir) as node:
+        m = use_market(node, market)
+        spec = node.params.markets[m]
+        out = node.order(account_index, m, 0 if side == "buy" else 1, size_to_base(size, spec),
+                         price_to_units(price, spec), fee_to_value(fee), expiry)  # fmt: skip
+        if out["matched"]:
+            from rollup.node.units import base_to_size, exact
+
+            q = exact(base_to_size(out["quantity"], spec))
+            click.echo(f"matched account {out['maker']}'s order: trade of {q} {spec.name} "
+                       f"(mempool #{out['mempool']})")  # fmt: skip
+        else:
+            click.echo(f"order resting (nonce {out['nonce']})")
+
+
+@zkr.command()
+@dir_option
+@click.argument("account_index", type=int)
+@click.argument("nonce", type=int)
+def cancel(data_dir: Path, account_index: int, nonce: int) -> None:
+    """Remove ACCOUNT's resting order NONCE from the book."""
+    with open_rollup(data_dir) as node:
+        node.cancel(account_index, nonce)
+    click.echo(f"order {nonce} of account {account_index} cancelled")
+
+
+@zkr.command()
+@dir_option
+@click.argument("prices", nargs=-1, required=True)
+@click.option("--timestamp", type=int)
+def oracle(data_dir: Path, prices: tuple[str, ...], timestamp: int | None) -> None:
+    """Sign one price per market (USD per whole unit) with the oracle key."""
+    from rollup.node.units import price_to_units
+
+    with open_rollup(data_dir) as node:
+        if len(prices) != node.params.n_markets:
+            raise InputError(f"give {node.params.n_markets} prices, one per market")
+        units = tuple(
+            price_to_units(p, m) for p, m in zip(prices, node.params.markets, strict=True)
+        )
+        seq = node.oracle(units, timestamp)
     click.echo(f"oracle update queued (mempool #{seq})")
 
 
@@ -370,7 +503,7 @@ def oracle(data_dir: Path, prices: tuple[int, ...], timestamp: int | None) -> No
 @click.argument("rates", type=int, nargs=-1, required=True)
 @click.option("--timestamp", type=int, help="Default: the last oracle time.")
 def funding(data_dir: Path, rates: tuple[int, ...], timestamp: int | None) -> None:
-    """Funding tick: one rate per market (units 2^-32 per second)."""
+    """Funding tick: one rate per market (protocol units: 2^-32 per second)."""
     with open_rollup(data_dir) as node:
         seq = node.funding(rates, timestamp)
     click.echo(f"funding tick queued (mempool #{seq})")
@@ -379,47 +512,90 @@ def funding(data_dir: Path, rates: tuple[int, ...], timestamp: int | None) -> No
 @zkr.command()
 @dir_option
 @click.argument("account_index", type=int)
-@click.argument("amount", type=int, required=False)
+@click.argument("amount", required=False)
 @click.option("--l1-address", type=int)
 @click.option("--forced", is_flag=True, help="Forced withdrawal of all free collateral via L1.")
-def withdraw(data_dir: Path, account_index: int, amount: int | None, l1_address: int | None,
+def withdraw(data_dir: Path, account_index: int, amount: str | None, l1_address: int | None,
              forced: bool) -> None:  # fmt: skip
-    """Withdraw AMOUNT quanta to L1 (or --forced: request it on L1, no AMOUNT)."""
+    """Withdraw AMOUNT USD to L1 (or --forced: request it on L1, no AMOUNT)."""
+    from rollup.node.units import amount_to_quanta
+
+    if not forced and amount is None:
+        raise click.UsageError("AMOUNT is required unless --forced")
     with open_rollup(data_dir) as node:
         if forced:
             rid = node.force_withdrawal(account_index, l1_address)
             click.echo(f"forced withdrawal queued on L1 as priority request #{rid}")
             return
-        if amount is None:
-            raise click.UsageError("AMOUNT is required unless --forced")
-        seq = node.withdraw(account_index, amount, l1_address)
-    click.echo(f"withdrawal queued (mempool #{seq})")
+        seq = node.withdraw(account_index, amount_to_quanta(amount, "withdrawal"), l1_address)
+    click.echo(f"withdrawal of {amount} USD queued (mempool #{seq}); claim it once settled")
 
 
 @zkr.command()
 @dir_option
 @click.argument("sender", type=int)
 @click.argument("recipient", type=int)
-@click.argument("amount", type=int)
-def transfer(data_dir: Path, sender: int, recipient: int, amount: int) -> None:
-    """Transfer AMOUNT quanta of collateral from SENDER to RECIPIENT."""
+@click.argument("amount")
+def transfer(data_dir: Path, sender: int, recipient: int, amount: str) -> None:
+    """Transfer AMOUNT USD of collateral from SENDER to RECIPIENT."""
+    from rollup.node.units import usd_to_value
+
+    value = usd_to_value(amount, "transfer")
     with open_rollup(data_dir) as node:
-        seq = node.transfer(sender, recipient, amount)
-    click.echo(f"transfer queued (mempool #{seq})")
+        seq = node.transfer(sender, recipient, value)
+    click.echo(f"transfer of {amount} USD queued (mempool #{seq})")
+
+
+@zkr.command()
+@dir_option
+@click.argument("liquidator", type=int)
+@click.argument("liquidated", type=int)
+@click.argument("market")
+@click.argument("size")
+@click.argument("price")
+@click.option("--fee", default="0", show_default=True, help="Liquidation fee, USD.")
+def liquidate(data_dir: Path, liquidator: int, liquidated: int, market: str, size: str,
+              price: str, fee: str) -> None:  # fmt: skip
+    """LIQUIDATOR takes SIZE units of LIQUIDATED's position in MARKET at PRICE USD per unit."""
+    from rollup.node.units import fee_to_value, price_to_units, size_to_base
+
+    with open_rollup(data_dir) as node:
+        m = use_market(node, market)
+        spec = node.params.markets[m]
+        seq = node.liquidate(liquidator, liquidated, m, size_to_base(size, spec),
+                             price_to_units(price, spec), fee_to_value(fee))  # fmt: skip
+    click.echo(f"liquidation queued (mempool #{seq})")
+
+
+@zkr.command()
+@dir_option
+@click.argument("account_index", type=int, required=False)
+@click.option("--l1-address", type=int, help="Claim for this L1 address instead.")
+def claim(data_dir: Path, account_index: int | None, l1_address: int | None) -> None:
+    """Pay out on L1 what the settled withdrawals, refunds and escapes credited to ACCOUNT's
+    L1 address (or --l1-address)."""
+    from rollup.node.units import exact, quanta_to_usd
+
+    with open_rollup(data_dir) as node:
+        amount = node.claim(account_index, l1_address)
+    click.echo(f"claimed {exact(quanta_to_usd(amount))} USD on L1")
 
 
 @zkr.command("batch")
 @dir_option
-def seal_batch(data_dir: Path) -> None:
+@click.option("--all", "seal_all", is_flag=True, help="Seal until nothing is left.")
+def seal_batch(data_dir: Path, seal_all: bool) -> None:
     """Seal the next batch (priority requests first, then the mempool)."""
     with open_rollup(data_dir) as node:
-        batch = node.seal()
-        if batch is None:
-            raise click.ClickException("nothing to seal: the L1 queue and the mempool are empty")
-        rejected = node.seq.store.rejected(batch.number)
-    click.echo(f"batch {batch.number} sealed: new root {batch.new_root}")
-    for seq, reason in rejected:
-        click.echo(f"  dropped mempool #{seq}: {reason}")
+        batches = node.seal_all() if seal_all else [b for b in [node.seal()] if b is not None]
+        if not batches:
+            from rollup.node.errors import NodeError
+
+            raise NodeError(detail="nothing to seal: the L1 queue and the mempool are empty")
+        for batch in batches:
+            click.echo(f"batch {batch.number} sealed: new root {batch.new_root}")
+            for seq, reason in node.rejected(batch.number):
+                click.echo(f"  dropped mempool #{seq}: {reason}")
 
 
 @zkr.command("prove")
@@ -428,15 +604,16 @@ def seal_batch(data_dir: Path) -> None:
 @click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
 @quiet_option
 def prove_batches(data_dir: Path, workers: int, scheduler: str | None, quiet: bool) -> None:
-    """Prove every sealed batch that has no proof yet."""
-    with open_rollup(data_dir) as node, progress_bar(quiet, "prove") as progress:
-        from rollup.parallel import prove_pending
-
-        run = prove_pending(node, workers=workers, scheduler=scheduler, progress=progress)
-    for p in run.proofs:
+    """Prove every sealed, unsettled batch without a proof (each stored as it finishes)."""
+    with open_rollup(data_dir, write=False) as node, progress_bar(quiet, "prove") as progress:
+        run = node.prove(workers=workers, scheduler=scheduler, progress=progress)
+    for p in sorted(run.proofs, key=lambda p: p.number):
         click.echo(f"batch {p.number}: witness {p.witness_seconds:.2f} s, "
                    f"prove {p.prove_seconds:.2f} s")  # fmt: skip
     click.echo(f"{len(run.proofs)} proofs in {run.seconds:.1f} s ({run.backend})")
+    if run.failures:
+        detail = "; ".join(f"batch {n}: {reason}" for n, reason in run.failures)
+        raise Failure(f"{len(run.failures)} batches could not be proven: {detail}", EXIT_REFUSED)
 
 
 @zkr.command()
@@ -445,30 +622,43 @@ def settle(data_dir: Path) -> None:
     """Submit every proven batch, in order, to the settlement layer."""
     with open_rollup(data_dir) as node:
         done = node.settle()
-        root = node.l1.root
+        root = node.settled_root
     click.echo(f"settled batches {done}; L1 root {root}" if done else "nothing to settle")
 
 
 @zkr.command()
 @dir_option
-def status(data_dir: Path) -> None:
+@json_option
+def status(data_dir: Path, as_json: bool) -> None:
     """Roots, L1 queue, divergence between the head and the settled state."""
-    with open_rollup(data_dir) as node:
+    with open_rollup(data_dir, write=False) as node:
         s = node.status()
-    for key in ("head_root", "settled_root", "unproven", "resting_orders"):
-        click.echo(f"{key}: {s[key]}")
-    for group in ("l1", "divergence"):
-        for key, value in s[group].items():
-            click.echo(f"{group}.{key}: {value}")
+    if as_json:
+        echo_json(s)
+        return
+    for key, value in s.items():
+        if isinstance(value, dict):
+            for k, v in value.items():
+                click.echo(f"{key}.{k}: {v}")
+        else:
+            click.echo(f"{key}: {'n/a' if value is None else value}")
 
 
 @zkr.command()
 @dir_option
-def rebuild(data_dir: Path) -> None:
-    """Recompute the settled state from the settlement layer's published data alone."""
-    with open_rollup(data_dir) as node:
-        state = node.rebuild()
-    click.echo(f"rebuilt {len(state.accounts)} accounts; root {state.root} matches L1")
+@click.option("--force", is_flag=True, help="Replace an intact store with the settled state.")
+def rebuild(data_dir: Path, force: bool) -> None:
+    """Recompute the settled state from L1 data alone; restore a lost or damaged sequencer.db."""
+    from rollup.node.recovery import rebuild_or_restore
+
+    r = rebuild_or_restore(data_dir, force=force)
+    if r["restored"]:
+        click.echo(f"sequencer.db restored from L1: {r['batches']} settled batches, "
+                   f"{r['accounts']} accounts, root {r['root']}")  # fmt: skip
+        if r["moved_aside"]:
+            click.echo(f"the damaged store was kept as {r['moved_aside']}")
+    else:
+        click.echo(f"rebuilt {r['accounts']} accounts; root {r['root']} matches L1")
 
 
 @zkr.command()
@@ -486,20 +676,45 @@ def freeze(data_dir: Path) -> None:
 @click.option("--l1-address", type=int)
 def escape(data_dir: Path, account_index: int, l1_address: int | None) -> None:
     """Exit a frozen rollup with the account's total value (proof from the rebuilt state)."""
+    from rollup.node.units import exact, quanta_to_usd
+
     with open_rollup(data_dir) as node:
         amount = node.escape(account_index, l1_address)
-    click.echo(f"account {account_index} escaped: {amount} quanta claimable on L1")
+    click.echo(f"account {account_index} escaped: {exact(quanta_to_usd(amount))} USD "
+               "claimable on L1 ('zkr claim')")  # fmt: skip
 
 
 @zkr.command()
 @dir_option
 @click.argument("number", type=int)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True)
-def export(data_dir: Path, number: int, out: Path) -> None:
+@json_option
+def export(data_dir: Path, number: int, out: Path, as_json: bool) -> None:
     """Write verification_key.json, proof.json, public.json (snarkjs) of batch NUMBER."""
-    with open_rollup(data_dir) as node:
+    with open_rollup(data_dir, write=False) as node:
         files = node.export(number, out)
-    click.echo("written: " + ", ".join(str(f) for f in files))
+    if as_json:
+        echo_json({"batch": number, "files": [str(f) for f in files]})
+    else:
+        click.echo("written: " + ", ".join(str(f) for f in files))
+
+
+@zkr.command("node")
+@dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8700, show_default=True, help="0: any free port.")
+@click.option("--batch-seconds", type=float, default=10.0, show_default=True,
+              help="Seal a non-full batch after this long.")  # fmt: skip
+@click.option("--workers", type=int, default=1, show_default=True, help="Proving processes.")
+@click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
+def run_node(data_dir: Path, host: str, port: int, batch_seconds: float, workers: int,
+             scheduler: str | None) -> None:  # fmt: skip
+    """Run the node: seal by size or time, prove in the background, settle in order, and serve
+    the HTTP API and status page until SIGTERM or Ctrl-C (graceful: nothing accepted is lost)."""
+    from rollup.node.service import NodeConfig, serve
+
+    config = NodeConfig(host, port, batch_seconds, workers, scheduler)
+    serve(data_dir, config, echo=lambda line: click.echo(line, err=True))
 
 
 @zkr.command("demo")
@@ -510,19 +725,19 @@ def export(data_dir: Path, number: int, out: Path) -> None:
 def rollup_demo(keys: Path, workers: int, quiet: bool) -> None:
     """The whole rollup from nothing: trades, proofs, settlement, freeze and escape."""
     click.echo(SETUP_WARNING, err=True)
-    with rollup_errors(), progress_bar(quiet, "demo") as progress:
-        from rollup.demo import run_demo
+    from rollup.node.demo import run_demo
 
+    with progress_bar(quiet, "demo") as progress:
         report = run_demo(keys, echo=click.echo, progress=progress, workers=workers)
     if not report.ok:
-        raise click.ClickException("the demo's outcomes are wrong (see above)")
+        raise Failure("the demo's outcomes are wrong (see above)", EXIT_INTERNAL)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``zkr``): every error, click's usage errors too, is one line.
 
     Runs click in non-standalone mode so that a usage error prints ``Error: ... (see 'zkr ... -h')``
-    instead of click's multi-line usage block; exit codes are click's (2 for usage errors).
+    instead of click's multi-line usage block; exit codes are ``EXIT_CODES``'s (2 for usage).
     """
     try:
         code = zkr.main(args=argv, prog_name="zkr", standalone_mode=False)

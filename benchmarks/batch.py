@@ -1,4 +1,4 @@
-"""Batch-proving benchmark (issue 5): ``python -m benchmarks.batch [--quick]``, ``zkr bench batch``.
+"""Batch-proving benchmark: ``python -m benchmarks.batch [--quick]``, ``zkr bench batch``.
 
 For each batch size B (default 1, 2, 4, 8 at D = 16, M = 4; ``--quick``: B = 1, 2 at D = 4,
 M = 1) a batch of B trades (2B funded accounts, one trade per slot) is sealed by the native
@@ -12,7 +12,8 @@ sequencer and proven against ``circuits.batch.BatchCircuit((B, D, M))``:
   ``ProcessPoolExecutor(2)``, spawned, each worker warmed up by one proof), K = 2.
 
 The proving key comes from an INSECURE seeded setup (timed separately, cached per shape under
-``bench_out/keys``). Output: ``bench_out/batch.json`` and ``bench_out/batch.png``. Bar on a 2-core
+``<out>/keys``). Output: ``<out>/batch.json`` and ``<out>/batch.png`` (``--out``, default
+``./bench_out``). Bar on a 2-core
 machine: B = 8 trades at D = 16 proven in ≤ 30 s, witness included. Timings on a shared machine
 are noisy; the JSON records the machine.
 """
@@ -29,7 +30,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import OUT_DIR, plot, run_measured, self_peak_rss_mib, write_json
+from benchmarks.common import OUT_DIR, out_option, plot, run_measured, self_peak_rss_mib, write_json
 
 PRICE_QUANTA = 100
 K = 2  #: batches per proofs-per-minute measurement
@@ -66,24 +67,20 @@ def _trade_batches(depth: int, slots: int, markets: int, tmp: Path) -> list[Any]
     return batches
 
 
-def run_case(depth: int, slots: int, markets: int) -> dict[str, Any]:
+def run_case(depth: int, slots: int, markets: int, out: Path = OUT_DIR) -> dict[str, Any]:
     """One shape, in this process: the measurements of the module docstring."""
     from circuits.batch import BatchShape, compile_batch
     from prover.setup import SeededRandom
     from rollup.circuit_input import batch_assignment
-    from rollup.proving import (
-        groth16_checker,
-        prove_assignment,
-        setup_shape,
-        verifying_key_json,
-    )
+    from rollup.node.pipeline import prove_assignment, setup_shape, verifying_key_json
+    from verifier.checker import groth16_checker
 
     shape = BatchShape(slots, depth, markets)
     t0 = time.perf_counter()
     compiled = compile_batch(shape)
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    keydir = setup_shape(shape, OUT_DIR / "keys", SeededRandom(1))
+    keydir = setup_shape(shape, out / "keys", SeededRandom(1))
     setup_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         batches = _trade_batches(depth, slots, markets, Path(tmp))
@@ -131,18 +128,18 @@ def main() -> int:
     ap.add_argument("--depth", type=int, help="tree depth (default 16)")
     ap.add_argument("--markets", type=int, help="markets (default 4)")
     ap.add_argument("--case", type=int, nargs=3, metavar=("D", "B", "M"), help=argparse.SUPPRESS)
+    out_option(ap)
     args = ap.parse_args()
     if args.case:
-        print(json.dumps(run_case(*args.case)))
+        print(json.dumps(run_case(*args.case, out=args.out)))
         return 0
     depth = args.depth or (4 if args.quick else 16)
     markets = args.markets or (1 if args.quick else 4)
     slots = args.slots or ([1, 2] if args.quick else [1, 2, 4, 8])
     results = []
     for b in slots:
-        m = run_measured(
-            [sys.executable, "-m", "benchmarks.batch", "--case", str(depth), str(b), str(markets)]
-        )
+        case = ["--case", str(depth), str(b), str(markets), "--out", str(args.out)]
+        m = run_measured([sys.executable, "-m", "benchmarks.batch", *case])
         if m.returncode != 0:
             print(f"B = {b}: failed\n{m.stderr[-2000:]}", file=sys.stderr)
             return 1
@@ -159,7 +156,7 @@ def main() -> int:
         )
     bar = next((r for r in results if r["B"] == 8 and r["D"] == 16), None)
     summary = {"bar_B8_D16_le_30s": None if bar is None else bar["witness_plus_prove_s"] <= 30}
-    path = write_json("batch", {"cases": results, **summary})
+    path = write_json("batch", {"cases": results, **summary}, args.out)
     png = plot(
         "batch",
         {
@@ -169,6 +166,7 @@ def main() -> int:
         xlabel="batch slots B",
         ylabel="seconds",
         title=f"batch proving, D = {depth}, M = {markets}",
+        out_dir=args.out,
     )
     print(f"wrote {path} and {png}")
     return 0

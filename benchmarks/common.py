@@ -58,6 +58,14 @@ def machine() -> dict[str, Any]:
     }
 
 
+def out_option(parser: Any) -> None:
+    """``--out DIR`` on a benchmark's argparse parser: where its JSON and PNG go (default
+    ``./bench_out`` in the current directory — never the installed source tree)."""
+    parser.add_argument(
+        "--out", type=Path, default=OUT_DIR, help="output folder (default ./bench_out)"
+    )
+
+
 def write_json(name: str, data: Mapping[str, Any], out_dir: Path = OUT_DIR) -> Path:
     """Write ``{"machine": ..., **data}`` to ``out_dir/<name>.json`` and return the path."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Groth16 benchmark: setup and prove time and peak memory, NTT sizes, kernels, ratio to snarkjs.
 
 ``python -m benchmarks.groth16 [--synthetic 12,14,16,18] [--ntt 12,14,16,18,20] [--vectors ...]``
-prints a table and writes ``bench_out/groth16.json`` and ``bench_out/groth16.png``.
+prints a table and writes ``groth16.json`` and ``groth16.png`` into ``--out`` (default
+``./bench_out`` in the current directory).
 
 - Every circuit runs in fresh subprocesses (one for setup, one for prove) so that the peak resident
   memory (``ru_maxrss`` from ``os.wait4``) is that case's alone. The prove process first warms
@@ -34,7 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import find_snarkjs, groth16_vector, plot, run_measured, write_json
+from benchmarks.common import (
+    find_snarkjs,
+    groth16_vector,
+    out_option,
+    plot,
+    run_measured,
+    write_json,
+)
 from prover.fields import R
 from prover.r1cs import R1CS, SparseMatrix
 
@@ -259,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-kernels", action="store_true")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    out_option(parser)
     args = parser.parse_args(argv)
 
     if args.child:
@@ -313,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"kernels: field mul {kernels['field_mul_ns']} ns")
 
     data = {"ntt": ntt_rows, "cases": rows, "kernels": kernels}
-    print(f"wrote {write_json('groth16', data)}")
+    print(f"wrote {write_json('groth16', data, args.out)}")
     synth = [r for r in rows if r["case"].startswith(("synthetic", "chain"))]
     vec = [r for r in rows if r["case"].startswith("vector")]
     series = {
@@ -331,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         xlabel="constraints (NTT: size)",
         ylabel="seconds (NTT: ms)",
         title="Groth16 over BN254: numba prover",
+        out_dir=args.out,
     )
     print(f"wrote {path}")
 

@@ -1,4 +1,4 @@
-"""The Groth16 demo behind ``zkr demo`` (until the rollup demo of issue 5 replaces it).
+"""The Groth16 demo behind ``zkr groth16 demo``.
 
 On the shipped circom circuit ``shared/vectors/groth16/poseidon2_tiny`` (out = Poseidon(a, b),
 240 constraints), made by circom 2 and snarkjs 0.7.6:

@@ -1,7 +1,8 @@
 """Benchmark of the numba arithmetic kernels: field multiplication, G1/G2 MSM, fixed-base batch mul.
 
 ``python -m benchmarks.kernels [--sizes 12,14,16,18] [--threads 1,2] [--batch-log 16]`` prints a
-table and writes ``bench_out/kernels.json``. Other benchmarks call :func:`run`.
+table and writes ``kernels.json`` into ``--out`` (default ``./bench_out``). Other benchmarks call
+:func:`run`.
 
 Every kernel is warmed up first (numba compilation / cache load is excluded). Each MSM figure is
 the best of ``repeat`` runs, with wall time and process CPU time: on a shared 2-core machine the
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from benchmarks.common import write_json
+from benchmarks.common import out_option, write_json
 from prover.kernels import convert, field, fixed_base, msm
 
 
@@ -110,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", default="1,2", help="thread counts to time")
     parser.add_argument("--batch-log", type=int, default=16, help="log2 of the batch_mul size")
     parser.add_argument("--repeat", type=int, default=2)
+    out_option(parser)
     args = parser.parse_args(argv)
     res = run(
         sizes=[int(s) for s in args.sizes.split(",")],
@@ -125,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for row in res["msm"]:
         print(f"msm {row['curve']} 2^{row['log_n']} c={row['c']} threads={row['threads']}: "
               f"{row['wall_s']} s (cpu {row['cpu_s']} s)")  # fmt: skip
-    print("wrote", write_json("kernels", res))
+    print("wrote", write_json("kernels", res, args.out))
 
 
 if __name__ == "__main__":

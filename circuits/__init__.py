@@ -17,7 +17,7 @@ Build a circuit as data plus ``define(api)`` and compile it::
 
 Modules: ``circuits.linear`` (symbolic linear combinations), ``circuits.builder`` (wires, named
 rows, the recorded witness program), ``circuits.api`` (the API methods and their costs),
-``circuits.compiled`` (compile, solve), ``circuits.solver`` (the program interpreter),
+``circuits.compiled`` (compile_circuit, solve), ``circuits.solver`` (the program interpreter),
 ``circuits.soundness`` (unconstrained-wire finder), ``circuits.export`` (iden3 .r1cs/.wtns),
 ``circuits.gadgets`` (comparators, Poseidon, Merkle, EdDSA, fixed point, signed integers) and
 ``circuits.primitives`` (native Poseidon, BabyJubJub, EdDSA).
@@ -37,7 +37,6 @@ _LAZY = {
     "Circuit": "circuits.compiled",
     "CompiledCircuit": "circuits.compiled",
     "compile_circuit": "circuits.compiled",
-    "compile": "circuits.compiled",
     "compile_api": "circuits.compiled",
     "CircuitError": "circuits.errors",
     "DefinitionError": "circuits.errors",

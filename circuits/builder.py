@@ -69,11 +69,6 @@ class Builder:
             self._path.pop()
             self._prefix = "/".join(self._path) + "/" if self._path else ""
 
-    @property
-    def namespace_path(self) -> str:
-        """The current namespace path, e.g. ``'merkle/level3'`` ('' at top level)."""
-        return "/".join(self._path)
-
     # -- wires ------------------------------------------------------------------------------
     def _new_wire(self, kind: int, name: str) -> int:
         self.wire_kinds.append(kind)

@@ -1,8 +1,8 @@
-"""Circuits and their compiled form: ``compile(circuit) -> CompiledCircuit``.
+"""Circuits and their compiled form: ``compile_circuit(circuit) -> CompiledCircuit``.
 
 A circuit is data (its shape: depth, number of inputs …, usually a frozen dataclass) plus a
-``define(api)`` method (gnark ``frontend.Circuit``). ``compile`` runs ``define`` once on a fresh
-``API``, renumbers the wires into the iden3 layout
+``define(api)`` method (gnark ``frontend.Circuit``). ``compile_circuit`` runs ``define`` once on a
+fresh ``API``, renumbers the wires into the iden3 layout
 
     z = [1, public outputs…, public inputs…, private inputs…, internal wires…]
 
@@ -38,7 +38,7 @@ from circuits.solver import (
 from prover.fields import R
 from prover.r1cs import R1CS, SparseMatrix
 
-__all__ = ["Circuit", "CompiledCircuit", "InputSpec", "compile", "compile_api", "compile_circuit"]
+__all__ = ["Circuit", "CompiledCircuit", "InputSpec", "compile_api", "compile_circuit"]
 
 
 class Circuit(Protocol):
@@ -203,7 +203,3 @@ def compile_circuit(circuit: Circuit, *, cache: bool = True) -> CompiledCircuit:
             return _compile_uncached(circuit)
         return _compile_cached(circuit)
     return _compile_uncached(circuit)
-
-
-#: The brief's name: ``circuits.compile(circuit)`` (shadows the builtin only inside this module).
-compile = compile_circuit

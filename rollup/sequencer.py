@@ -66,7 +66,8 @@ class Sequencer:
 
     @classmethod
     def open(cls, path: str, params: RollupParams | None = None, genesis: Any = None) -> Sequencer:
-        store = Store(path)
+        """Open the store at ``path``; with ``params`` (genesis) it is created if missing."""
+        store = Store(path, create=params is not None)
         if params is not None:
             store.initialise(params, genesis)
         return cls(store)

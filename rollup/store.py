@@ -11,6 +11,16 @@ accepted transaction survives a crash; ``write_batch`` writes a whole sealed bat
 row with its delta, global state and the removal of its mempool rows — in one SQL transaction,
 so a crash leaves either the whole batch or none.
 
+Integrity (format 6): every blob a later step trusts — a batch's new root, pubdata, witness,
+rejections, mempool sequence numbers and delta, a proof, a mempool transaction — is stored with a
+16-byte BLAKE2b digest personalised with its table, column and row key (so a blob moved to another
+row fails too), and checked on every read: a bit flip is a ``StoreError`` naming the batch, never a
+batch sealed on corrupted state or a proof that fails later. ``load_state`` also checks the state
+it assembled against the last batch's stored root. A store is opened only if it exists: creating
+one is explicit (``create=True``, at genesis or by ``restore``), so a lost or emptied file is an
+error, never a silent fresh start; SQLite's own errors (a truncated or overwritten file) become
+``StoreError`` too.
+
 The ``accounts`` and ``nodes`` tables hold the state after batch ``compacted − 1`` (a meta key);
 the deltas of batches ``compacted .. head − 1`` complete it (``load_state`` replays them).  Every
 ``COMPACT_EVERY`` batches, inside that batch's transaction, the pending deltas are merged (last
@@ -22,9 +32,12 @@ every batch rewrites, reach the table once per ``COMPACT_EVERY`` batches (at D =
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from protocol.spec import Market, RollupParams
 from rollup.account import Account, GlobalState
@@ -48,22 +61,58 @@ from rollup.state import RollupState
 from rollup.tx import Tx
 from rollup.witness import BatchWitness
 
-STORE_FORMAT: int = 5  #: the account and global-state layouts of protocol.leaf
+STORE_FORMAT: int = 6  #: 4: batch deltas, tx blobs; 5: protocol v2 leaf layouts; 6: checksums
 COMPACT_EVERY: int = 64  #: batches between merges of the deltas into accounts / nodes
 NODE_INDEX_BITS: int = 32  #: a node's row key is level << 32 | index (index < 2^depth ≤ 2^32)
 NODE_INDEX_MASK: int = (1 << NODE_INDEX_BITS) - 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS mempool (seq INTEGER PRIMARY KEY AUTOINCREMENT, tx BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS mempool (seq INTEGER PRIMARY KEY AUTOINCREMENT, tx BLOB NOT NULL,
+                                    sum BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (key INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (number INTEGER PRIMARY KEY, new_root BLOB NOT NULL,
                                     pubdata BLOB NOT NULL, witness BLOB NOT NULL,
                                     rejected BLOB NOT NULL, mempool_seqs BLOB NOT NULL,
-                                    delta BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS proofs (number INTEGER PRIMARY KEY, proof BLOB NOT NULL);
+                                    delta BLOB NOT NULL, sums BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS proofs (number INTEGER PRIMARY KEY, proof BLOB NOT NULL,
+                                   sum BLOB NOT NULL);
 """
+
+
+#: the checksummed columns of a batch row, in the order of their digests in ``sums``
+BATCH_BLOBS: tuple[str, ...] = (
+    "new_root",
+    "pubdata",
+    "witness",
+    "rejected",
+    "mempool_seqs",
+    "delta",
+)
+DIGEST_SIZE: int = 16
+
+T = TypeVar("T")
+
+
+def digest(table: str, column: str, key: int, blob: bytes) -> bytes:
+    """BLAKE2b-128 of ``blob`` personalised with where it is stored (table, column, row key)."""
+    h = hashlib.blake2b(blob, digest_size=DIGEST_SIZE, person=f"zkr.{table}"[:16].encode())
+    h.update(f"|{column}|{key}".encode())
+    return h.digest()
+
+
+def _guard(method: Callable[..., T]) -> Callable[..., T]:
+    """SQLite's errors (a truncated, overwritten or unreadable file) as one-line StoreErrors."""
+
+    @functools.wraps(method)
+    def guarded(self: Store, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(detail=f"{self.path} is damaged or unreadable ({e})") from None
+
+    return guarded
 
 
 def params_to_list(p: RollupParams) -> list:
@@ -77,22 +126,44 @@ def params_from_list(d: list) -> RollupParams:
 class Store:
     """SQLite persistence of one sequencer."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, create: bool = False) -> None:
+        """Open the store at ``path``; only ``create=True`` may make a new (empty) one."""
         self.path = Path(path)
-        self.db = sqlite3.connect(str(self.path), isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        if not create:
+            if not self.path.exists():
+                raise StoreError(detail=f"{self.path} does not exist")
+            if self.path.stat().st_size == 0 and not _wal(self.path).exists():
+                raise StoreError(detail=f"{self.path} is empty")
+        try:
+            self._open(create)
+        except sqlite3.DatabaseError as e:
+            self.close()
+            raise StoreError(detail=f"{self.path} is damaged or unreadable ({e})") from None
+        except StoreError:
+            self.close()
+            raise
+
+    def _open(self, create: bool) -> None:
+        uri = f"file:{self.path}?mode={'rwc' if create else 'rw'}"
+        self.db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        if not create and "meta" not in tables:
+            raise StoreError(detail=f"{self.path} is not a sequencer store (no meta table)")
+        if "meta" in tables and self.get("params") is not None:
+            found = self.get("format") or 1
+            if found != STORE_FORMAT:
+                raise StoreError(
+                    detail=f"{self.path} is store format {found}, this zkrollup reads format "
+                    f"{STORE_FORMAT} (checksummed blobs): restore it from the settlement layer"
+                )
+        elif not create:
+            raise StoreError(detail=f"{self.path} is not initialised")
+        self.db.execute("PRAGMA journal_mode=WAL")  # only now: it rewrites the file header
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
-        if self.get("params") is not None and self.get("format") != STORE_FORMAT:
-            found = self.get("format") or 1
-            self.db.close()
-            raise StoreError(
-                detail=f"{self.path} is store format {found}, this zkrollup reads format "
-                f"{STORE_FORMAT}: "
-                "re-create it (zkr init) or rebuild from the settlement layer"
-            )
 
     # -- meta ----------------------------------------------------------------------------------
+    @_guard
     def get(self, key: str) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else unpack(row[0])
@@ -100,6 +171,7 @@ class Store:
     def _put(self, key: str, value: Any) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, pack(value)))
 
+    @_guard
     def initialise(self, params: RollupParams, genesis: GlobalState) -> None:
         """Record the rollup's shape and genesis (once); reopening with another shape fails."""
         stored = self.get("params")
@@ -126,8 +198,32 @@ class Store:
     def genesis(self) -> GlobalState:
         return GlobalState.from_list(self.get("genesis"))
 
+    @_guard
     def load_state(self) -> RollupState:
-        """The state after the last written batch: the tables, then the uncompacted deltas."""
+        """The state after the last written batch: the tables, then the uncompacted deltas;
+        StoreError if it does not give the last batch's stored root."""
+        state = self._assemble()
+        head = self.head()
+        restored = self.get("restored")  # [head, root] of a store written by ``restore``
+        if restored is not None and restored[0] == head:
+            expected = restored[1]
+        else:
+            expected = self.root_after(head - 1) if head else state.root
+        if state.root != expected:
+            raise StoreError(
+                detail=f"{self.path}: the stored state does not give batch {head - 1}'s root "
+                "(its tables or global state were altered)"
+            )
+        return state
+
+    def root_after(self, number: int) -> int:
+        """The stored (checked) new root of batch ``number``."""
+        row = self.db.execute("SELECT new_root FROM batches WHERE number = ?", (number,)).fetchone()
+        if row is None:
+            raise StoreError(detail=f"{self.path}: batch {number} is missing from the store")
+        return felts_from_bytes(self._checked_batch(number, {"new_root": row[0]})["new_root"])[0]
+
+    def _assemble(self) -> RollupState:
         params = self.params()
         state = RollupState(params, GlobalState.from_list(self.get("global")))
         accounts, nodes = self._pending(self.get("compacted"), self.head())
@@ -153,13 +249,15 @@ class Store:
         accounts: RowChanges = {}
         nodes: RowChanges = {}
         rows = self.db.execute(
-            "SELECT number, delta FROM batches WHERE number >= ? AND number < ? ORDER BY number",
+            "SELECT number, delta, sums FROM batches WHERE number >= ? AND number < ? "
+            "ORDER BY number",
             (lo, hi),
         )
         expected = lo
-        for number, blob in rows:
+        for number, blob, sums in rows:
             if number != expected:
                 raise StoreError(detail=f"{self.path}: batch {expected} is missing from the store")
+            self._verify("batches", "delta", number, blob, _digest_of(sums, "delta"))
             try:
                 delta_merge(blob, accounts, nodes)
             except (ValueError, TypeError) as e:
@@ -185,6 +283,7 @@ class Store:
             )
         self._put("compacted", through)
 
+    @_guard
     def compact(self) -> None:
         """Merge every uncompacted batch delta into the tables now (one SQL transaction)."""
         with self.db:
@@ -192,18 +291,50 @@ class Store:
             self._compact(self.head())
 
     # -- mempool -------------------------------------------------------------------------------
+    @_guard
     def accept(self, tx: Tx) -> int:
         """Persist an accepted transaction (committed before returning); returns its sequence."""
+        blob = tx_to_bytes(tx)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            cur = self.db.execute("INSERT INTO mempool (tx) VALUES (?)", (tx_to_bytes(tx),))
-        return cur.lastrowid
+            cur = self.db.execute("INSERT INTO mempool (tx, sum) VALUES (?, x'')", (blob,))
+            seq = cur.lastrowid
+            self.db.execute(
+                "UPDATE mempool SET sum = ? WHERE seq = ?",
+                (digest("mempool", "tx", seq, blob), seq),
+            )
+        return seq
 
+    @_guard
     def mempool(self) -> list[tuple[int, Tx]]:
-        rows = self.db.execute("SELECT seq, tx FROM mempool ORDER BY seq")
-        return [(seq, tx_from_bytes(tx)) for seq, tx in rows]
+        rows = self.db.execute("SELECT seq, tx, sum FROM mempool ORDER BY seq")
+        out = []
+        for seq, tx, checksum in rows:
+            self._verify("mempool", "tx", seq, tx, checksum, f"mempool transaction #{seq}")
+            out.append((seq, tx_from_bytes(tx)))
+        return out
+
+    # -- checksums -----------------------------------------------------------------------------
+    def _verify(
+        self, table: str, column: str, key: int, blob: bytes, stored: bytes, what: str = ""
+    ) -> None:
+        if digest(table, column, key, blob) != stored:
+            what = what or f"batch {key}'s {column.replace('_', ' ')}"
+            raise StoreError(
+                detail=f"{self.path}: {what} fails its checksum (the file was altered or damaged)"
+            )
+
+    def _checked_batch(self, number: int, blobs: dict[str, bytes]) -> dict[str, bytes]:
+        """``blobs`` (column → blob of batch ``number``) after checking each against ``sums``."""
+        row = self.db.execute("SELECT sums FROM batches WHERE number = ?", (number,)).fetchone()
+        if row is None:
+            raise StoreError(detail=f"no batch {number}")
+        for column, blob in blobs.items():
+            self._verify("batches", column, number, blob, _digest_of(row[0], column))
+        return blobs
 
     # -- batches -------------------------------------------------------------------------------
+    @_guard
     def write_batch(
         self,
         batch: BatchWitness,
@@ -229,13 +360,17 @@ class Store:
             )
             gone = mempool_seqs + [seq for seq, _ in rejected]
             self.db.executemany("DELETE FROM mempool WHERE seq = ?", [(s,) for s in gone])
-            self.db.execute(
-                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    batch.number, felts_to_bytes((batch.new_root,)), felts_to_bytes(batch.pubdata),
-                    pack(batch_to_list(batch)), pack(rejected), pack(mempool_seqs), delta,
-                ),
+            blobs = (
+                felts_to_bytes((batch.new_root,)), felts_to_bytes(batch.pubdata),
+                pack(batch_to_list(batch)), pack(rejected), pack(mempool_seqs), delta,
             )  # fmt: skip
+            sums = b"".join(
+                digest("batches", c, batch.number, b)
+                for c, b in zip(BATCH_BLOBS, blobs, strict=True)
+            )
+            self.db.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (batch.number, *blobs, sums)
+            )
             self._put("global", global_state.to_list())
             self._put("head", batch.number + 1)
             self._put("priority_consumed", priority_consumed)
@@ -245,36 +380,128 @@ class Store:
     def head(self) -> int:
         return self.get("head")
 
+    @_guard
     def batch(self, number: int) -> BatchWitness:
-        row = self.db.execute("SELECT witness FROM batches WHERE number = ?", (number,)).fetchone()
+        row = self.db.execute(
+            "SELECT witness, sums FROM batches WHERE number = ?", (number,)
+        ).fetchone()
         if row is None:
             raise StoreError(detail=f"no batch {number}")
+        self._verify("batches", "witness", number, row[0], _digest_of(row[1], "witness"))
         return batch_from_list(unpack(row[0]))
 
+    @_guard
     def batches(self) -> list[tuple[int, list[int], int]]:
         """(number, pubdata, new_root) of every sealed batch, in order."""
-        rows = self.db.execute("SELECT number, pubdata, new_root FROM batches ORDER BY number")
-        return [(n, list(felts_from_bytes(p)), felts_from_bytes(r)[0]) for n, p, r in rows]
+        rows = self.db.execute(
+            "SELECT number, pubdata, new_root, sums FROM batches ORDER BY number"
+        )
+        out = []
+        for n, p, r, sums in rows:
+            self._verify("batches", "pubdata", n, p, _digest_of(sums, "pubdata"))
+            self._verify("batches", "new_root", n, r, _digest_of(sums, "new_root"))
+            out.append((n, list(felts_from_bytes(p)), felts_from_bytes(r)[0]))
+        return out
 
+    @_guard
     def rejected(self, number: int) -> list[tuple[int, str]]:
-        row = self.db.execute("SELECT rejected FROM batches WHERE number = ?", (number,)).fetchone()
-        return [] if row is None else [tuple(x) for x in unpack(row[0])]
+        row = self.db.execute(
+            "SELECT rejected, sums FROM batches WHERE number = ?", (number,)
+        ).fetchone()
+        if row is None:
+            return []
+        self._verify("batches", "rejected", number, row[0], _digest_of(row[1], "rejected"))
+        return [tuple(x) for x in unpack(row[0])]
 
+    @_guard
     def batch_mempool_seqs(self) -> set[int]:
         out: set[int] = set()
-        for (data,) in self.db.execute("SELECT mempool_seqs FROM batches"):
+        for n, data, sums in self.db.execute("SELECT number, mempool_seqs, sums FROM batches"):
+            self._verify("batches", "mempool_seqs", n, data, _digest_of(sums, "mempool_seqs"))
             out.update(unpack(data))
         return out
 
     # -- proofs --------------------------------------------------------------------------------
+    @_guard
     def put_proof(self, number: int, proof: Any) -> None:
+        """Store batch ``number``'s proof in its own transaction (committed before returning)."""
+        blob = pack(proof)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT OR REPLACE INTO proofs VALUES (?, ?)", (number, pack(proof)))
+            self.db.execute(
+                "INSERT OR REPLACE INTO proofs VALUES (?, ?, ?)",
+                (number, blob, digest("proofs", "proof", number, blob)),
+            )
 
+    @_guard
     def proof(self, number: int) -> Any:
-        row = self.db.execute("SELECT proof FROM proofs WHERE number = ?", (number,)).fetchone()
-        return None if row is None else unpack(row[0])
+        row = self.db.execute(
+            "SELECT proof, sum FROM proofs WHERE number = ?", (number,)
+        ).fetchone()
+        if row is None:
+            return None
+        self._verify("proofs", "proof", number, row[0], row[1], f"batch {number}'s proof")
+        return unpack(row[0])
+
+    @_guard
+    def proven(self) -> set[int]:
+        """The numbers of the batches that have a stored proof (not checked: see ``proof``)."""
+        return {n for (n,) in self.db.execute("SELECT number FROM proofs")}
+
+    # -- restore -------------------------------------------------------------------------------
+    @classmethod
+    def restore(
+        cls,
+        path: str | Path,
+        state: RollupState,
+        genesis: GlobalState,
+        head: int,
+        priority_consumed: int,
+    ) -> Store:
+        """A new store at ``path`` (which must not exist) holding ``state`` as the state after
+        batch ``head − 1`` — e.g. the settled state rebuilt from published pubdata — with no
+        batch rows: the sequencer seals batch ``head`` next. One SQL transaction."""
+        if Path(path).exists():
+            raise StoreError(detail=f"{path} exists: restore writes a new store only")
+        store = cls(path, create=True)
+        try:
+            with store.db:
+                store.db.execute("BEGIN IMMEDIATE")
+                store._put("format", STORE_FORMAT)
+                store._put("params", params_to_list(state.params))
+                store._put("genesis", genesis.to_list())
+                store._put("global", state.global_state.to_list())
+                store._put("head", head)
+                store._put("compacted", head)
+                store._put("priority_consumed", priority_consumed)
+                store._put("restored", [head, state.root])
+                store.db.executemany(
+                    "INSERT INTO accounts VALUES (?, ?)",
+                    [(i, account_to_bytes(a)) for i, a in sorted(state.accounts.items())],
+                )
+                store.db.executemany(
+                    "INSERT INTO nodes VALUES (?, ?)",
+                    [
+                        (lv << NODE_INDEX_BITS | i, h.to_bytes(32, "little"))
+                        for (lv, i), h in sorted(state.tree.nodes.items())
+                    ],
+                )
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def close(self) -> None:
-        self.db.close()
+        db = getattr(self, "db", None)
+        if db is not None:
+            db.close()
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _digest_of(sums: bytes, column: str) -> bytes:
+    """The stored digest of ``column`` in a batch row's ``sums``."""
+    k = BATCH_BLOBS.index(column) * DIGEST_SIZE
+    return bytes(sums[k : k + DIGEST_SIZE])

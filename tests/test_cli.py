@@ -224,3 +224,19 @@ def test_real_process_ok_and_malformed_without_traceback(tiny: Path, tmp_path: P
         shutil.which("zkr") is None
         or subprocess.run(["zkr", "--help"], capture_output=True).returncode == 0
     )
+
+
+def test_bench_writes_into_the_current_directory(tmp_path: Path, monkeypatch) -> None:
+    """``zkr bench`` output lands in ./bench_out of the caller (or --out), never beside the
+    installed sources."""
+    import benchmarks.common as common
+
+    repo_out = Path(common.__file__).resolve().parents[1] / "bench_out"
+    existed = repo_out.exists()
+    monkeypatch.chdir(tmp_path)
+    small = ("--sizes", "8", "--threads", "1", "--batch-log", "6", "--repeat", "1")
+    run_benchmark("benchmarks.kernels", small)
+    assert (tmp_path / "bench_out" / "kernels.json").is_file()
+    run_benchmark("benchmarks.kernels", (*small, "--out", str(tmp_path / "elsewhere")))
+    assert (tmp_path / "elsewhere" / "kernels.json").is_file()
+    assert repo_out.exists() == existed

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rollup.node import Rollup
-from rollup.parallel import prove_pending
+from rollup.node.units import amount_to_quanta
 
 pytest_plugins = ("pytester",)
 
@@ -65,13 +65,13 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = random.Random(3)
     node = Rollup.init(root / "r", depth=2, batch_slots=2, n_markets=1, rng=rng)
     for _ in range(2):
-        node.deposit(node.new_account(rng)[0], 1000)
+        node.deposit(node.new_account(rng)[0], amount_to_quanta("1000"))
     deposits = [[str(v) for v in q["fields"]] for q in node.l1.queue()]
     batch = node.seal()
-    prove_pending(node)
+    assert not node.prove().failures
     out = root / "data"
     node.export(0, out)
-    settlement = dict(node.meta["settlement"])
+    settlement = dict(node.meta.settlement)
     settlement["genesis_global"] = json.loads(json.dumps(settlement["genesis_global"]))
     (out / "config.json").write_text(json.dumps(_ints(settlement)))
     (out / "batch.json").write_text(
@@ -117,15 +117,19 @@ def test_missing(zkr_settlement):
 
 
 def test_checker_by_plain_import(exported: Path) -> None:
-    from verifier.pytest_plugin import groth16_proof_checker
+    """The one Groth16 checker (``verifier.checker``) that the plugin and the node both use."""
+    from verifier.checker import groth16_checker
+    from verifier.errors import MalformedInputError
 
     vk = json.loads((exported / "verification_key.json").read_text())
     proof = json.loads((exported / "proof.json").read_text())
     public = tuple(int(v) for v in json.loads((exported / "public.json").read_text()))
-    check = groth16_proof_checker(vk)
+    check = groth16_checker(vk)
     assert check(public, proof)
     assert not check((public[0], public[0], public[2]), proof)
     assert not check(public, {"pi_a": "garbage"})
+    with pytest.raises(MalformedInputError):  # a malformed key is the caller's error, at once
+        groth16_checker({**vk, "vk_alpha_1": ["1", "1", "1"]})
 
 
 def test_readme_shows_the_tested_example() -> None:

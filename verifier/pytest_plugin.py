@@ -8,11 +8,11 @@ Registered through the ``pytest11`` entry point ``zkrollup = "verifier.pytest_pl
         assert l1.submit_batch(pubdata, new_root, proof_json) == 0
         assert l1.root == new_root
 
-Each call gives an in-memory ``verifier.settlement.Settlement`` whose proof checker is Groth16
-(Groth 2016 §3.2: ``e(A, B) = e(α, β)·e(L, γ)·e(C, δ)`` with public inputs
-``(old_root, new_root, commitment)``, ``verifier.groth16.verify``); a malformed proof is a proof
-that does not verify, so ``submit_batch`` raises ``BatchRejected`` and nothing changes. Only the
-verifier (py_ecc) is imported: no prover, no numba.
+Each call gives an in-memory ``verifier.settlement.Settlement`` whose proof checker is
+``verifier.checker.groth16_checker`` (Groth 2016 §3.2: ``e(A, B) = e(α, β)·e(L, γ)·e(C, δ)``
+with public inputs ``(old_root, new_root, commitment)``) — the same checker the rollup node uses;
+a malformed proof is a proof that does not verify, so ``submit_batch`` raises ``BatchRejected``
+and nothing changes. Only the verifier (py_ecc) is imported: no prover, no numba.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from typing import Any
 
 import pytest
 
-from verifier.errors import VerifierError
-from verifier.groth16 import parse_proof, parse_verification_key, verify
-from verifier.settlement import ProofChecker, Settlement, SettlementConfig
+from verifier.checker import groth16_checker
+from verifier.settlement import Settlement, SettlementConfig
 
-__all__ = ["groth16_proof_checker", "zkr_settlement"]
+__all__ = ["zkr_settlement"]
 
 
 def _vk_json(verification_key: dict[str, Any] | str | Path) -> dict[str, Any]:
@@ -36,20 +35,6 @@ def _vk_json(verification_key: dict[str, Any] | str | Path) -> dict[str, Any]:
     import json
 
     return json.loads(Path(verification_key).read_text())
-
-
-def groth16_proof_checker(vk_json: dict[str, Any]) -> ProofChecker:
-    """``proof_checker`` for ``Settlement``: Groth16 ``verify(vk, [old, new, commitment], proof)``
-    on a snarkjs ``proof.json`` dict; malformed proofs do not verify."""
-    vk = parse_verification_key(vk_json)
-
-    def check(public_inputs: tuple[int, int, int], proof: Any) -> bool:
-        try:
-            return verify(vk, list(public_inputs), parse_proof(proof))
-        except VerifierError:
-            return False
-
-    return check
 
 
 SettlementFactory = Callable[..., Settlement]
@@ -67,7 +52,7 @@ def zkr_settlement() -> Iterator[SettlementFactory]:
     ) -> Settlement:
         vk = _vk_json(verification_key)
         kwargs = {} if clock is None else {"clock": clock}
-        l1 = Settlement(config, groth16_proof_checker(vk), None, verifying_key=vk, **kwargs)
+        l1 = Settlement(config, groth16_checker(vk), None, verifying_key=vk, **kwargs)
         made.append(l1)
         return l1
 

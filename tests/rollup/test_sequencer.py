@@ -169,12 +169,12 @@ def test_store_of_an_older_format_is_refused_with_one_line(tmp_path) -> None:
     """A store of an older format (no format key: 1; or 3) is refused, not misread."""
     system = make_system(tmp_path)
     path = system.path / "sequencer.db"
-    assert Store(path).get("format") == STORE_FORMAT == 5  # positive twin: the current one reopens
+    assert Store(path).get("format") == STORE_FORMAT == 6  # positive twin: the current one reopens
     with system.seq.store.db:
-        system.seq.store._put("format", 3)
-    with pytest.raises(StoreError, match="is store format 3, this zkrollup reads format 5"):
+        system.seq.store._put("format", 4)
+    with pytest.raises(StoreError, match="is store format 4, this zkrollup reads format 6"):
         Store(path)
     with system.seq.store.db:
         system.seq.store.db.execute("DELETE FROM meta WHERE key = 'format'")
-    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 5"):
+    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 6"):
         Store(path)

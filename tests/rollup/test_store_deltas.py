@@ -98,8 +98,17 @@ def test_torn_delta_or_missing_batch_refused(tmp_path, monkeypatch) -> None:
     seq.seal_batch()
     good = snapshot(Store(path).load_state())
     assert good == snapshot(seq.state)
+    torn = b"\x93\x01"
     with seq.store.db:
-        seq.store.db.execute("UPDATE batches SET delta = ? WHERE number = 1", (b"\x93\x01",))
+        seq.store.db.execute("UPDATE batches SET delta = ? WHERE number = 1", (torn,))
+    with pytest.raises(StoreError, match="batch 1's delta fails its checksum"):
+        Store(path).load_state()
+    # a torn delta with a matching checksum (a writer's bug, not a flipped bit) is still refused
+    (sums,) = seq.store.db.execute("SELECT sums FROM batches WHERE number = 1").fetchone()
+    k = store_module.BATCH_BLOBS.index("delta") * store_module.DIGEST_SIZE
+    sums = sums[:k] + store_module.digest("batches", "delta", 1, torn) + sums[k + 16 :]
+    with seq.store.db:
+        seq.store.db.execute("UPDATE batches SET sums = ? WHERE number = 1", (sums,))
     with pytest.raises(StoreError, match="batch 1's delta is corrupt"):
         Store(path).load_state()
     with seq.store.db:

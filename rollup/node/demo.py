@@ -9,7 +9,7 @@ state from the settlement layer's published data alone and escapes with their fu
 
 Shape: B = 4 slots, D = 8 (256 accounts), M = 2 markets (BTC, ETH perpetuals), chosen so that the
 demo fits in about a minute on 2 cores; production defaults are B = 8, D = 16, M = 4.
-Amounts are printed in collateral quanta (1e-6 USD).
+Amounts are in USD and sizes in whole coins, converted exactly by ``rollup.node.units``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,17 @@ from circuits.batch import compile_batch
 from protocol.spec import BUY, SELL, VALUE_SCALE
 from rollup.circuit_input import shape_of
 from rollup.margin import total_value
-from rollup.node import Rollup
-from rollup.parallel import prove_pending
+from rollup.node.facade import Rollup
+from rollup.node.units import (
+    amount_to_quanta,
+    exact,
+    fee_to_value,
+    genesis_prices,
+    price_to_units,
+    quanta_to_usd,
+    size_to_base,
+    usd_to_value,
+)
 from verifier.settlement import BatchRejected
 
 Progress = Callable[[str, int, int], None]
@@ -87,7 +96,7 @@ def _story(
         rng=rng,
         progress=progress,
         clock=clock,
-        prices=(100, 50),
+        prices=genesis_prices(2, ("10000", "5000")),
         **DEMO_SHAPE,
     )
     report.constraints = compile_batch(shape_of(node.params)).n_constraints
@@ -112,33 +121,53 @@ def _short(root: int) -> str:
     return f"{root:#066x}"[:18] + "…"
 
 
+def _usd(quanta: int) -> str:
+    return exact(quanta_to_usd(quanta))
+
+
+class Trader:
+    """The demo's calls in human units (USD, whole coins) on top of the protocol-unit API."""
+
+    def __init__(self, node: Rollup) -> None:
+        self.node = node
+        self.btc, self.eth = node.params.markets[:2]
+
+    def prices(self, btc: str, eth: str) -> tuple[int, int]:
+        return price_to_units(btc, self.btc), price_to_units(eth, self.eth)
+
+    def order(self, account: int, market: int, side: int, size: str, price: str) -> None:
+        spec = self.node.params.markets[market]
+        self.node.order(account, market, side, size_to_base(size, spec),
+                        price_to_units(price, spec), fee_to_value("5"))  # fmt: skip
+
+
 def _trading(node: Rollup, echo: Callable[[str], None]) -> None:
+    t = Trader(node)
     alice, bob, carol, dave = (node.new_account()[0] for _ in NAMES)
-    for index, amount in zip(
-        (alice, bob, carol, dave), (1_000, 10_000, 10_000, 5_000), strict=True
-    ):
-        node.deposit(index, amount)
-    echo(f"L1 deposits: {', '.join(NAMES)} (1,000 / 10,000 / 10,000 / 5,000 quanta)")
+    amounts = ("1000", "10000", "10000", "5000")
+    for index, amount in zip((alice, bob, carol, dave), amounts, strict=True):
+        node.deposit(index, amount_to_quanta(amount))
+    echo(f"L1 deposits: {', '.join(NAMES)} ({' / '.join(amounts)} USD)")
     node.seal()
-    node.oracle((100, 50), timestamp=100)
-    node.order(alice, 0, BUY, 90, 100, fee=5)  # 9,000 notional on 1,000: 9x leverage
-    node.order(bob, 0, SELL, 90, 100, fee=5)
-    node.order(dave, 1, BUY, 20, 50, fee=5)
-    node.order(carol, 1, SELL, 20, 50, fee=5)
+    node.oracle(t.prices("10000", "5000"), timestamp=100)
+    t.order(alice, 0, BUY, "0.9", "10000")  # 9,000 USD of BTC on 1,000 USD: 9x leverage
+    t.order(bob, 0, SELL, "0.9", "10000")
+    t.order(dave, 1, BUY, "2", "5000")
+    t.order(carol, 1, SELL, "2", "5000")
     node.funding((1000, -1000), timestamp=100)
     node.seal()
     echo(
-        "batch 1: oracle BTC 100 / ETH 50, alice buys 90 BTC from bob, dave buys 20 ETH from "
-        "carol, funding tick"
+        "batch 1: oracle BTC 10,000 / ETH 5,000 USD, alice buys 0.9 BTC from bob, dave buys "
+        "2 ETH from carol (fees up to 5 USD a side), funding tick"
     )
-    node.oracle((93, 50), timestamp=200)
-    node.liquidate(carol, alice, 0, 45, 93, fee=0)
-    node.transfer(bob, dave, 100)
-    node.withdraw(dave, 50)
+    node.oracle(t.prices("9300", "5000"), timestamp=200)
+    node.liquidate(carol, alice, 0, size_to_base("0.45", t.btc), price_to_units("9300", t.btc))
+    node.transfer(bob, dave, usd_to_value("100"))
+    node.withdraw(dave, amount_to_quanta("50"))
     node.seal()
     echo(
-        "batch 2: oracle BTC 93 — alice falls below maintenance; carol liquidates 45 BTC of "
-        "alice's long at 93; bob transfers 100 to dave; dave withdraws 50"
+        "batch 2: oracle BTC 9,300 USD — alice falls below maintenance; carol liquidates 0.45 BTC "
+        "of alice's long at 9,300; bob transfers 100 USD to dave; dave withdraws 50 USD"
     )
 
 
@@ -149,9 +178,10 @@ def _prove_and_settle(
     workers: int,
     report: DemoReport,
 ) -> None:
-    run = prove_pending(node, workers=workers, progress=progress)
+    run = node.prove(workers=workers, progress=progress)
     report.timings[f"prove {len(run.proofs)} batches"] = run.seconds
-    for p in run.proofs:
+    report.ok &= not run.failures
+    for p in sorted(run.proofs, key=lambda p: p.number):
         echo(
             f"  batch {p.number}: witness {p.witness_seconds:.1f} s, prove {p.prove_seconds:.1f} s"
         )
@@ -160,7 +190,8 @@ def _prove_and_settle(
     report.timings["settle (py_ecc verify)"] = time.perf_counter() - t
     echo(
         f"settled batches {settled}; L1 root {_short(node.l1.root)} = sequencer root: "
-        f"{node.l1.root == node.seq.state.root}; L1 claimable {node.l1.total_claimable()}"
+        f"{node.l1.root == node.seq.state.root}; L1 claimable "
+        f"{_usd(node.l1.total_claimable())} USD"
     )
     report.ok &= node.l1.root == node.seq.state.root and settled == [0, 1, 2]
 
@@ -168,10 +199,10 @@ def _prove_and_settle(
 def _tampered(
     node: Rollup, echo: Callable[[str], None], progress: Progress | None, report: DemoReport
 ) -> None:
-    node.withdraw(1, 500)
+    node.withdraw(1, amount_to_quanta("500"))
     batch = node.seal()
-    prove_pending(node, progress=progress)
-    proof = node.seq.store.proof(batch.number)
+    node.prove(progress=progress)
+    proof = node.proof(batch.number)
     tampered = list(batch.pubdata)
     tampered[0] += 1 << 36  # the withdrawal amount + 1 quantum, same proof
     try:
@@ -179,12 +210,11 @@ def _tampered(
         report.ok = False
         echo("tampered batch ACCEPTED — this is a bug")
     except BatchRejected as e:
-        echo(f"tampered batch {batch.number} (bob's withdrawal 500 → 501) rejected: {e}")
+        echo(f"tampered batch {batch.number} (bob's withdrawal 500 → 500.000001 USD) rejected: {e}")
     report.ok &= node.settle() == [batch.number]
-    echo(
-        f"genuine batch {batch.number} settled; bob can claim "
-        f"{node.l1.claimable(node.l1_address(1))} quanta on L1"
-    )
+    paid = node.claim(1)
+    echo(f"genuine batch {batch.number} settled; bob claims {_usd(paid)} USD on L1")
+    report.ok &= paid == amount_to_quanta("500")
 
 
 def _exit_game(
@@ -207,6 +237,6 @@ def _exit_game(
     for index in (1, 3):
         value = total_value(state.account(index), state.global_state) // VALUE_SCALE
         paid = node.escape(index)
-        echo(f"{NAMES[index]} escapes with {paid} quanta (total value {value})")
+        echo(f"{NAMES[index]} escapes with {_usd(paid)} USD (total value {_usd(value)} USD)")
         report.ok &= paid == value
-    echo(f"L1 vault {node.l1.vault}, claimable {node.l1.total_claimable()}")
+    echo(f"L1 vault {_usd(node.l1.vault)} USD, claimable {_usd(node.l1.total_claimable())} USD")

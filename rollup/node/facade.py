@@ -1,0 +1,400 @@
+"""``Rollup``: one rollup directory — sequencer, local settlement layer, keys, order book — as one
+object. Every ``zkr`` verb and every HTTP endpoint is a method here (or in ``rollup.node.report``);
+the CLI only parses arguments, converts human units (``rollup.node.units``) and prints.
+
+Units at this interface are the protocol's: L1 amounts (deposit, withdraw, claim) in collateral
+quanta; transfers and fees in value units; sizes in base quanta; prices in value units per base
+quantum; funding rates in 2^-32 per second (``protocol.spec``).
+
+Before a transaction enters the mempool it is staged on a scratch copy of the head state with the
+pending mempool (``pending_state``), so an invalid one (e.g. insufficient margin) is refused at
+once with the state machine's own error; nothing is stored then. A frozen settlement layer refuses
+new work (``Frozen``): orders, transactions, batches; escapes and claims still work.
+
+Concurrency: an instance opened with ``lock=True`` (the default) holds the directory's lock
+(``rollup.node.files.DirectoryLock``) until ``close``, so one process at a time changes a
+directory and every instance starts from what the previous one committed. Read-only users
+(``status``, ``account show``, ``export``, ``prove``) open with ``lock=False``: SQLite's WAL gives
+them a consistent snapshot of each store, and proofs are stored in their own transactions.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from protocol.eddsa import Signature, derive_public_key, sign
+from protocol.spec import BUY, SELL, RollupParams
+from rollup.errors import RollupError, StoreError
+from rollup.node.errors import CorruptFile, Frozen, NodeError
+from rollup.node.files import DirectoryLock, write_export
+from rollup.node.keystore import Keystore
+from rollup.node.l1 import Layer1, default_address, open_settlement
+from rollup.node.meta import read_meta
+from rollup.node.orders import OrderBook, cancel_message, check_order
+from rollup.node.pipeline import ProvingRun, prove_pending
+from rollup.rebuild import rebuild_from_settlement
+from rollup.sequencer import Sequencer
+from rollup.state import RollupState
+from rollup.tx import (
+    FundingTick,
+    Liquidate,
+    OraclePrice,
+    Order,
+    SignedOrder,
+    Trade,
+    Transfer,
+    Tx,
+    Withdraw,
+    escape_message,
+    forced_message,
+)
+from rollup.witness import BatchWitness
+
+__all__ = ["Progress", "Rollup", "cancel_message"]
+
+Progress = Callable[[str, int, int], None]
+SEQUENCER = "sequencer.db"
+RESTORE_HINT = "'zkr rebuild' restores it from the settlement layer's published data"
+
+
+def open_sequencer(path: Path) -> Sequencer:
+    """The sequencer of ``path``'s store; CorruptFile (with the way out) if it is damaged."""
+    try:
+        return Sequencer.open(str(path / SEQUENCER))
+    except StoreError as e:
+        raise CorruptFile(path=path / SEQUENCER, detail=f"{e}; {RESTORE_HINT}") from None
+
+
+class Rollup:
+    """The façade over one rollup directory (see the module docstring)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        clock: Callable[[], float] = time.time,
+        lock: bool = True,
+        holder: str = "zkr",
+        lock_wait: float = 30.0,
+    ) -> None:
+        self.path = Path(path)
+        self.meta = read_meta(self.path)
+        self.params: RollupParams = self.meta.params
+        self.keydir = self.meta.keydir
+        self.lock = DirectoryLock(self.path, holder, lock_wait)
+        if lock:
+            self.lock.acquire()
+        try:
+            self.l1: Layer1 = open_settlement(self.path, self.meta.settlement_config, clock)
+            try:
+                self.seq = open_sequencer(self.path)
+            except BaseException:
+                self.l1.close()
+                raise
+        except BaseException:
+            self.lock.release()
+            raise
+        self.keystore = Keystore(self.path)
+        self.book = OrderBook(self.path)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @classmethod
+    def init(cls, path: str | Path, *args: Any, **kwargs: Any) -> Rollup:
+        """Genesis (``rollup.node.genesis.create``), then the new directory opened."""
+        from rollup.node.genesis import create
+
+        clock = kwargs.get("clock", time.time)
+        return cls(create(path, *args, **kwargs), clock)
+
+    def close(self) -> None:
+        self.seq.store.close()
+        self.l1.close()
+        self.lock.release()
+
+    def __enter__(self) -> Rollup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _require_live(self) -> None:
+        """``Frozen`` ("frozen since <UTC time>" where the contract records it, else since the
+        last settled batch) once the settlement layer is frozen."""
+        if not self.l1.frozen:
+            return
+        at = getattr(self.l1, "frozen_at", None)
+        if at is not None:
+            since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+        else:
+            since = f"batch {self.l1.status()['batches']} was settled"
+        raise Frozen(
+            detail=f"the rollup is frozen since {since}: no new orders, transactions or batches "
+            "(use 'zkr escape' and 'zkr claim')"
+        )
+
+    # -- keys ----------------------------------------------------------------------------------
+    def key(self, account: int) -> bytes:
+        return self.keystore.key(account)
+
+    def new_account(self, rng: random.Random | None = None) -> tuple[int, tuple[int, int]]:
+        """A fresh key pair in the keystore; returns (account index, public key)."""
+        return self.keystore.add(self.params.n_accounts, rng)
+
+    def l1_address(self, account: int) -> int:
+        """The default L1 address of an account: its public key's x mod 2^160."""
+        return default_address(derive_public_key(self.key(account)))
+
+    def _address(self, account: int, l1_address: int | None) -> int:
+        return self.l1_address(account) if l1_address is None else l1_address
+
+    # -- L1 requests ---------------------------------------------------------------------------
+    def deposit(self, account: int, amount: int, l1_address: int | None = None) -> int:
+        """Queue a deposit of ``amount`` quanta on L1; returns the request id."""
+        pk = derive_public_key(self.key(account))
+        address = default_address(pk) if l1_address is None else l1_address
+        return self.l1.deposit(account, pk, amount, address)
+
+    def account_proof(self, account: int, state: RollupState) -> tuple[list, tuple, list]:
+        """(leaf preimage, Merkle siblings, global preimage) of ``account`` in ``state``."""
+        return (
+            state.account(account).to_list(),
+            state.tree.siblings(account),
+            state.global_state.to_list(),
+        )
+
+    def force_withdrawal(self, account: int, l1_address: int | None = None) -> int:
+        """Queue a forced withdrawal on L1, proven against the settled state (rebuilt from L1)."""
+        key, state = self.key(account), self.rebuild()
+        address = self._address(account, l1_address)
+        sig = sign(key, forced_message(account, address))
+        return self.l1.request_forced_withdrawal(
+            account, address, sig, *self.account_proof(account, state)
+        )
+
+    def claim(self, account: int | None = None, l1_address: int | None = None) -> int:
+        """Pay out what L1 holds for the account's (or the given) L1 address; the amount."""
+        if l1_address is None:
+            if account is None:
+                raise NodeError(detail="claim needs an account or an L1 address")
+            l1_address = self.l1_address(account)
+        return self.l1.withdraw(l1_address)
+
+    # -- L2 transactions -----------------------------------------------------------------------
+    def pending_state(self) -> RollupState:
+        """A scratch copy of the head state with the mempool staged (failing transactions
+        skipped). Staging checks and applies without hashing, and the copy shares nothing that
+        staging writes with the sequencer's head state."""
+        head = self.seq.state
+        state = RollupState(head.params, head.global_state, head.verify_signature)
+        state.accounts = dict(head.accounts)
+        state.tree = head.tree  # read only: staged writes reach the tree only in flush()
+        for tx in self.seq.pending.values():
+            try:
+                state.stage(tx)
+            except RollupError:
+                continue
+        return state
+
+    def next_nonce(self, account: int, state: RollupState | None = None) -> int:
+        state = state or self.pending_state()
+        return state.account(account).nonce + self.book.resting(account)
+
+    def submit(self, tx: Tx) -> int:
+        """Stage ``tx`` on the pending state (its RollupError propagates), then admit it."""
+        self._require_live()
+        self.pending_state().stage(tx)
+        return self.seq.submit(tx)
+
+    def order(
+        self, account: int, market: int, side: int, size: int, price: int, fee: int = 0,
+        expiry: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Sign an order with the keystore's key, then ``place`` it."""
+        self._require_live()
+        state = self.pending_state()
+        now = state.global_state.last_oracle_time
+        o = Order(account, market, side, size, price, fee, self.next_nonce(account, state),
+                  now + 10**6 if expiry is None else expiry)  # fmt: skip
+        check_order(self.params, o, now)
+        state.existing(account)
+        return self.place(o.sign(self.key(account)))
+
+    def place(self, signed: SignedOrder) -> dict[str, Any]:
+        """Match a signed order against a resting crossing order (→ a trade in the mempool) or
+        let it rest; {"matched": False, "nonce"} or {"matched": True, "mempool", "quantity",
+        "maker"}. The order's terms, account and signature are checked first."""
+        self._require_live()
+        o = signed.order
+        state = self.pending_state()
+        check_order(self.params, o, state.global_state.last_oracle_time)
+        owner = state.existing(o.account)
+        if not state.verify_signature(owner.pubkey, o.message(), signed.signature):
+            raise NodeError(detail=f"order of account {o.account}: signature does not verify")
+        if o.nonce != self.next_nonce(o.account, state):
+            expected = self.next_nonce(o.account, state)
+            raise NodeError(
+                detail=f"order of account {o.account}: nonce {o.nonce}, expected {expected}"
+            )
+        match = self.book.match(o)
+        if match is None:
+            self.book.add(signed)
+            return {"matched": False, "nonce": o.nonce}
+        k, maker = match
+        q = min(maker.order.size, o.size)
+        trade = Trade(maker, signed, q, maker.order.limit_price, maker.order.fee, o.fee)
+        seq = self.submit(trade)
+        self.book.remove(k)
+        return {"matched": True, "mempool": seq, "quantity": q, "maker": maker.order.account}
+
+    def cancel(self, account: int, nonce: int, signature: Signature | None = None) -> None:
+        """Remove ``account``'s resting order of ``nonce`` from the book; authorised by the
+        keystore's key, or by ``signature`` of ``cancel_message(account, nonce)``."""
+        if signature is None:
+            signature = sign(self.key(account), cancel_message(account, nonce))
+        pk = self.seq.state.existing(account).pubkey
+        if not self.seq.state.verify_signature(pk, cancel_message(account, nonce), signature):
+            raise NodeError(detail=f"cancel of account {account}: signature does not verify")
+        self.book.cancel(account, nonce)
+
+    def oracle(self, prices: tuple[int, ...], timestamp: int | None = None) -> int:
+        """Sign oracle prices (value units per base quantum) with the oracle key."""
+        last = self.pending_state().global_state.last_oracle_time
+        timestamp = max(int(time.time()), last + 1) if timestamp is None else timestamp
+        key = self.keystore.oracle_key()
+        return self.submit(OraclePrice.signed(key, tuple(prices), timestamp))
+
+    def funding(self, rates: tuple[int, ...], timestamp: int | None = None) -> int:
+        g = self.pending_state().global_state
+        ts = g.last_oracle_time if timestamp is None else timestamp
+        return self.submit(FundingTick(tuple(rates), ts))
+
+    def withdraw(self, account: int, amount: int, l1_address: int | None = None) -> int:
+        """Withdraw ``amount`` quanta to L1 (paid once its batch settles: ``claim``)."""
+        key, address = self.key(account), self._address(account, l1_address)
+        return self.submit(Withdraw.signed(key, account, amount, address, self.next_nonce(account)))
+
+    def transfer(self, sender: int, recipient: int, amount: int) -> int:
+        """Move ``amount`` value units of collateral from ``sender`` to ``recipient``."""
+        tx = Transfer.signed(self.key(sender), sender, recipient, amount, self.next_nonce(sender))
+        return self.submit(tx)
+
+    def liquidate(
+        self, liquidator: int, liquidated: int, market: int, quantity: int, price: int, fee: int = 0
+    ) -> int:
+        """The liquidator's order takes ``quantity`` of ``liquidated``'s position at ``price``."""
+        self._require_live()
+        state = self.pending_state()
+        size = (
+            state.account(liquidated).positions[market].size
+            if 0 <= market < len(self.params.markets)
+            else 0
+        )
+        if size == 0:
+            raise NodeError(detail=f"account {liquidated} has no position in market {market}")
+        side = BUY if size > 0 else SELL  # the liquidator takes over the position
+        now = state.global_state.last_oracle_time
+        o = Order(liquidator, market, side, quantity, price, fee,
+                  self.next_nonce(liquidator, state), now + 10**6)  # fmt: skip
+        check_order(self.params, o, now)
+        return self.submit(
+            Liquidate(o.sign(self.key(liquidator)), liquidated, quantity, price, fee)
+        )
+
+    # -- batches, proofs, settlement -----------------------------------------------------------
+    def seal(self) -> BatchWitness | None:
+        """Seal the next batch (priority requests first); None if there is nothing to seal."""
+        self._require_live()
+        return self.seq.seal_batch(self.l1.queue())
+
+    def seal_all(self) -> list[BatchWitness]:
+        """Seal batches until the L1 queue and the mempool are empty."""
+        out = []
+        while (batch := self.seal()) is not None:
+            out.append(batch)
+        return out
+
+    def rejected(self, number: int) -> list[tuple[int, str]]:
+        """(mempool sequence, reason) of the transactions batch ``number`` dropped."""
+        return self.seq.store.rejected(number)
+
+    def head(self) -> int:
+        """The number of sealed batches."""
+        return self.seq.store.head()
+
+    @property
+    def settled_root(self) -> int:
+        """The state root the settlement layer has verified last."""
+        return self.l1.root
+
+    def pending_work(self) -> int:
+        """Transactions a seal would take now: mempool plus unconsumed L1 priority requests."""
+        consumed = self.seq.store.get("priority_consumed")
+        return len(self.seq.pending) + sum(q["id"] >= consumed for q in self.l1.queue())
+
+    def batch(self, number: int) -> BatchWitness:
+        return self.seq.store.batch(number)
+
+    def unproven(self) -> list[int]:
+        """Unsettled sealed batches without a stored proof, in order."""
+        proven = self.seq.store.proven()
+        return [n for n in range(self.l1.batch_count, self.head()) if n not in proven]
+
+    def proof(self, number: int) -> Any:
+        return self.seq.store.proof(number)
+
+    def prove(
+        self, workers: int = 1, scheduler: Any = None, progress: Progress | None = None,
+        numbers: list[int] | None = None,
+    ) -> ProvingRun:  # fmt: skip
+        """Prove the unproven batches (or ``numbers``), storing each proof as it finishes."""
+        todo = self.unproven() if numbers is None else numbers
+        return prove_pending(self.seq.store, self.keydir, todo, workers, scheduler, progress)
+
+    def settle(self) -> list[int]:
+        """Submit every proven, unsettled batch in order; stops at the first without a proof."""
+        done: list[int] = []
+        while self.l1.batch_count < self.head():
+            n = self.l1.batch_count
+            proof = self.seq.store.proof(n)
+            if proof is None:
+                break
+            batch = self.seq.store.batch(n)
+            self.l1.submit_batch(list(batch.pubdata), batch.new_root, proof)
+            done.append(n)
+        return done
+
+    def status(self) -> dict[str, Any]:
+        """The status report (``rollup.node.report.status``)."""
+        from rollup.node.report import status
+
+        return status(self)
+
+    # -- recovery ------------------------------------------------------------------------------
+    def rebuild(self) -> RollupState:
+        """The settled state recomputed from the settlement layer's data alone."""
+        return rebuild_from_settlement(self.l1)
+
+    def freeze(self) -> dict[str, Any]:
+        return self.l1.freeze()
+
+    def escape(self, account: int, l1_address: int | None = None) -> int:
+        """Exit the frozen rollup with the account's value, proven from the rebuilt state."""
+        key, state = self.key(account), self.rebuild()
+        address = self._address(account, l1_address)
+        sig = sign(key, escape_message(account, address))
+        return self.l1.escape(account, address, sig, *self.account_proof(account, state))
+
+    def export(self, number: int, out: str | Path) -> list[Path]:
+        """verification_key.json, proof.json, public.json (snarkjs) of a proven batch."""
+        if not 0 <= number < self.head():
+            raise NodeError(detail=f"no batch {number} (the head is {self.head()})")
+        proof = self.seq.store.proof(number)
+        if proof is None:
+            raise NodeError(detail=f"batch {number} has no proof (run 'zkr prove')")
+        b = self.seq.store.batch(number)
+        return write_export(
+            out, self.l1.verifying_key, proof, (b.old_root, b.new_root, b.commitment)
+        )

@@ -1,0 +1,104 @@
+"""The long-running node (``zkr node``) as a real process: the HTTP API through ``NodeClient``,
+its refusals as JSON with their status, the CLI pointed at the API while it runs, sealing by size
+and time, background proving and settlement, and a graceful SIGTERM that loses nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rollup.node import Rollup
+from rollup.node.client import NodeClient, NodeUnreachable, RemoteError
+from rollup.node.keystore import Keystore
+from rollup.node.units import price_to_units, size_to_base, usd_to_value
+from tests.node.conftest import REPO, RunningNode, child_env, zkr_command
+
+
+@pytest.fixture
+def running(rollup_dir: Path) -> Iterator[RunningNode]:
+    node = RunningNode(rollup_dir, "--batch-seconds", 3600)
+    yield node
+    if node.process.poll() is None:
+        node.stop()
+
+
+def test_api_orders_transfers_and_refusals(running: RunningNode, rollup_dir: Path) -> None:
+    client, keys = NodeClient(running.url), Keystore(rollup_dir)
+    btc = Rollup(rollup_dir, lock=False).params.markets[0]
+    size, price = size_to_base("0.01", btc), price_to_units("30000", btc)
+    assert client.order(keys.key(0), 0, 0, 0, size, price) == {"matched": False, "nonce": 0}
+    matched = client.order(keys.key(1), 1, 0, 1, size, price)
+    assert matched["matched"] and matched["quantity"] == size and matched["maker"] == 0
+    seq = client.transfer(keys.key(1), 1, 0, usd_to_value("2"))
+    assert seq > matched["mempool"]  # the trade and the transfer fill a batch: sealed (size)
+    # negative twins: a wrong key, a malformed body, an unknown account — JSON, never a page
+    with pytest.raises(RemoteError) as e:
+        client.transfer(keys.key(0), 1, 0, usd_to_value("2"))
+    assert e.value.status == 409 and e.value.kind == "refused" and "signature" in str(e.value)
+    req = urllib.request.Request(running.url + "/api/withdrawals", data=b"{not json", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as http:
+        urllib.request.urlopen(req)
+    assert http.value.code == 400 and json.loads(http.value.read())["kind"] == "malformed"
+    with pytest.raises(RemoteError, match="is not an integer"):
+        client._request("GET", "/api/accounts/x")
+    # the CLI's writing verbs are pointed at the API; its read verbs still work
+    cli = subprocess.run(zkr_command("deposit", "--dir", rollup_dir, 0, 5), cwd=REPO,
+                         env=child_env(), capture_output=True, text=True)  # fmt: skip
+    assert cli.returncode == 6 and "served by a running node" in cli.stderr
+    assert cli.stderr.count("\n") == 1 and "Traceback" not in cli.stderr
+    status = subprocess.run(zkr_command("status", "--dir", rollup_dir, "--json"), cwd=REPO,
+                            env=child_env(), capture_output=True, text=True)  # fmt: skip
+    assert status.returncode == 0 and json.loads(status.stdout)["head_batch"] >= 1
+
+
+def test_sigterm_loses_nothing_and_restart_carries_on(rollup_dir: Path) -> None:
+    node = RunningNode(rollup_dir, "--batch-seconds", 3600)
+    client, keys = NodeClient(node.url), Keystore(rollup_dir)
+    accepted = [
+        client.transfer(keys.key(k % 2), k % 2, 1 - k % 2, usd_to_value("1")) for k in range(3)
+    ]
+    before = client.status()
+    while before["divergence"]["mempool"] != 1:  # two fill batch 1 (sealed by size), one waits
+        time.sleep(0.1)
+        before = client.status()
+    assert node.stop() == 0
+    assert any("stopped" in line for line in node.lines)
+    with pytest.raises(NodeUnreachable):
+        client.status()
+    with Rollup(rollup_dir) as again:  # the lock is free and the state intact
+        sealed = again.seq.store.batch_mempool_seqs()
+        assert [seq for seq, _ in again.seq.store.mempool()] == accepted[2:]
+        assert set(accepted[:2]) <= sealed and again.head() == 2
+        assert str(again.seq.state.root) == before["head_root"]
+    restarted = RunningNode(rollup_dir, "--batch-seconds", 3600)
+    try:
+        assert NodeClient(restarted.url).status()["divergence"]["mempool"] == 1
+    finally:
+        assert restarted.stop() == 0
+
+
+@pytest.mark.slow
+def test_node_seals_by_size_and_time_proves_and_settles(rollup_dir: Path) -> None:
+    node = RunningNode(rollup_dir, "--batch-seconds", 2)
+    try:
+        client, keys = NodeClient(node.url), Keystore(rollup_dir)
+        for k in range(3):  # 2 fill a batch at once (size), the third waits (time)
+            client.transfer(keys.key(k % 2), k % 2, 1 - k % 2, usd_to_value("1"))
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            s = client.status()
+            if s["settled_batches"] == 3 and s["divergence"]["mempool"] == 0:
+                break
+            time.sleep(1)
+        assert s["head_batch"] == s["settled_batches"] == 3, s
+        assert s["head_root"] == s["settled_root"] and not s["unproven"]
+        assert len(client.history()) >= 2 and client.batches()[-1]["settled"]
+        assert client.proof(2)["public"][1] == s["head_root"]
+    finally:
+        assert node.stop() == 0

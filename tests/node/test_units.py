@@ -1,0 +1,124 @@
+"""Human units (rollup.node.units): exact round trips, and refusals for anything that does not
+land on a protocol integer or leaves the protocol's widths — each with the nearest exact values."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from protocol.spec import DEFAULT_MARKETS, PRICE_BITS, SIZE_BITS, VALUE_SCALE
+from rollup.errors import InsufficientMargin, LimitPriceViolated
+from rollup.node.errors import UnitError
+from rollup.node.units import (
+    DEFAULT_PRICES_USD,
+    amount_to_quanta,
+    base_to_size,
+    describe_error,
+    exact,
+    genesis_prices,
+    market_index,
+    parse_decimal,
+    price_to_units,
+    quanta_to_usd,
+    size_to_base,
+    units_to_price,
+    usd_to_value,
+    value_to_usd,
+)
+
+BTC, ETH, SOL, DOGE = DEFAULT_MARKETS
+
+
+def test_known_values() -> None:
+    assert amount_to_quanta("1000") == 10**9 and amount_to_quanta("0.000001") == 1
+    assert usd_to_value("1") == 10**6 * VALUE_SCALE
+    assert size_to_base("0.5", BTC) == 5 * 10**7 and size_to_base("3", DOGE) == 300
+    assert price_to_units("30000", BTC) == 300 * VALUE_SCALE  # 30,000 USD = 300 quanta per sat
+    assert price_to_units("100", SOL) == 100 * VALUE_SCALE
+    assert price_to_units("0.1", DOGE) == 1000 * VALUE_SCALE
+    assert genesis_prices(4) == tuple(
+        price_to_units(p, m) for p, m in zip(DEFAULT_PRICES_USD, DEFAULT_MARKETS, strict=True)
+    )
+
+
+def test_exact_prints_every_protocol_integer_exactly() -> None:
+    assert (
+        exact(Fraction(1, 8)) == "0.125" and exact(-3) == "-3" and exact(Fraction(-1, 2)) == "-0.5"
+    )
+    assert exact(value_to_usd(1)) == "0.00000000000000023283064365386962890625"
+    with pytest.raises(ValueError, match="no finite decimal"):
+        exact(Fraction(1, 3))
+
+
+@given(st.integers(1, (1 << 63) - 1))
+def test_amount_round_trip(quanta: int) -> None:
+    assert amount_to_quanta(exact(quanta_to_usd(quanta))) == quanta
+
+
+@given(st.integers(1, (1 << SIZE_BITS) - 1), st.sampled_from(DEFAULT_MARKETS))
+def test_size_round_trip(base: int, market) -> None:
+    assert size_to_base(exact(base_to_size(base, market)), market) == base
+
+
+@given(st.integers(1, (1 << PRICE_BITS) - 1), st.sampled_from(DEFAULT_MARKETS))
+def test_price_round_trip(price: int, market) -> None:
+    assert price_to_units(exact(units_to_price(price, market)), market) == price
+
+
+@given(st.integers(1, (1 << 95) - 1))
+def test_value_round_trip(value: int) -> None:
+    usd = exact(value_to_usd(value))
+    if Fraction(usd) * 10**6 * VALUE_SCALE == value and (value % VALUE_SCALE == 0):
+        assert usd_to_value(usd) == value
+
+
+def test_inexact_values_are_refused_with_their_neighbours() -> None:
+    with pytest.raises(UnitError, match=r"30001 USD is not a multiple of .* 30000\.9999"):
+        price_to_units("30001", BTC)
+    with pytest.raises(
+        UnitError, match=r"the nearest exact values are 0\.12345678 and 0\.12345679"
+    ):
+        size_to_base("0.123456789", BTC)
+    with pytest.raises(UnitError, match=r"multiple of 0\.000001 USD"):
+        amount_to_quanta("0.0000001")
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (lambda: amount_to_quanta("0"), "must be in [0.000001"),
+        (lambda: amount_to_quanta("-5"), "must be in [0.000001"),
+        (lambda: amount_to_quanta("1e30"), "must be in [0.000001"),
+        (lambda: size_to_base("3000000", BTC), "size must be in [0.00000001, 2814749.76710655]"),
+        (lambda: price_to_units("0", BTC), "price must be in"),
+        (lambda: amount_to_quanta("ten"), "is not a decimal number"),
+        (lambda: amount_to_quanta("NaN"), "not a finite number"),
+        (lambda: amount_to_quanta(1.5), "give a decimal string"),
+        (lambda: market_index(DEFAULT_MARKETS, "XRP"), "unknown market 'XRP'"),
+        (lambda: genesis_prices(2, ("1",)), "give 2 genesis prices"),
+    ],
+)
+def test_refusals(call, fragment: str) -> None:
+    with pytest.raises(UnitError) as e:
+        call()
+    assert fragment in str(e.value) and "\n" not in str(e.value)
+
+
+def test_market_by_index_or_name() -> None:
+    assert market_index(DEFAULT_MARKETS, "eth-perp") == 1 == market_index(DEFAULT_MARKETS, "1")
+    assert parse_decimal(" 1.50 ", "x") == Fraction(3, 2)
+
+
+def test_refusals_of_the_state_machine_speak_usd() -> None:
+    e = InsufficientMargin(account=3, total_value=-5 * 10**6 * VALUE_SCALE, required=7 << 32)
+    assert "total value -5.00 USD" in describe_error(e, DEFAULT_MARKETS)
+    assert "value units" in str(e)  # negative twin: the state machine's own message
+    limit = LimitPriceViolated(
+        account=1, price=301 * VALUE_SCALE, side="buy", limit=300 * VALUE_SCALE
+    )
+    assert "price 30100 USD violates its buy limit 30000 USD" in describe_error(
+        limit, DEFAULT_MARKETS, 0
+    )

@@ -5,7 +5,7 @@ Used by tests/circuits/test_batch_soundness.py and tests/rollup/test_circuit_agr
 ``tests.batch_helpers``; the keys, prices and oracle key are tests/rollup/conftest.py's). The native
 state machine (rollup/) is the reference and the witness source: a batch's public signals are
 (old_root, new_root, commitment) with commitment = Poseidon sponge over
-[old_root, new_root, *pubdata] (``rollup.pubdata.pubdata_commitment``; DESIGN §5), which is what
+[old_root, new_root, *pubdata] (``protocol.pubdata.pubdata_commitment``), which is what
 verifier/settlement.py checks. Nothing here builds a ``SlotWitness`` or ``UpdateProof`` by hand:
 every slot comes from ``RollupState.apply`` / ``RollupState.commit``.
 """
@@ -23,9 +23,11 @@ from rollup.circuit_input import batch_assignment
 from rollup.state import RollupState
 from rollup.tx import Deposit
 from rollup.witness import BatchWitness, SlotWitness
-from tests.rollup.conftest import ORACLE_KEY, PRICE, public_key, user_key
+from tests.rollup.conftest import DOMAIN, GENESIS_TIME, ORACLE_KEY, PRICE, public_key, user_key
 
 __all__ = [
+    "DOMAIN",
+    "GENESIS_TIME",
     "ORACLE_KEY",
     "PRICE",
     "batch_witness",
@@ -38,8 +40,10 @@ __all__ = [
 
 
 def genesis_state(params: RollupParams, prices: tuple[int, ...]) -> RollupState:
-    """An empty tree under the genesis global state: ``prices`` per market, ORACLE_KEY's key."""
-    return RollupState(params, GlobalState.genesis(params, public_key(ORACLE_KEY), prices))
+    """An empty tree under the genesis global state: ``prices`` per market, ORACLE_KEY's key,
+    oracle time GENESIS_TIME, the tests' DOMAIN."""
+    g = GlobalState.genesis(params, public_key(ORACLE_KEY), prices, GENESIS_TIME, DOMAIN)
+    return RollupState(params, g)
 
 
 def deposit(account: int, amount: int, l1_address: int, key: int | None = None) -> Deposit:

@@ -12,10 +12,13 @@ every slot comes from ``RollupState.apply`` / ``RollupState.commit``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+import pytest
 
 from circuits.batch import BatchShape
 from circuits.compiled import CompiledCircuit
+from circuits.errors import UnsatisfiedConstraint
 from protocol.pubdata import pubdata_commitment
 from protocol.spec import RollupParams
 from rollup.account import GlobalState
@@ -32,7 +35,9 @@ __all__ = [
     "PRICE",
     "batch_witness",
     "deposit",
+    "fails_on",
     "genesis_state",
+    "one_slot",
     "public_key",
     "solve_batch",
     "user_key",
@@ -68,3 +73,17 @@ def solve_batch(compiled: CompiledCircuit, batch: BatchWitness, shape: BatchShap
     z = compiled.solve(batch_assignment(batch, shape))
     assert compiled.public_signals(z) == [batch.old_root, batch.new_root, batch.commitment]
     return z
+
+
+def one_slot(state: RollupState, apply: Callable[[RollupState], SlotWitness]) -> BatchWitness:
+    """A one-slot batch from ``apply(state) -> SlotWitness`` (pubdata and commitment native)."""
+    old = state.root
+    return batch_witness(old, state, (apply(state),))
+
+
+def fails_on(compiled: CompiledCircuit, assignment: dict, fragment: str) -> str:
+    """Solving ``assignment`` fails on a constraint whose name contains ``fragment``."""
+    with pytest.raises(UnsatisfiedConstraint) as err:
+        compiled.solve(assignment)
+    assert fragment in err.value.name, err.value.name
+    return err.value.name

@@ -68,7 +68,9 @@ def liquidation_terms(
         neg = 1 - sign_ge(api, tv_fill, TV_FILL_BITS, "solvent")
         shortfall = -api.mul(neg, tv_fill, name="shortfall")
         equity = tv_fill + shortfall
-        risk = api.mul(api.mul(inp.quantity, fl.oracle, name="q_oracle"), fl.penalty, name="q_o_pen")
+        risk = api.mul(
+            api.mul(inp.quantity, fl.oracle, name="q_oracle"), fl.penalty, name="q_o_pen"
+        )
         nominal = floor_div(api, risk, FRACTION_SCALE, _NOMINAL_BITS, "nominal")
         capped = sign_ge(api, equity - nominal, TV_FILL_BITS, "covers_nominal")
         penalty = equity + api.mul(capped, nominal - equity, name="penalty")
@@ -88,9 +90,7 @@ def bankruptcy_checks(api: API, inp: SlotInputs, g: GlobalVars, f0: Figures) -> 
         cond_range(api, dl, least, _LEAST_PRICE_BITS, "least_price")
 
 
-def insurance_fund(
-    api: API, inp: SlotInputs, g: GlobalVars, lt: LiquidationTerms
-) -> Variable:
+def insurance_fund(api: API, inp: SlotInputs, g: GlobalVars, lt: LiquidationTerms) -> Variable:
     """fund' = fund + fees + penalty − shortfall ∈ [0, 2^127)."""
     fund = g.fund + inp.fee[0] + inp.fee[1] + lt.penalty - lt.shortfall
     api.range_check(fund, INSURANCE_BITS, "insurance_fund")

@@ -86,8 +86,7 @@ def record_fill(
         filled = quantity + api.mul(match, filled_sel, name="filled")
         cond_range(api, en, as_variable(size) - filled, SIZE_BITS, "size")
         ids = tuple(
-            id_k + api.mul(rsel[k], oid - id_k, name=f"set_id{k}")
-            for k, id_k in enumerate(old.ids)
+            id_k + api.mul(rsel[k], oid - id_k, name=f"set_id{k}") for k, id_k in enumerate(old.ids)
         )
         fills = tuple(
             f_k + api.mul(rsel[k], filled - f_k, name=f"set_filled{k}")

@@ -115,9 +115,9 @@ def leaf_updates(
         for u, en in enumerate((sel[TRADE], sel[TRADE] + sel[LIQUIDATE]))
     ]  # fmt: skip
     reg = keys.register
+    keys0 = zip((old[0].pubkey_x, old[0].pubkey_y), inp.pubkey, strict=True)
     pubkey0 = tuple(
-        k + api.mul(reg, new - k, name=f"registered_{c}")
-        for c, (k, new) in enumerate(zip((old[0].pubkey_x, old[0].pubkey_y), inp.pubkey))
+        k + api.mul(reg, new - k, name=f"registered_{c}") for c, (k, new) in enumerate(keys0)
     )
     updates = []
     for u in (0, 1):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from circuits.errors import DefinitionError
 from protocol import spec
 
-__all__ = ["BatchShape", "LIQUIDATABLE_BITS", "TV_FILL_BITS"]
+__all__ = ["LIQUIDATABLE_BITS", "TV_FILL_BITS", "BatchShape"]
 
 _N = 1 << (spec.SIZE_BITS + spec.PRICE_BITS)  #: largest notional |size|·price
 _K = _N << spec.FRACTION_BITS  #: largest risk term |size|·price·fraction

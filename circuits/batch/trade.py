@@ -104,7 +104,9 @@ def _bands(api: API, inp: SlotInputs, oracle: Value, band: Value, maint_price: V
     api.range_check(high, _BAND_BITS, "price_ceiling")
 
 
-def fill_terms(api: API, inp: SlotInputs, g: GlobalVars, maint_prices: Sequence[Value]) -> FillTerms:
+def fill_terms(
+    api: API, inp: SlotInputs, g: GlobalVars, maint_prices: Sequence[Value]
+) -> FillTerms:
     """The module docstring's checks and values; ``maint_prices[k] = price_k·mf_k``."""
     sel, q, price, side = inp.sel, inp.quantity, inp.price, inp.side
     trade, liq = sel[TRADE], sel[LIQUIDATE]

@@ -11,6 +11,8 @@ account is update 0's leaf, read and not written::
     refunded deposit        ⇒ foreign key (circuits.batch.transfer) ∨
                               |collateral_s + amount·2^32| ≥ 2^95
     void forced withdrawal  ⇒ empty account ∨ |collateral_s| ≥ 2^95
+    forced withdrawal of an empty account ⇒ void  (|collateral_s| ≥ 2^95 ⇒ void: the forced
+                              amount's range check on collateral_s)
 
 |collateral_s| < 2^95 + M·2^48·2^97 < 2^149 (M ≤ 8): the overflow checks use 150 bits.
 """
@@ -94,3 +96,4 @@ def refund_reasons(
         void = api.mul(inp.sel[FORCED_WITHDRAW], inp.flag, name="void")
         void_nonempty = api.mul(void, 1 - empty0, name="void_nonempty")
         assert_overflows(api, settled0, void_nonempty, "collateral_out_of_range")
+        api.assert_product(inp.sel[FORCED_WITHDRAW] - void, empty0, 0, "forced_nonempty")

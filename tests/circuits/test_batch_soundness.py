@@ -37,6 +37,7 @@ from protocol.spec import (
 from prover.fields import R
 from rollup import effects
 from rollup.circuit_input import batch_assignment, shape_of
+from rollup.margin import settle_funding
 from rollup.state import RollupState
 from rollup.tx import (
     Deposit,
@@ -347,6 +348,12 @@ def test_void_forced_withdrawal_only_for_empty_or_out_of_range(compiled) -> None
     void = one_slot(state, lambda s: s.commit(0, FORCED_WITHDRAW, tx, writes, s.global_state,
                                               effect, ()))  # fmt: skip
     fails(compiled, void, "refund/collateral_out_of_range")
+    tx = ForcedWithdrawal(3, 5)  # an empty account: void, never a withdrawal of 0
+    effect = {"account": 3, "amount": 0, "void": 0, "l1_address": 5}
+    writes = [(3, settle_funding(state.account(3), state.global_state))]
+    withdrawal = one_slot(state, lambda s: s.commit(0, FORCED_WITHDRAW, tx, writes,
+                                                    s.global_state, effect, ()))  # fmt: skip
+    fails(compiled, withdrawal, "refund/forced_nonempty")
 
 
 # -- oracle -----------------------------------------------------------------------------------

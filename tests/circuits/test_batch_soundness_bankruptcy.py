@@ -7,11 +7,13 @@ next Merkle row (update 1's old root, under the root the circuit computed) fails
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import pytest
 
 from circuits.batch import compile_batch
+from circuits.soundness import find_unconstrained
 from protocol.spec import (
     BUY,
     DEFAULT_MARKETS,
@@ -157,7 +159,8 @@ def test_shortfall_only_at_the_oracle_price_and_only_when_bankrupt(compiled) -> 
     liq = Liquidate(order(2, BUY, BIG, o), 0, BIG, o, 0)
     batch = one_slot(state, lambda s: s.apply(liq))
     assert state.global_state.insurance_fund < 10**6 * Q  # the shortfall was drawn
-    solve_batch(compiled, batch, SHAPE)
+    z = solve_batch(compiled, batch, SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(4), n_random=1).ok
     discount = Liquidate(order(2, BUY, BIG, o - 1), 0, BIG, o - 1, 0)
     fails(compiled, one_slot(levered(o, fund=10**6 * Q), lambda s: commit_liquidation(s, discount)),
           "liquidation/shortfall_at_oracle_price")  # fmt: skip
@@ -191,7 +194,9 @@ def test_deleverage_at_the_bankruptcy_price_only(compiled, long: bool) -> None:
     o = PRICE * (85 if long else 115) // 100
     tx = Deleverage(0, 1, 0, BIG // 3)
     state = levered(o, long, fund=1000 * Q)
-    solve_batch(compiled, one_slot(state, lambda s: s.apply(tx)), SHAPE)
+    z = solve_batch(compiled, one_slot(state, lambda s: s.apply(tx)), SHAPE)
+    if long:
+        assert find_unconstrained(compiled, z, random.Random(4), n_random=1).ok
     p = _price(levered(o, long, fund=1000 * Q), tx.quantity)
     better, worse = (p + 1, p - 1) if long else (p - 1, p + 1)  # for the deleveraged account
     for price, fragment in ((better, "bankruptcy/least_price"), (worse, "margin/ratio0")):

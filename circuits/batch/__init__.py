@@ -29,7 +29,7 @@ Not enforced by this circuit (by design):
 - the order of priority requests against the L1 queue is checked by the settlement layer on
   the pubdata the commitment binds.
 
-Size at D = 16, M = 4: 38,018 constraints per slot (``python -m benchmarks.batch_constraints``):
+Size at D = 16, M = 4: 38,019 constraints per slot (``python -m benchmarks.batch_constraints``):
 two Merkle updates with their leaf hashes 2 × 10.4k, two EdDSA checks 2 × 4.2k, fills and order
 terms 2.4k, the oracle update 1.6k, the rest (records, margin figures, liquidation, forced
 withdrawal, transfers) ≈ 4.4k.

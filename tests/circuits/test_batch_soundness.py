@@ -5,8 +5,9 @@ exactly one rule with the native check bypassed — a re-signed order term that 
 the state, a monkeypatched native check, or ``RollupState.commit`` with hand-made effects —
 so roots, pubdata and commitment stay consistent and only the targeted rule is violated. The
 solver must fail on the constraint of that rule (asserted by name). Each positive case (the
-untampered batch solves) is the twin of its negatives. Liquidation and deleverage:
-test_batch_soundness_bankruptcy.py.
+untampered batch solves) is the twin of its negatives. Here: trades, order records, the oracle
+and the no-unconstrained-wires check; accounts (withdraw, transfer, deposit, forced withdrawal):
+test_batch_soundness_accounts.py; liquidation and deleverage: test_batch_soundness_bankruptcy.py.
 """
 
 from __future__ import annotations

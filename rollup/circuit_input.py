@@ -1,10 +1,11 @@
 """A sealed batch (``rollup.witness.BatchWitness``) as the batch circuit's input assignment.
 
 The native state machine is the witness source (gnark's rollup example): every value below is
-read from the applied transactions, their effects and the recorded leaf updates; nothing is
-recomputed here except layouts. Input names and meanings: ``circuits.batch.inputs`` (per slot)
-and ``circuits.batch.circuit`` (batch level). Signed integers are passed as Python ints; the
-solver maps them to x mod r like ``rollup.account.to_field``.
+read from the applied transactions, their effects and the recorded leaf updates; the fill record
+an order uses is the native rule's (``rollup.fills.record_index`` on the recorded account before
+the update). Input names and meanings: ``circuits.batch.inputs`` (per slot) and
+``circuits.batch.circuit`` (batch level). Signed integers are passed as Python ints; the solver
+maps them to x mod r like ``protocol.leaf.to_field``. Flat layouts are ``rollup.codec``'s.
 """
 
 from __future__ import annotations
@@ -12,24 +13,27 @@ from __future__ import annotations
 from circuits.batch.spec import BatchShape
 from protocol.pubdata import CHUNK_WIDTH
 from protocol.spec import (
+    DELEVERAGE,
     DEPOSIT,
     FORCED_WITHDRAW,
-    FUNDING,
     LIQUIDATE,
     N_TX_TYPES,
     ORACLE,
+    ORDER_RECORDS,
     TRADE,
     TRANSFER,
     WITHDRAW,
     RollupParams,
 )
 from rollup.account import Account, GlobalState
+from rollup.fills import record_index
 from rollup.tx import SignedOrder
-from rollup.witness import BatchWitness, SlotWitness
+from rollup.witness import BatchWitness, LeafUpdate, SlotWitness
 
 __all__ = ["account_inputs", "batch_assignment", "global_inputs", "shape_of", "slot_assignment"]
 
 _NO_SIG = [0, 1, 0]
+_NO_ORDER = [0] * 5
 
 
 def shape_of(params: RollupParams) -> BatchShape:
@@ -38,37 +42,69 @@ def shape_of(params: RollupParams) -> BatchShape:
 
 
 def account_inputs(account: Account) -> list[int]:
-    """[pubkey_x, pubkey_y, nonce, collateral, size_0, f_0, ...] (the leaf preimage)."""
-    out = [account.pubkey_x, account.pubkey_y, account.nonce, account.collateral]
-    for p in account.positions:
+    """[x, y, nonce, floor, collateral, size_0, f_0, ..., id_0, filled_0, ...] (the leaf)."""
+    a = account
+    out = [a.pubkey_x, a.pubkey_y, a.nonce, a.order_floor, a.collateral]
+    for p in a.positions:
         out += [p.size, p.funding_index]
+    for o in a.orders:
+        out += [o.order_id, o.filled]
     return out
 
 
 def global_inputs(g: GlobalState) -> list[int]:
-    """[price, F, initial, maintenance, max_rate per market..., oracle pk, times, fee pool]."""
+    """[8 fields per market ..., oracle_pk_x, oracle_pk_y, oracle_time, insurance_fund,
+    domain]."""
     out: list[int] = []
     for m in g.markets:
-        out += [m.price, m.funding_index, m.initial_fraction, m.maintenance_fraction]
-        out.append(m.max_funding_rate)
-    return [*out, g.oracle_pk_x, g.oracle_pk_y, g.last_oracle_time, g.last_funding_time, g.fee_pool]
+        out += m.to_list()
+    return [*out, g.oracle_pk_x, g.oracle_pk_y, g.oracle_time, g.insurance_fund, g.domain]
 
 
 def _order(signed: SignedOrder) -> list[int]:
     o = signed.order
-    return [o.size, o.limit_price, o.fee, o.expiry]
+    return [o.size, o.limit_price, o.max_fee, o.order_id, o.expiry]
 
 
 def _sig(signature) -> list[int]:
     return [signature.r8_x, signature.r8_y, signature.s]
 
 
+def _record(update: LeafUpdate, signed: SignedOrder) -> tuple[list[int], int]:
+    """(one-hot record selector, match) of the native rule for this order's fill."""
+    k, matched = record_index(update.old_account, signed.order.order_id)
+    return [int(j == k) for j in range(ORDER_RECORDS)], int(matched)
+
+
+def _fill(a: dict, w: SlotWitness, m: int) -> None:
+    e, tx, t = w.effect, w.tx, w.tx_type
+    a["msel"] = [int(k == e["market"]) for k in range(m)]
+    a["quantity"], a["price"] = e["quantity"], e["price"]
+    if t == TRADE:
+        a["acct"], a["side"] = [e["maker"], e["taker"]], e["maker_side"]
+        a["fee"] = [e["maker_fee"], e["taker_fee"]]
+        a["order0"], a["order1"] = _order(tx.maker), _order(tx.taker)
+        a["sig0"], a["sig1"] = _sig(tx.maker.signature), _sig(tx.taker.signature)
+        (a["rsel0"], m0), (a["rsel1"], m1) = (_record(w.updates[0], tx.maker),
+                                              _record(w.updates[1], tx.taker))  # fmt: skip
+        a["match"] = [m0, m1]
+    elif t == LIQUIDATE:
+        a["acct"], a["side"] = [e["liquidated"], e["liquidator"]], e["liquidator_side"]
+        a["fee"] = [0, e["fee"]]
+        a["order0"], a["sig0"] = _order(tx.liquidator), _sig(tx.liquidator.signature)
+        a["rsel1"], m1 = _record(w.updates[1], tx.liquidator)
+        a["match"] = [0, m1]
+    else:  # deleverage: the side that closes the deleveraged account's position
+        a["acct"] = [e["deleveraged"], e["deleverager"]]
+        a["side"] = int(w.updates[0].old_account.positions[e["market"]].size > 0)
+
+
 def slot_assignment(w: SlotWitness, shape: BatchShape) -> dict[str, int | list[int]]:
     """The inputs of one slot (without the ``slot{s}.`` prefix)."""
     m = shape.n_markets
-    e, tx = w.effect, w.tx
+    e, tx, t = w.effect, w.tx, w.tx_type
     a: dict[str, int | list[int]] = {
-        "sel": [int(t == w.tx_type) for t in range(N_TX_TYPES)],
+        "sel": [int(k == t) for k in range(N_TX_TYPES)],
         "acct": [0, 0],
         "amount": 0,
         "l1_address": 0,
@@ -79,16 +115,18 @@ def slot_assignment(w: SlotWitness, shape: BatchShape) -> dict[str, int | list[i
         "quantity": 0,
         "price": 0,
         "fee": [0, 0],
-        "order0": [0] * 4,
-        "order1": [0] * 4,
-        "nonce": [0, 0],
+        "order0": list(_NO_ORDER),
+        "order1": list(_NO_ORDER),
+        "rsel0": [0] * ORDER_RECORDS,
+        "rsel1": [0] * ORDER_RECORDS,
+        "match": [0, 0],
+        "nonce": 0,
         "sig0": list(_NO_SIG),
         "sig1": list(_NO_SIG),
         "timestamp": 0,
         "prices": [0] * m,
         "rates": [0] * m,
     }
-    t = w.tx_type
     if t in (DEPOSIT, WITHDRAW, FORCED_WITHDRAW):
         a["acct"] = [e["account"], 0]
         a["amount"], a["l1_address"] = e["amount"], e["l1_address"]
@@ -97,28 +135,14 @@ def slot_assignment(w: SlotWitness, shape: BatchShape) -> dict[str, int | list[i
     elif t == FORCED_WITHDRAW:
         a["flag"] = e["void"]
     elif t in (WITHDRAW, TRANSFER):
-        a["nonce"], a["sig0"] = [tx.nonce, 0], _sig(tx.signature)
+        a["nonce"], a["sig0"] = tx.nonce, _sig(tx.signature)
         if t == TRANSFER:
             a["acct"], a["amount"] = [e["sender"], e["recipient"]], e["amount"]
-    elif t in (TRADE, LIQUIDATE):
-        a["msel"] = [int(k == e["market"]) for k in range(m)]
-        a["quantity"], a["price"] = e["quantity"], e["price"]
-        if t == TRADE:
-            a["acct"], a["side"] = [e["maker"], e["taker"]], e["maker_side"]
-            a["fee"] = [e["maker_fee"], e["taker_fee"]]
-            a["order0"], a["order1"] = _order(tx.maker), _order(tx.taker)
-            a["nonce"] = [tx.maker.order.nonce, tx.taker.order.nonce]
-            a["sig0"], a["sig1"] = _sig(tx.maker.signature), _sig(tx.taker.signature)
-        else:
-            a["acct"], a["side"] = [e["liquidated"], e["liquidator"]], e["liquidator_side"]
-            a["fee"] = [0, e["fee"]]
-            a["order0"] = _order(tx.liquidator)
-            a["nonce"] = [tx.liquidator.order.nonce, 0]
-            a["sig0"] = _sig(tx.liquidator.signature)
+    elif t in (TRADE, LIQUIDATE, DELEVERAGE):
+        _fill(a, w, m)
     elif t == ORACLE:
-        a["timestamp"], a["prices"], a["sig0"] = tx.timestamp, list(tx.prices), _sig(tx.signature)
-    elif t == FUNDING:
-        a["timestamp"], a["rates"] = tx.timestamp, list(tx.rates)
+        a["timestamp"], a["sig0"] = tx.timestamp, _sig(tx.signature)
+        a["prices"], a["rates"] = list(tx.prices), list(tx.rates)
     a["index"] = [u.index for u in w.updates]
     for u, upd in enumerate(w.updates):
         a[f"old{u}"] = account_inputs(upd.old_account)

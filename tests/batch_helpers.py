@@ -5,17 +5,20 @@ Used by tests/circuits/test_batch_soundness.py and tests/rollup/test_circuit_agr
 ``tests.batch_helpers``; the keys, prices and oracle key are tests/rollup/conftest.py's). The native
 state machine (rollup/) is the reference and the witness source: a batch's public signals are
 (old_root, new_root, commitment) with commitment = Poseidon sponge over
-[old_root, new_root, *pubdata] (``rollup.pubdata.pubdata_commitment``; DESIGN §5), which is what
+[old_root, new_root, *pubdata] (``protocol.pubdata.pubdata_commitment``), which is what
 verifier/settlement.py checks. Nothing here builds a ``SlotWitness`` or ``UpdateProof`` by hand:
 every slot comes from ``RollupState.apply`` / ``RollupState.commit``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+import pytest
 
 from circuits.batch import BatchShape
 from circuits.compiled import CompiledCircuit
+from circuits.errors import UnsatisfiedConstraint
 from protocol.pubdata import pubdata_commitment
 from protocol.spec import RollupParams
 from rollup.account import GlobalState
@@ -23,14 +26,18 @@ from rollup.circuit_input import batch_assignment
 from rollup.state import RollupState
 from rollup.tx import Deposit
 from rollup.witness import BatchWitness, SlotWitness
-from tests.rollup.conftest import ORACLE_KEY, PRICE, public_key, user_key
+from tests.rollup.conftest import DOMAIN, GENESIS_TIME, ORACLE_KEY, PRICE, public_key, user_key
 
 __all__ = [
+    "DOMAIN",
+    "GENESIS_TIME",
     "ORACLE_KEY",
     "PRICE",
     "batch_witness",
     "deposit",
+    "fails_on",
     "genesis_state",
+    "one_slot",
     "public_key",
     "solve_batch",
     "user_key",
@@ -38,8 +45,10 @@ __all__ = [
 
 
 def genesis_state(params: RollupParams, prices: tuple[int, ...]) -> RollupState:
-    """An empty tree under the genesis global state: ``prices`` per market, ORACLE_KEY's key."""
-    return RollupState(params, GlobalState.genesis(params, public_key(ORACLE_KEY), prices))
+    """An empty tree under the genesis global state: ``prices`` per market, ORACLE_KEY's key,
+    oracle time GENESIS_TIME, the tests' DOMAIN."""
+    g = GlobalState.genesis(params, public_key(ORACLE_KEY), prices, GENESIS_TIME, DOMAIN)
+    return RollupState(params, g)
 
 
 def deposit(account: int, amount: int, l1_address: int, key: int | None = None) -> Deposit:
@@ -64,3 +73,17 @@ def solve_batch(compiled: CompiledCircuit, batch: BatchWitness, shape: BatchShap
     z = compiled.solve(batch_assignment(batch, shape))
     assert compiled.public_signals(z) == [batch.old_root, batch.new_root, batch.commitment]
     return z
+
+
+def one_slot(state: RollupState, apply: Callable[[RollupState], SlotWitness]) -> BatchWitness:
+    """A one-slot batch from ``apply(state) -> SlotWitness`` (pubdata and commitment native)."""
+    old = state.root
+    return batch_witness(old, state, (apply(state),))
+
+
+def fails_on(compiled: CompiledCircuit, assignment: dict, fragment: str) -> str:
+    """Solving ``assignment`` fails on a constraint whose name contains ``fragment``."""
+    with pytest.raises(UnsatisfiedConstraint) as err:
+        compiled.solve(assignment)
+    assert fragment in err.value.name, err.value.name
+    return err.value.name

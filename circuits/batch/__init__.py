@@ -7,31 +7,32 @@ the published pubdata and the proof binds both roots and every chunk). We keep t
 inputs rather than hashing them into one: settlement already forms the triple, and the two extra
 public inputs cost two G1 scalar multiplications at verification.
 
-Modules: ``spec`` (shape, protocol constants), ``inputs`` (per-slot inputs), ``state`` (leaf and
-global-state hashes), ``account`` (one leaf update with funding settlement and margin), ``transfer``
-(deposit, withdraw, transfer), ``trade`` (orders, fills), ``market`` (oracle, funding),
-``liquidation`` (liquidation, forced withdrawal), ``pubdata`` (chunk layouts and packing; the
+Modules: ``spec`` (shape and the bounds every comparison relies on), ``inputs`` (per-slot inputs
+and their pinning), ``state`` (leaf and global-state hashes), ``account`` (one leaf update),
+``margin`` (figures before / after an update and the margin rules), ``trade`` (fill deltas,
+bands, order terms and messages), ``orders`` (fill records), ``transfer`` (deposit, withdraw,
+transfer, deposit keys), ``market`` (oracle updates and funding), ``liquidation`` (penalty,
+shortfall, deleverage, insurance fund), ``refunds`` (forced withdrawal, refund and void
+reasons), ``signers`` (nonce, EdDSA checks), ``pubdata`` (chunk layouts and packing; the
 commitment is ``circuits.gadgets.poseidon.poseidon_sponge``), ``slot``, ``circuit``.
 ``rollup.circuit_input.batch_assignment`` turns a sealed ``BatchWitness`` into the assignment.
 
-Not enforced by this circuit (by design or not yet):
+Not enforced by this circuit (by design):
 
 - deposit keys: on the curve and x ≠ 0 when an empty account registers one; prime-subgroup
-  membership is checked by the settlement layer when it queues the deposit. A refund is accepted
-  only when the credit would overflow 2^95 (the native machine also refunds invalid keys, which
-  the settlement layer never queues);
-- a refunded deposit / void forced withdrawal must read the request's account (update 0) to
-  prove its reason; rollup.state records a read of leaf 0 instead, so such batches are
-  unsatisfiable (unless the account is 0) until the native witness reads the request's account;
+  membership is checked by the settlement layer when it queues the deposit. A refund is
+  accepted only for a foreign key or an overflowing credit (the native machine also refunds a
+  non-subgroup key into an empty account, which the settlement layer never queues);
 - values read from the state (leaves, global state) are taken to be in range by induction from
   a valid genesis: every value the circuit writes is range-checked; genesis parameters
-  (fractions, max rates, oracle key) are not;
+  (fractions, max rates, bands, penalties, oracle key, domain) are the settlement layer's;
 - the order of priority requests against the L1 queue is checked by the settlement layer on
   the pubdata the commitment binds.
 
-Size at D = 16, M = 4: 35,087 constraints per slot (``python -m benchmarks.batch_constraints``),
-above the 30k goal: two Merkle updates 2 × 7.7k, two EdDSA checks 2 × 4.2k, four leaf hashes
-2.9k, the rest (orders, funding, margin, liquidation, forced withdrawal) ≈ 8k.
+Size at D = 16, M = 4: 38,019 constraints per slot (``python -m benchmarks.batch_constraints``):
+two Merkle updates with their leaf hashes 2 × 10.4k, two EdDSA checks 2 × 4.2k, fills and order
+terms 2.4k, the oracle update 1.6k, the rest (records, margin figures, liquidation, forced
+withdrawal, transfers) ≈ 4.4k.
 """
 
 from circuits.batch.circuit import BatchCircuit, compile_batch

@@ -1,17 +1,21 @@
-"""One leaf update of a slot: settle funding, apply the slot's deltas, margin figures, Merkle.
+"""One leaf update of a slot: funding settlement, the candidate account, its figures, Merkle.
 
-For update u of a slot, with the global state G before the slot (rollup/margin.py, effects.py):
+For update u with the global state G before the slot (``rollup.margin``, ``rollup.effects``)::
 
-    collateral_s = collateral − Σ_m size_m·(F_m − f_m)            (settle_funding)
-    candidate    = (pubkey', nonce + inc_u, collateral_s + dc_u,
-                    size_m + [m = market]·ds_u, f_m = F_m)
-    new          = write_u ? candidate : old                       (a read leaves the leaf as is)
-    |new collateral| ≤ 2^95 − 1, |new size_m| ≤ 2^48 − 1, new nonce < 2^32
-    TV  = collateral' + Σ size'_m·price_m                          (funding settled: f' = F)
-    IR  = Σ |size'_m|·price_m·initial_fraction_m
-    meets = [TV·10^6 ≥ IR]
-    old leaf under the current accounts root along (index_u, siblings_u); the new leaf along the
-    same path gives the next accounts root (index range-checked to D bits).
+    collateral_s = collateral − Σ_m size_m·(F_m − f_m)                (settle)
+    candidate    = (pubkey', nonce + inc_u, floor', collateral_s + dc_u,
+                    size_m + [m = market]·ds_u, f_m = F_m, records')
+    new          = write_u ? candidate : old     (only collateral and f differ when not written:
+                                                  every other delta is 0 unless the update writes)
+    new nonce < 2^32 (when inc_u can be 1), |new collateral| ≤ 2^95 − 1,
+    |new size_m| ≤ 2^48 − 1  (abs_m = |new size_m|, 50 rows each)
+    TV_a = collateral' + Σ size'_m·price_m                            (f' = F: settled)
+    IR_a = Σ abs_m·price_m·initial_m,   MR_a = Σ abs_m·price_m·maintenance_m
+    the old leaf under the current accounts root along (index_u, siblings_u); the new leaf along
+    the same path gives the next accounts root (index range-checked to D bits).
+
+Every figure is a combination of range-checked values, so |TV_a| < 2^tv_bits and
+IR_a, MR_a < 2^risk_bits (``circuits.batch.spec``) for every update, written or not.
 """
 
 from __future__ import annotations
@@ -20,43 +24,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from circuits.api import API
-from circuits.batch.arith import bounded, sign_ge
+from circuits.batch.arith import bounded
+from circuits.batch.orders import Records
 from circuits.batch.spec import BatchShape
 from circuits.batch.state import AccountVars, GlobalVars, account_leaf
 from circuits.gadgets.merkle import merkle_update
-from circuits.gadgets.signed import is_negative
+from circuits.gadgets.signed import abs_value
 from circuits.linear import Value, Variable, as_variable
-from protocol.spec import (
-    COLLATERAL_BITS,
-    FRACTION_SCALE,
-    NONCE_BITS,
-    SIZE_BITS,
-)
+from protocol.spec import COLLATERAL_BITS, NONCE_BITS, SIZE_BITS
 
-__all__ = ["AccountUpdate", "abs49", "update_account"]
+__all__ = ["AccountUpdate", "settle", "update_account"]
 
 
 @dataclass(frozen=True)
 class AccountUpdate:
-    """The new account, the next accounts root and the margin figures of the new account."""
+    """The new account, the next accounts root and the figures of the new account."""
 
     new: AccountVars
     root: Variable
-    settled_collateral: Variable
-    abs_sizes: tuple[Variable, ...]
     total_value: Variable
     initial_risk: Variable
-    meets_initial: Variable
+    maint_risk: Variable
 
 
-def abs49(api: API, x: Value, name: str) -> Variable:
-    """|x| for x ∈ [−2^48, 2^48) (enforced). 50 constraints."""
-    x = as_variable(x)
+def settle(api: API, g: GlobalVars, old: AccountVars, name: str) -> Variable:
+    """collateral − Σ size_m·(F_m − f_m). M constraints."""
     with api.namespace(name):
-        neg = is_negative(api, x, SIZE_BITS + 1, "sign")
-        out = api.select(neg, -x, x, "abs")
-    api._set_bits(out, SIZE_BITS + 1)
-    return out
+        paid = [
+            api.mul(s, g.funding[k] - f, name=f"funding{k}")
+            for k, (s, f) in enumerate(zip(old.sizes, old.funding, strict=True))
+        ]
+    return old.collateral - api.sum(paid)
 
 
 def update_account(
@@ -65,6 +63,7 @@ def update_account(
     g: GlobalVars,
     old: AccountVars,
     *,
+    settled: Value,
     root: Variable,
     index: Variable,
     siblings: Sequence[Variable],
@@ -73,43 +72,40 @@ def update_account(
     dc: Value,
     inc: Value,
     write: Value,
-    pubkey: tuple[Value, Value] | None,
-    initial_price: Sequence[Variable],
+    pubkey: tuple[Value, Value],
+    records: Records,
+    initial_prices: Sequence[Variable],
+    maint_prices: Sequence[Variable],
 ) -> AccountUpdate:
-    """The update described in the module docstring; asserts the old leaf against ``root``."""
+    """The update of the module docstring; asserts the old leaf against ``root``."""
     m = shape.n_markets
-    settle = [
-        api.mul(old.sizes[k], g.funding[k] - old.funding[k], name=f"settle{k}") for k in range(m)
-    ]
-    coll_s = old.collateral - api.sum(settle)
-    cand_sizes = [old.sizes[k] + api.mul(msel[k], ds, name=f"fill{k}") for k in range(m)]
-    pk = pubkey if pubkey is not None else (old.pubkey_x, old.pubkey_y)
-
-    def keep(label: str, cand: Value, before: Variable) -> Variable:
-        return before + api.mul(write, as_variable(cand) - before, name=f"write_{label}")
-
-    new = AccountVars(
-        keep("pubkey_x", pk[0], old.pubkey_x) if pubkey is not None else old.pubkey_x,
-        keep("pubkey_y", pk[1], old.pubkey_y) if pubkey is not None else old.pubkey_y,
-        keep("nonce", old.nonce + inc, old.nonce),
-        keep("collateral", coll_s + dc, old.collateral),
-        tuple(keep(f"size{k}", cand_sizes[k], old.sizes[k]) for k in range(m)),
-        tuple(keep(f"f{k}", g.funding[k], old.funding[k]) for k in range(m)),
+    collateral = old.collateral + api.mul(
+        write, as_variable(settled) + dc - old.collateral, name="write_collateral"
     )
-    api.range_check(new.nonce, NONCE_BITS, "nonce_range")
-    bounded(api, new.collateral, COLLATERAL_BITS, "collateral_range")
+    funding = tuple(
+        f + api.mul(write, g.funding[k] - f, name=f"write_f{k}") for k, f in enumerate(old.funding)
+    )
+    sizes = tuple(s + api.mul(msel[k], ds, name=f"fill{k}") for k, s in enumerate(old.sizes))
+    nonce = old.nonce + inc
+    new = AccountVars(
+        as_variable(pubkey[0]), as_variable(pubkey[1]), nonce, records.floor, collateral,
+        sizes, funding, records.ids, records.filled,
+    )  # fmt: skip
+    if as_variable(inc).constant_value != 0:
+        api.range_check(nonce, NONCE_BITS, "nonce_range")
+    bounded(api, collateral, COLLATERAL_BITS, "collateral_range")
     abs_sizes = []
     for k in range(m):
-        abs_sizes.append(abs49(api, new.sizes[k], f"size_range{k}"))
-        api.assert_nonzero(new.sizes[k] + (1 << SIZE_BITS), f"size_not_min{k}")
-    tv = new.collateral + api.sum(
-        [api.mul(new.sizes[k], g.prices[k], name=f"notional{k}") for k in range(m)]
+        abs_sizes.append(abs_value(api, sizes[k], SIZE_BITS + 1, f"size_range{k}"))
+        api.assert_nonzero(sizes[k] + (1 << SIZE_BITS), f"size_not_min{k}")
+    tv = collateral + api.sum(
+        [api.mul(sizes[k], g.prices[k], name=f"notional{k}") for k in range(m)]
     )
-    ir = api.sum([api.mul(abs_sizes[k], initial_price[k], name=f"risk{k}") for k in range(m)])
-    meets = sign_ge(api, tv * FRACTION_SCALE - ir, shape.margin_bits, "meets_initial")
+    ir = api.sum([api.mul(abs_sizes[k], initial_prices[k], name=f"ir{k}") for k in range(m)])
+    mr = api.sum([api.mul(abs_sizes[k], maint_prices[k], name=f"mr{k}") for k in range(m)])
     bits = api.to_bits(index, shape.depth, "index_bits")
     old_root, new_root = merkle_update(
         api, account_leaf(api, old, "old_leaf"), account_leaf(api, new, "new_leaf"), bits, siblings
     )
     api.assert_equal(old_root, root, "old_root")
-    return AccountUpdate(new, new_root, coll_s, tuple(abs_sizes), tv, ir, meets)
+    return AccountUpdate(new, new_root, tv, ir, mr)

@@ -1,23 +1,27 @@
 """The batch circuit's private inputs per slot, and which transaction types may use each one.
 
-Slot s declares arrays named ``slot{s}.<field>`` (rollup/circuit_input.py fills them):
+Slot s declares arrays named ``slot{s}.<field>`` (``rollup.circuit_input`` fills them):
 
-    sel[9]        one-hot transaction type (spec.NOOP … spec.FORCED_WITHDRAW)
-    acct[2]       the tx's accounts: (deposit/withdraw/forced account | sender | maker |
-                  liquidated, recipient | taker | liquidator)
+    sel[9]        one-hot transaction type (``protocol.spec.NOOP`` … ``FORCED_WITHDRAW``)
+    acct[2]       the accounts of update 0 (deposit / withdraw / forced account | sender | maker |
+                  liquidated | deleveraged) and update 1 (recipient | taker | liquidator |
+                  deleverager)
     amount, l1_address, pubkey[2], flag (deposit refunded / forced withdrawal void)
-    msel[M]       one-hot market of a trade or liquidation
-    side          maker side (trade) or liquidator side (liquidation); 0 buy, 1 sell
-    quantity, price, fee[2] (maker fee, taker or liquidator fee)
-    order0[4], order1[4]   signed order terms (size, limit_price, max_fee, expiry):
-                  order0 = maker (trade) or liquidator (liquidation), order1 = taker
-    nonce[2]      the nonces signed by sig0 / sig1
+    msel[M]       one-hot market of a trade, liquidation or deleverage
+    side          trade: the maker's side; liquidation: the liquidator's side; deleverage: the side
+                  that closes the deleveraged account's position (0 buy, 1 sell)
+    quantity, price (deleverage: the bankruptcy price), fee[2] (maker, taker | liquidator)
+    order0[5], order1[5]   (size, limit_price, max_fee, order_id, expiry): order0 = maker or
+                  liquidator, order1 = taker
+    rsel0[R], rsel1[R], match[2]   per fill update: the one-hot fill record and whether it
+                  already holds the order (``circuits.batch.orders``)
+    nonce         the nonce signed by a withdrawal or transfer
     sig0[3], sig1[3]       EdDSA (R8x, R8y, S); (0, 1, 0) when unused
-    timestamp, prices[M], rates[M]   oracle and funding ticks
-    index[2], old0[4+2M], old1[4+2M], siblings0[D], siblings1[D]   the two leaf updates
+    timestamp, prices[M], rates[M]   an oracle update
+    index[2], old0[5+2M+2R], old1[5+2M+2R], siblings0[D], siblings1[D]   the two leaf updates
 
-A field a type does not use must be 0 (``unused_<field>`` constraints), so each transaction has
-exactly one assignment and the chunk fields cannot carry stray values.
+A field a type does not use must be 0 (``unused_<field>`` rows), so each transaction has exactly
+one assignment and the chunk fields cannot carry stray values.
 """
 
 from __future__ import annotations
@@ -28,41 +32,47 @@ from circuits.api import API
 from circuits.batch.spec import BatchShape
 from circuits.linear import Variable
 from protocol.spec import (
+    DELEVERAGE,
     DEPOSIT,
     FORCED_WITHDRAW,
-    FUNDING,
     LIQUIDATE,
     N_TX_TYPES,
     ORACLE,
+    ORDER_RECORDS,
     TRADE,
     TRANSFER,
     WITHDRAW,
 )
 
-__all__ = ["USED_BY", "SlotInputs", "declare_slot"]
+__all__ = ["ORDER_FIELDS", "USED_BY", "SlotInputs", "declare_slot", "pin_unused"]
+
+#: (size, limit_price, max_fee, order_id, expiry)
+ORDER_FIELDS = 5
+_FILLS = frozenset({TRADE, LIQUIDATE, DELEVERAGE})
 
 #: field → the transaction types that may set it (all others: 0)
 USED_BY: dict[str, frozenset[int]] = {
-    "acct0": frozenset({DEPOSIT, WITHDRAW, TRANSFER, TRADE, LIQUIDATE, FORCED_WITHDRAW}),
-    "acct1": frozenset({TRANSFER, TRADE, LIQUIDATE}),
+    "acct0": frozenset({DEPOSIT, WITHDRAW, TRANSFER, FORCED_WITHDRAW}) | _FILLS,
+    "acct1": frozenset({TRANSFER}) | _FILLS,
     "amount": frozenset({DEPOSIT, WITHDRAW, TRANSFER, FORCED_WITHDRAW}),
     "l1_address": frozenset({DEPOSIT, WITHDRAW, FORCED_WITHDRAW}),
     "pubkey": frozenset({DEPOSIT}),
     "flag": frozenset({DEPOSIT, FORCED_WITHDRAW}),
-    "side": frozenset({TRADE, LIQUIDATE}),
-    "quantity": frozenset({TRADE, LIQUIDATE}),
-    "price": frozenset({TRADE, LIQUIDATE}),
+    "side": _FILLS,
+    "quantity": _FILLS,
+    "price": _FILLS,
     "fee0": frozenset({TRADE}),
     "fee1": frozenset({TRADE, LIQUIDATE}),
     "order0": frozenset({TRADE, LIQUIDATE}),
     "order1": frozenset({TRADE}),
-    "nonce0": frozenset({WITHDRAW, TRANSFER, TRADE, LIQUIDATE}),
-    "nonce1": frozenset({TRADE}),
+    "match0": frozenset({TRADE}),
+    "match1": frozenset({TRADE, LIQUIDATE}),
+    "nonce": frozenset({WITHDRAW, TRANSFER}),
     "sig0": frozenset({WITHDRAW, TRANSFER, TRADE, LIQUIDATE, ORACLE}),
     "sig1": frozenset({TRADE}),
-    "timestamp": frozenset({ORACLE, FUNDING}),
+    "timestamp": frozenset({ORACLE}),
     "prices": frozenset({ORACLE}),
-    "rates": frozenset({FUNDING}),
+    "rates": frozenset({ORACLE}),
 }
 
 
@@ -80,7 +90,9 @@ class SlotInputs:
     price: Variable
     fee: list[Variable]
     orders: tuple[list[Variable], list[Variable]]
-    nonce: list[Variable]
+    rsel: tuple[list[Variable], list[Variable]]
+    match: list[Variable]
+    nonce: Variable
     sigs: tuple[list[Variable], list[Variable]]
     timestamp: Variable
     prices: list[Variable]
@@ -88,6 +100,30 @@ class SlotInputs:
     index: list[Variable]
     old: tuple[list[Variable], list[Variable]]
     siblings: tuple[list[Variable], list[Variable]]
+
+    def field_values(self) -> dict[str, list[Variable]]:
+        """The inputs ``USED_BY`` governs, by name (``sig*`` are pinned separately)."""
+        return {
+            "acct0": [self.acct[0]],
+            "acct1": [self.acct[1]],
+            "amount": [self.amount],
+            "l1_address": [self.l1_address],
+            "pubkey": self.pubkey,
+            "flag": [self.flag],
+            "side": [self.side],
+            "quantity": [self.quantity],
+            "price": [self.price],
+            "fee0": [self.fee[0]],
+            "fee1": [self.fee[1]],
+            "order0": self.orders[0],
+            "order1": self.orders[1],
+            "match0": [self.match[0]],
+            "match1": [self.match[1]],
+            "nonce": [self.nonce],
+            "timestamp": [self.timestamp],
+            "prices": self.prices,
+            "rates": self.rates,
+        }
 
 
 def declare_slot(api: API, shape: BatchShape, s: int) -> SlotInputs:
@@ -112,8 +148,10 @@ def declare_slot(api: API, shape: BatchShape, s: int) -> SlotInputs:
         quantity=one("quantity"),
         price=one("price"),
         fee=arr("fee", 2),
-        orders=(arr("order0", 4), arr("order1", 4)),
-        nonce=arr("nonce", 2),
+        orders=(arr("order0", ORDER_FIELDS), arr("order1", ORDER_FIELDS)),
+        rsel=(arr("rsel0", ORDER_RECORDS), arr("rsel1", ORDER_RECORDS)),
+        match=arr("match", 2),
+        nonce=one("nonce"),
         sigs=(arr("sig0", 3), arr("sig1", 3)),
         timestamp=one("timestamp"),
         prices=arr("prices", m),
@@ -122,3 +160,21 @@ def declare_slot(api: API, shape: BatchShape, s: int) -> SlotInputs:
         old=(arr("old0", w), arr("old1", w)),
         siblings=(arr("siblings0", d), arr("siblings1", d)),
     )
+
+
+def pin_unused(api: API, inp: SlotInputs) -> None:
+    """sel boolean and one-hot; every field the selected type does not use is 0, an unused
+    signature is (0, 1, 0). One row per field element."""
+    for t, s in enumerate(inp.sel):
+        api.assert_boolean(s, f"type_bool{t}")
+    api.assert_equal(api.sum(inp.sel), 1, "type_onehot")
+    for field, values in inp.field_values().items():
+        used = api.sum([inp.sel[t] for t in sorted(USED_BY[field])])
+        for i, v in enumerate(values):
+            api.assert_product(v, 1 - used, 0, f"unused_{field}{i}")
+    for o in (0, 1):
+        used = api.sum([inp.sel[t] for t in sorted(USED_BY[f"sig{o}"])])
+        r8x, r8y, s = inp.sigs[o]
+        api.assert_product(r8x, 1 - used, 0, f"unused_sig{o}_r8x")
+        api.assert_product(r8y - 1, 1 - used, 0, f"unused_sig{o}_r8y")
+        api.assert_product(s, 1 - used, 0, f"unused_sig{o}_s")

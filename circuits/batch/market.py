@@ -1,16 +1,21 @@
-"""Oracle prices and funding ticks: the global-state updates of a slot.
+"""Oracle updates: funding accrual, new prices and rates, the oracle's signed message.
 
-rollup/effects.py ``oracle`` and ``funding``, rollup/tx.py ``OraclePrice``::
+``rollup.effects.oracle`` (o = the oracle slot's selector, ts its timestamp, G the global state
+before the slot)::
 
-    oracle    message Poseidon(4, timestamp, price_0, ..., price_{M-1}) signed by the oracle key;
-              last_oracle_time < timestamp < 2^40; 0 < price_m < 2^64; price_m := price; time := t
-    funding   last_funding_time < timestamp ≤ last_oracle_time; |rate_m| ≤ max_rate_m;
-              F_m += ⌊rate_m · Δt · price_m / 2^32⌋ (floor, also when negative), |F_m| ≤ 2^96 − 1;
-              last_funding_time := timestamp
-    every slot: fee_pool += fee0 + fee1 < 2^127 (only trades and liquidations have fees)
+    oracle_time < ts < 2^40:      dt = o·(ts − oracle_time),  dt − o ∈ [0, 2^40)
+    F_m' = F_m + δ_m,  δ_m = ⌊rate_m·dt·price_m / 2^32⌋        (rate and price in force)
+        rate_m·dt·price_m = δ_m·2^32 + rem_m,  0 ≤ rem_m < 2^32,  |F_m'| ≤ 2^96 − 1
+        (|F_m| < 2^96 by induction, so |δ_m| < 2^97: both sides are integers < 2^137 and the
+        division is exact over the integers; no separate range check of δ_m is needed)
+    0 < price_m' < 2^64;   max_rate_m − rate_m', max_rate_m + rate_m' ∈ [0, 2^33)
+        (so −max ≤ rate' ≤ max as integers: their sum 2·max < 2^33 leaves no wrapped value;
+        rate' + 2^32 ∈ (0, 2^33) is the pubdata field)
+    price_m := o ? price_m' : price_m,  rate_m := o ? rate_m' : rate_m,  oracle_time += dt
+    message = poseidon_sponge(oracle_preimage(domain, ts, prices', rates'))  (signed by the
+    oracle key; rates in offset binary)
 
-A rate is a signed field element; the two checks max − rate, max + rate ∈ [0, 2^33) pin it to
-the integer interval [−max, max] (their sum 2·max < 2^33 leaves no room for a wrapped value).
+Every unused input is 0 outside an oracle slot, so dt = δ = 0 there.
 """
 
 from __future__ import annotations
@@ -18,15 +23,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from circuits.api import API
-from circuits.batch.arith import bounded, cond_range, floor_div, nonzero_if
+from circuits.batch.arith import bounded, nonzero_if
 from circuits.batch.inputs import SlotInputs
 from circuits.batch.state import GlobalVars
-from circuits.gadgets.poseidon import poseidon
+from circuits.gadgets.poseidon import poseidon_sponge
 from circuits.linear import Variable
 from protocol.messages import oracle_preimage
 from protocol.spec import (
-    FEE_POOL_BITS,
-    FUNDING,
     FUNDING_BITS,
     ORACLE,
     PRICE_BITS,
@@ -34,47 +37,52 @@ from protocol.spec import (
     RATE_SCALE,
     TIME_BITS,
 )
+from prover.fields import R
 
-__all__ = ["market_update"]
+__all__ = ["oracle_update"]
 
-#: ⌊rate·Δt·price / 2^32⌋ < 2^32·2^40·2^64 / 2^32 = 2^104 in absolute value
-_DELTA_BITS = 106
+_RATE_SHIFT = RATE_SCALE.bit_length() - 1
+_HALF = R >> 1
 
 
-def market_update(api: API, inp: SlotInputs, g: GlobalVars) -> tuple[GlobalVars, Variable]:
-    """(global state after the slot, the oracle message). ~(130 + 320·M) constraints."""
-    sel, ts = inp.sel, inp.timestamp
-    so, sf = sel[ORACLE], sel[FUNDING]
-    with api.namespace("market"):
+def _delta_hint(product: int) -> list[int]:
+    v = product - R if product > _HALF else product
+    q, rem = divmod(v, RATE_SCALE)
+    return [q, rem]
+
+
+def oracle_update(api: API, inp: SlotInputs, g: GlobalVars) -> tuple[GlobalVars, Variable]:
+    """(global state after the slot's oracle update, the oracle message)."""
+    so, ts = inp.sel[ORACLE], inp.timestamp
+    with api.namespace("oracle"):
         api.range_check(ts, TIME_BITS, "timestamp_range")
-        cond_range(api, so, ts - g.oracle_time - 1, TIME_BITS, "oracle_time_increases")
-        prices = []
-        for k, (p, new) in enumerate(zip(g.prices, inp.prices, strict=True)):
-            api.range_check(new, PRICE_BITS, f"oracle_price_range{k}")
-            nonzero_if(api, so, new, f"oracle_price_positive{k}")
-            prices.append(p + api.mul(so, new - p, name=f"set_price{k}"))
-        message = poseidon(api, oracle_preimage(ts, inp.prices), "oracle_msg")
-        cond_range(api, sf, ts - g.funding_time - 1, TIME_BITS, "funding_time_increases")
-        cond_range(api, sf, g.oracle_time - ts, TIME_BITS, "funding_not_after_oracle")
-        dt = ts - g.funding_time
-        funding = []
-        for k, rate in enumerate(inp.rates):
-            cond_range(api, sf, g.max_rate[k] - rate, RATE_BITS + 1, f"funding_rate_bound{k}")
-            cond_range(api, sf, g.max_rate[k] + rate, RATE_BITS + 1, f"funding_rate_floor{k}")
-            rate_dt = api.mul(rate, dt, name=f"rate_dt{k}")
+        dt = api.mul(so, ts - g.oracle_time, name="dt")
+        api.range_check(dt - so, TIME_BITS, "time_increases")
+        prices, rates, funding = [], [], []
+        for k in range(len(g.prices)):
+            new_p, new_r = inp.prices[k], inp.rates[k]
+            api.range_check(new_p, PRICE_BITS, f"price_range{k}")
+            nonzero_if(api, so, new_p, f"price_positive{k}")
+            api.range_check(g.max_rate[k] - new_r, RATE_BITS + 1, f"rate_ceiling{k}")
+            api.range_check(g.max_rate[k] + new_r, RATE_BITS + 1, f"rate_floor{k}")
+            prices.append(g.prices[k] + api.mul(so, new_p - g.prices[k], name=f"set_price{k}"))
+            rates.append(g.rates[k] + api.mul(so, new_r - g.rates[k], name=f"set_rate{k}"))
+            rate_dt = api.mul(g.rates[k], dt, name=f"rate_dt{k}")
             product = api.mul(rate_dt, g.prices[k], name=f"rate_dt_price{k}")
-            delta = floor_div(api, product, RATE_SCALE, _DELTA_BITS, f"funding_delta{k}")
+            delta, rem = api.hint(_delta_hint, [product], 2, f"delta{k}")
+            api.range_check(rem, _RATE_SHIFT, f"delta_rem{k}")
+            api.assert_equal(delta * RATE_SCALE + rem, product, f"delta_division{k}")
             index = g.funding[k] + delta
             bounded(api, index, FUNDING_BITS, f"funding_index_range{k}")
             funding.append(index)
-        fee_pool = g.fee_pool + inp.fee[0] + inp.fee[1]
-        api.range_check(fee_pool, FEE_POOL_BITS, "fee_pool_range")
+        message = poseidon_sponge(
+            api, oracle_preimage(g.domain, ts, inp.prices, inp.rates), "oracle_msg"
+        )
         new = replace(
             g,
             prices=tuple(prices),
             funding=tuple(funding),
-            oracle_time=g.oracle_time + api.mul(so, ts - g.oracle_time, name="set_oracle_time"),
-            funding_time=g.funding_time + api.mul(sf, dt, name="set_funding_time"),
-            fee_pool=fee_pool,
+            rates=tuple(rates),
+            oracle_time=g.oracle_time + dt,
         )
     return new, message

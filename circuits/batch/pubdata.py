@@ -14,10 +14,76 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from circuits.api import API
+from circuits.batch.inputs import SlotInputs
 from circuits.linear import Value, Variable, as_variable, linear_sum
 from protocol.pubdata import CHUNK_WIDTH, field_slots
+from protocol.spec import (
+    DELEVERAGE,
+    DEPOSIT,
+    FORCED_WITHDRAW,
+    LIQUIDATE,
+    N_TX_TYPES,
+    NOOP,
+    ORACLE,
+    RATE_OFFSET,
+    TRADE,
+    TRANSFER,
+    WITHDRAW,
+)
 
-__all__ = ["chunk", "packed"]
+__all__ = ["chunk", "packed", "slot_fields"]
+
+_ID = 3  #: order_id's place in an order input (size, limit, max_fee, order_id, expiry)
+
+
+def slot_fields(inp: SlotInputs, market: Value) -> dict[int, dict[str, Value]]:
+    """The chunk fields of every type, from the slot's (range-checked) inputs."""
+    a0, a1 = inp.acct
+    ids = (inp.orders[0][_ID], inp.orders[1][_ID])
+    fill = {"market": market, "quantity": inp.quantity, "price": inp.price}
+    fields: dict[int, dict[str, Value]] = {
+        NOOP: {},
+        DEPOSIT: {
+            "account": a0,
+            "amount": inp.amount,
+            "refunded": inp.flag,
+            "l1_address": inp.l1_address,
+            "pubkey_x": inp.pubkey[0],
+            "pubkey_y": inp.pubkey[1],
+        },
+        WITHDRAW: {"account": a0, "amount": inp.amount, "l1_address": inp.l1_address},
+        TRANSFER: {"sender": a0, "recipient": a1, "amount": inp.amount},
+        TRADE: {
+            "maker": a0,
+            "taker": a1,
+            "maker_side": inp.side,
+            "maker_fee": inp.fee[0],
+            "taker_fee": inp.fee[1],
+            "maker_order_id": ids[0],
+            "taker_order_id": ids[1],
+        }
+        | fill,
+        ORACLE: {"timestamp": inp.timestamp}
+        | {f"price_{k}": p for k, p in enumerate(inp.prices)}
+        | {f"rate_{k}": r + RATE_OFFSET for k, r in enumerate(inp.rates)},
+        LIQUIDATE: {
+            "liquidator": a1,
+            "liquidated": a0,
+            "liquidator_side": inp.side,
+            "fee": inp.fee[1],
+            "liquidator_order_id": ids[0],
+        }
+        | fill,
+        DELEVERAGE: {"deleveraged": a0, "deleverager": a1} | fill,
+        FORCED_WITHDRAW: {
+            "account": a0,
+            "amount": inp.amount,
+            "void": inp.flag,
+            "l1_address": inp.l1_address,
+        },
+    }
+    assert len(fields) == N_TX_TYPES
+    return fields
 
 
 def packed(tx_type: int, n_markets: int, fields: Mapping[str, Value]) -> list[Variable]:

@@ -1,8 +1,27 @@
-"""The batch circuit's shape: B slots, tree depth D, M markets — one circuit (and key) per shape.
+"""The batch circuit's shape: B slots, tree depth D, M markets — one circuit (and key) per shape —
+and the integer bounds its comparisons rely on.
 
 Every protocol constant the circuit enforces (widths, scales, codes, layouts) is
-``protocol.spec``'s and ``protocol.pubdata``'s; the derived widths below are the protocol's
-(``protocol.spec.tv_bits`` …) evaluated at this shape's M.
+``protocol.spec``'s and ``protocol.pubdata``'s. A comparison ``sign_ge(x, n)`` / ``range_check``
+proves a statement about integers only if |x| < 2^n is guaranteed by range checks made
+elsewhere; the bounds below derive every such n from the widths (P = 2^PRICE_BITS,
+S = 2^SIZE_BITS, N = S·P = 2^112 the largest notional, K = 2^FRACTION_BITS·N = 2^132 the
+largest risk term, M markets):
+
+    TV_a  = coll' + Σ size'·price        coll' range-checked (95 bits)   |TV_a| < 2^95 + M·N
+                                                                            < 2^tv_bits
+    IR_a, MR_a = Σ |size'|·price·f                                       < M·K = 2^risk_bits
+    TV_a·10^6 − IR_a                                                     < 2^margin_bits
+    TV_b  = TV_a − dc − ds·price_m       (the deltas of the update, each range-checked)
+            |dc| < 2^96 + 2·N outside a liquidation with a shortfall   |TV_b| < 2^tvb_bits
+    MR_b  = MR_a + q·price_m·mf_m        (exact when the position shrinks)  < (M+1)·K
+    gain  = TV_a·MR_b − TV_b·MR_a                                        < 2^improve_bits ≤ 2^252
+    tv_fill (liquidation, TV after the fill at p, before penalty / shortfall):
+            ≥ −(fund + fee) > −2^128 when the fund covers the shortfall, < 2^116 otherwise
+    liquidatable  MR_b − TV_b·10^6 − 1 with |TV_b| < 2^129 (shortfall ≤ 2^128)   < 2^150
+
+References: StarkEx perpetual (total value, total risk; docs.starkware.co), circomlib
+``comparators.circom`` (the sign of a bounded difference).
 """
 
 from __future__ import annotations
@@ -11,6 +30,16 @@ from dataclasses import dataclass
 
 from circuits.errors import DefinitionError
 from protocol import spec
+
+__all__ = ["LIQUIDATABLE_BITS", "TV_FILL_BITS", "BatchShape"]
+
+_N = 1 << (spec.SIZE_BITS + spec.PRICE_BITS)  #: largest notional |size|·price
+_K = _N << spec.FRACTION_BITS  #: largest risk term |size|·price·fraction
+
+#: |tv_fill| < 2^128 in every liquidation the native machine accepts (module docstring).
+TV_FILL_BITS: int = 128
+#: |MR_b − TV_b·10^6 − 1| < 2^150 in a liquidation.
+LIQUIDATABLE_BITS: int = 150
 
 
 @dataclass(frozen=True)
@@ -31,20 +60,22 @@ class BatchShape:
                 f"n_markets must be in 1..{spec.MAX_MARKETS}, got {self.n_markets}"
             )
         if self.improve_bits > 252:
-            raise DefinitionError(f"liquidation product width {self.improve_bits} > 252")
+            raise DefinitionError(f"TV/TR comparison width {self.improve_bits} > 252")
 
     @property
     def account_width(self) -> int:
-        """Leaf preimage length: 4 + 2M."""
-        return spec.account_width(self.n_markets)
+        """Leaf preimage length: 5 + 2M + 2R (x, y, nonce, floor, collateral, positions,
+        records)."""
+        return 5 + 2 * self.n_markets + 2 * spec.ORDER_RECORDS
 
     @property
     def global_width(self) -> int:
-        """Global-state preimage length: 5M + 5."""
-        return spec.global_width(self.n_markets)
+        """Global-state preimage length: 8M + 5."""
+        return 8 * self.n_markets + 5
 
     @property
     def tv_bits(self) -> int:
+        """|TV_a| < 2^95 + M·N < 2^tv_bits (``protocol.spec.tv_bits``)."""
         return spec.tv_bits(self.n_markets)
 
     @property
@@ -56,5 +87,13 @@ class BatchShape:
         return spec.margin_bits(self.n_markets)
 
     @property
+    def tvb_bits(self) -> int:
+        """|TV_b| < 2^96 + (M + 3)·N (the TV before an update, from TV_a and the deltas)."""
+        return ((1 << 96) + (self.n_markets + 3) * _N).bit_length()
+
+    @property
     def improve_bits(self) -> int:
-        return spec.improve_bits(self.n_markets)
+        """|TV_a·MR_b − TV_b·MR_a| < (2^95 + M·N)·(M+1)·K + (2^96 + (M+3)·N)·M·K."""
+        m = self.n_markets
+        tv_a, tv_b = (1 << 95) + m * _N, (1 << 96) + (m + 3) * _N
+        return (tv_a * (m + 1) * _K + tv_b * m * _K).bit_length()

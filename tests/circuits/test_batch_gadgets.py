@@ -1,5 +1,5 @@
 """The batch circuit's own gadgets against their native twins, each with a negative twin:
-leaf / global-state hashes (rollup/account.py layout), the commitment sponge
+leaf / global-state hashes (``protocol.leaf`` layout), the commitment sponge
 (protocol.poseidon.poseidon_sponge), and the integer gadgets of circuits/batch/arith.py.
 """
 
@@ -21,7 +21,7 @@ from circuits.gadgets.poseidon import poseidon_sponge as sponge
 from circuits.soundness import find_unconstrained
 from protocol.poseidon import poseidon_sponge
 from prover.fields import R
-from rollup.account import Account, GlobalState, MarketState, Position
+from rollup.account import Account, GlobalState, MarketState, OrderRecord, Position
 from rollup.account import state_root as native_root
 from rollup.circuit_input import account_inputs, global_inputs
 
@@ -65,10 +65,16 @@ signed = st.integers(-(1 << 50), 1 << 50)
 @given(signed, signed, st.integers(0, 1 << 30), st.integers(0, 1 << 40))
 def test_hashes_match_native(collateral: int, size: int, nonce: int, price: int) -> None:
     c = compile_circuit(Hashes())
-    acct = Account(5, 7, nonce, collateral, (Position(size, -3), Position(-size, 11)))
+    records = (OrderRecord(nonce + 1, 3), OrderRecord(), OrderRecord(7, 1), OrderRecord(2, 0))
+    positions = (Position(size, -3), Position(-size, 11))
+    acct = Account(5, 7, nonce, nonce // 3, collateral, positions, records)
     g = GlobalState(
-        (MarketState(price + 1, -9, 10, 5, 4), MarketState(2, size, 20, 10, 8)), 1, 2, 3, 4, 5
-    )
+        (
+            MarketState(price + 1, -9, -size, 10, 5, 4, 30, 2),
+            MarketState(2, size, 7, 20, 10, 8, 40, 3),
+        ),
+        1, 2, 3, 4, 5,
+    )  # fmt: skip
     a = {
         "account": account_inputs(acct),
         "global": global_inputs(g),

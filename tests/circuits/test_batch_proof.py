@@ -20,6 +20,7 @@ from rollup.circuit_input import batch_assignment, shape_of
 from rollup.state import RollupState
 from rollup.tx import Deposit, Order, Trade
 from rollup.witness import BatchWitness
+from tests.rollup.conftest import CHAIN_ID, DOMAIN, GENESIS_TIME, ROLLUP_ID
 from verifier.groth16 import parse_proof, parse_verification_key, verify
 from verifier.settlement import BatchRejected, Settlement, SettlementConfig
 
@@ -46,7 +47,7 @@ def test_batch_proof_verifies_and_settles() -> None:
     # the settlement layer with the Groth16 check: accepts the proven batch, rejects it with
     # tampered pubdata (the recomputed commitment differs) and nothing changes
     g = batch.slots[0].old_global
-    config = SettlementConfig(2, 1, batch.old_root, tuple(g.to_list()))
+    config = SettlementConfig(2, 1, batch.old_root, tuple(g.to_list()), CHAIN_ID, ROLLUP_ID)
     l1 = Settlement(config, lambda pub, prf: verify(vk, list(pub), parse_proof(prf)))
     proof_json = proof_to_json(proof)  # the settlement layer stores proofs as plain data
     tampered = list(batch.pubdata)
@@ -61,13 +62,15 @@ def test_batch_proof_verifies_and_settles() -> None:
 def trade_batch(params: RollupParams) -> BatchWitness:
     """A one-slot trade batch after two deposits applied outside the batch (the settlement
     layer starts from the root after them)."""
-    g = GlobalState.genesis(params, derive_public_key(b"o" * 32), (PRICE,) * params.n_markets)
+    prices = (PRICE,) * params.n_markets
+    g = GlobalState.genesis(params, derive_public_key(b"o" * 32), prices, GENESIS_TIME, DOMAIN)
     state = RollupState(params, g)
     for i in range(2):
         state.apply(Deposit(i, *derive_public_key(KEYS[i]), 1000, 7))
     old = state.root
-    mo = Order(0, 0, 0, 10, PRICE, 5, 0, 99).sign(KEYS[0])
-    to = Order(1, 0, 1, 10, PRICE, 5, 0, 99).sign(KEYS[1])
+    expiry = GENESIS_TIME + 99
+    mo = Order(0, 0, 0, 10, PRICE, 5, 1, expiry).sign(KEYS[0], DOMAIN)
+    to = Order(1, 0, 1, 10, PRICE, 5, 1, expiry).sign(KEYS[1], DOMAIN)
     w = state.apply(Trade(mo, to, 10, PRICE, 1, 2))
     return BatchWitness(
         0, old, state.root, (w,), w.chunk, pubdata_commitment(old, state.root, w.chunk)

@@ -1,0 +1,106 @@
+"""Margin figures of an update before and after it, and the margin rules of every type.
+
+Per update u (``rollup.margin``, ``rollup.effects.require_trade_margin``, ``rollup.bankruptcy``),
+with its deltas dc_u, ds_u, the market's oracle price o and maintenance price o·mf::
+
+    TV_b     = TV_a − dc_u − ds_u·o              (= collateral_s + Σ size_b·price, exactly)
+    MR_b     = MR_a + q·o·mf                     (exact whenever the position shrinks by q,
+                                                  the only case in which a rule reads it)
+    meets_u  = [TV_a·10^6 − IR_a ≥ 0]                           (|·| < 2^margin_bits)
+    shrink_u = [(2·side_u − 1)·size_b,m − q ≥ 0]   side_u = 1 when u sells   (|·| < 2^49)
+               (q ≥ 1: the position moves towards 0 by q without changing side)
+    gain_u   = TV_a·MR_b − TV_b·MR_a,  ratio_u = [gain_u ≥ 0]   (TV/TR not worse; StarkEx)
+               (|gain_u| < 2^improve_bits; gain_0 is zeroed when a liquidation draws a
+               shortfall: then TV_a = 0 > TV_b and the rule holds natively)
+
+Rules::
+
+    withdraw, transfer (u = 0)             meets_0
+    trade (u = 0, 1), liquidator (u = 1)   meets_u ∨ (shrink_u ∧ ratio_u)
+    liquidated, deleveraged (u = 0)        shrink_0 ∧ ratio_0
+    deleverager (u = 1)                    shrink_1 ∧ ratio_1
+
+Bounds: ``circuits.batch.spec`` (every operand is a combination of range-checked values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from circuits.api import API
+from circuits.batch.account import AccountUpdate
+from circuits.batch.arith import pick, sign_ge
+from circuits.batch.spec import BatchShape
+from circuits.linear import Value, Variable, as_variable
+from protocol.spec import (
+    DELEVERAGE,
+    FRACTION_SCALE,
+    LIQUIDATE,
+    SIZE_BITS,
+    TRADE,
+    TRANSFER,
+    WITHDRAW,
+)
+
+__all__ = ["Figures", "figures", "margin_rules"]
+
+
+@dataclass(frozen=True)
+class Figures:
+    total_value_before: Variable
+    maint_risk_before: Variable
+    gain: Variable  #: TV_a·MR_b − TV_b·MR_a (not zeroed)
+    meets: Variable
+    shrink: Variable
+    ratio: Variable
+
+
+def figures(
+    api: API,
+    shape: BatchShape,
+    upd: AccountUpdate,
+    *,
+    msel: Sequence[Value],
+    sizes_before: Sequence[Value],
+    sells: Value,
+    quantity: Value,
+    dc: Value,
+    ds_oracle: Value,
+    q_maint: Value,
+    waived: Value = 0,
+    name: str,
+) -> Figures:
+    """The module docstring's figures of one update; ``waived`` (a known boolean) zeroes gain."""
+    with api.namespace(name):
+        tv_b = upd.total_value - dc - ds_oracle
+        mr_b = upd.maint_risk + q_maint
+        meets = sign_ge(
+            api, upd.total_value * FRACTION_SCALE - upd.initial_risk, shape.margin_bits, "meets"
+        )
+        size_b = pick(api, msel, sizes_before, "size_before")
+        toward = api.mul(sells, size_b, name="sell_size") * 2 - size_b
+        shrink = sign_ge(api, toward - quantity, SIZE_BITS + 1, "shrinks")
+        gain = api.mul(upd.total_value, mr_b, name="tv_a_mr_b") - api.mul(
+            tv_b, upd.maint_risk, name="tv_b_mr_a"
+        )
+        counted = gain
+        if as_variable(waived).constant_value != 0:
+            counted = gain - api.mul(waived, gain, name="waived")
+        ratio = sign_ge(api, counted, shape.improve_bits, "ratio")
+    return Figures(tv_b, mr_b, gain, meets, shrink, ratio)
+
+
+def margin_rules(api: API, sel: Sequence[Variable], f: tuple[Figures, Figures]) -> None:
+    """The rules of the module docstring, one named row each."""
+    trade, liq, dl = sel[TRADE], sel[LIQUIDATE], sel[DELEVERAGE]
+    with api.namespace("margin"):
+        api.assert_product(sel[WITHDRAW] + sel[TRANSFER], 1 - f[0].meets, 0, "initial0")
+        for u, en in ((0, trade), (1, trade + liq)):
+            short = api.mul(en, 1 - f[u].meets, name=f"short{u}")
+            reduces = api.mul(f[u].shrink, f[u].ratio, name=f"reduces{u}")
+            api.assert_product(short, 1 - reduces, 0, f"trade_margin{u}")
+        api.assert_product(liq + dl, 1 - f[0].shrink, 0, "shrinks0")
+        api.assert_product(liq + dl, 1 - f[0].ratio, 0, "ratio0")
+        api.assert_product(dl, 1 - f[1].shrink, 0, "shrinks1")
+        api.assert_product(dl, 1 - f[1].ratio, 0, "ratio1")

@@ -1,0 +1,219 @@
+"""Soundness of the batch circuit's liquidation and deleverage rules (``rollup.bankruptcy``): each
+valid case solves, and each attack — written by ``RollupState.commit`` with the native effect
+functions and a native rule skipped — fails on a named constraint. Where the circuit computes a
+value itself (penalty, shortfall), a wrong value shows as a leaf the circuit does not reach: the
+next Merkle row (update 1's old root, under the root the circuit computed) fails.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from circuits.batch import compile_batch
+from circuits.soundness import find_unconstrained
+from protocol.spec import (
+    BUY,
+    DEFAULT_MARKETS,
+    DELEVERAGE,
+    FRACTION_SCALE,
+    LIQUIDATE,
+    SELL,
+    VALUE_SCALE,
+    RollupParams,
+)
+from rollup.bankruptcy import deleverage_price
+from rollup.circuit_input import batch_assignment, shape_of
+from rollup.effects import fill
+from rollup.fills import fill_order
+from rollup.margin import settle, total_value
+from rollup.state import RollupState
+from rollup.tx import Deleverage, Liquidate, OraclePrice, Order, SignedOrder, Trade
+from rollup.witness import BatchWitness, SlotWitness
+from tests.batch_helpers import (
+    DOMAIN,
+    GENESIS_TIME,
+    ORACLE_KEY,
+    PRICE,
+    deposit,
+    fails_on,
+    genesis_state,
+    one_slot,
+    solve_batch,
+    user_key,
+)
+
+KEYS = [user_key(i) for i in range(4)]
+PARAMS = RollupParams(depth=2, batch_slots=1, markets=DEFAULT_MARKETS[:1])
+SHAPE = shape_of(PARAMS)
+Q = VALUE_SCALE
+BIG = 10**6 * Q // PRICE * 9  #: account 0's position at 9× leverage
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    return compile_batch(SHAPE)
+
+
+def order(account: int, side: int, size: int, limit: int, order_id: int = 3) -> SignedOrder:
+    o = Order(account, 0, side, size, limit, 0, order_id, GENESIS_TIME + 10**6)
+    return o.sign(KEYS[account], DOMAIN)
+
+
+def levered(price: int, long: bool = True, fund: int = 0) -> RollupState:
+    """Accounts 0..2 with 10^6 quanta; 0 long (or short) BIG against 1; then the oracle price
+    moves to ``price`` and the insurance fund is set to ``fund``."""
+    state = genesis_state(PARAMS, (PRICE,))
+    for i in range(3):
+        state.apply(deposit(i, 10**6, 100 + i))
+    side = BUY if long else SELL
+    state.apply(Trade(order(0, side, BIG, PRICE, 1), order(1, 1 - side, BIG, PRICE, 1), BIG,
+                      PRICE, 0, 0))  # fmt: skip
+    state.apply(OraclePrice.signed(ORACLE_KEY, DOMAIN, (price,), (0,), GENESIS_TIME + 5))
+    state.global_state = replace(state.global_state, insurance_fund=fund)
+    return state
+
+
+def fails(compiled, batch: BatchWitness, fragment: str) -> str:
+    return fails_on(compiled, batch_assignment(batch, SHAPE), fragment)
+
+
+def commit_liquidation(
+    state: RollupState, liq: Liquidate, penalty: int | None = None, shortfall: int | None = None
+) -> SlotWitness:
+    """``rollup.bankruptcy.liquidate`` without its checks (penalty / shortfall as given)."""
+    o, g = liq.liquidator.order, state.global_state
+    m = g.markets[o.market]
+    before = settle(state.account(liq.liquidated), g)
+    filled = fill(before, o.market, 1 - o.side, liq.quantity, liq.price, 0)
+    tv_f = total_value(filled, g)
+    if penalty is None:
+        nominal = liq.quantity * m.price * m.liquidation_penalty // FRACTION_SCALE
+        penalty = min(nominal, max(tv_f, 0))
+    shortfall = max(-tv_f, 0) if shortfall is None else shortfall
+    after = replace(filled, collateral=filled.collateral - penalty + shortfall)
+    lq = settle(state.account(o.account), g)
+    lq = fill(lq, o.market, o.side, liq.quantity, liq.price, liq.liquidator_fee)
+    lq = fill_order(o.account, lq, o.order_id, o.size, liq.quantity)
+    fund = g.insurance_fund + liq.liquidator_fee + penalty - shortfall
+    effect = {
+        "liquidator": o.account, "liquidated": liq.liquidated, "market": o.market,
+        "liquidator_side": o.side, "quantity": liq.quantity, "price": liq.price,
+        "fee": liq.liquidator_fee, "liquidator_order_id": o.order_id,
+    }  # fmt: skip
+    writes = [(liq.liquidated, after), (o.account, lq)]
+    new_g = replace(g, insurance_fund=fund)
+    return state.commit(0, LIQUIDATE, liq, writes, new_g, effect, (o.message(g.domain),))
+
+
+def commit_deleverage(state: RollupState, tx: Deleverage, price: int) -> SlotWitness:
+    """``rollup.bankruptcy.deleverage`` at ``price`` without its checks."""
+    g, m, q = state.global_state, tx.market, tx.quantity
+    l_b = settle(state.account(tx.deleveraged), g)
+    d_b = settle(state.account(tx.deleverager), g)
+    side = SELL if l_b.positions[m].size > 0 else BUY
+    writes = [
+        (tx.deleveraged, fill(l_b, m, side, q, price, 0)),
+        (tx.deleverager, fill(d_b, m, 1 - side, q, price, 0)),
+    ]
+    effect = {"deleveraged": tx.deleveraged, "deleverager": tx.deleverager, "market": m,
+              "quantity": q, "price": price}  # fmt: skip
+    return state.commit(0, DELEVERAGE, tx, writes, g, effect, ())
+
+
+# -- liquidation ------------------------------------------------------------------------------
+def test_liquidation_with_penalty_solves_and_healthy_account_fails(compiled) -> None:
+    o = PRICE * 93 // 100
+    state = levered(o)
+    batch = one_slot(state, lambda s: s.apply(Liquidate(order(2, BUY, BIG, o), 0, BIG, o, 0)))
+    assert state.global_state.insurance_fund == BIG * o * 10_000 // FRACTION_SCALE
+    solve_batch(compiled, batch, SHAPE)
+    healthy = levered(PRICE * 97 // 100)
+    o = healthy.global_state.markets[0].price
+    liq = Liquidate(order(2, BUY, BIG, o), 0, BIG, o, 0)
+    fails(compiled, one_slot(healthy, lambda s: commit_liquidation(s, liq)),
+          "bankruptcy/liquidatable")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("quantity", "percent", "fragment"),
+    [
+        (BIG, 94, "fill/price_floor"),  # below oracle·(1 − 5%)
+        (BIG + 1, 100, "margin/shrinks0"),  # more than the position: a flip
+        (BIG // 2, 95, "margin/ratio0"),  # in band, TV/TR worse
+    ],
+)
+def test_liquidation_terms(compiled, quantity: int, percent: int, fragment: str) -> None:
+    o = PRICE * 93 // 100
+    state = levered(o, fund=10**6 * Q)  # the fund could pay any shortfall
+    price = -(-o * percent // 100)
+    liq = Liquidate(order(2, BUY, 2 * BIG, price), 0, quantity, price, 0)
+    fails(compiled, one_slot(state, lambda s: commit_liquidation(s, liq)), fragment)
+
+
+def test_shortfall_only_at_the_oracle_price_and_only_when_bankrupt(compiled) -> None:
+    o = PRICE * 85 // 100  # TV ≈ −350,000 quanta
+    state = levered(o, fund=10**6 * Q)
+    liq = Liquidate(order(2, BUY, BIG, o), 0, BIG, o, 0)
+    batch = one_slot(state, lambda s: s.apply(liq))
+    assert state.global_state.insurance_fund < 10**6 * Q  # the shortfall was drawn
+    z = solve_batch(compiled, batch, SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(4), n_random=1).ok
+    discount = Liquidate(order(2, BUY, BIG, o - 1), 0, BIG, o - 1, 0)
+    fails(compiled, one_slot(levered(o, fund=10**6 * Q), lambda s: commit_liquidation(s, discount)),
+          "liquidation/shortfall_at_oracle_price")  # fmt: skip
+    solvent = PRICE * 93 // 100
+    liq = Liquidate(order(2, BUY, BIG, solvent), 0, BIG, solvent, 0)
+    drawn = lambda s: commit_liquidation(s, liq, shortfall=1000 * Q)  # noqa: E731
+    fails(compiled, one_slot(levered(solvent, fund=10**6 * Q), drawn), "update1/old_root")
+
+
+def test_penalty_never_beyond_the_equity(compiled) -> None:
+    o = PRICE * 895 // 1000  # TV ≈ 55,000 quanta < nominal penalty ≈ 80,500 quanta
+    liq = Liquidate(order(2, BUY, BIG, o), 0, BIG, o, 0)
+    state = levered(o)
+    tv = total_value(state.account(0), state.global_state)
+    solve_batch(compiled, one_slot(state, lambda s: s.apply(liq)), SHAPE)
+    assert state.global_state.insurance_fund == tv
+    nominal = BIG * o * 10_000 // FRACTION_SCALE
+    assert nominal > tv
+    full = lambda s: commit_liquidation(s, liq, penalty=nominal)  # noqa: E731
+    fails(compiled, one_slot(levered(o), full), "update1/old_root")
+
+
+# -- deleverage -------------------------------------------------------------------------------
+def _price(state: RollupState, q: int) -> int:
+    g = state.global_state
+    return deleverage_price(settle(state.account(0), g), g, 0, q)
+
+
+@pytest.mark.parametrize("long", [True, False])
+def test_deleverage_at_the_bankruptcy_price_only(compiled, long: bool) -> None:
+    o = PRICE * (85 if long else 115) // 100
+    tx = Deleverage(0, 1, 0, BIG // 3)
+    state = levered(o, long, fund=1000 * Q)
+    z = solve_batch(compiled, one_slot(state, lambda s: s.apply(tx)), SHAPE)
+    if long:
+        assert find_unconstrained(compiled, z, random.Random(4), n_random=1).ok
+    p = _price(levered(o, long, fund=1000 * Q), tx.quantity)
+    better, worse = (p + 1, p - 1) if long else (p - 1, p + 1)  # for the deleveraged account
+    for price, fragment in ((better, "bankruptcy/least_price"), (worse, "margin/ratio0")):
+        at = lambda s, p=price: commit_deleverage(s, tx, p)  # noqa: E731
+        fails(compiled, one_slot(levered(o, long, fund=1000 * Q), at), fragment)
+
+
+def test_deleverage_only_of_an_uncovered_bankrupt_account(compiled) -> None:
+    tx = Deleverage(0, 1, 0, BIG // 3)
+    solvent = levered(PRICE * 93 // 100)
+    at = lambda s: commit_deleverage(s, tx, _price(s, tx.quantity))  # noqa: E731
+    fails(compiled, one_slot(solvent, at), "bankruptcy/uncovered")
+    o = PRICE * 85 // 100
+    covered = levered(o)
+    deficit = -total_value(covered.account(0), covered.global_state)
+    covered.global_state = replace(covered.global_state, insurance_fund=deficit)
+    fails(compiled, one_slot(covered, at), "bankruptcy/uncovered")
+    flat = Deleverage(0, 2, 0, BIG // 3)  # account 2 holds no opposite position
+    fails(compiled, one_slot(levered(o), lambda s: commit_deleverage(s, flat, _price(s, BIG // 3))),
+          "margin/shrinks1")  # fmt: skip

@@ -68,16 +68,16 @@ def vk_to_json(vk: VerifyingKey) -> dict[str, Any]:
         "vk_gamma_2": g2_to_json(vk.gamma_g2),
         "vk_delta_2": g2_to_json(vk.delta_g2),
         "vk_alphabeta_12": alphabeta_to_json(vk.alpha_g1, vk.beta_g2),
-        "IC": [g1_to_json(p) for p in vk.ic],
+        "IC": [g1_to_json(p) for p in vk.gamma_abc_g1],
     }
 
 
 def proof_to_json(proof: Proof) -> dict[str, Any]:
     """``proof.json`` as snarkjs writes it."""
     return {
-        "pi_a": g1_to_json(proof.a_g1),
-        "pi_b": g2_to_json(proof.b_g2),
-        "pi_c": g1_to_json(proof.c_g1),
+        "pi_a": g1_to_json(proof.a),
+        "pi_b": g2_to_json(proof.b),
+        "pi_c": g1_to_json(proof.c),
         "protocol": "groth16",
         "curve": "bn128",
     }

@@ -134,8 +134,8 @@ def _fast() -> Engine:
         coset_intt=ntt.coset_intt,
         matvec=sparse.matvec,
         transpose_matvec=sparse.transpose_matvec,
-        msm_g1=lambda bases, scalars: msm.msm_g1(bases, scalars, threads=2),
-        msm_g2=lambda bases, scalars: msm.msm_g2(bases, scalars, threads=2),
+        msm_g1=msm.msm_g1,
+        msm_g2=msm.msm_g2,
         batch_mul_g1=batch_mul_g1,
         batch_mul_g2=batch_mul_g2,
     )

@@ -49,9 +49,12 @@ import numpy as np
 from numba import njit
 
 from prover.fields import Q, R
+from prover.kernels import numba_start
 from prover.kernels.dot_asm import make_mont_dot_asm
 from prover.kernels.intrinsics import make_mod_add, make_mod_sub, make_mont_mul
 from prover.kernels.mont_asm import HAVE_ADX, make_mont_mul_asm
+
+numba_start.load_array_math()  # before the first compile: numba without scipy.linalg (0.15–0.35 s)
 
 _MASK = (1 << 64) - 1
 _Z = np.uint64(0)

@@ -15,16 +15,14 @@ signed digits and batch-affine buckets as in gnark-crypto's and Aztec's MSMs):
    that its additions are batch-affine too (see ``_window_sum_g1``); then Horner over windows:
    Σⱼ 2^(cj)·Wⱼ with c doublings per window.
 
-Windows are independent; ``threads`` > 1 splits them between Python threads running the njit
-kernels without the GIL (coarse-grained: no OpenMP spin-waiting on a loaded machine).
+Windows are independent: each is one task handed to the workers of :mod:`prover.threads` (Python
+threads running the ``nogil`` kernels, each with its own bucket buffers), an idle worker taking the
+next window, so a worker slowed by another process on its core takes fewer windows.
 The window c defaults to ``window_size(n)`` (≈ log2 n − 3, tuned on this machine; see
 benchmarks/kernels.py). Reference twins: ``reference.msm_g1_naive`` / ``msm_g2_naive``.
 """
 
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
@@ -32,13 +30,14 @@ from numba import njit
 from prover.kernels import g1, g2
 from prover.kernels.convert import G1Int, G2Int, g1_to_ints, g2_to_ints
 from prover.kernels.field import fq_is_zero, fq_neg, u4
+from prover.threads import PerThread, run_tasks, worker_count
 
 SCALAR_BITS = 254
 
 
 def default_threads() -> int:
-    """Worker threads for the kernels: one per core, at most 2 (the machine this is tuned for)."""
-    return max(1, min(2, os.cpu_count() or 1))
+    """Worker threads for the MSMs (``prover.threads.worker_count``: one per available core)."""
+    return worker_count()
 
 
 def window_size(n: int) -> int:
@@ -332,19 +331,12 @@ def _msm(bases, scalars, c, threads, curve):
     digits = signed_digits(scalars, c, nwin)
     all_pts = _with_negatives(bases.reshape(n, -1)).reshape(2 * n, *bases.shape[1:])
     wins = np.empty((nwin, *jac_shape), dtype=np.uint64)
-    threads = max(1, min(default_threads() if threads is None else threads, nwin))
-    bounds = [nwin * t // threads for t in range(threads + 1)]
+    work = PerThread(lambda: _work(bases, nb, scratch_shape))
 
-    def run(t: int) -> None:
-        work = _work(bases, nb, scratch_shape)
-        lo, hi = bounds[t], bounds[t + 1]
-        run_windows(all_pts, digits, lo, hi, nb, wins, work)
+    def run(w: int) -> None:
+        run_windows(all_pts, digits, w, w + 1, nb, wins, work.get())
 
-    if threads == 1:
-        run(0)
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(run, range(threads)))
+    run_tasks(run, range(nwin), threads)
     return horner(wins, c)
 
 
@@ -359,8 +351,8 @@ def msm_g1(
 
     Returns the affine result as Python ints, or None for the point at infinity. Infinity bases
     (all-zero rows) are allowed. Scalars must be reduced (< r); this is not checked here.
-    ``c`` overrides the window (default ``window_size(n)``); ``threads`` splits the windows
-    between threads (default ``default_threads()``).
+    ``c`` overrides the window (default ``window_size(n)``); ``threads`` workers share the windows
+    (default ``prover.threads.worker_count()``).
     """
     bases, scalars = _check(bases, scalars, (2, 4))
     res = _msm(bases, scalars, c, threads, _G1)

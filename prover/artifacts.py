@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from py_ecc import optimized_bn128 as bn
-
 from prover.engine import G1Int, G2Int, g1_to_py_ecc, g2_to_py_ecc
 from prover.errors import FormatError
 from prover.fields import Q, R
@@ -48,6 +46,8 @@ def g2_to_json(p: G2Int) -> list[list[str]]:
 
 def alphabeta_to_json(alpha_g1: G1Int, beta_g2: G2Int) -> list[list[list[str]]]:
     """e(α, β) in snarkjs's ``vk_alphabeta_12`` form (see the module docstring)."""
+    from py_ecc import optimized_bn128 as bn  # only here: the prove path never pays for it
+
     e = bn.pairing(g2_to_py_ecc(beta_g2), g1_to_py_ecc(alpha_g1)) ** FINAL_EXP_FACTOR
     f = [int(c) for c in e.coeffs]
     # f = Σ_k f_k w^k;  (x + y·u)·w^(i+2j) = x·w^k + y·(w^(k+6) − 9 w^k),  k = i + 2j

@@ -111,12 +111,17 @@ REFERENCE = Engine(
 
 
 def _fast() -> Engine:
-    from prover.kernels import field, fixed_base, msm, ntt, sparse
+    from prover.kernels import field, msm, ntt, sparse
 
+    # fixed-base multiplication is the setup's: imported on first use, not by every prover
     def batch_mul_g1(base: G1Int, scalars: np.ndarray) -> np.ndarray:
+        from prover.kernels import fixed_base
+
         return fixed_base.batch_mul_g1(convert.g1_from_ints([base])[0], scalars)
 
     def batch_mul_g2(base: G2Int, scalars: np.ndarray) -> np.ndarray:
+        from prover.kernels import fixed_base
+
         return fixed_base.batch_mul_g2(convert.g2_from_ints([base])[0], scalars)
 
     return Engine(

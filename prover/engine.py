@@ -10,6 +10,7 @@ bundle of functions with fixed array conventions — and call its members:
 - Transforms: ``ntt``, ``intt``, ``coset_ntt(a, shift)``, ``coset_intt(a, shift)``
   (:mod:`prover.kernels.ntt`).
 - Sparse R1CS products: ``matvec`` (M·z) and ``transpose_matvec`` (Mᵀ·l) on CSR arrays.
+- ``prepare_prove()`` at the start of a proof (background compilation on a cold cache).
 - Points: G1 ``(n, 2, 4)`` / G2 ``(n, 2, 2, 4)`` affine Fq-Montgomery arrays (infinity = zeros).
   ``msm_g1(bases, scalars)`` → affine ints or None; ``msm_g2`` likewise;
   ``batch_mul_g1(base, scalars)`` → the array [s_i·base] (base as affine ints), ``batch_mul_g2``.
@@ -63,10 +64,13 @@ class Engine:
     msm_g2: Callable[[np.ndarray, np.ndarray], G2Int]
     batch_mul_g1: Callable[[G1Int, np.ndarray], np.ndarray]
     batch_mul_g2: Callable[[G2Int, np.ndarray], np.ndarray]
+    #: Called when a proof starts: lets a backend compile, in the background, kernels it will
+    #: need later (the fast one: the G2 MSM in a second process when numba's cache is cold).
+    prepare_prove: Callable[[], object] = lambda: None
 
     def fr_scale(self, a: np.ndarray, k: int) -> np.ndarray:
         """a_i · k for a canonical int k (Montgomery array in and out)."""
-        return self.fr_mul(a, np.broadcast_to(fr_const(k), a.shape))
+        return self.fr_mul(a, np.ascontiguousarray(np.broadcast_to(fr_const(k), a.shape)))
 
 
 def fr_const(k: int) -> np.ndarray:
@@ -111,7 +115,7 @@ REFERENCE = Engine(
 
 
 def _fast() -> Engine:
-    from prover.kernels import field, msm, ntt, sparse
+    from prover.kernels import field, msm, ntt, precompile, sparse
 
     # fixed-base multiplication is the setup's: imported on first use, not by every prover
     def batch_mul_g1(base: G1Int, scalars: np.ndarray) -> np.ndarray:
@@ -143,6 +147,7 @@ def _fast() -> Engine:
         msm_g2=msm.msm_g2,
         batch_mul_g1=batch_mul_g1,
         batch_mul_g2=batch_mul_g2,
+        prepare_prove=precompile.start_g2,
     )
 
 

@@ -458,7 +458,10 @@ def _unary(loop, const):
     def run(a: np.ndarray) -> np.ndarray:
         a = _as_elements(a)
         out = np.empty_like(a)
-        loop(a, np.broadcast_to(np.array(const, dtype=np.uint64), a.shape), out)
+        # a C-contiguous copy, not a broadcast view: one compiled specialisation of ``loop``
+        loop(
+            a, np.ascontiguousarray(np.broadcast_to(np.array(const, dtype=np.uint64), a.shape)), out
+        )
         return out
 
     return run

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from prover.kernels import g1, g2
+from prover.kernels import g1, g2, precompile
 from prover.kernels.convert import G1Int, G2Int, g1_to_ints, g2_to_ints
 from prover.kernels.field import fq_is_zero, fq_neg, u4
 from prover.threads import PerThread, run_tasks, worker_count
@@ -232,16 +232,16 @@ def _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch):
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g1(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
-    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian); all_pts = (P, −P)."""
-    buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
-    n = buf.shape[0] - 1  # the last row stays the point at infinity
-    flat_all = all_pts.reshape((2 * n, 8))
-    flat_buf = buf.reshape((n + 1, 8))
+def _run_windows_g1(flat_all, digits, w_lo, w_hi, nb, out_jac, work):
+    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian); flat_all = (P, −P) as
+    rows of limbs, ``work`` the buffers of ``_work`` (flat views made in Python: a reshape in
+    numba code compiles numba's reshape and its error-message string code, ~7 s cold)."""
+    buf, flat_buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
         m = _bucket_sort(digits[w], nb, order, starts, counts)
         _gather(flat_all, order, m, flat_buf)
-        cnt[:] = counts
+        for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
+            cnt[b] = counts[b]
         while True:
             m = _plan_round(starts, cnt, nb, idx)
             if m == 0:
@@ -252,16 +252,14 @@ def _run_windows_g1(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g2(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
+def _run_windows_g2(flat_all, digits, w_lo, w_hi, nb, out_jac, work):
     """G2 twin of ``_run_windows_g1``."""
-    buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
-    n = buf.shape[0] - 1  # the last row stays the point at infinity
-    flat_all = all_pts.reshape((2 * n, 16))
-    flat_buf = buf.reshape((n + 1, 16))
+    buf, flat_buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
         m = _bucket_sort(digits[w], nb, order, starts, counts)
         _gather(flat_all, order, m, flat_buf)
-        cnt[:] = counts
+        for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
+            cnt[b] = counts[b]
         while True:
             m = _plan_round(starts, cnt, nb, idx)
             if m == 0:
@@ -294,8 +292,10 @@ def _horner_g2(wins, c):
 def _work(bases: np.ndarray, nb: int, scratch_shape: tuple[int, ...]):
     n = bases.shape[0]
     K, L = chain_split(nb)
+    buf = np.zeros((n + 1, *bases.shape[1:]), dtype=np.uint64)  # the last row stays infinity
     return (
-        np.zeros((n + 1, *bases.shape[1:]), dtype=np.uint64),
+        buf,
+        buf.reshape(n + 1, -1),
         np.empty((max(n, K), *scratch_shape), dtype=np.uint64),
         np.empty((6, max(n // 2, K)), dtype=np.int64),
         np.empty(n, dtype=np.int64),
@@ -329,12 +329,12 @@ def _msm(bases, scalars, c, threads, curve):
     nwin = num_windows(c)
     nb = 1 << (c - 1)
     digits = signed_digits(scalars, c, nwin)
-    all_pts = _with_negatives(bases.reshape(n, -1)).reshape(2 * n, *bases.shape[1:])
+    flat_all = _with_negatives(bases.reshape(n, -1))
     wins = np.empty((nwin, *jac_shape), dtype=np.uint64)
     work = PerThread(lambda: _work(bases, nb, scratch_shape))
 
     def run(w: int) -> None:
-        run_windows(all_pts, digits, w, w + 1, nb, wins, work.get())
+        run_windows(flat_all, digits, w, w + 1, nb, wins, work.get())
 
     run_tasks(run, range(nwin), threads)
     return horner(wins, c)
@@ -366,6 +366,7 @@ def msm_g2(
 ) -> G2Int:
     """Σ scalars[i]·bases[i] for (n, 2, 2, 4) affine bases → ((x0, x1), (y0, y1)) or None."""
     bases, scalars = _check(bases, scalars, (2, 2, 4))
+    precompile.wait_g2()  # a cold cache: the kernels are being compiled in another process
     res = _msm(bases, scalars, c, threads, _G2)
     if res is None:
         return None

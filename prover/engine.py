@@ -9,7 +9,10 @@ bundle of functions with fixed array conventions — and call its members:
   ``powers(x, n)`` = x^0 … x^(n−1).
 - Transforms: ``ntt``, ``intt``, ``coset_ntt(a, shift)``, ``coset_intt(a, shift)``
   (:mod:`prover.kernels.ntt`).
-- Sparse R1CS products: ``matvec`` (M·z) and ``transpose_matvec`` (Mᵀ·l) on CSR arrays.
+- Sparse R1CS products: ``matvec`` (M·z) and ``transpose_matvec`` (Mᵀ·l) on CSR arrays;
+  ``qap_matvec(records, z, n)`` → (A·z, B·z) from zkey coefficient records and canonical z,
+  ``check_records(records, n_rows, n_wires)`` → first malformed record or −1
+  (:mod:`prover.kernels.coefs`).
 - ``prepare_prove()`` at the start of a proof (background compilation on a cold cache).
 - Points: G1 ``(n, 2, 4)`` / G2 ``(n, 2, 2, 4)`` affine Fq-Montgomery arrays (infinity = zeros).
   ``msm_g1(bases, scalars)`` → affine ints or None; ``msm_g2`` likewise;
@@ -60,6 +63,8 @@ class Engine:
     coset_intt: Callable[[np.ndarray, int], np.ndarray]
     matvec: Callable[..., None]
     transpose_matvec: Callable[..., None]
+    qap_matvec: Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+    check_records: Callable[[np.ndarray, int, int], int]
     msm_g1: Callable[[np.ndarray, np.ndarray], G1Int]
     msm_g2: Callable[[np.ndarray, np.ndarray], G2Int]
     batch_mul_g1: Callable[[G1Int, np.ndarray], np.ndarray]
@@ -104,6 +109,8 @@ REFERENCE = Engine(
     coset_intt=_ntt_ref.coset_intt,
     matvec=_sparse_ref.matvec,
     transpose_matvec=_sparse_ref.transpose_matvec,
+    qap_matvec=_sparse_ref.qap_matvec,
+    check_records=_sparse_ref.check_records,
     msm_g1=_ref.msm_g1_naive,
     msm_g2=_ref.msm_g2_naive,
     batch_mul_g1=_ref_batch_mul_g1,
@@ -115,7 +122,7 @@ REFERENCE = Engine(
 
 
 def _fast() -> Engine:
-    from prover.kernels import field, msm, ntt, precompile, sparse
+    from prover.kernels import coefs, field, msm, ntt, precompile, sparse
 
     # fixed-base multiplication is the setup's: imported on first use, not by every prover
     def batch_mul_g1(base: G1Int, scalars: np.ndarray) -> np.ndarray:
@@ -143,6 +150,8 @@ def _fast() -> Engine:
         coset_intt=ntt.coset_intt,
         matvec=sparse.matvec,
         transpose_matvec=sparse.transpose_matvec,
+        qap_matvec=coefs.qap_matvec,
+        check_records=coefs.check_records,
         msm_g1=msm.msm_g1,
         msm_g2=msm.msm_g2,
         batch_mul_g1=batch_mul_g1,

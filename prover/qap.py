@@ -132,18 +132,18 @@ def coset_shift(log_n: int) -> int:
 class QapMatrices:
     """What the prover needs of the circuit: A (with the binding rows) and B, as snarkjs's zkey.
 
-    Rows are the N = 2^log_domain points of H (rows past the last constraint are empty). The
-    coefficients are in the zkey's form c·R² mod r (R = 2^256, snarkjs ``src/zkey_new.js``,
-    ``writeCoef``): a Montgomery product with a canonical witness value z_j gives the Montgomery
-    form of c·z_j directly, so neither side needs converting. C is not needed: on H a satisfying
-    witness has C·z = (A·z)∘(B·z), which is how snarkjs and rapidsnark compute it.
+    ``coefs`` is an ``(n, 11) uint32`` array of the zkey's section-4 records (matrix 0 = A /
+    1 = B, row, wire, coefficient c·R² mod r as eight words; :mod:`prover.kernels.coefs`), rows
+    being the N = 2^log_domain points of H. A Montgomery product of c·R² with a canonical witness
+    value z_j is the Montgomery form of c·z_j, so neither side needs converting. C is not needed:
+    on H a satisfying witness has C·z = (A·z)∘(B·z), which is how snarkjs and rapidsnark compute
+    it (snarkjs ``src/zkey_new.js``, ``writeCoef``; rapidsnark ``src/groth16.cpp``).
     """
 
     n_wires: int
     n_public: int
     log_domain: int
-    a: Csr
-    b: Csr
+    coefs: np.ndarray
 
 
 #: ``QapMatrices`` of each ``ConstraintMatrices``, made once and dropped with the matrices.
@@ -159,6 +159,20 @@ def _append_binding_rows(mat: Csr, m: int, ell: int) -> Csr:
     return Csr(indptr, indices, np.concatenate((mat.coeffs, one)))
 
 
+def coefficient_records(a: Csr, b: Csr) -> np.ndarray:
+    """A and B (coefficients already c·R² mod r) as zkey records, in snarkjs's order: row by
+    row, each row's A terms before its B terms."""
+    parts = []
+    for k, mat in enumerate((a, b)):
+        rows = np.repeat(np.arange(mat.indptr.shape[0] - 1), np.diff(mat.indptr))
+        rec = np.empty((rows.shape[0], 11), dtype="<u4")
+        rec[:, 0], rec[:, 1], rec[:, 2] = k, rows, mat.indices
+        rec[:, 3:] = np.ascontiguousarray(mat.coeffs, dtype="<u8").view("<u4")
+        parts.append(rec)
+    rec = np.concatenate(parts)
+    return np.ascontiguousarray(rec[np.lexsort((rec[:, 0], rec[:, 1]))], dtype=np.uint32)
+
+
 def qap_matrices(engine: Engine, mats: ConstraintMatrices) -> QapMatrices:
     """The prover's ``QapMatrices`` of an R1CS in array form (computed once per ``mats``)."""
     if mats not in _QAP:
@@ -169,9 +183,8 @@ def qap_matrices(engine: Engine, mats: ConstraintMatrices) -> QapMatrices:
         def zkey_form(mat: Csr) -> Csr:  # c → c·R² mod r
             return Csr(mat.indptr, mat.indices, engine.fr_to_mont(engine.fr_to_mont(mat.coeffs)))
 
-        _QAP[mats] = QapMatrices(
-            mats.n_wires, mats.n_public, mats.log_domain, zkey_form(a), zkey_form(mats.b)
-        )
+        records = coefficient_records(zkey_form(a), zkey_form(mats.b))
+        _QAP[mats] = QapMatrices(mats.n_wires, mats.n_public, mats.log_domain, records)
     return _QAP[mats]
 
 
@@ -186,8 +199,7 @@ def quotient_evaluations(engine: Engine, qap: QapMatrices, z: np.ndarray) -> np.
     ``src/groth16.cpp``: six transforms.
     """
     n = 1 << qap.log_domain
-    a = _matvec(engine, qap.a, z, n)
-    b = _matvec(engine, qap.b, z, n)
+    a, b = engine.qap_matvec(qap.coefs, z, n)
     c = engine.fr_mul(a, b)
     g = coset_shift(qap.log_domain)
     ea, eb, ec = (engine.coset_ntt(engine.intt(v), g) for v in (a, b, c))

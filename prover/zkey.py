@@ -21,7 +21,8 @@ affine (x, y) with the point at infinity as all zeros, a G2 coordinate as c0 the
 ====  ==========================================================================================
 
 Since our kernels hold points and Fr elements in the same Montgomery limbs, ``read_zkey`` maps the
-file and hands its point sections to the prover as read-only views, without conversion. Every
+file and hands its point sections and coefficient records (:mod:`prover.kernels.coefs`) to the
+prover as read-only views, without conversion. Every
 size is checked against the header and the file length before anything is allocated; a file that
 does not fit raises ``FormatError`` with one line. The bulk points are not checked to be on the
 curve (as snarkjs and rapidsnark do not); the header and IC points are.
@@ -36,12 +37,20 @@ from pathlib import Path
 
 import numpy as np
 
-from prover.engine import G1Int, G2Int, g1_from_ints, g1_to_ints, g2_from_ints, g2_to_ints
+from prover.engine import (
+    G1Int,
+    G2Int,
+    g1_from_ints,
+    g1_to_ints,
+    g2_from_ints,
+    g2_to_ints,
+    get_engine,
+)
 from prover.errors import FormatError
 from prover.fields import N8, Q, R
 from prover.iden3 import binfile_sections, section_bytes
 from prover.keys import ProvingKey, VerifyingKey
-from prover.qap import Csr, QapMatrices
+from prover.qap import QapMatrices
 from prover.r1cs import limbs_below
 
 MAGIC = b"zkey"
@@ -49,7 +58,7 @@ VERSION = 1
 GROTH16 = 1
 G1_BYTES, G2_BYTES = 2 * N8, 4 * N8
 HEADER_BYTES = 4 + N8 + 4 + N8 + 12 + 3 * G1_BYTES + 3 * G2_BYTES
-COEF = np.dtype([("m", "<u4"), ("c", "<u4"), ("s", "<u4"), ("v", "<u8", (4,))])
+COEF_BYTES = 12 + N8
 #: Sections 5–9 in file order: (section, key field, G2?).
 POINT_SECTIONS = ((5, "a_g1", False), (6, "b_g1", False), (7, "b_g2", True), (8, "l_g1", False))
 
@@ -105,34 +114,24 @@ def _check_size(sections: dict, stype: int, expected: int, what: str, name: str)
     return off
 
 
-def _coefficients(buf, off: int, size: int, n_rows: int, n_wires: int, name: str):
+def _records(buf, off: int, size: int, n_rows: int, n_wires: int, name: str) -> np.ndarray:
+    """Section 4 as an (nCoefs, 11) uint32 view of the file, every record checked (one pass in
+    the engine): matrix 0/1, row < domainSize, signal < nVars, coefficient < r."""
     (n_coefs,) = struct.unpack_from("<I", buf, off)
-    if size != 4 + n_coefs * COEF.itemsize:
+    if size != 4 + n_coefs * COEF_BYTES:
         raise FormatError(
             f"{name}: section 4 is {size} bytes, {n_coefs} coefficients need "
-            f"{4 + n_coefs * COEF.itemsize}"
+            f"{4 + n_coefs * COEF_BYTES}"
         )
-    rec = np.frombuffer(buf, dtype=COEF, count=n_coefs, offset=off + 4)
-    m, rows, wires = rec["m"], rec["c"], rec["s"]
-    if n_coefs and (int(m.max()) > 1 or int(rows.max()) >= n_rows or int(wires.max()) >= n_wires):
+    rec = np.frombuffer(buf, dtype="<u4", count=11 * n_coefs, offset=off + 4).reshape(n_coefs, 11)
+    bad = get_engine().check_records(rec, n_rows, n_wires)
+    if bad >= 0:
+        m, row, wire = (int(x) for x in rec[bad, :3])
         raise FormatError(
-            f"{name}: a coefficient names a matrix other than A/B, a row ≥ {n_rows} or a "
-            f"signal ≥ {n_wires}"
+            f"{name}: coefficient {bad} (matrix {m}, row {row}, signal {wire}) is not for A/B, a "
+            f"row < {n_rows} and a signal < {n_wires}, or not a canonical Fr element"
         )
-    values = np.ascontiguousarray(rec["v"], dtype=np.uint64)
-    if not np.all(limbs_below(values, R)):
-        raise FormatError(f"{name}: a coefficient is not a canonical Fr element")
-    out = []
-    for k in (0, 1):
-        sel = np.flatnonzero(m == k)
-        r = rows[sel].astype(np.int64)
-        if r.size > 1 and np.any(r[1:] < r[:-1]):
-            order = np.argsort(r, kind="stable")
-            sel, r = sel[order], r[order]
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(r, minlength=n_rows), out=indptr[1:])
-        out.append(Csr(indptr, wires[sel].astype(np.int64), values[sel]))
-    return out[0], out[1]
+    return rec
 
 
 def read_zkey(path: str | Path) -> ProvingKey:
@@ -180,7 +179,7 @@ def read_zkey(path: str | Path) -> ProvingKey:
         off = _check_size(sections, stype, size, field, name)
         arrays[field] = _points(buf, off, counts[stype], g2)
     coff, csize = section_bytes(sections, 4, "coefficients", name)
-    qa, qb = _coefficients(buf, coff, csize, domain, n_wires, name)
+    records = _records(buf, coff, csize, domain, n_wires, name)
     contributions = 0
     if 10 in sections and sections[10][1] >= 68:
         contributions = struct.unpack_from("<I", buf, sections[10][0] + 64)[0]
@@ -198,7 +197,7 @@ def read_zkey(path: str | Path) -> ProvingKey:
         h_g1=arrays["h_g1"],
         a_wires=a_wires.astype(np.int64),
         b_wires=b_wires.astype(np.int64),
-        qap=QapMatrices(n_wires, n_public, log_n, qa, qb),
+        qap=QapMatrices(n_wires, n_public, log_n, records),
         insecure_single_party=contributions == 0,
     )
 
@@ -208,19 +207,6 @@ def read_zkey(path: str | Path) -> ProvingKey:
 
 def _section(stype: int, payload: bytes) -> bytes:
     return struct.pack("<IQ", stype, len(payload)) + payload
-
-
-def _coef_records(qap: QapMatrices) -> bytes:
-    """A and B as section-4 records in snarkjs's order: per row its A terms, then its B terms."""
-    parts = []
-    for k, mat in enumerate((qap.a, qap.b)):
-        rows = np.repeat(np.arange(mat.indptr.shape[0] - 1), np.diff(mat.indptr))
-        rec = np.zeros(rows.shape[0], dtype=COEF)
-        rec["m"], rec["c"], rec["s"], rec["v"] = k, rows, mat.indices, mat.coeffs
-        parts.append(rec)
-    rec = np.concatenate(parts)
-    rec = rec[np.lexsort((rec["m"], rec["c"]))]
-    return struct.pack("<I", rec.shape[0]) + rec.tobytes()
 
 
 def _full(points: np.ndarray, wires: np.ndarray, n: int) -> np.ndarray:
@@ -252,7 +238,11 @@ def write_zkey(pk: ProvingKey, path: str | Path) -> None:
     body = [
         (2, header),
         (3, g1_from_ints(list(vk.gamma_abc_g1)).astype("<u8").tobytes()),
-        (4, _coef_records(qap)),
+        (
+            4,
+            struct.pack("<I", qap.coefs.shape[0])
+            + np.ascontiguousarray(qap.coefs, "<u4").tobytes(),
+        ),
         (5, _full(pk.a_g1, pk.a_wires, n).tobytes()),
         (6, _full(pk.b_g1, pk.b_wires, n).tobytes()),
         (7, _full(pk.b_g2, pk.b_wires, n).tobytes()),

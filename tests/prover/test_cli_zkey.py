@@ -76,7 +76,15 @@ def test_witness_of_another_circuit_exits_2(groth16_vectors: Path, tiny: Path) -
     assert result.exit_code == 2 and "witness has" in result.stderr
 
 
-HEAVY = ("rollup", "circuits", "matplotlib", "galois", "dask", "scipy.linalg", "verifier.settlement")
+HEAVY = (
+    "rollup",
+    "circuits",
+    "matplotlib",
+    "galois",
+    "dask",
+    "scipy.linalg",
+    "verifier.settlement",
+)
 
 
 def test_prove_imports_nothing_heavy(tiny: Path, tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from prover.fields import R, root_of_unity
 from prover.kernels import sparse, sparse_reference
 from prover.qap import (
     ConstraintMatrices,
+    Csr,
+    coefficient_records,
     h_query_scalars,
     lagrange_at,
     qap_at,
@@ -126,14 +128,63 @@ def test_quotient_fast_equals_reference() -> None:
 def test_qap_matrices_hold_the_binding_rows_in_zkey_form() -> None:
     r1cs, _ = _toy()
     mats = ConstraintMatrices.from_r1cs(r1cs)
-    qap = qap_matrices(FAST, mats)
-    m = r1cs.n_constraints
-    assert list(qap.a.indices[qap.a.indptr[m] :]) == [0, 1]  # rows m, m + 1: wires 0 and 1
-    r2 = pow(2, 512, R)
-    assert limbs_to_ints(qap.a.coeffs) == [c * r2 % R for c in (*r1cs.a.coeffs, 1, 1)]
-    assert limbs_to_ints(qap.b.coeffs) == [c * r2 % R for c in r1cs.b.coeffs]
+    rec = qap_matrices(FAST, mats).coefs
+    m, r2 = r1cs.n_constraints, pow(2, 512, R)
+
+    def coef(row) -> int:
+        return sum(int(row[3 + i]) << (32 * i) for i in range(8))
+
+    terms = sorted((int(x[1]), int(x[0]), int(x[2]), coef(x)) for x in rec)
+    expected = []
+    for k, mat in enumerate((r1cs.a, r1cs.b)):
+        expected += [(i, k, w, c * r2 % R) for i in range(m) for w, c in mat.row(i)]
+    expected += [(m + j, 0, j, r2) for j in range(r1cs.n_public + 1)]  # binding rows
+    assert terms == sorted(expected)
+    rows = [(int(x[1]), int(x[0])) for x in rec]
+    assert rows == sorted(rows)  # snarkjs's order: by row, A before B
     unbound = qap_matrices(FAST, dataclasses.replace(mats, bind_public=False))
-    assert unbound.a.indices.shape[0] == r1cs.a.nnz
+    assert unbound.coefs.shape[0] == r1cs.a.nnz + r1cs.b.nnz
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=_csr(), other=_csr())
+def test_qap_matvec_fast_matches_reference(case, other) -> None:
+    """A·z and B·z from records, in any order, against the reference twin and Python ints."""
+    (a, z, _), (b, _, _) = case, other
+    n_wires = len(z)
+    b = SparseMatrix.from_rows([[(w % n_wires, c) for w, c in b.row(i)] for i in range(b.n_rows)])
+    r2 = pow(2, 512, R)
+    rec = coefficient_records(
+        Csr(a.indptr, a.indices, ints_to_limbs([c * r2 % R for c in a.coeffs]).reshape(-1, 4)),
+        Csr(b.indptr, b.indices, ints_to_limbs([c * r2 % R for c in b.coeffs]).reshape(-1, 4)),
+    )[::-1].copy()
+    n = max(a.n_rows, b.n_rows, 1)
+    fast = FAST.qap_matvec(rec, ints_to_limbs(z), n)
+    ref = REFERENCE.qap_matvec(rec, ints_to_limbs(z), n)
+    for x, y, mat in zip(fast, ref, (a, b), strict=True):
+        np.testing.assert_array_equal(x, y)
+        expected = [sum(c * z[w] for w, c in mat.row(i)) % R for i in range(mat.n_rows)]
+        assert _plain(x)[: mat.n_rows] == expected
+    assert FAST.check_records(rec, n, n_wires) == REFERENCE.check_records(rec, n, n_wires) == -1
+
+
+def test_check_records_finds_the_first_bad_record() -> None:
+    r2 = pow(2, 512, R)
+    mat = SparseMatrix.from_rows([[(0, 1), (1, 2)], [(1, 3)]])
+    rec = coefficient_records(
+        Csr(mat.indptr, mat.indices, ints_to_limbs([c * r2 % R for c in mat.coeffs])),
+        Csr(np.zeros(3, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 4), np.uint64)),
+    )
+    for engine in (FAST, REFERENCE):
+        assert engine.check_records(rec, 2, 2) == -1
+        assert engine.check_records(rec, 1, 2) == 2  # row 1 ≥ 1 rows
+        assert engine.check_records(rec, 2, 1) == 1  # wire 1 ≥ 1 wire
+        bad = rec.copy()
+        bad[0, 3:] = 0xFFFFFFFF  # coefficient 2^256 − 1 ≥ r
+        assert engine.check_records(bad, 2, 2) == 0
+        bad = rec.copy()
+        bad[1, 0] = 2  # matrix 2
+        assert engine.check_records(bad, 2, 2) == 1
 
 
 def test_domain_size_counts_binding_rows() -> None:

@@ -16,7 +16,7 @@ from prover.fields import R
 from prover.iden3 import binfile_sections, read_r1cs, read_wtns, read_wtns_limbs
 from prover.prove import prove
 from prover.setup import SeededRandom, setup
-from prover.zkey import COEF, load_key, read_zkey, write_zkey
+from prover.zkey import load_key, read_zkey, write_zkey
 from verifier import groth16 as v
 
 SMALL = ["poseidon2_tiny", "merkle_n1_d16"]
@@ -102,7 +102,7 @@ def test_unsorted_coefficients_are_sorted(tiny: Path, tmp_path: Path) -> None:
     data = bytearray((tiny / "circuit_final.zkey").read_bytes())
     off, size = binfile_sections(bytes(data), b"zkey", (1,), "z")[4]
     n = struct.unpack_from("<I", data, off)[0]
-    rec = np.frombuffer(bytes(data[off + 4 : off + size]), dtype=COEF)
+    rec = np.frombuffer(bytes(data[off + 4 : off + size]), dtype="<u4").reshape(n, 11)
     data[off + 4 : off + size] = rec[::-1].tobytes()
     (tmp_path / "rev.zkey").write_bytes(bytes(data))
     assert n == rec.shape[0]
@@ -151,9 +151,10 @@ def _fill(section: int, offset: int, length: int, byte: int):
         (_set_u32(2, 80, 2**31), "domainSize 2147483648 is not a power of two in"),
         (_set_u32(2, 80, 100), "domainSize 100 is not a power of two"),
         (_set_u32(4, 0, 2**32 - 1), "4294967295 coefficients need"),
-        (_set_u32(4, 4 + 8, 10**6), "a signal ≥ 243"),
-        (_set_u32(4, 4, 7), "a matrix other than A/B"),
-        (_fill(4, 16, 32, 0xFF), "not a canonical Fr"),
+        (_set_u32(4, 4 + 8, 10**6), r"coefficient 0 \(matrix 0, row 0, signal 1000000\)"),
+        (_set_u32(4, 4, 7), r"coefficient 0 \(matrix 7, row 0, signal 0\)"),
+        (_set_u32(4, 4 + 44 + 4, 256), r"coefficient 1 \(matrix 0, row 256, .* a row < 256"),
+        (_fill(4, 16, 32, 0xFF), "coefficient 0 .* or not a canonical Fr element"),
         (_fill(2, 84, 8, 0x07), "alpha_g1 is not on the curve"),
         (_fill(3, 0, 32, 0xFF), r"IC\[0\] has a coordinate ≥ q"),
     ],

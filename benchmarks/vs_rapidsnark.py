@@ -157,7 +157,7 @@ def export_batch(directory: Path, slots: int) -> dict[str, Path]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "--circuit", default="merkle_n16_d16", help="a folder of shared/vectors/groth16"
+        "--circuit", default="merkle_n16_d16", help="a folder of the groth16 test vectors"
     )
     ap.add_argument("--zkey", type=Path, help="prove this .zkey (with --wtns) instead")
     ap.add_argument("--wtns", type=Path)

@@ -10,7 +10,7 @@ snarkjs writes them (``JSON.stringify(obj, null, 1)``, no trailing newline):
   Fq6 = Fq2[v]/(v³ − (9 + u)), as ``[[c00, c01, c02], [c10, c11, c12]]`` of Fq2 pairs. py_ecc's
   Fq12 is Fq[w]/(w¹² − 18w⁶ + 82) with u = w⁶ − 9, v = w²; and ffjavascript's final exponentiation
   yields py_ecc's pairing raised to m = 2x(6x² + 3x + 1) (x = 4965661367192848881, the BN
-  parameter) — checked against the vectors in ``shared/vectors/groth16``.
+  parameter) — checked against snarkjs's own verification keys in the tests.
 
 Readers turn the JSON back into ``VerifyingKey`` / ``Proof`` / signals for the prover's own use,
 rejecting malformed values with ``FormatError`` (curve membership is the verifier's job).

@@ -145,7 +145,7 @@ def ints_to_limbs(values: Sequence[int]) -> np.ndarray:
     """Canonical integers in [0, 2^256) → (n, 4) uint64 little-endian limbs.
 
     Uses one ``int.to_bytes`` per value and a single ``numpy.frombuffer`` (≈6× faster than a limb
-    loop, see PERF.md).
+    loop).
     """
     buf = b"".join(int(v).to_bytes(32, "little") for v in values)
     return np.frombuffer(buf, dtype="<u8").reshape(len(values), 4).astype(np.uint64)

@@ -13,7 +13,7 @@ bundle of functions with fixed array conventions — and call its members:
   ``qap_matvec(records, z, n)`` → (A·z, B·z) from zkey coefficient records and canonical z,
   ``check_records(records, n_rows, n_wires)`` → first malformed record or −1
   (:mod:`prover.kernels.coefs`).
-- ``prepare_prove()`` at the start of a proof (background compilation on a cold cache).
+- ``prepare("prove" | "setup")`` as a proof or setup starts (background compilation, cold cache).
 - Points: G1 ``(n, 2, 4)`` / G2 ``(n, 2, 2, 4)`` affine Fq-Montgomery arrays (infinity = zeros).
   ``msm_g1(bases, scalars)`` → affine ints or None; ``msm_g2`` likewise;
   ``batch_mul_g1(base, scalars)`` → the array [s_i·base] (base as affine ints), ``batch_mul_g2``.
@@ -69,9 +69,10 @@ class Engine:
     msm_g2: Callable[[np.ndarray, np.ndarray], G2Int]
     batch_mul_g1: Callable[[G1Int, np.ndarray], np.ndarray]
     batch_mul_g2: Callable[[G2Int, np.ndarray], np.ndarray]
-    #: Called when a proof starts: lets a backend compile, in the background, kernels it will
-    #: need later (the fast one: the G2 MSM in a second process when numba's cache is cold).
-    prepare_prove: Callable[[], object] = lambda: None
+    #: Called as a proof ("prove") or a setup ("setup") starts: lets a backend compile, in the
+    #: background, kernels it will need later (the fast one: its G2 kernels in a second process
+    #: when numba's cache is cold).
+    prepare: Callable[[str], object] = lambda phase: None
 
     def fr_scale(self, a: np.ndarray, k: int) -> np.ndarray:
         """a_i · k for a canonical int k (Montgomery array in and out)."""
@@ -156,7 +157,7 @@ def _fast() -> Engine:
         msm_g2=msm.msm_g2,
         batch_mul_g1=batch_mul_g1,
         batch_mul_g2=batch_mul_g2,
-        prepare_prove=precompile.start_g2,
+        prepare=precompile.start,
     )
 
 

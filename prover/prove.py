@@ -98,7 +98,7 @@ def prove(
     R1CS's C matrix, which a key read from a ``.zkey`` does not have (``KeyMismatchError``).
     """
     eng = get_engine(engine)
-    eng.prepare_prove()
+    eng.prepare("prove")
     report = progress or (lambda step, done, total: None)
     rng = rng if rng is not None else secrets
     r = rng.randbelow(R) if r is None else r % R

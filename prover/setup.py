@@ -86,6 +86,7 @@ def setup_matrices(
 ) -> ProvingKey:
     """``setup`` on constraint matrices already in array form (``r1cs_digest`` their R1CS's)."""
     eng = get_engine(engine)
+    eng.prepare("setup")
     rng = rng if rng is not None else secrets
     report = progress or (lambda step, done, total: None)
     n_big = 1 << mats.log_domain

@@ -366,7 +366,7 @@ def msm_g2(
 ) -> G2Int:
     """Σ scalars[i]·bases[i] for (n, 2, 2, 4) affine bases → ((x0, x1), (y0, y1)) or None."""
     bases, scalars = _check(bases, scalars, (2, 2, 4))
-    precompile.wait_g2()  # a cold cache: the kernels are being compiled in another process
+    precompile.wait("prove")  # a cold cache: the kernels are being compiled in another process
     res = _msm(bases, scalars, c, threads, _G2)
     if res is None:
         return None

@@ -1,12 +1,13 @@
-"""Cold numba cache: compile the G2 MSM kernels in a second process while this one goes on.
+"""Cold numba cache: compile the G2 kernels in a second process while this one goes on.
 
-numba compiles one function at a time per process (a global compiler lock), and the G2 MSM's
-kernels are about half of everything a first proof compiles (~20 s of ~40 s here). When their
-cache entries are missing, :func:`start_g2` starts ``python -c "…warm_g2()"``, which compiles them
-(with the same argument types as a real proof) and writes numba's on-disk cache, while this
-process compiles the NTT, sparse and G1 kernels on the other core. :func:`wait_g2`, called before
-the first G2 MSM, waits for that process, so the kernels are then loaded from the cache, never
-compiled twice. With a warm cache nothing is started. ``ZKR_PRECOMPILE=0`` turns this off.
+numba compiles one function at a time per process (a global compiler lock), and the G2 kernels are
+about half of what a first proof or setup compiles (~20 s of ~40 s here). When their cache entries
+are missing, :func:`start` runs ``python -c "…warm('prove')"`` (or ``'setup'``), which compiles
+them with the argument types of a real call and writes numba's on-disk cache, while this process
+compiles the NTT, sparse and G1 kernels on the other core. :func:`wait`, called before the first
+G2 MSM (``prove``) or G2 fixed-base multiplication (``setup``), waits for that process, so the
+kernels are then loaded from the cache, never compiled twice. With a warm cache nothing is
+started. ``ZKR_PRECOMPILE=0`` turns this off.
 
 The child's outcome does not matter for correctness: if it fails, this process compiles the
 kernels itself on first use, as it would have without it.
@@ -21,7 +22,8 @@ import sys
 import numpy as np
 
 ENV = "ZKR_PRECOMPILE"
-_CHILD: list[subprocess.Popen] = []  # the running compile process, if any (per process)
+PHASES = ("prove", "setup")
+_CHILDREN: dict[str, subprocess.Popen] = {}  # phase -> its running compile process (per process)
 
 
 def _cached(dispatcher) -> bool:
@@ -33,39 +35,54 @@ def _cached(dispatcher) -> bool:
         return False
 
 
-def start_g2() -> bool:
-    """Start compiling the G2 MSM kernels in a child process if they are not cached; True if
-    a child was started."""
-    from prover.kernels import msm
+def _g2_kernels(phase: str) -> tuple:
+    if phase == "prove":
+        from prover.kernels import msm
 
-    if os.environ.get(ENV) == "0" or _CHILD:
+        return msm._run_windows_g2, msm._horner_g2
+    from prover.kernels import fixed_base
+
+    return fixed_base._table_g2, fixed_base._accumulate_g2
+
+
+def start(phase: str) -> bool:
+    """Start compiling ``phase``'s G2 kernels in a child process if they are not cached; True if
+    a child was started."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r} (expected one of {PHASES})")
+    if os.environ.get(ENV) == "0" or phase in _CHILDREN:
         return False
-    if _cached(msm._run_windows_g2) and _cached(msm._horner_g2):
+    if all(_cached(k) for k in _g2_kernels(phase)):
         return False
-    code = "from prover.kernels.precompile import warm_g2; warm_g2()"
-    _CHILD.append(
-        subprocess.Popen(
-            [sys.executable, "-c", code],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, ENV: "0"},
-        )
+    code = f"from prover.kernels.precompile import warm; warm({phase!r})"
+    _CHILDREN[phase] = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, ENV: "0"},
     )
     return True
 
 
-def wait_g2() -> None:
-    """Wait for the compile process started by :func:`start_g2`, if any."""
-    while _CHILD:
-        _CHILD.pop().wait()
+def wait(phase: str) -> None:
+    """Wait for the compile process that :func:`start` started for ``phase``, if any."""
+    child = _CHILDREN.pop(phase, None)
+    if child is not None:
+        child.wait()
 
 
-def warm_g2() -> None:
-    """Run a small G2 MSM: compiles (and caches) every kernel a large one uses, same types."""
-    from prover.kernels import msm
-
+def warm(phase: str) -> None:
+    """Run a small G2 MSM (``prove``) or fixed-base multiplication (``setup``): compiles and caches
+    every kernel a large one uses, with the same types."""
     rng = np.random.default_rng(0)
-    bases = np.zeros((64, 2, 2, 4), dtype=np.uint64)  # points at infinity: the types are what count
-    scalars = rng.integers(0, 2**63, size=(64, 4), dtype=np.uint64)
-    scalars[:, 3] >>= np.uint64(2)
-    msm.msm_g2(bases, scalars, threads=1)
+    scalars = rng.integers(0, 2**62, size=(64, 4), dtype=np.uint64)
+    if phase == "prove":
+        from prover.kernels import msm
+
+        bases = np.zeros((64, 2, 2, 4), dtype=np.uint64)  # the types are what count
+        msm.msm_g2(bases, scalars, threads=1)
+    else:
+        from prover.kernels import fixed_base
+
+        base = np.ones((2, 2, 4), dtype=np.uint64)  # any non-zero limbs: the types are what count
+        fixed_base.batch_mul_g2(base, scalars, threads=1)

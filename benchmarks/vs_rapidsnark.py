@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +34,6 @@ from benchmarks.common import (
     REPO,
     find_snarkjs,
     plot,
-    run_measured,
     vectors_dir,
     write_json,
 )
@@ -72,29 +72,50 @@ def _commands(zkey: Path, wtns: Path, tmp: Path, rapidsnark: Path, snarkjs: bool
     return cmds
 
 
-def whole_process(zkey: Path, wtns: Path, rounds: int, rapidsnark: Path, snarkjs: bool) -> dict:
-    """Interleaved whole-process runs; every sample, medians and per-round ratios to zkr."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    samples: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        cmds = _commands(zkey, wtns, Path(tmp), rapidsnark, snarkjs)
-        for cmd in cmds.values():  # one untimed run each: page cache, numba cache
-            run_measured(cmd, cwd=REPO, env=env)
-        for _ in range(rounds):
-            for name, cmd in cmds.items():
-                m = run_measured(cmd, cwd=REPO, env=env)
-                if m.returncode != 0:
-                    raise RuntimeError(f"{name} failed: {m.stderr.strip()[-300:]}")
-                samples.setdefault(name, []).append(m.seconds)
-    ratios = {
+def _run(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user + system) of one process run to completion."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(
+            f"{cmd[0]} failed: {proc.stderr.read().decode()[-300:] if proc.stderr else ''}"
+        )
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def _ratios(samples: dict[str, list[float]]) -> dict[str, float]:
+    return {
         name: statistics.median(z / o for z, o in zip(samples["zkr"], xs, strict=True))
         for name, xs in samples.items()
         if name != "zkr"
     }
+
+
+def whole_process(zkey: Path, wtns: Path, rounds: int, rapidsnark: Path, snarkjs: bool) -> dict:
+    """Interleaved whole-process runs: every sample (wall and CPU), medians, per-round ratios."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cmds = _commands(zkey, wtns, Path(tmp), rapidsnark, snarkjs)
+        for cmd in cmds.values():  # one untimed run each: page cache, numba cache
+            _run(cmd, env)
+        for _ in range(rounds):
+            for name, cmd in cmds.items():
+                w, c = _run(cmd, env)
+                wall.setdefault(name, []).append(w)
+                cpu.setdefault(name, []).append(c)
     return {
-        "samples_s": samples,
-        "median_s": {k: statistics.median(v) for k, v in samples.items()},
-        "zkr_over": ratios,
+        "samples_s": wall,
+        "cpu_samples_s": cpu,
+        "median_s": {k: statistics.median(v) for k, v in wall.items()},
+        "median_cpu_s": {k: statistics.median(v) for k, v in cpu.items()},
+        "zkr_over": _ratios(wall),
+        "zkr_over_cpu": _ratios(cpu),
     }
 
 
@@ -202,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{label}: median whole-process s {result['whole_process']['median_s']}")
     print(f"zkr / other (median of per-round ratios): {result['whole_process']['zkr_over']}")
+    print(f"the same in CPU seconds (user + system): {result['whole_process']['zkr_over_cpu']}")
     if "in_process" in result:
         print(f"in-process median s {result['in_process']['median_s']}")
     print(f"load {load_before} -> {os.getloadavg()}; JSON {path}")

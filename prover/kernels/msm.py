@@ -180,7 +180,9 @@ def _plan_chain_step(starts, counts, K, L, t, inf_row, idx):
 # Window sum W = Σ_b (b + 1)·B_b. The buckets are cut into K chunks of L; chunk k runs the
 # running-sum recurrence run_k += B_b, tot_k += run_k over its L buckets (highest first), all K
 # chunks in lockstep so each step is one batch-affine addition of K pairs (one inversion).
-# Then W = Σ_k tot_k + L·Σ_k k·run_k, the last sum again by running sums, in Jacobian form.
+# Then W = Σ_k tot_k + L·Σ_k k·run_k, the last sum again by running sums, in Jacobian form
+# with full additions only (a few hundred per window: no separate mixed-addition kernel to
+# compile for the prover, ~5 s of a cold start for G2).
 
 
 @njit(cache=True, nogil=True)
@@ -194,14 +196,14 @@ def _window_sum_g1(buf, starts, counts, K, L, state, idx, scratch):
     running = g1.jac_inf()
     weighted = g1.jac_inf()
     for k in range(K - 1, 0, -1):
-        running = g1.jac_add_affine(running, g1.load_affine(state, k))
+        running = g1.jac_add(running, g1.affine_to_jac(g1.load_affine(state, k)))
         weighted = g1.jac_add(weighted, running)
     step = L
     while step > 1:
         weighted = g1.jac_double(weighted)
         step >>= 1
     for k in range(K):
-        weighted = g1.jac_add_affine(weighted, g1.load_affine(state, K + k))
+        weighted = g1.jac_add(weighted, g1.affine_to_jac(g1.load_affine(state, K + k)))
     return weighted
 
 
@@ -216,14 +218,14 @@ def _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch):
     running = g2.jac_inf()
     weighted = g2.jac_inf()
     for k in range(K - 1, 0, -1):
-        running = g2.jac_add_affine(running, g2.load_affine(state, k))
+        running = g2.jac_add(running, g2.affine_to_jac(g2.load_affine(state, k)))
         weighted = g2.jac_add(weighted, running)
     step = L
     while step > 1:
         weighted = g2.jac_double(weighted)
         step >>= 1
     for k in range(K):
-        weighted = g2.jac_add_affine(weighted, g2.load_affine(state, K + k))
+        weighted = g2.jac_add(weighted, g2.affine_to_jac(g2.load_affine(state, K + k)))
     return weighted
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures for the prover tests: a py_ecc Groth16 check (vectors: tests/conftest.py)."""
+"""Shared fixtures for the prover tests: a py_ecc Groth16 check."""
 
 from __future__ import annotations
 

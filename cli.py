@@ -2,8 +2,8 @@
 
 Verbs mirror snarkjs's so iden3 users feel at home::
 
-    zkr groth16 setup CIRCUIT.r1cs KEYDIR      # INSECURE single-party setup (+ verification key)
-    zkr groth16 prove KEYDIR WITNESS.wtns --proof proof.json --public public.json
+    zkr groth16 setup CIRCUIT.r1cs [KEYDIR] [--zkey OUT.zkey]   # INSECURE single-party setup
+    zkr groth16 prove KEY WITNESS.wtns --proof proof.json --public public.json  # KEY: .zkey/KEYDIR
     zkr groth16 verify verification_key.json public.json proof.json   # OK / INVALID
     zkr groth16 demo                           # setup + prove + verify on a shipped circuit
     zkr init / account new / account show / deposit / order / cancel / oracle / funding /
@@ -40,6 +40,8 @@ callbacks; ``--quiet`` turns it off. The prover is imported inside the commands 
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import json
 import os
@@ -62,6 +64,12 @@ SETUP_WARNING = (
     "WARNING: INSECURE single-party setup — whoever ran it could forge proofs. "
     "For development and tests only."
 )
+
+
+#: Set by verbs whose process should end without the interpreter's teardown once their outputs
+#: are written (``main`` only; in-process callers are unaffected): freeing numba's compiled code
+#: and a proving key's arrays object by object takes 0.5–2 s, a third of a whole ``prove`` here.
+SKIP_TEARDOWN: list[bool] = []
 
 
 class InputError(click.ClickException):
@@ -180,6 +188,19 @@ def progress_bar(quiet: bool, label: str) -> Iterator[Callable[[str, int, int], 
         finish()
 
 
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (loading numba's cached kernels allocates many
+    small objects and triggers full collections: ~5–10 % of a short ``prove``); restored after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON.")
 
@@ -197,48 +218,74 @@ def groth16() -> None:
 
 @groth16.command("setup")
 @click.argument("circuit", type=click.Path(path_type=Path))
-@click.argument("keydir", type=click.Path(path_type=Path))
+@click.argument("keydir", type=click.Path(path_type=Path), required=False)
+@click.option("--zkey", "zkey_path", type=click.Path(path_type=Path), help="Also write a .zkey.")
+@click.option("--vk", "vk_path", type=click.Path(path_type=Path),
+              help="verification_key.json (default: KEYDIR's, or beside the .zkey).")  # fmt: skip
 @click.option("--seed", type=int, help="Deterministic toxic waste (tests only; even less secure).")
 @quiet_option
-def groth16_setup(circuit: Path, keydir: Path, seed: int | None, quiet: bool) -> None:
-    """Circuit-specific setup: proving key + KEYDIR/verification_key.json (INSECURE)."""
+def groth16_setup(
+    circuit: Path,
+    keydir: Path | None,
+    zkey_path: Path | None,
+    vk_path: Path | None,
+    seed: int | None,
+    quiet: bool,
+) -> None:
+    """Circuit-specific setup: KEYDIR and/or --zkey, plus verification_key.json (INSECURE)."""
+    if keydir is None and zkey_path is None:
+        raise click.UsageError("give KEYDIR, --zkey PATH or both")
     click.echo(SETUP_WARNING, err=True)
+    from prover.artifacts import vk_to_json, write_json
     from prover.iden3 import read_r1cs
     from prover.keys import save_proving_key
     from prover.setup import SeededRandom, setup
+    from prover.zkey import write_zkey
 
     r1cs = read_r1cs(circuit)
     rng = SeededRandom(seed) if seed is not None else None
     with progress_bar(quiet, "setup") as progress:
         pk = setup(r1cs, rng=rng, progress=progress)
-    save_proving_key(pk, keydir)
+    if keydir is not None:
+        save_proving_key(pk, keydir)
+    if zkey_path is not None:
+        write_zkey(pk, zkey_path)
+    if vk_path is None and keydir is None:
+        vk_path = zkey_path.with_name("verification_key.json")  # type: ignore[union-attr]
+    if vk_path is not None:
+        write_json(vk_to_json(pk.vk), vk_path)
     if not quiet:
-        click.echo(f"proving key and verification_key.json written to {keydir}", err=True)
+        written = [str(p) for p in (keydir, zkey_path, vk_path) if p is not None]
+        click.echo(f"written: {', '.join(written)}", err=True)
+    SKIP_TEARDOWN.append(True)
 
 
 @groth16.command("prove")
-@click.argument("keydir", type=click.Path(path_type=Path))
+@click.argument("key", type=click.Path(path_type=Path))
 @click.argument("witness", type=click.Path(path_type=Path))
 @click.option("--proof", "proof_path", type=click.Path(path_type=Path), default="proof.json")
 @click.option("--public", "public_path", type=click.Path(path_type=Path), default="public.json")
 @quiet_option
 def groth16_prove(
-    keydir: Path, witness: Path, proof_path: Path, public_path: Path, quiet: bool
+    key: Path, witness: Path, proof_path: Path, public_path: Path, quiet: bool
 ) -> None:
-    """Prove WITNESS.wtns with the key in KEYDIR; write snarkjs proof.json and public.json."""
-    from prover.artifacts import proof_to_json, public_to_json, write_json
-    from prover.iden3 import read_wtns
-    from prover.keys import load_proving_key
-    from prover.prove import prove
+    """Prove WITNESS.wtns with KEY (a snarkjs .zkey or a KEYDIR); write proof.json, public.json."""
+    with no_cyclic_gc():
+        from prover.artifacts import proof_to_json, public_to_json, write_json
+        from prover.iden3 import read_wtns_limbs
+        from prover.prove import prove
+        from prover.r1cs import limbs_to_ints
+        from prover.zkey import load_key
 
-    pk = load_proving_key(keydir)
-    values = read_wtns(witness)
-    with progress_bar(quiet, "prove") as progress:
-        proof = prove(pk, values, progress=progress)
-    write_json(proof_to_json(proof), proof_path)
-    write_json(public_to_json(values[1 : 1 + pk.n_public]), public_path)
+        pk = load_key(key)
+        z = read_wtns_limbs(witness)
+        with progress_bar(quiet, "prove") as progress:
+            proof = prove(pk, z, progress=progress)
+        write_json(proof_to_json(proof), proof_path)
+        write_json(public_to_json(limbs_to_ints(z[1 : 1 + pk.n_public])), public_path)
     if not quiet:
         click.echo(f"proof written to {proof_path}, public signals to {public_path}", err=True)
+    SKIP_TEARDOWN.append(True)
 
 
 @groth16.command("verify")
@@ -739,6 +786,7 @@ def main(argv: list[str] | None = None) -> None:
     Runs click in non-standalone mode so that a usage error prints ``Error: ... (see 'zkr ... -h')``
     instead of click's multi-line usage block; exit codes are ``EXIT_CODES``'s (2 for usage).
     """
+    SKIP_TEARDOWN.clear()  # only a verb run by this call may end the process early
     try:
         code = zkr.main(args=argv, prog_name="zkr", standalone_mode=False)
     except click.UsageError as e:
@@ -751,7 +799,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         click.echo("Error: aborted", err=True)
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if SKIP_TEARDOWN:  # outputs written and closed: run atexit hooks, flush, skip the teardown
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

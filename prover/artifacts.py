@@ -10,7 +10,7 @@ snarkjs writes them (``JSON.stringify(obj, null, 1)``, no trailing newline):
   Fq6 = Fq2[v]/(v³ − (9 + u)), as ``[[c00, c01, c02], [c10, c11, c12]]`` of Fq2 pairs. py_ecc's
   Fq12 is Fq[w]/(w¹² − 18w⁶ + 82) with u = w⁶ − 9, v = w²; and ffjavascript's final exponentiation
   yields py_ecc's pairing raised to m = 2x(6x² + 3x + 1) (x = 4965661367192848881, the BN
-  parameter) — checked against the vectors in ``shared/vectors/groth16``.
+  parameter) — checked against snarkjs's own verification keys in the tests.
 
 Readers turn the JSON back into ``VerifyingKey`` / ``Proof`` / signals for the prover's own use,
 rejecting malformed values with ``FormatError`` (curve membership is the verifier's job).
@@ -22,8 +22,6 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from py_ecc import optimized_bn128 as bn
 
 from prover.engine import G1Int, G2Int, g1_to_py_ecc, g2_to_py_ecc
 from prover.errors import FormatError
@@ -48,6 +46,8 @@ def g2_to_json(p: G2Int) -> list[list[str]]:
 
 def alphabeta_to_json(alpha_g1: G1Int, beta_g2: G2Int) -> list[list[list[str]]]:
     """e(α, β) in snarkjs's ``vk_alphabeta_12`` form (see the module docstring)."""
+    from py_ecc import optimized_bn128 as bn  # only here: the prove path never pays for it
+
     e = bn.pairing(g2_to_py_ecc(beta_g2), g1_to_py_ecc(alpha_g1)) ** FINAL_EXP_FACTOR
     f = [int(c) for c in e.coeffs]
     # f = Σ_k f_k w^k;  (x + y·u)·w^(i+2j) = x·w^k + y·(w^(k+6) − 9 w^k),  k = i + 2j
@@ -68,16 +68,16 @@ def vk_to_json(vk: VerifyingKey) -> dict[str, Any]:
         "vk_gamma_2": g2_to_json(vk.gamma_g2),
         "vk_delta_2": g2_to_json(vk.delta_g2),
         "vk_alphabeta_12": alphabeta_to_json(vk.alpha_g1, vk.beta_g2),
-        "IC": [g1_to_json(p) for p in vk.ic],
+        "IC": [g1_to_json(p) for p in vk.gamma_abc_g1],
     }
 
 
 def proof_to_json(proof: Proof) -> dict[str, Any]:
     """``proof.json`` as snarkjs writes it."""
     return {
-        "pi_a": g1_to_json(proof.a_g1),
-        "pi_b": g2_to_json(proof.b_g2),
-        "pi_c": g1_to_json(proof.c_g1),
+        "pi_a": g1_to_json(proof.a),
+        "pi_b": g2_to_json(proof.b),
+        "pi_c": g1_to_json(proof.c),
         "protocol": "groth16",
         "curve": "bn128",
     }

@@ -9,7 +9,11 @@ bundle of functions with fixed array conventions — and call its members:
   ``powers(x, n)`` = x^0 … x^(n−1).
 - Transforms: ``ntt``, ``intt``, ``coset_ntt(a, shift)``, ``coset_intt(a, shift)``
   (:mod:`prover.kernels.ntt`).
-- Sparse R1CS products: ``matvec`` (M·z) and ``transpose_matvec`` (Mᵀ·l) on CSR arrays.
+- Sparse R1CS products: ``matvec`` (M·z) and ``transpose_matvec`` (Mᵀ·l) on CSR arrays;
+  ``qap_matvec(records, z, n)`` → (A·z, B·z) from zkey coefficient records and canonical z,
+  ``check_records(records, n_rows, n_wires)`` → first malformed record or −1
+  (:mod:`prover.kernels.coefs`).
+- ``prepare("prove" | "setup")`` as a proof or setup starts (background compilation, cold cache).
 - Points: G1 ``(n, 2, 4)`` / G2 ``(n, 2, 2, 4)`` affine Fq-Montgomery arrays (infinity = zeros).
   ``msm_g1(bases, scalars)`` → affine ints or None; ``msm_g2`` likewise;
   ``batch_mul_g1(base, scalars)`` → the array [s_i·base] (base as affine ints), ``batch_mul_g2``.
@@ -59,14 +63,20 @@ class Engine:
     coset_intt: Callable[[np.ndarray, int], np.ndarray]
     matvec: Callable[..., None]
     transpose_matvec: Callable[..., None]
+    qap_matvec: Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+    check_records: Callable[[np.ndarray, int, int], int]
     msm_g1: Callable[[np.ndarray, np.ndarray], G1Int]
     msm_g2: Callable[[np.ndarray, np.ndarray], G2Int]
     batch_mul_g1: Callable[[G1Int, np.ndarray], np.ndarray]
     batch_mul_g2: Callable[[G2Int, np.ndarray], np.ndarray]
+    #: Called as a proof ("prove") or a setup ("setup") starts: lets a backend compile, in the
+    #: background, kernels it will need later (the fast one: its G2 kernels in a second process
+    #: when numba's cache is cold).
+    prepare: Callable[[str], object] = lambda phase: None
 
     def fr_scale(self, a: np.ndarray, k: int) -> np.ndarray:
         """a_i · k for a canonical int k (Montgomery array in and out)."""
-        return self.fr_mul(a, np.broadcast_to(fr_const(k), a.shape))
+        return self.fr_mul(a, np.ascontiguousarray(np.broadcast_to(fr_const(k), a.shape)))
 
 
 def fr_const(k: int) -> np.ndarray:
@@ -100,6 +110,8 @@ REFERENCE = Engine(
     coset_intt=_ntt_ref.coset_intt,
     matvec=_sparse_ref.matvec,
     transpose_matvec=_sparse_ref.transpose_matvec,
+    qap_matvec=_sparse_ref.qap_matvec,
+    check_records=_sparse_ref.check_records,
     msm_g1=_ref.msm_g1_naive,
     msm_g2=_ref.msm_g2_naive,
     batch_mul_g1=_ref_batch_mul_g1,
@@ -111,12 +123,17 @@ REFERENCE = Engine(
 
 
 def _fast() -> Engine:
-    from prover.kernels import field, fixed_base, msm, ntt, sparse
+    from prover.kernels import coefs, field, msm, ntt, precompile, sparse
 
+    # fixed-base multiplication is the setup's: imported on first use, not by every prover
     def batch_mul_g1(base: G1Int, scalars: np.ndarray) -> np.ndarray:
+        from prover.kernels import fixed_base
+
         return fixed_base.batch_mul_g1(convert.g1_from_ints([base])[0], scalars)
 
     def batch_mul_g2(base: G2Int, scalars: np.ndarray) -> np.ndarray:
+        from prover.kernels import fixed_base
+
         return fixed_base.batch_mul_g2(convert.g2_from_ints([base])[0], scalars)
 
     return Engine(
@@ -134,10 +151,13 @@ def _fast() -> Engine:
         coset_intt=ntt.coset_intt,
         matvec=sparse.matvec,
         transpose_matvec=sparse.transpose_matvec,
-        msm_g1=lambda bases, scalars: msm.msm_g1(bases, scalars, threads=2),
-        msm_g2=lambda bases, scalars: msm.msm_g2(bases, scalars, threads=2),
+        qap_matvec=coefs.qap_matvec,
+        check_records=coefs.check_records,
+        msm_g1=msm.msm_g1,
+        msm_g2=msm.msm_g2,
         batch_mul_g1=batch_mul_g1,
         batch_mul_g2=batch_mul_g2,
+        prepare=precompile.start,
     )
 
 

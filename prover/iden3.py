@@ -28,7 +28,7 @@ import numpy as np
 
 from prover.errors import FormatError, R1CSError
 from prover.fields import N8, R
-from prover.r1cs import R1CS, SparseMatrix, ints_to_limbs, limbs_to_ints
+from prover.r1cs import R1CS, SparseMatrix, ints_to_limbs, limbs_below, limbs_to_ints
 
 R1CS_MAGIC = b"r1cs"
 WTNS_MAGIC = b"wtns"
@@ -37,10 +37,13 @@ WTNS_VERSION = 2
 _R_BYTES = R.to_bytes(N8, "little")
 
 
-def _sections(
+def binfile_sections(
     data: bytes, magic: bytes, versions: tuple[int, ...], name: str
 ) -> dict[int, tuple[int, int]]:
-    """Parse the binfile container: section type → (payload offset, payload size)."""
+    """Parse the binfile container: section type → (payload offset, payload size).
+
+    ``data`` is anything sliceable with a length (bytes, an mmap); every section must fit in it.
+    """
     if len(data) < 12:
         raise FormatError(f"{name}: file is {len(data)} bytes, too short for an iden3 header")
     if data[:4] != magic:
@@ -68,7 +71,7 @@ def _sections(
     return sections
 
 
-def _require(
+def section_bytes(
     sections: dict[int, tuple[int, int]], stype: int, what: str, name: str
 ) -> tuple[int, int]:
     if stype not in sections:
@@ -146,13 +149,13 @@ def read_r1cs(path: str | Path) -> R1CS:
     """Read a circom ``.r1cs`` file (BN254 only) into an ``R1CS``."""
     name = str(path)
     data = Path(path).read_bytes()
-    sections = _sections(data, R1CS_MAGIC, (R1CS_VERSION,), name)
-    hoff, hsize = _require(sections, 1, "header", name)
+    sections = binfile_sections(data, R1CS_MAGIC, (R1CS_VERSION,), name)
+    hoff, hsize = section_bytes(sections, 1, "header", name)
     if hsize != 4 + N8 + 4 * 4 + 8 + 4:
         raise FormatError(f"{name}: header section is {hsize} bytes, expected {4 + N8 + 28}")
     pos = _check_field(data, hoff, name)
     n_wires, n_pub_out, n_pub_in, n_prv_in, n_labels, m = struct.unpack_from("<IIIIQI", data, pos)
-    coff, csize = _require(sections, 2, "constraints", name)
+    coff, csize = section_bytes(sections, 2, "constraints", name)
     a, b, c = _parse_constraints(data, coff, csize, m, n_wires, name)
     if 3 in sections and sections[3][1] != 8 * n_wires:
         raise FormatError(
@@ -207,21 +210,35 @@ def write_r1cs(r1cs: R1CS, path: str | Path) -> None:
 
 def read_wtns(path: str | Path) -> list[int]:
     """Read a snarkjs ``.wtns`` file (BN254 only) into the list of wire values."""
+    return limbs_to_ints(read_wtns_limbs(path))
+
+
+def read_wtns_limbs(path: str | Path) -> np.ndarray:
+    """Read a snarkjs ``.wtns`` file as canonical (n, 4) uint64 limbs (no Python ints: the
+    prover's fast path). Same checks and errors as ``read_wtns``."""
     name = str(path)
     data = Path(path).read_bytes()
-    sections = _sections(data, WTNS_MAGIC, (1, WTNS_VERSION), name)
-    hoff, hsize = _require(sections, 1, "header", name)
+    sections = binfile_sections(data, WTNS_MAGIC, (1, WTNS_VERSION), name)
+    hoff, hsize = section_bytes(sections, 1, "header", name)
     if hsize != 4 + N8 + 4:
         raise FormatError(f"{name}: header section is {hsize} bytes, expected {4 + N8 + 4}")
     pos = _check_field(data, hoff, name)
     (n_witness,) = struct.unpack_from("<I", data, pos)
-    woff, wsize = _require(sections, 2, "witness values", name)
+    woff, wsize = section_bytes(sections, 2, "witness values", name)
     if wsize != n_witness * N8:
         raise FormatError(
             f"{name}: witness section is {wsize} bytes, header says {n_witness} values × {N8}"
         )
-    _, values = _field_values(data[woff : woff + wsize], name, "witness value")
-    return values
+    limbs = np.frombuffer(data, dtype="<u8", count=4 * n_witness, offset=woff)
+    limbs = limbs.reshape(n_witness, 4).astype(np.uint64)
+    bad = np.flatnonzero(~limbs_below(limbs, R))
+    if bad.size:
+        i = int(bad[0])
+        raise FormatError(
+            f"{name}: witness value {i} is {limbs_to_ints(limbs[i : i + 1])[0]}, "
+            "not a canonical field element (< r)"
+        )
+    return limbs
 
 
 def write_wtns(witness: Sequence[int], path: str | Path) -> None:

@@ -6,10 +6,13 @@ arkworks' ``ProvingKey``: for wires j (u_j, v_j, w_j the QAP polynomials, see :m
     a_g1[k] = u_j(τ)·G1                                        for j = a_wires[k]
     b_g1[k] = v_j(τ)·G1,  b_g2[k] = v_j(τ)·G2                  for j = b_wires[k]
     l_g1[j] = (β u_j(τ) + α v_j(τ) + w_j(τ))/δ · G1           for private wires j > ℓ
-    h_g1[i] = τ^i Z_H(τ)/δ · G1                                for i = 0 … N − 2
-    vk.ic[j] = (β u_j(τ) + α v_j(τ) + w_j(τ))/γ · G1          for public wires j ≤ ℓ (snarkjs "IC")
+    h_g1[i] = L^{(2N)}_{2i+1}(τ)/δ · G1                        for i = 0 … N − 1
+    vk.gamma_abc_g1[j] = (β u_j(τ) + α v_j(τ) + w_j(τ))/γ · G1  for public wires j ≤ ℓ ("IC")
 
-plus α·G1, β·G1, β·G2, γ·G2, δ·G1, δ·G2, and the constraint matrices the prover evaluates.
+plus α·G1, β·G1, β·G2, γ·G2, δ·G1, δ·G2, and the matrices the prover evaluates (``qap``: A with
+the binding rows and B, as in a snarkjs zkey). h_g1 is snarkjs's H query: the Lagrange basis of
+the 2N-th roots of unity at the odd points (:func:`prover.qap.quotient_evaluations`), so a key
+made here and a snarkjs ``.zkey`` (:mod:`prover.zkey`) hold the same arrays.
 As in snarkjs's zkey, the A and B queries keep only the wires whose u_j(τ) (resp. v_j(τ)) is not
 zero (``a_wires``, ``b_wires``): a wire absent from B costs nothing in the G2 MSM.
 
@@ -21,6 +24,9 @@ On disk a proving key is a directory:
 - one ``.npy`` per array (point arrays in the kernels' affine Montgomery layout, matrices as CSR),
   memory-mapped by ``load_proving_key``;
 - ``verification_key.json`` in snarkjs's form (:mod:`prover.artifacts`).
+
+Format version 2 (the H query above); a version-1 directory (H as τ^i Z_H(τ)/δ) is refused with a
+one-line ``FormatError`` asking to run the setup again.
 
 A missing, truncated or altered file is a ``FormatError``; a key for another circuit is a
 ``KeyMismatchError`` — each with one line naming the file and the problem.
@@ -36,14 +42,14 @@ from typing import Any
 
 import numpy as np
 
-from prover.engine import G1Int, G2Int
+from prover.engine import G1Int, G2Int, get_engine
 from prover.errors import FormatError, KeyMismatchError
 from prover.fields import Q
-from prover.qap import ConstraintMatrices, Csr
+from prover.qap import ConstraintMatrices, Csr, QapMatrices, qap_matrices
 from prover.r1cs import R1CS
 
 FORMAT = "zkrollup-groth16-proving-key"
-VERSION = 1
+VERSION = 2
 HEADER = "header.json"
 POINT_ARRAYS = ("a_g1", "b_g1", "b_g2", "l_g1", "h_g1")
 INDEX_ARRAYS = ("a_wires", "b_wires")
@@ -52,22 +58,32 @@ MATRIX_ARRAYS = tuple(f"{m}_{part}" for m in "abc" for part in ("indptr", "indic
 
 @dataclass(frozen=True)
 class VerifyingKey:
-    """α·G1, β·G2, γ·G2, δ·G2 and IC_0 … IC_ℓ (affine ints; None is the point at infinity)."""
+    """α·G1, β·G2, γ·G2, δ·G2 and ``gamma_abc_g1`` = snarkjs's IC_0 … IC_ℓ (affine ints; None is
+    the point at infinity). The names are ``verifier.groth16.VerifyingKey``'s."""
 
     alpha_g1: G1Int
     beta_g2: G2Int
     gamma_g2: G2Int
     delta_g2: G2Int
-    ic: tuple[G1Int, ...]
+    gamma_abc_g1: tuple[G1Int, ...]
+
+    @property
+    def ic(self) -> tuple[G1Int, ...]:
+        """snarkjs's name for ``gamma_abc_g1``."""
+        return self.gamma_abc_g1
 
     @property
     def n_public(self) -> int:
-        return len(self.ic) - 1
+        return len(self.gamma_abc_g1) - 1
 
 
 @dataclass(frozen=True, eq=False)
 class ProvingKey:
-    """Everything ``prove`` needs; arrays may be read-only memory maps (see module docstring)."""
+    """Everything ``prove`` needs; arrays may be read-only memory maps (see module docstring).
+
+    ``matrices`` (A, B, C of the R1CS) and ``r1cs_digest`` are known for keys made by our setup;
+    a snarkjs ``.zkey`` has neither (it holds A and B only, in ``qap``).
+    """
 
     vk: VerifyingKey
     beta_g1: G1Int
@@ -79,21 +95,33 @@ class ProvingKey:
     h_g1: np.ndarray
     a_wires: np.ndarray  # int64: the wire of each row of a_g1
     b_wires: np.ndarray  # int64: the wire of each row of b_g1 / b_g2
-    matrices: ConstraintMatrices
-    r1cs_digest: str
-    #: Made by the local setup: one party knew the toxic waste. Never use it for real value.
+    qap: QapMatrices
+    matrices: ConstraintMatrices | None = None
+    r1cs_digest: str | None = None
+    #: Made by a single party (our local setup, or a zkey with no phase-2 contribution): whoever
+    #: made it knows the toxic waste. Never use it for real value.
     insecure_single_party: bool = True
 
     @property
     def n_wires(self) -> int:
-        return self.matrices.n_wires
+        return self.qap.n_wires
 
     @property
     def n_public(self) -> int:
-        return self.matrices.n_public
+        return self.qap.n_public
 
     def check_circuit(self, r1cs: R1CS) -> None:
-        """Raise ``KeyMismatchError`` unless this key was made for ``r1cs``."""
+        """Raise ``KeyMismatchError`` unless this key was made for ``r1cs`` (by digest when the key
+        has one, else by the sizes a zkey records)."""
+        if self.r1cs_digest is None:
+            if (r1cs.n_wires, r1cs.n_public) != (self.n_wires, self.n_public) or (
+                r1cs.n_constraints + r1cs.n_public + 1 > 1 << self.qap.log_domain
+            ):
+                raise KeyMismatchError(
+                    f"proving key has {self.n_wires} wires and {self.n_public} public signals, "
+                    f"the circuit {r1cs.n_wires} and {r1cs.n_public}"
+                )
+            return
         digest = r1cs.digest()
         if digest != self.r1cs_digest:
             raise KeyMismatchError(
@@ -169,9 +197,14 @@ def _arrays(pk: ProvingKey) -> dict[str, np.ndarray]:
 
 
 def save_proving_key(pk: ProvingKey, keydir: str | Path) -> None:
-    """Write ``pk`` to the directory ``keydir`` (created if needed), plus verification_key.json."""
+    """Write ``pk`` to the directory ``keydir`` (created if needed), plus verification_key.json.
+
+    Only keys made by our setup (with ``matrices`` and ``r1cs_digest``) have this form; a zkey's
+    key is written back with ``prover.zkey.write_zkey``."""
     from prover.artifacts import vk_to_json, write_json
 
+    if pk.matrices is None or pk.r1cs_digest is None:
+        raise KeyMismatchError("this key has no R1CS matrices (a zkey's): write it as a .zkey")
     keydir = Path(keydir)
     keydir.mkdir(parents=True, exist_ok=True)
     files = {}
@@ -200,7 +233,7 @@ def save_proving_key(pk: ProvingKey, keydir: str | Path) -> None:
             "beta_g2": _g2_json(vk.beta_g2),
             "gamma_g2": _g2_json(vk.gamma_g2),
             "delta_g2": _g2_json(vk.delta_g2),
-            "ic": [_g1_json(p) for p in vk.ic],
+            "ic": [_g1_json(p) for p in vk.gamma_abc_g1],
         },
         "files": files,
     }
@@ -220,7 +253,10 @@ def _read_header(keydir: Path) -> dict:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise FormatError(f"{path}: not a {FORMAT} header")
     if header.get("version") != VERSION:
-        raise FormatError(f"{path}: unsupported key format version {header.get('version')!r}")
+        raise FormatError(
+            f"{path}: key format version {header.get('version')!r}, this prover reads "
+            f"{VERSION}: run the setup again"
+        )
     claimed = header.pop("checksum", None)
     if claimed != hashlib.sha256(_canonical(header)).hexdigest():
         raise FormatError(f"{path}: header checksum mismatch (the header was altered)")
@@ -280,6 +316,7 @@ def load_proving_key(
             _g1_parse(pts["beta_g1"], "beta_g1"),
             _g1_parse(pts["delta_g1"], "delta_g1"),
             *(arrs[name] for name in (*POINT_ARRAYS, *INDEX_ARRAYS)),
+            qap=qap_matrices(get_engine(), mats),
             matrices=mats,
             r1cs_digest=str(header["r1cs_digest"]),
             insecure_single_party=bool(header["insecure_single_party"]),
@@ -305,15 +342,17 @@ def _check_shapes(pk: ProvingKey, keydir: Path) -> None:
         "b_g1": (n_b, 2, 4),
         "b_g2": (n_b, 2, 2, 4),
         "l_g1": (n - ell - 1, 2, 4),
-        "h_g1": (big_n - 1, 2, 4),
+        "h_g1": (big_n, 2, 4),
     }
     for name, shape in expected.items():
         if getattr(pk, name).shape != shape:
             raise FormatError(
                 f"{keydir / name}.npy: shape {getattr(pk, name).shape}, expected {shape}"
             )
-    if len(pk.vk.ic) != ell + 1:
-        raise FormatError(f"{keydir / HEADER}: {len(pk.vk.ic)} IC points for {ell} public signals")
+    if len(pk.vk.gamma_abc_g1) != ell + 1:
+        raise FormatError(
+            f"{keydir / HEADER}: {len(pk.vk.gamma_abc_g1)} IC points for {ell} public signals"
+        )
     for m in "abc":
         csr: Csr = getattr(mats, m)
         nnz = csr.indices.shape[0]

@@ -23,41 +23,66 @@ from dataclasses import dataclass
 import numpy as np
 
 from prover.engine import Engine, G1Int, G2Int, g1_from_ints, g2_from_ints, get_engine
-from prover.errors import WitnessError
+from prover.errors import KeyMismatchError, WitnessError
 from prover.fields import R
 from prover.keys import ProvingKey
-from prover.qap import h_coefficients, unsatisfied_row
-from prover.r1cs import ints_to_limbs
+from prover.qap import quotient_evaluations, unsatisfied_row
+from prover.r1cs import ints_to_limbs, limbs_below, limbs_to_ints
 
 Progress = Callable[[str, int, int], None]
-_STEPS = ("h (7 NTTs)", "A: MSM G1", "B: MSM G2", "B1: MSM G1", "C: MSM G1 (L and H)")
+_STEPS = ("h (6 NTTs)", "A: MSM G1", "B: MSM G2", "B1: MSM G1", "C: MSM G1 (L and H)")
 
 
 @dataclass(frozen=True)
 class Proof:
-    """A Groth16 proof: A ∈ G1, B ∈ G2, C ∈ G1 as affine ints (None = point at infinity)."""
+    """A Groth16 proof (a, b, c): A ∈ G1, B ∈ G2, C ∈ G1 as affine ints (None = infinity).
 
-    a_g1: G1Int
-    b_g2: G2Int
-    c_g1: G1Int
+    The names are ``verifier.groth16.Proof``'s (arkworks'); snarkjs calls them pi_a, pi_b, pi_c.
+    """
+
+    a: G1Int
+    b: G2Int
+    c: G1Int
+
+    @property
+    def a_g1(self) -> G1Int:
+        return self.a
+
+    @property
+    def b_g2(self) -> G2Int:
+        return self.b
+
+    @property
+    def c_g1(self) -> G1Int:
+        return self.c
 
 
-def _witness_limbs(pk: ProvingKey, witness: Sequence[int]) -> np.ndarray:
+def _witness_limbs(pk: ProvingKey, witness: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Canonical (n, 4) limbs of the witness, checked: n wires, z_0 = 1, every value < r."""
     if len(witness) != pk.n_wires:
         raise WitnessError(
             f"witness has {len(witness)} values, the proving key has {pk.n_wires} wires"
         )
-    if int(witness[0]) != 1:
-        raise WitnessError(f"witness wire 0 is {witness[0]}, must be 1")
-    for i, v in enumerate(witness):
-        if not 0 <= int(v) < R:
-            raise WitnessError(f"witness value {i} is {v}, not in [0, r)")
-    return ints_to_limbs(witness)
+    if isinstance(witness, np.ndarray):
+        z = np.ascontiguousarray(witness, dtype=np.uint64)
+        if z.shape != (pk.n_wires, 4):
+            raise WitnessError(f"witness limbs must have shape ({pk.n_wires}, 4)")
+        bad = np.flatnonzero(~limbs_below(z, R))
+        if bad.size:
+            raise WitnessError(f"witness value {int(bad[0])} is not in [0, r)")
+    else:
+        for i, v in enumerate(witness):
+            if not 0 <= int(v) < R:
+                raise WitnessError(f"witness value {i} is {v}, not in [0, r)")
+        z = ints_to_limbs(witness)
+    if tuple(int(x) for x in z[0]) != (1, 0, 0, 0):
+        raise WitnessError(f"witness wire 0 is {limbs_to_ints(z[:1])[0]}, must be 1")
+    return z
 
 
 def prove(
     pk: ProvingKey,
-    witness: Sequence[int],
+    witness: Sequence[int] | np.ndarray,
     r: int | None = None,
     s: int | None = None,
     rng=None,
@@ -66,20 +91,23 @@ def prove(
     engine: Engine | str | None = None,
     check: bool = False,
 ) -> Proof:
-    """Prove that ``witness`` satisfies the circuit of ``pk``.
+    """Prove that ``witness`` (ints, or canonical (n, 4) uint64 limbs) satisfies ``pk``'s circuit.
 
     ``check=True`` first verifies every constraint and raises ``WitnessError`` naming the first
-    unsatisfied row (otherwise a bad witness gives a proof that does not verify).
+    unsatisfied row (otherwise a bad witness gives a proof that does not verify); it needs the
+    R1CS's C matrix, which a key read from a ``.zkey`` does not have (``KeyMismatchError``).
     """
     eng = get_engine(engine)
+    eng.prepare("prove")
     report = progress or (lambda step, done, total: None)
     rng = rng if rng is not None else secrets
     r = rng.randbelow(R) if r is None else r % R
     s = rng.randbelow(R) if s is None else s % R
     z = _witness_limbs(pk, witness)
-    z_mont = eng.fr_to_mont(z)
     if check:
-        row = unsatisfied_row(eng, pk.matrices, z_mont)
+        if pk.matrices is None:
+            raise KeyMismatchError("check=True needs the R1CS matrices; a .zkey key has no C")
+        row = unsatisfied_row(eng, pk.matrices, eng.fr_to_mont(z))
         if row is not None:
             raise WitnessError(f"constraint {row} is not satisfied: A·z * B·z != C·z")
     ell = pk.n_public
@@ -90,7 +118,7 @@ def prove(
         return np.concatenate(rows)
 
     report(_STEPS[0], 0, len(_STEPS))
-    h = h_coefficients(eng, pk.matrices, z_mont)
+    h = quotient_evaluations(eng, pk.qap, z)
     z_b = z[pk.b_wires]
     # A = α + Σ z_j u_j(τ) + r·δ          (α and δ ride along in the MSM with scalars 1 and r)
     report(_STEPS[1], 1, len(_STEPS))
@@ -109,7 +137,7 @@ def prove(
         np.concatenate((pk.b_g1, g1_from_ints([pk.beta_g1, pk.delta_g1]))),
         scalars(z_b, one, s),
     )
-    # C = Σ_{j>ℓ} z_j L_j + Σ_i h_i τ^i Z_H(τ)/δ + s·A + r·B₁ − r·s·δ   (one MSM)
+    # C = Σ_{j>ℓ} z_j L_j + Σ_i p_i H_i + s·A + r·B₁ − r·s·δ   (one MSM; Σ p_i H_i = h(τ)Z_H(τ)/δ)
     report(_STEPS[4], 4, len(_STEPS))
     c = eng.msm_g1(
         np.concatenate((pk.l_g1, pk.h_g1, g1_from_ints([a, b1, pk.delta_g1]))),

@@ -13,11 +13,10 @@ and a proof cannot be replayed for other public inputs. For a wire j,
 
 with L_i the Lagrange basis of H: L_i(τ) = ω^i (τ^N − 1) / (N (τ − ω^i)).
 
-Quotient. For a witness z, a(X) = Σ z_j u_j(X) etc., and the prover needs h with
-a(X)·b(X) − c(X) = h(X)·Z_H(X), Z_H(X) = X^N − 1, deg h ≤ N − 2. The columns A·z, B·z, C·z are
-the evaluations of a, b, c on H; 3 iNTTs give coefficients, 3 coset NTTs evaluate on g·H where
-Z_H is the constant g^N − 1, one division, one coset iNTT gives h: 7 transforms. The coset is
-snarkjs's: g = ω_{2N} (a primitive 2N-th root), so Z_H(g·ω^i) = −2.
+Quotient. For a witness z, a(X) = Σ z_j u_j(X) etc., and a(X)·b(X) − c(X) = h(X)·Z_H(X) with
+Z_H(X) = X^N − 1. The prover never forms h: it evaluates p = a·b − c on the coset g·H
+(g = ω_{2N}, snarkjs's) and multiplies those values with the H query, which holds the Lagrange
+basis of the 2N-th roots at the odd points (``quotient_evaluations``, ``h_query_scalars``).
 """
 
 from __future__ import annotations
@@ -117,39 +116,99 @@ def _mont_coeffs(engine: Engine, mat: Csr) -> np.ndarray:
     return _MONT_COEFFS[mat]
 
 
-def _matvec(engine: Engine, mat: Csr, z_mont: np.ndarray, n: int) -> np.ndarray:
+def _matvec(engine: Engine, mat: Csr, z: np.ndarray, n: int) -> np.ndarray:
+    """M·z over the first n rows, the coefficients used as they are stored."""
     out = np.zeros((n, 4), dtype=np.uint64)
-    engine.matvec(mat.indptr, mat.indices, _mont_coeffs(engine, mat), z_mont, out)
+    engine.matvec(mat.indptr, mat.indices, mat.coeffs, z, out)
     return out
 
 
 def coset_shift(log_n: int) -> int:
-    """g = ω_{2N}, snarkjs's coset: g·H is disjoint from H and Z_H(g·ω^i) = g^N − 1 = −2."""
+    """g = ω_{2N}, snarkjs's coset: g·H is the odd half of the 2N-th roots of unity."""
     return root_of_unity(log_n + 1)
 
 
-def h_coefficients(engine: Engine, mats: ConstraintMatrices, z_mont: np.ndarray) -> np.ndarray:
-    """Coefficients h_0 … h_{N−2} (canonical (N − 1, 4) limbs) of h = (a·b − c) / Z_H."""
-    log_n = mats.log_domain
-    n = 1 << log_n
-    m, ell = mats.n_constraints, mats.n_public
-    # Evaluations on H: rows 0..m−1 are A·z, B·z, C·z; the binding rows put z_i into a only.
-    a = _matvec(engine, mats.a, z_mont, n)
-    if mats.bind_public:
-        a[m : m + ell + 1] = z_mont[: ell + 1]
-    b = _matvec(engine, mats.b, z_mont, n)
-    c = _matvec(engine, mats.c, z_mont, n)
-    g = coset_shift(log_n)
+@dataclass(frozen=True, eq=False)
+class QapMatrices:
+    """What the prover needs of the circuit: A (with the binding rows) and B, as snarkjs's zkey.
 
-    def on_coset(evals: np.ndarray) -> np.ndarray:
-        return engine.coset_ntt(engine.intt(evals), g)
+    ``coefs`` is an ``(n, 11) uint32`` array of the zkey's section-4 records (matrix 0 = A /
+    1 = B, row, wire, coefficient c·R² mod r as eight words; :mod:`prover.kernels.coefs`), rows
+    being the N = 2^log_domain points of H. A Montgomery product of c·R² with a canonical witness
+    value z_j is the Montgomery form of c·z_j, so neither side needs converting. C is not needed:
+    on H a satisfying witness has C·z = (A·z)∘(B·z), which is how snarkjs and rapidsnark compute
+    it (snarkjs ``src/zkey_new.js``, ``writeCoef``; rapidsnark ``src/groth16.cpp``).
+    """
 
-    ea, eb, ec = (on_coset(v) for v in (a, b, c))  # each transform uses both cores itself
-    # h(g·ω^i) = (a(g·ω^i)·b(g·ω^i) − c(g·ω^i)) / (g^N − 1)
-    num = engine.fr_sub(engine.fr_mul(ea, eb), ec)
-    h_evals = engine.fr_scale(num, pow((pow(g, n, R) - 1) % R, -1, R))
-    h = engine.coset_intt(h_evals, g)
-    return engine.fr_from_mont(h[: n - 1])
+    n_wires: int
+    n_public: int
+    log_domain: int
+    coefs: np.ndarray
+
+
+#: ``QapMatrices`` of each ``ConstraintMatrices``, made once and dropped with the matrices.
+_QAP: weakref.WeakKeyDictionary[ConstraintMatrices, QapMatrices] = weakref.WeakKeyDictionary()
+
+
+def _append_binding_rows(mat: Csr, m: int, ell: int) -> Csr:
+    """A plus the rows m + i (i = 0..ℓ) holding wire i with coefficient 1."""
+    indptr = np.concatenate((mat.indptr, mat.indptr[-1] + np.arange(1, ell + 2, dtype=np.int64)))
+    indices = np.concatenate((mat.indices, np.arange(ell + 1, dtype=np.int64)))
+    one = np.zeros((ell + 1, 4), dtype=np.uint64)
+    one[:, 0] = 1
+    return Csr(indptr, indices, np.concatenate((mat.coeffs, one)))
+
+
+def coefficient_records(a: Csr, b: Csr) -> np.ndarray:
+    """A and B (coefficients already c·R² mod r) as zkey records, in snarkjs's order: row by
+    row, each row's A terms before its B terms."""
+    parts = []
+    for k, mat in enumerate((a, b)):
+        rows = np.repeat(np.arange(mat.indptr.shape[0] - 1), np.diff(mat.indptr))
+        rec = np.empty((rows.shape[0], 11), dtype="<u4")
+        rec[:, 0], rec[:, 1], rec[:, 2] = k, rows, mat.indices
+        rec[:, 3:] = np.ascontiguousarray(mat.coeffs, dtype="<u8").view("<u4")
+        parts.append(rec)
+    rec = np.concatenate(parts)
+    return np.ascontiguousarray(rec[np.lexsort((rec[:, 0], rec[:, 1]))], dtype=np.uint32)
+
+
+def qap_matrices(engine: Engine, mats: ConstraintMatrices) -> QapMatrices:
+    """The prover's ``QapMatrices`` of an R1CS in array form (computed once per ``mats``)."""
+    if mats not in _QAP:
+        a = mats.a
+        if mats.bind_public:
+            a = _append_binding_rows(a, mats.n_constraints, mats.n_public)
+
+        def zkey_form(mat: Csr) -> Csr:  # c → c·R² mod r
+            return Csr(mat.indptr, mat.indices, engine.fr_to_mont(engine.fr_to_mont(mat.coeffs)))
+
+        records = coefficient_records(zkey_form(a), zkey_form(mats.b))
+        _QAP[mats] = QapMatrices(mats.n_wires, mats.n_public, mats.log_domain, records)
+    return _QAP[mats]
+
+
+def quotient_evaluations(engine: Engine, qap: QapMatrices, z: np.ndarray) -> np.ndarray:
+    """p(g·ω^i) for i < N, canonical (N, 4) limbs, where p = a·b − c and z is canonical.
+
+    a, b, c are the witness's QAP polynomials: their evaluations on H are A·z, B·z and (A·z)∘(B·z).
+    3 iNTTs give coefficients, 3 coset NTTs evaluate on g·H (g = ω_{2N}); p has degree ≤ 2N − 2
+    and vanishes on H (the even 2N-th roots), so p(τ) = Σ_i p(g·ω^i)·L^{(2N)}_{2i+1}(τ) and the
+    proving key's H query holds L^{(2N)}_{2i+1}(τ)/δ·G1: the MSM of these values with it gives
+    h(τ)·Z_H(τ)/δ·G1 without dividing by Z_H. As snarkjs ``src/groth16_prove.js`` and rapidsnark
+    ``src/groth16.cpp``: six transforms.
+    """
+    n = 1 << qap.log_domain
+    a, b = engine.qap_matvec(qap.coefs, z, n)
+    c = engine.fr_mul(a, b)
+    g = coset_shift(qap.log_domain)
+    ea, eb, ec = (engine.coset_ntt(engine.intt(v), g) for v in (a, b, c))
+    return engine.fr_from_mont(engine.fr_sub(engine.fr_mul(ea, eb), ec))
+
+
+def h_query_scalars(engine: Engine, tau: int, log_n: int) -> np.ndarray:
+    """L^{(2N)}_{2i+1}(τ) for i < N (Montgomery (N, 4)): the H query's Lagrange basis on g·H."""
+    return np.ascontiguousarray(lagrange_at(engine, tau, log_n + 1)[1::2])
 
 
 def lagrange_at(engine: Engine, tau: int, log_n: int) -> np.ndarray:
@@ -183,6 +242,9 @@ def qap_at(
 def unsatisfied_row(engine: Engine, mats: ConstraintMatrices, z_mont: np.ndarray) -> int | None:
     """The first row i with (A·z)_i · (B·z)_i ≠ (C·z)_i, or None if z satisfies every row."""
     m = mats.n_constraints
-    a, b, c = (_matvec(engine, mat, z_mont, m) for mat in (mats.a, mats.b, mats.c))
+    a, b, c = (
+        _matvec(engine, Csr(mat.indptr, mat.indices, _mont_coeffs(engine, mat)), z_mont, m)
+        for mat in (mats.a, mats.b, mats.c)
+    )
     bad = np.nonzero(np.any(engine.fr_mul(a, b) != c, axis=1))[0]
     return int(bad[0]) if bad.size else None

@@ -145,7 +145,7 @@ def ints_to_limbs(values: Sequence[int]) -> np.ndarray:
     """Canonical integers in [0, 2^256) → (n, 4) uint64 little-endian limbs.
 
     Uses one ``int.to_bytes`` per value and a single ``numpy.frombuffer`` (≈6× faster than a limb
-    loop, see PERF.md).
+    loop).
     """
     buf = b"".join(int(v).to_bytes(32, "little") for v in values)
     return np.frombuffer(buf, dtype="<u8").reshape(len(values), 4).astype(np.uint64)
@@ -155,3 +155,14 @@ def limbs_to_ints(limbs: np.ndarray) -> list[int]:
     """(n, 4) uint64 little-endian limbs → Python integers."""
     raw = np.ascontiguousarray(limbs, dtype="<u8").tobytes()
     return [int.from_bytes(raw[i : i + 32], "little") for i in range(0, len(raw), 32)]
+
+
+def limbs_below(v: np.ndarray, p: int) -> np.ndarray:
+    """Row-wise ``v < p`` for (n, 4) little-endian uint64 limbs (compared from the top limb)."""
+    lt = np.zeros(v.shape[0], dtype=bool)
+    eq = np.ones(v.shape[0], dtype=bool)
+    for k in (3, 2, 1, 0):
+        pk = np.uint64((p >> (64 * k)) & ((1 << 64) - 1))
+        lt |= eq & (v[:, k] < pk)
+        eq &= v[:, k] == pk
+    return lt

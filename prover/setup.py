@@ -12,7 +12,7 @@ With u_j, v_j, w_j the QAP polynomials of :mod:`prover.qap` and N the domain siz
     a_g1[j] = u_j(τ)·G1,  b_g1[j] = v_j(τ)·G1,  b_g2[j] = v_j(τ)·G2   (only where ≠ 0, as snarkjs)
     ic[j]   = (β u_j(τ) + α v_j(τ) + w_j(τ))/γ · G1      j ≤ ℓ (public)
     l_g1[j] = (β u_j(τ) + α v_j(τ) + w_j(τ))/δ · G1      j > ℓ (private)
-    h_g1[i] = τ^i (τ^N − 1)/δ · G1                         0 ≤ i ≤ N − 2
+    h_g1[i] = L^{(2N)}_{2i+1}(τ)/δ · G1                   0 ≤ i < N  (snarkjs's H query)
 
 The scalars come from the Lagrange basis at τ and the sparse matrices (one pass each); the points
 from batch fixed-base multiplications in the engine.
@@ -31,7 +31,7 @@ from py_ecc import optimized_bn128 as bn
 from prover.engine import Engine, G1Int, g1_from_py_ecc, g1_to_ints, g2_from_py_ecc, get_engine
 from prover.fields import R
 from prover.keys import ProvingKey, VerifyingKey
-from prover.qap import ConstraintMatrices, qap_at
+from prover.qap import ConstraintMatrices, h_query_scalars, qap_at, qap_matrices
 from prover.r1cs import R1CS
 
 Progress = Callable[[str, int, int], None]
@@ -86,12 +86,13 @@ def setup_matrices(
 ) -> ProvingKey:
     """``setup`` on constraint matrices already in array form (``r1cs_digest`` their R1CS's)."""
     eng = get_engine(engine)
+    eng.prepare("setup")
     rng = rng if rng is not None else secrets
     report = progress or (lambda step, done, total: None)
     n_big = 1 << mats.log_domain
     ell = mats.n_public
     tau = _nonzero(rng)
-    while pow(tau, n_big, R) == 1:  # τ in H would make the Lagrange basis degenerate
+    while pow(tau, 2 * n_big, R) == 1:  # τ among the 2N-th roots: the Lagrange bases degenerate
         tau = _nonzero(rng)
     alpha, beta, gamma, delta = (_nonzero(rng) for _ in range(4))
 
@@ -102,10 +103,9 @@ def setup_matrices(
     gamma_inv, delta_inv = pow(gamma, -1, R), pow(delta, -1, R)
     ic_scalars = eng.fr_from_mont(eng.fr_scale(k[: ell + 1], gamma_inv))
     l_scalars = eng.fr_from_mont(eng.fr_scale(k[ell + 1 :], delta_inv))
-    # h_i = τ^i · Z_H(τ)/δ with Z_H(τ) = τ^N − 1
-    h_scalars = eng.fr_from_mont(
-        eng.fr_scale(eng.powers(tau, n_big - 1), (pow(tau, n_big, R) - 1) * delta_inv % R)
-    )
+    # H_i = L^{(2N)}_{2i+1}(τ)/δ: the 2N-th roots' Lagrange basis at the odd points (qap.py)
+    h_lagrange = h_query_scalars(eng, tau, mats.log_domain)
+    h_scalars = eng.fr_from_mont(eng.fr_scale(h_lagrange, delta_inv))
     u_scalars, v_scalars = eng.fr_from_mont(u), eng.fr_from_mont(v)
     # keep the wires whose u_j(τ) / v_j(τ) is non-zero: the others add nothing to A and B
     a_wires = np.flatnonzero(u_scalars.any(axis=1)).astype(np.int64)
@@ -133,7 +133,7 @@ def setup_matrices(
         beta_g2=g2_from_py_ecc(bn.multiply(bn.G2, beta)),
         gamma_g2=g2_from_py_ecc(bn.multiply(bn.G2, gamma)),
         delta_g2=g2_from_py_ecc(bn.multiply(bn.G2, delta)),
-        ic=ic,
+        gamma_abc_g1=ic,
     )
     beta_g1 = g1_from_py_ecc(bn.multiply(bn.G1, beta))
     delta_g1 = g1_from_py_ecc(bn.multiply(bn.G1, delta))
@@ -146,6 +146,7 @@ def setup_matrices(
         *arrays,
         a_wires=a_wires,
         b_wires=b_wires,
+        qap=qap_matrices(eng, mats),
         matrices=mats,
         r1cs_digest=r1cs_digest,
         insecure_single_party=True,

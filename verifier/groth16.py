@@ -10,6 +10,11 @@ JSON (``verification_key.json``, ``proof.json``, ``public.json``; snarkjs
 ``src/groth16_verify.js``): curve "bn128" = BN254 of EIP-196/197, points as decimal strings in
 affine form with z = 1 ([0, 1, 0] is the point at infinity), G2 coordinates as [c0, c1] = c0 + c1·i.
 
+``verify`` runs on a prepared key (:mod:`verifier.prepared`, as arkworks' ``PreparedVerifyingKey``:
+e(α, β) cached, the Miller-loop lines of γ and δ precomputed, fixed-base tables for IC), made once
+per ``VerifyingKey`` object (``vk.prepared``, or ``prepare_verifying_key``), so only the proof's B
+needs a live Miller loop; ``verify_reference`` is the plain py_ecc check, its twin in the tests.
+
 Only py_ecc (``optimized_bn128``) and the standard library are used — never ``prover`` or numba —
 so ``import verifier.groth16`` stays light for other projects' tests. ``verify`` returns False for
 a well-formed proof that does not verify and raises ``MalformedInputError`` (one precise line)
@@ -21,7 +26,9 @@ check their points when constructed, so a ``VerifyingKey`` or ``Proof`` that exi
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +52,9 @@ from py_ecc.optimized_bn128 import (
     pairing,
 )
 
+from verifier import prepared as _prepared
 from verifier.errors import MalformedInputError
-from verifier.pairing import g2_times_order_is_zero, pairing_product_is_one
+from verifier.g2_subgroup import g2_times_order_is_zero
 
 #: An optimized_bn128 point: projective (x, y, z) over FQ (G1) or FQ2 (G2).
 G1Point = tuple[FQ, FQ, FQ]
@@ -78,6 +86,21 @@ def _affine_g2(point: G2Point) -> tuple[tuple[int, int], tuple[int, int]]:
     return (x.coeffs[0], x.coeffs[1]), (y.coeffs[0], y.coeffs[1])
 
 
+def _ints_g1(point: G1Point) -> tuple[int, int] | None:
+    """Affine ints of a py_ecc G1 point (None at infinity); no inversion when z = 1."""
+    if is_inf(point):
+        return None
+    x, y = (point[0], point[1]) if point[2] == FQ.one() else normalize(point)
+    return x.n, y.n
+
+
+def _ints_g2(point: G2Point) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    if is_inf(point):
+        return None
+    x, y = (point[0], point[1]) if point[2] == FQ2.one() else normalize(point)
+    return (x.coeffs[0], x.coeffs[1]), (y.coeffs[0], y.coeffs[1])
+
+
 @dataclass(frozen=True)
 class VerifyingKey:
     """Groth16 verifying key; ``gamma_abc_g1`` is snarkjs's ``IC`` (public inputs + 1 points)."""
@@ -103,6 +126,24 @@ class VerifyingKey:
         """Number of public inputs the key expects (snarkjs's ``nPublic``)."""
         return len(self.gamma_abc_g1) - 1
 
+    @cached_property
+    def prepared(self) -> _prepared.PreparedVerifyingKey:
+        """This key prepared for ``verify`` (computed on first use, ~50 ms, then kept)."""
+        return _prepared.prepare(
+            _ints_g1(self.alpha_g1),
+            _ints_g2(self.beta_g2),
+            _ints_g2(self.gamma_g2),
+            _ints_g2(self.delta_g2),
+            [_ints_g1(p) for p in self.gamma_abc_g1],
+        )
+
+
+def prepare_verifying_key(vk: VerifyingKey) -> _prepared.PreparedVerifyingKey:
+    """The prepared form of ``vk`` (the same object ``vk.prepared`` caches)."""
+    if not isinstance(vk, VerifyingKey):
+        raise MalformedInputError("prepare_verifying_key takes a VerifyingKey")
+    return vk.prepared
+
 
 @dataclass(frozen=True)
 class Proof:
@@ -118,9 +159,11 @@ class Proof:
         _check_g1(self.c, "proof: c (pi_c)")
 
 
-def _check_public_inputs(vk: VerifyingKey, public_inputs: Any) -> tuple[int, ...]:
-    if isinstance(public_inputs, (str, bytes)) or not hasattr(public_inputs, "__len__"):
-        raise MalformedInputError("public inputs must be a sequence of integers")
+def _check_public_inputs(vk: Any, public_inputs: Any) -> tuple[int, ...]:
+    if not isinstance(public_inputs, (list, tuple)):
+        raise MalformedInputError(
+            f"public inputs must be a list or tuple of integers, not {type(public_inputs).__name__}"
+        )
     if len(public_inputs) != vk.n_public:
         raise MalformedInputError(
             f"{len(public_inputs)} public inputs given, the verifying key expects {vk.n_public}"
@@ -144,21 +187,28 @@ def _pairs(vk: VerifyingKey, public_inputs: tuple[int, ...], proof: Proof) -> li
     ]
 
 
-def verify(vk: VerifyingKey, public_inputs: list[int] | tuple[int, ...], proof: Proof) -> bool:
+def verify(
+    vk: VerifyingKey | _prepared.PreparedVerifyingKey,
+    public_inputs: list[int] | tuple[int, ...],
+    proof: Proof,
+) -> bool:
     """True iff ``proof`` is a valid Groth16 proof of ``public_inputs`` for ``vk``.
 
+    ``vk`` is a VerifyingKey (prepared on first use and kept on it) or a PreparedVerifyingKey.
     Raises MalformedInputError if an argument is not well-formed (wrong type, a public input not
     in [0, r), or a count other than ``vk.n_public``); returns False for a well-formed proof that
     does not verify.
     """
-    if not isinstance(vk, VerifyingKey):
+    if isinstance(vk, VerifyingKey):
+        vk = vk.prepared
+    elif not isinstance(vk, _prepared.PreparedVerifyingKey):
         raise MalformedInputError("vk must be a VerifyingKey (see load_verification_key)")
     if not isinstance(proof, Proof):
         raise MalformedInputError("proof must be a Proof (see load_proof)")
     inputs = _check_public_inputs(vk, public_inputs)
-    # e(A,B) = e(α,β)·e(L,γ)·e(C,δ)  ⇔  e(−A,B)·e(α,β)·e(L,γ)·e(C,δ) = 1,  L = IC_0 + Σ x_i·IC_i:
-    # one multi-Miller loop over the four pairs, one final exponentiation (verifier/pairing.py).
-    return pairing_product_is_one(_pairs(vk, inputs, proof))
+    # e(A,B) = e(α,β)·e(L,γ)·e(C,δ)  ⇔  FE(f_{−A,B}·f_{L,γ}·f_{C,δ}) = e(α,β)^(−1),
+    # L = IC_0 + Σ x_i·IC_i: one multi-Miller loop (γ, δ lines prepared), one final exponentiation.
+    return _prepared.check(vk, inputs, _ints_g1(proof.a), _ints_g2(proof.b), _ints_g1(proof.c))
 
 
 def verify_reference(
@@ -181,11 +231,19 @@ def verify_reference(
 
 
 _MODULI = {"q": field_modulus, "r": curve_order}
+#: snarkjs's files nest four deep (vk_alphabeta_12); anything much deeper is not one of them, and
+#: 100,000 levels would overflow the C stack once py_ecc has raised the recursion limit.
+MAX_JSON_DEPTH = 16
+#: A canonical element of F_q or F_r has at most 77 decimal digits.
+MAX_DIGITS = 80
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _element(value: Any, where: str, modulus: str) -> int:
     """A canonical element of F_q or F_r from a snarkjs decimal string (or an int): 0 <= x < q|r."""
     if isinstance(value, str) and value.isascii() and value.isdigit():
+        if len(value) > MAX_DIGITS:
+            raise MalformedInputError(f"{where}: a number of {len(value)} digits is not an element")
         x = int(value)
     elif type(value) is int:
         x = value
@@ -298,10 +356,24 @@ def _read_json(path: str | Path) -> Any:
         raise MalformedInputError(
             f"{path}: cannot read ({getattr(e, 'strerror', None) or e})"
         ) from e
+    depth = _json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise MalformedInputError(f"{path}: JSON nested {depth} deep (at most {MAX_JSON_DEPTH})")
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise MalformedInputError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from e
+    except (ValueError, RecursionError) as e:  # e.g. an integer literal over 4,300 digits
+        raise MalformedInputError(f"{path}: not valid JSON ({str(e).splitlines()[0]})") from None
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of [ and { in JSON text (strings skipped), without parsing it."""
+    depth = deepest = 0
+    for ch in re.findall(r"[\[\]{}]", _JSON_STRING.sub("", text)):
+        depth += 1 if ch in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _with_path(path: str | Path, parse: Any, d: Any) -> Any:

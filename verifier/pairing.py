@@ -19,7 +19,7 @@ ints, with Fq2 = Fq[i] / (i^2 + 1) embedded by i = w^6 - 9, and the untwisting m
 (x', y') -> (x' w^2, y' w^3) (py_ecc's ``twist``). So ``final_exponentiation`` equals
 ``py_ecc.optimized_bn128.final_exponentiate`` coefficient for coefficient, and ``pairing`` equals
 ``py_ecc.optimized_bn128.pairing``; tests compare them on random inputs. G2 subgroup membership
-([r]Q = O) is checked here too, by double-and-add on the same plain ints.
+([r]Q = O) is :mod:`verifier.g2_subgroup`, on the same plain ints.
 
 References: Vercauteren, "Optimal pairings" (2010); Beuchat et al., "High-speed software
 implementation of the optimal ate pairing over Barreto–Naehrig curves" (2010); Scott et al., "On the
@@ -85,27 +85,35 @@ def _reduce(c: list[int]) -> Fq12:
     return [x % Q for x in c[:12]]
 
 
+#: Bytes per coefficient when packing a polynomial into one integer: a product coefficient is a
+#: sum of at most 12 products of elements < q < 2^254, so it stays below 2^512 < 2^(8·65).
+_SLOT = 65
+
+
+def pack(a: Fq12) -> int:
+    """Σ a_k·2^(520k) for reduced a_k (Kronecker substitution: a polynomial as one integer)."""
+    return int.from_bytes(b"".join(x.to_bytes(_SLOT, "little") for x in a), "little")
+
+
+def unpack_reduce(n: int, count: int = 23) -> Fq12:
+    """The ``count`` coefficients packed in ``n`` (each < 2^520), folded and reduced."""
+    raw = n.to_bytes(count * _SLOT, "little")
+    return _reduce(
+        [int.from_bytes(raw[k : k + _SLOT], "little") for k in range(0, len(raw), _SLOT)]
+    )
+
+
 def fq12_mul(a: Fq12, b: Fq12) -> Fq12:
-    """Schoolbook product of two dense elements."""
-    c = [0] * 23
-    for i, ai in enumerate(a):
-        if ai:
-            for j, bj in enumerate(b):
-                c[i + j] += ai * bj
-    return _reduce(c)
+    """a·b: the polynomial product as ONE big-integer product of the packed operands (Kronecker
+    substitution; CPython's Karatsuba does the 144 coefficient products at C speed), then the
+    fold by w^12 = 18 w^6 - 82. About 10× faster than a schoolbook loop in Python."""
+    return unpack_reduce(pack(a) * pack(b))
 
 
 def fq12_sqr(a: Fq12) -> Fq12:
-    """a^2 using the symmetry of the schoolbook product (78 products instead of 144)."""
-    c = [0] * 23
-    for i in range(12):
-        ai = a[i]
-        if ai:
-            c[2 * i] += ai * ai
-            t = 2 * ai
-            for j in range(i + 1, 12):
-                c[i + j] += t * a[j]
-    return _reduce(c)
+    """a^2, as ``fq12_mul`` with one packed operand squared."""
+    n = pack(a)
+    return unpack_reduce(n * n)
 
 
 def fq12_conj(a: Fq12) -> Fq12:
@@ -114,8 +122,29 @@ def fq12_conj(a: Fq12) -> Fq12:
 
 
 def fq12_inv(a: Fq12) -> Fq12:
-    """1 / a via py_ecc's polynomial extended Euclid (once per pairing check)."""
-    return [int(x) for x in FQ12(a).inv().coeffs]
+    """1 / a for a != 0: the x with a·x = 1, by Gauss–Jordan on the 12×12 matrix of x -> a·x.
+
+    Column j of the matrix is a·w^j (a shifted by j, reduced); about 900 products, ~20× faster
+    than py_ecc's polynomial extended Euclid on FQ objects (its twin in the tests).
+    """
+    cols, col = [], list(a)
+    for _ in range(12):
+        cols.append(col)
+        col = _reduce([0, *col])  # ·w
+    m = [[cols[j][i] for j in range(12)] + [1 if i == 0 else 0] for i in range(12)]
+    for c in range(12):
+        pivot = next((r for r in range(c, 12) if m[r][c]), None)
+        if pivot is None:
+            raise ZeroDivisionError("fq12_inv of 0")
+        m[c], m[pivot] = m[pivot], m[c]
+        inv = pow(m[c][c], -1, Q)
+        row = [x * inv % Q for x in m[c]]
+        m[c] = row
+        for r in range(12):
+            k = m[r][c]
+            if r != c and k:
+                m[r] = [(x - k * y) % Q for x, y in zip(m[r], row, strict=True)]
+    return [m[i][12] for i in range(12)]
 
 
 def fq12_pow(a: Fq12, e: int) -> Fq12:
@@ -221,27 +250,31 @@ def twist_frobenius(point: G2Affine) -> G2Affine:
     return fq2_mul((x0, -x1 % Q), _GAMMA_X), fq2_mul((y0, -y1 % Q), _GAMMA_Y)
 
 
-def _line_times(f: Fq12, lam: Fq2, t: G2Affine, p: G1Affine) -> Fq12:
+def line_times(f: Fq12, lam: Fq2, t: G2Affine, p: G1Affine) -> Fq12:
     """f · l(P), l the untwisted line of slope λ' through T: -y_P + (λ' x_P) w + (y_T - λ' x_T) w^3.
 
     (py_ecc's ``linefunc`` gives the same line up to a factor in Fq, which the final exponentiation
-    removes.) The line has five non-zero coefficients, so the product costs 60 multiplications.
+    removes.) The line has five non-zero coefficients (``times_sparse``).
     """
     xp, yp = p
     (xt, yt) = t
-    a = (lam[0] * xp, lam[1] * xp)
+    a0, a1 = lam[0] * xp % Q, lam[1] * xp % Q
     lx = fq2_mul(lam, xt)
-    b = (yt[0] - lx[0], yt[1] - lx[1])
-    terms = ((0, -yp), (1, a[0] - 9 * a[1]), (7, a[1]), (3, b[0] - 9 * b[1]), (9, b[1]))
-    c = [0] * 21
-    for i, fi in enumerate(f):
-        if fi:
-            for k, x in terms:
-                c[i + k] += fi * x
-    return _reduce(c)
+    b0, b1 = (yt[0] - lx[0]) % Q, (yt[1] - lx[1]) % Q
+    return times_sparse(
+        f, ((0, -yp % Q), (1, (a0 - 9 * a1) % Q), (7, a1), (3, (b0 - 9 * b1) % Q), (9, b1))
+    )
 
 
-def _double(t: G2Affine) -> tuple[G2Affine, Fq2]:
+def times_sparse(f: Fq12, terms: Sequence[tuple[int, int]]) -> Fq12:
+    """f · Σ c_k w^k for a few reduced (k, c_k): one packed big-integer product."""
+    line = [0] * 10
+    for k, c in terms:
+        line[k] = c
+    return unpack_reduce(pack(f) * pack(line), 22)
+
+
+def double_step(t: G2Affine) -> tuple[G2Affine, Fq2]:
     """2T and the tangent slope λ = 3 x^2 / (2 y)."""
     x, y = t
     xx = fq2_mul(x, x)
@@ -249,7 +282,7 @@ def _double(t: G2Affine) -> tuple[G2Affine, Fq2]:
     return _chord_end(t, t, lam), lam
 
 
-def _add(t: G2Affine, s: G2Affine) -> tuple[G2Affine, Fq2]:
+def add_step(t: G2Affine, s: G2Affine) -> tuple[G2Affine, Fq2]:
     """T + S (T != ±S) and the chord slope λ = (y_S - y_T) / (x_S - x_T)."""
     (xt, yt), (xs, ys) = t, s
     lam = fq2_mul((ys[0] - yt[0], ys[1] - yt[1]), fq2_inv((xs[0] - xt[0], xs[1] - xt[1])))
@@ -277,22 +310,22 @@ def miller_loop(pairs: Sequence[tuple[G1Affine, G2Affine]]) -> Fq12:
     for digit in pseudo_binary_encoding[63::-1]:
         f = fq12_sqr(f)
         for k, (p, qq) in enumerate(pairs):
-            t2, lam = _double(ts[k])
-            f = _line_times(f, lam, ts[k], p)
+            t2, lam = double_step(ts[k])
+            f = line_times(f, lam, ts[k], p)
             ts[k] = t2
             if digit:
                 s = qq if digit == 1 else negs[k]
-                t3, lam = _add(ts[k], s)
-                f = _line_times(f, lam, ts[k], p)
+                t3, lam = add_step(ts[k], s)
+                f = line_times(f, lam, ts[k], p)
                 ts[k] = t3
     for k, (p, qq) in enumerate(pairs):
         q1 = twist_frobenius(qq)
         x2, y2 = twist_frobenius(q1)
         nq2 = (x2, ((-y2[0]) % Q, (-y2[1]) % Q))
-        t1, lam = _add(ts[k], q1)
-        f = _line_times(f, lam, ts[k], p)
-        _, lam = _add(t1, nq2)
-        f = _line_times(f, lam, t1, p)
+        t1, lam = add_step(ts[k], q1)
+        f = line_times(f, lam, ts[k], p)
+        _, lam = add_step(t1, nq2)
+        f = line_times(f, lam, t1, p)
     return f
 
 
@@ -326,62 +359,6 @@ def pairing_product_is_one(pairs: Sequence[tuple[tuple, tuple]]) -> bool:
     if not affine:
         return True
     return final_exponentiation(miller_loop(affine)) == ONE
-
-
-# --- G2 subgroup membership ---------------------------------------------------------------------
-
-
-def _fq2_sub(a: Fq2, b: Fq2) -> Fq2:
-    return ((a[0] - b[0]) % Q, (a[1] - b[1]) % Q)
-
-
-def _jacobian_double(p: tuple[Fq2, Fq2, Fq2]) -> tuple[Fq2, Fq2, Fq2]:
-    """2P in Jacobian coordinates on y^2 = x^3 + b (dbl-2009-l); infinity (Z = 0) stays infinity."""
-    x, y, z = p
-    a, b = fq2_mul(x, x), fq2_mul(y, y)
-    c = fq2_mul(b, b)
-    xb = ((x[0] + b[0]) % Q, (x[1] + b[1]) % Q)
-    d = _fq2_sub(fq2_mul(xb, xb), (a[0] + c[0], a[1] + c[1]))
-    d = (2 * d[0] % Q, 2 * d[1] % Q)
-    e = (3 * a[0] % Q, 3 * a[1] % Q)
-    x3 = _fq2_sub(fq2_mul(e, e), (2 * d[0], 2 * d[1]))
-    y3 = _fq2_sub(fq2_mul(e, _fq2_sub(d, x3)), (8 * c[0], 8 * c[1]))
-    return x3, y3, fq2_mul((2 * y[0], 2 * y[1]), z)
-
-
-def _jacobian_add_affine(p: tuple[Fq2, Fq2, Fq2], q: G2Affine) -> tuple[Fq2, Fq2, Fq2]:
-    """P + Q, P Jacobian and Q affine (madd-2007-bl), with the P = ±Q and P = O cases."""
-    x1, y1, z1 = p
-    if z1 == (0, 0):
-        return q[0], q[1], (1, 0)
-    zz = fq2_mul(z1, z1)
-    h = _fq2_sub(fq2_mul(q[0], zz), x1)
-    rr = _fq2_sub(fq2_mul(q[1], fq2_mul(z1, zz)), y1)
-    if h == (0, 0):
-        return _jacobian_double(p) if rr == (0, 0) else ((1, 0), (1, 0), (0, 0))
-    rr = (2 * rr[0] % Q, 2 * rr[1] % Q)
-    hh = fq2_mul(h, h)
-    i = (4 * hh[0] % Q, 4 * hh[1] % Q)
-    j, v = fq2_mul(h, i), fq2_mul(x1, i)
-    x3 = _fq2_sub(_fq2_sub(fq2_mul(rr, rr), j), (2 * v[0], 2 * v[1]))
-    y1j = fq2_mul(y1, j)
-    y3 = _fq2_sub(fq2_mul(rr, _fq2_sub(v, x3)), (2 * y1j[0], 2 * y1j[1]))
-    zh = ((z1[0] + h[0]) % Q, (z1[1] + h[1]) % Q)
-    z3 = _fq2_sub(fq2_mul(zh, zh), (zz[0] + hh[0], zz[1] + hh[1]))
-    return x3, y3, z3
-
-
-def g2_times_order_is_zero(point: G2Affine) -> bool:
-    """[r]Q == O for an affine Q on the twist: membership in the order-r subgroup G2.
-
-    Double-and-add on plain ints, the fast twin of ``is_inf(multiply(Q, curve_order))`` in py_ecc.
-    """
-    acc = (point[0], point[1], (1, 0))
-    for bit in bin(R)[3:]:
-        acc = _jacobian_double(acc)
-        if bit == "1":
-            acc = _jacobian_add_affine(acc, point)
-    return acc[2] == (0, 0)
 
 
 def _check() -> None:

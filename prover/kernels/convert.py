@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from py_ecc import optimized_bn128 as bn
 
 from prover.fields import Q, R
 
@@ -102,6 +101,8 @@ def g2_to_ints(arr: np.ndarray) -> list[G2Int]:
 
 
 def g1_from_py_ecc(p) -> G1Int:
+    from py_ecc import optimized_bn128 as bn
+
     if bn.is_inf(p):
         return None
     x, y = bn.normalize(p)
@@ -109,12 +110,16 @@ def g1_from_py_ecc(p) -> G1Int:
 
 
 def g1_to_py_ecc(p: G1Int):
+    from py_ecc import optimized_bn128 as bn
+
     if p is None:
         return bn.Z1
     return (bn.FQ(p[0]), bn.FQ(p[1]), bn.FQ.one())
 
 
 def g2_from_py_ecc(p) -> G2Int:
+    from py_ecc import optimized_bn128 as bn
+
     if bn.is_inf(p):
         return None
     x, y = bn.normalize(p)
@@ -122,6 +127,8 @@ def g2_from_py_ecc(p) -> G2Int:
 
 
 def g2_to_py_ecc(p: G2Int):
+    from py_ecc import optimized_bn128 as bn
+
     if p is None:
         return bn.Z2
     return (bn.FQ2(list(p[0])), bn.FQ2(list(p[1])), bn.FQ2.one())

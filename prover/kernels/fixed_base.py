@@ -15,13 +15,12 @@ Reference twin: :func:`prover.kernels.reference.batch_mul_g1_naive` / ``batch_mu
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
 
-from prover.kernels import g1, g2
-from prover.kernels.msm import default_threads, num_windows, signed_digits
+from prover.kernels import g1, g2, precompile
+from prover.kernels.msm import num_windows, signed_digits
+from prover.threads import chunks, run_tasks, worker_count
 
 
 def table_window(n: int) -> int:
@@ -109,22 +108,18 @@ def _batch_mul(base, scalars, threads, point_shape, scratch_shape, table_fn, acc
     c = table_window(n)
     nwin = num_windows(c)
     table = table_fn(base[None], c, nwin)
-    threads = max(1, min(default_threads() if threads is None else threads, n))
-    bounds = [n * t // threads for t in range(threads + 1)]
+    # pieces handed out to the workers as they free up (prover.threads: no static halves)
+    pieces = chunks(n, 4 * worker_count(threads))
 
-    def run(t: int) -> None:
-        lo, hi = bounds[t], bounds[t + 1]
+    def run(bounds: tuple[int, int]) -> None:
+        lo, hi = bounds
         digits = signed_digits(scalars[lo:hi], c, nwin)
         ia = np.empty(hi - lo, dtype=np.int64)
         ib = np.empty(hi - lo, dtype=np.int64)
         scratch = np.empty((hi - lo, *scratch_shape), dtype=np.uint64)
         accumulate(table, digits, c, out[lo:hi], ia, ib, scratch)
 
-    if threads == 1:
-        run(0)
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(run, range(threads)))
+    run_tasks(run, pieces, threads)
     return out
 
 
@@ -133,7 +128,7 @@ def batch_mul_g1(
 ) -> np.ndarray:
     """k·P for (n, 4) canonical scalars k and one (2, 4) affine P → (n, 2, 4) affine points.
 
-    ``threads`` splits the scalars between threads (default ``msm.default_threads()``).
+    ``threads`` workers share the pieces of the scalars (default ``prover.threads.worker_count()``).
     """
     return _batch_mul(base, scalars, threads, (2, 4), (4,), _table_g1, _accumulate_g1)
 
@@ -142,4 +137,5 @@ def batch_mul_g2(
     base: np.ndarray, scalars: np.ndarray, *, threads: int | None = None
 ) -> np.ndarray:
     """k·P for (n, 4) scalars and one (2, 2, 4) affine G2 point P → (n, 2, 2, 4) affine."""
+    precompile.wait("setup")  # a cold cache: the kernels are being compiled in another process
     return _batch_mul(base, scalars, threads, (2, 2, 4), (1, 2, 4), _table_g2, _accumulate_g2)

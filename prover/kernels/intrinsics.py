@@ -2,7 +2,7 @@
 
 numba has no 128-bit integer type, but LLVM does: a 64×64→128-bit product written as
 ``mul i128 (zext a), (zext b)`` compiles to one ``mulx``/``mul`` instruction on x86-64.
-Building the product from 32-bit halves instead is ~3.5× slower (see shared/PERF.md).
+Building the product from 32-bit halves instead is ~3.5× slower (measured here).
 These intrinsics are the only place in the prover that touches LLVM IR; everything else
 (:mod:`prover.kernels.field` and the curve / MSM kernels) is ordinary numba code on top.
 

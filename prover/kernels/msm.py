@@ -15,30 +15,29 @@ signed digits and batch-affine buckets as in gnark-crypto's and Aztec's MSMs):
    that its additions are batch-affine too (see ``_window_sum_g1``); then Horner over windows:
    Σⱼ 2^(cj)·Wⱼ with c doublings per window.
 
-Windows are independent; ``threads`` > 1 splits them between Python threads running the njit
-kernels without the GIL (coarse-grained: no OpenMP spin-waiting on a loaded machine).
+Windows are independent: each is one task handed to the workers of :mod:`prover.threads` (Python
+threads running the ``nogil`` kernels, each with its own bucket buffers), an idle worker taking the
+next window, so a worker slowed by another process on its core takes fewer windows.
 The window c defaults to ``window_size(n)`` (≈ log2 n − 3, tuned on this machine; see
 benchmarks/kernels.py). Reference twins: ``reference.msm_g1_naive`` / ``msm_g2_naive``.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
 
-from prover.kernels import g1, g2
+from prover.kernels import g1, g2, precompile
 from prover.kernels.convert import G1Int, G2Int, g1_to_ints, g2_to_ints
 from prover.kernels.field import fq_is_zero, fq_neg, u4
+from prover.threads import PerThread, run_tasks, worker_count
 
 SCALAR_BITS = 254
 
 
 def default_threads() -> int:
-    """Worker threads for the kernels: one per core, at most 2 (the machine this is tuned for)."""
-    return max(1, min(2, os.cpu_count() or 1))
+    """Worker threads for the MSMs (``prover.threads.worker_count``: one per available core)."""
+    return worker_count()
 
 
 def window_size(n: int) -> int:
@@ -181,7 +180,9 @@ def _plan_chain_step(starts, counts, K, L, t, inf_row, idx):
 # Window sum W = Σ_b (b + 1)·B_b. The buckets are cut into K chunks of L; chunk k runs the
 # running-sum recurrence run_k += B_b, tot_k += run_k over its L buckets (highest first), all K
 # chunks in lockstep so each step is one batch-affine addition of K pairs (one inversion).
-# Then W = Σ_k tot_k + L·Σ_k k·run_k, the last sum again by running sums, in Jacobian form.
+# Then W = Σ_k tot_k + L·Σ_k k·run_k, the last sum again by running sums, in Jacobian form
+# with full additions only (a few hundred per window: no separate mixed-addition kernel to
+# compile for the prover, ~5 s of a cold start for G2).
 
 
 @njit(cache=True, nogil=True)
@@ -195,14 +196,14 @@ def _window_sum_g1(buf, starts, counts, K, L, state, idx, scratch):
     running = g1.jac_inf()
     weighted = g1.jac_inf()
     for k in range(K - 1, 0, -1):
-        running = g1.jac_add_affine(running, g1.load_affine(state, k))
+        running = g1.jac_add(running, g1.affine_to_jac(g1.load_affine(state, k)))
         weighted = g1.jac_add(weighted, running)
     step = L
     while step > 1:
         weighted = g1.jac_double(weighted)
         step >>= 1
     for k in range(K):
-        weighted = g1.jac_add_affine(weighted, g1.load_affine(state, K + k))
+        weighted = g1.jac_add(weighted, g1.affine_to_jac(g1.load_affine(state, K + k)))
     return weighted
 
 
@@ -217,14 +218,14 @@ def _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch):
     running = g2.jac_inf()
     weighted = g2.jac_inf()
     for k in range(K - 1, 0, -1):
-        running = g2.jac_add_affine(running, g2.load_affine(state, k))
+        running = g2.jac_add(running, g2.affine_to_jac(g2.load_affine(state, k)))
         weighted = g2.jac_add(weighted, running)
     step = L
     while step > 1:
         weighted = g2.jac_double(weighted)
         step >>= 1
     for k in range(K):
-        weighted = g2.jac_add_affine(weighted, g2.load_affine(state, K + k))
+        weighted = g2.jac_add(weighted, g2.affine_to_jac(g2.load_affine(state, K + k)))
     return weighted
 
 
@@ -233,16 +234,16 @@ def _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch):
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g1(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
-    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian); all_pts = (P, −P)."""
-    buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
-    n = buf.shape[0] - 1  # the last row stays the point at infinity
-    flat_all = all_pts.reshape((2 * n, 8))
-    flat_buf = buf.reshape((n + 1, 8))
+def _run_windows_g1(flat_all, digits, w_lo, w_hi, nb, out_jac, work):
+    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian); flat_all = (P, −P) as
+    rows of limbs, ``work`` the buffers of ``_work`` (flat views made in Python: a reshape in
+    numba code compiles numba's reshape and its error-message string code, ~7 s cold)."""
+    buf, flat_buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
         m = _bucket_sort(digits[w], nb, order, starts, counts)
         _gather(flat_all, order, m, flat_buf)
-        cnt[:] = counts
+        for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
+            cnt[b] = counts[b]
         while True:
             m = _plan_round(starts, cnt, nb, idx)
             if m == 0:
@@ -253,16 +254,14 @@ def _run_windows_g1(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g2(all_pts, digits, w_lo, w_hi, nb, out_jac, work):
+def _run_windows_g2(flat_all, digits, w_lo, w_hi, nb, out_jac, work):
     """G2 twin of ``_run_windows_g1``."""
-    buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
-    n = buf.shape[0] - 1  # the last row stays the point at infinity
-    flat_all = all_pts.reshape((2 * n, 16))
-    flat_buf = buf.reshape((n + 1, 16))
+    buf, flat_buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
         m = _bucket_sort(digits[w], nb, order, starts, counts)
         _gather(flat_all, order, m, flat_buf)
-        cnt[:] = counts
+        for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
+            cnt[b] = counts[b]
         while True:
             m = _plan_round(starts, cnt, nb, idx)
             if m == 0:
@@ -295,8 +294,10 @@ def _horner_g2(wins, c):
 def _work(bases: np.ndarray, nb: int, scratch_shape: tuple[int, ...]):
     n = bases.shape[0]
     K, L = chain_split(nb)
+    buf = np.zeros((n + 1, *bases.shape[1:]), dtype=np.uint64)  # the last row stays infinity
     return (
-        np.zeros((n + 1, *bases.shape[1:]), dtype=np.uint64),
+        buf,
+        buf.reshape(n + 1, -1),
         np.empty((max(n, K), *scratch_shape), dtype=np.uint64),
         np.empty((6, max(n // 2, K)), dtype=np.int64),
         np.empty(n, dtype=np.int64),
@@ -330,21 +331,14 @@ def _msm(bases, scalars, c, threads, curve):
     nwin = num_windows(c)
     nb = 1 << (c - 1)
     digits = signed_digits(scalars, c, nwin)
-    all_pts = _with_negatives(bases.reshape(n, -1)).reshape(2 * n, *bases.shape[1:])
+    flat_all = _with_negatives(bases.reshape(n, -1))
     wins = np.empty((nwin, *jac_shape), dtype=np.uint64)
-    threads = max(1, min(default_threads() if threads is None else threads, nwin))
-    bounds = [nwin * t // threads for t in range(threads + 1)]
+    work = PerThread(lambda: _work(bases, nb, scratch_shape))
 
-    def run(t: int) -> None:
-        work = _work(bases, nb, scratch_shape)
-        lo, hi = bounds[t], bounds[t + 1]
-        run_windows(all_pts, digits, lo, hi, nb, wins, work)
+    def run(w: int) -> None:
+        run_windows(flat_all, digits, w, w + 1, nb, wins, work.get())
 
-    if threads == 1:
-        run(0)
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(run, range(threads)))
+    run_tasks(run, range(nwin), threads)
     return horner(wins, c)
 
 
@@ -359,8 +353,8 @@ def msm_g1(
 
     Returns the affine result as Python ints, or None for the point at infinity. Infinity bases
     (all-zero rows) are allowed. Scalars must be reduced (< r); this is not checked here.
-    ``c`` overrides the window (default ``window_size(n)``); ``threads`` splits the windows
-    between threads (default ``default_threads()``).
+    ``c`` overrides the window (default ``window_size(n)``); ``threads`` workers share the windows
+    (default ``prover.threads.worker_count()``).
     """
     bases, scalars = _check(bases, scalars, (2, 4))
     res = _msm(bases, scalars, c, threads, _G1)
@@ -374,6 +368,7 @@ def msm_g2(
 ) -> G2Int:
     """Σ scalars[i]·bases[i] for (n, 2, 2, 4) affine bases → ((x0, x1), (y0, y1)) or None."""
     bases, scalars = _check(bases, scalars, (2, 2, 4))
+    precompile.wait("prove")  # a cold cache: the kernels are being compiled in another process
     res = _msm(bases, scalars, c, threads, _G2)
     if res is None:
         return None

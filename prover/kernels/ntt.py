@@ -15,9 +15,10 @@ reading its twiddles from one contiguous slice of a table ``tw[h − 1 + j] = ω
 g·⟨ω⟩: ``coset_ntt(a, g) = NTT(a_j · g^j)`` and ``coset_intt(A, g)_j = n⁻¹ g^(−j) · INTT'(A)_j``
 with the two scalings fused into one precomputed table.
 
-From 2^14 up the transform runs on two threads: after the bit reversal the first k − 1 stages
-act on the two halves independently, and the last stage's butterflies split in two (coarse
-work, so no OpenMP spin-waiting on a loaded machine).
+From 2^14 up the transform is cut into tasks for the workers of :mod:`prover.threads`: after the
+bit reversal the first k − 3 stages act on eight blocks independently (one task each), and each of
+the last three stages splits its butterflies into eight tasks; idle workers pull the next task, so
+a worker slowed by another process on its core does fewer.
 
 Arrays are ``(n, 4) uint64`` Fr elements in Montgomery form (see :mod:`prover.kernels.field`);
 every function returns a new array. Tables are built once per (size, root) and memoised in this
@@ -27,7 +28,6 @@ independent transforms in threads. Reference twin: :mod:`prover.kernels.ntt_refe
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -35,11 +35,12 @@ from numba import njit
 
 from prover.fields import TWO_ADICITY, R, root_of_unity
 from prover.kernels.field import fr_add, fr_mul, fr_sub, limbs, load, store
+from prover.threads import chunks, run_tasks
 
 _MONT = 1 << 256
-#: Sizes from 2^14 up run on two threads (coarse halves; no OpenMP spin-waiting).
+#: Sizes from 2^14 up run as tasks on the worker threads; 2^_SPLIT blocks / pieces per stage.
 _THREADED_FROM = 14
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ntt")
+_SPLIT = 3
 
 
 def _mont(x: int) -> np.ndarray:
@@ -111,15 +112,16 @@ def _stages(a, tw, h_end):
 
 
 @njit(cache=True, nogil=True)
-def _last_stage(a, tw, j_lo, j_hi):
-    """The final stage (h = n/2) for butterflies j_lo ≤ j < j_hi."""
-    h = a.shape[0] // 2
+def _stage(a, tw, h, t_lo, t_hi):
+    """Butterflies t_lo ≤ t < t_hi of the stage with half-size h (t = block·h + j)."""
     base = h - 1
-    for j in range(j_lo, j_hi):
-        u = load(a, j)
-        v = fr_mul(load(a, j + h), load(tw, base + j))
-        store(a, j, fr_add(u, v))
-        store(a, j + h, fr_sub(u, v))
+    for t in range(t_lo, t_hi):
+        j = t % h
+        s = (t - j) * 2 + j
+        u = load(a, s)
+        v = fr_mul(load(a, s + h), load(tw, base + j))
+        store(a, s, fr_add(u, v))
+        store(a, s + h, fr_sub(u, v))
 
 
 @njit(cache=True, nogil=True)
@@ -132,20 +134,22 @@ def _ntt_inplace(a, tw, log_n):
     _stages(a, tw, n)
 
 
-def _ntt_two_threads(a: np.ndarray, tw: np.ndarray, log_n: int) -> None:
-    """The same transform on two threads: after the bit reversal the first k − 1 stages act on
-    the two halves independently, and the last stage splits its butterflies in two."""
+def _ntt_tasks(a: np.ndarray, tw: np.ndarray, log_n: int) -> None:
+    """The same transform as tasks: the first k − _SPLIT stages on 2^_SPLIT independent blocks,
+    then each remaining stage's n/2 butterflies in 2^_SPLIT pieces (a stage waits for the last)."""
     n = a.shape[0]
+    block = n >> _SPLIT
     _bit_reverse(a, log_n)
-    halves = (a[: n // 2], a[n // 2 :])
-    list(_POOL.map(lambda part: _stages(part, tw, n // 2), halves))
-    quarter = n // 4
-    list(_POOL.map(lambda lo: _last_stage(a, tw, lo, lo + quarter), (0, quarter)))
+    run_tasks(lambda lo: _stages(a[lo : lo + block], tw, block), range(0, n, block))
+    h = block
+    while h < n:
+        run_tasks(lambda b, h=h: _stage(a, tw, h, b[0], b[1]), chunks(n // 2, 1 << _SPLIT))
+        h *= 2
 
 
 def _transform(a: np.ndarray, tw: np.ndarray, log_n: int) -> None:
     if log_n >= _THREADED_FROM:
-        _ntt_two_threads(a, tw, log_n)
+        _ntt_tasks(a, tw, log_n)
     else:
         _ntt_inplace(a, tw, log_n)
 

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from py_ecc import optimized_bn128 as bn
 
 from prover.fields import Q, R
 from prover.kernels import convert
@@ -176,6 +175,8 @@ fq_batch_inverse = FQ.batch_inverse
 
 
 def _msm_naive(bases_py, scalars: np.ndarray, zero, from_py):
+    from py_ecc import optimized_bn128 as bn
+
     acc = zero
     for p, s in zip(bases_py, convert.scalars_to_ints(scalars), strict=True):
         acc = bn.add(acc, bn.multiply(p, s))
@@ -184,18 +185,24 @@ def _msm_naive(bases_py, scalars: np.ndarray, zero, from_py):
 
 def msm_g1_naive(bases: np.ndarray, scalars: np.ndarray) -> convert.G1Int:
     """Σ scalars[i]·bases[i] with py_ecc (twin of ``msm.msm_g1``)."""
+    from py_ecc import optimized_bn128 as bn
+
     pts = [convert.g1_to_py_ecc(p) for p in convert.g1_to_ints(bases)]
     return _msm_naive(pts, scalars, bn.Z1, convert.g1_from_py_ecc)
 
 
 def msm_g2_naive(bases: np.ndarray, scalars: np.ndarray) -> convert.G2Int:
     """Σ scalars[i]·bases[i] with py_ecc (twin of ``msm.msm_g2``)."""
+    from py_ecc import optimized_bn128 as bn
+
     pts = [convert.g2_to_py_ecc(p) for p in convert.g2_to_ints(bases)]
     return _msm_naive(pts, scalars, bn.Z2, convert.g2_from_py_ecc)
 
 
 def batch_mul_g1_naive(base: np.ndarray, scalars: np.ndarray) -> np.ndarray:
     """k·P for every scalar row with py_ecc (twin of ``fixed_base.batch_mul_g1``)."""
+    from py_ecc import optimized_bn128 as bn
+
     p = convert.g1_to_py_ecc(convert.g1_to_ints(np.asarray(base)[None])[0])
     ks = convert.scalars_to_ints(scalars)
     return convert.g1_from_ints([convert.g1_from_py_ecc(bn.multiply(p, k)) for k in ks])
@@ -203,6 +210,8 @@ def batch_mul_g1_naive(base: np.ndarray, scalars: np.ndarray) -> np.ndarray:
 
 def batch_mul_g2_naive(base: np.ndarray, scalars: np.ndarray) -> np.ndarray:
     """k·P for every scalar row with py_ecc (twin of ``fixed_base.batch_mul_g2``)."""
+    from py_ecc import optimized_bn128 as bn
+
     p = convert.g2_to_py_ecc(convert.g2_to_ints(np.asarray(base)[None])[0])
     ks = convert.scalars_to_ints(scalars)
     return convert.g2_from_ints([convert.g2_from_py_ecc(bn.multiply(p, k)) for k in ks])

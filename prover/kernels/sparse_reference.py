@@ -41,3 +41,27 @@ def transpose_matvec(
             acc[j] = (acc[j] + c[k] * li[i] * _MONT_INV) % R
     if acc:
         out[:] = ints_to_limbs(acc)
+
+
+def _record_coef(row: np.ndarray) -> int:
+    return sum(int(row[3 + i]) << (32 * i) for i in range(8))
+
+
+def check_records(rec: np.ndarray, n_rows: int, n_wires: int) -> int:
+    """Index of the first record with matrix > 1, row ≥ n_rows, wire ≥ n_wires or coefficient
+    ≥ r; -1 if none (twin of ``prover.kernels.coefs.check_records``)."""
+    for k, row in enumerate(rec):
+        if row[0] > 1 or row[1] >= n_rows or row[2] >= n_wires or _record_coef(row) >= R:
+            return k
+    return -1
+
+
+def qap_matvec(rec: np.ndarray, z: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(A·z, B·z) in Montgomery form from zkey coefficient records (c·R² mod r) and canonical z:
+    Σ (c·R²)·z_j·R⁻¹ = c·z_j·R (twin of ``prover.kernels.coefs.qap_matvec``)."""
+    zi = limbs_to_ints(z)
+    acc = [[0] * n, [0] * n]
+    for row in rec:
+        acc[int(row[0])][int(row[1])] += _record_coef(row) * zi[int(row[2])]
+    a, b = ([v * _MONT_INV % R for v in col] for col in acc)
+    return ints_to_limbs(a), ints_to_limbs(b)

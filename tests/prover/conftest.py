@@ -16,14 +16,14 @@ def pairing_check(vk, public: list[int], proof) -> bool:
 
     if len(public) != vk.n_public:
         return False
-    acc = g1_to_py_ecc(vk.ic[0])
-    for x, p in zip(public, vk.ic[1:], strict=True):
+    acc = g1_to_py_ecc(vk.gamma_abc_g1[0])
+    for x, p in zip(public, vk.gamma_abc_g1[1:], strict=True):
         acc = bn.add(acc, bn.multiply(g1_to_py_ecc(p), x % bn.curve_order))
     pairs = (
-        (g2_to_py_ecc(proof.b_g2), bn.neg(g1_to_py_ecc(proof.a_g1))),
+        (g2_to_py_ecc(proof.b), bn.neg(g1_to_py_ecc(proof.a))),
         (g2_to_py_ecc(vk.beta_g2), g1_to_py_ecc(vk.alpha_g1)),
         (g2_to_py_ecc(vk.gamma_g2), acc),
-        (g2_to_py_ecc(vk.delta_g2), g1_to_py_ecc(proof.c_g1)),
+        (g2_to_py_ecc(vk.delta_g2), g1_to_py_ecc(proof.c)),
     )
     f = bn.FQ12.one()
     for q, p in pairs:

@@ -121,8 +121,10 @@ def test_not_a_key(tmp_path: Path, copy: Path) -> None:
 
 def test_wrong_version(copy: Path) -> None:
     path = copy / "header.json"
-    path.write_text(path.read_text().replace('"version": 1', '"version": 9'))
-    with pytest.raises(FormatError, match="unsupported key format version 9"):
+    path.write_text(path.read_text().replace('"version": 2', '"version": 9'))
+    with pytest.raises(
+        FormatError, match="key format version 9, this prover reads 2: run the setup"
+    ):
         load_proving_key(copy)
 
 

@@ -12,7 +12,17 @@ from hypothesis import strategies as st
 from prover.engine import REFERENCE, get_engine
 from prover.fields import R, root_of_unity
 from prover.kernels import sparse, sparse_reference
-from prover.qap import ConstraintMatrices, h_coefficients, lagrange_at, qap_at, unsatisfied_row
+from prover.qap import (
+    ConstraintMatrices,
+    Csr,
+    coefficient_records,
+    h_query_scalars,
+    lagrange_at,
+    qap_at,
+    qap_matrices,
+    quotient_evaluations,
+    unsatisfied_row,
+)
 from prover.r1cs import R1CS, SparseMatrix, ints_to_limbs, limbs_to_ints
 
 FAST = get_engine("fast")
@@ -68,61 +78,113 @@ def _toy() -> tuple[R1CS, list[int]]:
     return R1CS(5, 1, 0, 2, a, b, c), [1, x * y, x, y, (x + y) * (x + 3)]
 
 
-def _poly_mul(p: list[int], q: list[int]) -> list[int]:
-    out = [0] * (len(p) + len(q) - 1)
-    for i, a in enumerate(p):
-        for j, b in enumerate(q):
-            out[i + j] = (out[i + j] + a * b) % R
-    return out
+def _odd_lagrange_sum(engine, mats: ConstraintMatrices, z: list[int], tau: int) -> int:
+    """Σ_i p(g·ω^i)·L^{(2N)}_{2i+1}(τ): what the H-query MSM computes (without the 1/δ)."""
+    qap = qap_matrices(engine, mats)
+    p = limbs_to_ints(quotient_evaluations(engine, qap, ints_to_limbs(z)))
+    lag = _plain(h_query_scalars(engine, tau, mats.log_domain))
+    return sum(x * y for x, y in zip(p, lag, strict=True)) % R
 
 
-def _identity_holds(mats: ConstraintMatrices, z: list[int], h: list[int]) -> bool:
-    """a(X)·b(X) − c(X) == h(X)·(X^N − 1) with a, b, c interpolated by the reference iNTT."""
-    n = 1 << mats.log_domain
-    cols = []
-    for mat in (mats.a, mats.b, mats.c):
-        ev = np.zeros((n, 4), dtype=np.uint64)
-        REFERENCE.matvec(mat.indptr, mat.indices, REFERENCE.fr_to_mont(mat.coeffs), _mont(z), ev)
-        cols.append(ev)
-    ell, m = mats.n_public, mats.n_constraints
-    cols[0][m : m + ell + 1] = _mont(z[: ell + 1])
-    a, b, c = (_plain(REFERENCE.intt(col)) for col in cols)
-    lhs = _poly_mul(a, b)
-    for i, v in enumerate(c):
-        lhs[i] = (lhs[i] - v) % R
-    rhs = [0] * (2 * n - 1)
-    for i, v in enumerate(h):
-        rhs[i + n] = (rhs[i + n] + v) % R
-        rhs[i] = (rhs[i] - v) % R
-    return lhs == rhs
+def _abc_at(mats: ConstraintMatrices, z: list[int], tau: int) -> int:
+    """a(τ)·b(τ) − c(τ) with a(τ) = Σ_j z_j u_j(τ) etc. (qap_at, the setup's QAP at τ)."""
+    a, b, c = (
+        sum(x * y for x, y in zip(_plain(col), z, strict=True)) % R
+        for col in qap_at(REFERENCE, mats, tau)
+    )
+    return (a * b - c) % R
 
 
 @pytest.mark.parametrize("engine", [REFERENCE, FAST], ids=["reference", "fast"])
-def test_h_satisfies_the_qap_identity(engine) -> None:
+def test_quotient_satisfies_the_qap_identity(engine) -> None:
+    """For a satisfying witness p = a·b − c vanishes on H, so its odd-point sum is p(τ)."""
     r1cs, z = _toy()
     r1cs.check(z)
     mats = ConstraintMatrices.from_r1cs(r1cs)
-    h = limbs_to_ints(h_coefficients(engine, mats, engine.fr_to_mont(ints_to_limbs(z))))
-    assert len(h) == (1 << mats.log_domain) - 1
-    assert _identity_holds(mats, z, h)
+    for tau in (5, 123456789, R - 7):
+        assert _odd_lagrange_sum(engine, mats, z, tau) == _abc_at(mats, z, tau)
 
 
-def test_h_fails_for_a_bad_witness() -> None:
+def test_quotient_fails_for_a_bad_witness() -> None:
     r1cs, z = _toy()
     z[4] += 1
     mats = ConstraintMatrices.from_r1cs(r1cs)
+    assert _odd_lagrange_sum(FAST, mats, z, 99) != _abc_at(mats, z, 99)
     z_mont = FAST.fr_to_mont(ints_to_limbs(z))
-    h = limbs_to_ints(h_coefficients(FAST, mats, z_mont))
-    assert not _identity_holds(mats, z, h)
     assert unsatisfied_row(FAST, mats, z_mont) == 1
     assert unsatisfied_row(FAST, mats, FAST.fr_to_mont(ints_to_limbs(_toy()[1]))) is None
 
 
-def test_h_fast_equals_reference() -> None:
+def test_quotient_fast_equals_reference() -> None:
     r1cs, z = _toy()
     mats = ConstraintMatrices.from_r1cs(r1cs)
-    hs = [h_coefficients(e, mats, e.fr_to_mont(ints_to_limbs(z))) for e in (REFERENCE, FAST)]
-    np.testing.assert_array_equal(hs[0], hs[1])
+    ps = [
+        quotient_evaluations(e, qap_matrices(e, mats), ints_to_limbs(z)) for e in (REFERENCE, FAST)
+    ]
+    np.testing.assert_array_equal(ps[0], ps[1])
+    assert ps[0].shape == (1 << mats.log_domain, 4)
+
+
+def test_qap_matrices_hold_the_binding_rows_in_zkey_form() -> None:
+    r1cs, _ = _toy()
+    mats = ConstraintMatrices.from_r1cs(r1cs)
+    rec = qap_matrices(FAST, mats).coefs
+    m, r2 = r1cs.n_constraints, pow(2, 512, R)
+
+    def coef(row) -> int:
+        return sum(int(row[3 + i]) << (32 * i) for i in range(8))
+
+    terms = sorted((int(x[1]), int(x[0]), int(x[2]), coef(x)) for x in rec)
+    expected = []
+    for k, mat in enumerate((r1cs.a, r1cs.b)):
+        expected += [(i, k, w, c * r2 % R) for i in range(m) for w, c in mat.row(i)]
+    expected += [(m + j, 0, j, r2) for j in range(r1cs.n_public + 1)]  # binding rows
+    assert terms == sorted(expected)
+    rows = [(int(x[1]), int(x[0])) for x in rec]
+    assert rows == sorted(rows)  # snarkjs's order: by row, A before B
+    unbound = qap_matrices(FAST, dataclasses.replace(mats, bind_public=False))
+    assert unbound.coefs.shape[0] == r1cs.a.nnz + r1cs.b.nnz
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=_csr(), other=_csr())
+def test_qap_matvec_fast_matches_reference(case, other) -> None:
+    """A·z and B·z from records, in any order, against the reference twin and Python ints."""
+    (a, z, _), (b, _, _) = case, other
+    n_wires = len(z)
+    b = SparseMatrix.from_rows([[(w % n_wires, c) for w, c in b.row(i)] for i in range(b.n_rows)])
+    r2 = pow(2, 512, R)
+    rec = coefficient_records(
+        Csr(a.indptr, a.indices, ints_to_limbs([c * r2 % R for c in a.coeffs]).reshape(-1, 4)),
+        Csr(b.indptr, b.indices, ints_to_limbs([c * r2 % R for c in b.coeffs]).reshape(-1, 4)),
+    )[::-1].copy()
+    n = max(a.n_rows, b.n_rows, 1)
+    fast = FAST.qap_matvec(rec, ints_to_limbs(z), n)
+    ref = REFERENCE.qap_matvec(rec, ints_to_limbs(z), n)
+    for x, y, mat in zip(fast, ref, (a, b), strict=True):
+        np.testing.assert_array_equal(x, y)
+        expected = [sum(c * z[w] for w, c in mat.row(i)) % R for i in range(mat.n_rows)]
+        assert _plain(x)[: mat.n_rows] == expected
+    assert FAST.check_records(rec, n, n_wires) == REFERENCE.check_records(rec, n, n_wires) == -1
+
+
+def test_check_records_finds_the_first_bad_record() -> None:
+    r2 = pow(2, 512, R)
+    mat = SparseMatrix.from_rows([[(0, 1), (1, 2)], [(1, 3)]])
+    rec = coefficient_records(
+        Csr(mat.indptr, mat.indices, ints_to_limbs([c * r2 % R for c in mat.coeffs])),
+        Csr(np.zeros(3, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 4), np.uint64)),
+    )
+    for engine in (FAST, REFERENCE):
+        assert engine.check_records(rec, 2, 2) == -1
+        assert engine.check_records(rec, 1, 2) == 2  # row 1 ≥ 1 rows
+        assert engine.check_records(rec, 2, 1) == 1  # wire 1 ≥ 1 wire
+        bad = rec.copy()
+        bad[0, 3:] = 0xFFFFFFFF  # coefficient 2^256 − 1 ≥ r
+        assert engine.check_records(bad, 2, 2) == 0
+        bad = rec.copy()
+        bad[1, 0] = 2  # matrix 2
+        assert engine.check_records(bad, 2, 2) == 1
 
 
 def test_domain_size_counts_binding_rows() -> None:

@@ -1,0 +1,88 @@
+"""Cold numba cache: compile the G2 kernels in a second process while this one goes on.
+
+numba compiles one function at a time per process (a global compiler lock), and the G2 kernels are
+about half of what a first proof or setup compiles (~20 s of ~40 s here). When their cache entries
+are missing, :func:`start` runs ``python -c "…warm('prove')"`` (or ``'setup'``), which compiles
+them with the argument types of a real call and writes numba's on-disk cache, while this process
+compiles the NTT, sparse and G1 kernels on the other core. :func:`wait`, called before the first
+G2 MSM (``prove``) or G2 fixed-base multiplication (``setup``), waits for that process, so the
+kernels are then loaded from the cache, never compiled twice. With a warm cache nothing is
+started. ``ZKR_PRECOMPILE=0`` turns this off.
+
+The child's outcome does not matter for correctness: if it fails, this process compiles the
+kernels itself on first use, as it would have without it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+ENV = "ZKR_PRECOMPILE"
+PHASES = ("prove", "setup")
+_CHILDREN: dict[str, subprocess.Popen] = {}  # phase -> its running compile process (per process)
+
+
+def _cached(dispatcher) -> bool:
+    """True if numba's on-disk cache has an up-to-date entry for ``dispatcher``."""
+    cache = getattr(dispatcher, "_cache", None)
+    try:
+        return bool(cache._cache_file._load_index())  # type: ignore[union-attr]
+    except (AttributeError, OSError, EOFError, ValueError):
+        return False
+
+
+def _g2_kernels(phase: str) -> tuple:
+    if phase == "prove":
+        from prover.kernels import msm
+
+        return msm._run_windows_g2, msm._horner_g2
+    from prover.kernels import fixed_base
+
+    return fixed_base._table_g2, fixed_base._accumulate_g2
+
+
+def start(phase: str) -> bool:
+    """Start compiling ``phase``'s G2 kernels in a child process if they are not cached; True if
+    a child was started."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r} (expected one of {PHASES})")
+    if os.environ.get(ENV) == "0" or phase in _CHILDREN:
+        return False
+    if all(_cached(k) for k in _g2_kernels(phase)):
+        return False
+    code = f"from prover.kernels.precompile import warm; warm({phase!r})"
+    _CHILDREN[phase] = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, ENV: "0"},
+    )
+    return True
+
+
+def wait(phase: str) -> None:
+    """Wait for the compile process that :func:`start` started for ``phase``, if any."""
+    child = _CHILDREN.pop(phase, None)
+    if child is not None:
+        child.wait()
+
+
+def warm(phase: str) -> None:
+    """Run a small G2 MSM (``prove``) or fixed-base multiplication (``setup``): compiles and caches
+    every kernel a large one uses, with the same types."""
+    rng = np.random.default_rng(0)
+    scalars = rng.integers(0, 2**62, size=(64, 4), dtype=np.uint64)
+    if phase == "prove":
+        from prover.kernels import msm
+
+        bases = np.zeros((64, 2, 2, 4), dtype=np.uint64)  # the types are what count
+        msm.msm_g2(bases, scalars, threads=1)
+    else:
+        from prover.kernels import fixed_base
+
+        base = np.ones((2, 2, 4), dtype=np.uint64)  # any non-zero limbs: the types are what count
+        fixed_base.batch_mul_g2(base, scalars, threads=1)

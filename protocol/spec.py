@@ -16,9 +16,10 @@ Every number that is proven or settled is an integer. Units:
 * **funding rate** — 2^-32 per second (``RATE_SCALE = 2^32``); a tick adds
   ``floor(rate · Δt · price / RATE_SCALE)`` to the funding index (floor division, also when < 0).
 
-Widths bound every integer the state machine, the circuit and the settlement layer meet; the
-derived widths below (``tv_bits`` …) are the largest magnitudes a check can form for M markets,
-so every range check in the circuit is a statement about integers, never about residues mod r:
+Widths bound every integer the state machine, the circuit and the settlement layer meet. The
+derived widths below (``tv_bits`` …) bound the figures of an account *as written* (collateral,
+sizes and funding indices within their widths, funding settled), so a margin check on the
+account after a transaction is a statement about integers, never about residues mod r:
 
     TV  = collateral + Σ size·price + Σ n·value
                               < 2^95 + (M+1)·2^48·2^64 + K·2^40·2^64                 < 2^tv_bits
@@ -26,6 +27,10 @@ so every range check in the circuit is a statement about integers, never about r
                               < M·2^48·2^64·2^20 + K·2^40·2^85                      < 2^risk_bits
     TV·10^6 − IR              < 2^(max(tv_bits + 20, risk_bits) + 1)
     TV_a·MR_b − TV_b·MR_a     < 2^(tv_bits + risk_bits + 1)  ≤ 2^252 < r/2   (M ≤ 7)
+
+Figures *before* a transaction can be larger (pending funding of a stored account can reach
+2^48·2^97 per market, a drawn insurance shortfall 2^127); the circuit derives and range-checks
+its own bounds for those (``circuits.batch.spec``).
 
 Options: an option contract is one base quantum of its underlying market; a series (underlying,
 expiry, strike, call/put) sits in one of ``MAX_SERIES`` slots of the global state; an account
@@ -111,7 +116,7 @@ OPTION_UNIT_BITS: int = FRACTION_BITS + PRICE_BITS + 1
 
 
 def tv_bits(n_markets: int) -> int:
-    """|TV| < 2^tv_bits, also for TV before a fill (collateral ± q·price not yet checked)."""
+    """|TV| < 2^tv_bits for an account as written (see the module docstring)."""
     bound = (
         (1 << COLLATERAL_BITS)
         + ((n_markets + 1) << (SIZE_BITS + PRICE_BITS))

@@ -101,7 +101,7 @@ def open_settlement(
         if create_with_key is None:
             settlement = Settlement(config, checker, path, clock)
         else:
-            settlement = Settlement(config, checker, path, clock, create_with_key)
+            settlement = Settlement(config, checker, path, clock, create_with_key, create=True)
     except (SettlementError, *_READ_ERRORS) as e:
         raise CorruptFile(path=path, detail=f"unreadable ({e}); {RECOVER}") from None
     return Layer1(settlement, path)

@@ -38,7 +38,8 @@ from typing import Any, TypeVar
 
 from rollup.node.facade import Rollup
 from rollup.node.files import NODE_HOLDER
-from rollup.node.pipeline import Prover, batch_job
+from rollup.node import pipeline
+from rollup.node.pipeline import Prover
 
 __all__ = ["NodeConfig", "NodeService", "serve"]
 
@@ -114,7 +115,7 @@ class NodeService:
             if n in self.in_flight or (failed and now - failed[0] < self.config.retry_seconds):
                 continue
             try:
-                future = self.prover.submit(batch_job(self.node.seq.store, self.node.keydir, n))
+                future = self.prover.submit(pipeline.batch_job(self.node.seq.store, self.node.keydir, n))
             except Exception as e:  # a batch that cannot be read: reported, retried later
                 self.failures[n] = (now, f"{type(e).__name__}: {e}")
                 continue

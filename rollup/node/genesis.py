@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import secrets
-
 from protocol import messages
 from protocol.eddsa import derive_public_key
 from protocol.spec import DEFAULT_MARKETS, ROLLUP_ID_BITS, RollupParams
 from rollup.account import GlobalState
+from rollup.node import pipeline
 from rollup.node.errors import NodeError
 from rollup.node.files import fsync_dir
 from rollup.node.keystore import Keystore, RandBelow, new_key
@@ -37,7 +37,6 @@ from rollup.node.l1 import default_address, open_settlement
 from rollup.node.meta import settlement_record, write_meta
 from rollup.node.oracle import OracleLog
 from rollup.node.orders import OrderBook
-from rollup.node import pipeline
 from rollup.node.units import genesis_prices
 from rollup.sequencer import Sequencer
 from rollup.state import RollupState

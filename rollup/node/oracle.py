@@ -62,7 +62,9 @@ class OracleLog:
             samples = [[(int(t), int(p)) for t, p in market] for market in body["samples"]]
             iv = {int(k): float(v) for k, v in body["iv"].items()}
         except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise CorruptFile(path=self.path, detail=f"not an oracle log ({e}); {RECOVER}") from None
+            raise CorruptFile(
+                path=self.path, detail=f"not an oracle log ({e}); {RECOVER}"
+            ) from None
         return OracleData(samples, iv)
 
     def save(self, data: OracleData) -> None:

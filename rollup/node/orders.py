@@ -35,6 +35,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from protocol.spec import (
     OPTION_BASE,
@@ -136,7 +137,7 @@ class BookState:
 class OrderBook:
     """``orders.json`` of one rollup directory, and the lock one process's threads share."""
 
-    _locks: dict[Path, threading.RLock] = {}
+    _locks: ClassVar[dict[Path, threading.RLock]] = {}
 
     def __init__(self, directory: str | Path) -> None:
         self.path = Path(directory) / FILE

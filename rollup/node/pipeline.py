@@ -17,9 +17,10 @@ alike. ``Prover`` runs jobs in this process (``workers=1``), in spawned local pr
 (``workers=N``; spawned, never forked: a fork of a process whose numba threads ran can deadlock) or
 on a Dask cluster (``scheduler``: an address or a ``distributed.Client``; its workers must share
 the key directory's file system). The circuit and the prover are imported by the functions that
-use them, so the rest of the application layer never loads them. ``prove_pending`` stores each proof in the sequencer store the
-moment it finishes (its own SQL transaction), so a run killed after k proofs keeps those k, and a
-batch that cannot be proven is reported without holding back the others.
+use them, so the rest of the application layer never loads them. ``prove_pending`` stores each
+proof in the sequencer store the moment it finishes (its own SQL transaction), so a run killed
+after k proofs keeps those k, and a batch that cannot be proven is reported without holding back
+the others.
 """
 
 from __future__ import annotations

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rollup.node import pipeline
 from rollup.node.facade import Rollup
 from rollup.node.files import NODE_HOLDER
-from rollup.node import pipeline
 from rollup.node.pipeline import Prover
 
 __all__ = ["NodeConfig", "NodeService", "serve"]
@@ -115,7 +115,9 @@ class NodeService:
             if n in self.in_flight or (failed and now - failed[0] < self.config.retry_seconds):
                 continue
             try:
-                future = self.prover.submit(pipeline.batch_job(self.node.seq.store, self.node.keydir, n))
+                future = self.prover.submit(
+                    pipeline.batch_job(self.node.seq.store, self.node.keydir, n)
+                )
             except Exception as e:  # a batch that cannot be read: reported, retried later
                 self.failures[n] = (now, f"{type(e).__name__}: {e}")
                 continue

@@ -158,7 +158,9 @@ class Trading:
                         "remaining": remaining(state.account(o.account), o)})  # fmt: skip
         return out
 
-    def cancel(self: Rollup, account: int, order_id: int, signature: Signature | None = None) -> None:
+    def cancel(
+        self: Rollup, account: int, order_id: int, signature: Signature | None = None
+    ) -> None:
         """Remove ``account``'s resting order ``order_id``; authorised by the keystore's key, or by
         ``signature`` over ``cancel_message(domain, account, order_id)``."""
         message = cancel_message(self.domain, account, order_id)
@@ -208,4 +210,3 @@ class Trading:
 def option_instrument(series_id: int) -> int:
     """The order instrument of an option series."""
     return OPTION_BASE + series_id
-

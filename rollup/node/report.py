@@ -11,7 +11,8 @@ decimal strings; counts are integers; absent values are ``null``.
 ``claimable_usd``, ``queued_deposits_usd``, ``l1_queue`` (pending priority requests),
 ``overdue_request`` (id or null), ``seconds_since_settlement``, ``insurance_fund_usd`` (at the
 head: fees and liquidation penalties in, bad debt out), ``oracle_time``, ``series_listed``,
-``chain_id``, ``rollup_id``, ``priority_fee_usd``, ``divergence``
+``chain_id``, ``rollup_id``, ``domain`` (what every signed message carries),
+``priority_fee_usd``, ``divergence``
 {``unsettled_batches``, ``unsettled_transactions``, ``unsettled_notional_usd``, ``mempool``,
 ``seconds_since_checkpoint``}.
 
@@ -101,6 +102,7 @@ def status(node: Rollup) -> dict[str, Any]:
         "oracle_time": g.oracle_time,
         "series_listed": sum(s.listed for s in g.series),
         "chain_id": node.l1.config.chain_id,
+        "domain": str(g.domain),
         "rollup_id": str(node.l1.config.rollup_id),
         "priority_fee_usd": exact(quanta_to_usd(node.l1.config.priority_fee)),
         "divergence": {

@@ -51,6 +51,7 @@ __all__ = [
     "Prover",
     "ProvingRun",
     "batch_job",
+    "circuit_size",
     "key_dir",
     "prove_assignment",
     "prove_pending",
@@ -104,6 +105,14 @@ def setup_rollup(
     from rollup.circuit_input import shape_of
 
     return setup_shape(shape_of(params), keys_root, rng, progress)
+
+
+def circuit_size(params: Any) -> int:
+    """The number of constraints of a rollup's batch circuit."""
+    from circuits.batch import compile_batch
+    from rollup.circuit_input import shape_of
+
+    return compile_batch(shape_of(params)).n_constraints
 
 
 def verifying_key_json(keydir: str | Path) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 The application layer proves batches with the batch circuit and the prover
 (``rollup.node.pipeline``) and the settlement layer checks them with the Groth16 checker
 (``rollup.node.l1``). These tests are about the layer above: orders, verbs, reports, the node. The
-stand-in replaces the four calls that need the circuit — the setup of a shape, a batch's job, its
-proof and the L1 check — with a *binding* stand-in: its "proof" is a BLAKE2b digest of the public
+stand-in replaces the calls that need the circuit — the setup of a shape, its size, a batch's job,
+its proof and the L1 check — with a *binding* stand-in: its "proof" is a BLAKE2b digest of the public
 inputs ``(old_root, new_root, commitment)``, so the settlement layer still refuses a batch whose
 pubdata, roots or proof were changed (the commitment covers the pubdata), exactly where a Groth16
 proof would fail, and accepts only what the sequencer sealed.
@@ -60,7 +60,7 @@ def prove_assignment(
 
 
 def install(setattr_: Any = setattr) -> None:
-    """Patch the four calls (``setattr_``: pytest's ``monkeypatch.setattr`` to undo it)."""
+    """Patch the calls (``setattr_``: pytest's ``monkeypatch.setattr`` to undo it)."""
     from rollup.node import l1, pipeline
 
     real_checker = l1.groth16_checker
@@ -71,6 +71,7 @@ def install(setattr_: Any = setattr) -> None:
         return real_checker(vk)
 
     setattr_(pipeline, "setup_rollup", setup_rollup)
+    setattr_(pipeline, "circuit_size", lambda params: 0)
     setattr_(pipeline, "batch_job", batch_job)
     setattr_(pipeline, "prove_assignment", prove_assignment)
     setattr_(l1, "groth16_checker", checker)

@@ -4,8 +4,8 @@ The application layer proves batches with the batch circuit and the prover
 (``rollup.node.pipeline``) and the settlement layer checks them with the Groth16 checker
 (``rollup.node.l1``). These tests are about the layer above: orders, verbs, reports, the node. The
 stand-in replaces the calls that need the circuit — the setup of a shape, its size, a batch's job,
-its proof and the L1 check — with a *binding* stand-in: its "proof" is a BLAKE2b digest of the public
-inputs ``(old_root, new_root, commitment)``, so the settlement layer still refuses a batch whose
+its proof and the L1 check — with a *binding* stand-in: its "proof" is a BLAKE2b digest of the
+public inputs ``(old_root, new_root, commitment)``, so the settlement layer still refuses a batch whose
 pubdata, roots or proof were changed (the commitment covers the pubdata), exactly where a Groth16
 proof would fail, and accepts only what the sequencer sealed.
 

@@ -5,9 +5,9 @@ The application layer proves batches with the batch circuit and the prover
 (``rollup.node.l1``). These tests are about the layer above: orders, verbs, reports, the node. The
 stand-in replaces the calls that need the circuit — the setup of a shape, its size, a batch's job,
 its proof and the L1 check — with a *binding* stand-in: its "proof" is a BLAKE2b digest of the
-public inputs ``(old_root, new_root, commitment)``, so the settlement layer still refuses a batch whose
-pubdata, roots or proof were changed (the commitment covers the pubdata), exactly where a Groth16
-proof would fail, and accepts only what the sequencer sealed.
+public inputs ``(old_root, new_root, commitment)``, so the settlement layer still refuses a batch
+whose pubdata, roots or proof were changed (the commitment covers the pubdata), exactly where a
+Groth16 proof would fail, and accepts only what the sequencer sealed.
 
 It is NOT a proof system (anyone can compute the digest); it only stands where the circuit will.
 ``ZKR_REAL_PROOFS=1`` turns it off, so the same tests run on real Groth16 proofs once the batch

@@ -47,6 +47,7 @@ class Feeds:
         rates = (0,) * n if rates is None else tuple(rates)
         if len(prices) != n or len(rates) != n:
             raise NodeError(detail=f"give {n} prices and {n} funding rates, one per market")
+        log = self.oracle_log.read()  # a damaged log refuses the update before anything is sent
         g = self.pending_state().global_state
         if timestamp is None:
             timestamp = max(self.now(), g.oracle_time + 1)
@@ -59,7 +60,9 @@ class Feeds:
         out: dict[str, Any] = {"timestamp": timestamp, "marks_mempool": None, "marks": {},
                                "settled": {}}  # fmt: skip
         if any(s.listed and not s.settlement_price for s in g.series):
-            marks, flags = compute_marks(g, timestamp, prices, self.oracle_log.read())
+            if ivs:
+                log = self.oracle_log.read()
+            marks, flags = compute_marks(g, timestamp, prices, log)
             out["mempool"] = self.submit(tx)
             self.oracle_log.record(timestamp, prices)
             out["marks_mempool"] = self.submit(Marks.signed(key, self.domain, timestamp, marks,

@@ -32,11 +32,24 @@ def test_api_orders_transfers_and_refusals(running: RunningNode, rollup_dir: Pat
     client, keys = NodeClient(running.url), Keystore(rollup_dir)
     btc = Rollup(rollup_dir, lock=False).params.markets[0]
     size, price = size_to_base("0.01", btc), price_to_units("30000", btc)
-    assert client.order(keys.key(0), 0, 0, 0, size, price) == {"matched": False, "nonce": 0}
+    first = client.order(keys.key(0), 0, 0, 0, size, price)
+    assert first == {"account": 0, "order_id": 1, "filled": 0, "resting": True, "trades": []}
+    assert [o["order_id"] for o in client.orders(0)] == [1]
     matched = client.order(keys.key(1), 1, 0, 1, size, price)
-    assert matched["matched"] and matched["quantity"] == size and matched["maker"] == 0
+    [trade] = matched["trades"]
+    assert matched["filled"] == size and not matched["resting"]
+    assert (trade["maker"], trade["maker_order_id"], int(trade["quantity"])) == ("0", "1", size)
+    assert client.orders() == []  # filled: it left the book
     seq = client.transfer(keys.key(1), 1, 0, usd_to_value("2"))
-    assert seq > matched["mempool"]  # the trade and the transfer fill a batch: sealed (size)
+    assert seq > int(trade["mempool"])  # the trade and the transfer fill a batch: sealed (size)
+    # a signed cancel by order id; a cancel signed by another key is refused
+    resting = client.order(keys.key(0), 0, 0, 0, size, price_to_units("29000", btc))
+    with pytest.raises(RemoteError, match="signature does not verify"):
+        client.cancel(keys.key(1), 0, resting["order_id"])
+    client.cancel(keys.key(0), 0, resting["order_id"])
+    assert client.orders(0) == []
+    with pytest.raises(RemoteError, match="order id 1 of account 0 is used"):
+        client.order(keys.key(0), 0, 0, 0, size, price, order_id=1)
     # negative twins: a wrong key, a malformed body, an unknown account — JSON, never a page
     with pytest.raises(RemoteError) as e:
         client.transfer(keys.key(0), 1, 0, usd_to_value("2"))

@@ -141,7 +141,7 @@ def init(data_dir: Path, depth: int, slots: int, markets: int, prices: tuple[str
             max_pending_seconds, _seeded(seed), progress, chain_id=chain_id,
             rollup_id=rollup_id, priority_fee=fee, operator_address=operator_address,
         )  # fmt: skip
-    c = node.l1.config
+    c = node.settlement_config
     click.echo(f"rollup initialised in {data_dir}: B = {slots}, D = {depth}, M = {markets}")
     click.echo(f"chain id {c.chain_id}, rollup id {c.rollup_id:#042x}, priority fee "
                f"{exact(quanta_to_usd(c.priority_fee))} USD to L1 address "

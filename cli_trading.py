@@ -21,18 +21,10 @@ from cli_rollup import describer, dir_option, echo_json, open_rollup
 
 def use_instrument(node: Any, text: str) -> tuple[int, Any]:
     """(instrument, the underlying market's spec); refusals described in its units."""
-    from protocol.spec import OPTION_BASE
-    from rollup.node.errors import NodeError
     from rollup.node.units import parse_instrument
 
     instrument = parse_instrument(node.params.markets, text)
-    market = instrument
-    if instrument >= OPTION_BASE:
-        g = node.pending_state().global_state
-        slot = g.series_by_id(instrument - OPTION_BASE)
-        if slot is None:
-            raise NodeError(detail=f"option series {instrument - OPTION_BASE} is not listed")
-        market = g.series[slot].market
+    market = node.underlying(instrument)
     click.get_current_context().meta["zkr.describe"] = describer(node.params, market)
     return instrument, node.params.markets[market]
 
@@ -272,7 +264,7 @@ def force_withdraw(data_dir: Path, account_index: int, l1_address: int | None,
 
     until = None if expiry is None else parse_expiry(expiry)
     with open_rollup(data_dir) as node:
-        nonce = node.l1.forced_nonce(account_index)
+        nonce = node.forced_nonce(account_index)
         rid = node.force_withdrawal(account_index, l1_address, until)
     click.echo(f"forced withdrawal queued on L1 as priority request #{rid} (nonce {nonce})")
 

@@ -164,6 +164,15 @@ class Rollup(Trading, Feeds):
             state.global_state.to_list(),
         )
 
+    def forced_nonce(self, account: int) -> int:
+        """The nonce the account's next forced-withdrawal request signs (from the L1 contract)."""
+        return self.l1.forced_nonce(account)
+
+    @property
+    def settlement_config(self) -> Any:
+        """The settlement layer's deployment config (chain id, rollup id, fees, N, T ...)."""
+        return self.l1.config
+
     def force_withdrawal(
         self, account: int, l1_address: int | None = None, expiry: int | None = None
     ) -> int:

@@ -2,7 +2,8 @@
 key of the shape, sequencer store, settlement layer, keystore, order book, oracle log and — last —
 ``rollup.json``.
 
-Every genesis parameter is checked before anything is made, each refusal one line (``NodeError``):
+Every genesis parameter is checked before anything is made, each refusal one line
+(``InvalidArgument``: malformed input, exit code 2):
 the shape (D, B, M), the genesis prices, the domain — ``chain_id`` (default ``DEFAULT_CHAIN_ID``)
 and ``rollup_id`` (default: 160 random bits from ``rng``, else the OS) —, the settlement config
 (N, T, the priority fee in quanta, the operator's L1 address: default its key's). The genesis
@@ -30,7 +31,7 @@ from protocol.eddsa import derive_public_key
 from protocol.spec import DEFAULT_MARKETS, ROLLUP_ID_BITS, RollupParams
 from rollup.account import GlobalState
 from rollup.node import pipeline
-from rollup.node.errors import NodeError
+from rollup.node.errors import InvalidArgument, NodeError
 from rollup.node.files import fsync_dir
 from rollup.node.keystore import Keystore, RandBelow, new_key
 from rollup.node.l1 import default_address, open_settlement
@@ -93,7 +94,7 @@ def create(
             rollup_id, max_pending_batches, max_pending_seconds, priority_fee, operator_address,
         )  # fmt: skip
     except SettlementError as e:
-        raise NodeError(detail=f"settlement config: {e}") from None
+        raise InvalidArgument(detail=f"settlement config: {e}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.init-", dir=path.parent))
     try:
@@ -111,11 +112,13 @@ def create(
 
 def _params(depth: int, batch_slots: int, n_markets: int) -> RollupParams:
     if not isinstance(n_markets, int) or not 1 <= n_markets <= len(DEFAULT_MARKETS):
-        raise NodeError(detail=f"markets must be in 1..{len(DEFAULT_MARKETS)}, got {n_markets}")
+        raise InvalidArgument(
+            detail=f"markets must be in 1..{len(DEFAULT_MARKETS)}, got {n_markets}"
+        )
     try:
         return RollupParams(depth, batch_slots, DEFAULT_MARKETS[:n_markets])
     except ValueError as e:
-        raise NodeError(detail=str(e)) from None
+        raise InvalidArgument(detail=str(e)) from None
 
 
 def _genesis_state(
@@ -130,7 +133,7 @@ def _genesis_state(
             derive_public_key(operator_key),
         )  # fmt: skip
     except (ValueError, TypeError) as e:
-        raise NodeError(detail=f"genesis: {e}") from None
+        raise InvalidArgument(detail=f"genesis: {e}") from None
 
 
 def _build(

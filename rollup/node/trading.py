@@ -69,6 +69,17 @@ class Trading:
             effects.trade_side(o.account, account, g, inst, o.side, q, o.limit_price,
                                fee_for(o, q))  # fmt: skip
 
+    def underlying(self: Rollup, instrument: int) -> int:
+        """The market of an instrument: itself, or an option series' underlying (NodeError if
+        the series is not listed)."""
+        if instrument < OPTION_BASE:
+            return instrument
+        g = self.pending_state().global_state
+        slot = g.series_by_id(instrument - OPTION_BASE)
+        if slot is None:
+            raise NodeError(detail=f"option series {instrument - OPTION_BASE} is not listed")
+        return g.series[slot].market
+
     # -- orders --------------------------------------------------------------------------------
     def next_order_id(self: Rollup, account: int) -> int:
         """The id the account's next order must carry (monotone per account)."""

@@ -78,8 +78,7 @@ def classify(error: BaseException) -> str | None:
     table: list[tuple[tuple[type, ...], str]] = [
         ((Busy,), "busy"),
         ((CorruptFile, StoreError, sqlite3.DatabaseError), "corrupt"),
-        ((UnitError, NotARollup, InvalidArgument, VerifierError, OSError, *malformed),
-         "malformed"),  # fmt: skip
+        ((UnitError, NotARollup, InvalidArgument, VerifierError, OSError, *malformed), "malformed"),
         ((RollupError,), "refused"),
         ((SettlementError,), "l1_refused"),
     ]

@@ -1,6 +1,7 @@
 """The node's status page in a real headless browser (Debian's chromium driven by Playwright):
 it shows the batches, both roots, the divergence chart, the insurance fund and the number of
-option series, and says so when the node is gone. Skips with a one-line reason where no browser is installed."""
+option series, and says so when the node is gone. Skips with a one-line reason where no browser
+is installed."""
 
 from __future__ import annotations
 

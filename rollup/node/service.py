@@ -8,7 +8,8 @@ so CLI verbs that would write are told to use the API instead.
 
 The loop, every ``tick_seconds``:
 
-1. seal a batch when the pending work (mempool + unconsumed L1 requests) fills one, or when any
+1. sweep positions in settled option series into collateral (``Rollup.settle_options``), then
+   seal a batch when the pending work (mempool + unconsumed L1 requests) fills one, or when any
    work has waited ``batch_seconds`` since the last seal — not while frozen;
 2. hand every unproven batch that is not already being proven to the prover (spawned local
    processes, or Dask when a scheduler is given); each proof is stored as soon as it arrives, in its
@@ -94,6 +95,8 @@ class NodeService:
             return
         node = self.node
         if not node.l1.frozen:
+            for account, _ in node.settle_options():
+                self.events.append(f"account {account}: settled options swept")
             work = node.pending_work()
             due = time.monotonic() - self.last_seal >= self.config.batch_seconds
             if work >= node.params.batch_slots or (work and due):

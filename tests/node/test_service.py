@@ -115,3 +115,38 @@ def test_node_seals_by_size_and_time_proves_and_settles(rollup_dir: Path) -> Non
         assert client.proof(2)["public"][1] == s["head_root"]
     finally:
         assert node.stop() == 0
+
+
+def test_the_node_sweeps_settled_options(rollup_dir: Path) -> None:
+    """Once settlement prices are in, the loop sweeps the accounts' settled positions (Settle)
+    before sealing; with nothing settled it sweeps nothing (negative twin)."""
+    from protocol.spec import BUY, OPTION_BASE, SELL
+    from rollup.node.service import NodeConfig, NodeService
+
+    service = NodeService(rollup_dir, NodeConfig(batch_seconds=3600))
+    try:
+
+        def trade_an_option() -> int:
+            node = service.node
+            btc = node.params.markets[0]
+            expiry = node.now() + 600
+            sid = node.list_series(0, expiry, price_to_units("30000", btc), 0)["series_id"]
+            node.oracle((price_to_units("30000", btc),))
+            q, p = size_to_base("0.01", btc), price_to_units("500", btc)
+            node.order(0, OPTION_BASE + sid, BUY, q, p)
+            node.order(1, OPTION_BASE + sid, SELL, q, p)
+            node.seal_all()
+            return expiry
+
+        expiry = service.run(trade_an_option)
+        service.run(service.tick)
+        assert not any("swept" in e for e in service.events)
+        prices = (price_to_units("31000", service.node.params.markets[0]),)
+        service.run(lambda: service.node.oracle(prices, None, expiry + 1))
+        service.run(service.tick)
+        assert [e for e in service.events if "swept" in e] == [
+            "account 0: settled options swept",
+            "account 1: settled options swept",
+        ]
+    finally:
+        service.close()

@@ -101,8 +101,8 @@ class Trading:
             return self.place(o.sign(self.key(account), self.domain))
 
     def place(self: Rollup, signed: SignedOrder) -> dict[str, Any]:
-        """Check a signed order, match it against resting orders (each fill a trade in the
-        mempool) and rest what is left. Returns {"account", "order_id", "filled", "resting",
+        """Check a signed order, drop dead, filled and expired (wall clock) resting orders,
+        match it against the others (each fill a trade in the mempool) and rest what is left. Returns {"account", "order_id", "filled", "resting",
         "trades": [{"maker", "maker_order_id", "quantity", "price", "mempool"}]}."""
         self._require_live()
         o = signed.order
@@ -113,6 +113,8 @@ class Trading:
             if not state.verify_signature(owner.pubkey, o.message(self.domain), signed.signature):
                 raise NodeError(detail=f"order of account {o.account}: signature does not verify")
             self.book.take_id(o.account, o.order_id, state.account(o.account))
+            resting = {s.order.account for s in self.book.load()}
+            self.book.prune({a: state.account(a) for a in resting}, self.now())
             trades = self._match(signed)
             left = o.size - sum(t["quantity"] for t in trades)
             if left:

@@ -172,3 +172,13 @@ def test_cancel_is_signed_by_the_account_over_the_domain(node: Rollup) -> None:
 def test_the_cancel_tag_is_not_a_protocol_tag() -> None:
     assert TAG_CANCEL not in PROTOCOL_TAGS
     assert set(range(TAG_ORDER, TAG_DOMAIN + 3)) <= PROTOCOL_TAGS
+
+
+def test_expired_resting_orders_leave_the_book(node: Rollup) -> None:
+    q, p = btc(node, "0.001")
+    node.order(0, 0, BUY, q, p, expiry=node.now() + 100)
+    later = node.now() + 101.0
+    node.clock = lambda: later
+    out = node.order(1, 0, SELL, q, p)
+    assert out["trades"] == [] and out["resting"]  # the expired bid neither matched nor stayed
+    assert [(o["account"], o["order_id"]) for o in node.orders()] == [(1, 1)]

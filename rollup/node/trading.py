@@ -102,8 +102,9 @@ class Trading:
 
     def place(self: Rollup, signed: SignedOrder) -> dict[str, Any]:
         """Check a signed order, drop dead, filled and expired (wall clock) resting orders,
-        match it against the others (each fill a trade in the mempool) and rest what is left. Returns {"account", "order_id", "filled", "resting",
-        "trades": [{"maker", "maker_order_id", "quantity", "price", "mempool"}]}."""
+        match it against the others (each fill a trade in the mempool) and rest what is left.
+        Returns {"account", "order_id", "filled", "resting", "trades": [{"maker",
+        "maker_order_id", "quantity", "price", "mempool"}]}."""
         self._require_live()
         o = signed.order
         with self.book.lock:

@@ -6,16 +6,20 @@ Verbs mirror snarkjs's so iden3 users feel at home::
     zkr groth16 prove KEYDIR WITNESS.wtns --proof proof.json --public public.json
     zkr groth16 verify verification_key.json public.json proof.json   # OK / INVALID
     zkr groth16 demo                           # setup + prove + verify on a shipped circuit
-    zkr init / account new / account show / deposit / order / cancel / oracle / funding /
-        withdraw / transfer / liquidate / claim
+    zkr init / account new / account show / deposit / withdraw / transfer / claim /
+        force-withdraw                         # ``cli_rollup``, ``cli_trading``
+    zkr order [place] / order cancel / order list / oracle / series list / series show / risk /
+        liquidate / deleverage / settle-options # ``cli_trading``
     zkr batch [--all] / prove / settle / status / rebuild / freeze / escape / export / demo
     zkr node                                   # long-running: seal, prove, settle, HTTP API
     zkr bench groth16 [ARGS...]                # python -m benchmarks.groth16 (--out DIR)
 
 Human units (``rollup.node.units``): amounts, transfers and fees in USD; sizes in whole units of
-the market's underlying; prices in USD per whole unit; each converted exactly or refused. Funding
-rates stay in the protocol's unit (2^-32 per second). Read verbs (``status``, ``account show``,
-``export``) take ``--json`` (keys: ``rollup.node.report``).
+the underlying; prices, premiums and strikes in USD per whole unit; funding rates as a fraction
+per hour (or ``<n>u`` in the protocol's 2^-32 per second); times as UTC dates or seconds; each
+converted exactly or refused with the nearest exact values. Read verbs (``status``, ``account
+show``, ``order list``, ``series show``, ``risk``, ``export``) take ``--json`` (keys:
+``rollup.node.report``, ``rollup.node.views``).
 
 Exit codes — one mapping for every verb (``EXIT_CODES``, applied by ``mapped_errors``); each
 failure is one line on stderr, never a traceback:
@@ -23,6 +27,7 @@ failure is one line on stderr, never a traceback:
     0   success (``groth16 verify``: the proof is valid)
     1   ``groth16 verify`` only: the proof is INVALID
     2   malformed or missing input: usage, unreadable files, values that do not convert exactly,
+        genesis parameters out of range,
         malformed proofs/keys/witnesses (VerifierError, ProverError, CircuitError, ProtocolError),
         a directory that is not a rollup
     3   refused by the rollup: a transaction the state machine rejects (margin, nonce, signature

@@ -6,16 +6,20 @@ Verbs mirror snarkjs's so iden3 users feel at home::
     zkr groth16 prove KEY WITNESS.wtns --proof proof.json --public public.json  # KEY: .zkey/KEYDIR
     zkr groth16 verify verification_key.json public.json proof.json   # OK / INVALID
     zkr groth16 demo                           # setup + prove + verify on a shipped circuit
-    zkr init / account new / account show / deposit / order / cancel / oracle / funding /
-        withdraw / transfer / liquidate / claim
+    zkr init / account new / account show / deposit / withdraw / transfer / claim /
+        force-withdraw                         # ``cli_rollup``, ``cli_trading``
+    zkr order [place] / order cancel / order list / oracle / series list / series show / risk /
+        liquidate / deleverage / settle-options # ``cli_trading``
     zkr batch [--all] / prove / settle / status / rebuild / freeze / escape / export / demo
     zkr node                                   # long-running: seal, prove, settle, HTTP API
     zkr bench groth16 [ARGS...]                # python -m benchmarks.groth16 (--out DIR)
 
 Human units (``rollup.node.units``): amounts, transfers and fees in USD; sizes in whole units of
-the market's underlying; prices in USD per whole unit; each converted exactly or refused. Funding
-rates stay in the protocol's unit (2^-32 per second). Read verbs (``status``, ``account show``,
-``export``) take ``--json`` (keys: ``rollup.node.report``).
+the underlying; prices, premiums and strikes in USD per whole unit; funding rates as a fraction
+per hour (or ``<n>u`` in the protocol's 2^-32 per second); times as UTC dates or seconds; each
+converted exactly or refused with the nearest exact values. Read verbs (``status``, ``account
+show``, ``order list``, ``series show``, ``risk``, ``export``) take ``--json`` (keys:
+``rollup.node.report``, ``rollup.node.views``).
 
 Exit codes — one mapping for every verb (``EXIT_CODES``, applied by ``mapped_errors``); each
 failure is one line on stderr, never a traceback:
@@ -23,6 +27,7 @@ failure is one line on stderr, never a traceback:
     0   success (``groth16 verify``: the proof is valid)
     1   ``groth16 verify`` only: the proof is INVALID
     2   malformed or missing input: usage, unreadable files, values that do not convert exactly,
+        genesis parameters out of range,
         malformed proofs/keys/witnesses (VerifierError, ProverError, CircuitError, ProtocolError),
         a directory that is not a rollup
     3   refused by the rollup: a transaction the state machine rejects (margin, nonce, signature
@@ -43,7 +48,6 @@ from __future__ import annotations
 import atexit
 import gc
 import importlib
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -354,432 +358,6 @@ def run_benchmark(module_name: str, args: tuple[str, ...]) -> None:
         sys.exit(result)
 
 
-# --- the rollup (rollup.node: every verb is an API call; this parses, converts units, prints) ---
-
-DEFAULT_DIR = Path("zkr-data")
-dir_option = click.option(
-    "--dir",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_DIR,
-    show_default=True,
-    help="The rollup directory.",
-)
-
-
-@contextmanager
-def open_rollup(data_dir: Path, write: bool = True) -> Iterator[Any]:
-    """The ``Rollup`` of ``data_dir`` (holding its lock when ``write``), closed afterwards."""
-    from rollup.node import Rollup
-
-    node = Rollup(data_dir, lock=write, holder=f"zkr {' '.join(sys.argv[1:2]) or 'verb'}")
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.meta["zkr.describe"] = describer(node.params)
-    try:
-        yield node
-    finally:
-        node.close()
-
-
-def describer(params: Any, market: int | None = None) -> Callable[[BaseException], str]:
-    """Refusals of the state machine in USD and whole units (``units.describe_error``)."""
-    from rollup.node.units import describe_error
-
-    return lambda e: describe_error(e, params.markets, market)
-
-
-def use_market(node: Any, market: str) -> int:
-    """A market given by index or name; refusals about it are described in its units."""
-    from rollup.node.units import market_index
-
-    m = market_index(node.params.markets, market)
-    click.get_current_context().meta["zkr.describe"] = describer(node.params, m)
-    return m
-
-
-def echo_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=1, sort_keys=True))
-
-
-def _seeded(seed: int | None):
-    import random
-
-    return None if seed is None else random.Random(seed)
-
-
-@zkr.command()
-@dir_option
-@click.option("--depth", type=int, default=8, show_default=True, help="Accounts tree depth D.")
-@click.option("--slots", type=int, default=2, show_default=True, help="Batch slots B.")
-@click.option("--markets", type=int, default=2, show_default=True, help="Markets M (1..4).")
-@click.option("--price", "prices", multiple=True, help="Genesis price per market, USD per unit.")
-@click.option("--keys", type=click.Path(path_type=Path), help="Key cache (default DIR/keys).")
-@click.option("--max-pending-batches", type=int, default=8, show_default=True)
-@click.option("--max-pending-seconds", type=int, default=86_400, show_default=True)
-@click.option("--seed", type=int, help="Deterministic keys and setup (tests only).")
-@quiet_option
-def init(data_dir: Path, depth: int, slots: int, markets: int, prices: tuple[str, ...],
-         keys: Path | None, max_pending_batches: int, max_pending_seconds: int,
-         seed: int | None, quiet: bool) -> None:  # fmt: skip
-    """Genesis: markets, oracle key, proving key of the shape (INSECURE setup, cached)."""
-    from rollup.node import Rollup
-    from rollup.node.units import genesis_prices
-
-    click.echo(SETUP_WARNING, err=True)
-    units = genesis_prices(markets, prices)
-    with progress_bar(quiet, "setup") as progress:
-        node = Rollup.init(data_dir, depth, slots, markets, units, keys, max_pending_batches,
-                           max_pending_seconds, _seeded(seed), progress)  # fmt: skip
-    click.echo(f"rollup initialised in {data_dir}: B = {slots}, D = {depth}, M = {markets}")
-    click.echo(f"genesis root {node.settled_root}")
-    node.close()
-
-
-@zkr.group()
-def account() -> None:
-    """Accounts (keys in the directory's development keystore, unencrypted)."""
-
-
-@account.command("new")
-@dir_option
-@click.option("--seed", type=int, help="Deterministic key (tests only).")
-def account_new(data_dir: Path, seed: int | None) -> None:
-    """A new key pair: prints the account index and public key."""
-    with open_rollup(data_dir) as node:
-        index, pk = node.new_account(_seeded(seed))
-    click.echo(f"account {index} public key ({pk[0]}, {pk[1]})")
-    click.echo(f"private key stored in {data_dir / 'keystore.json'} (development keystore, "
-               "unencrypted)", err=True)  # fmt: skip
-
-
-@account.command("show")
-@dir_option
-@click.argument("account_index", type=int)
-@click.option("--proof", is_flag=True, help="Merkle proof against the last settled root.")
-@json_option
-def account_show(data_dir: Path, account_index: int, proof: bool, as_json: bool) -> None:
-    """Collateral, positions, P&L, funding, margin, liquidation prices of ACCOUNT."""
-    from rollup.node.report import account_report
-    from rollup.node.text import account_lines
-
-    with open_rollup(data_dir, write=False) as node:
-        report = account_report(node, account_index, proof)
-    if as_json:
-        echo_json(report)
-    else:
-        click.echo("\n".join(account_lines(report)))
-
-
-@zkr.command()
-@dir_option
-@click.argument("account_index", type=int)
-@click.argument("amount")
-@click.option("--l1-address", type=int, help="Refund address (default from the public key).")
-def deposit(data_dir: Path, account_index: int, amount: str, l1_address: int | None) -> None:
-    """Deposit AMOUNT USD on L1 for ACCOUNT (queued as a priority request)."""
-    from rollup.node.units import amount_to_quanta
-
-    quanta = amount_to_quanta(amount, "deposit")
-    with open_rollup(data_dir) as node:
-        rid = node.deposit(account_index, quanta, l1_address)
-    click.echo(f"deposit of {amount} USD queued on L1 as priority request #{rid}")
-
-
-@zkr.command()
-@dir_option
-@click.argument("account_index", type=int)
-@click.argument("market")
-@click.argument("side", type=click.Choice(["buy", "sell"]))
-@click.argument("size")
-@click.argument("price")
-@click.option("--fee", default="0", show_default=True, help="Maximum fee, USD.")
-@click.option("--expiry", type=int, help="Valid while the oracle time ≤ this (seconds).")
-def order(data_dir: Path, account_index: int, market: str, side: str, size: str, price: str,
-          fee: str, expiry: int | None) -> None:  # fmt: skip
-    """Sign an order: SIZE whole units of MARKET (index or name) at limit PRICE USD per unit;
-    match it against a resting order or let it rest."""
-    from rollup.node.units import fee_to_value, price_to_units, size_to_base
-
-    with open_rollup(data_dir) as node:
-        m = use_market(node, market)
-        spec = node.params.markets[m]
-        out = node.order(account_index, m, 0 if side == "buy" else 1, size_to_base(size, spec),
-                         price_to_units(price, spec), fee_to_value(fee), expiry)  # fmt: skip
-        if out["matched"]:
-            from rollup.node.units import base_to_size, exact
-
-            q = exact(base_to_size(out["quantity"], spec))
-            click.echo(f"matched account {out['maker']}'s order: trade of {q} {spec.name} "
-                       f"(mempool #{out['mempool']})")  # fmt: skip
-        else:
-            click.echo(f"order resting (nonce {out['nonce']})")
-
-
-@zkr.command()
-@dir_option
-@click.argument("account_index", type=int)
-@click.argument("nonce", type=int)
-def cancel(data_dir: Path, account_index: int, nonce: int) -> None:
-    """Remove ACCOUNT's resting order NONCE from the book."""
-    with open_rollup(data_dir) as node:
-        node.cancel(account_index, nonce)
-    click.echo(f"order {nonce} of account {account_index} cancelled")
-
-
-@zkr.command()
-@dir_option
-@click.argument("prices", nargs=-1, required=True)
-@click.option("--timestamp", type=int)
-def oracle(data_dir: Path, prices: tuple[str, ...], timestamp: int | None) -> None:
-    """Sign one price per market (USD per whole unit) with the oracle key."""
-    from rollup.node.units import price_to_units
-
-    with open_rollup(data_dir) as node:
-        if len(prices) != node.params.n_markets:
-            raise InputError(f"give {node.params.n_markets} prices, one per market")
-        units = tuple(
-            price_to_units(p, m) for p, m in zip(prices, node.params.markets, strict=True)
-        )
-        seq = node.oracle(units, timestamp)
-    click.echo(f"oracle update queued (mempool #{seq})")
-
-
-@zkr.command()
-@dir_option
-@click.argument("rates", type=int, nargs=-1, required=True)
-@click.option("--timestamp", type=int, help="Default: the last oracle time.")
-def funding(data_dir: Path, rates: tuple[int, ...], timestamp: int | None) -> None:
-    """Funding tick: one rate per market (protocol units: 2^-32 per second)."""
-    with open_rollup(data_dir) as node:
-        seq = node.funding(rates, timestamp)
-    click.echo(f"funding tick queued (mempool #{seq})")
-
-
-@zkr.command()
-@dir_option
-@click.argument("account_index", type=int)
-@click.argument("amount", required=False)
-@click.option("--l1-address", type=int)
-@click.option("--forced", is_flag=True, help="Forced withdrawal of all free collateral via L1.")
-def withdraw(data_dir: Path, account_index: int, amount: str | None, l1_address: int | None,
-             forced: bool) -> None:  # fmt: skip
-    """Withdraw AMOUNT USD to L1 (or --forced: request it on L1, no AMOUNT)."""
-    from rollup.node.units import amount_to_quanta
-
-    if not forced and amount is None:
-        raise click.UsageError("AMOUNT is required unless --forced")
-    with open_rollup(data_dir) as node:
-        if forced:
-            rid = node.force_withdrawal(account_index, l1_address)
-            click.echo(f"forced withdrawal queued on L1 as priority request #{rid}")
-            return
-        seq = node.withdraw(account_index, amount_to_quanta(amount, "withdrawal"), l1_address)
-    click.echo(f"withdrawal of {amount} USD queued (mempool #{seq}); claim it once settled")
-
-
-@zkr.command()
-@dir_option
-@click.argument("sender", type=int)
-@click.argument("recipient", type=int)
-@click.argument("amount")
-def transfer(data_dir: Path, sender: int, recipient: int, amount: str) -> None:
-    """Transfer AMOUNT USD of collateral from SENDER to RECIPIENT."""
-    from rollup.node.units import usd_to_value
-
-    value = usd_to_value(amount, "transfer")
-    with open_rollup(data_dir) as node:
-        seq = node.transfer(sender, recipient, value)
-    click.echo(f"transfer of {amount} USD queued (mempool #{seq})")
-
-
-@zkr.command()
-@dir_option
-@click.argument("liquidator", type=int)
-@click.argument("liquidated", type=int)
-@click.argument("market")
-@click.argument("size")
-@click.argument("price")
-@click.option("--fee", default="0", show_default=True, help="Liquidation fee, USD.")
-def liquidate(data_dir: Path, liquidator: int, liquidated: int, market: str, size: str,
-              price: str, fee: str) -> None:  # fmt: skip
-    """LIQUIDATOR takes SIZE units of LIQUIDATED's position in MARKET at PRICE USD per unit."""
-    from rollup.node.units import fee_to_value, price_to_units, size_to_base
-
-    with open_rollup(data_dir) as node:
-        m = use_market(node, market)
-        spec = node.params.markets[m]
-        seq = node.liquidate(liquidator, liquidated, m, size_to_base(size, spec),
-                             price_to_units(price, spec), fee_to_value(fee))  # fmt: skip
-    click.echo(f"liquidation queued (mempool #{seq})")
-
-
-@zkr.command()
-@dir_option
-@click.argument("account_index", type=int, required=False)
-@click.option("--l1-address", type=int, help="Claim for this L1 address instead.")
-def claim(data_dir: Path, account_index: int | None, l1_address: int | None) -> None:
-    """Pay out on L1 what the settled withdrawals, refunds and escapes credited to ACCOUNT's
-    L1 address (or --l1-address)."""
-    from rollup.node.units import exact, quanta_to_usd
-
-    with open_rollup(data_dir) as node:
-        amount = node.claim(account_index, l1_address)
-    click.echo(f"claimed {exact(quanta_to_usd(amount))} USD on L1")
-
-
-@zkr.command("batch")
-@dir_option
-@click.option("--all", "seal_all", is_flag=True, help="Seal until nothing is left.")
-def seal_batch(data_dir: Path, seal_all: bool) -> None:
-    """Seal the next batch (priority requests first, then the mempool)."""
-    with open_rollup(data_dir) as node:
-        batches = node.seal_all() if seal_all else [b for b in [node.seal()] if b is not None]
-        if not batches:
-            from rollup.node.errors import NodeError
-
-            raise NodeError(detail="nothing to seal: the L1 queue and the mempool are empty")
-        for batch in batches:
-            click.echo(f"batch {batch.number} sealed: new root {batch.new_root}")
-            for seq, reason in node.rejected(batch.number):
-                click.echo(f"  dropped mempool #{seq}: {reason}")
-
-
-@zkr.command("prove")
-@dir_option
-@click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
-@click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
-@quiet_option
-def prove_batches(data_dir: Path, workers: int, scheduler: str | None, quiet: bool) -> None:
-    """Prove every sealed, unsettled batch without a proof (each stored as it finishes)."""
-    with open_rollup(data_dir, write=False) as node, progress_bar(quiet, "prove") as progress:
-        run = node.prove(workers=workers, scheduler=scheduler, progress=progress)
-    for p in sorted(run.proofs, key=lambda p: p.number):
-        click.echo(f"batch {p.number}: witness {p.witness_seconds:.2f} s, "
-                   f"prove {p.prove_seconds:.2f} s")  # fmt: skip
-    click.echo(f"{len(run.proofs)} proofs in {run.seconds:.1f} s ({run.backend})")
-    if run.failures:
-        detail = "; ".join(f"batch {n}: {reason}" for n, reason in run.failures)
-        raise Failure(f"{len(run.failures)} batches could not be proven: {detail}", EXIT_REFUSED)
-
-
-@zkr.command()
-@dir_option
-def settle(data_dir: Path) -> None:
-    """Submit every proven batch, in order, to the settlement layer."""
-    with open_rollup(data_dir) as node:
-        done = node.settle()
-        root = node.settled_root
-    click.echo(f"settled batches {done}; L1 root {root}" if done else "nothing to settle")
-
-
-@zkr.command()
-@dir_option
-@json_option
-def status(data_dir: Path, as_json: bool) -> None:
-    """Roots, L1 queue, divergence between the head and the settled state."""
-    with open_rollup(data_dir, write=False) as node:
-        s = node.status()
-    if as_json:
-        echo_json(s)
-        return
-    for key, value in s.items():
-        if isinstance(value, dict):
-            for k, v in value.items():
-                click.echo(f"{key}.{k}: {v}")
-        else:
-            click.echo(f"{key}: {'n/a' if value is None else value}")
-
-
-@zkr.command()
-@dir_option
-@click.option("--force", is_flag=True, help="Replace an intact store with the settled state.")
-def rebuild(data_dir: Path, force: bool) -> None:
-    """Recompute the settled state from L1 data alone; restore a lost or damaged sequencer.db."""
-    from rollup.node.recovery import rebuild_or_restore
-
-    r = rebuild_or_restore(data_dir, force=force)
-    if r["restored"]:
-        click.echo(f"sequencer.db restored from L1: {r['batches']} settled batches, "
-                   f"{r['accounts']} accounts, root {r['root']}")  # fmt: skip
-        if r["moved_aside"]:
-            click.echo(f"the damaged store was kept as {r['moved_aside']}")
-    else:
-        click.echo(f"rebuilt {r['accounts']} accounts; root {r['root']} matches L1")
-
-
-@zkr.command()
-@dir_option
-def freeze(data_dir: Path) -> None:
-    """Freeze the rollup (allowed once a priority request is overdue)."""
-    with open_rollup(data_dir) as node:
-        late = node.freeze()
-    click.echo(f"frozen: priority request #{late['id']} is overdue")
-
-
-@zkr.command()
-@dir_option
-@click.argument("account_index", type=int)
-@click.option("--l1-address", type=int)
-def escape(data_dir: Path, account_index: int, l1_address: int | None) -> None:
-    """Exit a frozen rollup with the account's total value (proof from the rebuilt state)."""
-    from rollup.node.units import exact, quanta_to_usd
-
-    with open_rollup(data_dir) as node:
-        amount = node.escape(account_index, l1_address)
-    click.echo(f"account {account_index} escaped: {exact(quanta_to_usd(amount))} USD "
-               "claimable on L1 ('zkr claim')")  # fmt: skip
-
-
-@zkr.command()
-@dir_option
-@click.argument("number", type=int)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True)
-@json_option
-def export(data_dir: Path, number: int, out: Path, as_json: bool) -> None:
-    """Write verification_key.json, proof.json, public.json (snarkjs) of batch NUMBER."""
-    with open_rollup(data_dir, write=False) as node:
-        files = node.export(number, out)
-    if as_json:
-        echo_json({"batch": number, "files": [str(f) for f in files]})
-    else:
-        click.echo("written: " + ", ".join(str(f) for f in files))
-
-
-@zkr.command("node")
-@dir_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8700, show_default=True, help="0: any free port.")
-@click.option("--batch-seconds", type=float, default=10.0, show_default=True,
-              help="Seal a non-full batch after this long.")  # fmt: skip
-@click.option("--workers", type=int, default=1, show_default=True, help="Proving processes.")
-@click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
-def run_node(data_dir: Path, host: str, port: int, batch_seconds: float, workers: int,
-             scheduler: str | None) -> None:  # fmt: skip
-    """Run the node: seal by size or time, prove in the background, settle in order, and serve
-    the HTTP API and status page until SIGTERM or Ctrl-C (graceful: nothing accepted is lost)."""
-    from rollup.node.service import NodeConfig, serve
-
-    config = NodeConfig(host, port, batch_seconds, workers, scheduler)
-    serve(data_dir, config, echo=lambda line: click.echo(line, err=True))
-
-
-@zkr.command("demo")
-@click.option("--keys", type=click.Path(path_type=Path), default=DEFAULT_DIR / "keys",
-              show_default=True, help="Proving-key cache per shape.")  # fmt: skip
-@click.option("--workers", type=int, default=1, show_default=True)
-@quiet_option
-def rollup_demo(keys: Path, workers: int, quiet: bool) -> None:
-    """The whole rollup from nothing: trades, proofs, settlement, freeze and escape."""
-    click.echo(SETUP_WARNING, err=True)
-    from rollup.node.demo import run_demo
-
-    with progress_bar(quiet, "demo") as progress:
-        report = run_demo(keys, echo=click.echo, progress=progress, workers=workers)
-    if not report.ok:
-        raise Failure("the demo's outcomes are wrong (see above)", EXIT_INTERNAL)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``zkr``): every error, click's usage errors too, is one line.
 
@@ -808,5 +386,10 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
+import cli_rollup  # noqa: E402, F401  (registers the rollup verbs on ``zkr``)
+import cli_trading  # noqa: E402, F401  (registers the trading and options verbs)
+
 if __name__ == "__main__":
-    main()
+    from cli import main as entry  # the registered group lives in the module ``cli``
+
+    entry()

@@ -32,8 +32,11 @@ from rollup.tx import (
     Deposit,
     ForcedWithdrawal,
     Liquidate,
+    ListSeries,
+    Marks,
     Noop,
     OraclePrice,
+    Settle,
     Trade,
     Transfer,
     Tx,
@@ -41,7 +44,9 @@ from rollup.tx import (
 )
 from rollup.witness import BatchWitness, SlotWitness
 
-USER_TYPES = (Withdraw, Transfer, Trade, OraclePrice, Liquidate, Deleverage)
+USER_TYPES = (
+    Withdraw, Transfer, Trade, OraclePrice, Liquidate, Deleverage, ListSeries, Marks, Settle,
+)  # fmt: skip
 
 
 def request_to_tx(request: dict[str, Any]) -> Tx:
@@ -87,9 +92,11 @@ class Sequencer:
         if isinstance(tx, Liquidate):
             o = tx.liquidator
             return check(s.account(o.order.account).pubkey, o.order.message(domain), o.signature)
-        if isinstance(tx, OraclePrice):
-            g = s.global_state
+        g = s.global_state
+        if isinstance(tx, (OraclePrice, Marks)):
             return check((g.oracle_pk_x, g.oracle_pk_y), tx.message(domain), tx.signature)
+        if isinstance(tx, ListSeries):
+            return check((g.operator_pk_x, g.operator_pk_y), tx.message(domain), tx.signature)
         return True
 
     def submit(self, tx: Tx) -> int:

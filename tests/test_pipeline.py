@@ -1,5 +1,7 @@
 """End to end: seal → prove (Groth16, batch circuit) → settle, on a B = 2, D = 2, M = 1 rollup.
 
+Real proofs: these tests need the batch circuit of protocol v2 (``circuits.batch``).
+
 Positive: the settlement layer accepts the proven batches in order and its root follows the
 sequencer's. Negative twins: a tampered proof, tampered pubdata or a wrong new root is rejected
 with a precise reason and the settlement layer is unchanged; proofs made by 2 worker processes or
@@ -36,8 +38,8 @@ def make_node(tmp_path: Path, keys_root: Path) -> Rollup:
     assert node.seal().number == 0
     size, price, fee = size_to_base("0.01", btc), price_to_units("30000", btc), fee_to_value("1")
     node.order(0, 0, 0, size, price, fee)
-    assert node.order(1, 0, 1, size, price, fee)["matched"]
-    node.oracle((price_to_units("30100", btc),), timestamp=10)
+    assert node.order(1, 0, 1, size, price, fee)["filled"] == size
+    node.oracle((price_to_units("30100", btc),), (100,))
     assert node.seal().number == 1
     return node
 
@@ -197,5 +199,6 @@ def test_demo_story(tmp_path: Path) -> None:
     report = run_demo(tmp_path / "keys", echo=lines.append, seed=1)
     text = "\n".join(lines)
     assert report.ok, text
-    assert "rejected: batch 3: proof does not verify" in text and "bob claims 500 USD" in text
-    assert "frozen because request #4 is overdue" in text
+    assert "rejected: batch 4: proof does not verify" in text and "bob claims 500 USD" in text
+    assert "settlement price raised in its pubdata" in text
+    assert "frozen because request #6 is overdue" in text

@@ -1,5 +1,6 @@
 """The pytest plugin (verifier/pytest_plugin.py): another project's test settles a proof in a few
-lines with the ``zkr_settlement`` fixture; a tampered proof is rejected and nothing changes."""
+lines with the ``zkr_settlement`` fixture; a tampered proof is rejected and nothing changes.
+Real proofs: these tests need the batch circuit of protocol v2 (``circuits.batch``)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ DATA = Path({data!r})
 def config():
     c = json.loads((DATA / "config.json").read_text())
     return SettlementConfig(c["depth"], c["batch_slots"], int(c["genesis_root"]),
-                            tuple(c["genesis_global"]))
+                            tuple(c["genesis_global"]), c["chain_id"], c["rollup_id"])
 
 
 def batch(l1):
@@ -105,11 +106,10 @@ def test_plugin_fixture_missing_vk_fails(pytester: pytest.Pytester, exported: Pa
     pytester.makepyfile(
         test_inner="""
 import pytest
-from verifier.settlement import SettlementConfig
 
 def test_missing(zkr_settlement):
     with pytest.raises(FileNotFoundError):
-        zkr_settlement("no-such-vk.json", SettlementConfig(2, 2, 0, ()))
+        zkr_settlement("no-such-vk.json", None)
 """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")  # via the pytest11 entry point

@@ -7,16 +7,20 @@ the other way round (no module outside ``rollup.node`` imports it; a test pins t
 - ``facade`` — ``Rollup``: one directory behind one object; every ``zkr`` verb is a method;
 - ``genesis`` — creating a directory (``zkr init``), atomically;
 - ``files`` — atomic writes, checksummed JSON envelopes, the directory lock;
-- ``meta``, ``keystore``, ``orders`` — ``rollup.json``, ``keystore.json``, ``orders.json`` (the
-  order book and its checks);
+- ``meta``, ``keystore``, ``orders``, ``oracle`` — ``rollup.json``, ``keystore.json``,
+  ``orders.json`` (the order book: ids, fills, matching, signed cancels), ``oracle.json`` (index
+  samples, implied volatilities, marks and settlement prices);
+- ``trading``, ``feeds`` — the façade's orders, liquidations and deleverages; its oracle updates,
+  option series listings and settlement sweeps;
 - ``l1`` — opening the settlement layer (``settlement.db``) with the Groth16 checker;
 - ``pipeline`` — keys per shape, proving jobs on local processes or Dask, stored as they finish;
 - ``recovery`` — restoring a lost or damaged ``sequencer.db`` from L1 data alone;
-- ``report``, ``text`` — status and account views (JSON-ready, and as text);
+- ``report``, ``views``, ``text`` — status, account, orders, series and risk views (JSON-ready,
+  and as text); ``riskview`` — ``rollup.risk``'s views built from the native state;
 - ``units`` — human units (USD, whole units) to protocol integers and back, exactly;
 - ``service``, ``api``, ``client``, ``status.html`` — the long-running node and its HTTP API;
 - ``errors`` — the layer's refusals and ``classify`` (error → kind → exit code or HTTP status);
-- ``demo`` — ``zkr demo``.
+- ``demo``, ``demo_acts`` — ``zkr demo``.
 """
 
 from rollup.node.errors import Busy, CorruptFile, Frozen, NodeError, NotARollup, UnitError

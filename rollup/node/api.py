@@ -16,14 +16,22 @@ Endpoints (JSON; integers that may exceed 2^53 are decimal strings; errors are
     GET  /api/batches              [{number, new_root, transactions, proven, settled}]
     GET  /api/batches/{n}/proof    {"proof": proof.json, "public": [old, new, commitment]}
     GET  /api/accounts/{n}         the account report (?proof=1: with its Merkle proof)
-    GET  /api/accounts/{n}/nonce   {"nonce": the nonce the account's next order or transfer takes}
-    POST /api/orders               {"order": [account, market, side, size, limit_price, fee, nonce,
-                                    expiry], "signature": [r8x, r8y, s]} → match or rest
-    POST /api/orders/cancel        {"account", "nonce", "signature"} (of orders.cancel_message)
+    GET  /api/accounts/{n}/nonce   {"nonce": what the next withdrawal or transfer takes,
+                                    "next_order_id": the id the account's next order must carry}
+    GET  /api/accounts/{n}/risk    Greeks, margin, liquidation prices, scenarios (rollup.node.views)
+    GET  /api/orders               resting orders (?account=N: one account's; rollup.node.views)
+    GET  /api/series               the listed option series (rollup.node.views)
+    POST /api/orders               {"order": [account, instrument, side, size, limit_price, max_fee,
+                                    order_id, expiry], "signature": [r8x, r8y, s]} → filled
+                                    and/or resting: {"account", "order_id", "filled", "resting",
+                                    "trades"}
+    POST /api/orders/cancel        {"account", "order_id", "signature"} (of
+                                    orders.cancel_message(domain, account, order_id))
     POST /api/withdrawals          {"withdraw": [account, amount, l1_address, nonce, [r8x, r8y, s]]}
     POST /api/transfers            {"transfer": [sender, recipient, amount, nonce, [r8x, r8y, s]]}
 
-Bodies are limited to 64 KiB; signed messages are checked by the node exactly as the CLI's.
+Bodies are limited to 64 KiB; signed messages are checked by the node exactly as the CLI's. Every
+signed message carries the rollup's domain (``domain`` in ``/api/status``).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from protocol.eddsa import Signature
 from rollup.node.errors import UnitError, classify
 from rollup.node.files import ints
 from rollup.node.report import account_report, batches, status
+from rollup.node.views import orders_view, risk_view, series_view
 from rollup.tx import SignedOrder, Transfer, Withdraw
 
 if TYPE_CHECKING:
@@ -150,20 +159,40 @@ def make_app(service: NodeService) -> web.Application:
     @routes.get("/api/accounts/{n}/nonce")
     async def get_nonce(request: web.Request) -> web.Response:
         n = _int(request.match_info["n"], "account")
-        return web.json_response({"nonce": await service.call(node.next_nonce, n)})
+        nonce = await service.call(node.next_nonce, n)
+        return web.json_response({"nonce": nonce, "next_order_id": await service.call(
+            node.next_order_id, n)})  # fmt: skip
+
+    @routes.get("/api/accounts/{n}/risk")
+    async def get_risk(request: web.Request) -> web.Response:
+        n = _int(request.match_info["n"], "account")
+        report = await service.call(risk_view, node, n)
+        return web.json_response({k: v for k, v in report.items() if k != "table"})
+
+    @routes.get("/api/orders")
+    async def get_orders(request: web.Request) -> web.Response:
+        raw = request.query.get("account")
+        account = None if raw is None else _int(raw, "account")
+        return web.json_response(await service.call(orders_view, node, account))
+
+    @routes.get("/api/series")
+    async def get_series(request: web.Request) -> web.Response:
+        return web.json_response(await service.call(series_view, node))
 
     @routes.post("/api/orders")
     async def post_order(request: web.Request) -> web.Response:
         data = await _body(request, "order")
         signed = _parse("order", SignedOrder.from_list, [data["order"], data.get("signature")])
-        return web.json_response(await service.call(node.place, signed))
+        out = await service.call(node.place, signed)
+        trades = [{k: str(v) for k, v in t.items()} for t in out["trades"]]
+        return web.json_response(out | {"trades": trades})
 
     @routes.post("/api/orders/cancel")
     async def post_cancel(request: web.Request) -> web.Response:
         data = await _body(request, "account")
         sig = _parse("signature", lambda s: Signature(*s), data.get("signature"))
-        account, nonce = (_int(str(data.get(k)), k) for k in ("account", "nonce"))
-        await service.call(node.cancel, account, nonce, sig)
+        account, order_id = (_int(str(data.get(k)), k) for k in ("account", "order_id"))
+        await service.call(node.cancel, account, order_id, sig)
         return web.json_response({"cancelled": True})
 
     @routes.post("/api/withdrawals")

@@ -5,8 +5,9 @@ The rollup package keeps one error hierarchy (``RollupError``); the node adds th
 belong to operating a rollup directory rather than to the state machine. Each message is one line
 a person can act on, and the CLI maps each class to an exit code (``cli.EXIT_CODES``):
 
-- ``NotARollup``, ``UnitError`` — malformed or missing input: a directory that is not a rollup,
-  a value that is not a number or does not convert exactly to protocol units;
+- ``NotARollup``, ``UnitError``, ``InvalidArgument`` — malformed or missing input: a directory
+  that is not a rollup, a value that is not a number or does not convert exactly to protocol
+  units, a parameter outside its range (genesis);
 - ``NodeError`` — a refusal (unknown key, nothing to do, the rollup is frozen);
 - ``CorruptFile`` — a file of the directory is missing, unreadable, truncated or fails its checksum;
   nothing was changed, and the message says how to recover;
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 from rollup.errors import RollupError
 
-__all__ = ["Busy", "CorruptFile", "Frozen", "NodeError", "NotARollup", "UnitError"]
+__all__ = [
+    "Busy", "CorruptFile", "Frozen", "InvalidArgument", "NodeError", "NotARollup", "UnitError",
+]  # fmt: skip
 
 
 class NodeError(RollupError):
@@ -30,6 +33,10 @@ class NotARollup(NodeError):
 
 class UnitError(NodeError):
     """A human-unit value (USD, whole units) that is malformed or does not convert exactly."""
+
+
+class InvalidArgument(NodeError):
+    """A parameter outside what it may be (e.g. a genesis parameter): malformed input."""
 
 
 class Frozen(NodeError):
@@ -71,7 +78,7 @@ def classify(error: BaseException) -> str | None:
     table: list[tuple[tuple[type, ...], str]] = [
         ((Busy,), "busy"),
         ((CorruptFile, StoreError, sqlite3.DatabaseError), "corrupt"),
-        ((UnitError, NotARollup, VerifierError, OSError, *malformed), "malformed"),
+        ((UnitError, NotARollup, InvalidArgument, VerifierError, OSError, *malformed), "malformed"),
         ((RollupError,), "refused"),
         ((SettlementError,), "l1_refused"),
     ]

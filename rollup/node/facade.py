@@ -3,8 +3,11 @@ object. Every ``zkr`` verb and every HTTP endpoint is a method here (or in ``rol
 the CLI only parses arguments, converts human units (``rollup.node.units``) and prints.
 
 Units at this interface are the protocol's: L1 amounts (deposit, withdraw, claim) in collateral
-quanta; transfers and fees in value units; sizes in base quanta; prices in value units per base
-quantum; funding rates in 2^-32 per second (``protocol.spec``).
+quanta; transfers and fees in value units; sizes in base quanta (option contracts: base quanta of
+the underlying); prices, strikes and marks in value units per base quantum; funding rates in 2^-32
+per second; times in seconds (``protocol.spec``). Instruments are a market index m or
+``OPTION_BASE`` + a series id. Trading is ``rollup.node.trading``'s, the oracle and the operator's
+option series ``rollup.node.feeds``'; every signed message carries the rollup's ``domain``.
 
 Before a transaction enters the mempool it is staged on a scratch copy of the head state with the
 pending mempool (``pending_state``), so an invalid one (e.g. insufficient margin) is refused at
@@ -26,39 +29,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from protocol.eddsa import Signature, derive_public_key, sign
-from protocol.spec import BUY, SELL, RollupParams
+from protocol.eddsa import derive_public_key, sign
+from protocol.spec import RollupParams
 from rollup.errors import RollupError, StoreError
 from rollup.node.errors import CorruptFile, Frozen, NodeError
+from rollup.node.feeds import Feeds
 from rollup.node.files import DirectoryLock, write_export
 from rollup.node.keystore import Keystore
 from rollup.node.l1 import Layer1, default_address, open_settlement
 from rollup.node.meta import read_meta
-from rollup.node.orders import OrderBook, cancel_message, check_order
+from rollup.node.oracle import OracleLog
+from rollup.node.orders import OrderBook, cancel_message
 from rollup.node.pipeline import ProvingRun, prove_pending
+from rollup.node.trading import Trading
 from rollup.rebuild import rebuild_from_settlement
 from rollup.sequencer import Sequencer
 from rollup.state import RollupState
-from rollup.tx import (
-    FundingTick,
-    Liquidate,
-    OraclePrice,
-    Order,
-    SignedOrder,
-    Trade,
-    Transfer,
-    Tx,
-    Withdraw,
-    escape_message,
-    forced_message,
-)
+from rollup.tx import Transfer, Tx, Withdraw, escape_message, forced_message
 from rollup.witness import BatchWitness
 
-__all__ = ["Progress", "Rollup", "cancel_message"]
+__all__ = ["FORCED_REQUEST_SECONDS", "Progress", "Rollup", "cancel_message"]
 
 Progress = Callable[[str, int, int], None]
 SEQUENCER = "sequencer.db"
 RESTORE_HINT = "'zkr rebuild' restores it from the settlement layer's published data"
+FORCED_REQUEST_SECONDS = 86_400  #: a forced-withdrawal request's default validity on L1
 
 
 def open_sequencer(path: Path) -> Sequencer:
@@ -69,7 +64,7 @@ def open_sequencer(path: Path) -> Sequencer:
         raise CorruptFile(path=path / SEQUENCER, detail=f"{e}; {RESTORE_HINT}") from None
 
 
-class Rollup:
+class Rollup(Trading, Feeds):
     """The façade over one rollup directory (see the module docstring)."""
 
     def __init__(
@@ -81,6 +76,7 @@ class Rollup:
         lock_wait: float = 30.0,
     ) -> None:
         self.path = Path(path)
+        self.clock = clock
         self.meta = read_meta(self.path)
         self.params: RollupParams = self.meta.params
         self.keydir = self.meta.keydir
@@ -99,6 +95,9 @@ class Rollup:
             raise
         self.keystore = Keystore(self.path)
         self.book = OrderBook(self.path)
+        self.oracle_log = OracleLog(self.path)
+        #: the rollup's domain: every signed message carries it
+        self.domain: int = self.seq.state.global_state.domain
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
@@ -165,13 +164,28 @@ class Rollup:
             state.global_state.to_list(),
         )
 
-    def force_withdrawal(self, account: int, l1_address: int | None = None) -> int:
-        """Queue a forced withdrawal on L1, proven against the settled state (rebuilt from L1)."""
+    def forced_nonce(self, account: int) -> int:
+        """The nonce the account's next forced-withdrawal request signs (from the L1 contract)."""
+        return self.l1.forced_nonce(account)
+
+    @property
+    def settlement_config(self) -> Any:
+        """The settlement layer's deployment config (chain id, rollup id, fees, N, T ...)."""
+        return self.l1.config
+
+    def force_withdrawal(
+        self, account: int, l1_address: int | None = None, expiry: int | None = None
+    ) -> int:
+        """Queue a forced withdrawal on L1 with the account's next forced nonce (from the L1
+        contract), valid until ``expiry`` (default a day from now), proven against the settled
+        state (rebuilt from L1)."""
         key, state = self.key(account), self.rebuild()
         address = self._address(account, l1_address)
-        sig = sign(key, forced_message(account, address))
+        nonce = self.l1.forced_nonce(account)
+        expiry = int(self.clock()) + FORCED_REQUEST_SECONDS if expiry is None else expiry
+        sig = sign(key, forced_message(self.domain, account, address, nonce, expiry))
         return self.l1.request_forced_withdrawal(
-            account, address, sig, *self.account_proof(account, state)
+            account, address, nonce, expiry, sig, *self.account_proof(account, state)
         )
 
     def claim(self, account: int | None = None, l1_address: int | None = None) -> int:
@@ -199,8 +213,10 @@ class Rollup:
         return state
 
     def next_nonce(self, account: int, state: RollupState | None = None) -> int:
+        """The nonce the account's next withdrawal or transfer takes (resting orders take
+        none)."""
         state = state or self.pending_state()
-        return state.account(account).nonce + self.book.resting(account)
+        return state.account(account).nonce
 
     def submit(self, tx: Tx) -> int:
         """Stage ``tx`` on the pending state (its RollupError propagates), then admit it."""
@@ -208,100 +224,17 @@ class Rollup:
         self.pending_state().stage(tx)
         return self.seq.submit(tx)
 
-    def order(
-        self, account: int, market: int, side: int, size: int, price: int, fee: int = 0,
-        expiry: int | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
-        """Sign an order with the keystore's key, then ``place`` it."""
-        self._require_live()
-        state = self.pending_state()
-        now = state.global_state.last_oracle_time
-        o = Order(account, market, side, size, price, fee, self.next_nonce(account, state),
-                  now + 10**6 if expiry is None else expiry)  # fmt: skip
-        check_order(self.params, o, now)
-        state.existing(account)
-        return self.place(o.sign(self.key(account)))
-
-    def place(self, signed: SignedOrder) -> dict[str, Any]:
-        """Match a signed order against a resting crossing order (→ a trade in the mempool) or
-        let it rest; {"matched": False, "nonce"} or {"matched": True, "mempool", "quantity",
-        "maker"}. The order's terms, account and signature are checked first."""
-        self._require_live()
-        o = signed.order
-        state = self.pending_state()
-        check_order(self.params, o, state.global_state.last_oracle_time)
-        owner = state.existing(o.account)
-        if not state.verify_signature(owner.pubkey, o.message(), signed.signature):
-            raise NodeError(detail=f"order of account {o.account}: signature does not verify")
-        if o.nonce != self.next_nonce(o.account, state):
-            expected = self.next_nonce(o.account, state)
-            raise NodeError(
-                detail=f"order of account {o.account}: nonce {o.nonce}, expected {expected}"
-            )
-        match = self.book.match(o)
-        if match is None:
-            self.book.add(signed)
-            return {"matched": False, "nonce": o.nonce}
-        k, maker = match
-        q = min(maker.order.size, o.size)
-        trade = Trade(maker, signed, q, maker.order.limit_price, maker.order.fee, o.fee)
-        seq = self.submit(trade)
-        self.book.remove(k)
-        return {"matched": True, "mempool": seq, "quantity": q, "maker": maker.order.account}
-
-    def cancel(self, account: int, nonce: int, signature: Signature | None = None) -> None:
-        """Remove ``account``'s resting order of ``nonce`` from the book; authorised by the
-        keystore's key, or by ``signature`` of ``cancel_message(account, nonce)``."""
-        if signature is None:
-            signature = sign(self.key(account), cancel_message(account, nonce))
-        pk = self.seq.state.existing(account).pubkey
-        if not self.seq.state.verify_signature(pk, cancel_message(account, nonce), signature):
-            raise NodeError(detail=f"cancel of account {account}: signature does not verify")
-        self.book.cancel(account, nonce)
-
-    def oracle(self, prices: tuple[int, ...], timestamp: int | None = None) -> int:
-        """Sign oracle prices (value units per base quantum) with the oracle key."""
-        last = self.pending_state().global_state.last_oracle_time
-        timestamp = max(int(time.time()), last + 1) if timestamp is None else timestamp
-        key = self.keystore.oracle_key()
-        return self.submit(OraclePrice.signed(key, tuple(prices), timestamp))
-
-    def funding(self, rates: tuple[int, ...], timestamp: int | None = None) -> int:
-        g = self.pending_state().global_state
-        ts = g.last_oracle_time if timestamp is None else timestamp
-        return self.submit(FundingTick(tuple(rates), ts))
-
     def withdraw(self, account: int, amount: int, l1_address: int | None = None) -> int:
         """Withdraw ``amount`` quanta to L1 (paid once its batch settles: ``claim``)."""
         key, address = self.key(account), self._address(account, l1_address)
-        return self.submit(Withdraw.signed(key, account, amount, address, self.next_nonce(account)))
+        tx = Withdraw.signed(key, self.domain, account, amount, address, self.next_nonce(account))
+        return self.submit(tx)
 
     def transfer(self, sender: int, recipient: int, amount: int) -> int:
         """Move ``amount`` value units of collateral from ``sender`` to ``recipient``."""
-        tx = Transfer.signed(self.key(sender), sender, recipient, amount, self.next_nonce(sender))
+        tx = Transfer.signed(self.key(sender), self.domain, sender, recipient, amount,
+                             self.next_nonce(sender))  # fmt: skip
         return self.submit(tx)
-
-    def liquidate(
-        self, liquidator: int, liquidated: int, market: int, quantity: int, price: int, fee: int = 0
-    ) -> int:
-        """The liquidator's order takes ``quantity`` of ``liquidated``'s position at ``price``."""
-        self._require_live()
-        state = self.pending_state()
-        size = (
-            state.account(liquidated).positions[market].size
-            if 0 <= market < len(self.params.markets)
-            else 0
-        )
-        if size == 0:
-            raise NodeError(detail=f"account {liquidated} has no position in market {market}")
-        side = BUY if size > 0 else SELL  # the liquidator takes over the position
-        now = state.global_state.last_oracle_time
-        o = Order(liquidator, market, side, quantity, price, fee,
-                  self.next_nonce(liquidator, state), now + 10**6)  # fmt: skip
-        check_order(self.params, o, now)
-        return self.submit(
-            Liquidate(o.sign(self.key(liquidator)), liquidated, quantity, price, fee)
-        )
 
     # -- batches, proofs, settlement -----------------------------------------------------------
     def seal(self) -> BatchWitness | None:
@@ -384,7 +317,7 @@ class Rollup:
         """Exit the frozen rollup with the account's value, proven from the rebuilt state."""
         key, state = self.key(account), self.rebuild()
         address = self._address(account, l1_address)
-        sig = sign(key, escape_message(account, address))
+        sig = sign(key, escape_message(self.domain, account, address))
         return self.l1.escape(account, address, sig, *self.account_proof(account, state))
 
     def export(self, number: int, out: str | Path) -> list[Path]:

@@ -1,11 +1,12 @@
-"""The DEVELOPMENT keystore (``keystore.json``, UNENCRYPTED): account keys and the oracle key.
+"""The DEVELOPMENT keystore (``keystore.json``, UNENCRYPTED): account keys, the oracle key (prices,
+funding rates, option marks) and the operator key (option series listings).
 
 Private keys are 32-byte EdDSA-Poseidon keys (BabyJubJub, circomlib ``eddsaposeidon``) drawn from a
 caller's ``random.Random`` (tests) or from ``secrets`` (the OS). The file is a checksummed envelope
 (``rollup.node.files``), mode 0600, rewritten atomically on every change — so a process killed
 while adding an account leaves the keystore as it was before or after, never empty. The body::
 
-    {"note": "...unencrypted...", "oracle": "<hex>",
+    {"note": "...unencrypted...", "oracle": "<hex>", "operator": "<hex>",
      "accounts": {"<index>": {"private_key": "<hex>", "public_key": ["<x>", "<y>"]}}}
 
 Keys cannot be recovered from L1: losing this file loses control of the accounts, so it is only
@@ -52,10 +53,12 @@ class Keystore:
         self.path = Path(directory) / FILE
 
     @classmethod
-    def create(cls, directory: str | Path, oracle_key: bytes) -> Keystore:
-        """A labelled keystore holding the oracle key and no account yet."""
+    def create(cls, directory: str | Path, oracle_key: bytes, operator_key: bytes) -> Keystore:
+        """A labelled keystore holding the oracle and operator keys and no account yet."""
         store = cls(directory)
-        store._save({"note": KEYSTORE_NOTE, "oracle": oracle_key.hex(), "accounts": {}})
+        body = {"note": KEYSTORE_NOTE, "oracle": oracle_key.hex(),
+                "operator": operator_key.hex(), "accounts": {}}  # fmt: skip
+        store._save(body)
         return store
 
     def _load(self) -> dict[str, Any]:
@@ -63,6 +66,7 @@ class Keystore:
         if not (
             isinstance(body, dict)
             and isinstance(body.get("oracle"), str)
+            and isinstance(body.get("operator"), str)
             and isinstance(body.get("accounts"), dict)
         ):
             raise CorruptFile(path=self.path, detail=f"not a keystore; {RECOVER}")
@@ -82,6 +86,9 @@ class Keystore:
 
     def oracle_key(self) -> bytes:
         return self._key(self._load()["oracle"], "oracle key")
+
+    def operator_key(self) -> bytes:
+        return self._key(self._load()["operator"], "operator key")
 
     def key(self, account: int) -> bytes:
         """The private key of ``account``; NodeError if the keystore has none."""

@@ -7,8 +7,8 @@ a rollup directory, not to the contract:
   a lost file is an error, never a fresh contract with an empty vault), with the Groth16 checker
   of the stored verifying key (``verifier.checker``, built on first use);
 - ``Layer1`` forwards every call and turns SQLite's errors (a truncated or overwritten file) and
-  the contract's unreadable state into ``CorruptFile`` naming ``settlement.db`` — one line, not a
-  traceback.
+  the contract's unreadable state (a failed checksum met by a reading method, ``READS``) into
+  ``CorruptFile`` naming ``settlement.db`` — one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ RECOVER = (
     "restore settlement.db from a backup (it stands for the L1 contract, whose state lives on "
     "the settlement chain in production)"
 )
-_READ_ERRORS = (sqlite3.DatabaseError, KeyError, TypeError, ValueError)
+_READ_ERRORS = (sqlite3.DatabaseError, KeyError, TypeError, ValueError, SettlementError)
+#: Methods that only read: a SettlementError from them is a damaged store (checksum, format)
+READS = frozenset(("published_batches", "queue", "claimable", "total_claimable",
+                   "pending_deposits", "forced_nonce", "escaped", "status", "overdue"))  # fmt: skip
 
 
 def default_address(pubkey: tuple[int, int]) -> int:
@@ -64,6 +67,10 @@ class Layer1:
                 return value(*args, **kwargs)
             except sqlite3.DatabaseError as e:
                 raise CorruptFile(path=self._path, detail=f"{e}; {RECOVER}") from None
+            except SettlementError as e:
+                if name in READS:
+                    raise CorruptFile(path=self._path, detail=f"{e}; {RECOVER}") from None
+                raise
 
         return call
 
@@ -101,7 +108,7 @@ def open_settlement(
         if create_with_key is None:
             settlement = Settlement(config, checker, path, clock)
         else:
-            settlement = Settlement(config, checker, path, clock, create_with_key)
+            settlement = Settlement(config, checker, path, clock, create_with_key, create=True)
     except (SettlementError, *_READ_ERRORS) as e:
         raise CorruptFile(path=path, detail=f"unreadable ({e}); {RECOVER}") from None
     return Layer1(settlement, path)

@@ -4,12 +4,15 @@
 a rollup (``zkr init`` creates one). The body (in the checksummed envelope of
 ``rollup.node.files``)::
 
-    {"params": [depth, batch_slots, [[name, base_decimals, initial, maintenance, max_rate], ...]],
-     "settlement": {"depth", "batch_slots", "genesis_root", "genesis_global",
-                    "max_pending_batches", "max_pending_seconds"},
+    {"params": [depth, batch_slots, [[name, base_decimals, initial, maintenance, max_rate,
+                                      band, penalty, option fractions], ...]],
+     "settlement": {"depth", "batch_slots", "genesis_root", "genesis_global", "chain_id",
+                    "rollup_id", "max_pending_batches", "max_pending_seconds", "priority_fee",
+                    "operator_address"},
      "keydir": "keys/<digest>"}   (relative to the directory when inside it, else absolute)
 
-Integers that may exceed 2^53 (roots, global-state preimage) are decimal strings.
+Integers that may exceed 2^53 (roots, global-state preimage, rollup id, operator address,
+priority fee) are decimal strings.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from rollup.account import GlobalState
 from rollup.node.errors import CorruptFile, NotARollup
 from rollup.node.files import ints, read_envelope, strs, write_envelope
 from rollup.store import params_from_list, params_to_list
-from verifier.settlement import SettlementConfig
+from verifier.settlement import SettlementConfig, SettlementError
 
 __all__ = ["Meta", "read_meta", "settlement_config", "settlement_record", "write_meta"]
 
@@ -60,7 +63,7 @@ def read_meta(path: Path) -> Meta:
         meta = Meta(params_from_list(body["params"]), dict(body["settlement"]), keydir)
         meta.settlement_config  # noqa: B018  (parses every field once)
         meta.genesis  # noqa: B018
-    except (KeyError, TypeError, ValueError, IndexError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, SettlementError) as e:
         raise CorruptFile(
             path=meta_file, detail=f"does not describe a rollup ({e}); {RECOVER}"
         ) from None
@@ -87,24 +90,26 @@ def settlement_config(c: dict[str, Any]) -> SettlementConfig:
         c["batch_slots"],
         int(c["genesis_root"]),
         tuple(ints(c["genesis_global"])),
+        int(c["chain_id"]),
+        int(c["rollup_id"]),
         c["max_pending_batches"],
         c["max_pending_seconds"],
+        int(c["priority_fee"]),
+        int(c["operator_address"]),
     )
 
 
-def settlement_record(
-    params: RollupParams,
-    genesis_root: int,
-    genesis: GlobalState,
-    max_pending_batches: int,
-    max_pending_seconds: int,
-) -> dict[str, Any]:
-    """The settlement config as recorded in rollup.json (integers as strings)."""
+def settlement_record(config: SettlementConfig) -> dict[str, Any]:
+    """The settlement config as recorded in rollup.json (large integers as strings)."""
     return {
-        "depth": params.depth,
-        "batch_slots": params.batch_slots,
-        "genesis_root": str(genesis_root),
-        "genesis_global": strs(genesis.to_list()),
-        "max_pending_batches": max_pending_batches,
-        "max_pending_seconds": max_pending_seconds,
+        "depth": config.depth,
+        "batch_slots": config.batch_slots,
+        "genesis_root": str(config.genesis_root),
+        "genesis_global": strs(list(config.genesis_global)),
+        "chain_id": str(config.chain_id),
+        "rollup_id": str(config.rollup_id),
+        "max_pending_batches": config.max_pending_batches,
+        "max_pending_seconds": config.max_pending_seconds,
+        "priority_fee": str(config.priority_fee),
+        "operator_address": str(config.operator_address),
     }

@@ -16,9 +16,11 @@ assignment)`` → ``prove_assignment`` → ``BatchProof`` — so it pickles to p
 alike. ``Prover`` runs jobs in this process (``workers=1``), in spawned local processes
 (``workers=N``; spawned, never forked: a fork of a process whose numba threads ran can deadlock) or
 on a Dask cluster (``scheduler``: an address or a ``distributed.Client``; its workers must share
-the key directory's file system). ``prove_pending`` stores each proof in the sequencer store the
-moment it finishes (its own SQL transaction), so a run killed after k proofs keeps those k, and a
-batch that cannot be proven is reported without holding back the others.
+the key directory's file system). The circuit and the prover are imported by the functions that
+use them, so the rest of the application layer never loads them. ``prove_pending`` stores each
+proof in the sequencer store the moment it finishes (its own SQL transaction), so a run killed
+after k proofs keeps those k, and a batch that cannot be proven is reported without holding back
+the others.
 """
 
 from __future__ import annotations
@@ -29,15 +31,16 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from circuits.batch import BatchShape, compile_batch
-from rollup.circuit_input import batch_assignment, shape_of
 from rollup.node.errors import NodeError
 from rollup.store import Store
 
+if TYPE_CHECKING:
+    from circuits.batch import BatchShape
+
 Progress = Callable[[str, int, int], None]
-Job = tuple[BatchShape, str, int, dict[str, Any]]
+Job = tuple["BatchShape", str, int, dict[str, Any]]
 INSECURE_SETUP = (
     "INSECURE single-party setup: whoever ran it could forge proofs (development and tests only)"
 )
@@ -48,9 +51,11 @@ __all__ = [
     "Prover",
     "ProvingRun",
     "batch_job",
+    "circuit_size",
     "key_dir",
     "prove_assignment",
     "prove_pending",
+    "setup_rollup",
     "setup_shape",
     "verifying_key_json",
 ]
@@ -80,6 +85,7 @@ def setup_shape(
     INSECURE single-party setup (``INSECURE_SETUP``); ``rng`` is the toxic-waste source
     (``prover.setup.SeededRandom`` in tests, ``secrets`` when None), never stored.
     """
+    from circuits.batch import compile_batch
     from prover.keys import save_proving_key
     from prover.setup import setup
 
@@ -90,6 +96,23 @@ def setup_shape(
     pk = setup(compiled.r1cs, rng=rng, progress=progress)
     save_proving_key(pk, keydir)
     return keydir
+
+
+def setup_rollup(
+    params: Any, keys_root: str | Path, rng: Any = None, progress: Progress | None = None
+) -> Path:
+    """``setup_shape`` of a rollup's ``RollupParams`` (its circuit shape)."""
+    from rollup.circuit_input import shape_of
+
+    return setup_shape(shape_of(params), keys_root, rng, progress)
+
+
+def circuit_size(params: Any) -> int:
+    """The number of constraints of a rollup's batch circuit."""
+    from circuits.batch import compile_batch
+    from rollup.circuit_input import shape_of
+
+    return compile_batch(shape_of(params)).n_constraints
 
 
 def verifying_key_json(keydir: str | Path) -> dict[str, Any]:
@@ -108,6 +131,7 @@ def prove_assignment(
     progress: Progress | None = None,
 ) -> BatchProof:
     """Solve the batch circuit's witness from ``assignment`` and prove it (a worker's job)."""
+    from circuits.batch import compile_batch
     from prover.artifacts import proof_to_json
     from prover.keys import load_proving_key
     from prover.prove import prove
@@ -125,6 +149,8 @@ def prove_assignment(
 
 def batch_job(store: Store, keydir: str | Path, number: int) -> Job:
     """The proving job of stored batch ``number`` (its witness is checksum-checked on read)."""
+    from rollup.circuit_input import batch_assignment, shape_of
+
     shape = shape_of(store.params())
     return (shape, str(keydir), number, batch_assignment(store.batch(number), shape))
 

@@ -9,13 +9,15 @@ decimal strings; counts are integers; absent values are ``null``.
 ``status`` keys: ``head_root``, ``settled_root``, ``head_batch`` (sealed batches),
 ``settled_batches``, ``unproven`` (batch numbers), ``resting_orders``, ``frozen``, ``vault_usd``,
 ``claimable_usd``, ``queued_deposits_usd``, ``l1_queue`` (pending priority requests),
-``overdue_request`` (id or null), ``seconds_since_settlement``, ``fee_pool_usd``,
-``insurance_fund_usd`` (null: the protocol has no insurance fund yet), ``divergence``
+``overdue_request`` (id or null), ``seconds_since_settlement``, ``insurance_fund_usd`` (at the
+head: fees and liquidation penalties in, bad debt out), ``oracle_time``, ``series_listed``,
+``chain_id``, ``rollup_id``, ``domain`` (what every signed message carries),
+``priority_fee_usd``, ``divergence``
 {``unsettled_batches``, ``unsettled_transactions``, ``unsettled_notional_usd``, ``mempool``,
 ``seconds_since_checkpoint``}.
 
-``account`` keys: ``account``, ``exists``, ``nonce``, ``state`` ("head": after the last sealed
-batch), ``collateral_usd``, ``total_value_usd``, ``initial_requirement_usd``,
+``account`` keys: ``account``, ``exists``, ``nonce``, ``order_floor``, ``state`` ("head": after
+the last sealed batch), ``collateral_usd``, ``total_value_usd``, ``initial_requirement_usd``,
 ``maintenance_requirement_usd``, ``free_collateral_usd`` (TV − initial requirement),
 ``margin_ratio`` (TV / maintenance requirement), ``leverage`` (Σ|notional| / TV),
 ``liquidatable``, ``funding_pending_usd`` (owed on the next touch; positive = the account pays),
@@ -23,7 +25,11 @@ batch), ``collateral_usd``, ``total_value_usd``, ``initial_requirement_usd``,
 ``claimable_usd``, ``positions`` [{``market``, ``name``, ``size`` (whole units),
 ``oracle_price_usd``, ``mark_price_usd`` (= the oracle index price: the protocol marks to it),
 ``notional_usd``, ``entry_price_usd``, ``unrealised_pnl_usd``, ``funding_pending_usd``,
-``funding_paid_usd``, ``liquidation_price_usd``}], and with ``proof`` the Merkle proof of the
+``funding_paid_usd``, ``liquidation_price_usd``}], ``options`` [{``series_id``, ``slot``,
+``market``, ``name`` (the underlying's), ``kind``, ``strike_usd``, ``expiry``, ``size`` (contracts
+in whole units of the underlying), ``mark_usd`` (per unit), ``settlement_price_usd`` (null until
+settled), ``value_usd`` (size · payoff once settled, else size · mark), ``status`` ("live",
+"expired", "settled")}], ``options_value_usd``, and with ``proof`` the Merkle proof of the
 account against the last settled root (what an escape or a forced withdrawal submits):
 {``root``, ``leaf``, ``siblings``, ``global_state``}.
 
@@ -40,8 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 from protocol.errors import ProtocolError
 from protocol.pubdata import decode_chunk, split_pubdata
-from protocol.spec import FRACTION_SCALE, LIQUIDATE, TRADE
-from rollup.account import Account
+from protocol.spec import DELEVERAGE, FRACTION_SCALE, LIQUIDATE, PUT, TRADE
+from rollup.account import Account, GlobalState
 from rollup.errors import RollupError
 from rollup.margin import margin_report, total_value
 from rollup.node.files import strs
@@ -53,6 +59,7 @@ from rollup.node.units import (
     units_to_price,
     value_to_usd,
 )
+from rollup.options import option_value
 from rollup.rebuild import replay_chunk
 from rollup.state import RollupState
 
@@ -76,6 +83,7 @@ def status(node: Rollup) -> dict[str, Any]:
     l1 = node.l1.status()
     settled = l1["batches"]
     div = node.seq.divergence(settled, l1["seconds_since_settlement"])
+    g = node.seq.state.global_state
     return {
         "head_root": str(node.seq.state.root),
         "settled_root": str(l1["root"]),
@@ -90,8 +98,13 @@ def status(node: Rollup) -> dict[str, Any]:
         "l1_queue": l1["queue"],
         "overdue_request": l1["overdue_request"],
         "seconds_since_settlement": round(float(l1["seconds_since_settlement"]), 3),
-        "fee_pool_usd": _usd(node.seq.state.global_state.fee_pool),
-        "insurance_fund_usd": None,
+        "insurance_fund_usd": _usd(g.insurance_fund),
+        "oracle_time": g.oracle_time,
+        "series_listed": sum(s.listed for s in g.series),
+        "chain_id": node.l1.config.chain_id,
+        "domain": str(g.domain),
+        "rollup_id": str(node.l1.config.rollup_id),
+        "priority_fee_usd": exact(quanta_to_usd(node.l1.config.priority_fee)),
         "divergence": {
             "unsettled_batches": div["unsettled_batches"],
             "unsettled_transactions": div["unsettled_transactions"],
@@ -165,7 +178,7 @@ def _touch(hist: History, before: Account, after: Account, decoded: tuple[int, d
         if a.funding_index != b.funding_index:
             book.funding_paid += b.size * (a.funding_index - b.funding_index)
         delta = a.size - b.size
-        if delta == 0 or tx_type not in (TRADE, LIQUIDATE):
+        if delta == 0 or tx_type not in (TRADE, LIQUIDATE, DELEVERAGE):
             continue
         price = fields["price"]
         if b.size == 0 or (b.size > 0) == (delta > 0):
@@ -174,6 +187,34 @@ def _touch(hist: History, before: Account, after: Account, decoded: tuple[int, d
             book.basis = book.basis * a.size / b.size  # reduced: the rest keeps its entry
         else:
             book.basis = Fraction(a.size * price)  # closed or flipped: the rest enters now
+
+
+def option_rows(node: Rollup, account: Account, g: GlobalState) -> list[dict[str, Any]]:
+    """The account's option positions with their series, marks and values (module docstring)."""
+    rows = []
+    for o in account.options:
+        if not o.size:
+            continue
+        s = g.series[o.slot]
+        market = node.params.markets[s.market]
+        price = lambda v, market=market: exact(units_to_price(v, market))  # noqa: E731
+        status = "settled" if s.settlement_price else (
+            "expired" if g.oracle_time >= s.expiry else "live")  # fmt: skip
+        rows.append({
+            "series_id": s.series_id,
+            "slot": o.slot,
+            "market": s.market,
+            "name": market.name,
+            "kind": "put" if s.kind == PUT else "call",
+            "strike_usd": price(s.strike),
+            "expiry": s.expiry,
+            "size": exact(base_to_size(o.size, market)),
+            "mark_usd": price(s.mark),
+            "settlement_price_usd": price(s.settlement_price) if s.settlement_price else None,
+            "value_usd": _usd(o.size * s.value()),
+            "status": status,
+        })  # fmt: skip
+    return rows
 
 
 def account_report(node: Rollup, index: int, proof: bool = False) -> dict[str, Any]:
@@ -220,6 +261,7 @@ def account_report(node: Rollup, index: int, proof: bool = False) -> dict[str, A
         "account": index,
         "exists": not account.is_empty,
         "nonce": account.nonce,
+        "order_floor": account.order_floor,
         "state": "head",
         "collateral_usd": _usd(account.collateral),
         "total_value_usd": _usd(tv),
@@ -235,6 +277,8 @@ def account_report(node: Rollup, index: int, proof: bool = False) -> dict[str, A
         "funding_paid_usd": _usd(paid) if hist.consistent else None,
         "unrealised_pnl_usd": _usd(pnl) if hist.consistent else None,
         "positions": positions,
+        "options": option_rows(node, account, g),
+        "options_value_usd": _usd(option_value(account, g)),
     }  # fmt: skip
     if not account.is_empty:
         from rollup.node.l1 import default_address

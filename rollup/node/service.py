@@ -8,7 +8,8 @@ so CLI verbs that would write are told to use the API instead.
 
 The loop, every ``tick_seconds``:
 
-1. seal a batch when the pending work (mempool + unconsumed L1 requests) fills one, or when any
+1. sweep positions in settled option series into collateral (``Rollup.settle_options``), then
+   seal a batch when the pending work (mempool + unconsumed L1 requests) fills one, or when any
    work has waited ``batch_seconds`` since the last seal — not while frozen;
 2. hand every unproven batch that is not already being proven to the prover (spawned local
    processes, or Dask when a scheduler is given); each proof is stored as soon as it arrives, in its
@@ -36,9 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rollup.node import pipeline
 from rollup.node.facade import Rollup
 from rollup.node.files import NODE_HOLDER
-from rollup.node.pipeline import Prover, batch_job
+from rollup.node.pipeline import Prover
 
 __all__ = ["NodeConfig", "NodeService", "serve"]
 
@@ -93,6 +95,8 @@ class NodeService:
             return
         node = self.node
         if not node.l1.frozen:
+            for account, _ in node.settle_options():
+                self.events.append(f"account {account}: settled options swept")
             work = node.pending_work()
             due = time.monotonic() - self.last_seal >= self.config.batch_seconds
             if work >= node.params.batch_slots or (work and due):
@@ -114,7 +118,9 @@ class NodeService:
             if n in self.in_flight or (failed and now - failed[0] < self.config.retry_seconds):
                 continue
             try:
-                future = self.prover.submit(batch_job(self.node.seq.store, self.node.keydir, n))
+                future = self.prover.submit(
+                    pipeline.batch_job(self.node.seq.store, self.node.keydir, n)
+                )
             except Exception as e:  # a batch that cannot be read: reported, retried later
                 self.failures[n] = (now, f"{type(e).__name__}: {e}")
                 continue

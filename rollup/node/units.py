@@ -11,8 +11,13 @@ values that do, never rounded::
     value   USD            → value units     v · 10^6 · 2^32            (transfers, fees)
     size    whole units    → base quanta     s · 10^d
     price   USD per unit   → value units / base quantum     p · 10^6 · 2^32 / 10^d
+    rate    fraction per hour → 2^-32 per second              r · 2^32 / 3600
 
-The last one is the awkward one: for d = 8 (BTC, ETH) one value unit per base quantum is
+Option premiums, strikes and marks are prices of the underlying's unit (a contract is one base
+quantum of it). Funding rates are a fraction of the notional per hour (0.0001 = 0.01 %/h): the
+protocol's step is 3600 / 2^32 per hour, so most decimal rates are refused with their exact
+neighbours; a protocol integer is also accepted as ``<n>u`` (e.g. ``4295u``). The price is the
+awkward one: for d = 8 (BTC, ETH) one value unit per base quantum is
 100 / 2^32 USD per unit, so a price is exact only if ``p · 2^32 / 100`` is an integer — e.g.
 30000 and 30025 are, 30001 is not (its neighbours 30000.99999998... and 30001.00000000... are
 printed exactly). Going back, every protocol integer has a finite decimal expansion (the
@@ -43,8 +48,11 @@ __all__ = [
     "base_to_size",
     "exact",
     "parse_decimal",
+    "parse_expiry",
+    "parse_instrument",
     "price_to_units",
     "quanta_to_usd",
+    "rate_to_units",
     "show",
     "size_to_base",
     "units_to_price",
@@ -123,10 +131,11 @@ def _bounded(value: int, low: int, high: int, what: str, back: Fraction, unit: s
 
 
 # -- amounts --------------------------------------------------------------------------------------
-def amount_to_quanta(text: Number, what: str = "amount") -> int:
-    """A positive USD amount (deposit, withdrawal) in collateral quanta (exact, < 2^63)."""
+def amount_to_quanta(text: Number, what: str = "amount", low: int = 1) -> int:
+    """A USD amount (deposit, withdrawal: positive; ``low`` 0 for a fee) in collateral quanta
+    (exact, < 2^63)."""
     q = _to_int(parse_decimal(text, what), Fraction(QUANTA_PER_USD), what, "USD", "0.000001 USD")
-    return _bounded(q, 1, (1 << AMOUNT_BITS) - 1, what, Fraction(QUANTA_PER_USD), "USD")
+    return _bounded(q, low, (1 << AMOUNT_BITS) - 1, what, Fraction(QUANTA_PER_USD), "USD")
 
 
 def quanta_to_usd(quanta: int) -> Fraction:
@@ -254,3 +263,58 @@ def describe_error(error: Exception, markets: tuple[Market, ...], market: int | 
             f"(oracle {p['oracle']} USD, {lm.name})"
         )
     return str(error)
+
+
+# -- funding rates, instruments, times --------------------------------------------------------
+def rate_to_units(text: Number, what: str = "funding rate") -> int:
+    """A signed funding rate per hour (a fraction of the notional), or ``<n>u`` in protocol
+    units, as the protocol's 2^-32 per second (exact)."""
+    from protocol.spec import RATE_BITS, RATE_SCALE
+
+    raw = str(text).strip()
+    if raw.endswith("u"):
+        try:
+            n = int(raw[:-1])
+        except ValueError:
+            raise UnitError(detail=f"{what}: {text!r} is not an integer followed by u") from None
+    else:
+        scale = Fraction(RATE_SCALE, 3600)
+        n = _to_int(parse_decimal(text, what), scale, what, "per hour", f"{exact(1 / scale)}/h")
+    if abs(n) >= 1 << RATE_BITS:
+        raise UnitError(detail=f"{what}: |{n}u| must be below 2^{RATE_BITS}")
+    return n
+
+
+def parse_instrument(markets: tuple[Market, ...], text: str) -> int:
+    """An order's instrument: a market by index or name, or ``series:ID`` (also ``sID``) —
+    the protocol's m or OPTION_BASE + ID."""
+    from protocol.spec import OPTION_BASE, SERIES_ID_BITS
+
+    t = str(text).strip().lower()
+    for prefix in ("series:", "s"):
+        if t.startswith(prefix) and t[len(prefix) :].isdigit():
+            sid = int(t[len(prefix) :])
+            if not 0 < sid < 1 << SERIES_ID_BITS:
+                raise UnitError(detail=f"series id {sid} is out of range")
+            return OPTION_BASE + sid
+    return market_index(markets, text)
+
+
+def parse_expiry(text: str | int, what: str = "expiry") -> int:
+    """A time: seconds since the epoch, or a UTC date / date-time (``2026-12-25``,
+    ``2026-12-25T08:00``, ``2026-12-25 08:00:00``); a trailing ``Z`` is allowed."""
+    import calendar
+    import time as _time
+
+    raw = str(text).strip()
+    if raw.isdigit():
+        return int(raw)
+    raw = raw.removesuffix("Z").replace(" ", "T")
+    for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            return calendar.timegm(_time.strptime(raw, fmt))
+        except ValueError:
+            continue
+    raise UnitError(
+        detail=f"{what}: {text!r} is neither seconds nor a UTC date/time like 2026-12-25T08:00"
+    )

@@ -1,5 +1,6 @@
-"""Fixtures of the application-layer tests: a small rollup directory (B = 2, D = 2, M = 1, keys
-cached for the session) with two funded accounts, built through the Python API."""
+"""Fixtures of the application-layer tests: a small rollup directory (B = 2, D = 2, M = 1) with two
+funded accounts, built through the Python API; batch proofs by the binding stand-in of
+``tests.node.standin`` (``ZKR_REAL_PROOFS=1``: the batch circuit's Groth16 proofs)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 
 from rollup.node import Rollup
 from rollup.node.units import amount_to_quanta
+from tests.node import standin
 
 REPO = Path(__file__).resolve().parents[2]
 SHAPE = {"depth": 2, "batch_slots": 2, "n_markets": 1}
@@ -30,13 +32,25 @@ def child_env() -> dict[str, str]:
 
 
 def zkr_command(*args: object) -> list[str]:
-    """``zkr ARGS`` as a child process of this checkout."""
-    code = "import sys; from cli import main; sys.argv = ['zkr', *sys.argv[1:]]; main()"
+    """``zkr ARGS`` as a child process of this checkout (with the proof stand-in, if on)."""
+    code = standin.child_prelude()
+    code += "import sys; from cli import main; sys.argv = ['zkr', *sys.argv[1:]]; main()"
     return [sys.executable, "-c", code, *(str(a) for a in args)]
 
 
-@pytest.fixture(scope="session")
-def funded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", autouse=True)
+def standin_proofs() -> object:
+    """The binding stand-in for batch proofs (``tests.node.standin``) for a module's tests."""
+    if not standin.enabled():
+        yield None
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        standin.install(mp.setattr)
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def funded_template(tmp_path_factory: pytest.TempPathFactory, standin_proofs: object) -> Path:
     """A rollup directory: accounts 0 and 1 with 1,000 USD each (batch 0 sealed, not proven)."""
     root = tmp_path_factory.mktemp("node")
     rng = random.Random(11)

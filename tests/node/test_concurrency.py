@@ -80,8 +80,8 @@ def test_two_processes_add_accounts(rollup_dir: Path) -> None:
 def test_two_processes_place_orders(rollup_dir: Path) -> None:
     workers = [start("orders", rollup_dir, 25) for _ in range(2)]
     got = [o for w in workers for o in reported(finish(w), "O")]
-    assert len(got) == 50 and len(set(got)) == 50  # 50 trials: every (account, nonce) once
-    book = {(o.order.account, o.order.nonce) for o in OrderBook(rollup_dir).load()}
+    assert len(got) == 50 and len(set(got)) == 50  # 50 trials: every (account, order id) once
+    book = {(o.order.account, o.order.order_id) for o in OrderBook(rollup_dir).load()}
     assert book == set(got)
 
 
@@ -103,7 +103,7 @@ def test_sigkill_during_writes(rollup_dir: Path, kind: str, seed: int) -> None:
         indices = {i for (i,) in reported(lines, "K")}
         assert indices <= set(Keystore(rollup_dir).accounts())  # parses whole, holds them all
     elif kind == "orders":
-        book = {(o.order.account, o.order.nonce) for o in OrderBook(rollup_dir).load()}
+        book = {(o.order.account, o.order.order_id) for o in OrderBook(rollup_dir).load()}
         assert set(reported(lines, "O")) <= book
     else:
         check_transfers(rollup_dir, [seq for (seq,) in reported(lines, "A")])

@@ -110,8 +110,10 @@ def damage(path: Path, how: str) -> None:
         path.write_bytes(b"")
     elif how == "truncated":
         path.write_bytes(data[: len(data) // 2])
-    elif how == "flipped":
-        i = len(data) // 2
+    elif how == "flipped":  # a byte in use: in SQLite files the schema's text (read on every
+        # open; the middle of the file may be a page's free space), in JSON files the middle
+        sqlite = data.startswith(b"SQLite format 3")
+        i = data.index(b"CREATE TABLE") + 7 if sqlite else len(data) // 2
         path.write_bytes(data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1 :])
     elif how == "list":
         path.write_text("[]")
@@ -119,7 +121,8 @@ def damage(path: Path, how: str) -> None:
 
 JSON_VERBS = {  # file → (verb words, arguments after --dir)
     "keystore.json": (["account", "new"], []),
-    "orders.json": (["order"], [0, 0, "buy", "0.01", "30000"]),
+    "orders.json": (["order"], [0, 0, "buy", "0.01", "29000"]),
+    "oracle.json": (["oracle"], ["30000"]),
     "rollup.json": (["status"], []),
 }
 

@@ -32,11 +32,24 @@ def test_api_orders_transfers_and_refusals(running: RunningNode, rollup_dir: Pat
     client, keys = NodeClient(running.url), Keystore(rollup_dir)
     btc = Rollup(rollup_dir, lock=False).params.markets[0]
     size, price = size_to_base("0.01", btc), price_to_units("30000", btc)
-    assert client.order(keys.key(0), 0, 0, 0, size, price) == {"matched": False, "nonce": 0}
+    first = client.order(keys.key(0), 0, 0, 0, size, price)
+    assert first == {"account": 0, "order_id": 1, "filled": 0, "resting": True, "trades": []}
+    assert [o["order_id"] for o in client.orders(0)] == [1]
     matched = client.order(keys.key(1), 1, 0, 1, size, price)
-    assert matched["matched"] and matched["quantity"] == size and matched["maker"] == 0
+    [trade] = matched["trades"]
+    assert matched["filled"] == size and not matched["resting"]
+    assert (trade["maker"], trade["maker_order_id"], int(trade["quantity"])) == ("0", "1", size)
+    assert client.orders() == []  # filled: it left the book
     seq = client.transfer(keys.key(1), 1, 0, usd_to_value("2"))
-    assert seq > matched["mempool"]  # the trade and the transfer fill a batch: sealed (size)
+    assert seq > int(trade["mempool"])  # the trade and the transfer fill a batch: sealed (size)
+    # a signed cancel by order id; a cancel signed by another key is refused
+    resting = client.order(keys.key(0), 0, 0, 0, size, price_to_units("29000", btc))
+    with pytest.raises(RemoteError, match="signature does not verify"):
+        client.cancel(keys.key(1), 0, resting["order_id"])
+    client.cancel(keys.key(0), 0, resting["order_id"])
+    assert client.orders(0) == []
+    with pytest.raises(RemoteError, match="order id 1 of account 0 is used"):
+        client.order(keys.key(0), 0, 0, 0, size, price, order_id=1)
     # negative twins: a wrong key, a malformed body, an unknown account — JSON, never a page
     with pytest.raises(RemoteError) as e:
         client.transfer(keys.key(0), 1, 0, usd_to_value("2"))
@@ -102,3 +115,38 @@ def test_node_seals_by_size_and_time_proves_and_settles(rollup_dir: Path) -> Non
         assert client.proof(2)["public"][1] == s["head_root"]
     finally:
         assert node.stop() == 0
+
+
+def test_the_node_sweeps_settled_options(rollup_dir: Path) -> None:
+    """Once settlement prices are in, the loop sweeps the accounts' settled positions (Settle)
+    before sealing; with nothing settled it sweeps nothing (negative twin)."""
+    from protocol.spec import BUY, OPTION_BASE, SELL
+    from rollup.node.service import NodeConfig, NodeService
+
+    service = NodeService(rollup_dir, NodeConfig(batch_seconds=3600))
+    try:
+
+        def trade_an_option() -> int:
+            node = service.node
+            btc = node.params.markets[0]
+            expiry = node.now() + 600
+            sid = node.list_series(0, expiry, price_to_units("30000", btc), 0)["series_id"]
+            node.oracle((price_to_units("30000", btc),))
+            q, p = size_to_base("0.01", btc), price_to_units("500", btc)
+            node.order(0, OPTION_BASE + sid, BUY, q, p)
+            node.order(1, OPTION_BASE + sid, SELL, q, p)
+            node.seal_all()
+            return expiry
+
+        expiry = service.run(trade_an_option)
+        service.run(service.tick)
+        assert not any("swept" in e for e in service.events)
+        prices = (price_to_units("31000", service.node.params.markets[0]),)
+        service.run(lambda: service.node.oracle(prices, None, expiry + 1))
+        service.run(service.tick)
+        assert [e for e in service.events if "swept" in e] == [
+            "account 0: settled options swept",
+            "account 1: settled options swept",
+        ]
+    finally:
+        service.close()

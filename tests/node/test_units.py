@@ -122,3 +122,41 @@ def test_refusals_of_the_state_machine_speak_usd() -> None:
     assert "price 30100 USD violates its buy limit 30000 USD" in describe_error(
         limit, DEFAULT_MARKETS, 0
     )
+
+
+# -- funding rates, instruments, times ------------------------------------------------------------
+def test_funding_rates_per_hour() -> None:
+    from rollup.node.units import rate_to_units
+
+    step = Fraction(3600, 1 << 32)  # one protocol unit, per hour
+    assert rate_to_units(exact(step)) == 1 and rate_to_units(exact(-7 * step)) == -7
+    assert rate_to_units("4295u") == 4295 and rate_to_units("-3u") == -3
+    with pytest.raises(UnitError, match=r"nearest exact values are 0\.0000997446"):
+        rate_to_units("0.0001")
+    with pytest.raises(UnitError, match="below 2"):
+        rate_to_units(f"{1 << 32}u")
+    with pytest.raises(UnitError, match="not an integer followed by u"):
+        rate_to_units("1.5u")
+
+
+def test_instruments() -> None:
+    from protocol.spec import OPTION_BASE
+    from rollup.node.units import parse_instrument
+
+    assert parse_instrument(DEFAULT_MARKETS, "eth-perp") == 1
+    assert parse_instrument(DEFAULT_MARKETS, "3") == 3
+    assert parse_instrument(DEFAULT_MARKETS, "series:12") == OPTION_BASE + 12
+    assert parse_instrument(DEFAULT_MARKETS, "S7") == OPTION_BASE + 7
+    for bad in ("series:0", "XRP", "series:x"):
+        with pytest.raises(UnitError):
+            parse_instrument(DEFAULT_MARKETS, bad)
+
+
+def test_times() -> None:
+    from rollup.node.units import parse_expiry
+
+    assert parse_expiry("1800000000") == 1_800_000_000
+    assert parse_expiry("2027-01-15") == 1_800_000_000 - 8 * 3600
+    assert parse_expiry("2027-01-15T08:00Z") == parse_expiry("2027-01-15 08:00:00") == 1_800_000_000
+    with pytest.raises(UnitError, match="neither seconds nor a UTC date"):
+        parse_expiry("next week")

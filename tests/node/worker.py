@@ -6,7 +6,8 @@ opening the rollup directory afresh each time as a CLI verb does, and prints one
 
 - ``accounts``: ``K <index>`` per new keystore account (the keystore's write path under the
   directory lock, as ``Rollup.new_account`` takes it, without the tree's capacity limit);
-- ``orders``: ``O <account> <nonce>`` per resting order (buys far below the market, never matched);
+- ``orders``: ``O <account> <order id>`` per resting order (buys far below the market, never
+  matched);
 - ``transfers``: ``A <seq>`` per transaction accepted into the mempool, ``S <n>`` per sealed batch;
 - ``settle``: ``T <n>`` per batch this process settled, then ``DONE``.
 
@@ -23,9 +24,12 @@ from rollup.node import Rollup
 from rollup.node.files import DirectoryLock
 from rollup.node.keystore import Keystore
 from rollup.node.units import price_to_units, size_to_base, usd_to_value
+from tests.node import standin
 
 
 def main(kind: str, path: str, n: int) -> int:
+    if standin.enabled():
+        standin.install()
     d = Path(path)
     print("READY", flush=True)
     steps = itertools.count() if n == 0 else range(n)
@@ -39,9 +43,9 @@ def main(kind: str, path: str, n: int) -> int:
                 if kind == "orders":
                     account = step % 2
                     btc = node.params.markets[0]
-                    price = price_to_units(str(1000 + 25 * (step % 40)), btc)
+                    price = price_to_units(str(28500 + 25 * (step % 40)), btc)
                     out = node.order(account, 0, 0, size_to_base("0.001", btc), price)
-                    print(f"O {account} {out['nonce']}", flush=True)
+                    print(f"O {account} {out['order_id']}", flush=True)
                 elif kind == "transfers":
                     sender = step % 2
                     seq = node.transfer(sender, 1 - sender, usd_to_value("0.01"))

@@ -71,10 +71,10 @@ class L1Store:
                 raise StoreCorruptError(f"no settlement store at {p} (create one with 'zkr init')")
             if exists and create:
                 raise StoreCorruptError(f"{p} already holds a settlement store")
+        self.db = sqlite3.connect(
+            ":memory:" if path is None else str(path), isolation_level=None, timeout=60
+        )
         try:
-            self.db = sqlite3.connect(
-                ":memory:" if path is None else str(path), isolation_level=None, timeout=60
-            )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             if create:
@@ -82,7 +82,11 @@ class L1Store:
             elif self.get("format") != L1_FORMAT:
                 raise StoreCorruptError(f"{path} is not a settlement store of format {L1_FORMAT}")
         except sqlite3.DatabaseError as e:
+            self.db.close()
             raise StoreCorruptError(f"settlement store {path}: {e}") from None
+        except StoreCorruptError:
+            self.db.close()
+            raise
 
     # -- transactions --------------------------------------------------------------------------
     @contextmanager

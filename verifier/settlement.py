@@ -75,6 +75,10 @@ class SettlementError(Exception):
     """A settlement operation was refused; the message is the precise reason. Nothing changed."""
 
 
+class SettlementStoreError(SettlementError):
+    """The settlement store is missing, damaged or of another kind (not a refusal: restore it)."""
+
+
 class BatchRejected(SettlementError):
     """submit_batch refused (wrong priority requests, bad proof, malformed pubdata, frozen)."""
 
@@ -165,7 +169,7 @@ class Settlement:
         try:
             self.store = L1Store(path, create=create or path is None)
         except StoreCorruptError as e:
-            raise SettlementError(str(e)) from None
+            raise SettlementStoreError(str(e)) from None
         if create or path is None:
             with self.store.transaction():
                 for key, value in (
@@ -175,15 +179,24 @@ class Settlement:
                     ("last_batch_time", clock()), ("vk", verifying_key),
                 ):  # fmt: skip
                     self.store.put(key, value)
-        elif self._get("config") != config.to_list():
-            raise SettlementError("the stored settlement was deployed with another configuration")
+        else:
+            try:
+                stored = self._get("config")
+            except SettlementError:
+                self.store.close()
+                raise
+            if stored != config.to_list():
+                self.store.close()
+                raise SettlementError(
+                    "the stored settlement was deployed with another configuration"
+                )
 
     # -- reading ---------------------------------------------------------------------------------
     def _get(self, key: str) -> Any:
         try:
             return self.store.get(key)
         except StoreCorruptError as e:
-            raise SettlementError(str(e)) from None
+            raise SettlementStoreError(str(e)) from None
 
     @property
     def root(self) -> int:
@@ -249,7 +262,7 @@ class Settlement:
         try:
             return fn()
         except StoreCorruptError as e:
-            raise SettlementError(str(e)) from None
+            raise SettlementStoreError(str(e)) from None
 
     def overdue(self) -> dict[str, Any] | None:
         """The oldest waiting request if the operator failed it (see the module docstring)."""
@@ -460,7 +473,7 @@ class Settlement:
             with self.store.transaction():
                 yield
         except StoreCorruptError as e:
-            raise SettlementError(str(e)) from None
+            raise SettlementStoreError(str(e)) from None
 
     def close(self) -> None:
         self.store.close()

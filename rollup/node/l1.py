@@ -21,7 +21,12 @@ from typing import Any
 
 from rollup.node.errors import CorruptFile
 from verifier.checker import groth16_checker
-from verifier.settlement import Settlement, SettlementConfig, SettlementError
+from verifier.settlement import (
+    Settlement,
+    SettlementConfig,
+    SettlementError,
+    SettlementStoreError,
+)
 
 __all__ = ["Layer1", "default_address", "open_settlement"]
 
@@ -30,10 +35,7 @@ RECOVER = (
     "restore settlement.db from a backup (it stands for the L1 contract, whose state lives on "
     "the settlement chain in production)"
 )
-_READ_ERRORS = (sqlite3.DatabaseError, KeyError, TypeError, ValueError, SettlementError)
-#: Methods that only read: a SettlementError from them is a damaged store (checksum, format)
-READS = frozenset(("published_batches", "queue", "claimable", "total_claimable",
-                   "pending_deposits", "forced_nonce", "escaped", "status", "overdue"))  # fmt: skip
+_READ_ERRORS = (sqlite3.DatabaseError, KeyError, TypeError, ValueError, SettlementStoreError)
 
 
 def default_address(pubkey: tuple[int, int]) -> int:
@@ -65,12 +67,8 @@ class Layer1:
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
                 return value(*args, **kwargs)
-            except sqlite3.DatabaseError as e:
+            except (sqlite3.DatabaseError, SettlementStoreError) as e:
                 raise CorruptFile(path=self._path, detail=f"{e}; {RECOVER}") from None
-            except SettlementError as e:
-                if name in READS:
-                    raise CorruptFile(path=self._path, detail=f"{e}; {RECOVER}") from None
-                raise
 
         return call
 

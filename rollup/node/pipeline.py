@@ -73,8 +73,11 @@ class BatchProof:
 
 
 def key_dir(keys_root: str | Path, digest: str) -> Path:
-    """Where the proving key of the circuit with ``digest`` lives."""
-    return Path(keys_root) / digest[:16]
+    """Where the proving key of the circuit with ``digest`` lives, per key format version (a key
+    directory of another format is never picked up as a cached key)."""
+    from prover.keys import VERSION
+
+    return Path(keys_root) / f"{digest[:16]}-v{VERSION}"
 
 
 def setup_shape(

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+from py_ecc import optimized_bn128 as bn
 
 from benchmarks.common import out_option, write_json
 from prover.kernels import convert, field, fixed_base, msm
@@ -87,7 +88,7 @@ def run(
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {"field_mul_ns": round(field_mul_ns(), 2), "msm": [], "batch_mul": []}
     g1 = convert.g1_from_ints([(1, 2)])[0]
-    g2 = convert.g2_from_ints([convert.g2_from_py_ecc(convert.bn.G2)])[0]
+    g2 = convert.g2_from_ints([convert.g2_from_py_ecc(bn.G2)])[0]
     curves = (
         ("G1", g1, fixed_base.batch_mul_g1, msm.msm_g1),
         ("G2", g2, fixed_base.batch_mul_g2, msm.msm_g2),

@@ -23,16 +23,26 @@ the other way round (no module outside ``rollup.node`` imports it; a test pins t
 - ``demo``, ``demo_acts`` — ``zkr demo``.
 """
 
-from rollup.node.errors import Busy, CorruptFile, Frozen, NodeError, NotARollup, UnitError
-from rollup.node.facade import Progress, Rollup
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "Busy",
-    "CorruptFile",
-    "Frozen",
-    "NodeError",
-    "NotARollup",
-    "Progress",
-    "Rollup",
-    "UnitError",
-]
+#: the package's public names, imported on first use (``cli`` loads ``rollup.node.commands``
+#: on every ``zkr`` call, which must not pay for the façade and the state machine)
+_LAZY: dict[str, str] = {
+    "Busy": "rollup.node.errors",
+    "CorruptFile": "rollup.node.errors",
+    "Frozen": "rollup.node.errors",
+    "NodeError": "rollup.node.errors",
+    "NotARollup": "rollup.node.errors",
+    "UnitError": "rollup.node.errors",
+    "Progress": "rollup.node.facade",
+    "Rollup": "rollup.node.facade",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'rollup.node' has no attribute {name!r}")
+    return getattr(import_module(_LAZY[name]), name)

@@ -1,6 +1,6 @@
 """``zkr``'s rollup verbs (``rollup.node``): every verb is one API call; this module parses
-arguments, converts human units (``rollup.node.units``) and prints. Registered on ``cli.zkr``;
-the exit codes and the error mapping are ``cli``'s.
+arguments, converts human units (``rollup.node.units``) and prints. ``cli`` adds ``COMMANDS`` to
+``zkr``; the exit codes and the error mapping are ``rollup.node.commands.base``'s.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from cli import (
+from rollup.node.commands.base import (
     EXIT_INTERNAL,
     EXIT_REFUSED,
     SETUP_WARNING,
@@ -22,7 +22,6 @@ from cli import (
     json_option,
     progress_bar,
     quiet_option,
-    zkr,
 )
 
 # --- the rollup (rollup.node: every verb is an API call; this parses, converts units, prints) ---
@@ -79,7 +78,7 @@ def _seeded(seed: int | None):
     return None if seed is None else random.Random(seed)
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.option("--depth", type=int, default=8, show_default=True, help="Accounts tree depth D.")
 @click.option("--slots", type=int, default=2, show_default=True, help="Batch slots B.")
@@ -150,7 +149,7 @@ def init(data_dir: Path, depth: int, slots: int, markets: int, prices: tuple[str
     node.close()
 
 
-@zkr.group()
+@click.group()
 def account() -> None:
     """Accounts (keys in the directory's development keystore, unencrypted)."""
 
@@ -185,7 +184,7 @@ def account_show(data_dir: Path, account_index: int, proof: bool, as_json: bool)
         click.echo("\n".join(account_lines(report)))
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("account_index", type=int)
 @click.argument("amount")
@@ -200,7 +199,7 @@ def deposit(data_dir: Path, account_index: int, amount: str, l1_address: int | N
     click.echo(f"deposit of {amount} USD queued on L1 as priority request #{rid}")
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("account_index", type=int)
 @click.argument("amount")
@@ -216,7 +215,7 @@ def withdraw(data_dir: Path, account_index: int, amount: str, l1_address: int | 
     click.echo(f"withdrawal of {amount} USD queued (mempool #{seq}); claim it once settled")
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("sender", type=int)
 @click.argument("recipient", type=int)
@@ -231,7 +230,7 @@ def transfer(data_dir: Path, sender: int, recipient: int, amount: str) -> None:
     click.echo(f"transfer of {amount} USD queued (mempool #{seq})")
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("account_index", type=int, required=False)
 @click.option("--l1-address", type=int, help="Claim for this L1 address instead.")
@@ -245,7 +244,7 @@ def claim(data_dir: Path, account_index: int | None, l1_address: int | None) -> 
     click.echo(f"claimed {exact(quanta_to_usd(amount))} USD on L1")
 
 
-@zkr.command("batch")
+@click.command("batch")
 @dir_option
 @click.option("--all", "seal_all", is_flag=True, help="Seal until nothing is left.")
 def seal_batch(data_dir: Path, seal_all: bool) -> None:
@@ -262,7 +261,7 @@ def seal_batch(data_dir: Path, seal_all: bool) -> None:
                 click.echo(f"  dropped mempool #{seq}: {reason}")
 
 
-@zkr.command("prove")
+@click.command("prove")
 @dir_option
 @click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
 @click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
@@ -280,7 +279,7 @@ def prove_batches(data_dir: Path, workers: int, scheduler: str | None, quiet: bo
         raise Failure(f"{len(run.failures)} batches could not be proven: {detail}", EXIT_REFUSED)
 
 
-@zkr.command()
+@click.command()
 @dir_option
 def settle(data_dir: Path) -> None:
     """Submit every proven batch, in order, to the settlement layer."""
@@ -290,7 +289,7 @@ def settle(data_dir: Path) -> None:
     click.echo(f"settled batches {done}; L1 root {root}" if done else "nothing to settle")
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @json_option
 def status(data_dir: Path, as_json: bool) -> None:
@@ -308,7 +307,7 @@ def status(data_dir: Path, as_json: bool) -> None:
             click.echo(f"{key}: {'n/a' if value is None else value}")
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.option("--force", is_flag=True, help="Replace an intact store with the settled state.")
 def rebuild(data_dir: Path, force: bool) -> None:
@@ -325,7 +324,7 @@ def rebuild(data_dir: Path, force: bool) -> None:
         click.echo(f"rebuilt {r['accounts']} accounts; root {r['root']} matches L1")
 
 
-@zkr.command()
+@click.command()
 @dir_option
 def freeze(data_dir: Path) -> None:
     """Freeze the rollup (allowed once a priority request is overdue)."""
@@ -334,7 +333,7 @@ def freeze(data_dir: Path) -> None:
     click.echo(f"frozen: priority request #{late['id']} is overdue")
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("account_index", type=int)
 @click.option("--l1-address", type=int)
@@ -348,7 +347,7 @@ def escape(data_dir: Path, account_index: int, l1_address: int | None) -> None:
                "claimable on L1 ('zkr claim')")  # fmt: skip
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("number", type=int)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True)
@@ -363,7 +362,7 @@ def export(data_dir: Path, number: int, out: Path, as_json: bool) -> None:
         click.echo("written: " + ", ".join(str(f) for f in files))
 
 
-@zkr.command("node")
+@click.command("node")
 @dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8700, show_default=True, help="0: any free port.")
@@ -381,7 +380,7 @@ def run_node(data_dir: Path, host: str, port: int, batch_seconds: float, workers
     serve(data_dir, config, echo=lambda line: click.echo(line, err=True))
 
 
-@zkr.command("demo")
+@click.command("demo")
 @click.option("--keys", type=click.Path(path_type=Path), default=DEFAULT_DIR / "keys",
               show_default=True, help="Proving-key cache per shape.")  # fmt: skip
 @click.option("--workers", type=int, default=1, show_default=True)
@@ -395,3 +394,24 @@ def rollup_demo(keys: Path, workers: int, quiet: bool) -> None:
         report = run_demo(keys, echo=click.echo, progress=progress, workers=workers)
     if not report.ok:
         raise Failure("the demo's outcomes are wrong (see above)", EXIT_INTERNAL)
+
+
+#: the verbs this module adds to ``zkr``
+COMMANDS: tuple[click.Command, ...] = (
+    init,
+    account,
+    deposit,
+    withdraw,
+    transfer,
+    claim,
+    seal_batch,
+    prove_batches,
+    settle,
+    status,
+    rebuild,
+    freeze,
+    escape,
+    export,
+    run_node,
+    rollup_demo,
+)

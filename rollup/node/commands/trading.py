@@ -4,8 +4,8 @@ liquidations, deleverages, the settlement sweep, forced withdrawals and the risk
 Each verb is one call of the ``rollup.node`` API; this module parses, converts human units
 (``rollup.node.units``) and prints. An INSTRUMENT is a market (index or name, e.g. ``BTC-PERP``)
 or an option series ``series:ID`` (also ``sID``); option sizes are contracts in whole units of
-the underlying and premiums, strikes and marks are USD per whole unit of it. Registered on
-``cli.zkr``; exit codes are ``cli``'s.
+the underlying and premiums, strikes and marks are USD per whole unit of it. ``cli`` adds
+``COMMANDS`` to ``zkr``; exit codes are ``rollup.node.commands.base``'s.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from cli import InputError, json_option, zkr
-from cli_rollup import describer, dir_option, echo_json, open_rollup
+from rollup.node.commands.base import InputError, json_option
+from rollup.node.commands.rollup_verbs import describer, dir_option, echo_json, open_rollup
 
 
 def use_instrument(node: Any, text: str) -> tuple[int, Any]:
@@ -38,7 +38,7 @@ class PlaceByDefault(click.Group):
         return super().parse_args(ctx, args)
 
 
-@zkr.group(cls=PlaceByDefault)
+@click.group(cls=PlaceByDefault)
 def order() -> None:
     """Orders: place (the default), cancel, list."""
 
@@ -115,7 +115,7 @@ def order_list(data_dir: Path, account_index: int | None, as_json: bool) -> None
         click.echo("\n".join(order_lines(rows)))
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("prices", nargs=-1, required=True)
 @click.option(
@@ -159,7 +159,7 @@ def oracle(data_dir: Path, prices: tuple[str, ...], rates: tuple[str, ...], ivs:
                    f"#{out['marks_mempool']}); settled now: {settled}")  # fmt: skip
 
 
-@zkr.group()
+@click.group()
 def series() -> None:
     """Option series: list one (operator key), show them."""
 
@@ -201,7 +201,7 @@ def series_show(data_dir: Path, as_json: bool) -> None:
         click.echo("\n".join(series_lines(rows)))
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("liquidator", type=int)
 @click.argument("liquidated", type=int)
@@ -222,7 +222,7 @@ def liquidate(data_dir: Path, liquidator: int, liquidated: int, instrument: str,
     click.echo(f"liquidation queued (mempool #{seq})")
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("deleveraged", type=int)
 @click.argument("deleverager", type=int)
@@ -240,7 +240,7 @@ def deleverage(data_dir: Path, deleveraged: int, deleverager: int, instrument: s
     click.echo(f"deleverage queued (mempool #{seq})")
 
 
-@zkr.command("settle-options")
+@click.command("settle-options")
 @dir_option
 @click.argument("account_index", type=int, required=False)
 def settle_options(data_dir: Path, account_index: int | None) -> None:
@@ -251,7 +251,7 @@ def settle_options(data_dir: Path, account_index: int | None) -> None:
     click.echo(f"settlement sweep queued for accounts: {accounts}")
 
 
-@zkr.command("force-withdraw")
+@click.command("force-withdraw")
 @dir_option
 @click.argument("account_index", type=int)
 @click.option("--l1-address", type=int, help="Default: from the account's public key.")
@@ -269,7 +269,7 @@ def force_withdraw(data_dir: Path, account_index: int, l1_address: int | None,
     click.echo(f"forced withdrawal queued on L1 as priority request #{rid} (nonce {nonce})")
 
 
-@zkr.command()
+@click.command()
 @dir_option
 @click.argument("account_index", type=int)
 @json_option
@@ -285,3 +285,16 @@ def risk(data_dir: Path, account_index: int, as_json: bool) -> None:
     else:
         click.echo(f"account {account_index}")
         click.echo(report["table"])
+
+
+#: the verbs this module adds to ``zkr``
+COMMANDS: tuple[click.Command, ...] = (
+    order,
+    oracle,
+    series,
+    liquidate,
+    deleverage,
+    settle_options,
+    force_withdraw,
+    risk,
+)

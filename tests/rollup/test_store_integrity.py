@@ -14,7 +14,7 @@ from rollup.errors import StoreError
 from rollup.rebuild import rebuild
 from rollup.store import BATCH_BLOBS, Store
 from rollup.tx import Transfer, Withdraw
-from tests.rollup.conftest import make_system
+from tests.rollup.conftest import DOMAIN, make_system
 
 
 def flip(path: Path, sql: str, column: str, args: tuple = ()) -> None:
@@ -35,11 +35,11 @@ def sealed(tmp_path: Path):
     mempool transaction."""
     system = make_system(tmp_path)
     seq = system.seq
-    seq.submit(Transfer.signed(system.keys[0], 0, 1, 5, 0))
-    seq.submit(Withdraw.signed(system.keys[2], 2, 10, 900, 0))
+    seq.submit(Transfer.signed(system.keys[0], DOMAIN, 0, 1, 5, 0))
+    seq.submit(Withdraw.signed(system.keys[2], DOMAIN, 2, 10, 900, 0))
     seq.seal_batch()
     seq.store.put_proof(2, {"pi_a": ["1", "2", "1"]})
-    seq.submit(Transfer.signed(system.keys[1], 1, 0, 7, 0))
+    seq.submit(Transfer.signed(system.keys[1], DOMAIN, 1, 0, 7, 0))
     seq.store.close()
     system.l1.close()
     return tmp_path / "sequencer.db"

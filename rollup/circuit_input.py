@@ -4,9 +4,10 @@ The native state machine is the witness source (gnark's rollup example): every v
 read from the applied transactions, their effects and the recorded leaf updates; the fill record
 an order uses is the native rule's (``rollup.fills.record_index`` on the recorded account before
 the update), and so is the option position a fill uses (``rollup.options.add_option``'s choice on
-the account before the update, settled by ``rollup.margin.settle``). Input names and meanings: ``circuits.batch.inputs`` (per slot) and
-``circuits.batch.circuit`` (batch level). Signed integers are passed as Python ints; the solver
-maps them to x mod r like ``protocol.leaf.to_field``. Flat layouts are ``rollup.codec``'s.
+the account before the update, settled by ``rollup.margin.settle``). Input names and meanings:
+``circuits.batch.inputs`` (per slot) and ``circuits.batch.circuit`` (batch level). Signed
+integers are passed as Python ints; the solver maps them to x mod r like
+``protocol.leaf.to_field``. Flat layouts are ``rollup.codec``'s.
 """
 
 from __future__ import annotations

@@ -104,8 +104,10 @@ def update_account(
     for k in range(m):
         abs_sizes.append(abs_value(api, sizes[k], SIZE_BITS + 1, f"size_range{k}"))
         api.assert_nonzero(sizes[k] + (1 << SIZE_BITS), f"size_not_min{k}")
-    tv = collateral + options.total_value + api.sum(
-        [api.mul(sizes[k], g.prices[k], name=f"notional{k}") for k in range(m)]
+    tv = (
+        collateral
+        + options.total_value
+        + api.sum([api.mul(sizes[k], g.prices[k], name=f"notional{k}") for k in range(m)])
     )
     ir = options.initial_risk + api.sum(
         [api.mul(abs_sizes[k], initial_prices[k], name=f"ir{k}") for k in range(m)]

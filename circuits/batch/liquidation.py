@@ -83,9 +83,7 @@ def liquidation_terms(
     return LiquidationTerms(neg, penalty, shortfall)
 
 
-def bankruptcy_checks(
-    api: API, inp: SlotInputs, g: GlobalVars, f0: Figures, tv_a0: Value
-) -> None:
+def bankruptcy_checks(api: API, inp: SlotInputs, g: GlobalVars, f0: Figures, tv_a0: Value) -> None:
     """Liquidatable L (liquidation); bankrupt L beyond the fund and the least price
     (deleverage; ``tv_a0`` = L's TV after)."""
     liq, dl, q = inp.sel[LIQUIDATE], inp.sel[DELEVERAGE], inp.quantity

@@ -239,8 +239,6 @@ def apply_open_interest(
     reaches 2^72 > 2^32·2^40: the only increase, the fill series', is still range-checked."""
     with api.namespace("open_interest"):
         moved = [api.mul(s, fill_delta, name=f"fill{j}") for j, s in enumerate(jsel)]
-        oi = tuple(
-            o - dec + mv for o, dec, mv in zip(table.oi, decrements, moved, strict=True)
-        )
+        oi = tuple(o - dec + mv for o, dec, mv in zip(table.oi, decrements, moved, strict=True))
         api.range_check(pick(api, jsel, oi, "filled"), OPEN_INTEREST_BITS, "range")
     return replace(table, oi=oi)

@@ -178,8 +178,9 @@ def define_slot(
         "order0": fl.preimages[0],
         "order1": fl.preimages[1],
         "oracle": oracle_pre,
-        "list": list_preimage(g.domain, fl.jslot, g.next_id, fl.market, inp.timestamp,
-                              inp.price, inp.side),  # fmt: skip
+        "list": list_preimage(
+            g.domain, fl.jslot, g.next_id, fl.market, inp.timestamp, inp.price, inp.side
+        ),
         "marks": marks_preimage(g.domain, g.oracle_time, inp.marks, flags),
     }
     signatures(api, inp, old, g, preimages)

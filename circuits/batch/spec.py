@@ -44,6 +44,7 @@ _OPTION_VALUE_BITS = spec.OPTION_SIZE_BITS + spec.PRICE_BITS  #: |n·value| < 2^
 def _tv_before(n_markets: int) -> int:
     return (1 << 97) + (n_markets + 3) * _N + (spec.OPTION_SLOTS << _OPTION_VALUE_BITS)
 
+
 #: |tv_fill| < 2^128 in every liquidation the native machine accepts (module docstring).
 TV_FILL_BITS: int = 128
 #: |MR_b − TV_b·10^6 − 1| < 2^150 in a liquidation.

@@ -12,6 +12,8 @@ integers are passed as Python ints; the solver maps them to x mod r like
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from circuits.batch.spec import BatchShape
 from protocol.pubdata import CHUNK_WIDTH
 from protocol.spec import (
@@ -32,13 +34,20 @@ from protocol.spec import (
     WITHDRAW,
     RollupParams,
 )
-from rollup.account import Account, GlobalState
+from rollup.account import Account, GlobalState, OptionPosition
 from rollup.fills import record_index
 from rollup.margin import settle
 from rollup.tx import SignedOrder
 from rollup.witness import BatchWitness, LeafUpdate, SlotWitness
 
-__all__ = ["account_inputs", "batch_assignment", "global_inputs", "shape_of", "slot_assignment"]
+__all__ = [
+    "account_inputs",
+    "batch_assignment",
+    "global_inputs",
+    "option_position",
+    "shape_of",
+    "slot_assignment",
+]
 
 _NO_SIG = [0, 1, 0]
 _NO_ORDER = [0] * 5
@@ -94,14 +103,21 @@ def _onehot(index: int, n: int) -> list[int]:
     return [int(k == index) for k in range(n)]
 
 
-def _position(update: LeafUpdate, g: GlobalState, slot: int) -> tuple[list[int], int, int]:
-    """(one-hot position, match, size before) of ``add_option``'s choice for a fill of the
-    series in ``slot``, on the account before the update, settled."""
-    options = settle(update.old_account, g).options
+def option_position(options: Sequence[OptionPosition], slot: int) -> tuple[int, bool]:
+    """(k, matched): the position ``rollup.options.add_option`` fills with the series in
+    ``slot`` — the one holding it, else the first empty one (0 when none is: natively
+    OptionSlotsFull, and the circuit is then unsatisfiable)."""
     held = [k for k, o in enumerate(options) if o.size and o.slot == slot]
     empty = [k for k, o in enumerate(options) if not o.size]
-    k = held[0] if held else empty[0] if empty else 0  # none: OptionSlotsFull natively
-    return _onehot(k, OPTION_SLOTS), int(bool(held)), options[k].size if held else 0
+    return (held[0], True) if held else (empty[0] if empty else 0, False)
+
+
+def _position(update: LeafUpdate, g: GlobalState, slot: int) -> tuple[list[int], int, int]:
+    """(one-hot position, match, size before) of the fill of the series in ``slot``, on the
+    account before the update, settled."""
+    options = settle(update.old_account, g).options
+    k, matched = option_position(options, slot)
+    return _onehot(k, OPTION_SLOTS), int(matched), options[k].size if matched else 0
 
 
 def _fill(a: dict, w: SlotWitness, m: int) -> None:

@@ -26,7 +26,9 @@ Slot s declares arrays named ``slot{s}.<field>`` (``rollup.circuit_input`` fills
     index[2], old0[5+2M+2R+2K], old1[…], siblings0[D], siblings1[D]   the two leaf updates
 
 A field a type does not use must be 0 (``unused_<field>`` rows), so each transaction has exactly
-one assignment and the chunk fields cannot carry stray values.
+one assignment and the chunk fields cannot carry stray values; the selectors (msel, jsel, rsel,
+ksel) and match bits are pinned by their own one-hot rules (trade.py, series.py, orders.py,
+options.py).
 """
 
 from __future__ import annotations

@@ -35,8 +35,11 @@ Marks (oracle key, timestamp = oracle_time; ``flags`` boolean)::
     ¬busy_j ⇒ mark'_j = 0 ∧ flag_j = 0;   flag_j ⇒ e_j ∧ mark'_j ≠ 0
     mark_j := flag_j ? 0 : mark'_j,   P_j := P_j + flag_j·mark'_j
 
-Open interest: ``apply_open_interest``. Reference: Deribit / Derive standard margin for short
-options, circomlib ``comparators.circom`` (signs of bounded differences).
+Open interest: ``apply_open_interest``. Cost ≈ 395 rows per series, most of it the four
+comparators (d 66, t 87, the two put caps 88 each); the expiry flags cost nothing per slot
+beyond two rows per series (``circuits.batch.state.expiry_flags`` once per batch). Reference:
+Deribit / Derive standard margin for short options, circomlib ``comparators.circom`` (signs of
+bounded differences).
 """
 
 from __future__ import annotations

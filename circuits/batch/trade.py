@@ -1,5 +1,5 @@
 """Fills (trade, liquidation, deleverage): the instrument, the fill deltas, price bands, order
-terms and the signed order messages.
+terms and the signed orders' message preimages (hashed by circuits.batch.signers).
 
 ``rollup.effects`` (``resolve``, ``reference``, ``check_tradable``, ``fill``, ``check_band``,
 ``trade``), ``rollup.checks`` (``check_order_terms``, ``check_fill``) and ``rollup.bankruptcy``
@@ -25,8 +25,8 @@ terms and the signed order messages.
         0 < id < 2^32, 0 < size < 2^48, 0 < limit < 2^64, max_fee < 2^80, expiry < 2^40;
         buy: price ≤ limit, sell: price ≥ limit;  expiry ≥ oracle_time;
         fee·size ≤ max_fee·q  (|·| < 2^128)       (q ≤ size − filled: circuits.batch.orders)
-    message = Poseidon(order_preimage(domain, account, instrument, side, size, limit, max_fee,
-                                      id, expiry))        (protocol.messages)
+    message = Poseidon(order_preimage(domain, account, signed instrument, side, size, limit,
+                                      max_fee, id, expiry))        (protocol.messages)
 """
 
 from __future__ import annotations

@@ -26,11 +26,20 @@ from rollup.circuit_input import batch_assignment
 from rollup.state import RollupState
 from rollup.tx import Deposit
 from rollup.witness import BatchWitness, SlotWitness
-from tests.rollup.conftest import DOMAIN, GENESIS_TIME, ORACLE_KEY, PRICE, public_key, user_key
+from tests.rollup.conftest import (
+    DOMAIN,
+    GENESIS_TIME,
+    OPERATOR_KEY,
+    ORACLE_KEY,
+    PRICE,
+    public_key,
+    user_key,
+)
 
 __all__ = [
     "DOMAIN",
     "GENESIS_TIME",
+    "OPERATOR_KEY",
     "ORACLE_KEY",
     "PRICE",
     "batch_witness",
@@ -45,9 +54,11 @@ __all__ = [
 
 
 def genesis_state(params: RollupParams, prices: tuple[int, ...]) -> RollupState:
-    """An empty tree under the genesis global state: ``prices`` per market, ORACLE_KEY's key,
-    oracle time GENESIS_TIME, the tests' DOMAIN."""
-    g = GlobalState.genesis(params, public_key(ORACLE_KEY), prices, GENESIS_TIME, DOMAIN)
+    """An empty tree under the genesis global state: ``prices`` per market, ORACLE_KEY's and
+    OPERATOR_KEY's keys, oracle time GENESIS_TIME, the tests' DOMAIN."""
+    g = GlobalState.genesis(
+        params, public_key(ORACLE_KEY), prices, GENESIS_TIME, DOMAIN, public_key(OPERATOR_KEY)
+    )
     return RollupState(params, g)
 
 

@@ -9,12 +9,14 @@ public inputs cost two G1 scalar multiplications at verification.
 
 Modules: ``spec`` (shape and the bounds every comparison relies on), ``inputs`` (per-slot inputs
 and their pinning), ``state`` (leaf and global-state hashes), ``account`` (one leaf update),
-``margin`` (figures before / after an update and the margin rules), ``trade`` (fill deltas,
-bands, order terms and messages), ``orders`` (fill records), ``transfer`` (deposit, withdraw,
+``margin`` (figures before / after an update and the margin rules), ``trade`` (instruments, fill
+deltas, bands, order terms), ``orders`` (fill records), ``series`` (the option series table:
+per-series value and requirements, listings, marks, open interest), ``options`` (an account's
+option positions: lazy settlement, the position a fill uses), ``transfer`` (deposit, withdraw,
 transfer, deposit keys), ``market`` (oracle updates and funding), ``liquidation`` (penalty,
 shortfall, deleverage, insurance fund), ``refunds`` (forced withdrawal, refund and void
-reasons), ``signers`` (nonce, EdDSA checks), ``pubdata`` (chunk layouts and packing; the
-commitment is ``circuits.gadgets.poseidon.poseidon_sponge``), ``slot``, ``circuit``.
+reasons), ``signers`` (nonce, messages, EdDSA checks), ``pubdata`` (chunk layouts and packing;
+the commitment is ``circuits.gadgets.poseidon.poseidon_sponge``), ``slot``, ``circuit``.
 ``rollup.circuit_input.batch_assignment`` turns a sealed ``BatchWitness`` into the assignment.
 
 Not enforced by this circuit (by design):
@@ -29,10 +31,13 @@ Not enforced by this circuit (by design):
 - the order of priority requests against the L1 queue is checked by the settlement layer on
   the pubdata the commitment binds.
 
-Size at D = 16, M = 4: 38,019 constraints per slot (``python -m benchmarks.batch_constraints``):
-two Merkle updates with their leaf hashes 2 × 10.4k, two EdDSA checks 2 × 4.2k, fills and order
-terms 2.4k, the oracle update 1.6k, the rest (records, margin figures, liquidation, forced
-withdrawal, transfers) ≈ 4.4k.
+Size at D = 16, M = 4: 44,564 constraints per slot (``python -m benchmarks.batch_constraints``):
+two Merkle updates with their leaf hashes and option fills 2 × 11.4k, two EdDSA checks 2 × 4.2k,
+the series table (S = 8 series' values and requirements, listing and marks rules) 3.2k, the
+signed messages 2.2k (equal-arity messages of exclusive types share one Poseidon), option
+positions 2 × 0.37k, fills and order terms 1.6k, the oracle update 1.1k, the rest (records,
+margin figures, liquidation, forced withdrawal, transfers, open interest) ≈ 4.3k; per batch
+once, the global hash of the markets and series (2 × 6.5k) and the expiry flags (0.3k).
 """
 
 from circuits.batch.circuit import BatchCircuit, compile_batch

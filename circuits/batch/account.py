@@ -1,16 +1,19 @@
-"""One leaf update of a slot: funding settlement, the candidate account, its figures, Merkle.
+"""One leaf update of a slot: funding and lazy option settlement, the candidate account, its
+figures, Merkle.
 
 For update u with the global state G before the slot (``rollup.margin``, ``rollup.effects``)::
 
-    collateral_s = collateral − Σ_m size_m·(F_m − f_m)                (settle)
+    collateral_s = collateral − Σ_m size_m·(F_m − f_m) + Σ_k s_k·n_k·value_k   (settle; the
+                   option payoffs: circuits.batch.options)
     candidate    = (pubkey', nonce + inc_u, floor', collateral_s + dc_u,
-                    size_m + [m = market]·ds_u, f_m = F_m, records')
-    new          = write_u ? candidate : old     (only collateral and f differ when not written:
-                                                  every other delta is 0 unless the update writes)
+                    size_m + [m = market]·ds_u, f_m = F_m, records', option positions')
+    new          = write_u ? candidate : old     (collateral, f and the option positions are
+                                                  muxed; every other delta is 0 unless the update
+                                                  writes)
     new nonce < 2^32 (when inc_u can be 1), |new collateral| ≤ 2^95 − 1,
     |new size_m| ≤ 2^48 − 1  (abs_m = |new size_m|, 50 rows each)
-    TV_a = collateral' + Σ size'_m·price_m                            (f' = F: settled)
-    IR_a = Σ abs_m·price_m·initial_m,   MR_a = Σ abs_m·price_m·maintenance_m
+    TV_a = collateral' + Σ size'_m·price_m + TV_opt                   (f' = F: settled)
+    IR_a = Σ abs_m·price_m·initial_m + IR_opt,   MR_a = Σ abs_m·price_m·maintenance_m + MR_opt
     the old leaf under the current accounts root along (index_u, siblings_u); the new leaf along
     the same path gives the next accounts root (index range-checked to D bits).
 
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 
 from circuits.api import API
 from circuits.batch.arith import bounded
+from circuits.batch.options import OptionFill
 from circuits.batch.orders import Records
 from circuits.batch.spec import BatchShape
 from circuits.batch.state import AccountVars, GlobalVars, account_leaf
@@ -48,7 +52,8 @@ class AccountUpdate:
 
 
 def settle(api: API, g: GlobalVars, old: AccountVars, name: str) -> Variable:
-    """collateral − Σ size_m·(F_m − f_m). M constraints."""
+    """collateral − Σ size_m·(F_m − f_m) (funding only; the option payoffs are added by the
+    caller). M constraints."""
     with api.namespace(name):
         paid = [
             api.mul(s, g.funding[k] - f, name=f"funding{k}")
@@ -74,6 +79,7 @@ def update_account(
     write: Value,
     pubkey: tuple[Value, Value],
     records: Records,
+    options: OptionFill,
     initial_prices: Sequence[Variable],
     maint_prices: Sequence[Variable],
 ) -> AccountUpdate:
@@ -89,7 +95,7 @@ def update_account(
     nonce = old.nonce + inc
     new = AccountVars(
         as_variable(pubkey[0]), as_variable(pubkey[1]), nonce, records.floor, collateral,
-        sizes, funding, records.ids, records.filled,
+        sizes, funding, records.ids, records.filled, options.slots, options.sizes,
     )  # fmt: skip
     if as_variable(inc).constant_value != 0:
         api.range_check(nonce, NONCE_BITS, "nonce_range")
@@ -98,11 +104,17 @@ def update_account(
     for k in range(m):
         abs_sizes.append(abs_value(api, sizes[k], SIZE_BITS + 1, f"size_range{k}"))
         api.assert_nonzero(sizes[k] + (1 << SIZE_BITS), f"size_not_min{k}")
-    tv = collateral + api.sum(
-        [api.mul(sizes[k], g.prices[k], name=f"notional{k}") for k in range(m)]
+    tv = (
+        collateral
+        + options.total_value
+        + api.sum([api.mul(sizes[k], g.prices[k], name=f"notional{k}") for k in range(m)])
     )
-    ir = api.sum([api.mul(abs_sizes[k], initial_prices[k], name=f"ir{k}") for k in range(m)])
-    mr = api.sum([api.mul(abs_sizes[k], maint_prices[k], name=f"mr{k}") for k in range(m)])
+    ir = options.initial_risk + api.sum(
+        [api.mul(abs_sizes[k], initial_prices[k], name=f"ir{k}") for k in range(m)]
+    )
+    mr = options.maint_risk + api.sum(
+        [api.mul(abs_sizes[k], maint_prices[k], name=f"mr{k}") for k in range(m)]
+    )
     bits = api.to_bits(index, shape.depth, "index_bits")
     old_root, new_root = merkle_update(
         api, account_leaf(api, old, "old_leaf"), account_leaf(api, new, "new_leaf"), bits, siblings

@@ -13,19 +13,21 @@ of ``circuits.batch.inputs``. The circuit enforces
     new_root = Poseidon(accounts_root_B, global_hash(G_B))
     commitment = poseidon_sponge([old_root, new_root, chunk_0, ..., chunk_{B−1}])
 
-The global state is carried between slots as circuit values (hashed only at both ends), so the
-intermediate state roots of rollup.witness.SlotWitness are implied, not recomputed.
+The global state (markets and the option series table included) is carried between slots as
+circuit values (hashed only at both ends), so the intermediate state roots of
+rollup.witness.SlotWitness are implied, not recomputed; with it the derived expiry flags
+(``circuits.batch.state.expiry_flags``), computed once here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from circuits.api import API
 from circuits.batch.inputs import declare_slot
 from circuits.batch.slot import define_slot
 from circuits.batch.spec import BatchShape
-from circuits.batch.state import GlobalVars, state_root
+from circuits.batch.state import GlobalVars, expiry_flags, state_root
 from circuits.compiled import CompiledCircuit, compile_circuit
 from circuits.gadgets.poseidon import poseidon_sponge
 from circuits.linear import Variable
@@ -46,6 +48,7 @@ class BatchCircuit:
         commitment = api.public_input("commitment")
         root = api.private_input("accounts_root")
         g = GlobalVars.from_flat(api.private_input("global", shape.global_width), shape)
+        g = replace(g, expired=expiry_flags(api, g))
         assert isinstance(root, Variable)
         api.assert_equal(state_root(api, root, g, "old_state_root"), old_root, "old_root")
         pubdata: list[Variable] = []

@@ -2,26 +2,33 @@
 
 Slot s declares arrays named ``slot{s}.<field>`` (``rollup.circuit_input`` fills them):
 
-    sel[9]        one-hot transaction type (``protocol.spec.NOOP`` … ``FORCED_WITHDRAW``)
-    acct[2]       the accounts of update 0 (deposit / withdraw / forced account | sender | maker |
-                  liquidated | deleveraged) and update 1 (recipient | taker | liquidator |
+    sel[12]       one-hot transaction type (``protocol.spec.NOOP`` … ``SETTLE``)
+    acct[2]       the accounts of update 0 (deposit / withdraw / forced / settle account | sender |
+                  maker | liquidated | deleveraged) and update 1 (recipient | taker | liquidator |
                   deleverager)
     amount, l1_address, pubkey[2], flag (deposit refunded / forced withdrawal void)
-    msel[M]       one-hot market of a trade, liquidation or deleverage
+    msel[M]       one-hot market of a fill (an option's: its underlying) or of a listed series
+    jsel[S]       one-hot series slot of an option fill or of a listing (all 0 otherwise)
     side          trade: the maker's side; liquidation: the liquidator's side; deleverage: the side
-                  that closes the deleveraged account's position (0 buy, 1 sell)
-    quantity, price (deleverage: the bankruptcy price), fee[2] (maker, taker | liquidator)
+                  that closes the deleveraged account's position (0 buy, 1 sell); list: the kind
+    quantity, price (deleverage: the bankruptcy price; list: the strike), fee[2] (maker,
+                  taker | liquidator)
     order0[5], order1[5]   (size, limit_price, max_fee, order_id, expiry): order0 = maker or
                   liquidator, order1 = taker
     rsel0[R], rsel1[R], match[2]   per fill update: the one-hot fill record and whether it
                   already holds the order (``circuits.batch.orders``)
+    ksel0[K], ksel1[K], kmatch[2]  per option-fill update: the one-hot option position the fill
+                  uses and whether it already holds the series (``circuits.batch.options``)
     nonce         the nonce signed by a withdrawal or transfer
     sig0[3], sig1[3]       EdDSA (R8x, R8y, S); (0, 1, 0) when unused
-    timestamp, prices[M], rates[M]   an oracle update
-    index[2], old0[5+2M+2R], old1[5+2M+2R], siblings0[D], siblings1[D]   the two leaf updates
+    timestamp, prices[M], rates[M]   an oracle update (list: timestamp is the expiry)
+    marks[S], flags[S]     the oracle's marks and settle flags
+    index[2], old0[5+2M+2R+2K], old1[…], siblings0[D], siblings1[D]   the two leaf updates
 
 A field a type does not use must be 0 (``unused_<field>`` rows), so each transaction has exactly
-one assignment and the chunk fields cannot carry stray values.
+one assignment and the chunk fields cannot carry stray values; the selectors (msel, jsel, rsel,
+ksel) and match bits are pinned by their own one-hot rules (trade.py, series.py, orders.py,
+options.py).
 """
 
 from __future__ import annotations
@@ -36,9 +43,14 @@ from protocol.spec import (
     DEPOSIT,
     FORCED_WITHDRAW,
     LIQUIDATE,
+    LIST_SERIES,
+    MARKS,
+    MAX_SERIES,
     N_TX_TYPES,
+    OPTION_SLOTS,
     ORACLE,
     ORDER_RECORDS,
+    SETTLE,
     TRADE,
     TRANSFER,
     WITHDRAW,
@@ -52,15 +64,15 @@ _FILLS = frozenset({TRADE, LIQUIDATE, DELEVERAGE})
 
 #: field → the transaction types that may set it (all others: 0)
 USED_BY: dict[str, frozenset[int]] = {
-    "acct0": frozenset({DEPOSIT, WITHDRAW, TRANSFER, FORCED_WITHDRAW}) | _FILLS,
+    "acct0": frozenset({DEPOSIT, WITHDRAW, TRANSFER, FORCED_WITHDRAW, SETTLE}) | _FILLS,
     "acct1": frozenset({TRANSFER}) | _FILLS,
     "amount": frozenset({DEPOSIT, WITHDRAW, TRANSFER, FORCED_WITHDRAW}),
     "l1_address": frozenset({DEPOSIT, WITHDRAW, FORCED_WITHDRAW}),
     "pubkey": frozenset({DEPOSIT}),
     "flag": frozenset({DEPOSIT, FORCED_WITHDRAW}),
-    "side": _FILLS,
+    "side": _FILLS | {LIST_SERIES},
     "quantity": _FILLS,
-    "price": _FILLS,
+    "price": _FILLS | {LIST_SERIES},
     "fee0": frozenset({TRADE}),
     "fee1": frozenset({TRADE, LIQUIDATE}),
     "order0": frozenset({TRADE, LIQUIDATE}),
@@ -68,11 +80,13 @@ USED_BY: dict[str, frozenset[int]] = {
     "match0": frozenset({TRADE}),
     "match1": frozenset({TRADE, LIQUIDATE}),
     "nonce": frozenset({WITHDRAW, TRANSFER}),
-    "sig0": frozenset({WITHDRAW, TRANSFER, TRADE, LIQUIDATE, ORACLE}),
+    "sig0": frozenset({WITHDRAW, TRANSFER, TRADE, LIQUIDATE, ORACLE, LIST_SERIES, MARKS}),
     "sig1": frozenset({TRADE}),
-    "timestamp": frozenset({ORACLE}),
+    "timestamp": frozenset({ORACLE, LIST_SERIES}),
     "prices": frozenset({ORACLE}),
     "rates": frozenset({ORACLE}),
+    "marks": frozenset({MARKS}),
+    "flags": frozenset({MARKS}),
 }
 
 
@@ -85,6 +99,7 @@ class SlotInputs:
     pubkey: list[Variable]
     flag: Variable
     msel: list[Variable]
+    jsel: list[Variable]
     side: Variable
     quantity: Variable
     price: Variable
@@ -92,11 +107,15 @@ class SlotInputs:
     orders: tuple[list[Variable], list[Variable]]
     rsel: tuple[list[Variable], list[Variable]]
     match: list[Variable]
+    ksel: tuple[list[Variable], list[Variable]]
+    kmatch: list[Variable]
     nonce: Variable
     sigs: tuple[list[Variable], list[Variable]]
     timestamp: Variable
     prices: list[Variable]
     rates: list[Variable]
+    marks: list[Variable]
+    flags: list[Variable]
     index: list[Variable]
     old: tuple[list[Variable], list[Variable]]
     siblings: tuple[list[Variable], list[Variable]]
@@ -123,6 +142,8 @@ class SlotInputs:
             "timestamp": [self.timestamp],
             "prices": self.prices,
             "rates": self.rates,
+            "marks": self.marks,
+            "flags": self.flags,
         }
 
 
@@ -144,6 +165,7 @@ def declare_slot(api: API, shape: BatchShape, s: int) -> SlotInputs:
         pubkey=arr("pubkey", 2),
         flag=one("flag"),
         msel=arr("msel", m),
+        jsel=arr("jsel", MAX_SERIES),
         side=one("side"),
         quantity=one("quantity"),
         price=one("price"),
@@ -151,11 +173,15 @@ def declare_slot(api: API, shape: BatchShape, s: int) -> SlotInputs:
         orders=(arr("order0", ORDER_FIELDS), arr("order1", ORDER_FIELDS)),
         rsel=(arr("rsel0", ORDER_RECORDS), arr("rsel1", ORDER_RECORDS)),
         match=arr("match", 2),
+        ksel=(arr("ksel0", OPTION_SLOTS), arr("ksel1", OPTION_SLOTS)),
+        kmatch=arr("kmatch", 2),
         nonce=one("nonce"),
         sigs=(arr("sig0", 3), arr("sig1", 3)),
         timestamp=one("timestamp"),
         prices=arr("prices", m),
         rates=arr("rates", m),
+        marks=arr("marks", MAX_SERIES),
+        flags=arr("flags", MAX_SERIES),
         index=arr("index", 2),
         old=(arr("old0", w), arr("old1", w)),
         siblings=(arr("siblings0", d), arr("siblings1", d)),

@@ -1,14 +1,20 @@
 """Margin figures of an update before and after it, and the margin rules of every type.
 
 Per update u (``rollup.margin``, ``rollup.effects.require_trade_margin``, ``rollup.bankruptcy``),
-with its deltas dc_u, ds_u, the market's oracle price o and maintenance price o·mf::
+with its deltas dc_u (collateral, without the option payoffs, which lazy settlement moves from
+option value to collateral: TV-neutral), ds_u (contracts or base quanta) and the instrument's
+reference price o::
 
-    TV_b     = TV_a − dc_u − ds_u·o              (= collateral_s + Σ size_b·price, exactly)
-    MR_b     = MR_a + q·o·mf                     (exact whenever the position shrinks by q,
-                                                  the only case in which a rule reads it)
+    TV_b     = TV_a − dc_u − ds_u·o              (= TV of the settled account before, exactly)
+    MR_b     = MR_a + q·unit_u                   (exact whenever the position shrinks by q,
+                                                  the only case in which a rule reads it:
+                                                  perpetual unit o·mf; option unit mm_j when
+                                                  the update buys back a short, 0 when it
+                                                  sells a long, which carries no risk)
     meets_u  = [TV_a·10^6 − IR_a ≥ 0]                           (|·| < 2^margin_bits)
-    shrink_u = [(2·side_u − 1)·size_b,m − q ≥ 0]   side_u = 1 when u sells   (|·| < 2^49)
-               (q ≥ 1: the position moves towards 0 by q without changing side)
+    shrink_u = [(2·side_u − 1)·size_b − q ≥ 0]     side_u = 1 when u sells   (|·| < 2^49)
+               (size_b: the position in the instrument, after lazy settlement; q ≥ 1: it
+               moves towards 0 by q without changing side)
     gain_u   = TV_a·MR_b − TV_b·MR_a,  ratio_u = [gain_u ≥ 0]   (TV/TR not worse; StarkEx)
                (|gain_u| < 2^improve_bits; gain_0 is zeroed when a liquidation draws a
                shortfall: then TV_a = 0 > TV_b and the rule holds natively)
@@ -63,22 +69,26 @@ def figures(
     *,
     msel: Sequence[Value],
     sizes_before: Sequence[Value],
+    option: tuple[Value, Value],
     sells: Value,
     quantity: Value,
     dc: Value,
     ds_oracle: Value,
-    q_maint: Value,
+    unit: Value,
     waived: Value = 0,
     name: str,
 ) -> Figures:
-    """The module docstring's figures of one update; ``waived`` (a known boolean) zeroes gain."""
+    """The module docstring's figures of one update; ``option`` = (opt, the option position
+    before), ``waived`` (a known boolean) zeroes gain."""
     with api.namespace(name):
         tv_b = upd.total_value - dc - ds_oracle
-        mr_b = upd.maint_risk + q_maint
+        mr_b = upd.maint_risk + api.mul(quantity, unit, name="q_unit")
         meets = sign_ge(
             api, upd.total_value * FRACTION_SCALE - upd.initial_risk, shape.margin_bits, "meets"
         )
-        size_b = pick(api, msel, sizes_before, "size_before")
+        perp = pick(api, msel, sizes_before, "size_before")
+        opt, held = option
+        size_b = perp + api.mul(opt, as_variable(held) - perp, name="option_size_before")
         toward = api.mul(sells, size_b, name="sell_size") * 2 - size_b
         shrink = sign_ge(api, toward - quantity, SIZE_BITS + 1, "shrinks")
         gain = api.mul(upd.total_value, mr_b, name="tv_a_mr_b") - api.mul(

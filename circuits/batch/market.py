@@ -12,8 +12,8 @@ before the slot)::
         (so −max ≤ rate' ≤ max as integers: their sum 2·max < 2^33 leaves no wrapped value;
         rate' + 2^32 ∈ (0, 2^33) is the pubdata field)
     price_m := o ? price_m' : price_m,  rate_m := o ? rate_m' : rate_m,  oracle_time += dt
-    message = poseidon_sponge(oracle_preimage(domain, ts, prices', rates'))  (signed by the
-    oracle key; rates in offset binary)
+    message preimage oracle_preimage(domain, ts, prices', rates')   (signed by the oracle key,
+    hashed by circuits.batch.signers; rates in offset binary)
 
 Every unused input is 0 outside an oracle slot, so dt = δ = 0 there.
 """
@@ -26,8 +26,6 @@ from circuits.api import API
 from circuits.batch.arith import bounded, nonzero_if
 from circuits.batch.inputs import SlotInputs
 from circuits.batch.state import GlobalVars
-from circuits.gadgets.poseidon import poseidon_sponge
-from circuits.linear import Variable
 from protocol.messages import oracle_preimage
 from protocol.spec import (
     FUNDING_BITS,
@@ -51,8 +49,8 @@ def _delta_hint(product: int) -> list[int]:
     return [q, rem]
 
 
-def oracle_update(api: API, inp: SlotInputs, g: GlobalVars) -> tuple[GlobalVars, Variable]:
-    """(global state after the slot's oracle update, the oracle message)."""
+def oracle_update(api: API, inp: SlotInputs, g: GlobalVars) -> tuple[GlobalVars, list]:
+    """(global state after the slot's oracle update, the oracle message's preimage)."""
     so, ts = inp.sel[ORACLE], inp.timestamp
     with api.namespace("oracle"):
         api.range_check(ts, TIME_BITS, "timestamp_range")
@@ -75,9 +73,7 @@ def oracle_update(api: API, inp: SlotInputs, g: GlobalVars) -> tuple[GlobalVars,
             index = g.funding[k] + delta
             bounded(api, index, FUNDING_BITS, f"funding_index_range{k}")
             funding.append(index)
-        message = poseidon_sponge(
-            api, oracle_preimage(g.domain, ts, inp.prices, inp.rates), "oracle_msg"
-        )
+        preimage = oracle_preimage(g.domain, ts, inp.prices, inp.rates)
         new = replace(
             g,
             prices=tuple(prices),
@@ -85,4 +81,4 @@ def oracle_update(api: API, inp: SlotInputs, g: GlobalVars) -> tuple[GlobalVars,
             rates=tuple(rates),
             oracle_time=g.oracle_time + dt,
         )
-    return new, message
+    return new, preimage

@@ -1,7 +1,7 @@
 """Pubdata chunks in-circuit, by the layout and packing rule of ``protocol.pubdata``.
 
-Every packed field is range-checked to its width where it is computed, so a chunk determines
-its fields.
+Every packed field is range-checked to its width where it is computed (marks: their bounds in
+circuits.batch.series; settle flags: booleans), so a chunk determines its fields.
 
     chunk_e = Σ_t sel_t · Σ_{fields f of t in element e} f · 2^offset_f      (sel one-hot)
 
@@ -22,10 +22,13 @@ from protocol.spec import (
     DEPOSIT,
     FORCED_WITHDRAW,
     LIQUIDATE,
+    LIST_SERIES,
+    MARKS,
     N_TX_TYPES,
     NOOP,
     ORACLE,
     RATE_OFFSET,
+    SETTLE,
     TRADE,
     TRANSFER,
     WITHDRAW,
@@ -36,11 +39,14 @@ __all__ = ["chunk", "packed", "slot_fields"]
 _ID = 3  #: order_id's place in an order input (size, limit, max_fee, order_id, expiry)
 
 
-def slot_fields(inp: SlotInputs, market: Value) -> dict[int, dict[str, Value]]:
-    """The chunk fields of every type, from the slot's (range-checked) inputs."""
+def slot_fields(
+    inp: SlotInputs, instrument: Value, market: Value, jslot: Value
+) -> dict[int, dict[str, Value]]:
+    """The chunk fields of every type, from the slot's (range-checked) inputs: ``instrument``
+    (m, or M + j), the listed ``market`` and ``jslot`` (one-hot sums: < M, < S)."""
     a0, a1 = inp.acct
     ids = (inp.orders[0][_ID], inp.orders[1][_ID])
-    fill = {"market": market, "quantity": inp.quantity, "price": inp.price}
+    fill = {"instrument": instrument, "quantity": inp.quantity, "price": inp.price}
     fields: dict[int, dict[str, Value]] = {
         NOOP: {},
         DEPOSIT: {
@@ -81,6 +87,16 @@ def slot_fields(inp: SlotInputs, market: Value) -> dict[int, dict[str, Value]]:
             "void": inp.flag,
             "l1_address": inp.l1_address,
         },
+        LIST_SERIES: {
+            "slot": jslot,
+            "market": market,
+            "expiry": inp.timestamp,
+            "strike": inp.price,
+            "kind": inp.side,
+        },
+        MARKS: {f"mark_{j}": x for j, x in enumerate(inp.marks)}
+        | {"settle_flags": linear_sum([(1 << j, as_variable(f)) for j, f in enumerate(inp.flags)])},
+        SETTLE: {"account": a0},
     }
     assert len(fields) == N_TX_TYPES
     return fields

@@ -6,15 +6,17 @@ Every protocol constant the circuit enforces (widths, scales, codes, layouts) is
 proves a statement about integers only if |x| < 2^n is guaranteed by range checks made
 elsewhere; the bounds below derive every such n from the widths (P = 2^PRICE_BITS,
 S = 2^SIZE_BITS, N = S·P = 2^112 the largest notional, K = 2^FRACTION_BITS·N = 2^132 the
-largest risk term, M markets):
+largest risk term, M markets; options: O = OPTION_SLOTS = 4 positions of |n| < 2^40 contracts
+valued < 2^64 each, U = 2^OPTION_UNIT_BITS = 2^85 the largest requirement per contract):
 
-    TV_a  = coll' + Σ size'·price        coll' range-checked (95 bits)   |TV_a| < 2^95 + M·N
-                                                                            < 2^tv_bits
-    IR_a, MR_a = Σ |size'|·price·f                                       < M·K = 2^risk_bits
+    TV_a  = coll' + Σ size'·price + Σ n'·value      |TV_a| < 2^95 + M·N + O·2^104 < 2^tv_bits
+    IR_a, MR_a = Σ |size'|·price·f + Σ_short |n'|·unit        < M·K + O·2^40·U = 2^risk_bits
     TV_a·10^6 − IR_a                                                     < 2^margin_bits
-    TV_b  = TV_a − dc − ds·price_m       (the deltas of the update, each range-checked)
-            |dc| < 2^96 + 2·N outside a liquidation with a shortfall   |TV_b| < 2^tvb_bits
-    MR_b  = MR_a + q·price_m·mf_m        (exact when the position shrinks)  < (M+1)·K
+    TV_b  = TV_a − dc − ds·o             (the deltas of the update, each range-checked; o the
+            reference price, < 2^64)     |dc| < 2^96 + 2·N outside a liquidation with a
+                                         shortfall                      |TV_b| < 2^tvb_bits
+    MR_b  = MR_a + q·unit                (perpetual unit o·mf < 2^84, option unit mm < 2^85;
+            exact when the position shrinks)                     < M·K + O·2^125 + 2^133
     gain  = TV_a·MR_b − TV_b·MR_a                                        < 2^improve_bits ≤ 2^252
     tv_fill (liquidation, TV after the fill at p, before penalty / shortfall):
             ≥ −(fund + fee) > −2^128 when the fund covers the shortfall, < 2^116 otherwise
@@ -30,11 +32,18 @@ from dataclasses import dataclass
 
 from circuits.errors import DefinitionError
 from protocol import spec
+from protocol.leaf import MARKET_FIELDS, SERIES_FIELDS
 
 __all__ = ["LIQUIDATABLE_BITS", "TV_FILL_BITS", "BatchShape"]
 
 _N = 1 << (spec.SIZE_BITS + spec.PRICE_BITS)  #: largest notional |size|·price
 _K = _N << spec.FRACTION_BITS  #: largest risk term |size|·price·fraction
+_OPTION_VALUE_BITS = spec.OPTION_SIZE_BITS + spec.PRICE_BITS  #: |n·value| < 2^104
+
+
+def _tv_before(n_markets: int) -> int:
+    return (1 << 97) + (n_markets + 3) * _N + (spec.OPTION_SLOTS << _OPTION_VALUE_BITS)
+
 
 #: |tv_fill| < 2^128 in every liquidation the native machine accepts (module docstring).
 TV_FILL_BITS: int = 128
@@ -64,14 +73,15 @@ class BatchShape:
 
     @property
     def account_width(self) -> int:
-        """Leaf preimage length: 5 + 2M + 2R (x, y, nonce, floor, collateral, positions,
-        records)."""
-        return 5 + 2 * self.n_markets + 2 * spec.ORDER_RECORDS
+        """Leaf preimage length: 5 + 2M + 2R + 2K (x, y, nonce, floor, collateral, positions,
+        records, option positions)."""
+        return 5 + 2 * self.n_markets + 2 * spec.ORDER_RECORDS + 2 * spec.OPTION_SLOTS
 
     @property
     def global_width(self) -> int:
-        """Global-state preimage length: 8M + 5."""
-        return 8 * self.n_markets + 5
+        """Global-state preimage length: 11M markets + 8S series + 8 (keys, time, fund, domain,
+        next series id)."""
+        return MARKET_FIELDS * self.n_markets + SERIES_FIELDS * spec.MAX_SERIES + 8
 
     @property
     def tv_bits(self) -> int:
@@ -88,12 +98,15 @@ class BatchShape:
 
     @property
     def tvb_bits(self) -> int:
-        """|TV_b| < 2^96 + (M + 3)·N (the TV before an update, from TV_a and the deltas)."""
-        return ((1 << 96) + (self.n_markets + 3) * _N).bit_length()
+        """|TV_b| < 2^97 + (M + 3)·N + O·2^104 (the TV before an update, from TV_a and the
+        deltas)."""
+        return _tv_before(self.n_markets).bit_length()
 
     @property
     def improve_bits(self) -> int:
-        """|TV_a·MR_b − TV_b·MR_a| < (2^95 + M·N)·(M+1)·K + (2^96 + (M+3)·N)·M·K."""
+        """|TV_a·MR_b − TV_b·MR_a| < TV_a bound · MR_b bound + TV_b bound · MR_a bound."""
         m = self.n_markets
-        tv_a, tv_b = (1 << 95) + m * _N, (1 << 96) + (m + 3) * _N
-        return (tv_a * (m + 1) * _K + tv_b * m * _K).bit_length()
+        tv_a = (1 << 95) + (m + 1) * _N + (spec.OPTION_SLOTS << _OPTION_VALUE_BITS)
+        mr_a = (m * _K) + (spec.OPTION_SLOTS << (spec.OPTION_SIZE_BITS + spec.OPTION_UNIT_BITS))
+        mr_b = mr_a + (1 << (spec.SIZE_BITS + spec.OPTION_UNIT_BITS))
+        return (tv_a * mr_b + _tv_before(m) * mr_a).bit_length()

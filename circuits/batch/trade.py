@@ -1,24 +1,32 @@
-"""Fills (trade, liquidation, deleverage): the market, the fill deltas, price bands, order terms
-and the signed order messages.
+"""Fills (trade, liquidation, deleverage): the instrument, the fill deltas, price bands, order
+terms and the signed orders' message preimages (hashed by circuits.batch.signers).
 
-``rollup.effects`` (``fill``, ``check_band``, ``trade``), ``rollup.checks`` (``check_order_terms``,
-``check_fill``) and ``rollup.bankruptcy`` (the liquidation band)::
+``rollup.effects`` (``resolve``, ``reference``, ``check_tradable``, ``fill``, ``check_band``,
+``trade``), ``rollup.checks`` (``check_order_terms``, ``check_fill``) and ``rollup.bankruptcy``
+(the liquidation band)::
 
-    fill = trade + liquidate + deleverage;  msel one-hot iff fill;  market = Σ k·msel_k
-    0 < quantity < 2^48,  0 < price < 2^64,  0 ≤ fee < 2^80
+    fill = trade + liquidate + deleverage;  msel one-hot iff fill (or a listing: its market)
+    market = Σ k·msel_k: a perpetual's market or an option's underlying
+    jsel (circuits.batch.series): opt = an option fill of the series in slot j = Σ j·jsel_j;
+        opt ⇒ j tradable (listed, unsettled, oracle_time < expiry) ∧ market = the series' market
+    instrument (pubdata) = opt ? M + j : market;  signed instrument = opt ? 256 + sid_j : market
+    reference o = opt ? mark_j : price_m;  scale s = price_m (the underlying's index)
+    0 < quantity < 2^48,  0 < price < 2^64 (a listing's strike too),  0 ≤ fee < 2^80
     side0 (update 0's side: 1 sells) = side for a trade / deleverage, 1 − side for a liquidation
-    ds0 = q·(1 − 2·side0),  paid0 = q·price·(1 − 2·side0),  update 1 fills −ds0, receives paid0
-    trade band        |price − o|·10^6 ≤ o·band_m     (two checks A, B below, both enabled)
-    liquidation band  L long (side = 0):  (price − o)·10^6 + o·mf_m ≥ 0      (A only)
-                      L short:            (o − price)·10^6 + o·mf_m ≥ 0      (B only)
+    ds0 = q·(1 − 2·side0) contracts or base quanta: opt ? option delta dn0 : perpetual delta
+    paid0 = q·price·(1 − 2·side0),  update 1 fills −ds0, receives paid0;  ds_oracle = ds0·o
+    trade band        |price − o|·10^6 ≤ s·band_m     (two checks A, B below, both enabled)
+    liquidation band  L long (side = 0):  (price − o)·10^6 + s·mf_m ≥ 0      (A only)
+                      L short:            (o − price)·10^6 + s·mf_m ≥ 0      (B only)
         A = (price − o)·10^6 + w + off_A·2^86,  B = (o − price)·10^6 + w + off_B·2^86 ∈ [0, 2^87)
-        with w = trade·o·band_m + liquidate·o·mf_m and off = 1 for a disabled side (|·| < 2^85)
+        with w = trade·s·band_m + liquidate·s·mf_m and off = 1 for a disabled side (deleverage,
+        listing; |·| < 2^85)
     order o (order0: maker or liquidator, order1: taker), when enabled:
         0 < id < 2^32, 0 < size < 2^48, 0 < limit < 2^64, max_fee < 2^80, expiry < 2^40;
         buy: price ≤ limit, sell: price ≥ limit;  expiry ≥ oracle_time;
         fee·size ≤ max_fee·q  (|·| < 2^128)       (q ≤ size − filled: circuits.batch.orders)
-    message = Poseidon(order_preimage(domain, account, market, side, size, limit, max_fee, id,
-                                      expiry))        (protocol.messages)
+    message = Poseidon(order_preimage(domain, account, signed instrument, side, size, limit,
+                                      max_fee, id, expiry))        (protocol.messages)
 """
 
 from __future__ import annotations
@@ -29,8 +37,8 @@ from dataclasses import dataclass
 from circuits.api import API
 from circuits.batch.arith import cond_range, nonzero_if, pick
 from circuits.batch.inputs import SlotInputs
+from circuits.batch.series import SeriesTerms
 from circuits.batch.state import GlobalVars
-from circuits.gadgets.poseidon import poseidon
 from circuits.linear import Value, Variable
 from protocol.messages import order_preimage
 from protocol.spec import (
@@ -38,6 +46,8 @@ from protocol.spec import (
     FEE_BITS,
     FRACTION_SCALE,
     LIQUIDATE,
+    LIST_SERIES,
+    OPTION_BASE,
     ORDER_ID_BITS,
     PRICE_BITS,
     SIZE_BITS,
@@ -56,17 +66,24 @@ _FEE_PRODUCT_BITS = FEE_BITS + SIZE_BITS  #: fee·size, max_fee·q < 2^128
 class FillTerms:
     """What the updates, the margin rules and the pubdata take from a fill (0 for other types)."""
 
-    market: Variable  #: Σ k·msel_k
-    oracle: Variable  #: price_m
-    maint_price: Variable  #: price_m · maintenance_m
+    market: Variable  #: Σ k·msel_k (an option's underlying)
+    instrument: Variable  #: the pubdata instrument: market, or M + j
+    opt: Variable  #: an option fill
+    jslot: Variable  #: Σ j·jsel_j
+    oracle: Variable  #: the reference price o: price_m, or mark_j
+    maint_price: Variable  #: price_m · maintenance_m (the liquidation band's width)
+    unit_risk: tuple[Variable, Variable]  #: per update, MR_b − MR_a per contract shrunk
+    fill_risk: tuple[Variable, Variable]  #: the series' (im_j, mm_j)
     penalty: Variable  #: liquidation_penalty_m
     side0: Variable  #: 1 if update 0 sells
-    ds: tuple[Variable, Variable]  #: size deltas of updates 0, 1
+    ds: tuple[Variable, Variable]  #: perpetual size deltas of updates 0, 1
+    dn: tuple[Variable, Variable]  #: option size deltas of updates 0, 1
     paid0: Variable  #: q·price·(1 − 2·side0), paid by update 0 to update 1
-    ds_oracle: Variable  #: ds0 · price_m
+    ds_oracle: Variable  #: ds0 · o
+    dn_value: tuple[Variable, Variable]  #: dn_u · o
     order_ids: tuple[Variable, Variable]  #: the order id whose fill update u records
     order_sizes: tuple[Variable, Variable]  #: that order's size
-    messages: tuple[Variable, Variable]  #: Poseidon of order0's and order1's preimages
+    preimages: tuple[list, list]  #: order0's and order1's message preimages
 
 
 def _order_checks(
@@ -90,75 +107,102 @@ def _order_checks(
         cond_range(api, en, expiry - oracle_time, TIME_BITS, "expiry")
 
 
-def _bands(api: API, inp: SlotInputs, oracle: Value, band: Value, maint_price: Value) -> None:
+def _bands(
+    api: API, inp: SlotInputs, ref: Value, scale: Value, band: Value, maint_price: Value
+) -> None:
     """Trade band (both sides) and liquidation band (L's side) as the A / B checks above."""
     sel, price = inp.sel, inp.price
-    liq, dl = sel[LIQUIDATE], sel[DELEVERAGE]
-    width = api.mul(sel[TRADE], api.mul(oracle, band, name="oracle_band"), name="trade_width")
+    liq, off = sel[LIQUIDATE], sel[DELEVERAGE] + sel[LIST_SERIES]
+    width = api.mul(sel[TRADE], api.mul(scale, band, name="scale_band"), name="trade_width")
     width = width + api.mul(liq, maint_price, name="liquidation_width")
     liq_side = api.mul(liq, inp.side, name="liquidator_sells")
-    move = (price - oracle) * FRACTION_SCALE
-    low = move + width + (liq_side + dl) * _BAND_OFF
-    high = -move + width + (liq - liq_side + dl) * _BAND_OFF
+    move = (price - ref) * FRACTION_SCALE
+    low = move + width + (liq_side + off) * _BAND_OFF
+    high = -move + width + (liq - liq_side + off) * _BAND_OFF
     api.range_check(low, _BAND_BITS, "price_floor")
     api.range_check(high, _BAND_BITS, "price_ceiling")
 
 
 def fill_terms(
-    api: API, inp: SlotInputs, g: GlobalVars, maint_prices: Sequence[Value]
+    api: API, inp: SlotInputs, g: GlobalVars, maint_prices: Sequence[Value], st: SeriesTerms
 ) -> FillTerms:
     """The module docstring's checks and values; ``maint_prices[k] = price_k·mf_k``."""
     sel, q, price, side = inp.sel, inp.quantity, inp.price, inp.side
     trade, liq = sel[TRADE], sel[LIQUIDATE]
     fill = trade + liq + sel[DELEVERAGE]
+    opt, t, m = st.opt, g.series, len(g.prices)
     with api.namespace("fill"):
         api.assert_boolean(side, "side_bool")
         for k, s in enumerate(inp.msel):
             api.assert_boolean(s, f"market_bool{k}")
-        api.assert_equal(api.sum(inp.msel), fill, "market_onehot")
-        market = api.sum(inp.msel, list(range(len(inp.msel))))
+        api.assert_equal(api.sum(inp.msel), fill + sel[LIST_SERIES], "market_onehot")
+        market = api.sum(inp.msel, list(range(m)))
+        jslot = api.sum(inp.jsel, list(range(len(inp.jsel))))
         api.range_check(q, SIZE_BITS, "quantity_range")
         nonzero_if(api, fill, q, "quantity_positive")
         api.range_check(price, PRICE_BITS, "price_range")
-        nonzero_if(api, fill, price, "price_positive")
+        nonzero_if(api, fill + sel[LIST_SERIES], price, "price_positive")
         api.range_check(inp.fee[0], FEE_BITS, "fee0_range")
         api.range_check(inp.fee[1], FEE_BITS, "fee1_range")
-        oracle = pick(api, inp.msel, g.prices, "oracle")
+        index = pick(api, inp.msel, g.prices, "index")
         maint_price = pick(api, inp.msel, maint_prices, "maint_price")
         band = pick(api, inp.msel, g.band, "band")
         penalty = pick(api, inp.msel, g.penalty, "penalty")
-        _bands(api, inp, oracle, band, maint_price)
+        tradable = pick(api, inp.jsel, st.tradable, "tradable")
+        api.assert_product(opt, 1 - tradable, 0, "series_tradable")
+        api.assert_product(opt, market - pick(api, inp.jsel, t.market, "underlying"), 0,
+                           "series_market")  # fmt: skip
+        mark = pick(api, inp.jsel, t.mark, "mark")
+        ref = index + api.mul(opt, mark - index, name="reference")
+        _bands(api, inp, ref, index, band, maint_price)
         side0 = side + liq - api.mul(liq, side, name="side0") * 2
         ds0 = q - api.mul(q, side0, name="signed_q") * 2
+        dn0 = api.mul(opt, ds0, name="option_q")
         qp = api.mul(q, price, name="notional")
         paid0 = qp - api.mul(qp, side0, name="signed_notional") * 2
-        ds_oracle = api.mul(ds0, oracle, name="ds_oracle")
+        ds_oracle = api.mul(ds0, ref, name="ds_oracle")
+        dn_value = api.mul(opt, ds_oracle, name="dn_value")
+        fill_risk = (pick(api, inp.jsel, st.im, "im"), pick(api, inp.jsel, st.mm, "mm"))
+        # MR_b − MR_a per contract shrunk: o·mf, or mm_j when the update buys (shrinks a short)
+        perp_unit = maint_price - api.mul(opt, maint_price, name="perp_unit")
+        short_unit = api.mul(opt, fill_risk[1], name="short_unit")
+        sold = api.mul(short_unit, side0, name="short_unit_sells0")
+        instrument = market + api.mul(opt, m + jslot - market, name="instrument")
+        sid = pick(api, inp.jsel, t.sid, "sid")
+        signed = market + api.mul(opt, OPTION_BASE + sid - market, name="signed_instrument")
 
         liq_fee = api.mul(liq, inp.fee[1], name="liquidator_fee")
         _order_checks(api, inp, 0, trade + liq, side, inp.fee[0] + liq_fee, g.oracle_time)
         _order_checks(api, inp, 1, trade, 1 - side, inp.fee[1], g.oracle_time)
         a0, a1 = inp.acct
         signer0 = a0 + api.mul(liq, a1 - a0, name="order0_account")
-        msgs = []
+        pre = []
         for o, (acct, s) in enumerate(((signer0, side), (a1, 1 - side))):
             size, limit, max_fee, order_id, expiry = inp.orders[o]
-            preimage = order_preimage(
-                g.domain, acct, market, s, size, limit, max_fee, order_id, expiry
-            )
-            msgs.append(poseidon(api, preimage, f"order{o}_msg"))
+            pre.append(order_preimage(
+                g.domain, acct, signed, s, size, limit, max_fee, order_id, expiry
+            ))  # fmt: skip
         (size0, *_, id0, _), (size1, *_, id1, _) = inp.orders
         liq_id = api.mul(liq, id0, name="liquidator_id")
         liq_size = api.mul(liq, size0, name="liquidator_size")
+    ds_perp = ds0 - dn0
     return FillTerms(
         market=market,
-        oracle=oracle,
+        instrument=instrument,
+        opt=opt,
+        jslot=jslot,
+        oracle=ref,
         maint_price=maint_price,
+        unit_risk=(perp_unit + short_unit - sold, perp_unit + sold),
+        fill_risk=fill_risk,
         penalty=penalty,
         side0=side0,
-        ds=(ds0, -ds0),
+        ds=(ds_perp, -ds_perp),
+        dn=(dn0, -dn0),
         paid0=paid0,
         ds_oracle=ds_oracle,
+        dn_value=(dn_value, -dn_value),
         order_ids=(id0 - liq_id, id1 + liq_id),
         order_sizes=(size0 - liq_size, size1 + liq_size),
-        messages=(msgs[0], msgs[1]),
+        preimages=(pre[0], pre[1]),
     )

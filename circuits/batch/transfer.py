@@ -17,8 +17,9 @@
               Poseidon(3, domain, sender, recipient, amount, nonce)
     forced    collateral −= amount·2^32 (amount: circuits.batch.refunds)
 
-Both messages are one Poseidon(6): the unused fields are 0 (acct1 for a withdrawal, l1_address
-for a transfer), so its inputs 3, 4 are (amount, l1) or (recipient, amount).
+Both messages are one Poseidon(6) preimage (hashed by circuits.batch.signers): the unused fields
+are 0 (acct1 for a withdrawal, l1_address for a transfer), so its inputs 3, 4 are (amount, l1)
+or (recipient, amount).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from circuits.api import API
 from circuits.batch.arith import cond_range, nonzero_if
 from circuits.batch.inputs import SlotInputs
 from circuits.batch.state import AccountVars, GlobalVars
-from circuits.gadgets.poseidon import poseidon
 from circuits.linear import Variable
 from protocol import babyjubjub as bjj
 from protocol.messages import transfer_preimage, withdraw_preimage
@@ -50,11 +50,11 @@ __all__ = ["DepositKeys", "TransferTerms", "deposit_keys", "is_empty", "transfer
 @dataclass(frozen=True)
 class TransferTerms:
     dc: tuple[Variable, Variable]  #: collateral deltas of updates 0 and 1
-    message: Variable  #: the withdraw or transfer message
+    preimage: list[Variable]  #: the withdraw or transfer message's preimage
 
 
 def transfer_terms(api: API, inp: SlotInputs, g: GlobalVars) -> TransferTerms:
-    """Range checks, deltas and the message of the collateral-moving types."""
+    """Range checks, deltas and the message preimage of the collateral-moving types."""
     sel, amount, (a0, a1) = inp.sel, inp.amount, inp.acct
     with api.namespace("transfer"):
         api.range_check(inp.l1_address, L1_ADDRESS_BITS, "l1_address_range")
@@ -72,8 +72,7 @@ def transfer_terms(api: API, inp: SlotInputs, g: GlobalVars) -> TransferTerms:
         t = transfer_preimage(g.domain, a0, x, y, inp.nonce)
         assert w[1:] == t[1:]  # the same inputs after the tag
         tag = sel[WITHDRAW] * w[0] + sel[TRANSFER] * t[0]
-        msg = poseidon(api, [tag, *w[1:]], "withdraw_transfer_msg")
-    return TransferTerms((dc0, a_tr), msg)
+    return TransferTerms((dc0, a_tr), [tag, *w[1:]])
 
 
 def is_empty(api: API, acct: AccountVars, name: str) -> Variable:

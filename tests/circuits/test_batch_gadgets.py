@@ -21,7 +21,16 @@ from circuits.gadgets.poseidon import poseidon_sponge as sponge
 from circuits.soundness import find_unconstrained
 from protocol.poseidon import poseidon_sponge
 from prover.fields import R
-from rollup.account import Account, GlobalState, MarketState, OrderRecord, Position
+from rollup.account import (
+    EMPTY_SERIES,
+    Account,
+    GlobalState,
+    MarketState,
+    OptionPosition,
+    OrderRecord,
+    Position,
+    SeriesState,
+)
 from rollup.account import state_root as native_root
 from rollup.circuit_input import account_inputs, global_inputs
 
@@ -67,13 +76,17 @@ def test_hashes_match_native(collateral: int, size: int, nonce: int, price: int)
     c = compile_circuit(Hashes())
     records = (OrderRecord(nonce + 1, 3), OrderRecord(), OrderRecord(7, 1), OrderRecord(2, 0))
     positions = (Position(size, -3), Position(-size, 11))
-    acct = Account(5, 7, nonce, nonce // 3, collateral, positions, records)
+    options = (OptionPosition(3, -size), OptionPosition(), OptionPosition(7, 2), OptionPosition())
+    acct = Account(5, 7, nonce, nonce // 3, collateral, positions, records, options)
+    series = list(EMPTY_SERIES)
+    series[3] = SeriesState(4, 1, 99, price, 1, price // 3, 0, nonce)
+    series[7] = SeriesState(9, 0, 98, 2, 0, 0, price, 1)
     g = GlobalState(
         (
-            MarketState(price + 1, -9, -size, 10, 5, 4, 30, 2),
-            MarketState(2, size, 7, 20, 10, 8, 40, 3),
+            MarketState(price + 1, -9, -size, 10, 5, 4, 30, 2, 7, 6, 5),
+            MarketState(2, size, 7, 20, 10, 8, 40, 3, 9, 8, 1),
         ),
-        1, 2, 3, 4, 5,
+        tuple(series), 1, 2, 3, 4, 5, 6, 7, 10,
     )  # fmt: skip
     a = {
         "account": account_inputs(acct),

@@ -254,6 +254,8 @@ def test_no_unconstrained_wires(compiled, family_batches, family: str) -> None:
 
 
 def test_shape_checks() -> None:
-    assert BatchShape(1, 2, 8).improve_bits <= 252
+    assert BatchShape(1, 2, 7).improve_bits <= 252  # MAX_MARKETS, options included
+    with pytest.raises(Exception, match="n_markets"):
+        BatchShape(1, 2, 8)
     with pytest.raises(Exception, match="depth"):
         BatchShape(1, 0, 1)

@@ -26,7 +26,7 @@ from protocol.spec import (
 )
 from rollup.bankruptcy import deleverage_price
 from rollup.circuit_input import batch_assignment, shape_of
-from rollup.effects import fill
+from rollup.effects import fill, reference, resolve, size_of
 from rollup.fills import fill_order
 from rollup.margin import settle, total_value
 from rollup.state import RollupState
@@ -85,23 +85,25 @@ def commit_liquidation(
 ) -> SlotWitness:
     """``rollup.bankruptcy.liquidate`` without its checks (penalty / shortfall as given)."""
     o, g = liq.liquidator.order, state.global_state
-    m = g.markets[o.market]
+    inst = resolve(g, o.instrument)
+    ref, _, m = reference(g, inst)
     before = settle(state.account(liq.liquidated), g)
-    filled = fill(before, o.market, 1 - o.side, liq.quantity, liq.price, 0)
+    filled = fill(liq.liquidated, before, inst, 1 - o.side, liq.quantity, liq.price, 0)
     tv_f = total_value(filled, g)
     if penalty is None:
-        nominal = liq.quantity * m.price * m.liquidation_penalty // FRACTION_SCALE
+        nominal = liq.quantity * ref * m.liquidation_penalty // FRACTION_SCALE
         penalty = min(nominal, max(tv_f, 0))
     shortfall = max(-tv_f, 0) if shortfall is None else shortfall
     after = replace(filled, collateral=filled.collateral - penalty + shortfall)
     lq = settle(state.account(o.account), g)
-    lq = fill(lq, o.market, o.side, liq.quantity, liq.price, liq.liquidator_fee)
+    lq = fill(o.account, lq, inst, o.side, liq.quantity, liq.price, liq.liquidator_fee)
     lq = fill_order(o.account, lq, o.order_id, o.size, liq.quantity)
     fund = g.insurance_fund + liq.liquidator_fee + penalty - shortfall
     effect = {
-        "liquidator": o.account, "liquidated": liq.liquidated, "market": o.market,
-        "liquidator_side": o.side, "quantity": liq.quantity, "price": liq.price,
-        "fee": liq.liquidator_fee, "liquidator_order_id": o.order_id,
+        "liquidator": o.account, "liquidated": liq.liquidated,
+        "instrument": inst.code(len(g.markets)), "liquidator_side": o.side,
+        "quantity": liq.quantity, "price": liq.price, "fee": liq.liquidator_fee,
+        "liquidator_order_id": o.order_id,
     }  # fmt: skip
     writes = [(liq.liquidated, after), (o.account, lq)]
     new_g = replace(g, insurance_fund=fund)
@@ -110,16 +112,18 @@ def commit_liquidation(
 
 def commit_deleverage(state: RollupState, tx: Deleverage, price: int) -> SlotWitness:
     """``rollup.bankruptcy.deleverage`` at ``price`` without its checks."""
-    g, m, q = state.global_state, tx.market, tx.quantity
+    g, q = state.global_state, tx.quantity
+    inst = resolve(g, tx.instrument)
     l_b = settle(state.account(tx.deleveraged), g)
     d_b = settle(state.account(tx.deleverager), g)
-    side = SELL if l_b.positions[m].size > 0 else BUY
+    side = SELL if size_of(l_b, inst) > 0 else BUY
     writes = [
-        (tx.deleveraged, fill(l_b, m, side, q, price, 0)),
-        (tx.deleverager, fill(d_b, m, 1 - side, q, price, 0)),
+        (tx.deleveraged, fill(tx.deleveraged, l_b, inst, side, q, price, 0)),
+        (tx.deleverager, fill(tx.deleverager, d_b, inst, 1 - side, q, price, 0)),
     ]
-    effect = {"deleveraged": tx.deleveraged, "deleverager": tx.deleverager, "market": m,
-              "quantity": q, "price": price}  # fmt: skip
+    effect = {"deleveraged": tx.deleveraged, "deleverager": tx.deleverager,
+              "instrument": inst.code(len(g.markets)), "quantity": q,
+              "price": price}  # fmt: skip
     return state.commit(0, DELEVERAGE, tx, writes, g, effect, ())
 
 
@@ -184,9 +188,10 @@ def test_penalty_never_beyond_the_equity(compiled) -> None:
 
 
 # -- deleverage -------------------------------------------------------------------------------
-def _price(state: RollupState, q: int) -> int:
+def _price(state: RollupState, q: int, instrument: int = 0) -> int:
     g = state.global_state
-    return deleverage_price(settle(state.account(0), g), g, 0, q)
+    inst = resolve(g, instrument)
+    return deleverage_price(0, settle(state.account(0), g), g, inst, q)
 
 
 @pytest.mark.parametrize("long", [True, False])

@@ -20,7 +20,16 @@ from circuits.batch import compile_batch
 from circuits.errors import UnsatisfiedConstraint
 from circuits.soundness import find_unconstrained
 from protocol import spec
-from protocol.spec import BUY, DEFAULT_MARKETS, SELL, VALUE_SCALE, RollupParams
+from protocol.spec import (
+    BUY,
+    CALL,
+    DEFAULT_MARKETS,
+    OPTION_BASE,
+    PUT,
+    SELL,
+    VALUE_SCALE,
+    RollupParams,
+)
 from rollup.circuit_input import batch_assignment, shape_of
 from rollup.errors import RollupError
 from rollup.state import RollupState
@@ -28,9 +37,12 @@ from rollup.tx import (
     Deleverage,
     ForcedWithdrawal,
     Liquidate,
+    ListSeries,
+    Marks,
     Noop,
     OraclePrice,
     Order,
+    Settle,
     Trade,
     Transfer,
     Withdraw,
@@ -39,6 +51,7 @@ from rollup.witness import BatchWitness
 from tests.batch_helpers import (
     DOMAIN,
     GENESIS_TIME,
+    OPERATOR_KEY,
     ORACLE_KEY,
     PRICE,
     batch_witness,
@@ -96,6 +109,18 @@ def _price(state: RollupState, market: int) -> int:
     return state.global_state.markets[market].price
 
 
+def list_series(
+    state: RollupState, slot: int, market: int, strike: int, kind: int, expiry: int
+) -> ListSeries:
+    sid = state.global_state.next_series_id
+    return ListSeries.signed(OPERATOR_KEY, DOMAIN, slot, sid, market, expiry, strike, kind)
+
+
+def marks(state: RollupState, values: dict[int, int], flags: int = 0) -> Marks:
+    m = tuple(values.get(j, 0) for j in range(spec.MAX_SERIES))
+    return Marks.signed(ORACLE_KEY, DOMAIN, state.global_state.oracle_time, m, flags)
+
+
 #: the scenario, as functions of the state (prices depend on the oracle updates before them)
 SCENARIO = [
     *(lambda s, i=i: deposit(i, 10**5, 9) for i in range(6)),
@@ -123,6 +148,17 @@ SCENARIO = [
         0,
         0,
     ),
+    lambda s: list_series(s, 0, 0, PRICE, CALL, GENESIS_TIME + 150),
+    lambda s: marks(s, {0: PRICE // 20}),
+    lambda s: Trade(
+        order(3, OPTION_BASE + 1, BUY, 50, PRICE // 20, 5),
+        order(7, OPTION_BASE + 1, SELL, 50, PRICE // 20, 9),
+        50,
+        PRICE // 20,
+        0,
+        3,
+    ),  # account 7 writes calls
+    lambda s: list_series(s, 3, 1, 2 * PRICE, PUT, GENESIS_TIME + 10**5),
     lambda s: oracle(s, (1000, 1000), (100, -100)),
     lambda s: Withdraw.signed(KEYS[1], DOMAIN, 1, 10, 77, 0),
     lambda s: Transfer.signed(KEYS[1], DOMAIN, 1, 7, 5 * Q, 1),
@@ -134,6 +170,8 @@ SCENARIO = [
     lambda s: Liquidate(order(7, 1, BUY, 4500, _price(s, 1), 3), 4, 4500, _price(s, 1), 0),
     lambda s: Deleverage(2, 3, 1, 2000),  # the fund cannot cover account 2
     lambda s: Deleverage(2, 3, 1, 2750),
+    lambda s: marks(s, {0: PRICE * 11 // 10, 3: PRICE // 5}, flags=1),  # series 0 settles
+    lambda s: Settle(3),
     lambda s: ForcedWithdrawal(1, 55),
     lambda s: ForcedWithdrawal(6, 55),  # void: account 6 is empty
     lambda s: Noop(),

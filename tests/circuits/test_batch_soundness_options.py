@@ -1,0 +1,231 @@
+"""Soundness of the batch circuit's option positions (``rollup.options``, option fills of
+``rollup.effects`` and ``rollup.bankruptcy``): each valid case solves, each attack fails on a
+named row (method: test_batch_soundness.py; the series table: test_batch_soundness_series.py).
+Native checks are bypassed by monkeypatching them or by ``RollupState.commit``; a wrong option
+position choice is fed to the circuit through ``rollup.circuit_input.option_position``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+import rollup.circuit_input
+from circuits.batch import compile_batch
+from circuits.soundness import find_unconstrained
+from protocol.spec import BUY, OPTION_BASE, SELL, VALUE_SCALE
+from rollup import effects
+from rollup.account import OptionPosition
+from rollup.bankruptcy import deleverage_price
+from rollup.effects import Instrument, resolve
+from rollup.margin import maintenance_risk, settle, total_value
+from rollup.state import RollupState
+from rollup.tx import Deleverage, Liquidate, Settle, Trade, Withdraw
+from tests.batch_helpers import DOMAIN, PRICE, one_slot, solve_batch
+from tests.circuits.batch_world import (
+    CALL_MARK,
+    CALL_SLOT,
+    KEYS,
+    OPTION_EXPIRY,
+    PUT_SLOT,
+    SHAPE,
+    fails,
+    list_tx,
+    marks_tx,
+    option_order,
+    options_state,
+    oracle,
+)
+from tests.circuits.test_batch_soundness_bankruptcy import commit_deleverage, commit_liquidation
+
+Q = VALUE_SCALE
+CALL_ID = OPTION_BASE + 1
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    return compile_batch(SHAPE)
+
+
+def call_trade(q: int, price: int = CALL_MARK, buyer: int = 0, seller: int = 1, oid: int = 1,
+               series_id: int = 1) -> Trade:  # fmt: skip
+    return Trade(option_order(buyer, series_id, BUY, q, price, oid),
+                 option_order(seller, series_id, SELL, q, price, oid), q, price, 0, 0)  # fmt: skip
+
+
+def choose(monkeypatch, k: int, matched: bool) -> None:
+    """Feed the circuit position k (and the match bit) whatever the native rule chose."""
+    monkeypatch.setattr(rollup.circuit_input, "option_position", lambda options, slot: (k, matched))
+
+
+# -- option fills -------------------------------------------------------------------------------
+def test_option_trade_solves_and_position_choice_is_the_native_one(compiled, monkeypatch) -> None:
+    state = options_state()
+    batch = one_slot(state, lambda s: s.apply(call_trade(100)))
+    z = solve_batch(compiled, batch, SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(11), n_random=1).ok
+    assert state.global_state.series[CALL_SLOT].open_interest == 100
+    more = call_trade(50, oid=2)  # account 0 holds the series in position 0
+    solve_batch(compiled, one_slot(state, lambda s: s.apply(more)), SHAPE)
+    for label, (k, matched, fragment) in {
+        "a second position for the same series": (1, False, "update0/options/new_series"),
+        "a match claimed on an empty position": (1, True, "update0/options/position_key"),
+    }.items():
+        choose(monkeypatch, k, matched)
+        state = options_state()
+        state.apply(call_trade(100))
+        assert fails(compiled, one_slot(state, lambda s: s.apply(more)), fragment), label
+    choose(monkeypatch, 2, False)  # not the first empty position
+    fails(compiled, one_slot(options_state(), lambda s: s.apply(call_trade(100))),
+          "update0/options/first_empty0")  # fmt: skip
+
+
+def test_more_series_than_option_slots_is_unsatisfiable(compiled, monkeypatch) -> None:
+    """Account 0 holds four series; a fifth (natively OptionSlotsFull) can only overwrite a
+    held position."""
+    state = options_state()
+    for slot in (0, 1):
+        state.apply(list_tx(state, slot))
+    sids = [s.series_id for s in state.global_state.series if s.series_id]
+    state.apply(marks_tx(state, {j: CALL_MARK for j, s in enumerate(state.global_state.series)
+                                 if s.series_id}))  # fmt: skip
+    state.apply(list_tx(state, 3))  # a fifth series, mark 0
+    for n, sid in enumerate(sids):
+        state.apply(call_trade(10, oid=n + 1, series_id=sid))
+    assert all(o.size for o in state.account(0).options)
+
+    def overwrite(index, account, slot, delta):
+        options = list(account.options)
+        options[0] = OptionPosition(slot, delta)
+        return replace(account, options=tuple(options))
+
+    monkeypatch.setattr(effects, "add_option", overwrite)
+    fifth = call_trade(10, 1, oid=9, series_id=state.global_state.series[3].series_id)
+    fails(compiled, one_slot(state, lambda s: s.apply(fifth)), "update0/options/position_key")
+
+
+def test_untradable_series_fail(compiled, monkeypatch) -> None:
+    monkeypatch.setattr(effects, "check_tradable", lambda *a: None)
+    expired = options_state()
+    expired.apply(oracle(expired, dt=OPTION_EXPIRY - expired.global_state.oracle_time))
+    fails(compiled, one_slot(expired, lambda s: s.apply(call_trade(10))), "fill/series_tradable")
+    monkeypatch.setattr(effects, "resolve", lambda g, instrument: Instrument(True, 0))
+    unlisted = call_trade(10, series_id=7)  # slot 0 is empty
+    fails(compiled, one_slot(options_state(), lambda s: s.apply(unlisted)),
+          "fill/series_tradable")  # fmt: skip
+
+
+def test_an_order_for_a_relisted_slots_old_series_fails(compiled, monkeypatch) -> None:
+    state = options_state()
+    state.apply(call_trade(10))
+    state.apply(oracle(state, dt=OPTION_EXPIRY - state.global_state.oracle_time))
+    state.apply(marks_tx(state, {CALL_SLOT: PRICE}, flags=1 << CALL_SLOT))
+    for i in (0, 1):
+        state.apply(Settle(i))
+    state.apply(list_tx(state, CALL_SLOT, expiry=OPTION_EXPIRY + 100))  # series 3
+    state.apply(marks_tx(state, {CALL_SLOT: CALL_MARK}))
+    solve_batch(compiled, one_slot(state, lambda s: s.apply(call_trade(5, oid=2, series_id=3))),
+                SHAPE)  # fmt: skip
+    monkeypatch.setattr(effects, "resolve", lambda g, instrument: Instrument(True, CALL_SLOT))
+    old_id = call_trade(5, oid=3, series_id=1)  # signed for series 1, executed in series 3
+    fails(compiled, one_slot(state, lambda s: s.apply(old_id)), "slot0/sig0/")
+
+
+def test_short_option_needs_initial_margin(compiled, monkeypatch) -> None:
+    state = options_state((10**6, 1000, 10**6))
+    solve_batch(compiled, one_slot(state, lambda s: s.apply(call_trade(45))), SHAPE)
+    monkeypatch.setattr(effects, "require_trade_margin", lambda *a: None)
+    short = one_slot(options_state((10**6, 1000, 10**6)), lambda s: s.apply(call_trade(60)))
+    fails(compiled, short, "margin/trade_margin1")
+
+
+def test_option_sizes_stay_below_2_to_40(compiled, monkeypatch) -> None:
+    """A position of 2^40 contracts (natively out of range) would let size·mark wrap."""
+    state = options_state((10**6, 1 << 50, 10**6))  # the writer can margin 2^40 calls
+    solve_batch(compiled, one_slot(state, lambda s: s.apply(call_trade((1 << 40) - 1, 1))),
+                SHAPE)  # fmt: skip
+    monkeypatch.setattr(effects, "check_range", lambda name, value, low, high: value)
+    fails(compiled, one_slot(state, lambda s: s.apply(call_trade(1, 1, oid=2))),
+          "update0/options/size_range")  # fmt: skip
+
+
+def test_open_interest_follows_every_write(compiled, monkeypatch) -> None:
+    monkeypatch.setattr(RollupState, "_with_open_interest", lambda self, g, writes: g)
+    fails(compiled, one_slot(options_state(), lambda s: s.apply(call_trade(10))), "new_root")
+
+
+# -- liquidation and deleverage of option positions --------------------------------------------
+def writer_state(index_pct: int, mark: int, fund: int = 0) -> RollupState:
+    """Account 1 (1000 quanta) short 45 calls bought by 0; then the index at index_pct% and
+    the call marked at ``mark``; the insurance fund set to ``fund``."""
+    state = options_state((10**6, 1000, 10**6))
+    state.apply(call_trade(45))
+    state.apply(oracle(state, (PRICE * index_pct // 100,)))
+    state.apply(marks_tx(state, {CALL_SLOT: mark, PUT_SLOT: 0}))
+    state.global_state = replace(state.global_state, insurance_fund=fund)
+    return state
+
+
+def test_option_writer_liquidation(compiled) -> None:
+    mark = PRICE * 15 // 100
+    state = writer_state(110, mark)
+    g = state.global_state
+    writer = settle(state.account(1), g)
+    assert 0 < total_value(writer, g) * 10**6 < maintenance_risk(writer, g)
+    liq = Liquidate(option_order(2, 1, SELL, 45, mark, 5), 1, 45, mark, 0)
+    z = solve_batch(compiled, one_slot(state, lambda s: s.apply(liq)), SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(12), n_random=1).ok
+    assert state.global_state.insurance_fund == 45 * mark * 10_000 // 10**6
+    high = mark + PRICE * 110 // 100 * 50_000 // 10**6 + 1  # above o + s·mf
+    dear = Liquidate(option_order(2, 1, SELL, 45, high, 5), 1, 45, high, 0)
+    fails(compiled, one_slot(writer_state(110, mark), lambda s: commit_liquidation(s, dear)),
+          "fill/price_ceiling")  # fmt: skip
+    on_index = 45 * (PRICE * 110 // 100) * 10_000 // 10**6  # the penalty on the index, not o
+    fails(compiled, one_slot(writer_state(110, mark),
+                             lambda s: commit_liquidation(s, liq, penalty=on_index)),
+          "update1/old_root")  # fmt: skip
+
+
+def _bankruptcy_price(state: RollupState, index: int, q: int) -> int:
+    g = state.global_state
+    return deleverage_price(index, settle(state.account(index), g), g, resolve(g, CALL_ID), q)
+
+
+def test_bankrupt_writer_deleveraged_against_the_holder(compiled) -> None:
+    mark = PRICE * 45 // 100
+    tx = Deleverage(1, 0, CALL_ID, 20)
+    state = writer_state(140, mark)
+    z = solve_batch(compiled, one_slot(state, lambda s: s.apply(tx)), SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(13), n_random=1).ok
+    p = _bankruptcy_price(writer_state(140, mark), 1, 20)
+    for price, fragment in ((p - 1, "bankruptcy/least_price"), (p + 1, "margin/ratio0")):
+        at = one_slot(writer_state(140, mark), lambda s, p=price: commit_deleverage(s, tx, p))
+        fails(compiled, at, fragment)
+
+
+def holder_state() -> RollupState:
+    """Account 0 long 1000 calls bought at 10% of the index, its collateral withdrawn against
+    them, then the mark collapsing: bankrupt with no maintenance risk; the fund empty."""
+    state = options_state((10**6, 10**6, 10**6))
+    state.apply(marks_tx(state, {CALL_SLOT: PRICE // 10}))
+    state.apply(call_trade(1000, PRICE // 10))
+    tv = total_value(state.account(0), state.global_state)
+    state.apply(Withdraw.signed(KEYS[0], DOMAIN, 0, tv // Q, 7, 0))
+    state.apply(marks_tx(state, {CALL_SLOT: PRICE // 100}))
+    return state
+
+
+def test_long_only_holder_deleveraged_at_the_least_price_leaving_tv_nonnegative(compiled) -> None:
+    state = holder_state()
+    g = state.global_state
+    assert total_value(state.account(0), g) < 0 == maintenance_risk(state.account(0), g)
+    tx = Deleverage(0, 1, CALL_ID, 1000)
+    z = solve_batch(compiled, one_slot(state, lambda s: s.apply(tx)), SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(14), n_random=1).ok
+    assert 0 <= total_value(state.account(0), state.global_state) < 1000
+    p = _bankruptcy_price(holder_state(), 0, 1000)
+    for price, fragment in ((p + 1, "bankruptcy/least_price"), (p - 1, "bankruptcy/solvent_after")):
+        fails(compiled, one_slot(holder_state(), lambda s, p=price: commit_deleverage(s, tx, p)),
+              fragment)  # fmt: skip

@@ -70,7 +70,7 @@ MAX_SERIES: int = 8  #: S, option series slots in the global state
 OPTION_SLOTS: int = 4  #: K, option positions per account (the options hash has 2K inputs)
 OPTION_SIZE_BITS: int = 40  #: |option position| < 2^40 contracts
 SERIES_ID_BITS: int = 32  #: 0 < series id < 2^32 (0 marks an empty series slot)
-OPEN_INTEREST_BITS: int = 72  #: Σ long contracts of a series < 2^72
+OPEN_INTEREST_BITS: int = 72  #: Σ |n| of a series over all accounts < 2^32 · 2^40
 #: An order's instrument: a perpetual market m < OPTION_BASE, or OPTION_BASE + series id.
 OPTION_BASE: int = 1 << MARKET_BITS
 INSTRUMENT_BITS: int = SERIES_ID_BITS + 1

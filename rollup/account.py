@@ -151,7 +151,8 @@ class MarketState:
 @dataclass(frozen=True)
 class SeriesState:
     """One option series slot: a cash-settled European option on ``market``'s index. An empty
-    slot is all zeros; ``settlement_price`` 0 = not settled; ``open_interest`` = Σ long sizes."""
+    slot is all zeros; ``settlement_price`` 0 = not settled; ``open_interest`` = Σ |n| over every
+    position in the series (longs and shorts)."""
 
     series_id: int = 0
     market: int = 0

@@ -17,10 +17,11 @@ series is worth n·payoff and is *settled lazily*: whenever the account is writt
 positions turn into collateral (n·payoff) and free their slot (``settle_options``); the value is
 the same before and after, so an account need not be touched for its value to be right.
 
-Open interest (Σ long contracts) of every series is kept in the global state and follows from
-the accounts: each write changes it by Σ over the account's positions of
-[slot = j]·(max(n_after, 0) − max(n_before, 0)) (``open_interest_deltas``). A slot can be listed
-again only when its series is settled and its open interest is 0, i.e. no position remains.
+Open interest of every series is kept in the global state, gross — Σ |n| over longs and shorts
+— and follows from the accounts: each write changes it by Σ over the account's positions of
+[slot = j]·(|n_after| − |n_before|) (``open_interest_deltas``). A slot can be listed again only
+when its series is settled and its open interest is 0, i.e. nobody holds a position in it (a
+short left behind must not become a short in the next series listed there).
 """
 
 from __future__ import annotations
@@ -106,10 +107,10 @@ def option_size(account: Account, slot: int) -> int:
 
 
 def open_interest_deltas(before: Account, after: Account) -> dict[int, int]:
-    """slot → change of Σ long contracts from ``before`` to ``after`` (non-zero entries only)."""
+    """slot → change of Σ |n| from ``before`` to ``after`` (non-zero entries only)."""
     deltas: dict[int, int] = {}
     for sign, account in ((-1, before), (1, after)):
         for o in account.options:
-            if o.size > 0:
-                deltas[o.slot] = deltas.get(o.slot, 0) + sign * o.size
+            if o.size:
+                deltas[o.slot] = deltas.get(o.slot, 0) + sign * abs(o.size)
     return {j: d for j, d in deltas.items() if d}

@@ -105,7 +105,8 @@ def replay_chunk(state: RollupState, chunk: Sequence[int], slot: int = 0) -> Non
         marks = tuple(f[f"mark_{j}"] for j in range(MAX_SERIES))
         g = series.marks(g, g.oracle_time, marks, f["settle_flags"])
     elif tx_type == SETTLE:
-        writes = [(f["account"], settle(state.existing(f["account"]), g))]
+        swept = settle(state.existing(f["account"]), g)
+        writes = [(f["account"], effects.check_collateral(f"account {f['account']}", swept))]
     elif tx_type == FORCED_WITHDRAW and not f["void"]:
         result = effects.forced_withdraw(state.account(f["account"]), g)
         if result is None or result[1] != f["amount"]:

@@ -414,12 +414,9 @@ class RollupState:
 
     def _settle(self, tx: Settle):
         account = self.existing(tx.account)
-        return (
-            [(tx.account, settle(account, self.global_state))],
-            self.global_state,
-            {"account": tx.account},
-            (),
-        )
+        swept = settle(account, self.global_state)
+        effects.check_collateral(f"account {tx.account}", swept)
+        return [(tx.account, swept)], self.global_state, {"account": tx.account}, ()
 
     def _forced(self, tx: ForcedWithdrawal):
         effects.check_range("l1 address", tx.l1_address, 0, (1 << L1_ADDRESS_BITS) - 1)

@@ -5,11 +5,11 @@ Per position k (slot_k, n_k) of the account before (``rollup.options``; the seri
 settled_j, value_j, im_j, mm_j are ``circuits.batch.series``'s, picked with psel_k, the one-hot
 of slot_k; |n_k| < 2^40 and n_k = 0 ⇒ slot_k = 0 by induction)::
 
-    s_k = settled(slot_k),  short_k = max(−n_k, 0),  pos_k = max(n_k, 0)      (41-bit sign)
+    s_k = settled(slot_k),  short_k = max(−n_k, 0),  gross_k = |n_k| = n_k + 2·short_k
     lazy settlement (when written, ws_k = write·s_k):
         collateral += Σ s_k·n_k·value_k     (the payoff; read also for an unwritten refund)
         (slot_k, n_k) := ws_k ? (0, 0) : (slot_k, n_k)           →  (slot''_k, n''_k)
-        decrement_k = ws_k·pos_k            (leaves the series' open interest)
+        decrement_k = ws_k·gross_k          (leaves the series' open interest)
 
 An option fill of dn contracts of the series in slot j (ksel one-hot position k*, kmatch;
 ``rollup.options.add_option``)::
@@ -27,7 +27,8 @@ Figures of the account after (value units; risk · 10^6), with v_f, im_f, mm_f t
     TV_opt = Σ n_k·value_k − write·Σ s_k·n_k·value_k + dn·v_f    (the payoff moved to collateral)
     IR_opt = Σ short_k·im_k + (short_new − short_k*)·im_f         (settled series need 0)
     MR_opt = Σ short_k·mm_k + (short_new − short_k*)·mm_f
-    open interest: fill_delta = pos_new − pos''_k*,  and the decrements above
+    open interest (gross, Σ |n| over longs and shorts, so a slot is free only when nobody holds
+    a position in it): fill_delta = |n_new| − gross''_k*,  and the decrements above
 
 Each sum is < K·2^104 (value) or < K·2^40·2^85 (risk): ``circuits.batch.spec``.
 """
@@ -55,8 +56,9 @@ class HeldOptions:
     psel: tuple[list[Variable], ...]  #: one-hot series slot per position
     slots: tuple[Variable, ...]  #: slot''_k
     sizes: tuple[Variable, ...]  #: n''_k
-    pos: tuple[Variable, ...]  #: max(n''_k, 0)
-    decrement: tuple[Variable, ...]  #: ws_k·pos_k
+    gross: tuple[Variable, ...]  #: |n''_k|
+    shorts: tuple[Variable, ...]  #: max(−n''_k, 0)
+    decrement: tuple[Variable, ...]  #: ws_k·gross_k
     payoff: Variable  #: Σ s_k·n_k·value_k
     value: Variable  #: Σ n_k·value_k (the positions' value before)
     risk_im: Variable  #: Σ short_k·im_k
@@ -73,7 +75,7 @@ class OptionFill:
     total_value: Variable  #: TV_opt
     initial_risk: Variable  #: IR_opt
     maint_risk: Variable  #: MR_opt
-    fill_delta: Variable  #: pos_new − pos''_k*
+    fill_delta: Variable  #: |n_new| − gross''_k*
 
 
 def held_options(
@@ -82,7 +84,8 @@ def held_options(
     """The before part of the module docstring. ~93 rows per position."""
     write = as_variable(write)
     cols: dict[str, list[Variable]] = {k: [] for k in (
-        "psel", "slots", "sizes", "pos", "decrement", "payoff", "value", "im", "mm")}  # fmt: skip
+        "psel", "slots", "sizes", "gross", "shorts", "decrement", "payoff", "value", "im",
+        "mm")}  # fmt: skip
     with api.namespace(name):
         for k, (slot, n) in enumerate(zip(old.slots, old.contracts, strict=True)):
             with api.namespace(f"position{k}"):
@@ -98,18 +101,19 @@ def held_options(
                 cols["psel"].append(psel)
                 cols["slots"].append(slot - api.mul(ws, slot, name="free_slot"))
                 cols["sizes"].append(n - api.mul(ws, n, name="free_size"))
-                pos = n + short
-                dec = api.mul(ws, pos, name="decrement")
-                cols["pos"].append(pos - dec)
+                gross = n + 2 * short
+                dec = api.mul(ws, gross, name="decrement")
+                cols["gross"].append(gross - dec)
+                cols["shorts"].append(short - api.mul(ws, short, name="settled_short"))
                 cols["decrement"].append(dec)
                 cols["payoff"].append(api.mul(s, nv, name="payoff"))
                 cols["value"].append(nv)
                 cols["im"].append(api.mul(short, im, name="short_im"))
                 cols["mm"].append(api.mul(short, mm, name="short_mm"))
     return HeldOptions(
-        tuple(cols["psel"]), tuple(cols["slots"]), tuple(cols["sizes"]), tuple(cols["pos"]),
-        tuple(cols["decrement"]), api.sum(cols["payoff"]), api.sum(cols["value"]),
-        api.sum(cols["im"]), api.sum(cols["mm"]),
+        tuple(cols["psel"]), tuple(cols["slots"]), tuple(cols["sizes"]), tuple(cols["gross"]),
+        tuple(cols["shorts"]), tuple(cols["decrement"]), api.sum(cols["payoff"]),
+        api.sum(cols["value"]), api.sum(cols["im"]), api.sum(cols["mm"]),
     )  # fmt: skip
 
 
@@ -150,7 +154,8 @@ def fill_option(
             earlier = api.mul(alloc, before, name=f"earlier{k}")
             api.assert_product(earlier, 1 - nz[k], 0, f"first_empty{k}")
         n_sel = pick(api, ksel, held.sizes, "size")
-        pos_sel = pick(api, ksel, held.pos, "pos")
+        gross_sel = pick(api, ksel, held.gross, "gross")
+        short_sel = pick(api, ksel, held.shorts, "short_before")
         n_new = n_sel + dn
         neg = is_negative(api, n_new, OPTION_SIZE_BITS + 1, "size_range")
         api.assert_nonzero(n_new + (1 << OPTION_SIZE_BITS), "size_not_min")
@@ -164,11 +169,11 @@ def fill_option(
             j + api.mul(s, slot_new - j, name=f"set_slot{k}")
             for k, (s, j) in enumerate(zip(ksel, held.slots, strict=True))
         )
-        short_delta = short_new - (pos_sel - n_sel)
+        short_delta = short_new - short_sel
         im = held.risk_im + api.mul(short_delta, fill_risk[0], name="im")
         mm = held.risk_mm + api.mul(short_delta, fill_risk[1], name="mm")
         tv = held.value - api.mul(write, held.payoff, name="settled_value") + dn_value
-    return OptionFill(slots, sizes, n_sel, tv, im, mm, n_new + short_new - pos_sel)
+    return OptionFill(slots, sizes, n_sel, tv, im, mm, n_new + 2 * short_new - gross_sel)
 
 
 def decrements(

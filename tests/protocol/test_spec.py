@@ -69,3 +69,42 @@ def test_the_import_probe_sees_a_heavy_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['numpy']"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("maintenance_fraction", 0, "maintenance_fraction"),
+        ("initial_fraction", 49_999, "initial_fraction"),  # below maintenance
+        ("initial_fraction", 10**6 + 1, "initial_fraction"),
+        ("max_funding_rate", 1 << 32, "max_funding_rate"),
+        ("price_band", 0, "price_band"),
+        ("liquidation_penalty", 50_001, "liquidation_penalty"),  # beyond maintenance
+        ("option_maintenance", 0, "option_maintenance"),
+        ("option_floor", 10**6 + 1, "option_floor"),
+        ("option_initial", 99_999, "option_initial"),  # below the floor
+        ("base_decimals", True, "base_decimals"),
+    ],
+)
+def test_market_parameters_are_range_checked(field: str, value: object, message: str) -> None:
+    from dataclasses import replace
+
+    good = spec.DEFAULT_MARKETS[0]
+    with pytest.raises(ValueError, match=message):
+        replace(good, **{field: value})
+
+
+def test_genesis_prices_and_domain_ids_are_range_checked() -> None:
+    assert spec.check_genesis_prices((1, (1 << 64) - 1), 2) == (1, (1 << 64) - 1)
+    for bad in ((0, 5), (5, 1 << 64), (5,), [5, 5], (5, 2.0)):
+        with pytest.raises(ValueError, match="genesis price"):
+            spec.check_genesis_prices(bad, 2)  # type: ignore[arg-type]
+    assert spec.check_domain_ids(1, (1 << 160) - 1) == (1, (1 << 160) - 1)
+    with pytest.raises(ValueError, match="chain id"):
+        spec.check_domain_ids(1 << 64, 1)
+    with pytest.raises(ValueError, match="rollup id"):
+        spec.check_domain_ids(1, -1)
+    with pytest.raises(ValueError, match="depth"):
+        spec.RollupParams(depth=33)
+    with pytest.raises(ValueError, match="markets"):
+        spec.RollupParams(markets=spec.DEFAULT_MARKETS * 2)

@@ -117,10 +117,10 @@ def test_option_trade_pays_the_premium_and_tracks_open_interest() -> None:
     assert a.options[0].size == 100 and b.options[0].size == -100
     assert a.collateral == 10**6 * Q - 100 * premium
     assert b.collateral == 10**6 * Q + 100 * premium
-    assert world.state.global_state.series[0].open_interest == 100
+    assert world.state.global_state.series[0].open_interest == 200  # gross: |100| + |−100|
     assert value_sum(world) == before
     world.state.apply(option_trade(world, 40, premium, buyer=1, seller=0))  # partly closed
-    assert world.state.global_state.series[0].open_interest == 60
+    assert world.state.global_state.series[0].open_interest == 120
 
 
 def test_short_option_margin() -> None:
@@ -195,13 +195,18 @@ def test_settlement_is_lazy_and_conserves_value() -> None:
     world.state.apply(Settle(0))  # the operator sweeps account 0
     a = world.state.account(0)
     assert a.options[0].size == 0 and a.collateral == 10**6 * Q + 100 * (payoff - PRICE // 20)
-    assert world.state.global_state.series[0].open_interest == 0
+    assert world.state.global_state.series[0].open_interest == 100  # the writer's short
     rejected(world, Settle(9), errors.UnknownAccount)
-    # the writer is untouched, its position still valued at the payoff; the slot can be reused
-    # only once nobody holds the series
+    # the writer is untouched, its position still valued at the payoff: the slot cannot be
+    # relisted while anyone holds a position in the series (the short would carry over)
     assert world.state.account(1).options[0].size == -100
-    world.state.apply(list_series(world, slot=0, expiry=EXPIRY + 86_400))  # OI 0: free
+    relist = list_series(world, slot=0, expiry=EXPIRY + 86_400)
+    rejected(world, relist, errors.SeriesUnavailable)
+    world.state.apply(Settle(1))
+    assert world.state.global_state.series[0].open_interest == 0
+    world.state.apply(relist)  # nobody holds the old series: free
     assert world.state.global_state.series[0].series_id == 2
+    assert value_sum(world) == before
 
 
 def test_a_slot_with_open_interest_cannot_be_relisted() -> None:
@@ -212,6 +217,8 @@ def test_a_slot_with_open_interest_cannot_be_relisted() -> None:
     late = list_series(world, slot=0, expiry=EXPIRY + 86_400)
     rejected(world, late, errors.SeriesUnavailable)
     world.state.apply(Settle(0))
+    rejected(world, late, errors.SeriesUnavailable)  # the writer still holds its short
+    world.state.apply(Settle(1))
     world.state.apply(late)
 
 
@@ -303,3 +310,19 @@ def test_a_bankrupt_holder_of_long_options_only_is_deleveraged() -> None:
     tv = total_value(world.state.account(0), g)
     assert 0 <= tv < 1000 and w.effect["price"] > g.series[0].mark
     assert value_sum(world) == before
+
+
+def test_a_sweep_that_would_overflow_collateral_is_refused() -> None:
+    """A settlement payoff that would take collateral past 2^95 value units is not written
+    (the circuit could not prove such a leaf)."""
+    from dataclasses import replace
+
+    world = listed_world()
+    world.state.apply(option_trade(world, 100, PRICE // 20))
+    world.state.apply(oracle(world, dt=EXPIRY - GENESIS_TIME))
+    world.state.apply(marks(world, {0: 2 * PRICE}, flags=1))
+    s = world.state
+    rich = replace(s.account(0), collateral=(1 << 95) - 2)
+    s.accounts[0] = rich
+    s.tree.update(0, rich.leaf())
+    rejected(world, Settle(0), errors.ValueOutOfRange)

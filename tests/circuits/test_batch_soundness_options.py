@@ -66,7 +66,7 @@ def test_option_trade_solves_and_position_choice_is_the_native_one(compiled, mon
     batch = one_slot(state, lambda s: s.apply(call_trade(100)))
     z = solve_batch(compiled, batch, SHAPE)
     assert find_unconstrained(compiled, z, random.Random(11), n_random=1).ok
-    assert state.global_state.series[CALL_SLOT].open_interest == 100
+    assert state.global_state.series[CALL_SLOT].open_interest == 200  # gross: long + short
     more = call_trade(50, oid=2)  # account 0 holds the series in position 0
     solve_batch(compiled, one_slot(state, lambda s: s.apply(more)), SHAPE)
     for label, (k, matched, fragment) in {

@@ -113,7 +113,7 @@ def test_listing_solves_and_bad_listings_fail(compiled) -> None:
 def test_relisting_needs_a_settled_series_without_open_interest(compiled) -> None:
     state = held_state()
     g = state.global_state
-    assert g.series[CALL_SLOT].open_interest == 100
+    assert g.series[CALL_SLOT].open_interest == 200  # gross: the long and the short
     late = list_tx(state, CALL_SLOT, expiry=OPTION_EXPIRY + 100)
     fails(compiled, commit_listing(state, late), f"series/s{CALL_SLOT}/slot_free_interest")
     state = held_state()
@@ -190,7 +190,8 @@ def test_sweep_pays_the_payoff_and_frees_the_position(compiled) -> None:
     z = solve_batch(compiled, batch, SHAPE)
     assert find_unconstrained(compiled, z, random.Random(10), n_random=1).ok
     a = state.account(0)
-    assert a.options[0].size == 0 and state.global_state.series[CALL_SLOT].open_interest == 0
+    assert a.options[0].size == 0
+    assert state.global_state.series[CALL_SLOT].open_interest == 100  # the writer's short
     for label, payoff in {
         "wrong sign (K − P for a call)": PRICE - SETTLE_PRICE,
         "wrong strike": SETTLE_PRICE - PRICE - 1,
@@ -209,6 +210,8 @@ def test_lazy_settlement_on_every_write(compiled, monkeypatch) -> None:
     solve_batch(compiled, one_slot(state, lambda s: s.apply(deposit(1, 10, 7))), SHAPE)
     assert state.account(1).options[0].size == 0  # the writer paid the payoff
     assert state.global_state.series[CALL_SLOT].open_interest == 100  # the holder's long
+    state.apply(Settle(0))
+    assert state.global_state.series[CALL_SLOT].open_interest == 0
     import rollup.margin
 
     monkeypatch.setattr(rollup.margin, "settle_options", lambda account, g: account)

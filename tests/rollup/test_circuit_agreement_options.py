@@ -113,7 +113,7 @@ def test_options_life_cycle_solves(compiled) -> None:
     state, batches = run(life_cycle())
     g = state.global_state
     assert [s.series_id for s in g.series[:2]] == [3, 4] and g.next_series_id == 5
-    assert [s.open_interest for s in g.series[:2]] == [100, 100]
+    assert [s.open_interest for s in g.series[:2]] == [200, 200]  # gross: longs + shorts
     deleveraged = [w for b in batches for w in b.slots if w.tx_type == Deleverage.TYPE]
     assert len(deleveraged) == 3
     for batch in batches:

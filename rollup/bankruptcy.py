@@ -56,9 +56,11 @@ from rollup.effects import (
     trade_side,
 )
 from rollup.errors import (
+    FundCovers,
     InsuranceExhausted,
     LiquidationNotImproving,
     LiquidationPriceOutOfBounds,
+    NotBankrupt,
     NotDeleveragable,
     NotLiquidatable,
     OrderMismatch,
@@ -127,9 +129,8 @@ def liquidate(
         "liquidated", replace(filled, collateral=filled.collateral - penalty + shortfall)
     )
     if not ratio_not_worse(before, after, state):
-        tv_a, mr_a = total_value(after, state), maintenance_risk(after, state)
         raise LiquidationNotImproving(
-            account=victim, detail=f"TV {tv_b}→{tv_a}, risk·10^6 {mr_b}→{mr_a}"
+            account=victim, tv_before=tv_b, tv_after=total_value(after, state)
         )
     lq_after = trade_side(lq_index, liquidator, state, inst, liquidator_side, quantity, price, fee)
     return after, lq_after, add_insurance(state, fee + penalty - shortfall)
@@ -167,12 +168,9 @@ def deleverage(
     l_b = settle(deleveraged, state)
     tv_b = total_value(l_b, state)
     if tv_b >= 0:
-        raise NotDeleveragable(account=l_index, detail=f"total value {tv_b} is not negative")
+        raise NotBankrupt(account=l_index, total_value=tv_b)
     if state.insurance_fund >= -tv_b:
-        raise NotDeleveragable(
-            account=l_index,
-            detail=f"the insurance fund {state.insurance_fund} covers its {-tv_b}: liquidate it",
-        )
+        raise FundCovers(account=l_index, fund=state.insurance_fund, deficit=-tv_b)
     size_l = size_of(l_b, inst)
     l_side = SELL if size_l > 0 else BUY
     _check_reduces(l_index, size_l, l_side, quantity)

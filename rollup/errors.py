@@ -122,7 +122,10 @@ class LiquidationPriceOutOfBounds(TransactionError):
 
 
 class LiquidationNotImproving(TransactionError):
-    template = "liquidation of account {account} makes its TV/TR worse: {detail}"
+    template = (
+        "liquidation of account {account} makes its TV/TR worse: total value {tv_before} → "
+        "{tv_after} (value units)"
+    )
 
 
 class OptionSlotsFull(TransactionError):
@@ -146,6 +149,20 @@ class InsuranceExhausted(TransactionError):
 
 class NotDeleveragable(TransactionError):
     template = "deleverage of account {account} refused: {detail}"
+
+
+class NotBankrupt(NotDeleveragable):
+    template = (
+        "deleverage of account {account} refused: its total value {total_value} (value units) "
+        "is not negative"
+    )
+
+
+class FundCovers(NotDeleveragable):
+    template = (
+        "deleverage of account {account} refused: the insurance fund {fund} covers its deficit "
+        "{deficit} (value units): liquidate it"
+    )
 
 
 class BatchError(RollupError):

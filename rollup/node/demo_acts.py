@@ -14,6 +14,7 @@ from rollup.margin import is_liquidatable, total_value
 from rollup.node.demo import DEADLINE, Demo, short
 from rollup.node.units import (
     amount_to_quanta,
+    describe_error,
     exact,
     fee_to_value,
     price_to_units,
@@ -138,7 +139,7 @@ def bankruptcy(d: Demo) -> None:
         node.liquidate(names["carol"], names["erin"], 0, q, btc_price(d, "8850"))
         d.report.check(False, "erin's liquidation is refused: the fund is exhausted")
     except InsuranceExhausted as e:
-        echo(f"erin's liquidation is refused: {e}")
+        echo(f"erin's liquidation is refused: {describe_error(e, node.params.markets)}")
     node.deleverage(names["erin"], names["bob"], 0, q)
     [batch] = node.seal_all()
     price = next(w.effect["price"] for w in batch.slots if w.tx_type == DELEVERAGE)

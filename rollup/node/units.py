@@ -237,7 +237,28 @@ def describe_error(error: Exception, markets: tuple[Market, ...], market: int | 
     if name == "InsufficientMargin":
         return (
             f"account {f['account']}: total value {usd(f['total_value'])} is below the initial "
-            f"margin requirement {usd(f['required'])} and its risk did not decrease"
+            f"margin requirement {usd(f['required'])} and the trade does not reduce its position "
+            "at a TV/TR no worse"
+        )
+    if name == "InsuranceExhausted":
+        return (
+            f"account {f['account']}: the insurance fund {usd(f['fund'])} cannot cover a "
+            f"shortfall of {usd(f['shortfall'])}: deleverage it"
+        )
+    if name == "LiquidationNotImproving":
+        return (
+            f"liquidation of account {f['account']} makes its TV/TR worse: total value "
+            f"{usd(f['tv_before'])} → {usd(f['tv_after'])}"
+        )
+    if name == "NotBankrupt":
+        return (
+            f"deleverage of account {f['account']} refused: its total value "
+            f"{usd(f['total_value'])} is not negative"
+        )
+    if name == "FundCovers":
+        return (
+            f"deleverage of account {f['account']} refused: the insurance fund {usd(f['fund'])} "
+            f"covers its deficit {usd(f['deficit'])}: liquidate it"
         )
     if name == "NotLiquidatable":
         return (

@@ -57,7 +57,7 @@ def test_liquidation_at_the_oracle_price(leveraged: Path) -> None:
 def test_deleverage_when_the_fund_is_exhausted(leveraged: Path) -> None:
     d = leveraged
     code, out = run("deleverage", "--dir", d, 0, 1, "BTC-PERP", "0.3")
-    assert code == 3 and "NotDeleveragable" in out and "is not negative" in out
+    assert code == 3 and "NotBankrupt" in out and "is not negative" in out
     oracle(d, "26500")
     code, out = run("liquidate", "--dir", d, 1, 0, "BTC-PERP", "0.3", "26500")
     assert code == 3 and "InsuranceExhausted" in out

@@ -160,3 +160,26 @@ def test_times() -> None:
     assert parse_expiry("2027-01-15T08:00Z") == parse_expiry("2027-01-15 08:00:00") == 1_800_000_000
     with pytest.raises(UnitError, match="neither seconds nor a UTC date"):
         parse_expiry("next week")
+
+
+def test_bankruptcy_refusals_speak_usd() -> None:
+    """The insurance, liquidation and deleverage refusals print USD, never value units."""
+    from protocol.spec import DEFAULT_MARKETS
+    from rollup import errors
+    from rollup.node.units import describe_error
+
+    q = 1 << 32
+    cases = {
+        errors.InsuranceExhausted(account=4, fund=15 * 10**6 * q, shortfall=45 * 10**6 * q): (
+            "15.00 USD cannot cover a shortfall of 45.00 USD"
+        ),
+        errors.FundCovers(account=1, fund=20 * 10**6 * q, deficit=10**6 * q): "20.00 USD covers",
+        errors.NotBankrupt(account=2, total_value=10**6 * q): "total value 1.00 USD",
+        errors.LiquidationNotImproving(account=3, tv_before=10**6 * q, tv_after=5 * 10**5 * q): (
+            "1.00 USD → 0.50 USD"
+        ),
+    }
+    for error, fragment in cases.items():
+        text = describe_error(error, DEFAULT_MARKETS)
+        assert fragment in text and "value units" not in text
+        assert "value units" in str(error)  # negative twin: the raw message

@@ -1,5 +1,5 @@
-"""Account and global state as immutable objects, hashed by ``protocol.leaf``'s layouts on the
-fast Poseidon (``rollup.hashing``). List forms (``to_list``) are ``protocol.leaf``'s."""
+"""Account and global state as immutable objects, hashed by ``protocol.leaf``'s layouts on a
+Poseidon backend (``rollup.hashing``). List forms (``to_list``) are ``protocol.leaf``'s."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from functools import cached_property
 
 from protocol import leaf
 from protocol.spec import RollupParams
-from rollup.hashing import poseidon, poseidon_many_nested
+from rollup.hashing import PoseidonBackend, get_backend, poseidon
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,9 @@ class GlobalState:
         return cls(tuple(MarketState(*m) for m in markets), px, py, t_oracle, t_funding, fee_pool)
 
 
-def hash_leaves(accounts: Sequence[Account]) -> None:
+def hash_leaves(accounts: Sequence[Account], backend: PoseidonBackend | str | None = None) -> None:
     """Fill the leaf cache of every account not hashed yet: positions hashes and leaves in one
-    ``poseidon_many_nested`` call (``Account.leaf`` is the one-at-a-time twin;
+    ``backend.many_nested`` call (``Account.leaf`` is the one-at-a-time twin;
     tests/rollup/test_hashing.py compares them)."""
     todo = list({id(a): a for a in accounts if "_leaf" not in a.__dict__}.values())
     if not todo:
@@ -148,10 +148,12 @@ def hash_leaves(accounts: Sequence[Account]) -> None:
     lists = [a.to_list() for a in todo]
     inner = [leaf.positions_preimage(x[4:]) for x in lists]
     outer = [leaf.leaf_head(x) for x in lists]
-    for a, value in zip(todo, poseidon_many_nested(inner, outer), strict=True):
+    for a, value in zip(todo, get_backend(backend).many_nested(inner, outer), strict=True):
         a.__dict__["_leaf"] = value  # the cached_property's slot
 
 
-def state_root(accounts_root: int, global_hash: int) -> int:
-    """``protocol.leaf.state_root`` on the fast hash."""
-    return leaf.state_root(accounts_root, global_hash, poseidon)
+def state_root(
+    accounts_root: int, global_hash: int, backend: PoseidonBackend | str | None = None
+) -> int:
+    """``protocol.leaf.state_root`` on the backend's hash."""
+    return leaf.state_root(accounts_root, global_hash, get_backend(backend).hash)

@@ -44,6 +44,7 @@ from rollup.codec import (
     unpack,
 )
 from rollup.errors import StoreError
+from rollup.hashing import PoseidonBackend
 from rollup.state import RollupState
 from rollup.tx import Tx
 from rollup.witness import BatchWitness
@@ -126,10 +127,11 @@ class Store:
     def genesis(self) -> GlobalState:
         return GlobalState.from_list(self.get("genesis"))
 
-    def load_state(self) -> RollupState:
-        """The state after the last written batch: the tables, then the uncompacted deltas."""
+    def load_state(self, backend: PoseidonBackend | str | None = None) -> RollupState:
+        """The state after the last written batch: the tables, then the uncompacted deltas
+        (hashed on ``backend``, default the best available)."""
         params = self.params()
-        state = RollupState(params, GlobalState.from_list(self.get("global")))
+        state = RollupState(params, GlobalState.from_list(self.get("global")), backend=backend)
         accounts, nodes = self._pending(self.get("compacted"), self.head())
         for idx, data in self.db.execute("SELECT idx, data FROM accounts"):
             if idx not in accounts:

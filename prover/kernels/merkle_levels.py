@@ -1,0 +1,210 @@
+"""numba kernels of a batch of sparse-Merkle leaf writes: only the node versions anyone reads.
+
+A batch of leaf writes (and reads) is applied in order; each entry k needs the siblings of its
+leaf ``i_k`` *at its turn*, and the tree needs the final value of every node written.  Writing
+the leaves one by one and hashing each full path (D Poseidon(2) per write) computes versions
+nobody reads: a node rewritten by a later write of the batch is nobody's sibling in between.
+With Poseidon(2) nodes, node (l + 1, i) = Poseidon(node(l, 2i), node(l, 2i + 1)):
+
+    version (l, k)  = node at level l on write k's path, just after write k
+                      (level 0: the leaf; level l+1: Poseidon(left, right) of version (l, k) and
+                      the sibling at level l, in the order bit l of i_k says)
+    sibling (l, k)  = the last version (l, k') with k' < k at node (i_k >> l) ^ 1, else the
+                      node's value before the batch
+    needed (l, k)   = (l, k) is some later entry's sibling before the node is written again
+                      ∨ k is the node's last write in the batch (its final value)
+                      ∨ needed (l + 1, k)
+
+``plan`` computes src (whose version each sibling is) and the needed / final flags in
+O(E²·D) index comparisons for E entries.  A version at level l + 1 reads only versions at
+level l, so the needed hashes of one level are independent: ``levels_scalar`` walks the levels
+bottom-up and splits each level's hashes over ``threads`` numba threads (a level of fewer than
+4 hashes stays on the caller's thread: a parallel region costs ~10 µs); ``levels_ifma`` hashes
+them eight at a time on AVX-512 IFMA lanes (`prover.kernels.poseidon_ifma`; compiled only where
+``ifma.HAVE_IFMA``).  The plain twin, one write at a time with full paths, is
+``prover.poseidon_engine.tree_update_reference``.
+
+Arrays: idx (E,) int64, write (E,) bool, src (E, D) int64, need / final (E, D + 1) bool;
+stored (E·D, 4) the pre-batch siblings, canonical ([k·D + l]); val (E·(D+1), 4) the versions
+([k·(D+1) + l], level 0 the leaf), Montgomery form for the scalar kernels, canonical for IFMA;
+sib (E·D, 4) receives every entry's siblings, canonical.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from prover.kernels.field import FR_ZERO, fr_from_mont, fr_to_mont, load, store, u4
+from prover.kernels.ifma import LANES, ROW
+from prover.kernels.poseidon_ifma import (
+    get_lane,
+    permute_groups,
+    put_lane,
+    rows_from_mont,
+    rows_to_mont,
+)
+from prover.kernels.poseidon_scalar import permute3
+
+__all__ = ["finals", "levels_ifma", "levels_scalar", "place_leaves", "plan"]
+
+
+@njit(cache=True)
+def plan(idx, write, depth, src, need):
+    """Fill src[k, l] (the entry whose version entry k reads as its level-l sibling, −1: the
+    pre-batch value) and need[k, l]; return the (E, D + 1) 'final' flags."""
+    n = idx.shape[0]
+    final = np.zeros((n, depth + 1), dtype=np.bool_)
+    for k in range(n):
+        for lv in range(depth + 1):
+            if write[k]:
+                node, last = idx[k] >> lv, True
+                for k2 in range(k + 1, n):
+                    if write[k2] and idx[k2] >> lv == node:
+                        last = False
+                        break
+                final[k, lv] = last
+                need[k, lv] = last
+    for k in range(n):
+        for lv in range(depth):
+            src[k, lv] = -1
+            sib = (idx[k] >> lv) ^ 1
+            for k2 in range(k - 1, -1, -1):
+                if write[k2] and idx[k2] >> lv == sib:
+                    src[k, lv] = k2
+                    need[k2, lv] = True
+                    break
+    for k in range(n):
+        if write[k]:
+            for lv in range(depth - 1, -1, -1):
+                need[k, lv] = need[k, lv] or need[k, lv + 1]
+    return final
+
+
+@njit(cache=True)
+def _node(left, right, C, S, M, P, n_p):
+    """Poseidon(left, right) on Montgomery-form limbs (one compiled copy of the permutation)."""
+    h, _, _ = permute3(u4(FR_ZERO), left, right, C, S, M, P, n_p)
+    return h
+
+
+@njit(cache=True, nogil=True)
+def _hash_todo(todo, lo, hi, lv, idx, val, sibm, C, S, M, P, n_p):
+    """val[k·(D+1) + lv + 1] = Poseidon(version (lv, k), its sibling) for k in todo[lo:hi]."""
+    width = val.shape[0] // idx.shape[0]
+    for j in range(lo, hi):
+        k = todo[j]
+        left = load(val, k * width + lv)
+        right = load(sibm, k)
+        if (idx[k] >> lv) & 1:
+            left, right = right, left
+        store(val, k * width + lv + 1, _node(left, right, C, S, M, P, n_p))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def levels_scalar(idx, write, src, need, stored, val, sib, threads, C, S, M, P, n_p):
+    """Level by level, bottom-up: record every entry's sibling at this level (sib, canonical),
+    then hash the level's needed versions into val (Montgomery), split over ``threads`` numba
+    threads when the level has at least two hashes per thread (the caller sets numba's thread
+    count for the call)."""
+    n = idx.shape[0]
+    depth = sib.shape[0] // n
+    sibm = np.empty((n, 4), dtype=np.uint64)
+    todo = np.empty(n, dtype=np.int64)
+    for lv in range(depth):
+        m = 0
+        for k in range(n):
+            s = src[k, lv]
+            if s >= 0:
+                sv = load(val, s * (depth + 1) + lv)
+                store(sib, k * depth + lv, fr_from_mont(sv))
+            else:
+                sv = fr_to_mont(load(stored, k * depth + lv))
+                store(sib, k * depth + lv, load(stored, k * depth + lv))
+            store(sibm, k, sv)
+            if write[k] and need[k, lv + 1]:
+                todo[m] = k
+                m += 1
+        chunks = min(threads, m // 2)
+        if chunks > 1:
+            for c in prange(chunks):
+                lo, hi = c * m // chunks, (c + 1) * m // chunks
+                _hash_todo(todo, lo, hi, lv, idx, val, sibm, C, S, M, P, n_p)
+        else:
+            _hash_todo(todo, 0, m, lv, idx, val, sibm, C, S, M, P, n_p)
+
+
+@njit(cache=True, nogil=True)
+def _nodes_ifma(s, g0, g1, K, c, sp, m, p, n_p, to_mont, unit):
+    """Poseidon(left, right) of groups g0..g1−1 (rows 6g + 1, 6g + 2 canonical; row 6g ends as
+    the canonical-residue output, below 2p)."""
+    rows_to_mont(s, g0, g1, 3, K, to_mont)
+    permute_groups(s, g0, g1, 3, K, c, sp, m, p, n_p)
+    rows_from_mont(s, g0, g1, 3, K, unit, 0)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def levels_ifma(idx, write, src, need, stored, val, sib, threads,
+                K, c, sp, m, p, n_p, to_mont, unit):  # fmt: skip
+    """`levels_scalar` with the level's needed hashes eight at a time (AVX-512 IFMA lanes),
+    groups of eight split over ``threads`` numba threads; val is canonical here (the lanes
+    enter and leave Montgomery form in the vector kernel)."""
+    n = idx.shape[0]
+    depth = sib.shape[0] // n
+    width = depth + 1
+    s = np.empty(((n + LANES - 1) // LANES * 6, ROW), dtype=np.uint64)
+    todo = np.empty(n, dtype=np.int64)
+    for lv in range(depth):
+        count = 0
+        for k in range(n):
+            sr = src[k, lv]
+            if sr >= 0:
+                store(sib, k * depth + lv, load(val, sr * width + lv))
+            else:
+                store(sib, k * depth + lv, load(stored, k * depth + lv))
+            if write[k] and need[k, lv + 1]:
+                todo[count] = k
+                count += 1
+        if count == 0:
+            continue
+        groups = (count + LANES - 1) // LANES
+        s[: groups * 6] = 0
+        for j in range(count):
+            k = todo[j]
+            left, right = load(val, k * width + lv), load(sib, k * depth + lv)
+            if (idx[k] >> lv) & 1:
+                left, right = right, left
+            put_lane(s, j // LANES * 6 + 1, j % LANES, left)
+            put_lane(s, j // LANES * 6 + 2, j % LANES, right)
+        chunks = min(threads, groups)
+        if chunks > 1:
+            for ch in prange(chunks):
+                g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
+                _nodes_ifma(s, g0, g1, K, c, sp, m, p, n_p, to_mont, unit)
+        else:
+            _nodes_ifma(s, 0, groups, K, c, sp, m, p, n_p, to_mont, unit)
+        for j in range(count):
+            store(val, todo[j] * width + lv + 1, get_lane(s, j // LANES * 6, j % LANES))
+
+
+@njit(cache=True, nogil=True)
+def place_leaves(leaves, write, val, depth, mont):
+    """val[k·(D+1)] = leaf k of each write (into Montgomery form if ``mont``)."""
+    for k in range(leaves.shape[0]):
+        if write[k]:
+            x = load(leaves, k)
+            store(val, k * (depth + 1), fr_to_mont(x) if mont else x)
+
+
+@njit(cache=True)
+def finals(val, final, out, mont):
+    """Canonical values of the final versions, in (k, level) order (val in Montgomery form if
+    ``mont``)."""
+    n, width = final.shape
+    j = 0
+    for k in range(n):
+        for lv in range(width):
+            if final[k, lv]:
+                x = load(val, k * width + lv)
+                store(out, j, fr_from_mont(x) if mont else x)
+                j += 1

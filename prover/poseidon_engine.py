@@ -31,6 +31,9 @@ where the CPU and numba's target have it, else ``BackendUnavailableError``).  Ch
 
 from __future__ import annotations
 
+import math
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -49,8 +52,10 @@ from protocol.poseidon import (
 from prover.errors import ProverError
 
 __all__ = [
+    "CPU_ELSEWHERE",
     "REFERENCE",
     "BackendUnavailableError",
+    "CpuElsewhere",
     "PoseidonBackend",
     "TreeUpdate",
     "available_backends",
@@ -141,10 +146,71 @@ REFERENCE = PoseidonBackend(
 )
 
 
-def threads_for(units: int) -> int:
+class CpuElsewhere:
+    """Cores other processes keep busy, measured over windows of at least ``period`` seconds:
+
+        elsewhere = (Δ busy time of all CPUs − Δ CPU time of this process) / Δ wall time
+
+    busy time from the first line of /proc/stat (user, nice, system, irq, softirq and steal —
+    time the hypervisor gave to others), this process's from ``time.process_time`` (every thread,
+    numba's included).  0 where /proc/stat cannot be read."""
+
+    def __init__(self, period: float = 0.2, stat: str = "/proc/stat") -> None:
+        self.period, self.stat = period, stat
+        self._ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self._last = self._sample()
+        self._elsewhere = 0.0
+
+    def _sample(self) -> tuple[float, float, float] | None:
+        try:
+            with open(self.stat, "rb") as f:
+                fields = [int(x) for x in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        busy = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+        return time.monotonic(), busy / self._ticks, time.process_time()
+
+    def __call__(self) -> float:
+        """Cores busy elsewhere over the last completed window (a new one starts when the last
+        is at least ``period`` old)."""
+        last = self._last
+        if last is None or time.monotonic() - last[0] < self.period:
+            return self._elsewhere
+        now = self._sample()
+        if now is not None:
+            busy, own = now[1] - last[1], now[2] - last[2]
+            self._elsewhere = max(0.0, busy - own) / (now[0] - last[0])
+            self._last = now
+        return self._elsewhere
+
+
+def _cores() -> int:
+    """CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+#: the measurement ``threads_for`` reads (one per process; it only caches /proc readings)
+CPU_ELSEWHERE = CpuElsewhere()
+
+
+def threads_for(units: int, elsewhere: float | None = None) -> int:
     """Threads for one kernel call of ``units`` independent pieces of work:
-    min(units, numba's configured threads), at least 1."""
-    return max(1, min(units, get_num_threads()))
+
+        threads = max(1, min(units, numba.get_num_threads(), ⌊cores − elsewhere + 1/4⌋))
+
+    cores: the CPUs this process may run on; elsewhere: the cores other processes keep busy
+    (``CPU_ELSEWHERE``, over the last 0.2 s, unless given), so a core counts as free while
+    others use at most a quarter of it.  Why: numba's OpenMP threads wait at the end of every
+    parallel region by spinning; when another process holds one of two cores, one of our two
+    threads waits for a time slice while its partner spins, and a batch's tree update (one
+    region per level) went from 3 ms to 130 ms.  On the free cores alone a call loses at most
+    its parallel speed-up."""
+    if elsewhere is None:
+        elsewhere = CPU_ELSEWHERE()
+    free = math.floor(_cores() - elsewhere + 0.25)
+    return max(1, min(units, get_num_threads(), free))
 
 
 # ------------------------------------------------------------------ numba backends
@@ -156,9 +222,17 @@ def _has_ifma() -> bool:
     return HAVE_IFMA
 
 
+def _has_avx2() -> bool:
+    from prover.kernels.avx2 import HAVE_AVX2
+
+    return HAVE_AVX2
+
+
+#: the numba backends, fastest first: (can this machine run it, what it needs)
 _NEEDS: dict[str, tuple[Callable[[], bool], str]] = {
-    "scalar": (lambda: True, ""),
     "ifma": (_has_ifma, "AVX-512 IFMA"),
+    "avx2": (_has_avx2, "AVX2"),
+    "scalar": (lambda: True, ""),
 }
 _BACKENDS: dict[str, PoseidonBackend] = {"reference": REFERENCE}
 
@@ -179,13 +253,14 @@ def _numba_backend(kind: str) -> PoseidonBackend:
 
 def available_backends() -> tuple[str, ...]:
     """The backends this machine runs, fastest first (``reference`` last)."""
-    fast = [kind for kind in ("ifma", "scalar") if _NEEDS[kind][0]()]
+    fast = [kind for kind, (has, _) in _NEEDS.items() if has()]
     return (*fast, "reference")
 
 
 def get_backend(choice: PoseidonBackend | str | None = None) -> PoseidonBackend:
-    """``None`` → the best available backend; ``"reference"``, ``"scalar"``, ``"ifma"`` → that
-    one (``BackendUnavailableError`` if this machine cannot run it); a backend → itself."""
+    """``None`` → the best available backend; ``"reference"``, ``"scalar"``, ``"avx2"``,
+    ``"ifma"`` → that one (``BackendUnavailableError`` if this machine cannot run it); a
+    backend → itself."""
     if isinstance(choice, PoseidonBackend):
         return choice
     name = available_backends()[0] if choice is None else choice
@@ -204,7 +279,7 @@ def get_backend(choice: PoseidonBackend | str | None = None) -> PoseidonBackend:
 
 
 def __getattr__(name: str) -> Any:
-    """``SCALAR`` and ``IFMA``: the numba backends, built on first access."""
-    if name in ("SCALAR", "IFMA"):
+    """``SCALAR``, ``AVX2`` and ``IFMA``: the numba backends, built on first access."""
+    if name in ("SCALAR", "AVX2", "IFMA"):
         return get_backend(name.lower())
     raise AttributeError(f"module 'prover.poseidon_engine' has no attribute {name!r}")

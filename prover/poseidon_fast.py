@@ -6,6 +6,9 @@ names the kernels it runs on:
 
 - ``"scalar"``: one state at a time on 4×64-bit Montgomery limbs (`prover.kernels.poseidon_scalar`,
   mulx assembly where the CPU has BMI2 + ADX);
+- ``"avx2"``: many-row hashing and the tree levels four states at a time on AVX2 lanes
+  (`prover.kernels.poseidon_avx2`, 29-bit limbs and ``vpmuludq``); fewer than ``LANES_FROM``
+  rows, single hashes and Merkle paths stay scalar;
 - ``"ifma"``: many-row hashing and the tree levels eight states at a time on AVX-512 IFMA lanes
   (`prover.kernels.poseidon_ifma`), single hashes of width t ≥ ``WIDE_FROM`` spread over the lanes
   (`prover.kernels.poseidon_wide`); Merkle paths and narrower single hashes stay scalar (their
@@ -31,7 +34,13 @@ from protocol.poseidon import MAX_INPUTS, _check_path, _field_elements, _row_len
 from protocol.poseidon import poseidon_many_nested as _nested_reference
 from protocol.poseidon import poseidon_sponge as _sponge_reference
 from prover.fields import curve_order as r
-from prover.kernels import merkle_levels, poseidon_ifma, poseidon_scalar, poseidon_wide
+from prover.kernels import (
+    merkle_levels,
+    poseidon_avx2,
+    poseidon_ifma,
+    poseidon_scalar,
+    poseidon_wide,
+)
 from prover.kernels.poseidon_scalar import constants, to_limbs
 from prover.poseidon_engine import check_tree_shape, threads_for, tree_update_reference
 
@@ -40,6 +49,12 @@ __all__ = ["hash", "many", "many_nested", "path_nodes", "sponge", "tree_update"]
 #: single hashes of width t ≥ WIDE_FROM spread their state over the IFMA lanes (t = 6: 27 → 17
 #: µs, t = 10: 50 → 23, t = 17: 89 → 34); narrower ones stay scalar (t = 3: 15 vs 16.5 µs)
 WIDE_FROM: int = 6
+
+#: many-row calls of at least this many rows go to the lanes (fewer: one lane group costs
+#: about as much as two scalar hashes on AVX2, one on IFMA)
+LANES_FROM: dict[str, int] = {"avx2": 3, "ifma": 2}
+#: the lane kernels of each kind and its lanes per group
+_LANES = {"avx2": (poseidon_avx2, 4), "ifma": (poseidon_ifma, 8)}
 
 _FROM_BYTES = int.from_bytes
 
@@ -118,10 +133,11 @@ def many(
     k = _row_length(rows)
     flat = to_limbs(_flat(rows))
     out = np.empty((len(rows), 4), dtype=np.uint64)
-    if kind == "ifma" and len(rows) > 1:
-        chunks = _threads(threads, (len(rows) + 7) // 8)
+    if kind in _LANES and len(rows) >= LANES_FROM[kind]:
+        kernels, lanes = _LANES[kind]
+        chunks = _threads(threads, -(-len(rows) // lanes))
         with _numba_threads(chunks):
-            poseidon_ifma.rows_kernel(flat, k, out, chunks, *poseidon_ifma.tables(k + 1))
+            kernels.rows_kernel(flat, k, out, chunks, *kernels.tables(k + 1))
     else:
         chunks = _threads(threads, len(rows) // 2)
         with _numba_threads(chunks):
@@ -146,11 +162,12 @@ def many_nested(
         return _nested_reference(inner[:1], outer[:1])  # raises the reference's message
     flat1, flat2 = to_limbs(_flat(inner)), to_limbs(_flat(outer))
     out = np.empty((len(inner), 4), dtype=np.uint64)
-    if kind == "ifma" and len(inner) > 1:
-        t1, t2 = poseidon_ifma.tables(k1 + 1), poseidon_ifma.tables(k2 + 2)
-        chunks = _threads(threads, (len(inner) + 7) // 8)
+    if kind in _LANES and len(inner) >= LANES_FROM[kind]:
+        kernels, lanes = _LANES[kind]
+        t1, t2 = kernels.tables(k1 + 1), kernels.tables(k2 + 2)
+        chunks = _threads(threads, -(-len(inner) // lanes))
         with _numba_threads(chunks):
-            poseidon_ifma.nested_kernel(flat1, k1, flat2, k2, out, chunks, *t1[:-1], *t2)
+            kernels.nested_kernel(flat1, k1, flat2, k2, out, chunks, *t1[:-1], *t2)
     else:
         chunks = _threads(threads, len(inner) // 2)
         consts = (*constants(k1 + 1), *constants(k2 + 2))
@@ -190,8 +207,9 @@ def sponge(elements: Sequence[int], *, kind: str = "scalar") -> int:
     return h
 
 
-def _plain(values: Sequence) -> bool:
-    return all(type(v) is int and 0 <= v < r for v in values)
+def _plain(values: list) -> bool:
+    """Every value a plain int in [0, r) (C-speed loops: ~30 ns an element)."""
+    return not values or ({*map(type, values)} == {int} and min(values) >= 0 and max(values) < r)
 
 
 def tree_update(
@@ -223,22 +241,34 @@ def tree_update(
     final = merkle_levels.plan(idx, write, depth, src, need)
     val = np.zeros((n * (depth + 1), 4), dtype=np.uint64)
     sib = np.empty((n * depth, 4), dtype=np.uint64)
-    mont = kind != "ifma"
+    mont = kind not in _LANES
     leaf_limbs = to_limbs([0 if leaf is None else leaf for leaf in leaves])
     merkle_levels.place_leaves(leaf_limbs, write, val, depth, mont)
-    args = (idx, write, src, need, to_limbs(flat), val, sib)
+    # only the pre-batch siblings a needed hash reads go to the kernel (the rest stay zero)
+    reads = ((src < 0) & write[:, None] & need[:, 1:]).ravel().nonzero()[0].tolist()
+    limbs = np.zeros((n * depth, 4), dtype=np.uint64)
+    if reads:
+        limbs[reads] = to_limbs([flat[i] for i in reads])
+    args = (idx, write, src, need, limbs, val, sib)
     if kind == "ifma":
         chunks = _threads(threads, (n + 7) // 8)
         with _numba_threads(chunks):
             merkle_levels.levels_ifma(*args, chunks, *poseidon_ifma.tables(3))
+    elif kind == "avx2":
+        chunks = _threads(threads, n // 4)
+        with _numba_threads(chunks):
+            merkle_levels.levels_avx2(*args, chunks, *poseidon_avx2.tables(3), *constants(3)[:4])
     else:
         chunks = _threads(threads, n // 2)
         with _numba_threads(chunks):
             merkle_levels.levels_scalar(*args, chunks, *constants(3))
     out = np.empty((int(final.sum()), 4), dtype=np.uint64)
     merkle_levels.finals(val, final, out, mont)
-    siblings = _ints(sib)
-    paths = [tuple(siblings[k * depth : (k + 1) * depth]) for k in range(n)]
+    versions = (src >= 0).ravel().nonzero()[0].tolist()  # siblings written in the batch
+    if versions:
+        for i, value in zip(versions, _ints(sib[versions]), strict=True):
+            flat[i] = value
+    paths = [tuple(flat[k * depth : (k + 1) * depth]) for k in range(n)]
     ks, lvs = (a.tolist() for a in np.nonzero(final))  # plain ints: keys go to SQLite
     keys = [(lv, indices[k] >> lv) for k, lv in zip(ks, lvs, strict=True)]
     return paths, dict(zip(keys, _ints(out), strict=True))

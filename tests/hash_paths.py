@@ -12,7 +12,7 @@ import pytest
 from prover.poseidon_engine import available_backends
 
 #: every numba backend the code knows, fastest first
-FAST_NAMES = ("ifma", "scalar")
+FAST_NAMES = ("ifma", "avx2", "scalar")
 
 
 def _param(name: str) -> object:

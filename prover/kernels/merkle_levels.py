@@ -19,14 +19,15 @@ With Poseidon(2) nodes, node (l + 1, i) = Poseidon(node(l, 2i), node(l, 2i + 1))
 O(E²·D) index comparisons for E entries.  A version at level l + 1 reads only versions at
 level l, so the needed hashes of one level are independent: ``levels_scalar`` walks the levels
 bottom-up and splits each level's hashes over ``threads`` numba threads (a level of fewer than
-4 hashes stays on the caller's thread: a parallel region costs ~10 µs); ``levels_ifma`` hashes
-them eight at a time on AVX-512 IFMA lanes (`prover.kernels.poseidon_ifma`; compiled only where
-``ifma.HAVE_IFMA``).  The plain twin, one write at a time with full paths, is
+4 hashes stays on the caller's thread: a parallel region costs ~10 µs); ``levels_avx2`` hashes
+them four at a time on AVX2 lanes (`prover.kernels.poseidon_avx2`), ``levels_ifma`` eight at a
+time on AVX-512 IFMA lanes (`prover.kernels.poseidon_ifma`), each compiled only where the CPU
+has those instructions.  The plain twin, one write at a time with full paths, is
 ``prover.poseidon_engine.tree_update_reference``.
 
 Arrays: idx (E,) int64, write (E,) bool, src (E, D) int64, need / final (E, D + 1) bool;
 stored (E·D, 4) the pre-batch siblings, canonical ([k·D + l]); val (E·(D+1), 4) the versions
-([k·(D+1) + l], level 0 the leaf), Montgomery form for the scalar kernels, canonical for IFMA;
+([k·(D+1) + l], level 0 the leaf), Montgomery form for the scalar kernels, canonical for lanes;
 sib (E·D, 4) receives every entry's siblings, canonical.
 """
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from prover.kernels import avx2, poseidon_avx2
 from prover.kernels.field import FR_ZERO, fr_from_mont, fr_to_mont, load, store, u4
 from prover.kernels.ifma import LANES, ROW
 from prover.kernels.poseidon_ifma import (
@@ -46,7 +48,7 @@ from prover.kernels.poseidon_ifma import (
 )
 from prover.kernels.poseidon_scalar import permute3
 
-__all__ = ["finals", "levels_ifma", "levels_scalar", "place_leaves", "plan"]
+__all__ = ["finals", "levels_avx2", "levels_ifma", "levels_scalar", "place_leaves", "plan"]
 
 
 @njit(cache=True)
@@ -143,6 +145,15 @@ def _nodes_ifma(s, g0, g1, K, c, sp, m, p, n_p, to_mont, unit):
     rows_from_mont(s, g0, g1, 3, K, unit, 0)
 
 
+@njit(cache=True, nogil=True)
+def _clear(s, rows):
+    """Rows 0..rows−1 of s = 0 (a loop here: a slice assignment in a parallel function would be
+    a parallel region of its own)."""
+    for i in range(rows):
+        for j in range(s.shape[1]):
+            s[i, j] = 0
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def levels_ifma(idx, write, src, need, stored, val, sib, threads,
                 K, c, sp, m, p, n_p, to_mont, unit):  # fmt: skip
@@ -168,7 +179,7 @@ def levels_ifma(idx, write, src, need, stored, val, sib, threads,
         if count == 0:
             continue
         groups = (count + LANES - 1) // LANES
-        s[: groups * 6] = 0
+        _clear(s, groups * 6)
         for j in range(count):
             k = todo[j]
             left, right = load(val, k * width + lv), load(sib, k * depth + lv)
@@ -185,6 +196,74 @@ def levels_ifma(idx, write, src, need, stored, val, sib, threads,
             _nodes_ifma(s, 0, groups, K, c, sp, m, p, n_p, to_mont, unit)
         for j in range(count):
             store(val, todo[j] * width + lv + 1, get_lane(s, j // LANES * 6, j % LANES))
+
+
+@njit(cache=True, nogil=True)
+def _nodes_avx2(s, g0, g1, K, c, sp, m, p, n_p, to_mont, unit):
+    """Poseidon(left, right) of four-lane groups g0..g1−1 (rows 6g + 1, 6g + 2 canonical; row
+    6g ends as the output, below 2p)."""
+    poseidon_avx2.rows_to_mont(s, g0, g1, 3, K, to_mont)
+    poseidon_avx2.permute_groups(s, g0, g1, 3, K, c, sp, m, p, n_p)
+    poseidon_avx2.rows_from_mont(s, g0, g1, 3, K, unit, 0)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _groups_avx2(s, groups, chunks, K, c, sp, m, p, n_p, to_mont, unit):
+    for ch in prange(chunks):
+        g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
+        _nodes_avx2(s, g0, g1, K, c, sp, m, p, n_p, to_mont, unit)
+
+
+@njit(cache=True, nogil=True)
+def levels_avx2(idx, write, src, need, stored, val, sib, threads,
+                K, c, sp, m, p, n_p, to_mont, unit, C, S, M, P):  # fmt: skip
+    """`levels_scalar` with each level's needed hashes four at a time on AVX2 lanes
+    (`prover.kernels.poseidon_avx2`; K..unit its t = 3 tables), the groups split over
+    ``threads`` numba threads; a remainder of one or two hashes (a group costs about as much as
+    two scalar hashes) runs on the scalar kernel (C, S, M, P: its t = 3 constants; both take
+    n_p partial rounds).  val is canonical here."""
+    n = idx.shape[0]
+    depth = sib.shape[0] // n
+    width = depth + 1
+    lanes = avx2.LANES
+    s = np.empty(((n + lanes - 1) // lanes * 6, avx2.ROW), dtype=np.uint64)
+    todo = np.empty(n, dtype=np.int64)
+    for lv in range(depth):
+        count = 0
+        for k in range(n):
+            sr = src[k, lv]
+            if sr >= 0:
+                store(sib, k * depth + lv, load(val, sr * width + lv))
+            else:
+                store(sib, k * depth + lv, load(stored, k * depth + lv))
+            if write[k] and need[k, lv + 1]:
+                todo[count] = k
+                count += 1
+        groups = count // lanes + (count % lanes == lanes - 1)
+        in_lanes = min(count, groups * lanes)
+        _clear(s, groups * 6)
+        for j in range(in_lanes):
+            k = todo[j]
+            left, right = load(val, k * width + lv), load(sib, k * depth + lv)
+            if (idx[k] >> lv) & 1:
+                left, right = right, left
+            poseidon_avx2.put_lane(s, j // lanes * 6 + 1, j % lanes, left)
+            poseidon_avx2.put_lane(s, j // lanes * 6 + 2, j % lanes, right)
+        chunks = min(threads, groups)
+        if chunks > 1:
+            _groups_avx2(s, groups, chunks, K, c, sp, m, p, n_p, to_mont, unit)
+        elif groups > 0:
+            _nodes_avx2(s, 0, groups, K, c, sp, m, p, n_p, to_mont, unit)
+        for j in range(in_lanes):
+            x = poseidon_avx2.get_lane(s, j // lanes * 6, j % lanes)
+            store(val, todo[j] * width + lv + 1, x)
+        for j in range(in_lanes, count):
+            k = todo[j]
+            left = fr_to_mont(load(val, k * width + lv))
+            right = fr_to_mont(load(sib, k * depth + lv))
+            if (idx[k] >> lv) & 1:
+                left, right = right, left
+            store(val, k * width + lv + 1, fr_from_mont(_node(left, right, C, S, M, P, n_p)))
 
 
 @njit(cache=True, nogil=True)

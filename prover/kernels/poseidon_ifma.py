@@ -196,6 +196,13 @@ def put_rows(s, t, flat, k, n):
             put_lane(s, h // LANES * 2 * t + j + 1, h % LANES, load(flat, h * k + j))
 
 
+@njit(cache=True, nogil=True)
+def _lane_rows(n):
+    """n zero lane rows (allocated here: ``np.zeros`` in a parallel function would be a
+    parallel region of its own, whose barrier stalls when another process holds a core)."""
+    return np.zeros((n, ROW), dtype=np.uint64)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, n_p, to_mont, unit):
     """out[i] = Poseidon(flat[i·k : (i+1)·k]) (canonical 4×64-bit limbs in and out, t = k + 1):
@@ -203,7 +210,7 @@ def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, n_p, to_mont, unit):
     contiguous runs on numba threads."""
     n, t = out.shape[0], k + 1
     groups = (n + LANES - 1) // LANES
-    s = np.zeros((groups * 2 * t, ROW), dtype=np.uint64)
+    s = _lane_rows(groups * 2 * t)
     put_rows(s, t, flat, k, n)
     for ch in prange(chunks):
         g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
@@ -222,8 +229,8 @@ def nested_kernel(inner, k1, outer, k2, out, chunks, K1, c1, sp1, m1, p1, n1, to
     both states use the same lane for row i).  Twin of `poseidon_scalar.nested_kernel`."""
     n, t1, t2 = out.shape[0], k1 + 1, k2 + 2
     groups = (n + LANES - 1) // LANES
-    s1 = np.zeros((groups * 2 * t1, ROW), dtype=np.uint64)
-    s2 = np.zeros((groups * 2 * t2, ROW), dtype=np.uint64)
+    s1 = _lane_rows(groups * 2 * t1)
+    s2 = _lane_rows(groups * 2 * t2)
     put_rows(s1, t1, inner, k1, n)
     put_rows(s2, t2, outer, k2, n)
     for ch in prange(chunks):

@@ -1,7 +1,8 @@
 """Native rollup throughput: trades applied per second with Merkle root updates, D = 16 and 32.
 
     python -m benchmarks.native [--trades 400] [--accounts 64] [--slots 8] [--repeat 3]
-        [--depths 16,32] [--patterns adjacent,random,spread] [--out bench_out]
+        [--depths 16,32] [--patterns adjacent,random,spread] [--ways batched,one_by_one,sealed]
+        [--backend NAME] [--busy N] [--out bench_out]
 
 Orders are signed up front; the mempool admits each trade by verifying both EdDSA signatures
 (measured as ``admission``), which fills the state machine's signature cache.  Then, on fresh
@@ -9,7 +10,8 @@ states, three ways of applying the same trades — every check, funding settleme
 leaf writes, the per-slot witness (siblings of every write at its turn) and pubdata:
 
 * ``batched`` — what ``Sequencer.seal_batch`` does without SQLite: stage B = ``--slots`` trades,
-  ``flush`` (all leaves and the tree hashed at once, two threads), then the state root;
+  ``flush`` (all leaves and the tree hashed at once, on the threads the backend's policy
+  allows: `prover.poseidon_engine.threads_for`), then the state root;
 * ``one_by_one`` — ``RollupState.apply`` per trade (a flush and its hashing per trade);
 * ``sealed`` — through the SQLite store, B-slot batches (one SQL transaction each, fsync).
 
@@ -21,7 +23,9 @@ its own up to the top levels — the worst case).  Hashing runs on the Poseidon 
 ``--backend`` names (default: the best this machine has, `prover.poseidon_engine`).  Also
 recorded: one Montgomery product (``fr_mul``, dependent chain), one Poseidon(2) on each
 available backend (``many`` over 2,000 pairs, one thread), the 1-minute load average before and
-after, and the core count.  Writes bench_out/native.json and
+after, the core count, the cores other processes kept busy and the threads the policy allowed
+at the end of each configuration.  ``--busy N`` runs N CPU-bound processes (``while True:
+pass``) while timing: the contended measurement.  Writes bench_out/native.json and
 bench_out/native.png.  Each way is timed ``--repeat`` times on fresh states; the JSON has the
 median (``*_trades_per_s``, plotted), the best and every sample.
 """
@@ -40,10 +44,11 @@ from pathlib import Path
 import numpy as np
 from numba import get_num_threads, njit
 
+from benchmarks.ab_native import busy_cores
 from protocol.eddsa import derive_public_key
 from protocol.spec import BUY, SELL, VALUE_SCALE, RollupParams
 from prover.kernels.field import fr_mul, load, store
-from prover.poseidon_engine import available_backends, get_backend
+from prover.poseidon_engine import CPU_ELSEWHERE, available_backends, get_backend, threads_for
 from rollup.account import GlobalState
 from rollup.sequencer import Sequencer
 from rollup.state import RollupState
@@ -227,6 +232,8 @@ def run(
         out[f"{way}_trades_per_s_best"] = n_trades / min(ts)
         out[f"{way}_trades_per_s_all"] = [round(n_trades / t) for t in ts]
     out["load_average"] = [load_start, os.getloadavg()[0]]
+    out["cores_busy_elsewhere"] = round(CPU_ELSEWHERE(), 2)
+    out["threads_allowed"] = threads_for(1 << 20)  #: the policy's choice at the end of the run
     return out
 
 
@@ -277,6 +284,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per way (median)")
     parser.add_argument("--ways", default=",".join(WAYS), help="of " + ",".join(WAYS))
     parser.add_argument("--backend", default=None, help="Poseidon backend (default: the best)")
+    parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes while timing")
     parser.add_argument("--out", type=Path, default=Path("bench_out"))
     args = parser.parse_args()
     ways = tuple(args.ways.split(","))
@@ -291,16 +299,18 @@ def main() -> None:
         "backend": backend,
         "cores": os.cpu_count(),
         "numba_threads": get_num_threads(),
+        "busy_processes": args.busy,
     }
     print(json.dumps(context))
     results = []
-    for depth in [int(d) for d in args.depths.split(",")]:
-        for pattern in args.patterns.split(","):
-            results.append(
-                run(depth, args.trades, args.accounts, args.slots, pattern, args.repeat,
-                    backend, ways)
-            )  # fmt: skip
-            print(json.dumps(results[-1]))
+    with busy_cores(args.busy):
+        for depth in [int(d) for d in args.depths.split(",")]:
+            for pattern in args.patterns.split(","):
+                results.append(
+                    run(depth, args.trades, args.accounts, args.slots, pattern, args.repeat,
+                        backend, ways)
+                )  # fmt: skip
+                print(json.dumps(results[-1]))
     (args.out / "native.json").write_text(json.dumps({**context, "runs": results}, indent=2))
     plot(results, args.out / "native.png")
 

@@ -36,7 +36,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from numba import get_num_threads
@@ -251,8 +251,9 @@ def _numba_backend(kind: str) -> PoseidonBackend:
     )
 
 
+@cache
 def available_backends() -> tuple[str, ...]:
-    """The backends this machine runs, fastest first (``reference`` last)."""
+    """The backends this machine runs, fastest first (``reference`` last; fixed per process)."""
     fast = [kind for kind, (has, _) in _NEEDS.items() if has()]
     return (*fast, "reference")
 

@@ -18,15 +18,22 @@ Zero-Knowledge Proof Systems", USENIX Security 2021), defined in `protocol.posei
   of every node written, level 0 = the leaves)
 
 Every backend validates exactly like the reference and raises its ``PrimitiveError`` messages.
-Backends: ``REFERENCE`` (plain Python, `protocol.poseidon`; ``tree_update_reference`` writes
-one leaf at a time and hashes every path in full), ``SCALAR`` (numba, 4×64-bit Montgomery
-limbs with mulx assembly; the tree hashes only the node versions someone reads,
-`prover.kernels.merkle_levels`) and ``IFMA`` (eight states per AVX-512 IFMA instruction; only
-where the CPU and numba's target have it, else ``BackendUnavailableError``).  Choose one explicitly,
-``get_backend("scalar")``, or by capability, ``get_backend(None)`` = the best available
-(``available_backends()`` lists them).  The numba backends are built on first use.
+Backends (`prover.poseidon_fast` binds the numba ones):
 
-``threads_for(units)`` is the one threading policy of these kernels (see its docstring).
+- ``REFERENCE``: plain Python, `protocol.poseidon`; ``tree_update_reference`` writes one leaf at
+  a time and hashes every path in full;
+- ``SCALAR``: numba, one state at a time on 4×64-bit Montgomery limbs with mulx assembly; the
+  tree hashes only the node versions someone reads, level by level (`prover.kernels.merkle_levels`);
+- ``AVX2``: many-row hashing, account leaves and the tree levels four states at a time on AVX2
+  lanes (`prover.kernels.poseidon_avx2`), the rest as ``SCALAR``;
+- ``IFMA``: the same eight states at a time on AVX-512 IFMA lanes, single wide hashes spread over
+  the lanes (`prover.kernels.poseidon_ifma`, `poseidon_wide`).
+
+A numba backend exists only where numba compiles for a CPU with its instructions; asking for
+another raises ``BackendUnavailableError``.  Choose one explicitly, ``get_backend("scalar")``, or
+by capability, ``get_backend(None)`` = the best available (``available_backends()`` lists them,
+fastest first).  The numba backends are built on first use.  ``threads_for(units)`` is the one
+threading policy of their kernels (see its docstring).
 """
 
 from __future__ import annotations

@@ -244,12 +244,7 @@ def tree_update(
     mont = kind not in _LANES
     leaf_limbs = to_limbs([0 if leaf is None else leaf for leaf in leaves])
     merkle_levels.place_leaves(leaf_limbs, write, val, depth, mont)
-    # only the pre-batch siblings a needed hash reads go to the kernel (the rest stay zero)
-    reads = ((src < 0) & write[:, None] & need[:, 1:]).ravel().nonzero()[0].tolist()
-    limbs = np.zeros((n * depth, 4), dtype=np.uint64)
-    if reads:
-        limbs[reads] = to_limbs([flat[i] for i in reads])
-    args = (idx, write, src, need, limbs, val, sib)
+    args = (idx, write, src, need, to_limbs(flat), val, sib)
     if kind == "ifma":
         chunks = _threads(threads, (n + 7) // 8)
         with _numba_threads(chunks):
@@ -269,6 +264,6 @@ def tree_update(
         for i, value in zip(versions, _ints(sib[versions]), strict=True):
             flat[i] = value
     paths = [tuple(flat[k * depth : (k + 1) * depth]) for k in range(n)]
-    ks, lvs = (a.tolist() for a in np.nonzero(final))  # plain ints: keys go to SQLite
-    keys = [(lv, indices[k] >> lv) for k, lv in zip(ks, lvs, strict=True)]
+    ks, lvs = np.nonzero(final)
+    keys = zip(lvs.tolist(), (idx[ks] >> lvs).tolist(), strict=True)  # plain ints: to SQLite
     return paths, dict(zip(keys, _ints(out), strict=True))

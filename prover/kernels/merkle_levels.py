@@ -215,55 +215,109 @@ def _groups_avx2(s, groups, chunks, K, c, sp, m, p, n_p, to_mont, unit):
 
 
 @njit(cache=True, nogil=True)
-def levels_avx2(idx, write, src, need, stored, val, sib, threads,
-                K, c, sp, m, p, n_p, to_mont, unit, C, S, M, P):  # fmt: skip
-    """`levels_scalar` with each level's needed hashes four at a time on AVX2 lanes
-    (`prover.kernels.poseidon_avx2`; K..unit its t = 3 tables), the groups split over
-    ``threads`` numba threads; a remainder of one or two hashes (a group costs about as much as
-    two scalar hashes) runs on the scalar kernel (C, S, M, P: its t = 3 constants; both take
-    n_p partial rounds).  val is canonical here."""
+def _level_avx2(lv, members, count_m, idx, write, src, need, stored, val, sib, s, todo, threads,
+                K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P):  # fmt: skip
+    """Level lv for the entries members[:count_m]: record their siblings, then hash their needed
+    versions four at a time (groups over ``threads`` threads), a remainder of one or two on the
+    scalar kernel."""
     n = idx.shape[0]
     depth = sib.shape[0] // n
     width = depth + 1
     lanes = avx2.LANES
-    s = np.empty(((n + lanes - 1) // lanes * 6, avx2.ROW), dtype=np.uint64)
+    count = 0
+    for i in range(count_m):
+        k = members[i]
+        sr = src[k, lv]
+        if sr >= 0:
+            store(sib, k * depth + lv, load(val, sr * width + lv))
+        else:
+            store(sib, k * depth + lv, load(stored, k * depth + lv))
+        if write[k] and need[k, lv + 1]:
+            todo[count] = k
+            count += 1
+    groups = count // lanes + (count % lanes == lanes - 1)
+    in_lanes = min(count, groups * lanes)
+    _clear(s, groups * 6)
+    for j in range(in_lanes):
+        k = todo[j]
+        left, right = load(val, k * width + lv), load(sib, k * depth + lv)
+        if (idx[k] >> lv) & 1:
+            left, right = right, left
+        poseidon_avx2.put_lane(s, j // lanes * 6 + 1, j % lanes, left)
+        poseidon_avx2.put_lane(s, j // lanes * 6 + 2, j % lanes, right)
+    chunks = min(threads, groups)
+    if chunks > 1:
+        _groups_avx2(s, groups, chunks, K, c, sp, mo, po, n_p, to_mont, unit)
+    elif groups > 0:
+        _nodes_avx2(s, 0, groups, K, c, sp, mo, po, n_p, to_mont, unit)
+    for j in range(in_lanes):
+        store(val, todo[j] * width + lv + 1, poseidon_avx2.get_lane(s, j // lanes * 6, j % lanes))
+    for j in range(in_lanes, count):
+        k = todo[j]
+        left = fr_to_mont(load(val, k * width + lv))
+        right = fr_to_mont(load(sib, k * depth + lv))
+        if (idx[k] >> lv) & 1:
+            left, right = right, left
+        store(val, k * width + lv + 1, fr_from_mont(_node(left, right, C, S, M, P, n_p)))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _halves_avx2(split, members, counts, idx, write, src, need, stored, val, sib, s2, todo2,
+                 K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P):  # fmt: skip
+    """Levels 0..split−1 of each half (members[h][:counts[h]]) on a thread of its own."""
+    for h in prange(2):
+        sh, th = s2[h], todo2[h]
+        for lv in range(split):
+            _level_avx2(lv, members[h], counts[h], idx, write, src, need, stored, val, sib, sh,
+                        th, 1, K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def levels_avx2(idx, write, src, need, stored, val, sib, threads,
+                K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P):  # fmt: skip
+    """`levels_scalar` with each level's needed hashes four at a time on AVX2 lanes
+    (`prover.kernels.poseidon_avx2`; K..unit its t = 3 tables), a remainder of one or two hashes
+    (a group costs about as much as two scalar hashes) on the scalar kernel (C, S, M, P: its t = 3
+    constants; both take n_p partial rounds).  val is canonical here.
+
+    Two threads: if the indices first differ at bit L, the entries split by that bit into two
+    halves whose versions below level L never read each other (the sibling of node (l, i) for
+    l < L keeps bit L − l of i), so each half's levels 0..L−1 run on a thread of its own — one
+    parallel region instead of one per level — when neither half holds more than 70 % of those
+    levels' hashes; the levels from L up, and unbalanced batches, go level by level with each
+    level's groups split over the threads."""
+    n = idx.shape[0]
+    depth = sib.shape[0] // n
+    rows = (n + avx2.LANES - 1) // avx2.LANES * 6
+    s = np.empty((rows, avx2.ROW), dtype=np.uint64)
     todo = np.empty(n, dtype=np.int64)
-    for lv in range(depth):
-        count = 0
-        for k in range(n):
-            sr = src[k, lv]
-            if sr >= 0:
-                store(sib, k * depth + lv, load(val, sr * width + lv))
-            else:
-                store(sib, k * depth + lv, load(stored, k * depth + lv))
-            if write[k] and need[k, lv + 1]:
-                todo[count] = k
-                count += 1
-        groups = count // lanes + (count % lanes == lanes - 1)
-        in_lanes = min(count, groups * lanes)
-        _clear(s, groups * 6)
-        for j in range(in_lanes):
-            k = todo[j]
-            left, right = load(val, k * width + lv), load(sib, k * depth + lv)
-            if (idx[k] >> lv) & 1:
-                left, right = right, left
-            poseidon_avx2.put_lane(s, j // lanes * 6 + 1, j % lanes, left)
-            poseidon_avx2.put_lane(s, j // lanes * 6 + 2, j % lanes, right)
-        chunks = min(threads, groups)
-        if chunks > 1:
-            _groups_avx2(s, groups, chunks, K, c, sp, m, p, n_p, to_mont, unit)
-        elif groups > 0:
-            _nodes_avx2(s, 0, groups, K, c, sp, m, p, n_p, to_mont, unit)
-        for j in range(in_lanes):
-            x = poseidon_avx2.get_lane(s, j // lanes * 6, j % lanes)
-            store(val, todo[j] * width + lv + 1, x)
-        for j in range(in_lanes, count):
-            k = todo[j]
-            left = fr_to_mont(load(val, k * width + lv))
-            right = fr_to_mont(load(sib, k * depth + lv))
-            if (idx[k] >> lv) & 1:
-                left, right = right, left
-            store(val, k * width + lv + 1, fr_from_mont(_node(left, right, C, S, M, P, n_p)))
+    differ = 0
+    for k in range(n):
+        differ |= idx[k] ^ idx[0]
+    split = 0
+    while differ >> split > 1:
+        split += 1  # the highest bit where two indices differ
+    members = np.empty((2, n), dtype=np.int64)
+    counts = np.zeros(2, dtype=np.int64)
+    work = np.zeros(2, dtype=np.int64)
+    for k in range(n):
+        h = (idx[k] >> split) & 1
+        members[h, counts[h]] = k
+        counts[h] += 1
+        if write[k]:
+            for lv in range(split):
+                work[h] += need[k, lv + 1]
+    start = 0
+    if threads > 1 and split > 0 and 10 * max(work[0], work[1]) <= 7 * (work[0] + work[1]):
+        s2 = np.empty((2, rows, avx2.ROW), dtype=np.uint64)
+        todo2 = np.empty((2, n), dtype=np.int64)
+        _halves_avx2(split, members, counts, idx, write, src, need, stored, val, sib, s2, todo2,
+                     K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P)  # fmt: skip
+        start = split
+    everyone = np.arange(n)
+    for lv in range(start, depth):
+        _level_avx2(lv, everyone, n, idx, write, src, need, stored, val, sib, s, todo, threads,
+                    K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P)  # fmt: skip
 
 
 @njit(cache=True, nogil=True)

@@ -202,9 +202,15 @@ def sponge(elements: Sequence[int], *, kind: str = "scalar") -> int:
     h = (1 << 64) + len(values)
     if not values:
         return hash([h], kind=kind)
-    for i in range(0, len(values), 15):
-        h = hash([h, *values[i : i + 15]], kind=kind)
-    return h
+    if kind == "ifma":  # chunk by chunk on the lane-spread single hash
+        for i in range(0, len(values), 15):
+            h = hash([h, *values[i : i + 15]], kind=kind)
+        return h
+    out = np.empty((1, 4), dtype=np.uint64)
+    last = 2 + (len(values) - 1) % 15 + 1  # the last chunk's width
+    consts = (*constants(17), *constants(last))
+    poseidon_scalar.sponge_kernel(to_limbs(values), to_limbs((h,)), *consts, out)
+    return _FROM_BYTES(out[0].tobytes(), "little")
 
 
 def _plain(values: list) -> bool:

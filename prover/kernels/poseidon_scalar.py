@@ -25,6 +25,7 @@ returns, the callers in `prover.poseidon_fast` validate and convert):
 - ``nested_kernel(inner, k1, outer, k2, *consts1, *consts2, out, chunks)``
   out[i] = Poseidon([*outer_i, Poseidon(inner_i)])
 - ``path_kernel(leaf, bits, siblings, C, S, M, P, n_p, out)`` the nodes of one Merkle path
+- ``sponge_kernel(values, start, *consts17, *consts_last, out)``  the sponge's chain (below)
 - ``permute3(a, b, c, C, S, M, P, n_p)``                   the t = 3 permutation on register-held
   Montgomery cells (inlined; the tree kernels of `prover.kernels.merkle_levels` use it)
 
@@ -64,6 +65,7 @@ __all__ = [
     "path_kernel",
     "permute3",
     "rows_kernel",
+    "sponge_kernel",
     "to_limbs",
 ]
 
@@ -274,6 +276,33 @@ def nested_kernel(inner, k1, outer, k2, C1, S1, M1, P1, n1, C2, S2, M2, P2, n2, 
     for c in prange(chunks):
         lo, hi = c * n // chunks, (c + 1) * n // chunks
         _nested_run(inner, k1, outer, k2, C1, S1, M1, P1, n1, C2, S2, M2, P2, n2, out, lo, hi)
+
+
+@njit(cache=True, nogil=True)
+def sponge_kernel(values, start, C, S, M, P, n_p, Cl, Sl, Ml, Pl, n_l, out):
+    """The chain of `protocol.poseidon.poseidon_sponge` over n ≥ 1 canonical values (n, 4):
+    h = start (canonical limbs, 2^64 + n), then h = Poseidon([h, *chunk]) for each chunk of 15
+    (constants of t = 17) and the last, shorter one (Cl..n_l: t = 2 + its length; the same
+    table if it is full).  h stays in Montgomery form between the calls; out[0] = h."""
+    n = values.shape[0]
+    last = (n - 1) % 15 + 1
+    s, tmp = np.empty((17, 4), dtype=np.uint64), np.empty((17, 4), dtype=np.uint64)
+    sl, tmpl = np.empty((last + 2, 4), dtype=np.uint64), np.empty((last + 2, 4), dtype=np.uint64)
+    zero = u4(FR_ZERO)
+    h = fr_to_mont(load(start, 0))
+    for lo in range(0, n - last, 15):
+        store(s, 0, zero)
+        store(s, 1, h)
+        for j in range(15):
+            store(s, j + 2, fr_to_mont(load(values, lo + j)))
+        _permute(s, tmp, C, S, M, P, n_p)
+        h = load(s, 0)
+    store(sl, 0, zero)
+    store(sl, 1, h)
+    for j in range(last):
+        store(sl, j + 2, fr_to_mont(load(values, n - last + j)))
+    _permute(sl, tmpl, Cl, Sl, Ml, Pl, n_l)
+    store(out, 0, fr_from_mont(load(sl, 0)))
 
 
 @njit(cache=True, nogil=True)

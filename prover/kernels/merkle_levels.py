@@ -50,6 +50,10 @@ from prover.kernels.poseidon_scalar import permute3
 
 __all__ = ["finals", "levels_avx2", "levels_ifma", "levels_scalar", "place_leaves", "plan"]
 
+#: the fewest hashes below the split for which the halves get a thread each (fewer: the region
+#: costs more than it saves; 8 trades between adjacent accounts have 14 there)
+HALVES_FROM = 32
+
 
 @njit(cache=True)
 def plan(idx, write, depth, src, need):
@@ -283,9 +287,9 @@ def levels_avx2(idx, write, src, need, stored, val, sib, threads,
     Two threads: if the indices first differ at bit L, the entries split by that bit into two
     halves whose versions below level L never read each other (the sibling of node (l, i) for
     l < L keeps bit L − l of i), so each half's levels 0..L−1 run on a thread of its own — one
-    parallel region instead of one per level — when neither half holds more than 70 % of those
-    levels' hashes; the levels from L up, and unbalanced batches, go level by level with each
-    level's groups split over the threads."""
+    parallel region instead of one per level — when those levels hold at least ``HALVES_FROM``
+    hashes and neither half more than 70 % of them; the levels from L up, and the other
+    batches, go level by level with each level's groups split over the threads."""
     n = idx.shape[0]
     depth = sib.shape[0] // n
     rows = (n + avx2.LANES - 1) // avx2.LANES * 6
@@ -308,7 +312,8 @@ def levels_avx2(idx, write, src, need, stored, val, sib, threads,
             for lv in range(split):
                 work[h] += need[k, lv + 1]
     start = 0
-    if threads > 1 and split > 0 and 10 * max(work[0], work[1]) <= 7 * (work[0] + work[1]):
+    total = work[0] + work[1]
+    if threads > 1 and total >= HALVES_FROM and 10 * max(work[0], work[1]) <= 7 * total:
         s2 = np.empty((2, rows, avx2.ROW), dtype=np.uint64)
         todo2 = np.empty((2, n), dtype=np.int64)
         _halves_avx2(split, members, counts, idx, write, src, need, stored, val, sib, s2, todo2,

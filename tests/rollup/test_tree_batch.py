@@ -4,6 +4,8 @@ time and hashes every path in full (plain Python Poseidon); refusals alike."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,6 +62,31 @@ def test_clustered_indices_split_across_threads(name: str) -> None:
     for threads in (1, 2, 3):
         assert run(get_backend(name), entries, stored, threads=threads) == run(
             REFERENCE, entries, stored
+        )
+
+
+@pytest.mark.parametrize("name", FAST)
+@pytest.mark.parametrize("balance", [0.5, 0.75, 1.0])
+def test_a_large_batch_split_into_halves(name: str, balance: float) -> None:
+    """Enough writes below the first differing bit that the halves get a thread each (when
+    balanced) or go level by level (when one half holds most): both give the reference's
+    result; writes and reads in both halves, repeated indices, a read of a node written by the
+    other half only at the top."""
+    depth = 8
+    rng = random.Random(int(balance * 4))
+    left = int(24 * balance)
+    indices = [rng.randrange(128) for _ in range(left)] + [
+        rng.randrange(128, 256) for _ in range(24 - left)
+    ]
+    rng.shuffle(indices)
+    indices += indices[:4]
+    leaves = [None if k % 7 == 3 else poseidon_hash([k]) for k in range(len(indices))]
+    stored = [tuple(poseidon_hash([i, lv]) for lv in range(depth)) for i in indices]
+    expected = REFERENCE.tree_update(depth, indices, leaves, stored)
+    for threads in (1, 2):
+        assert (
+            get_backend(name).tree_update(depth, indices, leaves, stored, threads=threads)
+            == expected
         )
 
 

@@ -198,12 +198,12 @@ def decode_pubdata(
 class L1Effects:
     """What a batch asks of the settlement layer, read from its pubdata.
 
-    ``requests``: the priority requests consumed, in slot order, each as (type, fields) in the
-    queue's own form (``priority_fields``); ``payouts``: (l1_address, quanta) credited to
-    ``claimable`` — withdrawals, forced withdrawals and refunded deposits.
+    ``requests``: the priority requests consumed, in slot order, each as (slot, type, fields)
+    with the fields in the queue's own form (``priority_fields``); ``payouts``: (l1_address,
+    quanta) credited to ``claimable`` — withdrawals, forced withdrawals and refunded deposits.
     """
 
-    requests: tuple[tuple[int, tuple[int, ...]], ...]
+    requests: tuple[tuple[int, int, tuple[int, ...]], ...]
     payouts: tuple[tuple[int, int], ...]
 
 
@@ -224,11 +224,11 @@ def priority_fields(tx_type: int, fields: dict[str, int]) -> tuple[int, ...]:
 
 def l1_effects(pubdata: Sequence[int], batch_slots: int, n_markets: int) -> L1Effects:
     """The requests a batch consumes and the payouts it credits (see ``L1Effects``)."""
-    requests: list[tuple[int, tuple[int, ...]]] = []
+    requests: list[tuple[int, int, tuple[int, ...]]] = []
     payouts: list[tuple[int, int]] = []
-    for tx_type, f in decode_pubdata(pubdata, batch_slots, n_markets):
+    for slot, (tx_type, f) in enumerate(decode_pubdata(pubdata, batch_slots, n_markets)):
         if tx_type in (DEPOSIT, FORCED_WITHDRAW):
-            requests.append((tx_type, priority_fields(tx_type, f)))
+            requests.append((slot, tx_type, priority_fields(tx_type, f)))
         paid = (
             tx_type == WITHDRAW
             or (tx_type == DEPOSIT and f["refunded"])

@@ -265,13 +265,13 @@ class Settlement:
             raise BatchRejected(f"malformed pubdata: {e}") from None
         new = self._copy()
         queue = new["queue"]
-        for k, (kind, fields) in enumerate(effects.requests):
+        for slot, kind, fields in effects.requests:
             if not queue:
-                raise BatchRejected(f"priority request {k}: consumed, but the queue is empty")
+                raise BatchRejected(f"slot {slot}: consumes a priority request, queue is empty")
             head = queue.pop(0)
             if head["kind"] != kind or tuple(head["fields"]) != fields:
                 raise BatchRejected(
-                    f"priority request {k}: does not match queue head #{head['id']}"
+                    f"slot {slot}: priority request does not match queue head #{head['id']}"
                 )
         for address, amount in effects.payouts:
             new["claimable"][address] = new["claimable"].get(address, 0) + amount

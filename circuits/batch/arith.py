@@ -104,5 +104,5 @@ def nonzero_if(api: API, en: Value, x: Value, name: str) -> None:
     en = 0). 2 constraints."""
     x, en = as_variable(x), as_variable(en)
     (inv,) = api.hint(_inverse_if, [x, en], 1, name + ":inv")
-    api._assert(x, inv, en, name)
-    api._assert(inv, 1 - en, 0, name + ":pinned")
+    api.assert_product(x, inv, en, name)
+    api.assert_product(inv, 1 - en, 0, name + ":pinned")

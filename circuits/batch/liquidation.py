@@ -105,7 +105,7 @@ def forced_amount_check(api: API, shape: BatchShape, inp: SlotInputs, upd: Accou
         cap = (1 << AMOUNT_BITS) - 1
         below = api.less_than(quanta, cap, q_bits, signed=True, name="below_cap")
         amount = api.select(below, quanta, cap, "capped")
-        api._assert(sf, inp.amount - amount, 0, "amount")
+        api.assert_product(sf, inp.amount - amount, 0, "amount")
 
 
 #: |collateral before the check| < 2^95 + M·2^48·2^97 + 2^95 < 2^150 (M ≤ 8)
@@ -123,7 +123,7 @@ def assert_overflows(api: API, x: Variable, en: Variable, name: str) -> None:
     with api.namespace(name):
         (s,) = api.hint(_overflow_sign, [x, en], 1, "sign")
         api.assert_boolean(s, "sign_bool")
-        api._assert(s, 1 - en, 0, "sign_pinned")
+        api.assert_product(s, 1 - en, 0, "sign_pinned")
         bound = 1 << COLLATERAL_BITS
         gap = -x - bound + api.mul(s, x * 2, name="signed")
         cond_range(api, en, gap, _OVERFLOW_BITS, "beyond")

@@ -83,13 +83,13 @@ def _selectors(api: API, inp: SlotInputs) -> None:
     for field, values in _field_values(inp).items():
         used = api.sum([inp.sel[t] for t in sorted(USED_BY[field])])
         for i, v in enumerate(values):
-            api._assert(v, 1 - used, 0, f"unused_{field}{i}")
+            api.assert_product(v, 1 - used, 0, f"unused_{field}{i}")
     for o in (0, 1):
         used = api.sum([inp.sel[t] for t in sorted(USED_BY[f"sig{o}"])])
         r8x, r8y, s = inp.sigs[o]
-        api._assert(r8x, 1 - used, 0, f"unused_sig{o}_r8x")
-        api._assert(r8y - 1, 1 - used, 0, f"unused_sig{o}_r8y")
-        api._assert(s, 1 - used, 0, f"unused_sig{o}_s")
+        api.assert_product(r8x, 1 - used, 0, f"unused_sig{o}_r8x")
+        api.assert_product(r8y - 1, 1 - used, 0, f"unused_sig{o}_r8y")
+        api.assert_product(s, 1 - used, 0, f"unused_sig{o}_s")
 
 
 def _inverse_or_zero(x: int, en: int) -> list[int]:
@@ -99,8 +99,8 @@ def _inverse_or_zero(x: int, en: int) -> list[int]:
 def _distinct(api: API, a: Variable, b: Variable, en: Variable, name: str) -> None:
     """en ⇒ a ≠ b: (a − b)·inv = en, inv·(1 − en) = 0. 2 constraints."""
     (inv,) = api.hint(_inverse_or_zero, [a - b, en], 1, name + ":inv")
-    api._assert(a - b, inv, en, name)
-    api._assert(inv, 1 - en, 0, name + ":pinned")
+    api.assert_product(a - b, inv, en, name)
+    api.assert_product(inv, 1 - en, 0, name + ":pinned")
 
 
 def _is_empty(api: API, acct: AccountVars, name: str) -> Variable:
@@ -169,7 +169,7 @@ def define_slot(
 
     # the two leaf updates
     empty = [_is_empty(api, old[u], f"empty{u}") for u in (0, 1)]
-    api._assert(sel[TRANSFER], empty[1], 0, "recipient_exists")
+    api.assert_product(sel[TRANSFER], empty[1], 0, "recipient_exists")
     _distinct(api, a0, a1, sel[TRANSFER] + fill, "distinct_accounts")
     reg = register_key(api, inp, empty[0])
     pk_new = tuple(
@@ -190,7 +190,7 @@ def define_slot(
     maint_price = [api.mul(g.prices[k], g.maintenance[k], name=f"maint_price{k}") for k in range(m)]
     updates = []
     for u in (0, 1):
-        api._assert(binds[u], inp.acct[u] - inp.index[u], 0, f"account{u}_is_leaf_index")
+        api.assert_product(binds[u], inp.acct[u] - inp.index[u], 0, f"account{u}_is_leaf_index")
         with api.namespace(f"update{u}"):
             updates.append(
                 update_account(
@@ -224,7 +224,7 @@ def define_slot(
                 name="shrank",
             )
             short = api.mul(need[u], 1 - updates[u].meets_initial, name="short")
-            api._assert(short, 1 - api.mul(fill, shrank, name="fill_shrank"), 0, "initial")
+            api.assert_product(short, 1 - api.mul(fill, shrank, name="fill_shrank"), 0, "initial")
     liquidation_checks(api, shape, inp, g, old[0], updates[0], maint_price)
     forced_amount_check(api, shape, inp, updates[0])
     refund_reasons(api, inp, updates[0], empty[0])

@@ -85,8 +85,8 @@ def register_key(api: API, inp: SlotInputs, empty0: Variable) -> Variable:
         y2 = api.mul(py, py, name="y2")
         x2y2 = api.mul(x2, y2, name="x2y2")
         curve = x2 * bjj.A + y2 - 1 - x2y2 * bjj.D
-        api._assert(reg, curve, 0, "pubkey_on_curve")
+        api.assert_product(reg, curve, 0, "pubkey_on_curve")
         (inv,) = api.hint(_inverse_or_zero, [px, reg], 1, "x_inv")
-        api._assert(api.mul(reg, px, name="reg_x"), inv, reg, "pubkey_not_identity")
-        api._assert(inv, 1 - reg, 0, "x_inv_pinned")
+        api.assert_product(api.mul(reg, px, name="reg_x"), inv, reg, "pubkey_not_identity")
+        api.assert_product(inv, 1 - reg, 0, "x_inv_pinned")
     return reg

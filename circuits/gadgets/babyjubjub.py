@@ -57,13 +57,13 @@ def assert_on_curve(api: API, p: Sequence[Value], name: str = "on_curve") -> Non
     with api.namespace(name):
         xx = api.mul(x, x, name="xx")
         yy = api.mul(y, y, name="yy")
-        api._assert(xx * D, yy, xx * A + yy - 1, "equation")
+        api.assert_product(xx * D, yy, xx * A + yy - 1, "equation")
 
 
 def _quotient(api: API, num: Variable, den: Variable, label: str) -> Variable:
     """q with q·den = num (1 row); den must be nonzero for q to be pinned."""
     (q,) = api.hint(_div_hint, [num, den], 1, label)
-    api._assert(q, den, num, label)
+    api.assert_product(q, den, num, label)
     return q
 
 

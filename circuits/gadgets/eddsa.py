@@ -97,7 +97,7 @@ def eddsa_poseidon_verify(
         (inv,) = api._hint(
             _inverse_or_zero, [ax, on if on is not None else 1], 1, "a_inv", auxiliary=True
         )
-        api._assert(ax, inv, on if on is not None else 1, "a_not_small_order")
+        api.assert_product(ax, inv, on if on is not None else 1, "a_not_small_order")
         a8 = _times8(api, (ax, ay))
         # 8·A has order l (A in the subgroup, A ≠ O unless disabled): the Montgomery ladder is safe.
         h_a8 = scalar_mul_subgroup(api, h_bits, a8, may_be_identity=on is not None, name="h_a8")
@@ -105,4 +105,4 @@ def eddsa_poseidon_verify(
         left = scalar_mul_fixed_subgroup(api, s_bits, bjj.BASE8, "s_b8")
         for coord, label in ((0, "x"), (1, "y")):
             diff: Variable = left[coord] - right[coord]
-            api._assert(diff, on if on is not None else 1, 0, f"equation_{label}")
+            api.assert_product(diff, on if on is not None else 1, 0, f"equation_{label}")

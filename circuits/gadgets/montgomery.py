@@ -69,7 +69,7 @@ def _div(num: int, den: int) -> list[int]:
 
 def _quotient(api: API, num: Variable, den: Variable, label: str) -> Variable:
     (q,) = api.hint(_div, [num, den], 1, label)
-    api._assert(q, den, num, label)
+    api.assert_product(q, den, num, label)
     return q
 
 

@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol.poseidon import poseidon_hash as poseidon_reference
+from protocol.poseidon import poseidon_sponge
 from prover.fields import curve_order as r
 from rollup.account import Account, Position, hash_leaves, state_root
-from rollup.hashing import REFERENCE, get_backend, poseidon
+from rollup.hashing import REFERENCE, get_backend, poseidon, poseidon_many, sponge
 from rollup.tree import SparseMerkleTree, verify_inclusion
 from tests.hash_paths import ALL, FAST
 
@@ -41,6 +42,8 @@ def test_state_root_on_every_backend(name: str) -> None:
     assert state_root(5, 6, get_backend(name)) == state_root(5, 6, name) == expected
     assert state_root(6, 5, get_backend(name)) != expected  # negative twin: order matters
     assert poseidon([5, 6]) == expected  # the best backend, for memoised values
+    assert poseidon_many([[5, 6], [6, 5]]) == [expected, poseidon_reference([6, 5])]
+    assert sponge([5, 6]) == poseidon_sponge([5, 6]) != sponge([6, 5])
 
 
 signed = st.integers(-(2**95), 2**95)

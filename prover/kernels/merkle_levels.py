@@ -277,6 +277,40 @@ def _halves_avx2(split, members, counts, idx, write, src, need, stored, val, sib
 
 
 @njit(cache=True, nogil=True)
+def _split(idx, write, need, depth):
+    """The bit b that splits the entries into two halves best, and the hashes each half has
+    at levels below b: b minimises max(w_0, w_1) + 0.65·(hashes at levels ≥ b) (the halves run
+    side by side, the levels above about 1.5× faster on two threads), over the bits below the
+    highest one where two indices differ (0, (0, 0) if they are all equal)."""
+    n = idx.shape[0]
+    differ = 0
+    for k in range(n):
+        differ |= idx[k] ^ idx[0]
+    per_level = np.zeros((2, depth, depth), dtype=np.int64)  # [half by bit b][b][level]
+    for k in range(n):
+        if write[k]:
+            for b in range(depth):
+                for lv in range(b):
+                    per_level[(idx[k] >> b) & 1, b, lv] += need[k, lv + 1]
+    level = np.zeros(depth, dtype=np.int64)
+    for k in range(n):
+        if write[k]:
+            for lv in range(depth):
+                level[lv] += need[k, lv + 1]
+    best, best_cost = 0, -1
+    work = np.zeros(2, dtype=np.int64)
+    for b in range(1, depth):
+        if differ >> b == 0:
+            break
+        w0, w1, upper = per_level[0, b].sum(), per_level[1, b].sum(), level[b:].sum()
+        cost = 20 * max(w0, w1) + 13 * upper
+        if best_cost < 0 or cost < best_cost:
+            best, best_cost = b, cost
+            work[0], work[1] = w0, w1
+    return best, work
+
+
+@njit(cache=True, nogil=True)
 def levels_avx2(idx, write, src, need, stored, val, sib, threads,
                 K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P):  # fmt: skip
     """`levels_scalar` with each level's needed hashes four at a time on AVX2 lanes
@@ -284,36 +318,29 @@ def levels_avx2(idx, write, src, need, stored, val, sib, threads,
     (a group costs about as much as two scalar hashes) on the scalar kernel (C, S, M, P: its t = 3
     constants; both take n_p partial rounds).  val is canonical here.
 
-    Two threads: if the indices first differ at bit L, the entries split by that bit into two
-    halves whose versions below level L never read each other (the sibling of node (l, i) for
-    l < L keeps bit L − l of i), so each half's levels 0..L−1 run on a thread of its own — one
+    Two threads: split by bit b of their indices, the entries form two halves whose versions
+    below level b never read each other (the sibling of node (l, i) for l < b keeps bit b − l of
+    i, bit b of the index), so each half's levels 0..b−1 run on a thread of its own — one
     parallel region instead of one per level — when those levels hold at least ``HALVES_FROM``
-    hashes and neither half more than 70 % of them; the levels from L up, and the other
-    batches, go level by level with each level's groups split over the threads."""
+    hashes and neither half more than 70 % of them (b from ``_split``); the levels from b up,
+    and the other batches, go level by level with each level's groups split over the
+    threads."""
     n = idx.shape[0]
     depth = sib.shape[0] // n
     rows = (n + avx2.LANES - 1) // avx2.LANES * 6
     s = np.empty((rows, avx2.ROW), dtype=np.uint64)
     todo = np.empty(n, dtype=np.int64)
-    differ = 0
-    for k in range(n):
-        differ |= idx[k] ^ idx[0]
-    split = 0
-    while differ >> split > 1:
-        split += 1  # the highest bit where two indices differ
+    split, work = _split(idx, write, need, depth)
     members = np.empty((2, n), dtype=np.int64)
     counts = np.zeros(2, dtype=np.int64)
-    work = np.zeros(2, dtype=np.int64)
     for k in range(n):
         h = (idx[k] >> split) & 1
         members[h, counts[h]] = k
         counts[h] += 1
-        if write[k]:
-            for lv in range(split):
-                work[h] += need[k, lv + 1]
     start = 0
     total = work[0] + work[1]
-    if threads > 1 and total >= HALVES_FROM and 10 * max(work[0], work[1]) <= 7 * total:
+    balanced = 10 * max(work[0], work[1]) <= 7 * total
+    if threads > 1 and split > 0 and total >= HALVES_FROM and balanced:
         s2 = np.empty((2, rows, avx2.ROW), dtype=np.uint64)
         todo2 = np.empty((2, n), dtype=np.int64)
         _halves_avx2(split, members, counts, idx, write, src, need, stored, val, sib, s2, todo2,

@@ -1,14 +1,16 @@
 """Same-machine A/B of native throughput between two git revisions, runs interleaved.
 
     python -m benchmarks.ab_native OLD NEW [--rounds 4] [--trades 800] [--depth 16]
-        [--patterns adjacent,random,spread] [--out bench_out]
+        [--patterns adjacent,random,spread] [--busy N] [--out bench_out]
 
 This machine's speed drifts by ±25 % over minutes, so two tables measured at different times
 say little.  Each revision is checked out into a temporary ``git worktree``; after one warm-up
 run each (numba compiles into that worktree's cache), ``python -m benchmarks.native`` runs
 ``--rounds`` times per revision, alternating OLD, NEW, OLD, NEW, … with one timed repeat per
 run.  Reported per pattern and way (batched, sealed): NEW/OLD per round, their median, min and
-max.  Writes bench_out/ab_native.json and bench_out/ab_native.png; the worktrees are removed.
+max.  ``--busy N`` keeps N CPU-bound processes running through the timed rounds (not the
+warm-up), the same for both revisions.  Writes bench_out/ab_native.json and
+bench_out/ab_native.png; the worktrees are removed.
 Both revisions must have ``benchmarks/native.py`` with ``--repeat`` (2026-12-01 onwards) —
 an older one fails with its own usage message.
 """
@@ -22,10 +24,28 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WAYS = ("batched", "sealed")
+
+
+@contextmanager
+def busy_cores(n: int) -> Iterator[None]:
+    """``n`` CPU-bound processes (``while True: pass``) for the block, started half a second
+    before it (so the policy's measurement sees them), killed after."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        if hogs:
+            time.sleep(0.5)
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
 
 
 def _git(*args: str) -> str:
@@ -44,7 +64,9 @@ def _run(tree: Path, trades: int, depth: int, patterns: str, out: Path) -> dict[
     return {r["pattern"]: {w: r[f"{w}_trades_per_s"] for w in WAYS} for r in runs}
 
 
-def compare(old: str, new: str, rounds: int, trades: int, depth: int, patterns: str) -> dict:
+def compare(
+    old: str, new: str, rounds: int, trades: int, depth: int, patterns: str, busy: int = 0
+) -> dict:
     revs = {}
     for key, name in (("old", old), ("new", new)):
         try:
@@ -59,11 +81,12 @@ def compare(old: str, new: str, rounds: int, trades: int, depth: int, patterns: 
                 _git("worktree", "add", "--detach", str(trees[k]), rev)
             for k in revs:  # warm-up: compile the numba caches, not timed
                 _run(trees[k], 40, depth, patterns, Path(tmp) / f"warm-{k}")
-            for r in range(rounds):
-                for k in revs:
-                    samples[k].append(
-                        _run(trees[k], trades, depth, patterns, Path(tmp) / f"{k}{r}")
-                    )
+            with busy_cores(busy):
+                for r in range(rounds):
+                    for k in revs:
+                        samples[k].append(
+                            _run(trees[k], trades, depth, patterns, Path(tmp) / f"{k}{r}")
+                        )
         finally:
             for tree in trees.values():
                 if tree.exists():
@@ -79,7 +102,7 @@ def compare(old: str, new: str, rounds: int, trades: int, depth: int, patterns: 
                 "max": max(per_round), "rounds": [round(x, 3) for x in per_round],
             }  # fmt: skip
     return {"old": revs["old"], "new": revs["new"], "trades": trades, "depth": depth,
-            "samples": samples, "ratios": ratios}  # fmt: skip
+            "busy_processes": busy, "samples": samples, "ratios": ratios}  # fmt: skip
 
 
 def plot(result: dict, path: Path) -> None:
@@ -114,12 +137,14 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=800)
     parser.add_argument("--depth", type=int, default=16)
     parser.add_argument("--patterns", default="adjacent,random,spread")
+    parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes while timing")
     parser.add_argument("--out", type=Path, default=Path("bench_out"))
     args = parser.parse_args()
     if args.rounds < 1 or args.trades < 8:
         parser.error("--rounds must be ≥ 1 and --trades ≥ 8")
     try:
-        result = compare(args.old, args.new, args.rounds, args.trades, args.depth, args.patterns)
+        result = compare(args.old, args.new, args.rounds, args.trades, args.depth, args.patterns,
+                         args.busy)  # fmt: skip
     except subprocess.CalledProcessError as e:
         detail = (e.stderr or "").strip().splitlines()
         sys.exit(f"error: {' '.join(e.cmd[:4])} failed: {detail[-1] if detail else e}")

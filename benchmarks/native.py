@@ -1,7 +1,8 @@
 """Native rollup throughput: trades applied per second with Merkle root updates, D = 16 and 32.
 
     python -m benchmarks.native [--trades 400] [--accounts 64] [--slots 8] [--repeat 3]
-        [--depths 16,32] [--patterns adjacent,random,spread] [--out bench_out]
+        [--depths 16,32] [--patterns adjacent,random,spread] [--ways batched,one_by_one,sealed]
+        [--backend NAME] [--busy N] [--out bench_out]
 
 Orders are signed up front; the mempool admits each trade by verifying both EdDSA signatures
 (measured as ``admission``), which fills the state machine's signature cache.  Then, on fresh
@@ -9,7 +10,8 @@ states, three ways of applying the same trades — every check, funding settleme
 leaf writes, the per-slot witness (siblings of every write at its turn) and pubdata:
 
 * ``batched`` — what ``Sequencer.seal_batch`` does without SQLite: stage B = ``--slots`` trades,
-  ``flush`` (all leaves and the tree hashed at once, two threads), then the state root;
+  ``flush`` (all leaves and the tree hashed at once, on the threads the backend's policy
+  allows: `prover.poseidon_engine.threads_for`), then the state root;
 * ``one_by_one`` — ``RollupState.apply`` per trade (a flush and its hashing per trade);
 * ``sealed`` — through the SQLite store, B-slot batches (one SQL transaction each, fsync).
 
@@ -17,10 +19,13 @@ Three placements of the active accounts, since which node versions must be hashe
 ``adjacent`` (account 2i trades with 2i + 1, indices 0..N−1), ``random`` (seeded random pairs of
 indices 0..N−1: the sequencer allocates indices in order, so this is the common case) and
 ``spread`` (N indices spread evenly over the whole 2^D range, random pairs: every write's path is
-its own up to the top levels — the worst case).  Also recorded: one Montgomery product
-(``fr_mul``, dependent chain), one Poseidon(2) (``poseidon_many`` of 2,000 pairs, one thread; the
-eight-lane IFMA kernels where the CPU has them, and the scalar ones for comparison), the
-1-minute load average before and after, and the core count.  Writes bench_out/native.json and
+its own up to the top levels — the worst case).  Hashing runs on the Poseidon backend
+``--backend`` names (default: the best this machine has, `prover.poseidon_engine`).  Also
+recorded: one Montgomery product (``fr_mul``, dependent chain), one Poseidon(2) on each
+available backend (``many`` over 2,000 pairs, one thread), the 1-minute load average before and
+after, the core count, the cores other processes kept busy and the threads the policy allowed
+at the end of each configuration.  ``--busy N`` runs N CPU-bound processes (``while True:
+pass``) while timing: the contended measurement.  Writes bench_out/native.json and
 bench_out/native.png.  Each way is timed ``--repeat`` times on fresh states; the JSON has the
 median (``*_trades_per_s``, plotted), the best and every sample.
 """
@@ -37,19 +42,21 @@ import time
 from pathlib import Path
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit
 
+from benchmarks.ab_native import busy_cores
 from protocol.eddsa import derive_public_key
 from protocol.spec import BUY, SELL, VALUE_SCALE, RollupParams
-from prover.kernels import poseidon_scalar as poseidon_fast
 from prover.kernels.field import fr_mul, load, store
+from prover.poseidon_engine import CPU_ELSEWHERE, available_backends, get_backend, threads_for
 from rollup.account import GlobalState
-from rollup.hashing import poseidon_many
 from rollup.sequencer import Sequencer
 from rollup.state import RollupState
 from rollup.tx import Deposit, Order, Trade
 
 PRICE = 100 * VALUE_SCALE
+PATTERNS = ("adjacent", "random", "spread")
+WAYS = ("batched", "one_by_one", "sealed")
 ORACLE_KEY = b"benchmark-oracle".ljust(32, b"\0")
 
 
@@ -103,26 +110,24 @@ def fr_mul_ns(n: int = 200_000) -> float:
     return best / n * 1e9
 
 
-def poseidon2_us(n: int = 2000, *, ifma: bool | None = None) -> float:
-    """One Poseidon(2) in µs: ``poseidon_many`` over n pairs on one thread, best of 3; on the
-    eight-lane IFMA kernels or the scalar ones (``ifma``; default: what the sequencer uses)."""
+def poseidon2_us(backend: str | None = None, n: int = 2000) -> float:
+    """One Poseidon(2) in µs on ``backend`` (default the best): ``many`` over n pairs on one
+    thread, best of 3."""
+    many = get_backend(backend).many
     rows = [[i, i + 1] for i in range(n)]
-    old = poseidon_fast.USE_IFMA
-    poseidon_fast.USE_IFMA = old if ifma is None else ifma
-    try:
-        poseidon_many(rows[:8], threads=1)
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            poseidon_many(rows, threads=1)
-            best = min(best, time.perf_counter() - t0)
-    finally:
-        poseidon_fast.USE_IFMA = old
+    many(rows[:8], threads=1)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        many(rows, threads=1)
+        best = min(best, time.perf_counter() - t0)
     return best / n * 1e6
 
 
-def funded_state(params: RollupParams, genesis: GlobalState, keys, indices) -> RollupState:
-    state = RollupState(params, genesis)
+def funded_state(
+    params: RollupParams, genesis: GlobalState, keys, indices, backend: str | None = None
+) -> RollupState:
+    state = RollupState(params, genesis, backend=backend)
     for i, k in zip(indices, keys, strict=True):
         state.stage(Deposit(i, *derive_public_key(k), 10**9, 1))
     state.flush()
@@ -147,9 +152,11 @@ def _time_one_by_one(state: RollupState, trades: list[Trade]) -> tuple[float, in
     return time.perf_counter() - t0, state.root
 
 
-def _time_sealed(params, genesis, keys, indices, trades, check) -> tuple[float, int]:
+def _time_sealed(
+    params, genesis, keys, indices, trades, check, backend: str | None = None
+) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
-        seq = Sequencer.open(str(Path(tmp) / "bench.db"), params, genesis)
+        seq = Sequencer.open(str(Path(tmp) / "bench.db"), params, genesis, backend)
         seq.state.verify_signature = check  # admission already verified these signatures
         queue = [
             {"id": n, "kind": 1, "fields": [i, *derive_public_key(k), 10**9, 1]}
@@ -169,17 +176,24 @@ def _time_sealed(params, genesis, keys, indices, trades, check) -> tuple[float, 
 
 
 def run(
-    depth: int, n_trades: int, n_accounts: int, slots: int, pattern: str, repeat: int = 1
+    depth: int,
+    n_trades: int,
+    n_accounts: int,
+    slots: int,
+    pattern: str,
+    repeat: int = 1,
+    backend: str | None = None,
+    ways: tuple[str, ...] = WAYS,
 ) -> dict:
-    """One configuration; each way is timed ``repeat`` times on fresh states (median and best
-    reported: the machine is shared, single samples vary by ±30 %)."""
+    """One configuration; each of ``ways`` is timed ``repeat`` times on fresh states (median
+    and best reported: the machine is shared, single samples vary by ±30 %)."""
     load_start = os.getloadavg()[0]
     params = RollupParams(depth=depth, batch_slots=slots)
     genesis = GlobalState.genesis(params, derive_public_key(ORACLE_KEY), (PRICE,) * 4)
     keys = [i.to_bytes(4, "big").rjust(32, b"\1") for i in range(n_accounts)]
     indices = placement(pattern, n_accounts, depth)
     trades = make_trades(keys, indices, n_trades, pattern)
-    state = funded_state(params, genesis, keys, indices)
+    state = funded_state(params, genesis, keys, indices, backend)
     check = state.verify_signature
     t0 = time.perf_counter()
     for tr in trades:
@@ -187,19 +201,20 @@ def run(
             assert check(state.account(o.order.account).pubkey, o.order.message(), o.signature)
     admission = time.perf_counter() - t0
 
-    times: dict[str, list[float]] = {"batched": [], "one_by_one": [], "sealed": []}
+    timers = {
+        "batched": lambda: _time_batched(
+            _funded(params, genesis, keys, indices, check, backend), trades, slots
+        ),
+        "one_by_one": lambda: _time_one_by_one(
+            _funded(params, genesis, keys, indices, check, backend), trades
+        ),
+        "sealed": lambda: _time_sealed(params, genesis, keys, indices, trades, check, backend),
+    }
+    times: dict[str, list[float]] = {way: [] for way in ways}
     roots = set()
     for _ in range(repeat):
-        fresh = funded_state(params, genesis, keys, indices)
-        fresh.verify_signature = check
-        for way, (elapsed, root) in (
-            ("batched", _time_batched(fresh, trades, slots)),
-            (
-                "one_by_one",
-                _time_one_by_one(_funded(params, genesis, keys, indices, check), trades),
-            ),
-            ("sealed", _time_sealed(params, genesis, keys, indices, trades, check)),
-        ):
+        for way in ways:
+            elapsed, root = timers[way]()
             times[way].append(elapsed)
             roots.add(root)
     assert len(roots) == 1  # same trades, same root, every way and every repeat
@@ -217,16 +232,15 @@ def run(
         out[f"{way}_trades_per_s_best"] = n_trades / min(ts)
         out[f"{way}_trades_per_s_all"] = [round(n_trades / t) for t in ts]
     out["load_average"] = [load_start, os.getloadavg()[0]]
+    out["cores_busy_elsewhere"] = round(CPU_ELSEWHERE(), 2)
+    out["threads_allowed"] = threads_for(1 << 20)  #: the policy's choice at the end of the run
     return out
 
 
-def _funded(params, genesis, keys, indices, check) -> RollupState:
-    state = funded_state(params, genesis, keys, indices)
+def _funded(params, genesis, keys, indices, check, backend: str | None) -> RollupState:
+    state = funded_state(params, genesis, keys, indices, backend)
     state.verify_signature = check
     return state
-
-
-PATTERNS = ("adjacent", "random", "spread")
 
 
 def plot(results: list[dict], path: Path) -> None:
@@ -243,6 +257,8 @@ def plot(results: list[dict], path: Path) -> None:
     ]
     width = 0.27
     for k, (key, label) in enumerate(series):
+        if key not in results[0]:
+            continue  # a way not run (--ways)
         xs = [x + (k - 1) * width for x in range(len(results))]
         ax.bar(xs, [r[key] for r in results], width, label=label)
     ax.axhline(2000, color="grey", linestyle="--", label="goal 2,000 trades/s (D = 16)")
@@ -266,23 +282,35 @@ def main() -> None:
     parser.add_argument("--depths", default="16,32")
     parser.add_argument("--patterns", default=",".join(PATTERNS))
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per way (median)")
+    parser.add_argument("--ways", default=",".join(WAYS), help="of " + ",".join(WAYS))
+    parser.add_argument("--backend", default=None, help="Poseidon backend (default: the best)")
+    parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes while timing")
     parser.add_argument("--out", type=Path, default=Path("bench_out"))
     args = parser.parse_args()
+    ways = tuple(args.ways.split(","))
+    if not set(ways) <= set(WAYS):
+        parser.error(f"--ways takes some of {','.join(WAYS)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    run(16, 16, 8, args.slots, "random")  # warm-up (numba JIT, caches)
+    backend = get_backend(args.backend).name
+    run(16, 16, 8, args.slots, "random", backend=backend, ways=ways)  # warm-up (numba JIT)
     context = {
         "fr_mul_ns": fr_mul_ns(),
-        "poseidon2_us": poseidon2_us(),
-        "poseidon2_scalar_us": poseidon2_us(ifma=False),
-        "ifma": poseidon_fast.USE_IFMA,
+        "poseidon2_us": {name: poseidon2_us(name) for name in available_backends()[:-1]},
+        "backend": backend,
         "cores": os.cpu_count(),
+        "numba_threads": get_num_threads(),
+        "busy_processes": args.busy,
     }
     print(json.dumps(context))
     results = []
-    for depth in [int(d) for d in args.depths.split(",")]:
-        for pattern in args.patterns.split(","):
-            results.append(run(depth, args.trades, args.accounts, args.slots, pattern, args.repeat))
-            print(json.dumps(results[-1]))
+    with busy_cores(args.busy):
+        for depth in [int(d) for d in args.depths.split(",")]:
+            for pattern in args.patterns.split(","):
+                results.append(
+                    run(depth, args.trades, args.accounts, args.slots, pattern, args.repeat,
+                        backend, ways)
+                )  # fmt: skip
+                print(json.dumps(results[-1]))
     (args.out / "native.json").write_text(json.dumps({**context, "runs": results}, indent=2))
     plot(results, args.out / "native.png")
 

@@ -1,5 +1,5 @@
-"""Account and global state as immutable objects, hashed by ``protocol.leaf``'s layouts on the
-fast Poseidon (``rollup.hashing``). List forms (``to_list``) are ``protocol.leaf``'s."""
+"""Account and global state as immutable objects, hashed by ``protocol.leaf``'s layouts on a
+Poseidon backend (``rollup.hashing``). List forms (``to_list``) are ``protocol.leaf``'s."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from functools import cached_property
 
 from protocol import leaf
 from protocol.spec import MAX_SERIES, OPTION_SLOTS, ORDER_RECORDS, RollupParams
-from rollup.hashing import poseidon, poseidon_many
+from rollup.hashing import PoseidonBackend, get_backend, poseidon
 
 
 @dataclass(frozen=True)
@@ -258,25 +258,28 @@ class GlobalState:
         return None
 
 
-def hash_leaves(accounts: Sequence[Account]) -> None:
-    """Fill the leaf cache of every account not hashed yet: positions, orders and options hashes,
-    then the leaves, each a ``poseidon_many`` call over all of them (``Account.leaf`` is the
-    one-at-a-time twin)."""
+def hash_leaves(accounts: Sequence[Account], backend: PoseidonBackend | str | None = None) -> None:
+    """Fill the leaf cache of every account not hashed yet: the positions, orders and options
+    hashes, then the leaves, each one ``backend.many`` call over all of them (``Account.leaf`` is
+    the one-at-a-time twin; tests/rollup/test_hashing.py compares them)."""
     todo = list({id(a): a for a in accounts if "_leaf" not in a.__dict__}.values())
     if not todo:
         return
     lists = [a.to_list() for a in todo]
-    positions = poseidon_many([leaf.positions_preimage(x[5]) for x in lists])
-    orders = poseidon_many([leaf.orders_preimage(x[6]) for x in lists])
-    options = poseidon_many([leaf.options_preimage(x[7]) for x in lists])
+    many = get_backend(backend).many
+    positions = many([leaf.positions_preimage(x[5]) for x in lists])
+    orders = many([leaf.orders_preimage(x[6]) for x in lists])
+    options = many([leaf.options_preimage(x[7]) for x in lists])
     rows = [
         [*leaf.leaf_head(x), p, o, k]
         for x, p, o, k in zip(lists, positions, orders, options, strict=True)
     ]
-    for a, value in zip(todo, poseidon_many(rows), strict=True):
+    for a, value in zip(todo, many(rows), strict=True):
         a.__dict__["_leaf"] = value  # the cached_property's slot
 
 
-def state_root(accounts_root: int, global_hash: int) -> int:
-    """``protocol.leaf.state_root`` on the fast hash."""
-    return leaf.state_root(accounts_root, global_hash, poseidon)
+def state_root(
+    accounts_root: int, global_hash: int, backend: PoseidonBackend | str | None = None
+) -> int:
+    """``protocol.leaf.state_root`` on the backend's hash."""
+    return leaf.state_root(accounts_root, global_hash, get_backend(backend).hash)

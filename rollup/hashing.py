@@ -1,54 +1,52 @@
-"""The Poseidon used by the rollup: circomlib Poseidon, numba fast path and pure-Python twin.
+"""Where the rollup reaches Poseidon: a backend of `prover.poseidon_engine`, nothing else.
 
-``poseidon`` / ``poseidon_many`` / ``path_nodes`` / ``sponge`` are what the rollup calls (numba,
-from ``prover.kernels.poseidon_scalar``); ``poseidon_reference`` / ``poseidon_many_reference`` /
-``path_nodes_reference`` / ``sponge_reference`` are the plain twins, same signatures
-(``protocol.poseidon``);
-``tests/rollup/test_hashing.py`` compares them.  ``path_nodes(leaf, index, siblings)`` returns the
-nodes at levels 1..D of a Merkle path (siblings bottom-up, bit l of index = 1: the level-l node is
-a right child); the last one is the root.
+The state machine, the tree, the account leaves and the sequencer take a
+``PoseidonBackend`` (argument ``backend``: a backend, its name — ``"reference"``, ``"scalar"``,
+``"avx2"``, ``"ifma"`` — or None for the best this machine has) and call its methods
+(``hash``, ``many_nested``, ``tree_update``, ``sponge``, ``path_root``); every backend gives the
+same values and refuses the same input.  Values memoised on immutable objects (a signed
+message, an account's leaf, a market's or the global state's hash) are computed with the best
+backend's functions below: which backend filled a memo cannot matter.
+
+    poseidon(inputs, *, init_state=0) = Poseidon(inputs)    (circomlib, `protocol.poseidon`)
+    poseidon_many(rows)               = [Poseidon(row) for row in rows]
+    sponge(elements)                  = `protocol.poseidon.poseidon_sponge`
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from protocol.poseidon import SPONGE_RATE, SPONGE_TAG
-from protocol.poseidon import merkle_path_nodes as path_nodes_reference
-from protocol.poseidon import poseidon_hash as poseidon_reference
-from protocol.poseidon import poseidon_many as poseidon_many_reference
-from protocol.poseidon import poseidon_sponge as sponge_reference
-from prover.kernels.poseidon_scalar import merkle_path_nodes as path_nodes
-from prover.kernels.poseidon_scalar import poseidon_hash_fast as poseidon
-from prover.kernels.poseidon_scalar import poseidon_many, poseidon_many_nested
+from prover.poseidon_engine import (
+    REFERENCE,
+    BackendUnavailableError,
+    PoseidonBackend,
+    available_backends,
+    get_backend,
+)
+
+__all__ = [
+    "REFERENCE",
+    "BackendUnavailableError",
+    "PoseidonBackend",
+    "available_backends",
+    "get_backend",
+    "poseidon",
+    "poseidon_many",
+    "sponge",
+]
+
+
+def poseidon(inputs: Sequence[int], *, init_state: int = 0) -> int:
+    """Poseidon(inputs) on the best available backend."""
+    return get_backend(None).hash(inputs, init_state=init_state)
+
+
+def poseidon_many(rows: Sequence[Sequence[int]]) -> list[int]:
+    """[Poseidon(row) for row in rows] (rows of one length) on the best available backend."""
+    return get_backend(None).many(rows)
 
 
 def sponge(elements: Sequence[int]) -> int:
-    """Twin of ``protocol.poseidon.poseidon_sponge`` on the fast hash: h = 2^64 + len,
-    then h = Poseidon([h, *chunk]) for each chunk of 15 elements (empty list: Poseidon([h]))."""
-    values = list(elements)
-    h = SPONGE_TAG + len(values)
-    if not values:
-        return poseidon([h])
-    for i in range(0, len(values), SPONGE_RATE):
-        h = poseidon([h, *values[i : i + SPONGE_RATE]])
-    return h
-
-
-def hash_pair(left: int, right: int) -> int:
-    """A Merkle node: Poseidon(left, right)."""
-    return poseidon([left, right])
-
-
-__all__ = [
-    "hash_pair",
-    "path_nodes",
-    "path_nodes_reference",
-    "poseidon",
-    "poseidon_many",
-    "poseidon_many_nested",
-    "poseidon_many_reference",
-    "poseidon_reference",
-    "sponge",
-    "sponge_reference",
-]
+    """The Poseidon sponge of ``elements`` on the best available backend."""
+    return get_backend(None).sponge(elements)

@@ -24,7 +24,7 @@ from typing import Any
 from protocol.pubdata import pubdata_commitment
 from protocol.spec import DEPOSIT, FORCED_WITHDRAW, LIQUIDATE, NOOP, TRADE, RollupParams
 from rollup.errors import MempoolRejected, RollupError
-from rollup.hashing import sponge
+from rollup.hashing import PoseidonBackend, get_backend
 from rollup.state import RollupState
 from rollup.store import Store
 from rollup.tx import (
@@ -61,21 +61,29 @@ def request_to_tx(request: dict[str, Any]) -> Tx:
 class Sequencer:
     """Owns the store and the in-memory head state."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, backend: PoseidonBackend | str | None = None) -> None:
         self.store = store
+        self.backend = get_backend(backend)  #: the Poseidon backend (default: the best available)
         self.params: RollupParams = store.params()
-        self.state: RollupState = store.load_state()
+        self.state: RollupState = store.load_state(self.backend)
         #: the store's mempool rows, decoded once (submit adds, a written batch removes); the
         #: sequencer owns its store: rows accepted behind its back are seen after a reopen
         self.pending: dict[int, Tx] = dict(store.mempool())
 
     @classmethod
-    def open(cls, path: str, params: RollupParams | None = None, genesis: Any = None) -> Sequencer:
-        """Open the store at ``path``; with ``params`` (genesis) it is created if missing."""
+    def open(
+        cls,
+        path: str,
+        params: RollupParams | None = None,
+        genesis: Any = None,
+        backend: PoseidonBackend | str | None = None,
+    ) -> Sequencer:
+        """Open the store at ``path``; with ``params`` (genesis) it is created if missing.
+        ``backend``: the Poseidon backend (`rollup.hashing`), default the best available."""
         store = Store(path, create=params is not None)
         if params is not None:
             store.initialise(params, genesis)
-        return cls(store)
+        return cls(store, backend)
 
     # -- mempool -------------------------------------------------------------------------------
     def _signature_ok(self, tx: Tx) -> bool:
@@ -151,7 +159,7 @@ class Sequencer:
             new_root = self.state.root
             batch = BatchWitness(
                 number, old_root, new_root, tuple(slots), pubdata,
-                pubdata_commitment(old_root, new_root, pubdata, sponge),
+                pubdata_commitment(old_root, new_root, pubdata, self.backend.sponge),
             )  # fmt: skip
             nodes = self.state.tree.take_dirty()
             accounts = {i: state.accounts.get(i) for i in touched}
@@ -159,7 +167,7 @@ class Sequencer:
                 batch, accounts, state.global_state, nodes, used, rejected, consumed
             )
         except BaseException:
-            self.state = self.store.load_state()  # the batch was not written: back to the head
+            self.state = self.store.load_state(self.backend)  # not written: back to the head
             self.pending = dict(self.store.mempool())
             raise
         for seq in used + [seq for seq, _ in rejected]:

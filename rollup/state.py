@@ -10,9 +10,10 @@ within the signed maximum, expiry), order fill records in ``rollup.fills`` and e
 
 Hashing is deferred: ``stage(tx)`` checks and applies a transaction to the accounts and global
 state at once (so the next transaction sees it) and records its leaf writes; ``flush()`` then
-hashes every staged write together — account leaves in one ``poseidon_many`` call per width, the
-tree through ``SparseMerkleTree.update_many`` (only node versions someone reads, two threads) —
-and returns the staged slots' witnesses.  ``apply(tx)`` is ``stage`` then ``flush``; the sequencer
+hashes every staged write together on the state's Poseidon backend (``rollup.hashing``; default
+the best this machine has) — account leaves in one ``many_nested`` call, the tree through
+``SparseMerkleTree.update_many`` (only node versions someone reads) — and returns the staged
+slots' witnesses.  ``apply(tx)`` is ``stage`` then ``flush``; the sequencer
 stages a whole batch and flushes once.  ``root`` needs nothing staged.
 
 state_root = Poseidon(accounts_root, global_hash)  (``rollup.account``).
@@ -50,6 +51,7 @@ from rollup.errors import (
     UnknownAccount,
 )
 from rollup.fills import fill_order
+from rollup.hashing import PoseidonBackend, get_backend
 from rollup.margin import settle
 from rollup.options import open_interest_deltas
 from rollup.tree import SparseMerkleTree
@@ -96,11 +98,13 @@ class RollupState:
         params: RollupParams,
         genesis: GlobalState,
         verify_signature: SignatureCheck | None = None,
+        backend: PoseidonBackend | str | None = None,
     ) -> None:
         self.params = params
         self.global_state = genesis
+        self.backend = get_backend(backend)
         self.empty_account = Account.empty(params.n_markets)
-        self.tree = SparseMerkleTree(params.depth, self.empty_account.leaf())
+        self.tree = SparseMerkleTree(params.depth, self.empty_account.leaf(), self.backend)
         self.accounts: dict[int, Account] = {}
         self.verify_signature = verify_signature or SignatureCache()
         self.staged: list[StagedSlot] = []
@@ -114,7 +118,7 @@ class RollupState:
             raise RuntimeError(f"{len(self.staged)} staged transactions: flush() them first")
         key = (self.tree.root, self.global_state.hash())
         if self._root_memo[0] != key:
-            self._root_memo = (key, state_root(*key))
+            self._root_memo = (key, state_root(*key, self.backend))
         return self._root_memo[1]
 
     def account(self, index: int) -> Account:
@@ -230,7 +234,7 @@ class RollupState:
     def flush(self) -> list[SlotWitness]:
         """Hash everything staged (leaves, then the tree in one batch); the staged witnesses."""
         staged, self.staged = self.staged, []
-        hash_leaves([after for s in staged for _, _, after in s.changes[: s.writes]])
+        hash_leaves([after for s in staged for _, _, after in s.changes[: s.writes]], self.backend)
         entries = [
             (index, after.leaf() if k < s.writes else None)
             for s in staged

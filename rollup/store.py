@@ -57,6 +57,7 @@ from rollup.codec import (
     unpack,
 )
 from rollup.errors import StoreError
+from rollup.hashing import PoseidonBackend
 from rollup.state import RollupState
 from rollup.tx import Tx
 from rollup.witness import BatchWitness
@@ -199,10 +200,11 @@ class Store:
         return GlobalState.from_list(self.get("genesis"))
 
     @_guard
-    def load_state(self) -> RollupState:
-        """The state after the last written batch: the tables, then the uncompacted deltas;
-        StoreError if it does not give the last batch's stored root."""
-        state = self._assemble()
+    def load_state(self, backend: PoseidonBackend | str | None = None) -> RollupState:
+        """The state after the last written batch: the tables, then the uncompacted deltas
+        (hashed on ``backend``, default the best available); StoreError if it does not give the
+        last batch's stored root."""
+        state = self._assemble(backend)
         head = self.head()
         restored = self.get("restored")  # [head, root] of a store written by ``restore``
         if restored is not None and restored[0] == head:
@@ -223,9 +225,9 @@ class Store:
             raise StoreError(detail=f"{self.path}: batch {number} is missing from the store")
         return felts_from_bytes(self._checked_batch(number, {"new_root": row[0]})["new_root"])[0]
 
-    def _assemble(self) -> RollupState:
+    def _assemble(self, backend: PoseidonBackend | str | None) -> RollupState:
         params = self.params()
-        state = RollupState(params, GlobalState.from_list(self.get("global")))
+        state = RollupState(params, GlobalState.from_list(self.get("global")), backend=backend)
         accounts, nodes = self._pending(self.get("compacted"), self.head())
         for idx, data in self.db.execute("SELECT idx, data FROM accounts"):
             if idx not in accounts:

@@ -6,24 +6,20 @@ of the leaf index says whether the path node at level l is a right child.  Only 
 are stored; ``empty[l]`` is the hash of an all-default subtree of height l (computed once), so a
 tree of depth 32 costs no more per update than one of depth 16 beyond the 16 extra hashes.
 
-``update_many`` writes (or reads) a whole batch of leaves in order and hashes only the node
-versions someone reads (``rollup.tree_batch``: numba, two threads); its twin writes one leaf at a
-time with full paths.  An ``UpdateProof`` is the path (index, old leaf, new leaf, siblings); the
-roots it proves are computed from it on demand.
+``update_many`` writes (or reads) a whole batch of leaves in order through its backend's
+``tree_update`` (`prover.poseidon_engine`: the numba backends hash only the node versions someone
+reads; ``REFERENCE`` writes one leaf at a time with full paths).  An ``UpdateProof`` is the path
+(index, old leaf, new leaf, siblings); the roots it proves are computed from it on demand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from prover.kernels.poseidon_scalar import merkle_path_root
 from rollup.errors import AccountOutOfRange
-from rollup.hashing import hash_pair
-from rollup.tree_batch import Entries, Result, SiblingReader, batch_update
-
-BatchHasher = Callable[[int, Entries, SiblingReader], Result]
+from rollup.hashing import PoseidonBackend, get_backend
 
 
 @dataclass(frozen=True)
@@ -38,22 +34,28 @@ class UpdateProof:
 
     @cached_property
     def old_root(self) -> int:
-        return merkle_path_root(self.old_leaf, self.index, self.siblings)
+        return get_backend().path_root(self.old_leaf, self.index, self.siblings)
 
     @cached_property
     def new_root(self) -> int:
         if self.new_leaf == self.old_leaf:
             return self.old_root
-        return merkle_path_root(self.new_leaf, self.index, self.siblings)
+        return get_backend().path_root(self.new_leaf, self.index, self.siblings)
 
     def verify(self, old_root: int, new_root: int) -> bool:
         """True iff this path takes old_leaf to ``old_root`` and new_leaf to ``new_root``."""
         return self.old_root == old_root and self.new_root == new_root
 
 
-def verify_inclusion(root: int, index: int, leaf: int, siblings: tuple[int, ...]) -> bool:
+def verify_inclusion(
+    root: int,
+    index: int,
+    leaf: int,
+    siblings: tuple[int, ...],
+    backend: PoseidonBackend | str | None = None,
+) -> bool:
     """True iff ``leaf`` sits at ``index`` under ``root`` with this authentication path."""
-    return merkle_path_root(leaf, index, siblings) == root
+    return get_backend(backend).path_root(leaf, index, siblings) == root
 
 
 class SparseMerkleTree:
@@ -63,15 +65,14 @@ class SparseMerkleTree:
         self,
         depth: int,
         default_leaf: int,
-        hash2: Callable[[int, int], int] = hash_pair,
-        batch: BatchHasher = batch_update,
+        backend: PoseidonBackend | str | None = None,
         nodes: dict[tuple[int, int], int] | None = None,
     ) -> None:
         self.depth = depth
-        self.hash2, self.batch = hash2, batch
+        self.backend = get_backend(backend)
         empty = [default_leaf]
         for _ in range(depth):
-            empty.append(hash2(empty[-1], empty[-1]))
+            empty.append(self.backend.pair(empty[-1], empty[-1]))
         self.empty: tuple[int, ...] = tuple(empty)
         self.nodes: dict[tuple[int, int], int] = dict(nodes or {})
         self.dirty: set[tuple[int, int]] = set()
@@ -108,7 +109,11 @@ class SparseMerkleTree:
         an out-of-range index changes nothing."""
         for index, _ in entries:
             self._check(index)
-        siblings, final = self.batch(self.depth, entries, self.siblings)
+        indices = [index for index, _ in entries]
+        before = {index: self.siblings(index) for index in set(indices)}
+        siblings, final = self.backend.tree_update(
+            self.depth, indices, [leaf for _, leaf in entries], [before[i] for i in indices]
+        )
         current: dict[int, int] = {}
         proofs = []
         for (index, leaf), path in zip(entries, siblings, strict=True):

@@ -1,29 +1,27 @@
-"""Run a test on each Poseidon many-row path this machine has: the scalar kernels and, where
-the CPU has AVX-512 IFMA, the eight-lane kernels (`prover.kernels.poseidon_ifma`)."""
+"""The Poseidon backends, as pytest parameters: each fast backend this machine runs (the others
+skip with the reason), and REFERENCE, the twin they are compared with.
+
+    @pytest.mark.parametrize("name", FAST)
+    def test_x(name): fast = get_backend(name); ...
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 
-from prover.kernels import poseidon_scalar as poseidon_fast
-from prover.kernels.ifma import HAVE_IFMA
+from prover.poseidon_engine import available_backends
 
-PATHS = [
-    pytest.param(False, id="scalar"),
-    pytest.param(True, id="ifma", marks=pytest.mark.skipif(not HAVE_IFMA, reason="no IFMA")),
-]
+#: every numba backend the code knows, fastest first
+FAST_NAMES = ("ifma", "avx2", "scalar")
 
 
-@contextmanager
-def hash_path(ifma: bool) -> Iterator[None]:
-    """``poseidon_fast.USE_IFMA = ifma`` for the block (read at each call, also by
-    ``rollup.tree_batch``)."""
-    old = poseidon_fast.USE_IFMA
-    poseidon_fast.USE_IFMA = ifma
-    try:
-        yield
-    finally:
-        poseidon_fast.USE_IFMA = old
+def _param(name: str) -> object:
+    runs = name in available_backends()
+    reason = f"this machine cannot run the {name} backend"
+    return pytest.param(name, id=name, marks=pytest.mark.skipif(not runs, reason=reason))
+
+
+#: the fast backends (skipped where the CPU lacks their instructions)
+FAST = [_param(name) for name in FAST_NAMES]
+#: every backend, REFERENCE included
+ALL = [*FAST, pytest.param("reference", id="reference")]

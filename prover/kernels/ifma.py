@@ -38,10 +38,10 @@ all lanes):
 is False (the callers dispatch on it; numba's on-disk cache is keyed by CPU features).  The
 intrinsics are inlined into their callers' cached code, which numba only invalidates when the
 caller's own file changes: after editing this module, clear the ``__pycache__`` of
-``circuits/primitives`` and ``rollup`` too.  Plain
-twins on Python integers: ``lane_dot_reference``, ``lane_pow5_reference``; the tests compare
-them on random and edge lanes.  Reference: Drucker, Gueron, "Fast modular squaring with
-AVX512IFMA" (ITNG 2019) for the 52-bit column layout; Koç, Acar, Kaliski, IEEE Micro 1996 (SOS).
+``prover/kernels`` too.  Plain twins on Python integers: ``lane_dot_reference``,
+``lane_pow5_reference``; the tests compare them on random and edge lanes.  Reference: Drucker,
+Gueron, "Fast modular squaring with AVX512IFMA" (ITNG 2019) for the 52-bit column layout; Koç,
+Acar, Kaliski, IEEE Micro 1996 (SOS).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Poseidon over BN254 Fr on eight lanes at a time (AVX-512 IFMA): twin of `poseidon_fast`.
+"""Poseidon over BN254 Fr on eight lanes at a time (AVX-512 IFMA): twin of `poseidon_scalar`.
 
-The same permutation as `poseidon_fast._permute` (circomlib's optimised form ``C, S, M, P``,
+The same permutation as `poseidon_scalar._permute` (circomlib's optimised form ``C, S, M, P``,
 `poseidon_constants.optimized_params`), on lane rows of `prover.kernels.ifma` (8 states at once,
 Montgomery form with R = 2^260, every value kept below 3p between operations):
 
@@ -16,7 +16,7 @@ eight lanes go through each round together, so the CPU overlaps their independen
 chains.  The state array holds 2t rows per group: the state, then the mix's scratch.
 
 ``HAVE_IFMA`` (`prover.kernels.ifma`) must be True before anything here is compiled; the
-callers (`poseidon_fast.poseidon_many`, `rollup.tree_batch`) dispatch on it.  Widths
+callers (`prover.poseidon_fast`, `merkle_levels.levels_ifma`) dispatch on it.  Widths
 t = 2..17 are supported (the intrinsics' column bound).
 """
 
@@ -196,14 +196,21 @@ def put_rows(s, t, flat, k, n):
             put_lane(s, h // LANES * 2 * t + j + 1, h % LANES, load(flat, h * k + j))
 
 
+@njit(cache=True, nogil=True)
+def _lane_rows(n):
+    """n zero lane rows (allocated here: ``np.zeros`` in a parallel function would be a
+    parallel region of its own, whose barrier stalls when another process holds a core)."""
+    return np.zeros((n, ROW), dtype=np.uint64)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, n_p, to_mont, unit):
     """out[i] = Poseidon(flat[i·k : (i+1)·k]) (canonical 4×64-bit limbs in and out, t = k + 1):
-    the twin of `poseidon_fast._rows_kernel`, eight rows per group, the groups in ``chunks``
+    the twin of `poseidon_scalar.rows_kernel`, eight rows per group, the groups in ``chunks``
     contiguous runs on numba threads."""
     n, t = out.shape[0], k + 1
     groups = (n + LANES - 1) // LANES
-    s = np.zeros((groups * 2 * t, ROW), dtype=np.uint64)
+    s = _lane_rows(groups * 2 * t)
     put_rows(s, t, flat, k, n)
     for ch in prange(chunks):
         g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
@@ -219,11 +226,11 @@ def nested_kernel(inner, k1, outer, k2, out, chunks, K1, c1, sp1, m1, p1, n1, to
                   K2, c2, sp2, m2, p2, n2, to_mont2, unit2):  # fmt: skip
     """out[i] = Poseidon([*outer[i·k2 : (i+1)·k2], Poseidon(inner[i·k1 : (i+1)·k1])]) (canonical
     limbs in and out; the inner hash moves to the outer state in Montgomery form, row for row:
-    both states use the same lane for row i).  Twin of `poseidon_fast._nested_kernel`."""
+    both states use the same lane for row i).  Twin of `poseidon_scalar.nested_kernel`."""
     n, t1, t2 = out.shape[0], k1 + 1, k2 + 2
     groups = (n + LANES - 1) // LANES
-    s1 = np.zeros((groups * 2 * t1, ROW), dtype=np.uint64)
-    s2 = np.zeros((groups * 2 * t2, ROW), dtype=np.uint64)
+    s1 = _lane_rows(groups * 2 * t1)
+    s2 = _lane_rows(groups * 2 * t2)
     put_rows(s1, t1, inner, k1, n)
     put_rows(s2, t2, outer, k2, n)
     for ch in prange(chunks):

@@ -1,8 +1,8 @@
-"""One Poseidon hash with its state spread over the IFMA lanes: twin of `poseidon_fast`'s scalar
+"""One Poseidon hash with its state spread over the IFMA lanes: twin of `poseidon_scalar`'s
 single hash, for widths t = 2..17 (`prover.kernels.ifma_wide`: element i in lane i mod 8 of row
 ⌊i / 8⌋).
 
-The permutation is `poseidon_fast._permute` (circomlib's optimised ``C, S, M, P``):
+The permutation is `poseidon_scalar._permute` (circomlib's optimised ``C, S, M, P``):
 
     state += C[0:t]
     4 ×  state = M·(state^5 + C_k)        (the 4th with P: one broadcast dot per output row)

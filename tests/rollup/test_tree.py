@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rollup.errors import AccountOutOfRange
-from rollup.hashing import hash_pair
+from rollup.hashing import get_backend
 from rollup.tree import SparseMerkleTree, UpdateProof, verify_inclusion
 
 DEPTH = 3
@@ -16,7 +16,7 @@ DEPTH = 3
 def dense_root(leaves: list[int]) -> int:
     level = leaves
     while len(level) > 1:
-        level = [hash_pair(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        level = [get_backend().pair(level[i], level[i + 1]) for i in range(0, len(level), 2)]
     return level[0]
 
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.native [--trades 400] [--accounts 64] [--slots 8] [--repeat 3]
         [--depths 16,32] [--patterns adjacent,random,spread] [--ways batched,one_by_one,sealed]
-        [--backend NAME] [--busy N] [--out bench_out]
+        [--instruments perp,option] [--backend NAME] [--busy N] [--out bench_out]
 
 Orders are signed up front; the mempool admits each trade by verifying both EdDSA signatures
 (measured as ``admission``), which fills the state machine's signature cache.  Then, on fresh
@@ -46,18 +46,46 @@ from numba import get_num_threads, njit
 
 from benchmarks.ab_native import busy_cores
 from protocol.eddsa import derive_public_key
-from protocol.spec import BUY, SELL, VALUE_SCALE, RollupParams
+from protocol.messages import domain
+from protocol.spec import BUY, CALL, OPTION_BASE, PUT, SELL, VALUE_SCALE, RollupParams
 from prover.kernels.field import fr_mul, load, store
 from prover.poseidon_engine import CPU_ELSEWHERE, available_backends, get_backend, threads_for
 from rollup.account import GlobalState
 from rollup.sequencer import Sequencer
 from rollup.state import RollupState
-from rollup.tx import Deposit, Order, Trade
+from rollup.tx import Deposit, ListSeries, Marks, Order, Trade
 
 PRICE = 100 * VALUE_SCALE
 PATTERNS = ("adjacent", "random", "spread")
 WAYS = ("batched", "one_by_one", "sealed")
+INSTRUMENTS = ("perp", "option")
 ORACLE_KEY = b"benchmark-oracle".ljust(32, b"\0")
+OPERATOR_KEY = b"benchmark-operator".ljust(32, b"\0")
+GENESIS_TIME = 1_000_000
+DOMAIN = domain(31337, 0xBE4C)
+SERIES = 4  #: option series listed (strikes 90 / 100 / 110 / 100, calls and puts)
+MARK = PRICE // 20  #: every series' mark and the option trades' premium per base quantum
+
+
+def genesis_state(params: RollupParams) -> GlobalState:
+    return GlobalState.genesis(
+        params, derive_public_key(ORACLE_KEY), (PRICE,) * params.n_markets, GENESIS_TIME,
+        DOMAIN, derive_public_key(OPERATOR_KEY),
+    )  # fmt: skip
+
+
+def option_setup(params: RollupParams) -> list:
+    """The operator lists ``SERIES`` series of market 0 expiring in a week (slots 0.., ids 1..),
+    then the oracle marks them all at ``MARK``."""
+    expiry = GENESIS_TIME + 7 * 86_400
+    strikes = (9 * PRICE // 10, PRICE, 11 * PRICE // 10, PRICE)
+    txs: list = [
+        ListSeries.signed(OPERATOR_KEY, DOMAIN, j, j + 1, 0, expiry, strikes[j], (CALL, PUT)[j % 2])
+        for j in range(SERIES)
+    ]
+    marks = tuple(MARK if j < SERIES else 0 for j in range(8))
+    txs.append(Marks.signed(ORACLE_KEY, DOMAIN, GENESIS_TIME, marks))
+    return txs
 
 
 def placement(pattern: str, n_accounts: int, depth: int) -> list[int]:
@@ -68,10 +96,13 @@ def placement(pattern: str, n_accounts: int, depth: int) -> list[int]:
 
 
 def make_trades(
-    keys: list[bytes], indices: list[int], n_trades: int, pattern: str, seed: int = 7
-) -> list[Trade]:
+    keys: list[bytes], indices: list[int], n_trades: int, pattern: str, seed: int = 7,
+    instrument: str = "perp",
+) -> list[Trade]:  # fmt: skip
     """Signed trades between pairs of the given accounts, alternating direction per pair so
-    positions stay small; pairs are (2i, 2i+1) for ``adjacent``, seeded random otherwise."""
+    positions stay small; pairs are (2i, 2i+1) for ``adjacent``, seeded random otherwise; on
+    perpetual market t mod 4 at the index price, or (``instrument="option"``) on option series
+    t mod 4 + 1 at its mark (a short opened here carries the short-option margin)."""
     rng = random.Random(seed)
     nonces = [0] * len(keys)
     trades = []
@@ -82,11 +113,15 @@ def make_trades(
         else:
             a, b = rng.sample(range(len(keys)), 2)
         side = BUY if t % 2 == 0 else SELL
-        mk = Order(indices[a], t % 4, side, 10, PRICE, 5, nonces[a], 10**9).sign(keys[a])
-        tk = Order(indices[b], t % 4, 1 - side, 10, PRICE, 5, nonces[b], 10**9).sign(keys[b])
+        if instrument == "perp":
+            where, price = t % 4, PRICE
+        else:
+            where, price = OPTION_BASE + t % SERIES + 1, MARK
         nonces[a] += 1
         nonces[b] += 1
-        trades.append(Trade(mk, tk, 10, PRICE, 1, 1))
+        mk = Order(indices[a], where, side, 10, price, 5, nonces[a], 10**9).sign(keys[a], DOMAIN)
+        tk = Order(indices[b], where, 1 - side, 10, price, 5, nonces[b], 10**9)
+        trades.append(Trade(mk, tk.sign(keys[b], DOMAIN), 10, price, 1, 1))
     return trades
 
 
@@ -125,12 +160,16 @@ def poseidon2_us(backend: str | None = None, n: int = 2000) -> float:
 
 
 def funded_state(
-    params: RollupParams, genesis: GlobalState, keys, indices, backend: str | None = None
-) -> RollupState:
+    params: RollupParams, genesis: GlobalState, keys, indices, backend: str | None = None,
+    setup: tuple = (),
+) -> RollupState:  # fmt: skip
+    """The accounts funded, then the ``setup`` transactions applied."""
     state = RollupState(params, genesis, backend=backend)
     for i, k in zip(indices, keys, strict=True):
         state.stage(Deposit(i, *derive_public_key(k), 10**9, 1))
     state.flush()
+    for tx in setup:
+        state.apply(tx)
     return state
 
 
@@ -153,7 +192,7 @@ def _time_one_by_one(state: RollupState, trades: list[Trade]) -> tuple[float, in
 
 
 def _time_sealed(
-    params, genesis, keys, indices, trades, check, backend: str | None = None
+    params, genesis, keys, indices, trades, check, backend: str | None = None, setup: tuple = ()
 ) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         seq = Sequencer.open(str(Path(tmp) / "bench.db"), params, genesis, backend)
@@ -163,6 +202,10 @@ def _time_sealed(
             for n, (i, k) in enumerate(zip(indices, keys, strict=True))
         ]
         while seq.store.get("priority_consumed") < len(queue):
+            seq.seal_batch(queue)
+        for tx in setup:
+            seq.submit(tx)
+        while seq.pending:
             seq.seal_batch(queue)
         for tr in trades:
             seq.submit(tr)  # persisted (one SQL transaction each, not timed)
@@ -184,31 +227,37 @@ def run(
     repeat: int = 1,
     backend: str | None = None,
     ways: tuple[str, ...] = WAYS,
+    instrument: str = "perp",
 ) -> dict:
     """One configuration; each of ``ways`` is timed ``repeat`` times on fresh states (median
     and best reported: the machine is shared, single samples vary by ±30 %)."""
     load_start = os.getloadavg()[0]
     params = RollupParams(depth=depth, batch_slots=slots)
-    genesis = GlobalState.genesis(params, derive_public_key(ORACLE_KEY), (PRICE,) * 4)
+    genesis = genesis_state(params)
+    setup = tuple(option_setup(params)) if instrument == "option" else ()
     keys = [i.to_bytes(4, "big").rjust(32, b"\1") for i in range(n_accounts)]
     indices = placement(pattern, n_accounts, depth)
-    trades = make_trades(keys, indices, n_trades, pattern)
-    state = funded_state(params, genesis, keys, indices, backend)
+    trades = make_trades(keys, indices, n_trades, pattern, instrument=instrument)
+    state = funded_state(params, genesis, keys, indices, backend, setup)
     check = state.verify_signature
     t0 = time.perf_counter()
     for tr in trades:
         for o in (tr.maker, tr.taker):
-            assert check(state.account(o.order.account).pubkey, o.order.message(), o.signature)
+            message = o.order.message(DOMAIN)
+            assert check(state.account(o.order.account).pubkey, message, o.signature)
     admission = time.perf_counter() - t0
 
+    def funded() -> RollupState:
+        fresh = funded_state(params, genesis, keys, indices, backend, setup)
+        fresh.verify_signature = check
+        return fresh
+
     timers = {
-        "batched": lambda: _time_batched(
-            _funded(params, genesis, keys, indices, check, backend), trades, slots
+        "batched": lambda: _time_batched(funded(), trades, slots),
+        "one_by_one": lambda: _time_one_by_one(funded(), trades),
+        "sealed": lambda: _time_sealed(
+            params, genesis, keys, indices, trades, check, backend, setup
         ),
-        "one_by_one": lambda: _time_one_by_one(
-            _funded(params, genesis, keys, indices, check, backend), trades
-        ),
-        "sealed": lambda: _time_sealed(params, genesis, keys, indices, trades, check, backend),
     }
     times: dict[str, list[float]] = {way: [] for way in ways}
     roots = set()
@@ -219,6 +268,7 @@ def run(
             roots.add(root)
     assert len(roots) == 1  # same trades, same root, every way and every repeat
     out = {
+        "instrument": instrument,
         "depth": depth,
         "pattern": pattern,
         "trades": n_trades,
@@ -235,12 +285,6 @@ def run(
     out["cores_busy_elsewhere"] = round(CPU_ELSEWHERE(), 2)
     out["threads_allowed"] = threads_for(1 << 20)  #: the policy's choice at the end of the run
     return out
-
-
-def _funded(params, genesis, keys, indices, check, backend: str | None) -> RollupState:
-    state = funded_state(params, genesis, keys, indices, backend)
-    state.verify_signature = check
-    return state
 
 
 def plot(results: list[dict], path: Path) -> None:
@@ -261,8 +305,10 @@ def plot(results: list[dict], path: Path) -> None:
             continue  # a way not run (--ways)
         xs = [x + (k - 1) * width for x in range(len(results))]
         ax.bar(xs, [r[key] for r in results], width, label=label)
-    ax.axhline(2000, color="grey", linestyle="--", label="goal 2,000 trades/s (D = 16)")
-    ax.set_xticks(list(range(len(results))), [f"D={r['depth']}\n{r['pattern']}" for r in results])
+    ax.axhline(2000, color="grey", linestyle="--", label="goal 2,000 perpetual trades/s (D = 16)")
+    ax.axhline(1000, color="grey", linestyle=":", label="goal 1,000 option trades/s (D = 16)")
+    labels = [f"{r['instrument']}\nD={r['depth']}\n{r['pattern']}" for r in results]
+    ax.set_xticks(list(range(len(results))), labels)
     ax.set_ylabel("trades per second")
     load = max(max(r["load_average"]) for r in results)
     ax.set_title(
@@ -283,6 +329,9 @@ def main() -> None:
     parser.add_argument("--patterns", default=",".join(PATTERNS))
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per way (median)")
     parser.add_argument("--ways", default=",".join(WAYS), help="of " + ",".join(WAYS))
+    parser.add_argument(
+        "--instruments", default="perp", help="of perp,option (option series trades)"
+    )
     parser.add_argument("--backend", default=None, help="Poseidon backend (default: the best)")
     parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes while timing")
     parser.add_argument("--out", type=Path, default=Path("bench_out"))
@@ -290,9 +339,13 @@ def main() -> None:
     ways = tuple(args.ways.split(","))
     if not set(ways) <= set(WAYS):
         parser.error(f"--ways takes some of {','.join(WAYS)}")
+    instruments = tuple(args.instruments.split(","))
+    if not set(instruments) <= set(INSTRUMENTS):
+        parser.error(f"--instruments takes some of {','.join(INSTRUMENTS)}")
     args.out.mkdir(parents=True, exist_ok=True)
     backend = get_backend(args.backend).name
-    run(16, 16, 8, args.slots, "random", backend=backend, ways=ways)  # warm-up (numba JIT)
+    for instrument in instruments:  # warm-up (numba JIT)
+        run(16, 16, 8, args.slots, "random", backend=backend, ways=ways, instrument=instrument)
     context = {
         "fr_mul_ns": fr_mul_ns(),
         "poseidon2_us": {name: poseidon2_us(name) for name in available_backends()[:-1]},
@@ -304,13 +357,14 @@ def main() -> None:
     print(json.dumps(context))
     results = []
     with busy_cores(args.busy):
-        for depth in [int(d) for d in args.depths.split(",")]:
-            for pattern in args.patterns.split(","):
-                results.append(
-                    run(depth, args.trades, args.accounts, args.slots, pattern, args.repeat,
-                        backend, ways)
-                )  # fmt: skip
-                print(json.dumps(results[-1]))
+        for instrument in instruments:
+            for depth in [int(d) for d in args.depths.split(",")]:
+                for pattern in args.patterns.split(","):
+                    results.append(
+                        run(depth, args.trades, args.accounts, args.slots, pattern, args.repeat,
+                            backend, ways, instrument)
+                    )  # fmt: skip
+                    print(json.dumps(results[-1]))
     (args.out / "native.json").write_text(json.dumps({**context, "runs": results}, indent=2))
     plot(results, args.out / "native.png")
 

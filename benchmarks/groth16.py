@@ -18,7 +18,7 @@ prints a table and writes ``groth16.json`` and ``groth16.png`` into ``--out`` (d
   run and prints ours/snarkjs (warm in-process prove, and whole process vs whole process).
 - Helper A's kernel figures (``benchmarks.kernels.run``) are included when that module is present.
 
-Bars (issue 2): prove 2^16 ≤ 3 s, 2^18 ≤ 12 s; setup 2^18 ≤ 3 min and ≤ 4 GiB; NTT 2^16 ≤ 20 ms;
+Bars: prove 2^16 ≤ 3 s, 2^18 ≤ 12 s; setup 2^18 ≤ 3 min and ≤ 4 GiB; NTT 2^16 ≤ 20 ms;
 prove ≤ 0.7× snarkjs. On a shared machine compare ratios measured in the same run.
 """
 

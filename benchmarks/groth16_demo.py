@@ -1,6 +1,6 @@
 """The Groth16 demo behind ``zkr groth16 demo``.
 
-On the shipped circom circuit ``shared/vectors/groth16/poseidon2_tiny`` (out = Poseidon(a, b),
+On the shipped circom circuit ``prover/vectors/groth16/poseidon2_tiny`` (out = Poseidon(a, b),
 240 constraints), made by circom 2 and snarkjs 0.7.6:
 
 1. insecure single-party setup (toxic waste from ``secrets`` unless an RNG is given, then dropped);

@@ -8,7 +8,7 @@ Every kernel is warmed up first (numba compilation / cache load is excluded). Ea
 the best of ``repeat`` runs, with wall time and process CPU time: on a shared 2-core machine the
 CPU time of a single-threaded run is the steadier number, and ratios measured in the same run
 (``g1_over_fr_mul``, …) are comparable across machines and load.
-Bars (issue 2): G1 MSM 2^16 ≤ 0.35 s, G2 MSM 2^16 ≤ 1.2 s.
+Bars: G1 MSM 2^16 ≤ 0.35 s, G2 MSM 2^16 ≤ 1.2 s.
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ rows, the recorded witness program), ``circuits.api`` (the API methods and their
 ``circuits.compiled`` (compile_circuit, solve), ``circuits.solver`` (the program interpreter),
 ``circuits.soundness`` (unconstrained-wire finder), ``circuits.export`` (iden3 .r1cs/.wtns),
 ``circuits.gadgets`` (comparators, Poseidon, Merkle, EdDSA, fixed point, signed integers) and
-``circuits.primitives`` (native Poseidon, BabyJubJub, EdDSA).
+``circuits.batch`` (the rollup's batch circuit); the native primitives are ``protocol``'s.
 
-The names below are imported lazily so that ``import circuits.primitives`` (used by the light
-``verifier`` package) does not pull in numpy or the prover.
+The names below are imported lazily, so importing a submodule does not pull in numpy or the
+prover.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ class InputError(CircuitError):
     """An assignment misses a declared input, names an unknown one or has a wrong length."""
 
 
-class UnsatisfiedConstraint(CircuitError):  # noqa: N818 (name fixed by the brief)
+class UnsatisfiedConstraint(CircuitError):  # noqa: N818 (says what failed)
     """A witness violates a constraint; carries its index, name and namespace path.
 
     The message reads ``constraint 17 'merkle/level3/mux' is not satisfied: A·z * B·z != C·z``.

@@ -16,8 +16,7 @@ Public API (stable; the CLI and the rollup call exactly these):
 submodules ``prover.setup`` / ``prover.prove`` and break ``prover.setup.setup``.
 
 Kernels (numba) are reached only through :mod:`prover.engine`. The names below are imported
-lazily, so ``import prover.fields`` (which the light ``verifier`` reaches through
-``circuits.primitives``) loads neither numpy nor numba.
+lazily, so ``import prover.fields`` loads neither numpy nor numba.
 """
 
 from __future__ import annotations

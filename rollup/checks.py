@@ -1,4 +1,4 @@
-"""Signer-level checks of DESIGN §4 that need no tree: signatures (memoised), order terms, fills.
+"""Signer-level checks that need no tree: signatures (memoised), order terms, fills.
 
 ``RollupState`` runs them before any effect (``rollup.effects``); each failure is a named
 ``RollupError`` and nothing has changed when it is raised.

@@ -1,4 +1,4 @@
-# ruff: noqa: N818  (the brief names the errors: InsufficientMargin, BadNonce, BadSignature ...)
+# ruff: noqa: N818  (error names say what was refused: InsufficientMargin, BadNonce ...)
 """The rollup's error hierarchy: every rejected transaction raises a ``RollupError`` subclass.
 
 Each error carries its facts as attributes (``InsufficientMargin(account=7, total_value=...,
@@ -30,7 +30,7 @@ def _rebuild_error(cls: type[RollupError], fields: dict[str, Any]) -> RollupErro
 
 
 class TransactionError(RollupError):
-    """A transaction violates a precondition of DESIGN §4."""
+    """A transaction violates a precondition of the protocol."""
 
 
 class BadSignature(TransactionError):

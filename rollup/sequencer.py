@@ -1,4 +1,4 @@
-"""The sequencer: mempool of signed transactions, batches of B fixed slots (DESIGN §5).
+"""The sequencer: mempool of signed transactions, batches of B fixed slots.
 
 ``submit`` admits a signed transaction (type allowed from users, signature valid against the
 current key) and persists it before returning.  ``seal_batch`` fills B slots: first the

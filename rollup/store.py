@@ -1,4 +1,4 @@
-"""The sequencer's store: one SQLite file in WAL mode (DESIGN §7), blobs in msgpack.
+"""The sequencer's store: one SQLite file in WAL mode, blobs in msgpack.
 
 Tables: ``meta`` (params, genesis, global state, head batch, priority requests consumed),
 ``mempool`` (accepted signed transactions, in arrival order), ``accounts`` (leaf preimages,

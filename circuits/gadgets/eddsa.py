@@ -15,7 +15,7 @@ circuit only checks 8·A ≠ O and would accept A + T for a torsion point T. It 
 the curve group is cyclic of order 8·l: A is in the subgroup iff A = 8·P for a point P on the
 curve, and the prover supplies P = (8⁻¹ mod l)·A (3 + 15 + 2 rows). A ≠ O is then (A).x ≠ 0.
 S·B8 and 8·A lie in the subgroup, so the equation also forces R8 into it; in the cofactored
-form of the brief this is 8·S·B = 8·R8 + 8·h·A.
+verification form this is 8·S·B = 8·R8 + 8·h·A.
 
 ``enabled`` (optional, a boolean Variable) switches the S-range, small-order and equation checks
 off as circomlib's ``enabled`` input does, for padding slots; the on-curve and subgroup checks

@@ -1,6 +1,6 @@
 """The files of one rollup directory: atomic writes, checksummed JSON, the directory lock.
 
-Layout (DESIGN §7)::
+Layout::
 
     rollup.json       shape (params), settlement config, key directory — written last by init
     sequencer.db      rollup.store.Store (tree, accounts, mempool, batches, proofs; SQLite WAL)

@@ -10,8 +10,8 @@ Keys live in ``<keys_root>/<circuit digest[:16]>/`` (``prover.keys`` layout plus
 never meets a stale key. ``setup_shape`` runs the INSECURE single-party setup of ``prover.setup``
 (toxic waste drawn from ``rng`` and discarded; development only).
 
-Batches are independent proofs of consecutive transitions, so jobs run in any order on any worker
-(DESIGN §8); only settlement is sequential. A job is plain data — ``(shape, keydir, number,
+Batches are independent proofs of consecutive transitions, so jobs run in any order on any
+worker; only settlement is sequential. A job is plain data — ``(shape, keydir, number,
 assignment)`` → ``prove_assignment`` → ``BatchProof`` — so it pickles to processes and Dask workers
 alike. ``Prover`` runs jobs in this process (``workers=1``), in spawned local processes
 (``workers=N``; spawned, never forked: a fork of a process whose numba threads ran can deadlock) or

@@ -20,7 +20,7 @@ The loop, every ``tick_seconds``:
 Graceful shutdown (SIGTERM, SIGINT): stop accepting connections, let requests in flight finish,
 cancel proving jobs (their batches stay unproven and are proven after the restart), close the
 stores, release the lock. Every accepted transaction was committed before its request answered, so
-nothing accepted is lost — and a SIGKILL loses nothing accepted either (DESIGN §7).
+nothing accepted is lost — and a SIGKILL loses nothing accepted either.
 """
 
 from __future__ import annotations

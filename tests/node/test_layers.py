@@ -1,4 +1,4 @@
-"""The application layer sits above the state machine (DESIGN §1): no module of ``rollup/``
+"""The application layer sits above the state machine: no module of ``rollup/``
 outside ``rollup/node/``, nor ``protocol/``, ``prover/``, ``circuits/`` or ``verifier/``, imports
 ``rollup.node``; the CLI reaches the rollup only through ``rollup.node``'s public names (no
 attribute chains into the sequencer's store); the one proof checker imports only the verifier."""

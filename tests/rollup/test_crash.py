@@ -1,4 +1,4 @@
-"""Crash safety (DESIGN §7): a sequencer process killed with SIGKILL at random points loses no
+"""Crash safety: a sequencer process killed with SIGKILL at random points loses no
 accepted transaction and never leaves a half-applied batch; reopened, it carries on."""
 
 from __future__ import annotations

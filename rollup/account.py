@@ -3,9 +3,9 @@ Poseidon backend (``rollup.hashing``). List forms (``to_list``) are ``protocol.l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from protocol import leaf
 from protocol.spec import MAX_SERIES, OPTION_SLOTS, ORDER_RECORDS, RollupParams
@@ -175,6 +175,14 @@ class SeriesState:
         """Per contract: the payoff once settled, else the mark (``protocol.leaf.option_value``)."""
         return leaf.option_value(self.to_list())
 
+    def hash(self) -> int:
+        """``series_hash`` of ``protocol.leaf`` (memoised)."""
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return poseidon(self.to_list())
+
 
 EMPTY_SERIES: tuple[SeriesState, ...] = (SeriesState(),) * MAX_SERIES
 
@@ -224,8 +232,7 @@ class GlobalState:
 
     @cached_property
     def _hash(self) -> int:
-        markets_root = poseidon([m.hash() for m in self.markets])
-        series_root = poseidon([poseidon(s.to_list()) for s in self.series])
+        markets_root, series_root = _roots(self.markets), _roots(self.series)
         return poseidon(leaf.global_preimage(markets_root, series_root, self.to_list()))
 
     def to_list(self) -> list:
@@ -258,6 +265,28 @@ class GlobalState:
         return None
 
 
+@lru_cache(maxsize=64)
+def _roots(items: tuple[MarketState, ...] | tuple[SeriesState, ...]) -> int:
+    """Poseidon of the items' hashes (the markets or the series root of ``protocol.leaf``),
+    memoised by value: most transactions leave both tuples as they were."""
+    return poseidon([x.hash() for x in items])
+
+
+#: options_hash by options row: an account that trades perpetuals only keeps its options row
+_OPTIONS_HASHES: dict[tuple[int, ...], int] = {}
+
+
+def _options_hashes(rows: list[list[int]], many: Callable[[list], list[int]]) -> list[int]:
+    """``many(rows)`` for options rows, each row hashed once per process (bounded cache)."""
+    keys = [tuple(r) for r in rows]
+    missing = list({k for k in keys if k not in _OPTIONS_HASHES})
+    if missing:
+        if len(_OPTIONS_HASHES) > 4096:
+            _OPTIONS_HASHES.clear()
+        _OPTIONS_HASHES.update(zip(missing, many([list(k) for k in missing]), strict=True))
+    return [_OPTIONS_HASHES[k] for k in keys]
+
+
 def hash_leaves(accounts: Sequence[Account], backend: PoseidonBackend | str | None = None) -> None:
     """Fill the leaf cache of every account not hashed yet: the positions, orders and options
     hashes, then the leaves, each one ``backend.many`` call over all of them (``Account.leaf`` is
@@ -269,7 +298,7 @@ def hash_leaves(accounts: Sequence[Account], backend: PoseidonBackend | str | No
     many = get_backend(backend).many
     positions = many([leaf.positions_preimage(x[5]) for x in lists])
     orders = many([leaf.orders_preimage(x[6]) for x in lists])
-    options = many([leaf.options_preimage(x[7]) for x in lists])
+    options = _options_hashes([leaf.options_preimage(x[7]) for x in lists], many)
     rows = [
         [*leaf.leaf_head(x), p, o, k]
         for x, p, o, k in zip(lists, positions, orders, options, strict=True)

@@ -7,6 +7,8 @@ blob of 32-byte little-endian two's-complement integers (``felts_to_bytes``): a 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from protocol.codec import felts_from_bytes, felts_to_bytes, pack, unpack
@@ -63,14 +65,21 @@ def global_to_bytes(g: GlobalState) -> bytes:
     new global state is slot k + 1's old one)."""
     blob = g.__dict__.get("_blob")
     if blob is None:
-        flat: list[int] = []
-        for m in g.markets:
-            flat += m.to_list()
-        for s in g.series:
-            flat += s.to_list()
-        flat += g.to_list()[2:]
-        blob = g.__dict__["_blob"] = felts_to_bytes(flat)
+        blob = _tables_to_bytes(g.markets, g.series) + felts_to_bytes(g.to_list()[2:])
+        g.__dict__["_blob"] = blob
     return blob
+
+
+@lru_cache(maxsize=64)
+def _tables_to_bytes(markets: tuple[MarketState, ...], series: tuple[SeriesState, ...]) -> bytes:
+    """The markets' and series slots' fields as one blob, memoised by value (a trade changes
+    neither table, only the insurance fund)."""
+    flat: list[int] = []
+    for m in markets:
+        flat += m.to_list()
+    for s in series:
+        flat += s.to_list()
+    return felts_to_bytes(flat)
 
 
 def tx_to_bytes(tx: Tx) -> bytes:

@@ -116,6 +116,31 @@ def read_envelope(path: str | Path, kind: str, recover: str) -> Any:
     return envelope["body"]
 
 
+def sweep_temporaries(directory: Path) -> list[Path]:
+    """Remove the ``atomic_write`` temporaries (``.<name>.<pid>.tmp``) in ``directory`` whose
+    writer is gone (a process killed between writing and renaming); returns them. Those of a
+    live process are kept: it may be about to rename one."""
+    gone = []
+    for tmp in directory.glob(".*.tmp"):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            gone.append(tmp)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 class DirectoryLock:
     """An exclusive ``flock`` on ``<dir>/lock``: one writing process per rollup directory.
 
@@ -123,7 +148,8 @@ class DirectoryLock:
     raises ``Busy`` naming the holder, which each holder writes into the lock file. A running
     ``zkr node`` holds the lock for its lifetime, so others fail at once (``NODE_HOLDER``) and are
     pointed to its HTTP API; the kernel drops a lock when its holder dies, so
-    a killed process never leaves the directory locked.
+    a killed process never leaves the directory locked. Whoever takes the lock removes the
+    temporaries a killed writer left behind (``sweep_temporaries``).
     """
 
     POLL_SECONDS = 0.05
@@ -162,6 +188,7 @@ class DirectoryLock:
                 time.sleep(self.POLL_SECONDS)
         self._fd, self._depth = fd, 1
         self.relabel(self.holder)
+        sweep_temporaries(self.path.parent)
 
     def relabel(self, holder: str) -> None:
         """Say who holds the lock (e.g. the node's URL once it listens); the lock must be held."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,21 @@ def test_atomic_write_failure_keeps_the_old_file(tmp_path: Path, monkeypatch) ->
     with pytest.raises(OSError, match="No space"):
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_the_lock_sweeps_temporaries_of_killed_writers_only(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    left = tmp_path / f".keystore.json.{dead}.tmp"  # a writer killed before its rename
+    live = tmp_path / f".orders.json.{os.getpid()}.tmp"  # a writer that is still running
+    other = tmp_path / ".notes.tmp"  # not ours: no pid
+    for p in (left, live, other):
+        p.write_bytes(b"partial")
+    with DirectoryLock(tmp_path, "test"):
+        pass
+    assert not left.exists()
+    # negative twin: a live writer's temporary and files of other shapes are kept
+    assert live.read_bytes() == b"partial" and other.read_bytes() == b"partial"
 
 
 def test_envelope_round_trip_and_every_kind_of_damage(tmp_path: Path) -> None:

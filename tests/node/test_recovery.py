@@ -3,6 +3,7 @@ carries on: it seals, proves and settles on top of the restored state."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -105,3 +106,50 @@ def test_restore_refused_when_l1_does_not_replay(lived: tuple, rollup_dir: Path)
     assert result.exit_code in (EXIT_REFUSED, EXIT_CORRUPT) and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (rollup_dir / "sequencer.db").exists()  # nothing half-written
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL at a step of ``restore``: nothing after it runs (no cleanup either)."""
+
+
+@pytest.mark.parametrize("step", ["moved aside", "new store written", "before the rename"])
+def test_a_restore_killed_at_any_step_is_finished_by_the_next(
+    lived: tuple, rollup_dir: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    from rollup.node import recovery
+    from rollup.store import Store
+
+    root, _ = settled_life(lived, rollup_dir)
+    (rollup_dir / "sequencer.db").write_bytes(b"\x00damaged" * 100)
+    real_aside, real_restore, real_rename = recovery._move_aside, Store.restore, os.rename
+
+    def kill_after(real, when: str):
+        def call(*args, **kwargs):
+            out = real(*args, **kwargs)
+            if when == step:
+                raise Killed
+            return out
+
+        return call
+
+    def kill_before_rename(src, dst):
+        if Path(src).name.endswith(".restoring"):  # the new store's rename into place
+            raise Killed
+        return real_rename(src, dst)
+
+    with monkeypatch.context() as mp:
+        mp.setattr(recovery, "_move_aside", kill_after(real_aside, "moved aside"))
+        mp.setattr(Store, "restore", staticmethod(kill_after(real_restore, "new store written")))
+        if step == "before the rename":
+            mp.setattr(recovery.os, "rename", kill_before_rename)
+        with pytest.raises(Killed):
+            rebuild_or_restore(rollup_dir)
+    # the killed restore left no store at the target: the rollup refuses to start without one
+    assert not (rollup_dir / "sequencer.db").exists()
+    assert run("status", "--dir", rollup_dir).exit_code == EXIT_CORRUPT
+    assert list(rollup_dir.glob("sequencer.db.damaged-*"))  # the damaged store is kept aside
+    # the next rebuild finishes it, and the rollup carries on from the settled root
+    assert rebuild_or_restore(rollup_dir)["restored"]
+    assert not list(rollup_dir.glob(".sequencer.db.restoring*"))
+    with Rollup(rollup_dir) as node:
+        assert node.head() == 2 and node.seq.state.root == root == node.l1.root

@@ -230,7 +230,11 @@ def fill(
         )
         positions = list(account.positions)
         positions[inst.index] = Position(size, p.funding_index)
-        after = replace(account, positions=tuple(positions))
+        return replace(
+            account,
+            positions=tuple(positions),
+            collateral=account.collateral - sign * quantity * price - fee,
+        )
     return replace(after, collateral=account.collateral - sign * quantity * price - fee)
 
 

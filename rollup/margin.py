@@ -26,6 +26,12 @@ from rollup.options import option_risk, option_value, settle_options
 def settle(account: Account, state: GlobalState) -> Account:
     """Settle pending funding (collateral -= size_m · (F_m - f_m), f_m = F_m) and every position
     in a settled option series (``rollup.options.settle_options``). TV is unchanged."""
+    pending = any(
+        p.funding_index != m.funding_index
+        for p, m in zip(account.positions, state.markets, strict=True)
+    )
+    if not pending:  # nothing to settle: the account as it is (most touches since the last tick)
+        return settle_options(account, state)
     collateral = account.collateral
     positions = []
     for p, m in zip(account.positions, state.markets, strict=True):

@@ -11,8 +11,8 @@ run.  Reported per pattern and way (batched, sealed): NEW/OLD per round, their m
 max.  ``--busy N`` keeps N CPU-bound processes running through the timed rounds (not the
 warm-up), the same for both revisions.  Writes bench_out/ab_native.json and
 bench_out/ab_native.png; the worktrees are removed.
-Both revisions must have ``benchmarks/native.py`` with ``--repeat`` (2026-12-01 onwards) —
-an older one fails with its own usage message.
+Both revisions must have ``benchmarks/native.py`` with ``--repeat`` and ``--out``; an older
+one fails with its own usage message.
 """
 
 from __future__ import annotations

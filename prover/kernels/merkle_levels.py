@@ -203,22 +203,6 @@ def levels_ifma(idx, write, src, need, stored, val, sib, threads,
 
 
 @njit(cache=True, nogil=True)
-def _nodes_avx2(s, g0, g1, K, c, sp, m, p, n_p, to_mont, unit):
-    """Poseidon(left, right) of four-lane groups g0..g1−1 (rows 6g + 1, 6g + 2 canonical; row
-    6g ends as the output, below 2p)."""
-    poseidon_avx2.rows_to_mont(s, g0, g1, 3, K, to_mont)
-    poseidon_avx2.permute_groups(s, g0, g1, 3, K, c, sp, m, p, n_p)
-    poseidon_avx2.rows_from_mont(s, g0, g1, 3, K, unit, 0)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _groups_avx2(s, groups, chunks, K, c, sp, m, p, n_p, to_mont, unit):
-    for ch in prange(chunks):
-        g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
-        _nodes_avx2(s, g0, g1, K, c, sp, m, p, n_p, to_mont, unit)
-
-
-@njit(cache=True, nogil=True)
 def _level_avx2(lv, members, count_m, idx, write, src, need, stored, val, sib, s, todo, threads,
                 K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P):  # fmt: skip
     """Level lv for the entries members[:count_m]: record their siblings, then hash their needed
@@ -250,10 +234,11 @@ def _level_avx2(lv, members, count_m, idx, write, src, need, stored, val, sib, s
         poseidon_avx2.put_lane(s, j // lanes * 6 + 1, j % lanes, left)
         poseidon_avx2.put_lane(s, j // lanes * 6 + 2, j % lanes, right)
     chunks = min(threads, groups)
+    t = np.int64(3)  # not a literal: the kernels below are the ones many-row hashing compiles
     if chunks > 1:
-        _groups_avx2(s, groups, chunks, K, c, sp, mo, po, n_p, to_mont, unit)
+        poseidon_avx2.rows_parallel(s, t, groups, chunks, K, c, sp, mo, po, n_p, to_mont, unit)
     elif groups > 0:
-        _nodes_avx2(s, 0, groups, K, c, sp, mo, po, n_p, to_mont, unit)
+        poseidon_avx2.rows_groups(s, t, np.int64(0), groups, K, c, sp, mo, po, n_p, to_mont, unit)
     for j in range(in_lanes):
         store(val, todo[j] * width + lv + 1, poseidon_avx2.get_lane(s, j // lanes * 6, j % lanes))
     for j in range(in_lanes, count):
@@ -270,10 +255,10 @@ def _halves_avx2(split, members, counts, idx, write, src, need, stored, val, sib
                  K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P):  # fmt: skip
     """Levels 0..split−1 of each half (members[h][:counts[h]]) on a thread of its own."""
     for h in prange(2):
-        sh, th = s2[h], todo2[h]
+        sh, th, one = s2[h], todo2[h], np.int64(1)
         for lv in range(split):
             _level_avx2(lv, members[h], counts[h], idx, write, src, need, stored, val, sib, sh,
-                        th, 1, K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P)  # fmt: skip
+                        th, one, K, c, sp, mo, po, n_p, to_mont, unit, C, S, M, P)  # fmt: skip
 
 
 @njit(cache=True, nogil=True)

@@ -104,28 +104,30 @@ def _full(s, g0, g1, t, K, ci, mat, add):
 @njit(cache=True, nogil=True)
 def permute_groups(s, g0, g1, t, K, c, sp, m, p, n_p):
     """The Poseidon permutation of groups g0..g1−1 (4 Montgomery-form states each) in place: s
-    holds lane rows, group g's state in rows 2t·g .. 2t·g + t − 1, its scratch in the next t."""
+    holds lane rows, group g's state in rows 2t·g .. 2t·g + t − 1, its scratch in the next t.
+
+    Full rounds 0..7 (round 3 mixes by P, round 7 adds no constant), the R_P sparse rounds between
+    rounds 3 and 4: one call site of ``_full`` with run-time arguments, so numba compiles it once
+    per width type (a literal argument from jitted code is a specialisation of its own)."""
     rows = 2 * t
     for g in range(g0, g1):
         for i in range(t):
             v_add_const(s, g * rows + i, K, c + i)
     ci = c + t
-    for k in range(4):
-        _full(s, g0, g1, t, K, ci, m if k < 3 else p, True)
-        ci += t
     width = 2 * t - 1
-    for k in range(n_p):
-        base = sp + k * width
-        for g in range(g0, g1):
-            b = g * rows
-            v_pow5_add(s, b, K, ci + k)
-            v_dot_run(s, b + t, s, b, K, base, 1, t)
-            for j in range(1, t):
-                v_add_mul_const(s, b + j, b, K, base + t + j - 1)
-            v_copy(s, b, s, b + t)
-    ci += n_p
-    for k in range(4):
-        _full(s, g0, g1, t, K, ci, m, k < 3)
+    for rnd in range(8):
+        if rnd == 4:
+            for k in range(n_p):
+                base = sp + k * width
+                for g in range(g0, g1):
+                    b = g * rows
+                    v_pow5_add(s, b, K, ci + k)
+                    v_dot_run(s, b + t, s, b, K, base, 1, t)
+                    for j in range(1, t):
+                        v_add_mul_const(s, b + j, b, K, base + t + j - 1)
+                    v_copy(s, b, s, b + t)
+            ci += n_p
+        _full(s, g0, g1, t, K, ci, p if rnd == 3 else m, rnd < 7)
         ci += t
 
 
@@ -199,17 +201,21 @@ def _put_rows(s, t, flat, k, n):
 
 
 @njit(cache=True, nogil=True)
-def _rows_groups(s, t, g0, g1, K, c, sp, m, p, n_p, to_mont, unit):
+def rows_groups(s, t, g0, g1, K, c, sp, m, p, n_p, to_mont, unit):
+    """Poseidon of groups g0..g1−1 whose state rows hold canonical values: into Montgomery
+    form, the permutation, row 0 out (the hashes, below 2p)."""
     rows_to_mont(s, g0, g1, t, K, to_mont)
     permute_groups(s, g0, g1, t, K, c, sp, m, p, n_p)
-    rows_from_mont(s, g0, g1, t, K, unit, 0)
+    rows_from_mont(s, g0, g1, t, K, unit, np.int64(0))
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _rows_parallel(s, t, groups, chunks, K, c, sp, m, p, n_p, to_mont, unit):
+def rows_parallel(s, t, groups, chunks, K, c, sp, m, p, n_p, to_mont, unit):
+    """``rows_groups`` of groups 0..groups−1 in ``chunks`` contiguous runs, one per numba
+    thread (the many-row hashing and the tree's levels share this one parallel kernel)."""
     for ch in prange(chunks):
         g0, g1 = ch * groups // chunks, (ch + 1) * groups // chunks
-        _rows_groups(s, t, g0, g1, K, c, sp, m, p, n_p, to_mont, unit)
+        rows_groups(s, t, g0, g1, K, c, sp, m, p, n_p, to_mont, unit)
 
 
 @njit(cache=True, nogil=True)
@@ -222,9 +228,9 @@ def rows_kernel(flat, k, out, chunks, K, c, sp, m, p, n_p, to_mont, unit):
     s = np.zeros((groups * 2 * t, ROW), dtype=np.uint64)
     _put_rows(s, t, flat, k, n)
     if chunks <= 1:
-        _rows_groups(s, t, 0, groups, K, c, sp, m, p, n_p, to_mont, unit)
+        rows_groups(s, t, np.int64(0), groups, K, c, sp, m, p, n_p, to_mont, unit)
     else:
-        _rows_parallel(s, t, groups, chunks, K, c, sp, m, p, n_p, to_mont, unit)
+        rows_parallel(s, t, groups, chunks, K, c, sp, m, p, n_p, to_mont, unit)
     for h in range(n):
         store(out, h, get_lane(s, h // LANES * 2 * t, h % LANES))
 
@@ -238,7 +244,7 @@ def _nested_groups(s1, t1, s2, t2, g0, g1, K1, c1, sp1, m1, p1, n1, to_mont1,
     for g in range(g0, g1):
         v_copy(s2, g * 2 * t2 + t2 - 1, s1, g * 2 * t1)
     permute_groups(s2, g0, g1, t2, K2, c2, sp2, m2, p2, n2)
-    rows_from_mont(s2, g0, g1, t2, K2, unit2, 0)
+    rows_from_mont(s2, g0, g1, t2, K2, unit2, np.int64(0))
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -263,7 +269,7 @@ def nested_kernel(inner, k1, outer, k2, out, chunks, K1, c1, sp1, m1, p1, n1, to
     args1 = (K1, c1, sp1, m1, p1, n1, to_mont1)
     args2 = (K2, c2, sp2, m2, p2, n2, to_mont2, unit2)
     if chunks <= 1:
-        _nested_groups(s1, t1, s2, t2, 0, groups, *args1, *args2)
+        _nested_groups(s1, t1, s2, t2, np.int64(0), groups, *args1, *args2)
     else:
         _nested_parallel(s1, t1, s2, t2, groups, chunks, args1, args2)
     for h in range(n):

@@ -11,7 +11,8 @@ within the signed maximum, expiry), order fill records in ``rollup.fills`` and e
 Hashing is deferred: ``stage(tx)`` checks and applies a transaction to the accounts and global
 state at once (so the next transaction sees it) and records its leaf writes; ``flush()`` then
 hashes every staged write together on the state's Poseidon backend (``rollup.hashing``; default
-the best this machine has) — account leaves in one ``many_nested`` call, the tree through
+the best this machine has) — account leaves by ``rollup.account.hash_leaves`` (one ``many``
+call per sub-hash over every written account, then one over the leaves), the tree through
 ``SparseMerkleTree.update_many`` (only node versions someone reads) — and returns the staged
 slots' witnesses.  ``apply(tx)`` is ``stage`` then ``flush``; the sequencer
 stages a whole batch and flushes once.  ``root`` needs nothing staged.

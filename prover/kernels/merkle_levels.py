@@ -137,7 +137,7 @@ def levels_scalar(idx, write, src, need, stored, val, sib, threads, C, S, M, P, 
                 lo, hi = c * m // chunks, (c + 1) * m // chunks
                 _hash_todo(todo, lo, hi, lv, idx, val, sibm, C, S, M, P, n_p)
         else:
-            _hash_todo(todo, 0, m, lv, idx, val, sibm, C, S, M, P, n_p)
+            _hash_todo(todo, np.int64(0), m, lv, idx, val, sibm, C, S, M, P, n_p)
 
 
 @njit(cache=True, nogil=True)

@@ -237,7 +237,8 @@ def rows_kernel(flat, k, C, S, M, P, n_p, out, chunks):
     """out[i] = Poseidon(flat[i·k : (i+1)·k]) (width t = k + 1), rows in ``chunks`` runs."""
     n = out.shape[0]
     if chunks <= 1:
-        _rows_run(flat, k, C, S, M, P, n_p, out, 0, n)
+        zero = np.int64(0)  # a literal 0 would compile a second specialisation of _rows_run
+        _rows_run(flat, k, C, S, M, P, n_p, out, zero, n)
         return
     for c in prange(chunks):
         _rows_run(flat, k, C, S, M, P, n_p, out, c * n // chunks, (c + 1) * n // chunks)
@@ -271,7 +272,8 @@ def nested_kernel(inner, k1, outer, k2, C1, S1, M1, P1, n1, C2, S2, M2, P2, n2, 
     ``chunks`` runs."""
     n = out.shape[0]
     if chunks <= 1:
-        _nested_run(inner, k1, outer, k2, C1, S1, M1, P1, n1, C2, S2, M2, P2, n2, out, 0, n)
+        zero = np.int64(0)  # a literal 0 would compile a second specialisation of _nested_run
+        _nested_run(inner, k1, outer, k2, C1, S1, M1, P1, n1, C2, S2, M2, P2, n2, out, zero, n)
         return
     for c in prange(chunks):
         lo, hi = c * n // chunks, (c + 1) * n // chunks

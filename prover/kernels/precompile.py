@@ -1,4 +1,4 @@
-"""Cold numba cache: compile the G2 kernels in a second process while this one goes on.
+"""Cold numba cache: compile kernels in a second process while this one goes on.
 
 numba compiles one function at a time per process (a global compiler lock), and the G2 kernels are
 about half of what a first proof or setup compiles (~20 s of ~40 s here). When their cache entries
@@ -8,6 +8,12 @@ compiles the NTT, sparse and G1 kernels on the other core. :func:`wait`, called 
 G2 MSM (``prove``) or G2 fixed-base multiplication (``setup``), waits for that process, so the
 kernels are then loaded from the cache, never compiled twice. With a warm cache nothing is
 started. ``ZKR_PRECOMPILE=0`` turns this off.
+
+Phase ``poseidon`` warms the best Poseidon backend's kernels (`prover.poseidon_engine`: many-row
+hashing on its lanes and on the scalar path, the tree update, single hashes, the sponge and
+Merkle paths; ~30 s cold on AVX2) for a caller that knows it will hash a lot later — ``zkr demo``
+starts it before its setup, so the two compile side by side.  Nothing waits for it: a kernel
+this process reaches first it loads from the cache if the child wrote it, else compiles it.
 
 The child's outcome does not matter for correctness: if it fails, this process compiles the
 kernels itself on first use, as it would have without it.
@@ -22,7 +28,7 @@ import sys
 import numpy as np
 
 ENV = "ZKR_PRECOMPILE"
-PHASES = ("prove", "setup")
+PHASES = ("prove", "setup", "poseidon")
 _CHILDREN: dict[str, subprocess.Popen] = {}  # phase -> its running compile process (per process)
 
 
@@ -35,7 +41,28 @@ def _cached(dispatcher) -> bool:
         return False
 
 
-def _g2_kernels(phase: str) -> tuple:
+def _poseidon_kernels() -> tuple:
+    """The kernels the best Poseidon backend calls (its lanes' rows and tree kernels if any)."""
+    from prover.kernels import merkle_levels, poseidon_scalar
+    from prover.poseidon_engine import available_backends
+
+    best = available_backends()[0]
+    ps = poseidon_scalar
+    scalar = (ps.hash_kernel, ps.sponge_kernel, ps.path_kernel, ps.rows_kernel, merkle_levels.plan)
+    if best == "avx2":
+        from prover.kernels import poseidon_avx2
+
+        return (*scalar, poseidon_avx2.rows_kernel, merkle_levels.levels_avx2)
+    if best == "ifma":
+        from prover.kernels import poseidon_ifma
+
+        return (*scalar, poseidon_ifma.rows_kernel, merkle_levels.levels_ifma)
+    return (*scalar, merkle_levels.levels_scalar)
+
+
+def _kernels(phase: str) -> tuple:
+    if phase == "poseidon":
+        return _poseidon_kernels()
     if phase == "prove":
         from prover.kernels import msm
 
@@ -46,13 +73,13 @@ def _g2_kernels(phase: str) -> tuple:
 
 
 def start(phase: str) -> bool:
-    """Start compiling ``phase``'s G2 kernels in a child process if they are not cached; True if
+    """Start compiling ``phase``'s kernels in a child process if they are not cached; True if
     a child was started."""
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r} (expected one of {PHASES})")
     if os.environ.get(ENV) == "0" or phase in _CHILDREN:
         return False
-    if all(_cached(k) for k in _g2_kernels(phase)):
+    if all(_cached(k) for k in _kernels(phase)):
         return False
     code = f"from prover.kernels.precompile import warm; warm({phase!r})"
     _CHILDREN[phase] = subprocess.Popen(
@@ -72,8 +99,12 @@ def wait(phase: str) -> None:
 
 
 def warm(phase: str) -> None:
-    """Run a small G2 MSM (``prove``) or fixed-base multiplication (``setup``): compiles and caches
-    every kernel a large one uses, with the same types."""
+    """Run a small G2 MSM (``prove``), fixed-base multiplication (``setup``) or every Poseidon
+    call of the best backend (``poseidon``): compiles and caches every kernel a large one uses,
+    with the same types."""
+    if phase == "poseidon":
+        _warm_poseidon()
+        return
     rng = np.random.default_rng(0)
     scalars = rng.integers(0, 2**62, size=(64, 4), dtype=np.uint64)
     if phase == "prove":
@@ -86,3 +117,17 @@ def warm(phase: str) -> None:
 
         base = np.ones((2, 2, 4), dtype=np.uint64)  # any non-zero limbs: the types are what count
         fixed_base.batch_mul_g2(base, scalars, threads=1)
+
+
+def _warm_poseidon() -> None:
+    """The best backend's calls, lanes first (what a rollup needs after its genesis)."""
+    from prover.poseidon_engine import get_backend
+
+    backend = get_backend(None)
+    rows = [[i, i + 1, i + 2] for i in range(9)]
+    backend.many(rows)  # the lanes' row kernel (9 rows: enough for any backend's lanes)
+    backend.tree_update(16, list(range(0, 40, 3)), [7] * 14, [[0] * 16] * 14)
+    backend.many(rows[:1])  # a single row: the scalar row kernel
+    backend.hash([1, 2])
+    backend.sponge(list(range(20)))
+    backend.path_nodes(1, 5, [2, 3, 4])

@@ -127,8 +127,12 @@ def _story(
     tmp: Path, keys_root: Path, echo: Callable[[str], None], progress: Progress | None,
     workers: int, seed: int,
 ) -> DemoReport:  # fmt: skip
+    from prover.kernels import precompile
     from rollup.node import demo_acts
 
+    # A cold numba cache: the Poseidon kernels the acts need compile in a second process while
+    # this one builds the circuit and runs the setup (nothing is started when they are cached).
+    precompile.start("poseidon")
     report, clock, t = DemoReport(), DemoClock(), time.perf_counter()
     echo(f"shape: B = {DEMO_SHAPE['batch_slots']} slots, D = {DEMO_SHAPE['depth']}, "
          f"M = {DEMO_SHAPE['n_markets']} markets (small, for the demo)")  # fmt: skip

@@ -86,3 +86,32 @@ def test_precompile_starts_nothing_on_a_warm_cache(monkeypatch: pytest.MonkeyPat
     assert precompile.start("setup") is False
     with pytest.raises(ValueError, match="unknown phase 'verify'"):
         precompile.start("verify")
+
+
+def test_precompile_poseidon_names_the_best_backends_kernels_and_skips_a_warm_cache() -> None:
+    from prover.kernels import merkle_levels
+    from prover.poseidon_engine import available_backends
+
+    kernels = precompile._kernels("poseidon")
+    levels = {"avx2": "levels_avx2", "ifma": "levels_ifma", "scalar": "levels_scalar"}
+    assert getattr(merkle_levels, levels[available_backends()[0]]) in kernels
+    precompile.warm("poseidon")  # compiles or loads: the cache is warm afterwards
+    assert all(precompile._cached(k) for k in kernels)
+    assert precompile.start("poseidon") is False
+
+
+@pytest.mark.slow
+def test_precompile_poseidon_fills_a_cold_cache(tmp_path) -> None:
+    """Negative twin: with an empty cache the phase starts a child, and after it every kernel
+    the phase names is cached (a second process finds them without compiling)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from prover.kernels import precompile as p; assert p.start('poseidon'); "
+        "p.wait('poseidon'); assert all(p._cached(k) for k in p._kernels('poseidon'))"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import OUT_DIR, plot, vectors_dir, write_json
+from benchmarks.common import OUT_DIR, groth16_vector, plot, write_json
 
 HOG = [sys.executable, "-c", "while True: pass"]
 
@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--out", type=Path, default=OUT_DIR)
     args = ap.parse_args(argv)
-    d = vectors_dir() / "groth16" / args.circuit
+    try:
+        d = groth16_vector(args.circuit)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     load = os.getloadavg()
     result = {
         "circuit": args.circuit,

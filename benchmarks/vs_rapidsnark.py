@@ -33,8 +33,8 @@ from benchmarks.common import (
     OUT_DIR,
     REPO,
     find_snarkjs,
+    groth16_vector,
     plot,
-    vectors_dir,
     write_json,
 )
 
@@ -201,7 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.zkey:
         zkey, wtns, label = args.zkey.resolve(), args.wtns.resolve(), args.zkey.parent.name
     else:
-        d = vectors_dir() / "groth16" / args.circuit
+        try:
+            d = groth16_vector(args.circuit)
+        except FileNotFoundError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         zkey, wtns, label = d / "circuit_final.zkey", d / "witness.wtns", args.circuit
     load_before = os.getloadavg()
     result: dict[str, Any] = {"circuit": label, "zkey": str(zkey), "rapidsnark": str(rapidsnark)}

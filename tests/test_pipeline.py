@@ -192,7 +192,7 @@ def test_killed_prover_keeps_the_proofs_it_finished(tmp_path: Path, keys_root: P
 
 @pytest.mark.slow
 def test_demo_story(tmp_path: Path) -> None:
-    """``zkr demo``'s story end to end (B = 4, D = 8, M = 2): every outcome as expected."""
+    """``zkr demo``'s story end to end (B = 3, D = 8, M = 2): every outcome as expected."""
     from rollup.node.demo import run_demo
 
     lines: list[str] = []

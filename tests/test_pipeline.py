@@ -63,6 +63,40 @@ def test_prove_and_settle_advances_root(tmp_path: Path, keys_root: Path) -> None
     assert node.status()["divergence"]["unsettled_batches"] == 0
 
 
+def test_proving_key_loads_once_per_process_and_again_after_a_new_setup(
+    tmp_path: Path, keys_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch proof reuses this process's proving key (loading it hashes the whole circuit);
+    negative twins: a header file replaced by a new setup is loaded afresh, and a key is still
+    refused for another circuit after it was cached."""
+    import prover.keys as keys
+    from circuits.batch import BatchShape, compile_batch
+    from prover.errors import KeyMismatchError
+    from rollup.circuit_input import shape_of
+    from rollup.node import pipeline
+
+    node = make_node(tmp_path, keys_root)
+    loads: list[str] = []
+    real = keys.load_proving_key
+    monkeypatch.setattr(
+        keys, "load_proving_key", lambda d, *a, **k: loads.append(d) or real(d, *a, **k)
+    )
+    pipeline._KEY.clear()
+    r1cs = compile_batch(shape_of(node.params)).r1cs
+    first = pipeline.proving_key(node.keydir, r1cs)
+    assert pipeline.proving_key(node.keydir, r1cs) is first and len(loads) == 1
+    header = Path(node.keydir) / keys.HEADER
+    data = header.read_bytes()
+    header.unlink()
+    header.write_bytes(data)  # what a setup run again does: a new file
+    again = pipeline.proving_key(node.keydir, r1cs)
+    assert again is not first and len(loads) == 2
+    other = compile_batch(BatchShape(2, 3, 1)).r1cs
+    with pytest.raises(KeyMismatchError, match="proving key is for circuit"):
+        pipeline.proving_key(node.keydir, other)
+    assert len(loads) == 2
+
+
 def test_tampered_batches_are_rejected(tmp_path: Path, keys_root: Path) -> None:
     node = make_node(tmp_path, keys_root)
     node.prove()

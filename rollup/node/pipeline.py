@@ -55,6 +55,7 @@ __all__ = [
     "key_dir",
     "prove_assignment",
     "prove_pending",
+    "proving_key",
     "setup_rollup",
     "setup_shape",
     "verifying_key_json",
@@ -136,18 +137,50 @@ def prove_assignment(
     """Solve the batch circuit's witness from ``assignment`` and prove it (a worker's job)."""
     from circuits.batch import compile_batch
     from prover.artifacts import proof_to_json
-    from prover.keys import load_proving_key
     from prover.prove import prove
 
     compiled = compile_batch(shape)
     t0 = time.perf_counter()
     z = compiled.solve(assignment)
     t1 = time.perf_counter()
-    pk = load_proving_key(keydir, compiled.r1cs, verify=False)
+    pk = proving_key(keydir, compiled.r1cs)
     proof = prove(pk, z, rng=rng, progress=progress)
     t2 = time.perf_counter()
     public = tuple(compiled.public_signals(z))
     return BatchProof(number, proof_to_json(proof), public, t1 - t0, t2 - t1)  # type: ignore[arg-type]
+
+
+#: the proving key this process loaded last: (key directory, identity of its header file) →
+#: (the R1CS it was checked against, the key)
+_KEY: dict[tuple[str, tuple[int, int, int]], tuple[Any, Any]] = {}
+
+
+def proving_key(keydir: str | Path, r1cs: Any) -> Any:
+    """The proving key in ``keydir``, checked against ``r1cs``, loaded once per process.
+
+    Loading costs more than a small batch's proof leaves room for: the check that the key
+    belongs to the circuit hashes every R1CS coefficient, and the QAP coefficient records are
+    rebuilt (~1.5 s at B = 3, D = 8, M = 2, whose witness and proof take ~5 s).  A key directory
+    is written once per shape by its setup; a setup run again replaces the header file (a new
+    inode), so the key is loaded afresh; another R1CS object is checked again.  A missing header
+    goes to ``load_proving_key`` for its error."""
+    from prover.keys import HEADER, load_proving_key
+
+    path = Path(keydir).resolve()
+    try:
+        st = (path / HEADER).stat()
+    except OSError:
+        return load_proving_key(keydir, r1cs, verify=False)
+    ident = (str(path), (st.st_ino, st.st_mtime_ns, st.st_size))
+    if ident not in _KEY:
+        pk = load_proving_key(keydir, r1cs, verify=False)
+        _KEY.clear()  # one at a time: a prover proves one rollup's shape
+        _KEY[ident] = (r1cs, pk)
+    checked, pk = _KEY[ident]
+    if checked is not r1cs:
+        pk.check_circuit(r1cs)
+        _KEY[ident] = (r1cs, pk)
+    return pk
 
 
 def batch_job(store: Store, keydir: str | Path, number: int) -> Job:

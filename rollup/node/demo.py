@@ -143,6 +143,7 @@ def _story(
         rng=random.Random(seed), progress=progress, clock=clock,
         prices=genesis_prices(2, ("10000", "5000")), **DEMO_SHAPE,
     )  # fmt: skip
+    precompile.start("prove")  # the G2 MSM kernels, beside the first act's sequencing
     report.constraints = pipeline.circuit_size(node.params)
     report.timings["init + setup (cached per shape)"] = time.perf_counter() - t
     c = node.l1.config

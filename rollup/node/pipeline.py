@@ -25,6 +25,7 @@ the others.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -153,6 +154,7 @@ def prove_assignment(
 #: the proving key this process loaded last: (key directory, identity of its header file) →
 #: (the R1CS it was checked against, the key)
 _KEY: dict[tuple[str, tuple[int, int, int]], tuple[Any, Any]] = {}
+_KEY_LOCK = threading.Lock()
 
 
 def proving_key(keydir: str | Path, r1cs: Any) -> Any:
@@ -172,15 +174,17 @@ def proving_key(keydir: str | Path, r1cs: Any) -> Any:
     except OSError:
         return load_proving_key(keydir, r1cs, verify=False)
     ident = (str(path), (st.st_ino, st.st_mtime_ns, st.st_size))
-    if ident not in _KEY:
-        pk = load_proving_key(keydir, r1cs, verify=False)
-        _KEY.clear()  # one at a time: a prover proves one rollup's shape
-        _KEY[ident] = (r1cs, pk)
-    checked, pk = _KEY[ident]
-    if checked is not r1cs:
-        pk.check_circuit(r1cs)
-        _KEY[ident] = (r1cs, pk)
-    return pk
+    with _KEY_LOCK:  # threads of one process (a node's prover) load a key once, in turn
+        entry = _KEY.get(ident)
+        if entry is None:
+            entry = (r1cs, load_proving_key(keydir, r1cs, verify=False))
+            _KEY.clear()  # one at a time: a prover proves one rollup's shape
+            _KEY[ident] = entry
+        checked, pk = entry
+        if checked is not r1cs:
+            pk.check_circuit(r1cs)
+            _KEY[ident] = (r1cs, pk)
+        return pk
 
 
 def batch_job(store: Store, keydir: str | Path, number: int) -> Job:

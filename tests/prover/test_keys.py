@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prover.artifacts import (
     proof_from_json,
@@ -20,7 +22,7 @@ from prover.artifacts import (
     write_json,
 )
 from prover.errors import FormatError, KeyMismatchError
-from prover.fields import Q
+from prover.fields import Q, R
 from prover.keys import POINT_ARRAYS, load_proving_key, save_proving_key
 from prover.prove import prove
 from prover.r1cs import R1CS, SparseMatrix
@@ -184,3 +186,35 @@ def test_malformed_vk_and_public(groth16_vectors: Path, tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text("[1,")
     with pytest.raises(FormatError, match="not readable JSON"):
         read_json(tmp_path / "x.json")
+
+
+_COEFF = st.one_of(st.sampled_from([1, R - 1, 2, 1 << 64, R - 2]), st.integers(0, R - 1))
+
+
+@st.composite
+def _repeating(draw: st.DrawFn) -> list[int]:
+    """Coefficients drawn from a pool of at most 8 values: the distinct-value path."""
+    pool = draw(st.lists(_COEFF, min_size=1, max_size=8))
+    return draw(st.lists(st.sampled_from(pool), min_size=1, max_size=300))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(_repeating(), st.lists(_COEFF, min_size=1, max_size=50)))
+def test_coeff_limbs_equal_the_plain_conversion(coeffs: list[int]) -> None:
+    """Twin: the distinct-value path (most values repeated) and the plain one give what
+    ``ints_to_limbs`` gives."""
+    from prover.r1cs import ints_to_limbs
+
+    mat = SparseMatrix.from_rows([[(0, c)] for c in coeffs])
+    assert np.array_equal(mat.coeff_limbs(), ints_to_limbs(coeffs))
+
+
+def test_coeff_limbs_keep_every_term_distinct_from_its_neighbours() -> None:
+    """Negative twin: changing one repeated coefficient changes exactly that row of limbs (the
+    gather cannot hand a term its neighbour's value)."""
+    coeffs = [1, R - 1] * 50
+    before = SparseMatrix.from_rows([[(0, c)] for c in coeffs]).coeff_limbs()
+    coeffs[37] = 5
+    after = SparseMatrix.from_rows([[(0, c)] for c in coeffs]).coeff_limbs()
+    assert [i for i in range(100) if not np.array_equal(before[i], after[i])] == [37]
+    assert after[37].tolist() == [5, 0, 0, 0]

@@ -57,7 +57,7 @@ class SparseMatrix:
         """Coefficients as an (nnz, 4) uint64 array of little-endian 64-bit limbs (the same as
         ``ints_to_limbs(coeffs)``).  A circuit's coefficients repeat (1, −1, powers of two), so
         each distinct value is converted once and the rows are gathered by index: 3.7 M terms
-        take ~0.6 s instead of ~2.3 s."""
+        take ~0.8 s instead of ~1.3 s."""
         distinct = dict.fromkeys(self.coeffs)
         if 2 * len(distinct) > len(self.coeffs):
             return ints_to_limbs(self.coeffs)

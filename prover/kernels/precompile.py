@@ -11,7 +11,7 @@ started. ``ZKR_PRECOMPILE=0`` turns this off.
 
 Phase ``poseidon`` warms the best Poseidon backend's kernels (`prover.poseidon_engine`: many-row
 hashing on its lanes and on the scalar path, the tree update, single hashes, the sponge and
-Merkle paths; ~30 s cold on AVX2) for a caller that knows it will hash a lot later — ``zkr demo``
+Merkle paths; ~30–50 s cold on AVX2) for a caller that knows it will hash a lot later — ``zkr demo``
 starts it before its setup, so the two compile side by side.  Nothing waits for it: a kernel
 this process reaches first it loads from the cache if the child wrote it, else compiles it.
 

@@ -113,7 +113,7 @@ def _batch_mul(base, scalars, threads, point_shape, scratch_shape, table_fn, acc
 
     def run(bounds: tuple[int, int]) -> None:
         lo, hi = bounds
-        digits = signed_digits(scalars[lo:hi], c, nwin)
+        digits = signed_digits(scalars[lo:hi], c, nwin, 1)  # already one of the workers
         ia = np.empty(hi - lo, dtype=np.int64)
         ib = np.empty(hi - lo, dtype=np.int64)
         scratch = np.empty((hi - lo, *scratch_shape), dtype=np.uint64)

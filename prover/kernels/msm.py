@@ -30,7 +30,7 @@ from numba import njit
 from prover.kernels import g1, g2, precompile
 from prover.kernels.convert import G1Int, G2Int, g1_to_ints, g2_to_ints
 from prover.kernels.field import fq_is_zero, fq_neg, u4
-from prover.threads import PerThread, run_tasks, worker_count
+from prover.threads import PerThread, chunks, run_tasks, worker_count
 
 SCALAR_BITS = 254
 
@@ -53,14 +53,13 @@ def num_windows(c: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def signed_digits(scalars, c, nwin):
-    """(n, 4) canonical scalars → (nwin, n) int32 signed digits in [−2^(c−1), 2^(c−1)]."""
-    n = scalars.shape[0]
-    out = np.empty((nwin, n), dtype=np.int32)
+def _digits_rows(scalars, c, out, lo, hi):
+    """Columns lo..hi−1 of ``signed_digits``' output (scalars lo..hi−1) into ``out``."""
+    nwin = out.shape[0]
     half = 1 << (c - 1)
     full = 1 << c
     mask = np.uint64(full - 1)
-    for i in range(n):
+    for i in range(lo, hi):
         carry = 0
         for w in range(nwin):
             pos = w * c
@@ -78,24 +77,21 @@ def signed_digits(scalars, c, nwin):
             else:
                 carry = 0
             out[w, i] = d
-    return out
 
 
-@njit(cache=True, nogil=True)
-def _with_negatives(flat_bases):
-    """(n, L) limb view of the bases → (2n, L) where row n + i is −P_i (y negated)."""
-    n, L = flat_bases.shape
-    out = np.empty((2 * n, L), dtype=np.uint64)
-    for i in range(n):
-        for k in range(L):
-            out[i, k] = flat_bases[i, k]
-            out[n + i, k] = flat_bases[i, k]
-        for g in range(L // 2, L, 4):
-            y = (flat_bases[i, g], flat_bases[i, g + 1], flat_bases[i, g + 2], flat_bases[i, g + 3])
-            if not fq_is_zero(y):
-                y = fq_neg(u4(y))
-            for k in range(4):
-                out[n + i, g + k] = y[k]
+#: below this many scalars the digits are one task (a thread hand-off costs more than it saves)
+DIGITS_SPLIT_FROM = 1 << 14
+
+
+def signed_digits(scalars: np.ndarray, c: int, nwin: int, threads: int | None = None) -> np.ndarray:
+    """(n, 4) canonical scalars → (nwin, n) int32 signed digits in [−2^(c−1), 2^(c−1)]: digit w
+    of scalar i is its bits [wc, wc + c) plus the carry from digit w − 1, less 2^c (carry 1) when
+    above 2^(c−1). Scalars are independent, so ranges of them go to the workers."""
+    n = scalars.shape[0]
+    out = np.empty((nwin, n), dtype=np.int32)
+    parts = chunks(n, worker_count(threads)) if n >= DIGITS_SPLIT_FROM else [(0, n)]
+    run_tasks(lambda b: _digits_rows(scalars, np.int64(c), out, np.int64(b[0]), np.int64(b[1])),
+              parts, threads)  # fmt: skip
     return out
 
 
@@ -123,13 +119,28 @@ def _bucket_sort(digits_w, nb, order, starts, counts):
 
 
 @njit(cache=True, nogil=True)
-def _gather(flat_all, order, m, flat_buf):
-    """buf[j] = all_pts[order[j]] for j < m: the window's signed points in bucket order."""
+def _gather(flat_bases, order, m, flat_buf):
+    """buf[j] = P_i for order[j] = i, or −P_i (y negated, infinity kept) for order[j] = n + i,
+    j < m: the window's signed points in bucket order, negated as they are copied (no second
+    copy of the bases holding −P)."""
+    n = flat_bases.shape[0]
     L = flat_buf.shape[1]
     for j in range(m):
         src = order[j]
-        for t in range(L):
-            flat_buf[j, t] = flat_all[src, t]
+        if src < n:
+            for t in range(L):
+                flat_buf[j, t] = flat_bases[src, t]
+            continue
+        src -= n
+        for t in range(L // 2):
+            flat_buf[j, t] = flat_bases[src, t]
+        for g in range(L // 2, L, 4):
+            y = (flat_bases[src, g], flat_bases[src, g + 1], flat_bases[src, g + 2],
+                 flat_bases[src, g + 3])  # fmt: skip
+            if not fq_is_zero(y):
+                y = fq_neg(u4(y))
+            for k in range(4):
+                flat_buf[j, g + k] = y[k]
 
 
 @njit(cache=True, nogil=True)
@@ -234,14 +245,15 @@ def _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch):
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g1(flat_all, digits, w_lo, w_hi, nb, out_jac, work):
-    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian); flat_all = (P, −P) as
-    rows of limbs, ``work`` the buffers of ``_work`` (flat views made in Python: a reshape in
-    numba code compiles numba's reshape and its error-message string code, ~7 s cold)."""
+def _run_windows_g1(flat_bases, digits, w_lo, w_hi, nb, out_jac, work):
+    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian); flat_bases = the bases
+    as rows of limbs (read-only), ``work`` the buffers of ``_work`` (flat views made in Python:
+    a reshape in numba code compiles numba's reshape and its error-message string code, ~7 s
+    cold)."""
     buf, flat_buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
         m = _bucket_sort(digits[w], nb, order, starts, counts)
-        _gather(flat_all, order, m, flat_buf)
+        _gather(flat_bases, order, m, flat_buf)
         for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
             cnt[b] = counts[b]
         while True:
@@ -254,12 +266,12 @@ def _run_windows_g1(flat_all, digits, w_lo, w_hi, nb, out_jac, work):
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g2(flat_all, digits, w_lo, w_hi, nb, out_jac, work):
+def _run_windows_g2(flat_bases, digits, w_lo, w_hi, nb, out_jac, work):
     """G2 twin of ``_run_windows_g1``."""
     buf, flat_buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
         m = _bucket_sort(digits[w], nb, order, starts, counts)
-        _gather(flat_all, order, m, flat_buf)
+        _gather(flat_bases, order, m, flat_buf)
         for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
             cnt[b] = counts[b]
         while True:
@@ -330,13 +342,14 @@ def _msm(bases, scalars, c, threads, curve):
     c = window_size(n) if c is None else c
     nwin = num_windows(c)
     nb = 1 << (c - 1)
-    digits = signed_digits(scalars, c, nwin)
-    flat_all = _with_negatives(bases.reshape(n, -1))
+    digits = signed_digits(scalars, c, nwin, threads)
+    flat_bases = bases.reshape(n, -1).view()
+    flat_bases.flags.writeable = False  # one specialisation: mapped keys and built arrays alike
     wins = np.empty((nwin, *jac_shape), dtype=np.uint64)
     work = PerThread(lambda: _work(bases, nb, scratch_shape))
 
     def run(w: int) -> None:
-        run_windows(flat_all, digits, w, w + 1, nb, wins, work.get())
+        run_windows(flat_bases, digits, w, w + 1, nb, wins, work.get())
 
     run_tasks(run, range(nwin), threads)
     return horner(wins, c)

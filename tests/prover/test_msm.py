@@ -141,3 +141,48 @@ def test_batch_mul_rejects_malformed_input():
         fixed_base.batch_mul_g1(np.zeros((2, 2, 4), np.uint64), np.zeros((1, 4), np.uint64))
     with pytest.raises(ValueError, match="scalars must have shape"):
         fixed_base.batch_mul_g2(np.zeros((2, 2, 4), np.uint64), np.zeros((1, 5), np.uint64))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    ss=st.lists(scalar, min_size=1, max_size=40),
+    c=st.integers(2, 16),
+    split=st.sampled_from([1, 7, 1 << 14]),
+)
+def test_signed_digits_recompose_the_scalar(ss, c, split):
+    """Twin in Python ints: Σ_w d_w·2^(cw) = s with |d_w| ≤ 2^(c−1), whether the scalars are cut
+    into ranges for the workers (split 1 or 7) or done in one task."""
+    old = msm.DIGITS_SPLIT_FROM
+    msm.DIGITS_SPLIT_FROM = split
+    try:
+        nwin = msm.num_windows(c)
+        d = msm.signed_digits(convert.scalars_from_ints(ss), c, nwin, threads=2)
+    finally:
+        msm.DIGITS_SPLIT_FROM = old
+    assert d.shape == (nwin, len(ss))
+    assert np.abs(d).max(initial=0) <= 1 << (c - 1)
+    for i, s in enumerate(ss):
+        assert sum(int(d[w, i]) << (c * w) for w in range(nwin)) == s
+
+
+def test_signed_digits_negative_twin():
+    """A digit changed by one no longer recomposes the scalar."""
+    s = R - 12345
+    d = msm.signed_digits(convert.scalars_from_ints([s]), 5, msm.num_windows(5))
+    d[3, 0] += 1
+    assert sum(int(d[w, 0]) << (5 * w) for w in range(d.shape[0])) != s
+
+
+@pytest.mark.parametrize("curve", ["G1", "G2"])
+def test_msm_of_read_only_bases(curve):
+    """Bases mapped read-only from a key file give the same sum as a writable copy, negative
+    digits included (the gather negates while copying; the bases are never written)."""
+    fast = CURVES[curve][3]
+    ks, pts = pool(curve)
+    frozen = pts.copy()
+    frozen.flags.writeable = False
+    ss = [R - 1, 5, R - 2**200, 1, 0, 2**253 + 3, R - 7, 9, 11, 13, 17, 19, 23]
+    scalars = convert.scalars_from_ints(ss)
+    assert fast(frozen, scalars, c=3) == fast(pts.copy(), scalars, c=3)
+    assert fast(frozen, scalars) == expected(curve, sum(k * s for k, s in zip(ks, ss, strict=True)))
+    np.testing.assert_array_equal(frozen, pts)

@@ -8,7 +8,7 @@ bundle of functions with fixed array conventions — and call its members:
   ``fr_mul`` / ``fr_add`` / ``fr_sub`` / ``fr_batch_inverse`` are element-wise;
   ``powers(x, n)`` = x^0 … x^(n−1).
 - Transforms: ``ntt``, ``intt``, ``coset_ntt(a, shift)``, ``coset_intt(a, shift)``
-  (:mod:`prover.kernels.ntt`).
+  (:mod:`prover.kernels.ntt`); ``overwrite=True`` lets a transform reuse its input's memory.
 - Sparse R1CS products: ``matvec`` (M·z) and ``transpose_matvec`` (Mᵀ·l) on CSR arrays;
   ``qap_matvec(records, z, n)`` → (A·z, B·z) from zkey coefficient records and canonical z,
   ``check_records(records, n_rows, n_wires)`` → first malformed record or −1
@@ -57,10 +57,10 @@ class Engine:
     fr_sub: Callable[[np.ndarray, np.ndarray], np.ndarray]
     fr_batch_inverse: Callable[[np.ndarray], np.ndarray]
     powers: Callable[[int, int], np.ndarray]
-    ntt: Callable[[np.ndarray], np.ndarray]
-    intt: Callable[[np.ndarray], np.ndarray]
-    coset_ntt: Callable[[np.ndarray, int], np.ndarray]
-    coset_intt: Callable[[np.ndarray, int], np.ndarray]
+    ntt: Callable[..., np.ndarray]
+    intt: Callable[..., np.ndarray]
+    coset_ntt: Callable[..., np.ndarray]
+    coset_intt: Callable[..., np.ndarray]
     matvec: Callable[..., None]
     transpose_matvec: Callable[..., None]
     qap_matvec: Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]

@@ -53,6 +53,7 @@ from prover.kernels import numba_start
 from prover.kernels.dot_asm import make_mont_dot_asm
 from prover.kernels.intrinsics import make_mod_add, make_mod_sub, make_mont_mul
 from prover.kernels.mont_asm import HAVE_ADX, make_mont_mul_asm
+from prover.threads import chunks, run_tasks, worker_count
 
 numba_start.load_array_math()  # before the first compile: numba without scipy.linalg (0.15–0.35 s)
 
@@ -359,40 +360,56 @@ def fq2_inverse(a):
 # ---------------------------------------------------------------- array kernels
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fr_mul_loop(a, b, out):
     for i in range(a.shape[0]):
         store(out, i, _fr_mont_mul(load(a, i), load(b, i)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fr_add_loop(a, b, out):
     for i in range(a.shape[0]):
         store(out, i, _fr_mod_add(load(a, i), load(b, i)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fr_sub_loop(a, b, out):
     for i in range(a.shape[0]):
         store(out, i, _fr_mod_sub(load(a, i), load(b, i)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fq_mul_loop(a, b, out):
     for i in range(a.shape[0]):
         store(out, i, _fq_mont_mul(load(a, i), load(b, i)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fq_add_loop(a, b, out):
     for i in range(a.shape[0]):
         store(out, i, _fq_mod_add(load(a, i), load(b, i)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fq_sub_loop(a, b, out):
     for i in range(a.shape[0]):
         store(out, i, _fq_mod_sub(load(a, i), load(b, i)))
+
+
+@njit(cache=True, nogil=True)
+def _fr_mul_const_loop(a, k, out):
+    """out[i] = a[i]·k[0] (Montgomery product with one constant, k an (1, 4) array)."""
+    c = load(k, 0)
+    for i in range(a.shape[0]):
+        store(out, i, _fr_mont_mul(load(a, i), c))
+
+
+@njit(cache=True, nogil=True)
+def _fq_mul_const_loop(a, k, out):
+    """out[i] = a[i]·k[0] over Fq (see ``_fr_mul_const_loop``)."""
+    c = load(k, 0)
+    for i in range(a.shape[0]):
+        store(out, i, _fq_mont_mul(load(a, i), c))
 
 
 @njit(cache=True)
@@ -442,26 +459,33 @@ def _as_elements(a: np.ndarray) -> np.ndarray:
     return arr
 
 
+#: from this many elements the element-wise loops are cut into ranges for the worker threads
+SPLIT_FROM = 1 << 14
+
+
+def _ranges(n: int) -> list[tuple[int, int]]:
+    return chunks(n, worker_count()) if n >= SPLIT_FROM else [(0, n)]
+
+
 def _binary(loop):
     def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         a, b = _as_elements(a), _as_elements(b)
         if a.shape != b.shape:
             raise ValueError(f"operand shapes differ: {a.shape} vs {b.shape}")
         out = np.empty_like(a)
-        loop(a, b, out)
+        run_tasks(lambda r: loop(a[r[0] : r[1]], b[r[0] : r[1]], out[r[0] : r[1]]), _ranges(len(a)))
         return out
 
     return run
 
 
 def _unary(loop, const):
+    k = np.array([const], dtype=np.uint64)
+
     def run(a: np.ndarray) -> np.ndarray:
         a = _as_elements(a)
         out = np.empty_like(a)
-        # a C-contiguous copy, not a broadcast view: one compiled specialisation of ``loop``
-        loop(
-            a, np.ascontiguousarray(np.broadcast_to(np.array(const, dtype=np.uint64), a.shape)), out
-        )
+        run_tasks(lambda r: loop(a[r[0] : r[1]], k, out[r[0] : r[1]]), _ranges(len(a)))
         return out
 
     return run
@@ -480,15 +504,15 @@ def _batch_inv(loop):
 fr_mul_array = _binary(_fr_mul_loop)
 fr_add_array = _binary(_fr_add_loop)
 fr_sub_array = _binary(_fr_sub_loop)
-fr_to_mont_array = _unary(_fr_mul_loop, FR_R2)
-fr_from_mont_array = _unary(_fr_mul_loop, RAW_ONE)
+fr_to_mont_array = _unary(_fr_mul_const_loop, FR_R2)
+fr_from_mont_array = _unary(_fr_mul_const_loop, RAW_ONE)
 fr_batch_inverse = _batch_inv(_fr_batch_inverse_loop)
 
 fq_mul_array = _binary(_fq_mul_loop)
 fq_add_array = _binary(_fq_add_loop)
 fq_sub_array = _binary(_fq_sub_loop)
-fq_to_mont_array = _unary(_fq_mul_loop, FQ_R2)
-fq_from_mont_array = _unary(_fq_mul_loop, RAW_ONE)
+fq_to_mont_array = _unary(_fq_mul_const_loop, FQ_R2)
+fq_from_mont_array = _unary(_fq_mul_const_loop, RAW_ONE)
 fq_batch_inverse = _batch_inv(_fq_batch_inverse_loop)
 
 

@@ -21,9 +21,11 @@ the last three stages splits its butterflies into eight tasks; idle workers pull
 a worker slowed by another process on its core does fewer.
 
 Arrays are ``(n, 4) uint64`` Fr elements in Montgomery form (see :mod:`prover.kernels.field`);
-every function returns a new array. Tables are built once per (size, root) and memoised in this
-module (constants of the field, not state). Kernels release the GIL (``nogil``) so callers may run
-independent transforms in threads. Reference twin: :mod:`prover.kernels.ntt_reference`.
+every function returns a new array, unless ``overwrite=True`` lets it transform its input's
+memory in place (then returned; a caller that no longer needs the input saves a copy).
+Tables are built once per (size, root) and memoised in this module (constants of the field, not
+state). Kernels release the GIL (``nogil``) so callers may run independent transforms in threads.
+Reference twin: :mod:`prover.kernels.ntt_reference`.
 """
 
 from __future__ import annotations
@@ -161,6 +163,29 @@ def _scale(a, t):
         store(a, i, fr_mul(load(a, i), load(t, i)))
 
 
+@njit(cache=True, nogil=True)
+def _scale_const(a, k):
+    """a[i] ← a[i]·k[0] in place (k an (1, 4) array)."""
+    c = load(k, 0)
+    for i in range(a.shape[0]):
+        store(a, i, fr_mul(load(a, i), c))
+
+
+def _ranges(n: int) -> list[tuple[int, int]]:
+    return chunks(n, 1 << _SPLIT) if n >= 1 << _THREADED_FROM else [(0, n)]
+
+
+def _scale_by(a: np.ndarray, t: np.ndarray) -> None:
+    """a ← a∘t in place, in ranges for the workers from 2^14 on."""
+    run_tasks(lambda r: _scale(a[r[0] : r[1]], t[r[0] : r[1]]), _ranges(a.shape[0]))
+
+
+def _scale_by_const(a: np.ndarray, k: int) -> None:
+    """a ← k·a in place (k a canonical int), in ranges for the workers from 2^14 on."""
+    km = _mont(k)[None]
+    run_tasks(lambda r: _scale_const(a[r[0] : r[1]], km), _ranges(a.shape[0]))
+
+
 def _log2(n: int) -> int:
     log_n = n.bit_length() - 1
     if n < 1 or 1 << log_n != n or log_n > TWO_ADICITY:
@@ -168,12 +193,19 @@ def _log2(n: int) -> int:
     return log_n
 
 
-def powers(x: int, n: int) -> np.ndarray:
-    """x^0, x^1, …, x^(n−1) (x a canonical int) as a Montgomery (n, 4) array."""
+def powers(x: int, n: int, start: int = 1) -> np.ndarray:
+    """start·x^0, start·x^1, …, start·x^(n−1) (canonical ints) as a Montgomery (n, 4) array; from
+    2^14 on in ranges for the workers, each range seeded with start·x^lo by ``pow``."""
     out = np.empty((n, 4), dtype=np.uint64)
-    if n:
-        out[0] = _mont(1)
-        _powers_kernel(tuple(np.uint64(v) for v in _mont(x)), n, out)
+    xm = tuple(np.uint64(v) for v in _mont(x))
+    parts = _ranges(n) if n else []
+
+    def run(bounds: tuple[int, int]) -> None:
+        lo, hi = bounds
+        out[lo] = _mont(start * pow(x, lo, R))
+        _powers_kernel(xm, hi - lo, out[lo:hi])
+
+    run_tasks(run, parts)
     return out
 
 
@@ -197,44 +229,48 @@ def _coset_table(log_n: int, shift: int, inverse: bool) -> np.ndarray:
     n = 1 << log_n
     if not inverse:
         return powers(shift, n)
-    t = powers(pow(shift, -1, R), n)
-    _scale(t, np.broadcast_to(_mont(pow(n, -1, R)), (n, 4)).copy())
-    return t
+    return powers(pow(shift, -1, R), n, pow(n, -1, R))
 
 
-def _prepare(a: np.ndarray) -> tuple[np.ndarray, int]:
-    arr = np.array(a, dtype=np.uint64, order="C", copy=True)
+def _prepare(a: np.ndarray, overwrite: bool) -> tuple[np.ndarray, int]:
+    """The array to transform in place: ``a`` itself if ``overwrite`` and it is a writable
+    C-contiguous uint64 array, else a copy."""
+    usable = isinstance(a, np.ndarray) and a.dtype == np.uint64 and a.flags.c_contiguous
+    if overwrite and usable and a.flags.writeable:
+        arr = a
+    else:
+        arr = np.array(a, dtype=np.uint64, order="C", copy=True)
     if arr.ndim != 2 or arr.shape[1] != 4:
         raise ValueError(f"expected an (n, 4) uint64 array of Fr elements, got shape {arr.shape}")
     return arr, _log2(arr.shape[0])
 
 
-def ntt(a: np.ndarray) -> np.ndarray:
+def ntt(a: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Evaluations of the polynomial with coefficients ``a`` on ⟨ω⟩, in natural order."""
-    out, log_n = _prepare(a)
+    out, log_n = _prepare(a, overwrite)
     _transform(out, _twiddles(log_n, False), log_n)
     return out
 
 
-def intt(a: np.ndarray) -> np.ndarray:
+def intt(a: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Coefficients of the polynomial whose evaluations on ⟨ω⟩ are ``a``."""
-    out, log_n = _prepare(a)
+    out, log_n = _prepare(a, overwrite)
     _transform(out, _twiddles(log_n, True), log_n)
-    _scale(out, _coset_table(log_n, 1, True))
+    _scale_by_const(out, pow(out.shape[0], -1, R))
     return out
 
 
-def coset_ntt(a: np.ndarray, shift: int) -> np.ndarray:
+def coset_ntt(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarray:
     """Evaluations of the polynomial with coefficients ``a`` on the coset shift·⟨ω⟩."""
-    out, log_n = _prepare(a)
-    _scale(out, _coset_table(log_n, shift % R, False))
+    out, log_n = _prepare(a, overwrite)
+    _scale_by(out, _coset_table(log_n, shift % R, False))
     _transform(out, _twiddles(log_n, False), log_n)
     return out
 
 
-def coset_intt(a: np.ndarray, shift: int) -> np.ndarray:
+def coset_intt(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarray:
     """Coefficients of the polynomial whose evaluations on shift·⟨ω⟩ are ``a``."""
-    out, log_n = _prepare(a)
+    out, log_n = _prepare(a, overwrite)
     _transform(out, _twiddles(log_n, True), log_n)
-    _scale(out, _coset_table(log_n, shift % R, True))
+    _scale_by(out, _coset_table(log_n, shift % R, True))
     return out

@@ -8,7 +8,9 @@ transform is the definition itself,
 
 with ω = ``prover.fields.root_of_unity(log2 n)`` (5^((r−1)/n), as ffjavascript), and the coset
 variants evaluate / interpolate on g·⟨ω⟩: ``coset_ntt(a, g) = NTT(a_j · g^j)``,
-``coset_intt(A, g)_j = INTT(A)_j · g^(−j)``.
+``coset_intt(A, g)_j = INTT(A)_j · g^(−j)``. ``overwrite`` is accepted and ignored: the twin
+always returns a new array and leaves its input as it was (allowed: the fast kernels *may* reuse
+the input's memory, and callers must not read it afterwards).
 """
 
 from __future__ import annotations
@@ -44,13 +46,13 @@ def _dft(values: list[int], w: int) -> list[int]:
     return [sum(v * pw[j * k % n] for j, v in enumerate(values)) % R for k in range(n)]
 
 
-def ntt(a: np.ndarray) -> np.ndarray:
+def ntt(a: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Evaluations of the polynomial with coefficients ``a`` on ⟨ω⟩, in natural order."""
     w = root_of_unity(_log2(a.shape[0]))
     return _enc(_dft(_dec(a), w))
 
 
-def intt(a: np.ndarray) -> np.ndarray:
+def intt(a: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Coefficients of the polynomial whose evaluations on ⟨ω⟩ are ``a``."""
     n = a.shape[0]
     w_inv = pow(root_of_unity(_log2(n)), -1, R)
@@ -58,7 +60,7 @@ def intt(a: np.ndarray) -> np.ndarray:
     return _enc([v * n_inv for v in _dft(_dec(a), w_inv)])
 
 
-def coset_ntt(a: np.ndarray, shift: int) -> np.ndarray:
+def coset_ntt(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarray:
     """Evaluations of the polynomial with coefficients ``a`` on the coset shift·⟨ω⟩."""
     vals = _dec(a)
     return _enc(
@@ -66,16 +68,16 @@ def coset_ntt(a: np.ndarray, shift: int) -> np.ndarray:
     )
 
 
-def coset_intt(a: np.ndarray, shift: int) -> np.ndarray:
+def coset_intt(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarray:
     """Coefficients of the polynomial whose evaluations on shift·⟨ω⟩ are ``a``."""
     coeffs = _dec(intt(a))
     s_inv = pow(shift, -1, R)
     return _enc([v * pow(s_inv, j, R) for j, v in enumerate(coeffs)])
 
 
-def powers(x: int, n: int) -> np.ndarray:
-    """x^0, x^1, …, x^(n−1) (x a canonical int) as a Montgomery (n, 4) array."""
-    out, acc = [], 1
+def powers(x: int, n: int, start: int = 1) -> np.ndarray:
+    """start·x^0, …, start·x^(n−1) (canonical ints) as a Montgomery (n, 4) array."""
+    out, acc = [], start % R
     for _ in range(n):
         out.append(acc)
         acc = acc * x % R

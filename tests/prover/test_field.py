@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import galois
 import numpy as np
 import pytest
@@ -114,3 +116,25 @@ def test_wrong_modulus_would_be_detected():
     """Negative twin: Fr and Fq kernels are not interchangeable (the test can tell them apart)."""
     x = ref.FR.enc(R - 1)
     assert tuple(fast.fq_add(u64(x), u64(x))) != ref.FR.add(x, x)
+
+
+@pytest.mark.parametrize(("name", "p", "twin"), FIELDS)
+def test_array_ops_in_worker_ranges_match_reference(name, p, twin, monkeypatch):
+    """Cut into ranges for the workers (the split lowered to 4 elements): the twin's results,
+    uneven last range included; a changed operand changes only its own row."""
+    monkeypatch.setattr(fast, "SPLIT_FROM", 4)
+    rng = random.Random(7)
+    xs = [rng.randrange(p) for _ in range(37)]
+    ys = [rng.randrange(p) for _ in range(37)]
+    a = np.array([twin.enc(x) for x in xs], dtype=np.uint64)
+    b = np.array([twin.enc(y) for y in ys], dtype=np.uint64)
+    for op in ("mul_array", "add_array", "sub_array"):
+        got = getattr(fast, f"{name}_{op}")(a, b)
+        np.testing.assert_array_equal(got, getattr(twin, op)(a, b))
+        b2 = b.copy()
+        b2[20] = twin.enc((ys[20] + 1) % p)
+        changed = np.flatnonzero((getattr(fast, f"{name}_{op}")(a, b2) != got).any(axis=1))
+        assert changed.tolist() == [20]
+    canon = np.array([ref.to_limbs(x) for x in xs], dtype=np.uint64)
+    np.testing.assert_array_equal(getattr(fast, f"{name}_to_mont_array")(canon), a)
+    np.testing.assert_array_equal(getattr(fast, f"{name}_from_mont_array")(a), canon)

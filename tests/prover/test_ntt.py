@@ -80,6 +80,51 @@ def test_powers(x: int, n: int) -> None:
     assert _plain(fast.powers(x, n)) == [pow(x, i, R) for i in range(n)]
 
 
+@pytest.mark.parametrize("start", [1, 5, R - 1])
+def test_powers_in_worker_ranges(start: int) -> None:
+    """From 2^14 on the powers are cut into ranges seeded by pow: the same as one chain."""
+    x, n = 0x1234567890ABCDEF1234567890ABCDEF, (1 << 14) + 5
+    np.testing.assert_array_equal(fast.powers(x, n, start), ref.powers(x, n, start))
+    assert _plain(fast.powers(x, 3, start)) == [start * pow(x, i, R) % R for i in range(3)]
+    assert not np.array_equal(fast.powers(x, n, start), fast.powers(x + 1, n, start))
+
+
+def test_large_coset_round_trip_and_twin() -> None:
+    """2^15: every scaling in worker ranges; a coset evaluation checked at a point by Horner."""
+    rng = np.random.default_rng(2)
+    a = rng.integers(0, 2**63, size=(1 << 15, 4), dtype=np.uint64)
+    a[:, 3] >>= 4
+    g = 7
+    evals = fast.coset_ntt(a, g)
+    np.testing.assert_array_equal(fast.coset_intt(evals, g), a)
+    coeffs = _plain(a)
+    x = g * pow(root_of_unity(15), 3, R) % R
+    acc = 0
+    for c in reversed(coeffs):
+        acc = (acc * x + c) % R
+    assert _plain(evals[3:4]) == [acc]
+
+
+@pytest.mark.parametrize("transform", ["ntt", "intt", "coset_ntt", "coset_intt"])
+def test_overwrite_reuses_the_input_only_when_allowed(transform: str) -> None:
+    """``overwrite=True`` transforms a writable C-contiguous input in place (the result is that
+    array); without it, or for a read-only input, the input is left as it was."""
+    a = _mont(list(range(1, 9)))
+    args = (7,) if transform.startswith("coset") else ()
+    expect = getattr(ref, transform)(a, *args)
+    kept = a.copy()
+    np.testing.assert_array_equal(getattr(fast, transform)(a, *args), expect)
+    np.testing.assert_array_equal(a, kept)
+    frozen = a.copy()
+    frozen.flags.writeable = False
+    np.testing.assert_array_equal(getattr(fast, transform)(frozen, *args, overwrite=True), expect)
+    np.testing.assert_array_equal(frozen, kept)
+    out = getattr(fast, transform)(a, *args, overwrite=True)
+    assert out is a
+    np.testing.assert_array_equal(out, expect)
+    np.testing.assert_array_equal(getattr(ref, transform)(kept, *args, overwrite=True), expect)
+
+
 def test_large_round_trip() -> None:
     rng = np.random.default_rng(1)
     a = rng.integers(0, 2**63, size=(1 << 16, 4), dtype=np.uint64)

@@ -9,8 +9,11 @@ change in the machine's load hits every prover alike; the ratios zkr / other are
 round and their median reported with ``os.getloadavg()`` before and after. ``zkr`` is
 ``python -m cli groth16 prove KEY.zkey W.wtns`` (a fresh process: imports, numba cache, key
 mapping, witness, proof, JSON), rapidsnark its ``prover`` binary, snarkjs ``groth16 prove``,
-groth16py ``import_zkey`` + ``prove_wtns`` in a fresh Python. In-process: our ``prove`` after one
-warm-up call, interleaved with groth16py's ``prove_wtns`` in this process.
+groth16py ``import_zkey`` + ``prove_wtns`` in a fresh Python. ``floor`` is a process that only
+starts Python, imports the CLI and the kernels and runs one cached kernel: the start-up every
+``zkr`` process pays before any proving (``floor_over_rapidsnark``: that alone as a fraction of
+rapidsnark's whole job). In-process: our ``prove`` after one warm-up call, interleaved with
+groth16py's ``prove_wtns`` in this process.
 
 The rapidsnark binary is ``--rapidsnark``, else ``$RAPIDSNARK``, else
 ``~/.cache/zkr-anchors/rapidsnark-prover``; without it the benchmark prints one line and exits 0.
@@ -39,6 +42,13 @@ from benchmarks.common import (
 )
 
 DEFAULT_RAPIDSNARK = Path.home() / ".cache" / "zkr-anchors" / "rapidsnark-prover"
+#: What every ``zkr groth16 prove`` process does before any proving work: start Python, import
+#: the CLI and the kernels (numba), run one cached kernel (numba's target initialisation), exit
+#: as the CLI does. Its time is the floor under our whole-process figure.
+FLOOR = (
+    "import os, numpy as np, cli; from prover.kernels import field; "
+    "field.fr_mul_array(np.zeros((1, 4), np.uint64), np.zeros((1, 4), np.uint64)); os._exit(0)"
+)
 GROTH16PY = (
     "import sys, groth16py; pk, vk = groth16py.import_zkey(sys.argv[1]); "
     "groth16py.prove_wtns(pk, sys.argv[2])"
@@ -59,6 +69,7 @@ def _commands(zkey: Path, wtns: Path, tmp: Path, rapidsnark: Path, snarkjs: bool
         "zkr": [sys.executable, "-m", "cli", "groth16", "prove", str(zkey), str(wtns), "-q",
                 "--proof", out[0], "--public", out[1]],
         "rapidsnark": [str(rapidsnark), str(zkey), str(wtns), *out],
+        "floor": [sys.executable, "-c", FLOOR],
     }  # fmt: skip
     try:
         import groth16py  # noqa: F401
@@ -91,7 +102,7 @@ def _ratios(samples: dict[str, list[float]]) -> dict[str, float]:
     return {
         name: statistics.median(z / o for z, o in zip(samples["zkr"], xs, strict=True))
         for name, xs in samples.items()
-        if name != "zkr"
+        if name not in ("zkr", "floor")
     }
 
 
@@ -116,6 +127,10 @@ def whole_process(zkey: Path, wtns: Path, rounds: int, rapidsnark: Path, snarkjs
         "median_cpu_s": {k: statistics.median(v) for k, v in cpu.items()},
         "zkr_over": _ratios(wall),
         "zkr_over_cpu": _ratios(cpu),
+        #: the start-up floor over rapidsnark's whole process, per round (median)
+        "floor_over_rapidsnark": statistics.median(
+            f / o for f, o in zip(wall["floor"], wall["rapidsnark"], strict=True)
+        ),
     }
 
 
@@ -228,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{label}: median whole-process s {result['whole_process']['median_s']}")
     print(f"zkr / other (median of per-round ratios): {result['whole_process']['zkr_over']}")
     print(f"the same in CPU seconds (user + system): {result['whole_process']['zkr_over_cpu']}")
+    print(
+        f"zkr's start-up floor (Python, numba, one cached kernel): "
+        f"{result['whole_process']['median_s']['floor']:.2f} s = "
+        f"{result['whole_process']['floor_over_rapidsnark']:.2f}× rapidsnark's whole process"
+    )
     if "in_process" in result:
         print(f"in-process median s {result['in_process']['median_s']}")
     print(f"load {load_before} -> {os.getloadavg()}; JSON {path}")

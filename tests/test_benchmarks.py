@@ -37,3 +37,17 @@ def test_unknown_circuit_is_a_one_line_error(capsys: pytest.CaptureFixture[str])
     assert groth16_contention.main(["--circuit", "no_such_circuit", "--rounds", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "vector no_such_circuit not found" in err
+
+
+def test_start_up_floor_process_runs() -> None:
+    """The floor ``vs_rapidsnark`` times runs to exit 0; a broken one fails, not a silent 0 s."""
+    import subprocess
+    import sys
+
+    from benchmarks.vs_rapidsnark import FLOOR
+
+    ok = subprocess.run([sys.executable, "-c", FLOOR], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr[-300:]
+    broken = FLOOR.replace("fr_mul_array", "no_such_kernel")
+    bad = subprocess.run([sys.executable, "-c", broken], capture_output=True, text=True)
+    assert bad.returncode != 0 and "no_such_kernel" in bad.stderr

@@ -6,12 +6,14 @@ bundle of functions with fixed array conventions — and call its members:
 - Fr vectors: ``(n, 4) uint64`` in Montgomery form (x·2^256 mod r) for arithmetic and transforms;
   ``fr_to_mont`` / ``fr_from_mont`` convert from / to canonical limbs (what the MSMs take).
   ``fr_mul`` / ``fr_add`` / ``fr_sub`` / ``fr_batch_inverse`` are element-wise;
+  ``fr_mul_const(a, k)`` = a_i·k for one canonical int k (no table of k's);
   ``powers(x, n)`` = x^0 … x^(n−1).
 - Transforms: ``ntt``, ``intt``, ``coset_ntt(a, shift)``, ``coset_intt(a, shift)``
   (:mod:`prover.kernels.ntt`); ``overwrite=True`` lets a transform reuse its input's memory.
 - Sparse R1CS products: ``matvec`` (M·z) and ``transpose_matvec`` (Mᵀ·l) on CSR arrays;
   ``qap_matvec(records, z, n)`` → (A·z, B·z) from zkey coefficient records and canonical z,
-  ``check_records(records, n_rows, n_wires)`` → first malformed record or −1
+  ``check_records(records, n_rows, n_wires)`` → first malformed record or −1;
+  ``coef_records(a, b)`` → the records of CSR matrices A and B in snarkjs's order
   (:mod:`prover.kernels.coefs`).
 - ``prepare("prove" | "setup")`` as a proof or setup starts (background compilation, cold cache).
 - Points: G1 ``(n, 2, 4)`` / G2 ``(n, 2, 2, 4)`` affine Fq-Montgomery arrays (infinity = zeros).
@@ -56,6 +58,7 @@ class Engine:
     fr_add: Callable[[np.ndarray, np.ndarray], np.ndarray]
     fr_sub: Callable[[np.ndarray, np.ndarray], np.ndarray]
     fr_batch_inverse: Callable[[np.ndarray], np.ndarray]
+    fr_mul_const: Callable[[np.ndarray, int], np.ndarray]
     powers: Callable[[int, int], np.ndarray]
     ntt: Callable[..., np.ndarray]
     intt: Callable[..., np.ndarray]
@@ -65,6 +68,7 @@ class Engine:
     transpose_matvec: Callable[..., None]
     qap_matvec: Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
     check_records: Callable[[np.ndarray, int, int], int]
+    coef_records: Callable[[object, object], np.ndarray]
     msm_g1: Callable[[np.ndarray, np.ndarray], G1Int]
     msm_g2: Callable[[np.ndarray, np.ndarray], G2Int]
     batch_mul_g1: Callable[[G1Int, np.ndarray], np.ndarray]
@@ -76,7 +80,7 @@ class Engine:
 
     def fr_scale(self, a: np.ndarray, k: int) -> np.ndarray:
         """a_i · k for a canonical int k (Montgomery array in and out)."""
-        return self.fr_mul(a, np.ascontiguousarray(np.broadcast_to(fr_const(k), a.shape)))
+        return self.fr_mul_const(a, k)
 
 
 def fr_const(k: int) -> np.ndarray:
@@ -95,6 +99,10 @@ def _ref_batch_mul_g2(base: G2Int, scalars: np.ndarray) -> np.ndarray:
     return _ref.batch_mul_g2_naive(convert.g2_from_ints([base])[0], scalars).reshape(-1, 2, 2, 4)
 
 
+def _ref_mul_const(a: np.ndarray, k: int) -> np.ndarray:
+    return _ref.fr_mul_array(a, np.ascontiguousarray(np.broadcast_to(fr_const(k), a.shape)))
+
+
 REFERENCE = Engine(
     name="reference",
     fr_to_mont=_ref.fr_to_mont_array,
@@ -103,6 +111,7 @@ REFERENCE = Engine(
     fr_add=_ref.fr_add_array,
     fr_sub=_ref.fr_sub_array,
     fr_batch_inverse=_ref.fr_batch_inverse,
+    fr_mul_const=_ref_mul_const,
     powers=_ntt_ref.powers,
     ntt=_ntt_ref.ntt,
     intt=_ntt_ref.intt,
@@ -112,6 +121,7 @@ REFERENCE = Engine(
     transpose_matvec=_sparse_ref.transpose_matvec,
     qap_matvec=_sparse_ref.qap_matvec,
     check_records=_sparse_ref.check_records,
+    coef_records=_sparse_ref.records,
     msm_g1=_ref.msm_g1_naive,
     msm_g2=_ref.msm_g2_naive,
     batch_mul_g1=_ref_batch_mul_g1,
@@ -144,6 +154,7 @@ def _fast() -> Engine:
         fr_add=field.fr_add_array,
         fr_sub=field.fr_sub_array,
         fr_batch_inverse=field.fr_batch_inverse,
+        fr_mul_const=lambda a, k: field.fr_mul_const_array(a, fr_const(k)),
         powers=ntt.powers,
         ntt=ntt.ntt,
         intt=ntt.intt,
@@ -153,6 +164,7 @@ def _fast() -> Engine:
         transpose_matvec=sparse.transpose_matvec,
         qap_matvec=coefs.qap_matvec,
         check_records=coefs.check_records,
+        coef_records=coefs.records,
         msm_g1=msm.msm_g1,
         msm_g2=msm.msm_g2,
         batch_mul_g1=batch_mul_g1,

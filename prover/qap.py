@@ -27,9 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prover.engine import Engine, fr_const
+from prover.engine import Engine, fr_const, get_engine
 from prover.fields import R, root_of_unity
 from prover.r1cs import R1CS, SparseMatrix
+
+#: R² mod r (R = 2^256): c·R² is the zkey form of a coefficient c (snarkjs ``writeCoef``)
+_R2 = pow(2, 512, R)
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,14 +97,15 @@ class ConstraintMatrices:
         return max(1, (self.n_rows - 1).bit_length())
 
     def digest(self) -> str:
-        """The same SHA-256 as ``R1CS.digest()`` of the system these arrays came from."""
+        """The same SHA-256 as ``R1CS.digest()`` of the system these arrays came from (hashed
+        from the arrays' own buffers: no copies of the key's matrices)."""
         h = hashlib.sha256()
         sizes = [self.n_wires, self.n_pub_out, self.n_pub_in, self.n_prv_in, self.n_constraints]
-        h.update(np.asarray(sizes, dtype="<i8").tobytes())
+        h.update(np.asarray(sizes, dtype="<i8"))
         for mat in (self.a, self.b, self.c):
-            h.update(np.ascontiguousarray(mat.indptr, dtype="<i8").tobytes())
-            h.update(np.ascontiguousarray(mat.indices, dtype="<i8").tobytes())
-            h.update(np.ascontiguousarray(mat.coeffs, dtype="<u8").tobytes())
+            h.update(np.ascontiguousarray(mat.indptr, dtype="<i8"))
+            h.update(np.ascontiguousarray(mat.indices, dtype="<i8"))
+            h.update(np.ascontiguousarray(mat.coeffs, dtype="<u8"))
         return h.hexdigest()
 
 
@@ -159,18 +163,11 @@ def _append_binding_rows(mat: Csr, m: int, ell: int) -> Csr:
     return Csr(indptr, indices, np.concatenate((mat.coeffs, one)))
 
 
-def coefficient_records(a: Csr, b: Csr) -> np.ndarray:
+def coefficient_records(a: Csr, b: Csr, engine: Engine | None = None) -> np.ndarray:
     """A and B (coefficients already c·R² mod r) as zkey records, in snarkjs's order: row by
-    row, each row's A terms before its B terms."""
-    parts = []
-    for k, mat in enumerate((a, b)):
-        rows = np.repeat(np.arange(mat.indptr.shape[0] - 1), np.diff(mat.indptr))
-        rec = np.empty((rows.shape[0], 11), dtype="<u4")
-        rec[:, 0], rec[:, 1], rec[:, 2] = k, rows, mat.indices
-        rec[:, 3:] = np.ascontiguousarray(mat.coeffs, dtype="<u8").view("<u4")
-        parts.append(rec)
-    rec = np.concatenate(parts)
-    return np.ascontiguousarray(rec[np.lexsort((rec[:, 0], rec[:, 1]))], dtype=np.uint32)
+    row, each row's A terms before its B terms, each matrix's terms of a row in CSR order
+    (the engine's ``coef_records``)."""
+    return get_engine(engine).coef_records(a, b)
 
 
 def qap_matrices(engine: Engine, mats: ConstraintMatrices) -> QapMatrices:
@@ -180,10 +177,10 @@ def qap_matrices(engine: Engine, mats: ConstraintMatrices) -> QapMatrices:
         if mats.bind_public:
             a = _append_binding_rows(a, mats.n_constraints, mats.n_public)
 
-        def zkey_form(mat: Csr) -> Csr:  # c → c·R² mod r
-            return Csr(mat.indptr, mat.indices, engine.fr_to_mont(engine.fr_to_mont(mat.coeffs)))
+        def zkey_form(mat: Csr) -> Csr:  # c → c·R² mod r: the limbs of c times R² (canonical)
+            return Csr(mat.indptr, mat.indices, engine.fr_mul_const(mat.coeffs, _R2))
 
-        records = coefficient_records(zkey_form(a), zkey_form(mats.b))
+        records = coefficient_records(zkey_form(a), zkey_form(mats.b), engine)
         _QAP[mats] = QapMatrices(mats.n_wires, mats.n_public, mats.log_domain, records)
     return _QAP[mats]
 

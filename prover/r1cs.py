@@ -124,10 +124,10 @@ class R1CS:
                 dtype="<i8",
             ).tobytes()
         )
-        for mat in (self.a, self.b, self.c):
-            h.update(mat.indptr.astype("<i8").tobytes())
-            h.update(mat.indices.astype("<i8").tobytes())
-            h.update(mat.coeff_limbs().astype("<u8").tobytes())
+        for mat in (self.a, self.b, self.c):  # the arrays' own buffers, not copies
+            h.update(np.ascontiguousarray(mat.indptr, dtype="<i8"))
+            h.update(np.ascontiguousarray(mat.indices, dtype="<i8"))
+            h.update(np.ascontiguousarray(mat.coeff_limbs(), dtype="<u8"))
         return h.hexdigest()
 
     def check(self, witness: Sequence[int]) -> None:

@@ -8,11 +8,13 @@ array of them — a view into a mapped ``.zkey``, so nothing is parsed or copied
     check_records(rec, n_rows, n_wires) -> index of the first record with a matrix other than
         0/1, a row ≥ n_rows, a wire ≥ n_wires or a coefficient ≥ r; -1 if none
     qap_matvec(rec, z, n) -> (A·z, B·z) over n rows, Montgomery (n, 4) arrays
+    records(a, b) -> the records of CSR matrices A and B (coefficients c·R²) in snarkjs's
+        order: row by row, A's terms of a row before B's, each in CSR order
 
 For canonical z, montmul(c·R², z_j) = c·z_j·R: the Montgomery form of c·z_j, so the witness needs
 no conversion (rapidsnark's trick). Records may come in any order; the work is cut into one
 chunk per worker (:mod:`prover.threads`), each summing into its own outputs, added at the end.
-Reference twin: :func:`prover.kernels.sparse_reference.qap_matvec`.
+Reference twins: :func:`prover.kernels.sparse_reference.qap_matvec` and ``records``.
 """
 
 from __future__ import annotations
@@ -93,3 +95,52 @@ def qap_matvec(rec: np.ndarray, z: np.ndarray, n: int) -> tuple[np.ndarray, np.n
         _add_into(a, other_a)
         _add_into(b, other_b)
     return a, b
+
+
+@njit(cache=True, nogil=True)
+def _place(indptr, before, indices, coeffs, k, rec, lo, hi):
+    """Records of one matrix's rows lo..hi−1 into ``rec``: its term t of row i goes to
+    t + before[i] (the other matrix's terms that precede row i's)."""
+    for i in range(lo, hi):
+        shift = before[i]
+        for t in range(indptr[i], indptr[i + 1]):
+            p = t + shift
+            rec[p, 0] = np.uint32(k)
+            rec[p, 1] = np.uint32(i)
+            rec[p, 2] = np.uint32(indices[t])
+            for j in range(4):
+                c = coeffs[t, j]
+                rec[p, 3 + 2 * j] = np.uint32(c & np.uint64(0xFFFFFFFF))
+                rec[p, 4 + 2 * j] = np.uint32(c >> np.uint64(32))
+
+
+def _frozen(a: np.ndarray, dtype: str) -> np.ndarray:
+    """A read-only C-contiguous view (one compiled specialisation for mapped and built arrays)."""
+    out = np.ascontiguousarray(a, dtype=dtype).view()
+    out.flags.writeable = False
+    return out
+
+
+def records(a, b) -> np.ndarray:
+    """The ``(nnz_A + nnz_B, 11) uint32`` records of A and B (CSR with ``indptr``, ``indices``,
+    ``coeffs`` (nnz, 4) holding c·R² mod r), merged in row order without sorting: A's term t of
+    row i at t + |B terms in rows < i|, B's at t + |A terms in rows ≤ i|; rows cut into ranges
+    for the workers."""
+    n_rows = max(a.indptr.shape[0], b.indptr.shape[0]) - 1
+    ia, ib = (
+        _frozen(np.concatenate((m.indptr, np.full(n_rows + 1 - m.indptr.shape[0], m.indptr[-1]))),
+                "<i8")
+        for m in (a, b)
+    )  # fmt: skip
+    rec = np.empty((int(ia[-1] + ib[-1]), 11), dtype=np.uint32)
+    tasks = [
+        (own, before, _frozen(m.indices, "<i8"), _frozen(m.coeffs, "<u8"), k, lo, hi)
+        for k, m, own, before in ((0, a, ia, ib[:-1]), (1, b, ib, ia[1:]))
+        for lo, hi in chunks(n_rows, worker_count())
+    ]
+    run_tasks(
+        lambda t: _place(t[0], t[1], t[2], t[3], np.int64(t[4]), rec, np.int64(t[5]),
+                         np.int64(t[6])),
+        tasks,
+    )  # fmt: skip
+    return rec

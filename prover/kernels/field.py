@@ -479,16 +479,21 @@ def _binary(loop):
     return run
 
 
-def _unary(loop, const):
-    k = np.array([const], dtype=np.uint64)
-
-    def run(a: np.ndarray) -> np.ndarray:
+def _by_const(loop):
+    def run(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """a_i·k (Montgomery product) for one element k given as (4,) limbs."""
         a = _as_elements(a)
+        kk = np.ascontiguousarray(k, dtype=np.uint64).reshape(1, 4)
         out = np.empty_like(a)
-        run_tasks(lambda r: loop(a[r[0] : r[1]], k, out[r[0] : r[1]]), _ranges(len(a)))
+        run_tasks(lambda r: loop(a[r[0] : r[1]], kk, out[r[0] : r[1]]), _ranges(len(a)))
         return out
 
     return run
+
+
+def _unary(loop, const):
+    by_const, k = _by_const(loop), np.array(const, dtype=np.uint64)
+    return lambda a: by_const(a, k)
 
 
 def _batch_inv(loop):
@@ -507,6 +512,7 @@ fr_sub_array = _binary(_fr_sub_loop)
 fr_to_mont_array = _unary(_fr_mul_const_loop, FR_R2)
 fr_from_mont_array = _unary(_fr_mul_const_loop, RAW_ONE)
 fr_batch_inverse = _batch_inv(_fr_batch_inverse_loop)
+fr_mul_const_array = _by_const(_fr_mul_const_loop)
 
 fq_mul_array = _binary(_fq_mul_loop)
 fq_add_array = _binary(_fq_add_loop)

@@ -65,3 +65,17 @@ def qap_matvec(rec: np.ndarray, z: np.ndarray, n: int) -> tuple[np.ndarray, np.n
         acc[int(row[0])][int(row[1])] += _record_coef(row) * zi[int(row[2])]
     a, b = ([v * _MONT_INV % R for v in col] for col in acc)
     return ints_to_limbs(a), ints_to_limbs(b)
+
+
+def records(a, b) -> np.ndarray:
+    """Twin of ``prover.kernels.coefs.records``: every term as a record, stably sorted by (row,
+    matrix) — snarkjs's order for section 4."""
+    parts = []
+    for k, mat in enumerate((a, b)):
+        rows = np.repeat(np.arange(mat.indptr.shape[0] - 1), np.diff(mat.indptr))
+        rec = np.empty((rows.shape[0], 11), dtype="<u4")
+        rec[:, 0], rec[:, 1], rec[:, 2] = k, rows, mat.indices
+        rec[:, 3:] = np.ascontiguousarray(mat.coeffs, dtype="<u8").view("<u4")
+        parts.append(rec)
+    rec = np.concatenate(parts)
+    return np.ascontiguousarray(rec[np.lexsort((rec[:, 0], rec[:, 1]))], dtype=np.uint32)

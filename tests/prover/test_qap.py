@@ -168,6 +168,27 @@ def test_qap_matvec_fast_matches_reference(case, other) -> None:
     assert FAST.check_records(rec, n, n_wires) == REFERENCE.check_records(rec, n, n_wires) == -1
 
 
+@settings(max_examples=40, deadline=None)
+@given(case=_csr(), other=_csr())
+def test_coefficient_records_match_a_stable_sort(case, other) -> None:
+    """The merge placement (fast engine) equals the reference's stable sort by (row, matrix),
+    rows of different counts and empty rows too; a swapped pair of terms within a row is a
+    different section."""
+    (a, _, _), (b, _, _) = case, other
+    ca = Csr(a.indptr, a.indices, ints_to_limbs(list(a.coeffs)).reshape(-1, 4))
+    cb = Csr(b.indptr, b.indices, ints_to_limbs(list(b.coeffs)).reshape(-1, 4))
+    rec, twin = coefficient_records(ca, cb, FAST), coefficient_records(ca, cb, REFERENCE)
+    assert rec.dtype == np.uint32 and rec.flags.c_contiguous
+    np.testing.assert_array_equal(rec, twin)
+    rows = [int(r) for r in rec[:, 1]]
+    assert rows == sorted(rows)
+    same_row = np.flatnonzero((rec[1:, :2] == rec[:-1, :2]).all(axis=1))
+    if same_row.size and not np.array_equal(rec[same_row[0]], rec[same_row[0] + 1]):
+        swapped = rec.copy()
+        swapped[[same_row[0], same_row[0] + 1]] = swapped[[same_row[0] + 1, same_row[0]]]
+        assert not np.array_equal(swapped, twin)
+
+
 def test_check_records_finds_the_first_bad_record() -> None:
     r2 = pow(2, 512, R)
     mat = SparseMatrix.from_rows([[(0, 1), (1, 2)], [(1, 3)]])

@@ -36,8 +36,11 @@ Calling convention for njit code (the contract the NTT / curve / MSM kernels use
 
 Vectorised functions on ``(n, 4) uint64`` arrays (plain Python callables backed by njit loops, each
 returning a new array): ``fr_to_mont_array fr_from_mont_array fr_mul_array fr_add_array
-fr_sub_array fr_batch_inverse`` and the ``fq_`` twins. ``*_batch_inverse`` uses Montgomery's trick
-(one inversion, 3(n−1) products) and maps 0 to 0.
+fr_sub_array fr_batch_inverse`` and the ``fq_`` twins, and ``fr_mul_const_array(a, k)`` (a_i·k for
+one element k as (4,) limbs; the conversions are this with k = R² or 1). From ``SPLIT_FROM``
+elements on, the element-wise ones run in ranges on the worker threads (:mod:`prover.threads`;
+their loops release the GIL). ``*_batch_inverse`` uses Montgomery's trick (one inversion,
+3(n−1) products) and maps 0 to 0.
 
 Inputs are assumed reduced (< p); outputs are always reduced. The pure-Python twin of every function
 is in :mod:`prover.kernels.reference`.

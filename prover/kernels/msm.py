@@ -96,10 +96,12 @@ def signed_digits(scalars: np.ndarray, c: int, nwin: int, threads: int | None = 
 
 
 @njit(cache=True, nogil=True)
-def _bucket_sort(digits_w, nb, order, starts, counts):
-    """Counting sort by bucket |d| − 1 (d = 0 skipped): order[j] = i, or n + i when d < 0."""
+def _bucket_starts(digits_w, nb, starts, counts):
+    """Bucket sizes (bucket |d| − 1, d = 0 skipped) and their starts in the window's buffer;
+    returns the number of points placed."""
     n = digits_w.shape[0]
-    counts[:] = 0
+    for b in range(nb):  # not counts[:] = 0: that compiles numba's broadcasting
+        counts[b] = 0
     for i in range(n):
         d = digits_w[i]
         if d != 0:
@@ -108,35 +110,34 @@ def _bucket_sort(digits_w, nb, order, starts, counts):
     for b in range(nb):
         starts[b] = total
         total += counts[b]
-    fill = starts.copy()
-    for i in range(n):
-        d = digits_w[i]
-        if d != 0:
-            b = abs(d) - 1
-            order[fill[b]] = i + n if d < 0 else i
-            fill[b] += 1
     return total
 
 
 @njit(cache=True, nogil=True)
-def _gather(flat_bases, order, m, flat_buf):
-    """buf[j] = P_i for order[j] = i, or −P_i (y negated, infinity kept) for order[j] = n + i,
-    j < m: the window's signed points in bucket order, negated as they are copied (no second
-    copy of the bases holding −P)."""
+def _scatter(flat_bases, digits_w, starts, fill, flat_buf):
+    """The window's signed points into their buckets: P_i (digit d > 0) or −P_i (d < 0: y
+    negated, infinity kept) at the next free row of bucket |d| − 1, bucket by bucket in order
+    of i. The bases are read in order and the rows written where they go (a counting sort's
+    scatter: reading the bases in bucket order would miss the cache on every point)."""
     n = flat_bases.shape[0]
     L = flat_buf.shape[1]
-    for j in range(m):
-        src = order[j]
-        if src < n:
-            for t in range(L):
-                flat_buf[j, t] = flat_bases[src, t]
+    for b in range(starts.shape[0]):
+        fill[b] = starts[b]
+    for i in range(n):
+        d = digits_w[i]
+        if d == 0:
             continue
-        src -= n
+        b = abs(d) - 1
+        j = fill[b]
+        fill[b] = j + 1
+        if d > 0:
+            for t in range(L):
+                flat_buf[j, t] = flat_bases[i, t]
+            continue
         for t in range(L // 2):
-            flat_buf[j, t] = flat_bases[src, t]
+            flat_buf[j, t] = flat_bases[i, t]
         for g in range(L // 2, L, 4):
-            y = (flat_bases[src, g], flat_bases[src, g + 1], flat_bases[src, g + 2],
-                 flat_bases[src, g + 3])  # fmt: skip
+            y = (flat_bases[i, g], flat_bases[i, g + 1], flat_bases[i, g + 2], flat_bases[i, g + 3])
             if not fq_is_zero(y):
                 y = fq_neg(u4(y))
             for k in range(4):
@@ -250,10 +251,10 @@ def _run_windows_g1(flat_bases, digits, w_lo, w_hi, nb, out_jac, work):
     as rows of limbs (read-only), ``work`` the buffers of ``_work`` (flat views made in Python:
     a reshape in numba code compiles numba's reshape and its error-message string code, ~7 s
     cold)."""
-    buf, flat_buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
+    buf, flat_buf, scratch, idx, fill, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
-        m = _bucket_sort(digits[w], nb, order, starts, counts)
-        _gather(flat_bases, order, m, flat_buf)
+        _bucket_starts(digits[w], nb, starts, counts)
+        _scatter(flat_bases, digits[w], starts, fill, flat_buf)
         for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
             cnt[b] = counts[b]
         while True:
@@ -268,10 +269,10 @@ def _run_windows_g1(flat_bases, digits, w_lo, w_hi, nb, out_jac, work):
 @njit(cache=True, nogil=True)
 def _run_windows_g2(flat_bases, digits, w_lo, w_hi, nb, out_jac, work):
     """G2 twin of ``_run_windows_g1``."""
-    buf, flat_buf, scratch, idx, order, starts, counts, cnt, state, K, L = work
+    buf, flat_buf, scratch, idx, fill, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
-        m = _bucket_sort(digits[w], nb, order, starts, counts)
-        _gather(flat_bases, order, m, flat_buf)
+        _bucket_starts(digits[w], nb, starts, counts)
+        _scatter(flat_bases, digits[w], starts, fill, flat_buf)
         for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
             cnt[b] = counts[b]
         while True:
@@ -312,7 +313,7 @@ def _work(bases: np.ndarray, nb: int, scratch_shape: tuple[int, ...]):
         buf.reshape(n + 1, -1),
         np.empty((max(n, K), *scratch_shape), dtype=np.uint64),
         np.empty((6, max(n // 2, K)), dtype=np.int64),
-        np.empty(n, dtype=np.int64),
+        np.empty(nb, dtype=np.int64),
         np.empty(nb, dtype=np.int64),
         np.empty(nb, dtype=np.int64),
         np.empty(nb, dtype=np.int64),

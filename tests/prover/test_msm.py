@@ -186,3 +186,28 @@ def test_msm_of_read_only_bases(curve):
     assert fast(frozen, scalars, c=3) == fast(pts.copy(), scalars, c=3)
     assert fast(frozen, scalars) == expected(curve, sum(k * s for k, s in zip(ks, ss, strict=True)))
     np.testing.assert_array_equal(frozen, pts)
+
+
+@settings(max_examples=15, deadline=None)
+@given(digits=st.lists(st.integers(-4, 4), min_size=1, max_size=30))
+def test_scatter_places_signed_points_bucket_by_bucket(digits):
+    """The window's points go to bucket |d| − 1 in order of i, −P for d < 0 (infinity stays
+    infinity), d = 0 skipped: the same rows as a stable sort by bucket in Python ints."""
+    _, pts = pool("G1")
+    n = len(digits)
+    bases = pts[[i % (POOL + 1) for i in range(n)]]
+    flat = bases.reshape(n, -1)
+    nb = 4
+    starts, counts, fill = (np.empty(nb, dtype=np.int64) for _ in range(3))
+    buf = np.zeros((n, 8), dtype=np.uint64)
+    d = np.array(digits, dtype=np.int32)
+    m = msm._bucket_starts(d, nb, starts, counts)
+    msm._scatter(flat, d, starts, fill, buf)
+    order = sorted((abs(x) - 1, i) for i, x in enumerate(digits) if x)
+    assert m == len(order)
+    for j, (_, i) in enumerate(order):
+        got = convert.g1_to_ints(buf[j : j + 1].reshape(1, 2, 4))[0]
+        want = convert.g1_to_ints(bases[i : i + 1])[0]
+        if digits[i] < 0 and want is not None:
+            want = (want[0], (-want[1]) % bn.field_modulus)
+        assert got == want

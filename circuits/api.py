@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from circuits.builder import INTERNAL, PRV_IN, PUB_IN, PUB_OUT, Builder, HintFn
 from circuits.errors import DefinitionError
 from circuits.linear import Value, Variable, as_variable, linear_sum
+from protocol.fields import inverse_or_zero
 from prover.fields import R
 
 __all__ = ["API", "MAX_COMPARE_BITS", "MAX_RANGE_BITS"]
@@ -42,7 +43,7 @@ def _bits_hint(n: int) -> HintFn:
 
 
 def _inverse_hint(v: int) -> list[int]:
-    return [pow(v, R - 2, R)]
+    return [inverse_or_zero(v)]
 
 
 def _identity_hint(v: int) -> list[int]:
@@ -132,7 +133,7 @@ class API(Builder):
         if k is not None:
             if k == 0:
                 raise DefinitionError(f"inverse of the constant 0 in '{self._prefix}{name}'")
-            return Variable.constant(pow(k, R - 2, R))
+            return Variable.constant(pow(k, -1, R))
         (inv,) = self._hint(_inverse_hint, [a], 1, name)
         self._assert(a, inv, 1, name)
         return inv

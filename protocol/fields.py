@@ -45,6 +45,13 @@ def _is_probable_prime(n: int) -> bool:
     return True
 
 
+def inverse_or_zero(x: int) -> int:
+    """x⁻¹ mod r, and 0 for x ≡ 0 — the value of Fermat's x^(r−2) mod r, computed by CPython's
+    extended Euclid in ``pow(x, -1, r)`` (~13 µs instead of ~115 µs for a 254-bit x)."""
+    x %= R
+    return pow(x, -1, R) if x else 0
+
+
 def root_of_unity(log_n: int) -> int:
     """A primitive 2^log_n-th root of unity in Fr: 5^((r-1)/2^log_n) (ffjavascript's choice)."""
     if not 0 <= log_n <= TWO_ADICITY:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from circuits.api import API
 from circuits.gadgets.signed import assert_signed
 from circuits.linear import Value, Variable, as_variable
+from protocol.fields import inverse_or_zero
 from prover.fields import R
 
 __all__ = ["bounded", "cond_range", "floor_div", "nonzero_if", "pick", "sign_ge"]
@@ -96,7 +97,7 @@ def pick(api: API, onehot: Sequence[Value], values: Sequence[Value], name: str) 
 
 
 def _inverse_if(x: int, en: int) -> list[int]:
-    return [pow(x, R - 2, R) if en and x else 0]
+    return [inverse_or_zero(x) if en else 0]
 
 
 def nonzero_if(api: API, en: Value, x: Value, name: str) -> None:

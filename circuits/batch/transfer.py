@@ -32,6 +32,7 @@ from circuits.batch.inputs import SlotInputs
 from circuits.batch.state import AccountVars, GlobalVars
 from circuits.linear import Variable
 from protocol import babyjubjub as bjj
+from protocol.fields import inverse_or_zero
 from protocol.messages import transfer_preimage, withdraw_preimage
 from protocol.spec import (
     AMOUNT_BITS,
@@ -84,9 +85,7 @@ def is_empty(api: API, acct: AccountVars, name: str) -> Variable:
 
 
 def _inverse_or_zero(x: int, en: int) -> list[int]:
-    from prover.fields import R
-
-    return [pow(x, R - 2, R) if en and x else 0]
+    return [inverse_or_zero(x) if en else 0]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from circuits.api import API
 from circuits.linear import Value, Variable, as_variable
 from protocol import babyjubjub as bjj
+from protocol.fields import inverse_or_zero
 from prover.fields import R
 
 __all__ = [
@@ -44,7 +45,7 @@ A, D = bjj.A, bjj.D
 
 
 def _div_hint(num: int, den: int) -> list[int]:
-    return [num * pow(den, R - 2, R) % R if den else 0]
+    return [num * inverse_or_zero(den) % R]
 
 
 def _point(p: Sequence[Value]) -> PointVar:

@@ -36,6 +36,7 @@ from circuits.gadgets.montgomery import scalar_mul_fixed_subgroup, scalar_mul_su
 from circuits.gadgets.poseidon import poseidon
 from circuits.linear import Value, Variable, as_variable
 from protocol import babyjubjub as bjj
+from protocol.fields import inverse_or_zero
 from prover.fields import R
 
 __all__ = ["SUBGROUP_BITS", "eddsa_poseidon_verify"]
@@ -60,7 +61,7 @@ def _times8(api: API, p: tuple[Variable, Variable]) -> tuple[Variable, Variable]
 
 
 def _inverse_or_zero(x: int, enabled: int) -> list[int]:
-    return [pow(x, R - 2, R) * enabled % R if x else 0]
+    return [inverse_or_zero(x) * enabled % R]
 
 
 def eddsa_poseidon_verify(

@@ -36,6 +36,7 @@ from circuits.api import API
 from circuits.gadgets.babyjubjub import PointVar, _lookup3, point_add
 from circuits.linear import Value, Variable, as_variable
 from protocol import babyjubjub as bjj
+from protocol.fields import inverse_or_zero
 from prover.fields import R
 
 __all__ = [
@@ -64,7 +65,7 @@ def to_montgomery_native(p: bjj.Point) -> bjj.Point:
 
 
 def _div(num: int, den: int) -> list[int]:
-    return [num * pow(den, R - 2, R) % R if den else 0]
+    return [num * inverse_or_zero(den) % R]
 
 
 def _quotient(api: API, num: Variable, den: Variable, label: str) -> Variable:

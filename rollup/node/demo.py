@@ -19,9 +19,9 @@ The story (acts in ``rollup.node.demo_acts``):
 
 Deterministic: a seeded rng (keys, rollup id, setup) and a demo clock that starts at
 ``DEMO_START`` and moves forward by the story's steps, never with the wall clock. Shape: B = 3
-slots, D = 8, M = 2 (BTC, ETH perpetuals) — small, so the proofs take about a minute on 2 cores:
-118,218 constraints fit a 2^17 evaluation domain, where B = 4 (153,996) needs 2^18 and costs an
-eighth more per slot (witness + prove 3.5 s per batch vs 2.3 s with the key loaded, ``python -m
+slots, D = 8, M = 2 (BTC, ETH perpetuals) — small, so the proofs take about half a minute on 2
+cores: 118,218 constraints fit a 2^17 evaluation domain, where B = 4 (153,996) needs 2^18 and costs
+an eighth more per slot (witness + prove 2.8 s per batch vs 1.9 s with the key loaded, ``python -m
 benchmarks.batch --slots 3 4 --depth 8 --markets 2``), and the story's batches are seldom full.
 Production defaults are B = 8, D = 16, M = 4.
 """

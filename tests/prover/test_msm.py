@@ -186,6 +186,9 @@ def test_msm_of_read_only_bases(curve):
     assert fast(frozen, scalars, c=3) == fast(pts.copy(), scalars, c=3)
     assert fast(frozen, scalars) == expected(curve, sum(k * s for k, s in zip(ks, ss, strict=True)))
     np.testing.assert_array_equal(frozen, pts)
+    tampered = scalars.copy()
+    tampered[6, 0] ^= 1  # negative twin: one changed scalar changes the sum
+    assert fast(frozen, tampered, c=3) != fast(frozen, scalars, c=3)
 
 
 @settings(max_examples=15, deadline=None)
@@ -211,3 +214,12 @@ def test_scatter_places_signed_points_bucket_by_bucket(digits):
         if digits[i] < 0 and want is not None:
             want = (want[0], (-want[1]) % bn.field_modulus)
         assert got == want
+    finite = [i for i, x in enumerate(digits) if x and i % (POOL + 1) != POOL]
+    if finite:  # negative twin: a digit of the other sign places the negated point instead
+        k = finite[0]
+        d2 = d.copy()
+        d2[k] = -d2[k]
+        buf2 = np.zeros_like(buf)
+        msm._bucket_starts(d2, nb, starts, counts)
+        msm._scatter(flat, d2, starts, fill, buf2)
+        assert not np.array_equal(np.sort(buf2, axis=0), np.sort(buf, axis=0))

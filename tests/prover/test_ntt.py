@@ -103,6 +103,8 @@ def test_large_coset_round_trip_and_twin() -> None:
     for c in reversed(coeffs):
         acc = (acc * x + c) % R
     assert _plain(evals[3:4]) == [acc]
+    # negative twin: interpolating on another coset does not give the coefficients back
+    assert not np.array_equal(fast.coset_intt(evals, g + 1), a)
 
 
 @pytest.mark.parametrize("transform", ["ntt", "intt", "coset_ntt", "coset_intt"])

@@ -238,15 +238,17 @@ def bench_ntt(sizes: Sequence[int], repeat: int = 3) -> list[dict[str, Any]]:
     for log_n in sizes:
         a = rng.integers(0, 2**63, size=(1 << log_n, 4), dtype=np.uint64)
         a[:, 3] >>= 4
-        eng.ntt(a)  # builds the twiddle table
         times = {}
-        for name, fn in (("ntt", eng.ntt), ("coset_intt", lambda x: eng.coset_intt(x, 7))):
-            best = float("inf")
-            for _ in range(repeat):
-                start = time.perf_counter()
-                fn(a)
-                best = min(best, time.perf_counter() - start)
-            times[name] = round(best * 1000, 2)
+        with eng.workspace():  # the transform alone: its tables are built once, untimed
+            eng.ntt(a)
+            eng.coset_intt(a, 7)
+            for name, fn in (("ntt", eng.ntt), ("coset_intt", lambda x: eng.coset_intt(x, 7))):
+                best = float("inf")
+                for _ in range(repeat):
+                    start = time.perf_counter()
+                    fn(a)
+                    best = min(best, time.perf_counter() - start)
+                times[name] = round(best * 1000, 2)
         out.append({"log_n": log_n, "ntt_ms": times["ntt"], "coset_intt_ms": times["coset_intt"]})
     return out
 

@@ -17,7 +17,10 @@ bundle of functions with fixed array conventions — and call its members:
   (:mod:`prover.kernels.coefs`).
 - ``prepare("prove" | "setup")`` as a proof or setup starts (background compilation, cold cache).
 - Points: G1 ``(n, 2, 4)`` / G2 ``(n, 2, 2, 4)`` affine Fq-Montgomery arrays (infinity = zeros).
-  ``msm_g1(bases, scalars)`` → affine ints or None; ``msm_g2`` likewise;
+  ``msm_g1(bases, scalars, rows=None)`` → affine ints or None, bases and scalars one array or a
+  tuple of up to three segments (``rows`` picks terms of the first); ``msm_g2`` likewise;
+  ``workspace()`` a context inside which the kernels keep their scratch (MSM blocks, NTT tables)
+  from one call to the next, dropped on exit;
   ``batch_mul_g1(base, scalars)`` → the array [s_i·base] (base as affine ints), ``batch_mul_g2``.
 
 Two engines share these signatures: ``REFERENCE`` (pure-Python twins: Python ints and py_ecc,
@@ -28,7 +31,8 @@ slow, for small tests) and ``FAST`` (numba). ``get_engine(None)`` gives the fast
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,14 +73,17 @@ class Engine:
     qap_matvec: Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
     check_records: Callable[[np.ndarray, int, int], int]
     coef_records: Callable[[object, object], np.ndarray]
-    msm_g1: Callable[[np.ndarray, np.ndarray], G1Int]
-    msm_g2: Callable[[np.ndarray, np.ndarray], G2Int]
+    msm_g1: Callable[..., G1Int]
+    msm_g2: Callable[..., G2Int]
     batch_mul_g1: Callable[[G1Int, np.ndarray], np.ndarray]
     batch_mul_g2: Callable[[G2Int, np.ndarray], np.ndarray]
     #: Called as a proof ("prove") or a setup ("setup") starts: lets a backend compile, in the
     #: background, kernels it will need later (the fast one: its G2 kernels in a second process
     #: when numba's cache is cold).
     prepare: Callable[[str], object] = lambda phase: None
+    #: A context manager: inside it the kernels keep their scratch from one call to the next
+    #: (the fast one's MSM blocks and NTT tables), dropped on exit; the twin has none.
+    workspace: Callable[[], AbstractContextManager] = nullcontext
 
     def fr_scale(self, a: np.ndarray, k: int) -> np.ndarray:
         """a_i · k for a canonical int k (Montgomery array in and out)."""
@@ -135,6 +142,11 @@ REFERENCE = Engine(
 def _fast() -> Engine:
     from prover.kernels import coefs, field, msm, ntt, precompile, sparse
 
+    @contextmanager
+    def _workspace() -> Iterator[None]:
+        with msm.workspace(), ntt.tables():
+            yield
+
     # fixed-base multiplication is the setup's: imported on first use, not by every prover
     def batch_mul_g1(base: G1Int, scalars: np.ndarray) -> np.ndarray:
         from prover.kernels import fixed_base
@@ -170,6 +182,7 @@ def _fast() -> Engine:
         batch_mul_g1=batch_mul_g1,
         batch_mul_g2=batch_mul_g2,
         prepare=precompile.start,
+        workspace=_workspace,
     )
 
 

@@ -93,14 +93,24 @@ class ProvingKey:
     b_g2: np.ndarray
     l_g1: np.ndarray
     h_g1: np.ndarray
-    a_wires: np.ndarray  # int64: the wire of each row of a_g1
-    b_wires: np.ndarray  # int64: the wire of each row of b_g1 / b_g2
+    a_wires: np.ndarray  # int64: the wire of each row of a_g1 (of each point used, if by_wire)
+    b_wires: np.ndarray  # int64: the wire of each row of b_g1 / b_g2 (likewise)
     qap: QapMatrices
     matrices: ConstraintMatrices | None = None
     r1cs_digest: str | None = None
     #: Made by a single party (our local setup, or a zkey with no phase-2 contribution): whoever
     #: made it knows the toxic waste. Never use it for real value.
     insecure_single_party: bool = True
+    #: a_g1, b_g1 and b_g2 hold one row per wire, infinity where the wire has no term (a
+    #: ``.zkey``'s sections, used as mapped), instead of one row per a_wires / b_wires entry;
+    #: ``prove`` then picks the rows with the MSM's ``rows`` instead of copying them.
+    by_wire: bool = False
+
+    def wire_points(self, name: str) -> np.ndarray:
+        """The points of ``name`` ("a_g1", "b_g1" or "b_g2") for a_wires / b_wires in order,
+        whatever the layout (a copy when ``by_wire``)."""
+        points = getattr(self, name)
+        return points[self.a_wires if name == "a_g1" else self.b_wires] if self.by_wire else points
 
     @property
     def n_wires(self) -> int:

@@ -111,37 +111,41 @@ def prove(
         if row is not None:
             raise WitnessError(f"constraint {row} is not satisfied: A·z * B·z != C·z")
     ell = pk.n_public
-    one = np.array([[1, 0, 0, 0]], dtype=np.uint64)
 
-    def scalars(*parts: np.ndarray | int) -> np.ndarray:
-        rows = [p if isinstance(p, np.ndarray) else ints_to_limbs([p]) for p in parts]
-        return np.concatenate(rows)
+    def small(*ks: int) -> np.ndarray:  # the few extra terms' scalars
+        return ints_to_limbs([k % R for k in ks])
 
+    # The A and B queries' terms: a zkey's sections are used whole with the wires as MSM rows,
+    # our keys' compact rows with the gathered scalars. Nothing big is concatenated: the few
+    # extra terms (α, β, δ, …) ride along as a second or third segment.
+    if pk.by_wire:
+        z_a, a_rows, z_b, b_rows = z, pk.a_wires, z, pk.b_wires
+    else:
+        z_a, a_rows, z_b, b_rows = z[pk.a_wires], None, z[pk.b_wires], None
     report(_STEPS[0], 0, len(_STEPS))
-    h = quotient_evaluations(eng, pk.qap, z)
-    z_b = z[pk.b_wires]
-    # A = α + Σ z_j u_j(τ) + r·δ          (α and δ ride along in the MSM with scalars 1 and r)
-    report(_STEPS[1], 1, len(_STEPS))
-    a = eng.msm_g1(
-        np.concatenate((pk.a_g1, g1_from_ints([pk.vk.alpha_g1, pk.delta_g1]))),
-        scalars(z[pk.a_wires], one, r),
-    )
-    # B = β + Σ z_j v_j(τ) + s·δ   in G2, and B₁ the same in G1
-    report(_STEPS[2], 2, len(_STEPS))
-    b2 = eng.msm_g2(
-        np.concatenate((pk.b_g2, g2_from_ints([pk.vk.beta_g2, pk.vk.delta_g2]))),
-        scalars(z_b, one, s),
-    )
-    report(_STEPS[3], 3, len(_STEPS))
-    b1 = eng.msm_g1(
-        np.concatenate((pk.b_g1, g1_from_ints([pk.beta_g1, pk.delta_g1]))),
-        scalars(z_b, one, s),
-    )
-    # C = Σ_{j>ℓ} z_j L_j + Σ_i p_i H_i + s·A + r·B₁ − r·s·δ   (one MSM; Σ p_i H_i = h(τ)Z_H(τ)/δ)
-    report(_STEPS[4], 4, len(_STEPS))
-    c = eng.msm_g1(
-        np.concatenate((pk.l_g1, pk.h_g1, g1_from_ints([a, b1, pk.delta_g1]))),
-        scalars(z[ell + 1 :], h, s, r, (-r * s) % R),
-    )
+    h = quotient_evaluations(eng, pk.qap, z)  # its NTT tables are dropped before the MSMs
+    with eng.workspace():  # the four MSMs share their scratch blocks
+        # A = α + Σ z_j u_j(τ) + r·δ
+        report(_STEPS[1], 1, len(_STEPS))
+        a = eng.msm_g1(
+            (pk.a_g1, g1_from_ints([pk.vk.alpha_g1, pk.delta_g1])), (z_a, small(1, r)), rows=a_rows
+        )
+        # B = β + Σ z_j v_j(τ) + s·δ   in G2, and B₁ the same in G1
+        report(_STEPS[2], 2, len(_STEPS))
+        b2 = eng.msm_g2(
+            (pk.b_g2, g2_from_ints([pk.vk.beta_g2, pk.vk.delta_g2])),
+            (z_b, small(1, s)),
+            rows=b_rows,
+        )
+        report(_STEPS[3], 3, len(_STEPS))
+        b1 = eng.msm_g1(
+            (pk.b_g1, g1_from_ints([pk.beta_g1, pk.delta_g1])), (z_b, small(1, s)), rows=b_rows
+        )
+        # C = Σ_{j>ℓ} z_j L_j + Σ_i p_i H_i + s·A + r·B₁ − r·s·δ   (Σ p_i H_i = h(τ)Z_H(τ)/δ)
+        report(_STEPS[4], 4, len(_STEPS))
+        c = eng.msm_g1(
+            (pk.l_g1, pk.h_g1, g1_from_ints([a, b1, pk.delta_g1])),
+            (z[ell + 1 :], h, small(s, r, -r * s)),
+        )
     report("done", len(_STEPS), len(_STEPS))
     return Proof(a, b2, c)

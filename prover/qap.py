@@ -199,9 +199,10 @@ def quotient_evaluations(engine: Engine, qap: QapMatrices, z: np.ndarray) -> np.
     a, b = engine.qap_matvec(qap.coefs, z, n)
     c = engine.fr_mul(a, b)
     g = coset_shift(qap.log_domain)
-    # a, b, c are not needed afterwards: each transform reuses its input's memory
-    ea, eb, ec = (engine.coset_ntt(engine.intt(v, overwrite=True), g, overwrite=True)
-                  for v in (a, b, c))  # fmt: skip
+    with engine.workspace():  # the six transforms share their tables
+        # a, b, c are not needed afterwards: each transform reuses its input's memory
+        ea, eb, ec = (engine.coset_ntt(engine.intt(v, overwrite=True), g, overwrite=True)
+                      for v in (a, b, c))  # fmt: skip
     return engine.fr_from_mont(engine.fr_sub(engine.fr_mul(ea, eb), ec))
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -67,20 +66,6 @@ def run_tasks(fn: Callable[[T], R], tasks: Sequence[T], threads: int | None = No
         return [fn(t) for t in tasks]
     with ThreadPoolExecutor(n, thread_name_prefix="zkr") as pool:
         return list(pool.map(fn, tasks))
-
-
-class PerThread:
-    """Scratch state made once per worker thread by ``factory`` (e.g. an MSM's bucket buffers)."""
-
-    def __init__(self, factory: Callable[[], object]) -> None:
-        self._factory = factory
-        self._local = threading.local()
-
-    def get(self) -> object:
-        value = getattr(self._local, "value", None)
-        if value is None:
-            value = self._local.value = self._factory()
-        return value
 
 
 def chunks(n: int, pieces: int) -> list[tuple[int, int]]:

@@ -183,22 +183,24 @@ def read_zkey(path: str | Path) -> ProvingKey:
     contributions = 0
     if 10 in sections and sections[10][1] >= 68:
         contributions = struct.unpack_from("<I", buf, sections[10][0] + 64)[0]
-    # A and B keep only the wires with a point (u_j(τ) ≠ 0, v_j(τ) ≠ 0), as our setup does.
+    # The wires with a point (u_j(τ) ≠ 0, v_j(τ) ≠ 0), as our setup keeps; the sections stay
+    # whole (by_wire) and the MSMs take these rows of them.
     a_wires = np.flatnonzero(arrays["a_g1"].reshape(n_wires, -1).any(axis=1))
     b_wires = np.flatnonzero(arrays["b_g2"].reshape(n_wires, -1).any(axis=1))
     return ProvingKey(
         VerifyingKey(alpha_g1, beta_g2, gamma_g2, delta_g2, ic),
         beta_g1,
         delta_g1,
-        a_g1=arrays["a_g1"][a_wires],
-        b_g1=arrays["b_g1"][b_wires],
-        b_g2=arrays["b_g2"][b_wires],
+        a_g1=arrays["a_g1"],
+        b_g1=arrays["b_g1"],
+        b_g2=arrays["b_g2"],
         l_g1=arrays["l_g1"],
         h_g1=arrays["h_g1"],
         a_wires=a_wires.astype(np.int64),
         b_wires=b_wires.astype(np.int64),
         qap=QapMatrices(n_wires, n_public, log_n, records),
         insecure_single_party=contributions == 0,
+        by_wire=True,
     )
 
 
@@ -209,7 +211,12 @@ def _section(stype: int, payload: bytes) -> bytes:
     return struct.pack("<IQ", stype, len(payload)) + payload
 
 
-def _full(points: np.ndarray, wires: np.ndarray, n: int) -> np.ndarray:
+def _full(pk: ProvingKey, name: str, n: int) -> np.ndarray:
+    """The query ``name`` with one row per wire (infinity where the wire has no point)."""
+    points = getattr(pk, name)
+    if pk.by_wire:
+        return np.ascontiguousarray(points, dtype="<u8")
+    wires = pk.a_wires if name == "a_g1" else pk.b_wires
     out = np.zeros((n, *points.shape[1:]), dtype="<u8")
     out[wires] = points
     return out
@@ -243,9 +250,9 @@ def write_zkey(pk: ProvingKey, path: str | Path) -> None:
             struct.pack("<I", qap.coefs.shape[0])
             + np.ascontiguousarray(qap.coefs, "<u4").tobytes(),
         ),
-        (5, _full(pk.a_g1, pk.a_wires, n).tobytes()),
-        (6, _full(pk.b_g1, pk.b_wires, n).tobytes()),
-        (7, _full(pk.b_g2, pk.b_wires, n).tobytes()),
+        (5, _full(pk, "a_g1", n).tobytes()),
+        (6, _full(pk, "b_g1", n).tobytes()),
+        (7, _full(pk, "b_g2", n).tobytes()),
         (8, np.ascontiguousarray(pk.l_g1, dtype="<u8").tobytes()),
         (9, np.ascontiguousarray(pk.h_g1, dtype="<u8").tobytes()),
     ]

@@ -24,13 +24,17 @@ benchmarks/kernels.py). Reference twins: ``reference.msm_g1_naive`` / ``msm_g2_n
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 from numba import njit
 
 from prover.kernels import g1, g2, precompile
 from prover.kernels.convert import G1Int, G2Int, g1_to_ints, g2_to_ints
 from prover.kernels.field import fq_is_zero, fq_neg, u4
-from prover.threads import PerThread, chunks, run_tasks, worker_count
+from prover.threads import chunks, run_tasks, worker_count
 
 SCALAR_BITS = 254
 
@@ -96,6 +100,68 @@ def signed_digits(scalars: np.ndarray, c: int, nwin: int, threads: int | None = 
 
 
 @njit(cache=True, nogil=True)
+def _locate(i, n0, n1, rows0, use_rows):
+    """Term i of the segments as (segment, row): the first n0 terms are segment 0 (row
+    rows0[i] when ``use_rows``, else i), the next n1 segment 1, the rest segment 2."""
+    if i < n0:
+        return 0, rows0[i] if use_rows else i
+    if i < n0 + n1:
+        return 1, i - n0
+    return 2, i - n0 - n1
+
+
+@njit(cache=True, nogil=True)
+def _bits(s, r, pos, c):
+    """Bits [pos, pos + c) of scalar row r of the (n, 4) limbs s (c ≤ 32; zero past bit 255)."""
+    limb = pos >> 6
+    off = pos & 63
+    v = np.uint64(0)
+    if limb < 4:
+        v = s[r, limb] >> np.uint64(off)
+        if off + c > 64 and limb + 1 < 4:
+            v |= s[r, limb + 1] << np.uint64(64 - off)
+    return np.int64(v & np.uint64((1 << c) - 1))
+
+
+@njit(cache=True, nogil=True)
+def _carry_rows(scal, c, carries, lo, hi):
+    """Terms lo..hi−1: bit w of carries[i, w // 64] is the carry into window w of term i's
+    signed digits (``signed_digits``' recoding: a digit above 2^(c−1) becomes d − 2^c, carry 1)."""
+    s0, s1, s2, rows0, use_rows = scal
+    n0 = rows0.shape[0] if use_rows else s0.shape[0]
+    n1 = s1.shape[0]
+    nwin = (SCALAR_BITS + c) // c
+    half = 1 << (c - 1)
+    for i in range(lo, hi):
+        seg, r = _locate(i, n0, n1, rows0, use_rows)
+        s = s0 if seg == 0 else (s1 if seg == 1 else s2)
+        for k in range(carries.shape[1]):
+            carries[i, k] = 0
+        carry = 0
+        for w in range(nwin - 1):
+            carry = 1 if _bits(s, r, w * c, c) + carry > half else 0
+            if carry:
+                carries[i, (w + 1) >> 6] |= np.uint64(1) << np.uint64((w + 1) & 63)
+
+
+@njit(cache=True, nogil=True)
+def _window_digits(scal, carries, w, c, out):
+    """Digit w of every term's signed recoding: bits [wc, wc + c) + carry in − 2^c·carry out, in
+    [−2^(c−1), 2^(c−1)] (the same digits as ``signed_digits``, one window at a time)."""
+    s0, s1, s2, rows0, use_rows = scal
+    n0 = rows0.shape[0] if use_rows else s0.shape[0]
+    n1 = s1.shape[0]
+    last = w + 1 == (SCALAR_BITS + c) // c
+    for i in range(out.shape[0]):
+        seg, r = _locate(i, n0, n1, rows0, use_rows)
+        s = s0 if seg == 0 else (s1 if seg == 1 else s2)
+        d = _bits(s, r, w * c, c) + np.int64((carries[i, w >> 6] >> np.uint64(w & 63)) & 1)
+        if not last and (carries[i, (w + 1) >> 6] >> np.uint64((w + 1) & 63)) & 1:
+            d -= 1 << c
+        out[i] = d
+
+
+@njit(cache=True, nogil=True)
 def _bucket_starts(digits_w, nb, starts, counts):
     """Bucket sizes (bucket |d| − 1, d = 0 skipped) and their starts in the window's buffer;
     returns the number of points placed."""
@@ -114,30 +180,36 @@ def _bucket_starts(digits_w, nb, starts, counts):
 
 
 @njit(cache=True, nogil=True)
-def _scatter(flat_bases, digits_w, starts, fill, flat_buf):
+def _scatter(src, digits_w, starts, fill, flat_buf):
     """The window's signed points into their buckets: P_i (digit d > 0) or −P_i (d < 0: y
     negated, infinity kept) at the next free row of bucket |d| − 1, bucket by bucket in order
-    of i. The bases are read in order and the rows written where they go (a counting sort's
-    scatter: reading the bases in bucket order would miss the cache on every point)."""
-    n = flat_bases.shape[0]
+    of i. ``src`` = (bases of segments 0, 1, 2 as rows of limbs, rows0, use_rows): term i is
+    located by ``_locate``. The bases are read in order and the rows written where they go (a
+    counting sort's scatter: reading the bases in bucket order would miss the cache on every
+    point)."""
+    f0, f1, f2, rows0, use_rows = src
+    n0 = rows0.shape[0] if use_rows else f0.shape[0]
+    n1 = f1.shape[0]
     L = flat_buf.shape[1]
     for b in range(starts.shape[0]):
         fill[b] = starts[b]
-    for i in range(n):
+    for i in range(digits_w.shape[0]):
         d = digits_w[i]
         if d == 0:
             continue
+        seg, r = _locate(i, n0, n1, rows0, use_rows)
+        f = f0 if seg == 0 else (f1 if seg == 1 else f2)
         b = abs(d) - 1
         j = fill[b]
         fill[b] = j + 1
         if d > 0:
             for t in range(L):
-                flat_buf[j, t] = flat_bases[i, t]
+                flat_buf[j, t] = f[r, t]
             continue
         for t in range(L // 2):
-            flat_buf[j, t] = flat_bases[i, t]
+            flat_buf[j, t] = f[r, t]
         for g in range(L // 2, L, 4):
-            y = (flat_bases[i, g], flat_bases[i, g + 1], flat_bases[i, g + 2], flat_bases[i, g + 3])
+            y = (f[r, g], f[r, g + 1], f[r, g + 2], f[r, g + 3])
             if not fq_is_zero(y):
                 y = fq_neg(u4(y))
             for k in range(4):
@@ -246,15 +318,16 @@ def _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch):
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g1(flat_bases, digits, w_lo, w_hi, nb, out_jac, work):
-    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian); flat_bases = the bases
-    as rows of limbs (read-only), ``work`` the buffers of ``_work`` (flat views made in Python:
-    a reshape in numba code compiles numba's reshape and its error-message string code, ~7 s
-    cold)."""
-    buf, flat_buf, scratch, idx, fill, starts, counts, cnt, state, K, L = work
+def _run_windows_g1(src, scal, carries, c, w_lo, w_hi, nb, out_jac, work):
+    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian). ``src`` and ``scal``
+    locate each term's base and scalar (``_scatter``, ``_window_digits``), ``carries`` its
+    signed-digit carries; ``work`` is ``_Workspace.carve``'s views (made in Python: a reshape in
+    numba code compiles numba's reshape and its error-message string code, ~7 s cold)."""
+    buf, flat_buf, scratch, idx, chain_idx, digits, fill, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
-        _bucket_starts(digits[w], nb, starts, counts)
-        _scatter(flat_bases, digits[w], starts, fill, flat_buf)
+        _window_digits(scal, carries, w, c, digits)
+        _bucket_starts(digits, nb, starts, counts)
+        _scatter(src, digits, starts, fill, flat_buf)
         for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
             cnt[b] = counts[b]
         while True:
@@ -262,17 +335,18 @@ def _run_windows_g1(flat_bases, digits, w_lo, w_hi, nb, out_jac, work):
             if m == 0:
                 break
             g1.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], m, scratch)
-        total = _window_sum_g1(buf, starts, counts, K, L, state, idx, scratch)
+        total = _window_sum_g1(buf, starts, counts, K, L, state, chain_idx, scratch)
         g1.store_jac(out_jac, w, total)
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g2(flat_bases, digits, w_lo, w_hi, nb, out_jac, work):
+def _run_windows_g2(src, scal, carries, c, w_lo, w_hi, nb, out_jac, work):
     """G2 twin of ``_run_windows_g1``."""
-    buf, flat_buf, scratch, idx, fill, starts, counts, cnt, state, K, L = work
+    buf, flat_buf, scratch, idx, chain_idx, digits, fill, starts, counts, cnt, state, K, L = work
     for w in range(w_lo, w_hi):
-        _bucket_starts(digits[w], nb, starts, counts)
-        _scatter(flat_bases, digits[w], starts, fill, flat_buf)
+        _window_digits(scal, carries, w, c, digits)
+        _bucket_starts(digits, nb, starts, counts)
+        _scatter(src, digits, starts, fill, flat_buf)
         for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
             cnt[b] = counts[b]
         while True:
@@ -280,7 +354,7 @@ def _run_windows_g2(flat_bases, digits, w_lo, w_hi, nb, out_jac, work):
             if m == 0:
                 break
             g2.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], m, scratch)
-        total = _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch)
+        total = _window_sum_g2(buf, starts, counts, K, L, state, chain_idx, scratch)
         g2.store_jac(out_jac, w, total)
 
 
@@ -304,86 +378,200 @@ def _horner_g2(wins, c):
     return g2.jac_to_affine(acc)
 
 
-def _work(bases: np.ndarray, nb: int, scratch_shape: tuple[int, ...]):
-    n = bases.shape[0]
+class _Pool:
+    """Scratch blocks (flat uint64) handed to the workers one window at a time: a block goes
+    back when its window is done, so an MSM holds one per concurrent worker. A block that is too
+    small for the MSM at hand is replaced by a larger one."""
+
+    def __init__(self) -> None:
+        self._free: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self, words: int) -> np.ndarray:
+        with self._lock:
+            block = self._free.pop() if self._free else None
+        if block is None or block.shape[0] < words:
+            block = np.empty(words, dtype=np.uint64)
+        return block
+
+    def give(self, block: np.ndarray) -> None:
+        with self._lock:
+            self._free.append(block)
+
+
+_ACTIVE = threading.local()
+
+
+@contextmanager
+def workspace() -> Iterator[None]:
+    """MSMs run inside share one pool of per-worker scratch blocks, sized by the largest, instead
+    of each allocating its own: a prove's four MSMs fault in their peak memory once. The blocks
+    are dropped on exit."""
+    outer = getattr(_ACTIVE, "pool", None)
+    _ACTIVE.pool = outer or _Pool()
+    try:
+        yield
+    finally:
+        _ACTIVE.pool = outer
+
+
+def _layout(n: int, nb: int, point_words: int, pair_words: int) -> tuple[list[int], int]:
+    """Word offsets of a block's parts (``_carve``) and its size, for n terms and nb buckets."""
+    K, _ = chain_split(nb)
+    pairs = max(n // 2, K)
+    sizes = [
+        (n + 1) * point_words,  # buf: the window's points by bucket, then infinity
+        pairs * pair_words,  # scratch: the batch inversion's prefix products
+        3 * pairs,  # idx: (ia, ib, iout) of a halving round
+        6 * K,  # chain_idx: the two additions of a chained window-sum step
+        (n + 1) // 2,  # digits: int32, one window's
+        4 * nb,  # fill, starts, counts, cnt
+        2 * K * point_words,  # state: run and total slots of the chains
+    ]
+    offsets = [0]
+    for size in sizes:
+        offsets.append(offsets[-1] + size)
+    return offsets, offsets[-1]
+
+
+def _carve(block: np.ndarray, n: int, nb: int, point_shape: tuple[int, ...], pair_shape):
+    """The work views ``_run_windows_*`` unpacks, cut from one block."""
+    point_words, pair_words = int(np.prod(point_shape)), int(np.prod(pair_shape))
     K, L = chain_split(nb)
-    buf = np.zeros((n + 1, *bases.shape[1:]), dtype=np.uint64)  # the last row stays infinity
+    pairs = max(n // 2, K)
+    o, _ = _layout(n, nb, point_words, pair_words)
+    flat_buf = block[o[0] : o[1]].reshape(n + 1, point_words)
+    flat_buf[n] = 0  # the infinity row that an empty bucket reads
+    ints = block.view(np.int64)
+    counters = ints[o[5] : o[6]].reshape(4, nb)
     return (
-        buf,
-        buf.reshape(n + 1, -1),
-        np.empty((max(n, K), *scratch_shape), dtype=np.uint64),
-        np.empty((6, max(n // 2, K)), dtype=np.int64),
-        np.empty(nb, dtype=np.int64),
-        np.empty(nb, dtype=np.int64),
-        np.empty(nb, dtype=np.int64),
-        np.empty(nb, dtype=np.int64),
-        np.zeros((2 * K, *bases.shape[1:]), dtype=np.uint64),
+        flat_buf.reshape(n + 1, *point_shape),
+        flat_buf,
+        block[o[1] : o[2]].reshape(pairs, *pair_shape),
+        ints[o[2] : o[3]].reshape(3, pairs),
+        ints[o[3] : o[4]].reshape(6, K),
+        block[o[4] : o[5]].view(np.int32)[:n],
+        counters[0],
+        counters[1],
+        counters[2],
+        counters[3],
+        block[o[6] : o[7]].reshape(2 * K, *point_shape),
         K,
         L,
     )
 
 
-def _check(bases: np.ndarray, scalars: np.ndarray, point_shape: tuple[int, ...]) -> tuple:
-    bases = np.ascontiguousarray(bases, dtype=np.uint64)
-    scalars = np.ascontiguousarray(scalars, dtype=np.uint64)
-    if bases.shape[1:] != point_shape or bases.ndim != 1 + len(point_shape):
-        raise ValueError(f"bases must have shape (n, {', '.join(map(str, point_shape))})")
-    if scalars.ndim != 2 or scalars.shape[1] != 4:
-        raise ValueError("scalars must have shape (n, 4)")
-    if scalars.shape[0] != bases.shape[0]:
-        raise ValueError(f"{bases.shape[0]} bases but {scalars.shape[0]} scalars")
-    return bases, scalars
+def _frozen(a: np.ndarray, shape: tuple[int, ...], dtype=np.uint64) -> np.ndarray:
+    """A read-only C-contiguous view (a copy only if ``a`` is not already such an array): the
+    kernels then compile once for mapped keys and built arrays alike."""
+    v = np.ascontiguousarray(a, dtype=dtype).reshape(shape).view()
+    v.flags.writeable = False
+    return v
 
 
-def _msm(bases, scalars, c, threads, curve):
-    run_windows, horner, scratch_shape, jac_shape = curve
-    n = bases.shape[0]
+def _segments(bases, scalars, rows, point_shape: tuple[int, ...]) -> tuple:
+    """Check up to three (bases, scalars) segments and ``rows``; returns (src, scal, n)."""
+    bs = bases if isinstance(bases, tuple) else (bases,)
+    ss = scalars if isinstance(scalars, tuple) else (scalars,)
+    if len(bs) != len(ss) or not 1 <= len(bs) <= 3:
+        raise ValueError(f"{len(bs)} base segments and {len(ss)} scalar segments (1 to 3 each)")
+    words = int(np.prod(point_shape))
+    flat, limbs = [], []
+    for b, s in zip(bs, ss, strict=True):
+        b, s = np.asarray(b), np.asarray(s)
+        if b.shape[1:] != point_shape or b.ndim != 1 + len(point_shape):
+            raise ValueError(f"bases must have shape (n, {', '.join(map(str, point_shape))})")
+        if s.ndim != 2 or s.shape[1] != 4:
+            raise ValueError("scalars must have shape (n, 4)")
+        if s.shape[0] != b.shape[0]:
+            raise ValueError(f"{b.shape[0]} bases but {s.shape[0]} scalars")
+        flat.append(_frozen(b, (b.shape[0], words)))
+        limbs.append(_frozen(s, s.shape))
+    while len(flat) < 3:
+        flat.append(_frozen(np.zeros((0, words), np.uint64), (0, words)))
+        limbs.append(_frozen(np.zeros((0, 4), np.uint64), (0, 4)))
+    use_rows = rows is not None
+    r = np.asarray(rows if use_rows else np.zeros(0, np.int64))
+    if r.ndim != 1 or (r.size and r.dtype.kind not in "iu"):
+        raise ValueError("rows must be a 1-D array of integer indices")
+    if r.size and (int(r.min()) < 0 or int(r.max()) >= flat[0].shape[0]):
+        raise ValueError(f"rows must index the first segment's {flat[0].shape[0]} terms")
+    r = _frozen(r, r.shape, np.int64)
+    n = (r.shape[0] if use_rows else flat[0].shape[0]) + flat[1].shape[0] + flat[2].shape[0]
+    return (flat[0], flat[1], flat[2], r, use_rows), (limbs[0], limbs[1], limbs[2], r, use_rows), n
+
+
+def _msm(bases, scalars, rows, c, threads, curve):
+    run_windows, horner, point_shape, pair_shape, jac_shape = curve
+    src, scal, n = _segments(bases, scalars, rows, point_shape)
     if n == 0:
         return None
     c = window_size(n) if c is None else c
     nwin = num_windows(c)
     nb = 1 << (c - 1)
-    digits = signed_digits(scalars, c, nwin, threads)
-    flat_bases = bases.reshape(n, -1).view()
-    flat_bases.flags.writeable = False  # one specialisation: mapped keys and built arrays alike
+    carries = np.empty((n, (nwin + 63) // 64), dtype=np.uint64)
+    parts = chunks(n, worker_count(threads)) if n >= DIGITS_SPLIT_FROM else [(0, n)]
+    run_tasks(lambda b: _carry_rows(scal, np.int64(c), carries, np.int64(b[0]), np.int64(b[1])),
+              parts, threads)  # fmt: skip
     wins = np.empty((nwin, *jac_shape), dtype=np.uint64)
-    work = PerThread(lambda: _work(bases, nb, scratch_shape))
+    pool = getattr(_ACTIVE, "pool", None) or _Pool()
+    words = _layout(n, nb, int(np.prod(point_shape)), int(np.prod(pair_shape)))[1]
 
     def run(w: int) -> None:
-        run_windows(flat_bases, digits, w, w + 1, nb, wins, work.get())
+        block = pool.take(words)
+        try:
+            work = _carve(block, n, nb, point_shape, pair_shape)
+            run_windows(src, scal, carries, np.int64(c), w, w + 1, nb, wins, work)
+        finally:
+            pool.give(block)
 
     run_tasks(run, range(nwin), threads)
     return horner(wins, c)
 
 
-_G1 = (_run_windows_g1, _horner_g1, (4,), (3, 4))
-_G2 = (_run_windows_g2, _horner_g2, (1, 2, 4), (3, 2, 4))
+_G1 = (_run_windows_g1, _horner_g1, (2, 4), (4,), (3, 4))
+_G2 = (_run_windows_g2, _horner_g2, (2, 2, 4), (1, 2, 4), (3, 2, 4))
+
+#: bases / scalars: one array, or a tuple of up to three segments summed as if concatenated
+Terms = np.ndarray | tuple[np.ndarray, ...]
 
 
 def msm_g1(
-    bases: np.ndarray, scalars: np.ndarray, *, c: int | None = None, threads: int | None = None
+    bases: Terms,
+    scalars: Terms,
+    *,
+    rows: np.ndarray | None = None,
+    c: int | None = None,
+    threads: int | None = None,
 ) -> G1Int:
     """Σ scalars[i]·bases[i] for (n, 2, 4) affine Montgomery bases and (n, 4) canonical scalars.
 
+    ``bases`` and ``scalars`` may each be a tuple of up to three segments (equal lengths pairwise),
+    summed as if concatenated, without copying them; ``rows`` (integer indices) keeps only those
+    terms of the first segment: Σ_{i ∈ rows} s₀[i]·P₀[i] + Σ s₁·P₁ + Σ s₂·P₂.
     Returns the affine result as Python ints, or None for the point at infinity. Infinity bases
     (all-zero rows) are allowed. Scalars must be reduced (< r); this is not checked here.
     ``c`` overrides the window (default ``window_size(n)``); ``threads`` workers share the windows
     (default ``prover.threads.worker_count()``).
     """
-    bases, scalars = _check(bases, scalars, (2, 4))
-    res = _msm(bases, scalars, c, threads, _G1)
+    res = _msm(bases, scalars, rows, c, threads, _G1)
     if res is None:
         return None
     return g1_to_ints(np.array(res, dtype=np.uint64)[None])[0]
 
 
 def msm_g2(
-    bases: np.ndarray, scalars: np.ndarray, *, c: int | None = None, threads: int | None = None
+    bases: Terms,
+    scalars: Terms,
+    *,
+    rows: np.ndarray | None = None,
+    c: int | None = None,
+    threads: int | None = None,
 ) -> G2Int:
-    """Σ scalars[i]·bases[i] for (n, 2, 2, 4) affine bases → ((x0, x1), (y0, y1)) or None."""
-    bases, scalars = _check(bases, scalars, (2, 2, 4))
+    """Σ scalars[i]·bases[i] for (n, 2, 2, 4) affine bases → ((x0, x1), (y0, y1)) or None;
+    segments and ``rows`` as in ``msm_g1``."""
     precompile.wait("prove")  # a cold cache: the kernels are being compiled in another process
-    res = _msm(bases, scalars, c, threads, _G2)
+    res = _msm(bases, scalars, rows, c, threads, _G2)
     if res is None:
         return None
     return g2_to_ints(np.array(res, dtype=np.uint64)[None])[0]

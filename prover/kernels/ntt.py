@@ -23,14 +23,17 @@ a worker slowed by another process on its core does fewer.
 Arrays are ``(n, 4) uint64`` Fr elements in Montgomery form (see :mod:`prover.kernels.field`);
 every function returns a new array, unless ``overwrite=True`` lets it transform its input's
 memory in place (then returned; a caller that no longer needs the input saves a copy).
-Tables are built once per (size, root) and memoised in this module (constants of the field, not
-state). Kernels release the GIL (``nogil``) so callers may run independent transforms in threads.
+Tables are built per call, or once per (size, root) inside ``tables()`` (a prove's six transforms
+share them; they are dropped before its MSMs, which then run without 3 × 16 MB at 2^19). Kernels
+release the GIL (``nogil``) so callers may run independent transforms in threads.
 Reference twin: :mod:`prover.kernels.ntt_reference`.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from numba import njit
@@ -209,9 +212,36 @@ def powers(x: int, n: int, start: int = 1) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=8)
+_MEMO = threading.local()
+
+
+@contextmanager
+def tables() -> Iterator[None]:
+    """Inside, each twiddle and coset table is built once and reused by the transforms of this
+    thread; on exit the tables are dropped. Nested uses share the outer one's."""
+    outer = getattr(_MEMO, "tables", None)
+    _MEMO.tables = outer if outer is not None else {}
+    try:
+        yield
+    finally:
+        _MEMO.tables = outer
+
+
+def _memo(key: tuple, build: Callable[[], np.ndarray]) -> np.ndarray:
+    memo = getattr(_MEMO, "tables", None)
+    if memo is None:
+        return build()
+    if key not in memo:
+        memo[key] = build()
+    return memo[key]
+
+
 def _twiddles(log_n: int, inverse: bool) -> np.ndarray:
     """tw[h − 1 + j] = ω_{2h}^j for h = 1, 2, …, n/2 and 0 ≤ j < h (ω inverted if ``inverse``)."""
+    return _memo(("tw", log_n, inverse), lambda: _build_twiddles(log_n, inverse))
+
+
+def _build_twiddles(log_n: int, inverse: bool) -> np.ndarray:
     n = 1 << log_n
     w = root_of_unity(log_n)
     top = powers(pow(w, -1, R) if inverse else w, max(n // 2, 1))
@@ -223,9 +253,12 @@ def _twiddles(log_n: int, inverse: bool) -> np.ndarray:
     return tw
 
 
-@lru_cache(maxsize=8)
 def _coset_table(log_n: int, shift: int, inverse: bool) -> np.ndarray:
     """g^j for the forward coset transform; n⁻¹·g^(−j) for the inverse one."""
+    return _memo(("coset", log_n, shift, inverse), lambda: _build_coset(log_n, shift, inverse))
+
+
+def _build_coset(log_n: int, shift: int, inverse: bool) -> np.ndarray:
     n = 1 << log_n
     if not inverse:
         return powers(shift, n)

@@ -174,6 +174,15 @@ fq_batch_inverse = FQ.batch_inverse
 # ---------------------------------------------------------------- MSM and fixed-base twins
 
 
+def _terms(bases, scalars, rows) -> tuple[np.ndarray, np.ndarray]:
+    """The segments concatenated, the first cut to ``rows`` (``msm.msm_g1``'s terms, copied)."""
+    bs = list(bases) if isinstance(bases, tuple) else [bases]
+    ss = list(scalars) if isinstance(scalars, tuple) else [scalars]
+    if rows is not None:
+        bs[0], ss[0] = np.asarray(bs[0])[rows], np.asarray(ss[0])[rows]
+    return np.concatenate(bs), np.concatenate(ss)
+
+
 def _msm_naive(bases_py, scalars: np.ndarray, zero, from_py):
     from py_ecc import optimized_bn128 as bn
 
@@ -183,18 +192,20 @@ def _msm_naive(bases_py, scalars: np.ndarray, zero, from_py):
     return from_py(acc)
 
 
-def msm_g1_naive(bases: np.ndarray, scalars: np.ndarray) -> convert.G1Int:
-    """Σ scalars[i]·bases[i] with py_ecc (twin of ``msm.msm_g1``)."""
+def msm_g1_naive(bases, scalars, *, rows=None) -> convert.G1Int:
+    """Σ scalars[i]·bases[i] with py_ecc (twin of ``msm.msm_g1``: segments and ``rows`` too)."""
     from py_ecc import optimized_bn128 as bn
 
+    bases, scalars = _terms(bases, scalars, rows)
     pts = [convert.g1_to_py_ecc(p) for p in convert.g1_to_ints(bases)]
     return _msm_naive(pts, scalars, bn.Z1, convert.g1_from_py_ecc)
 
 
-def msm_g2_naive(bases: np.ndarray, scalars: np.ndarray) -> convert.G2Int:
-    """Σ scalars[i]·bases[i] with py_ecc (twin of ``msm.msm_g2``)."""
+def msm_g2_naive(bases, scalars, *, rows=None) -> convert.G2Int:
+    """Σ scalars[i]·bases[i] with py_ecc (twin of ``msm.msm_g2``: segments and ``rows`` too)."""
     from py_ecc import optimized_bn128 as bn
 
+    bases, scalars = _terms(bases, scalars, rows)
     pts = [convert.g2_to_py_ecc(p) for p in convert.g2_to_ints(bases)]
     return _msm_naive(pts, scalars, bn.Z2, convert.g2_from_py_ecc)
 

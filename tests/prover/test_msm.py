@@ -7,6 +7,7 @@ also compared with the naive twins ``msm_g*_naive`` (py_ecc multiply + add) dire
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 
 import numpy as np
@@ -199,13 +200,13 @@ def test_scatter_places_signed_points_bucket_by_bucket(digits):
     _, pts = pool("G1")
     n = len(digits)
     bases = pts[[i % (POOL + 1) for i in range(n)]]
-    flat = bases.reshape(n, -1)
     nb = 4
     starts, counts, fill = (np.empty(nb, dtype=np.int64) for _ in range(3))
     buf = np.zeros((n, 8), dtype=np.uint64)
     d = np.array(digits, dtype=np.int32)
+    src = msm._segments(bases, np.zeros((n, 4), np.uint64), None, (2, 4))[0]
     m = msm._bucket_starts(d, nb, starts, counts)
-    msm._scatter(flat, d, starts, fill, buf)
+    msm._scatter(src, d, starts, fill, buf)
     order = sorted((abs(x) - 1, i) for i, x in enumerate(digits) if x)
     assert m == len(order)
     for j, (_, i) in enumerate(order):
@@ -221,5 +222,119 @@ def test_scatter_places_signed_points_bucket_by_bucket(digits):
         d2[k] = -d2[k]
         buf2 = np.zeros_like(buf)
         msm._bucket_starts(d2, nb, starts, counts)
-        msm._scatter(flat, d2, starts, fill, buf2)
+        msm._scatter(src, d2, starts, fill, buf2)
         assert not np.array_equal(np.sort(buf2, axis=0), np.sort(buf, axis=0))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    ss=st.lists(scalar, min_size=1, max_size=40),
+    c=st.integers(2, 16),
+    cut=st.integers(0, 40),
+    split=st.sampled_from([1, 7, 1 << 14]),
+)
+def test_window_digits_are_the_signed_digits(ss, c, cut, split):
+    """The carries (bit w: carry into window w) and one window's digits at a time give exactly
+    ``signed_digits``' recoding, terms spread over two segments and cut into worker ranges."""
+    limbs = convert.scalars_from_ints(ss)
+    cut = min(cut, len(ss))
+    bases = np.zeros((len(ss), 2, 4), np.uint64)
+    _, scal, n = msm._segments((bases[:cut], bases[cut:]), (limbs[:cut], limbs[cut:]), None, (2, 4))
+    nwin = msm.num_windows(c)
+    carries = np.empty((n, (nwin + 63) // 64), np.uint64)
+    for lo, hi in threads_chunks(n, split):
+        msm._carry_rows(scal, np.int64(c), carries, np.int64(lo), np.int64(hi))
+    want = msm.signed_digits(limbs, c, nwin)
+    out = np.empty(n, np.int32)
+    for w in range(nwin):
+        msm._window_digits(scal, carries, w, np.int64(c), out)
+        np.testing.assert_array_equal(out, want[w])
+    carries[0, 0] ^= 2  # negative twin: a flipped carry changes windows 0 and 1 of term 0
+    msm._window_digits(scal, carries, 1, np.int64(c), out)
+    assert out[0] != want[1, 0]
+
+
+def threads_chunks(n: int, split: int) -> list[tuple[int, int]]:
+    return [(lo, min(n, lo + split)) for lo in range(0, n, split)]
+
+
+@pytest.mark.parametrize("curve", ["G1", "G2"])
+@settings(max_examples=8, deadline=None)
+@given(data=st.data())
+def test_msm_segments_and_rows_match_naive_twin(curve, data):
+    """Up to three segments summed as if concatenated, ``rows`` picking terms of the first (in
+    any order, repeated or none), against the twin that copies them out."""
+    fast, naive = CURVES[curve][3], CURVES[curve][4]
+    bases, scalars, _ = instance(curve, data, 40)
+    n = len(bases)
+    cuts = sorted(data.draw(st.lists(st.integers(0, n), min_size=0, max_size=2), label="cuts"))
+    bounds = [0, *cuts, n]
+    parts = [(bases[lo:hi], scalars[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
+    segs = tuple(zip(*parts, strict=True))
+    rows = None
+    if bounds[1] and data.draw(st.booleans(), label="rows"):
+        rows = np.array(
+            data.draw(st.lists(st.integers(0, bounds[1] - 1), max_size=12), label="rows"),
+            dtype=np.int64,
+        )
+    c = data.draw(st.sampled_from([None, 2, 4]), label="c")
+    got = fast(segs[0], segs[1], rows=rows, c=c, threads=2)
+    assert got == naive(segs[0], segs[1], rows=rows)
+    last_bases, last_scalars = parts[-1]
+    finite = [i for i in range(len(last_bases)) if last_bases[i].any()]
+    if len(parts) > 1 and finite:
+        # negative twin: one scalar of a later segment bumped by one moves the sum by its point
+        ints = convert.scalars_to_ints(last_scalars)
+        bumped = convert.scalars_from_ints([(s + (i == finite[0])) % R for i, s in enumerate(ints)])
+        tampered = (*segs[1][:-1], bumped)
+        assert fast(segs[0], tampered, rows=rows, c=c) != got
+
+
+@pytest.mark.parametrize("curve", ["G1", "G2"])
+def test_msm_rejects_malformed_segments_and_rows(curve):
+    fast = CURVES[curve][3]
+    _, pts = pool(curve)
+    z = np.zeros((4, 4), np.uint64)
+    with pytest.raises(ValueError, match="2 base segments and 1 scalar segments"):
+        fast((pts[:2], pts[2:4]), (z[:2],))
+    with pytest.raises(ValueError, match="4 base segments"):
+        fast((pts[:1],) * 4, (z[:1],) * 4)
+    with pytest.raises(ValueError, match="1 bases but 2 scalars"):
+        fast((pts[:2], pts[2:3]), (z[:2], z[2:4]))
+    with pytest.raises(ValueError, match="rows must index the first segment's 2 terms"):
+        fast((pts[:2], pts[2:4]), (z[:2], z[2:4]), rows=np.array([0, 2]))
+    with pytest.raises(ValueError, match="rows must index"):
+        fast(pts[:2], z[:2], rows=np.array([-1]))
+    with pytest.raises(ValueError, match="rows must be a 1-D array of integer indices"):
+        fast(pts[:2], z[:2], rows=np.array([0.5]))
+
+
+def test_workspace_reuses_one_block_per_worker():
+    """Inside ``workspace()`` the MSMs share their scratch blocks: a second, smaller MSM takes
+    the blocks the first left (as many as there were workers), and gives the same sums."""
+    _, pts = pool("G1")
+    rng = np.random.default_rng(3)
+    bases = pts[rng.integers(0, POOL, 200)]
+    scalars = convert.scalars_from_ints([int(x) for x in rng.integers(1, 2**62, 200)])
+    want = msm.msm_g1(bases, scalars, threads=2)
+    made: list[int] = []
+    take = msm._Pool.take
+
+    def counting(self, words):
+        block = take(self, words)
+        made.append(id(block))
+        return block
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(msm._Pool, "take", counting)
+        with msm.workspace():
+            assert msm.msm_g1(bases, scalars, threads=2) == want
+            first = set(made)
+            made.clear()
+            assert msm.msm_g1(bases[:150], scalars[:150], threads=2) == msm.msm_g1(
+                bases[:150].copy(), scalars[:150].copy(), threads=1
+            )
+            assert set(made) <= first and 1 <= len(first) <= 2
+        made.clear()
+        msm.msm_g1(bases, scalars, threads=1)  # outside: fresh blocks
+        assert not set(made) & first

@@ -52,13 +52,6 @@ def test_run_tasks_keeps_order_and_uses_several_threads() -> None:
     assert threads.run_tasks(lambda i: i, [], 4) == []
 
 
-def test_per_thread_state_is_made_once_per_thread() -> None:
-    made: list[int] = []
-    state = threads.PerThread(lambda: made.append(1) or np.zeros(1))
-    out = threads.run_tasks(lambda _: id(state.get()), list(range(16)), 2)
-    assert len(set(out)) == len(made) <= 2
-
-
 def test_msm_is_the_same_with_one_or_two_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(5)
     from py_ecc import optimized_bn128 as bn

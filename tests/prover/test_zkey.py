@@ -89,7 +89,11 @@ def test_our_setup_as_zkey_proves_like_the_key_it_came_from(
     write_zkey(pk, tmp_path / "ours.zkey")
     back = load_key(tmp_path / "ours.zkey")
     assert back.insecure_single_party and back.vk == pk.vk
-    for name in ("a_g1", "b_g1", "b_g2", "l_g1", "h_g1", "a_wires", "b_wires"):
+    assert back.by_wire and not pk.by_wire
+    for name in ("a_g1", "b_g1", "b_g2"):  # the zkey's sections whole, ours compact
+        assert len(getattr(back, name)) == pk.n_wires
+        np.testing.assert_array_equal(back.wire_points(name), pk.wire_points(name))
+    for name in ("l_g1", "h_g1", "a_wires", "b_wires"):
         np.testing.assert_array_equal(getattr(back, name), getattr(pk, name))
     proof = prove(back, witness, r=7, s=8)
     assert proof == prove(pk, witness, r=7, s=8)

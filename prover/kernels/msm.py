@@ -85,6 +85,11 @@ def _digits_rows(scalars, c, out, lo, hi):
 
 #: below this many scalars the digits are one task (a thread hand-off costs more than it saves)
 DIGITS_SPLIT_FROM = 1 << 14
+#: A window's terms are bucketed in chunks of at most this many: after each chunk every bucket is
+#: summed to one point, carried into the next chunk's bucket. A worker's buffers then hold 2^19
+#: points, not n (at B = 8 the C query's 888,585: 84 → 44 MB per worker), for ≤ nb more
+#: additions per extra chunk (+3.6 % there).
+CHUNK_TERMS = 1 << 19
 
 
 def signed_digits(scalars: np.ndarray, c: int, nwin: int, threads: int | None = None) -> np.ndarray:
@@ -145,30 +150,31 @@ def _carry_rows(scal, c, carries, lo, hi):
 
 
 @njit(cache=True, nogil=True)
-def _window_digits(scal, carries, w, c, out):
-    """Digit w of every term's signed recoding: bits [wc, wc + c) + carry in − 2^c·carry out, in
-    [−2^(c−1), 2^(c−1)] (the same digits as ``signed_digits``, one window at a time)."""
+def _window_digits(scal, carries, w, c, lo, hi, out):
+    """Digit w of terms lo..hi−1 (into out[0 : hi − lo]) of the signed recoding: bits [wc, wc + c)
+    + carry in − 2^c·carry out, in [−2^(c−1), 2^(c−1)] (``signed_digits``' digits, one window
+    at a time)."""
     s0, s1, s2, rows0, use_rows = scal
     n0 = rows0.shape[0] if use_rows else s0.shape[0]
     n1 = s1.shape[0]
     last = w + 1 == (SCALAR_BITS + c) // c
-    for i in range(out.shape[0]):
+    for i in range(lo, hi):
         seg, r = _locate(i, n0, n1, rows0, use_rows)
         s = s0 if seg == 0 else (s1 if seg == 1 else s2)
         d = _bits(s, r, w * c, c) + np.int64((carries[i, w >> 6] >> np.uint64(w & 63)) & 1)
         if not last and (carries[i, (w + 1) >> 6] >> np.uint64((w + 1) & 63)) & 1:
             d -= 1 << c
-        out[i] = d
+        out[i - lo] = d
 
 
 @njit(cache=True, nogil=True)
-def _bucket_starts(digits_w, nb, starts, counts):
-    """Bucket sizes (bucket |d| − 1, d = 0 skipped) and their starts in the window's buffer;
+def _bucket_starts(digits_w, k, nb, starts, counts, has_acc):
+    """Bucket sizes for digits_w[0 : k] (bucket |d| − 1, d = 0 skipped) plus each bucket's point
+    carried over from the window's earlier chunks (has_acc), and their starts in the buffer;
     returns the number of points placed."""
-    n = digits_w.shape[0]
-    for b in range(nb):  # not counts[:] = 0: that compiles numba's broadcasting
-        counts[b] = 0
-    for i in range(n):
+    for b in range(nb):  # not counts[:] = has_acc: that compiles numba's broadcasting
+        counts[b] = has_acc[b]
+    for i in range(k):
         d = digits_w[i]
         if d != 0:
             counts[abs(d) - 1] += 1
@@ -180,24 +186,28 @@ def _bucket_starts(digits_w, nb, starts, counts):
 
 
 @njit(cache=True, nogil=True)
-def _scatter(src, digits_w, starts, fill, flat_buf):
-    """The window's signed points into their buckets: P_i (digit d > 0) or −P_i (d < 0: y
-    negated, infinity kept) at the next free row of bucket |d| − 1, bucket by bucket in order
-    of i. ``src`` = (bases of segments 0, 1, 2 as rows of limbs, rows0, use_rows): term i is
-    located by ``_locate``. The bases are read in order and the rows written where they go (a
-    counting sort's scatter: reading the bases in bucket order would miss the cache on every
-    point)."""
+def _scatter(src, digits_w, k, off, starts, fill, flat_buf, acc, has_acc):
+    """Terms off..off + k − 1 into their buckets, after each bucket's carried-over point acc[b]:
+    P_i (digit d > 0) or −P_i (d < 0: y negated, infinity kept) at the next free row of bucket
+    |d| − 1, in order of i. ``src`` = (bases of segments 0, 1, 2 as rows of limbs, rows0,
+    use_rows): term i is located by ``_locate``. The bases are read in order and the rows written
+    where they go (a counting sort's scatter: reading the bases in bucket order would miss the
+    cache on every point)."""
     f0, f1, f2, rows0, use_rows = src
     n0 = rows0.shape[0] if use_rows else f0.shape[0]
     n1 = f1.shape[0]
     L = flat_buf.shape[1]
     for b in range(starts.shape[0]):
         fill[b] = starts[b]
-    for i in range(digits_w.shape[0]):
+        if has_acc[b]:
+            for t in range(L):
+                flat_buf[fill[b], t] = acc[b, t]
+            fill[b] += 1
+    for i in range(k):
         d = digits_w[i]
         if d == 0:
             continue
-        seg, r = _locate(i, n0, n1, rows0, use_rows)
+        seg, r = _locate(off + i, n0, n1, rows0, use_rows)
         f = f0 if seg == 0 else (f1 if seg == 1 else f2)
         b = abs(d) - 1
         j = fill[b]
@@ -212,8 +222,19 @@ def _scatter(src, digits_w, starts, fill, flat_buf):
             y = (f[r, g], f[r, g + 1], f[r, g + 2], f[r, g + 3])
             if not fq_is_zero(y):
                 y = fq_neg(u4(y))
-            for k in range(4):
-                flat_buf[j, g + k] = y[k]
+            for q in range(4):
+                flat_buf[j, g + q] = y[q]
+
+
+@njit(cache=True, nogil=True)
+def _carry_over(flat_buf, starts, counts, acc, has_acc):
+    """After a chunk's halving every non-empty bucket holds one point at its start: keep them
+    for the window's next chunk."""
+    for b in range(starts.shape[0]):
+        if counts[b] > 0:
+            for t in range(flat_buf.shape[1]):
+                acc[b, t] = flat_buf[starts[b], t]
+            has_acc[b] = 1
 
 
 @njit(cache=True, nogil=True)
@@ -323,18 +344,42 @@ def _run_windows_g1(src, scal, carries, c, w_lo, w_hi, nb, out_jac, work):
     locate each term's base and scalar (``_scatter``, ``_window_digits``), ``carries`` its
     signed-digit carries; ``work`` is ``_Workspace.carve``'s views (made in Python: a reshape in
     numba code compiles numba's reshape and its error-message string code, ~7 s cold)."""
-    buf, flat_buf, scratch, idx, chain_idx, digits, fill, starts, counts, cnt, state, K, L = work
+    (
+        buf,
+        flat_buf,
+        scratch,
+        idx,
+        chain_idx,
+        digits,
+        acc,
+        fill,
+        starts,
+        counts,
+        cnt,
+        has_acc,
+        state,
+        K,
+        L,
+        m,
+    ) = work
+    n = carries.shape[0]
     for w in range(w_lo, w_hi):
-        _window_digits(scal, carries, w, c, digits)
-        _bucket_starts(digits, nb, starts, counts)
-        _scatter(src, digits, starts, fill, flat_buf)
-        for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
-            cnt[b] = counts[b]
-        while True:
-            m = _plan_round(starts, cnt, nb, idx)
-            if m == 0:
-                break
-            g1.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], m, scratch)
+        for b in range(nb):
+            has_acc[b] = 0
+        for lo in range(0, n, m):  # the terms in chunks of m, each bucket carried to the next
+            hi = min(n, lo + m)
+            _window_digits(scal, carries, w, c, lo, hi, digits)
+            _bucket_starts(digits, hi - lo, nb, starts, counts, has_acc)
+            _scatter(src, digits, hi - lo, lo, starts, fill, flat_buf, acc, has_acc)
+            for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting
+                cnt[b] = counts[b]
+            while True:
+                p = _plan_round(starts, cnt, nb, idx)
+                if p == 0:
+                    break
+                g1.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], p, scratch)
+            if hi < n:
+                _carry_over(flat_buf, starts, counts, acc, has_acc)
         total = _window_sum_g1(buf, starts, counts, K, L, state, chain_idx, scratch)
         g1.store_jac(out_jac, w, total)
 
@@ -342,18 +387,42 @@ def _run_windows_g1(src, scal, carries, c, w_lo, w_hi, nb, out_jac, work):
 @njit(cache=True, nogil=True)
 def _run_windows_g2(src, scal, carries, c, w_lo, w_hi, nb, out_jac, work):
     """G2 twin of ``_run_windows_g1``."""
-    buf, flat_buf, scratch, idx, chain_idx, digits, fill, starts, counts, cnt, state, K, L = work
+    (
+        buf,
+        flat_buf,
+        scratch,
+        idx,
+        chain_idx,
+        digits,
+        acc,
+        fill,
+        starts,
+        counts,
+        cnt,
+        has_acc,
+        state,
+        K,
+        L,
+        m,
+    ) = work
+    n = carries.shape[0]
     for w in range(w_lo, w_hi):
-        _window_digits(scal, carries, w, c, digits)
-        _bucket_starts(digits, nb, starts, counts)
-        _scatter(src, digits, starts, fill, flat_buf)
-        for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting (~4 s cold)
-            cnt[b] = counts[b]
-        while True:
-            m = _plan_round(starts, cnt, nb, idx)
-            if m == 0:
-                break
-            g2.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], m, scratch)
+        for b in range(nb):
+            has_acc[b] = 0
+        for lo in range(0, n, m):  # the terms in chunks of m, each bucket carried to the next
+            hi = min(n, lo + m)
+            _window_digits(scal, carries, w, c, lo, hi, digits)
+            _bucket_starts(digits, hi - lo, nb, starts, counts, has_acc)
+            _scatter(src, digits, hi - lo, lo, starts, fill, flat_buf, acc, has_acc)
+            for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting
+                cnt[b] = counts[b]
+            while True:
+                p = _plan_round(starts, cnt, nb, idx)
+                if p == 0:
+                    break
+                g2.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], p, scratch)
+            if hi < n:
+                _carry_over(flat_buf, starts, counts, acc, has_acc)
         total = _window_sum_g2(buf, starts, counts, K, L, state, chain_idx, scratch)
         g2.store_jac(out_jac, w, total)
 
@@ -415,17 +484,26 @@ def workspace() -> Iterator[None]:
         _ACTIVE.pool = outer
 
 
-def _layout(n: int, nb: int, point_words: int, pair_words: int) -> tuple[list[int], int]:
-    """Word offsets of a block's parts (``_carve``) and its size, for n terms and nb buckets."""
+def chunk_terms(n: int) -> int:
+    """Terms per chunk of a window: n cut into ⌈n / CHUNK_TERMS⌉ near-equal chunks."""
+    chunks = -(-n // CHUNK_TERMS)
+    return -(-n // chunks)
+
+
+def _layout(n: int, m: int, nb: int, point_words: int, pair_words: int) -> tuple[list[int], int]:
+    """Word offsets of a block's parts (``_carve``) and its size, for n terms in chunks of m and
+    nb buckets."""
     K, _ = chain_split(nb)
-    pairs = max(n // 2, K)
+    rows = m + (nb if m < n else 0)  # a chunk's points and the points carried over
+    pairs = max(rows // 2, K)
     sizes = [
-        (n + 1) * point_words,  # buf: the window's points by bucket, then infinity
+        (rows + 1) * point_words,  # buf: the chunk's points by bucket, then infinity
         pairs * pair_words,  # scratch: the batch inversion's prefix products
         3 * pairs,  # idx: (ia, ib, iout) of a halving round
         6 * K,  # chain_idx: the two additions of a chained window-sum step
-        (n + 1) // 2,  # digits: int32, one window's
-        4 * nb,  # fill, starts, counts, cnt
+        (m + 1) // 2,  # digits: int32, one chunk's
+        nb * point_words,  # acc: each bucket's point carried to the next chunk
+        5 * nb,  # fill, starts, counts, cnt, has_acc
         2 * K * point_words,  # state: run and total slots of the chains
     ]
     offsets = [0]
@@ -434,30 +512,34 @@ def _layout(n: int, nb: int, point_words: int, pair_words: int) -> tuple[list[in
     return offsets, offsets[-1]
 
 
-def _carve(block: np.ndarray, n: int, nb: int, point_shape: tuple[int, ...], pair_shape):
+def _carve(block: np.ndarray, n: int, m: int, nb: int, point_shape: tuple[int, ...], pair_shape):
     """The work views ``_run_windows_*`` unpacks, cut from one block."""
     point_words, pair_words = int(np.prod(point_shape)), int(np.prod(pair_shape))
     K, L = chain_split(nb)
-    pairs = max(n // 2, K)
-    o, _ = _layout(n, nb, point_words, pair_words)
-    flat_buf = block[o[0] : o[1]].reshape(n + 1, point_words)
-    flat_buf[n] = 0  # the infinity row that an empty bucket reads
+    o, _ = _layout(n, m, nb, point_words, pair_words)
+    rows = o[1] // point_words - 1
+    pairs = (o[2] - o[1]) // pair_words
+    flat_buf = block[o[0] : o[1]].reshape(rows + 1, point_words)
+    flat_buf[rows] = 0  # the infinity row that an empty bucket reads
     ints = block.view(np.int64)
-    counters = ints[o[5] : o[6]].reshape(4, nb)
+    counters = ints[o[6] : o[7]].reshape(5, nb)
     return (
-        flat_buf.reshape(n + 1, *point_shape),
+        flat_buf.reshape(rows + 1, *point_shape),
         flat_buf,
         block[o[1] : o[2]].reshape(pairs, *pair_shape),
         ints[o[2] : o[3]].reshape(3, pairs),
         ints[o[3] : o[4]].reshape(6, K),
-        block[o[4] : o[5]].view(np.int32)[:n],
+        block[o[4] : o[5]].view(np.int32)[:m],
+        block[o[5] : o[6]].reshape(nb, point_words),
         counters[0],
         counters[1],
         counters[2],
         counters[3],
-        block[o[6] : o[7]].reshape(2 * K, *point_shape),
+        counters[4],
+        block[o[7] : o[8]].reshape(2 * K, *point_shape),
         K,
         L,
+        m,
     )
 
 
@@ -515,12 +597,13 @@ def _msm(bases, scalars, rows, c, threads, curve):
               parts, threads)  # fmt: skip
     wins = np.empty((nwin, *jac_shape), dtype=np.uint64)
     pool = getattr(_ACTIVE, "pool", None) or _Pool()
-    words = _layout(n, nb, int(np.prod(point_shape)), int(np.prod(pair_shape)))[1]
+    m = chunk_terms(n)
+    words = _layout(n, m, nb, int(np.prod(point_shape)), int(np.prod(pair_shape)))[1]
 
     def run(w: int) -> None:
         block = pool.take(words)
         try:
-            work = _carve(block, n, nb, point_shape, pair_shape)
+            work = _carve(block, n, m, nb, point_shape, pair_shape)
             run_windows(src, scal, carries, np.int64(c), w, w + 1, nb, wins, work)
         finally:
             pool.give(block)

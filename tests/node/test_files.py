@@ -183,7 +183,8 @@ def test_damaged_proof_row_names_the_batch(rollup_dir: Path) -> None:
         node.seq.store.put_proof(0, {"pi_a": ["1", "2", "1"]})
     con = sqlite3.connect(rollup_dir / "sequencer.db")
     (blob,) = con.execute("SELECT proof FROM proofs WHERE number = 0").fetchone()
-    con.execute("UPDATE proofs SET proof = ? WHERE number = 0", (blob[:-1] + b"\x00",))
+    damaged = blob[:-1] + bytes([blob[-1] ^ 1])  # a flipped bit
+    con.execute("UPDATE proofs SET proof = ? WHERE number = 0", (damaged,))
     con.commit()
     con.close()
     before = snapshot(rollup_dir)

@@ -5,20 +5,26 @@ signed digits and batch-affine buckets as in gnark-crypto's and Aztec's MSMs):
 
 1. Each scalar (canonical Fr, < 2^254) is written in W = ⌈255/c⌉ signed base-2^c digits
    dⱼ ∈ [−2^(c−1), 2^(c−1)], so s = Σⱼ dⱼ·2^(cj) and a window needs only 2^(c−1) buckets
-   (−P costs a negation of y).
+   (−P costs a negation of y). One pass keeps only the carries (a bit per window and term,
+   ``_carry_rows``); each window's digits are rebuilt from them as it runs (``_window_digits``).
 2. Per window j, points are counting-sorted by bucket |dⱼ| − 1 into one buffer (negated if dⱼ < 0).
    Each bucket's points are summed by in-place halving: every round adds the pairs
    (s + i, s + h + i), h = ⌈k/2⌉, of all buckets at once in affine form with ONE shared inversion
    (``add_affine_indexed``: ~6 multiplications per addition instead of ~11 for a mixed Jacobian
-   addition), until one point per bucket is left.
+   addition), until one point per bucket is left. Past ``CHUNK_TERMS`` terms this runs chunk by
+   chunk, each bucket's point carried into the next chunk, which bounds the buffer.
 3. Window sum Σ_b (b + 1)·B_b by the running-sum trick, cut into K chains run in lockstep so
    that its additions are batch-affine too (see ``_window_sum_g1``); then Horner over windows:
    Σⱼ 2^(cj)·Wⱼ with c doublings per window.
 
+The terms are up to three segments of (bases, scalars), read where they lie (a mapped key's
+sections, the witness), the first optionally through ``rows``: the prover concatenates nothing.
 Windows are independent: each is one task handed to the workers of :mod:`prover.threads` (Python
-threads running the ``nogil`` kernels, each with its own bucket buffers), an idle worker taking the
-next window, so a worker slowed by another process on its core takes fewer windows.
-The window c defaults to ``window_size(n)`` (≈ log2 n − 3, tuned on this machine; see
+threads running the ``nogil`` kernels), an idle worker taking the next, so a worker slowed by
+another process on its core takes fewer; the windows left over after even rounds are cut into one
+term range per worker (``_tasks``). A task takes a scratch block from a pool, which
+``workspace()`` keeps across a prove's MSMs. The window c defaults to ``window_size(n)``
+(≈ log2 n − 3, tuned on this machine; see
 benchmarks/kernels.py). Reference twins: ``reference.msm_g1_naive`` / ``msm_g2_naive``.
 """
 
@@ -86,10 +92,12 @@ def _digits_rows(scalars, c, out, lo, hi):
 #: below this many scalars the digits are one task (a thread hand-off costs more than it saves)
 DIGITS_SPLIT_FROM = 1 << 14
 #: A window's terms are bucketed in chunks of at most this many: after each chunk every bucket is
-#: summed to one point, carried into the next chunk's bucket. A worker's buffers then hold 2^19
-#: points, not n (at B = 8 the C query's 888,585: 84 → 44 MB per worker), for ≤ nb more
-#: additions per extra chunk (+3.6 % there).
-CHUNK_TERMS = 1 << 19
+#: summed to one point, carried into the next chunk's bucket, for ≤ nb more additions per extra
+#: chunk. It bounds a worker's buffers at ~200 MB (G1; 2^21 points and their pair scratch) for
+#: circuits of any size. Below it (the B = 8 batch's largest MSM has 888,585 terms) a window is
+#: one chunk: cutting that one in two saved 60 MB but cost 3.6 % more additions, and measured no
+#: faster as a whole process.
+CHUNK_TERMS = 1 << 21
 
 
 def signed_digits(scalars: np.ndarray, c: int, nwin: int, threads: int | None = None) -> np.ndarray:
@@ -104,49 +112,52 @@ def signed_digits(scalars: np.ndarray, c: int, nwin: int, threads: int | None = 
     return out
 
 
-@njit(cache=True, nogil=True)
-def _locate(i, n0, n1, rows0, use_rows):
-    """Term i of the segments as (segment, row): the first n0 terms are segment 0 (row
-    rows0[i] when ``use_rows``, else i), the next n1 segment 1, the rest segment 2."""
-    if i < n0:
-        return 0, rows0[i] if use_rows else i
-    if i < n0 + n1:
-        return 1, i - n0
-    return 2, i - n0 - n1
-
-
-@njit(cache=True, nogil=True)
-def _bits(s, r, pos, c):
-    """Bits [pos, pos + c) of scalar row r of the (n, 4) limbs s (c ≤ 32; zero past bit 255)."""
-    limb = pos >> 6
-    off = pos & 63
-    v = np.uint64(0)
-    if limb < 4:
-        v = s[r, limb] >> np.uint64(off)
-        if off + c > 64 and limb + 1 < 4:
-            v |= s[r, limb + 1] << np.uint64(64 - off)
-    return np.int64(v & np.uint64((1 << c) - 1))
+@njit(cache=True, nogil=True, inline="always")  # inlined: called in the per-term loops
+def _span(k, lo, hi, n0, n1):
+    """Terms [lo, hi) that fall in segment k, as [a, b), and segment k's first term: the first
+    n0 terms are segment 0, the next n1 segment 1, the rest segment 2."""
+    first = 0 if k == 0 else (n0 if k == 1 else n0 + n1)
+    end = n0 if k == 0 else (n0 + n1 if k == 1 else hi)
+    return max(lo, first), min(hi, end), first
 
 
 @njit(cache=True, nogil=True)
 def _carry_rows(scal, c, carries, lo, hi):
     """Terms lo..hi−1: bit w of carries[i, w // 64] is the carry into window w of term i's
-    signed digits (``signed_digits``' recoding: a digit above 2^(c−1) becomes d − 2^c, carry 1)."""
+    signed digits (``signed_digits``' recoding: a digit above 2^(c−1) becomes d − 2^c, carry 1).
+    Term i of segment 0 is scalar rows0[i] when ``use_rows``; segments 1 and 2 are read whole.
+    (Written out like ``_digits_rows``: with the bit extraction in a helper it ran 3× slower.)"""
     s0, s1, s2, rows0, use_rows = scal
     n0 = rows0.shape[0] if use_rows else s0.shape[0]
-    n1 = s1.shape[0]
     nwin = (SCALAR_BITS + c) // c
     half = 1 << (c - 1)
-    for i in range(lo, hi):
-        seg, r = _locate(i, n0, n1, rows0, use_rows)
-        s = s0 if seg == 0 else (s1 if seg == 1 else s2)
-        for k in range(carries.shape[1]):
-            carries[i, k] = 0
-        carry = 0
-        for w in range(nwin - 1):
-            carry = 1 if _bits(s, r, w * c, c) + carry > half else 0
-            if carry:
-                carries[i, (w + 1) >> 6] |= np.uint64(1) << np.uint64((w + 1) & 63)
+    mask = np.uint64((1 << c) - 1)
+    for k in range(3):
+        a, b, first = _span(k, lo, hi, n0, s1.shape[0])
+        s = s0 if k == 0 else (s1 if k == 1 else s2)
+        gather = use_rows and k == 0
+        for i in range(a, b):
+            r = rows0[i] if gather else i - first
+            low = np.uint64(0)  # carries into windows 0..63
+            high = np.uint64(0)  # and 64..127 (c < 4)
+            carry = 0
+            for w in range(nwin - 1):
+                pos = w * c
+                limb = pos >> 6
+                off = pos & 63
+                v = np.uint64(0)
+                if limb < 4:
+                    v = s[r, limb] >> np.uint64(off)
+                    if off + c > 64 and limb + 1 < 4:
+                        v |= s[r, limb + 1] << np.uint64(64 - off)
+                carry = 1 if np.int64(v & mask) + carry > half else 0
+                if w < 63:
+                    low |= np.uint64(carry) << np.uint64(w + 1)
+                else:
+                    high |= np.uint64(carry) << np.uint64(w - 63)
+            carries[i, 0] = low
+            if carries.shape[1] > 1:
+                carries[i, 1] = high
 
 
 @njit(cache=True, nogil=True)
@@ -156,15 +167,31 @@ def _window_digits(scal, carries, w, c, lo, hi, out):
     at a time)."""
     s0, s1, s2, rows0, use_rows = scal
     n0 = rows0.shape[0] if use_rows else s0.shape[0]
-    n1 = s1.shape[0]
-    last = w + 1 == (SCALAR_BITS + c) // c
-    for i in range(lo, hi):
-        seg, r = _locate(i, n0, n1, rows0, use_rows)
-        s = s0 if seg == 0 else (s1 if seg == 1 else s2)
-        d = _bits(s, r, w * c, c) + np.int64((carries[i, w >> 6] >> np.uint64(w & 63)) & 1)
-        if not last and (carries[i, (w + 1) >> 6] >> np.uint64((w + 1) & 63)) & 1:
-            d -= 1 << c
-        out[i - lo] = d
+    pos = w * c
+    limb = pos >> 6
+    off = np.uint64(pos & 63)
+    spill = (pos & 63) + c > 64 and limb + 1 < 4  # the window reaches into the next limb
+    back = np.uint64(64 - (pos & 63))
+    mask = np.uint64((1 << c) - 1)
+    full = np.int64(1 << c)
+    cin_word, cin_bit = w >> 6, np.uint64(w & 63)
+    has_out = w + 1 < (SCALAR_BITS + c) // c
+    cout_word, cout_bit = (w + 1) >> 6, np.uint64((w + 1) & 63)
+    for k in range(3):
+        a, b, first = _span(k, lo, hi, n0, s1.shape[0])
+        s = s0 if k == 0 else (s1 if k == 1 else s2)
+        gather = use_rows and k == 0
+        for i in range(a, b):
+            r = rows0[i] if gather else i - first
+            v = np.uint64(0)
+            if limb < 4:
+                v = s[r, limb] >> off
+                if spill:
+                    v |= s[r, limb + 1] << back
+            d = np.int64(v & mask) + np.int64((carries[i, cin_word] >> cin_bit) & np.uint64(1))
+            if has_out and (carries[i, cout_word] >> cout_bit) & np.uint64(1):
+                d -= full
+            out[i - lo] = d
 
 
 @njit(cache=True, nogil=True)
@@ -190,12 +217,11 @@ def _scatter(src, digits_w, k, off, starts, fill, flat_buf, acc, has_acc):
     """Terms off..off + k − 1 into their buckets, after each bucket's carried-over point acc[b]:
     P_i (digit d > 0) or −P_i (d < 0: y negated, infinity kept) at the next free row of bucket
     |d| − 1, in order of i. ``src`` = (bases of segments 0, 1, 2 as rows of limbs, rows0,
-    use_rows): term i is located by ``_locate``. The bases are read in order and the rows written
-    where they go (a counting sort's scatter: reading the bases in bucket order would miss the
-    cache on every point)."""
+    use_rows), term i of segment 0 being base rows0[i] when ``use_rows``. The bases are read in
+    order and the rows written where they go (a counting sort's scatter: reading the bases in
+    bucket order would miss the cache on every point)."""
     f0, f1, f2, rows0, use_rows = src
     n0 = rows0.shape[0] if use_rows else f0.shape[0]
-    n1 = f1.shape[0]
     L = flat_buf.shape[1]
     for b in range(starts.shape[0]):
         fill[b] = starts[b]
@@ -203,27 +229,30 @@ def _scatter(src, digits_w, k, off, starts, fill, flat_buf, acc, has_acc):
             for t in range(L):
                 flat_buf[fill[b], t] = acc[b, t]
             fill[b] += 1
-    for i in range(k):
-        d = digits_w[i]
-        if d == 0:
-            continue
-        seg, r = _locate(off + i, n0, n1, rows0, use_rows)
+    for seg in range(3):
+        lo, hi, first = _span(seg, off, off + k, n0, f1.shape[0])
         f = f0 if seg == 0 else (f1 if seg == 1 else f2)
-        b = abs(d) - 1
-        j = fill[b]
-        fill[b] = j + 1
-        if d > 0:
-            for t in range(L):
+        gather = use_rows and seg == 0
+        for i in range(lo, hi):
+            d = digits_w[i - off]
+            if d == 0:
+                continue
+            r = rows0[i] if gather else i - first
+            b = abs(d) - 1
+            j = fill[b]
+            fill[b] = j + 1
+            if d > 0:
+                for t in range(L):
+                    flat_buf[j, t] = f[r, t]
+                continue
+            for t in range(L // 2):
                 flat_buf[j, t] = f[r, t]
-            continue
-        for t in range(L // 2):
-            flat_buf[j, t] = f[r, t]
-        for g in range(L // 2, L, 4):
-            y = (f[r, g], f[r, g + 1], f[r, g + 2], f[r, g + 3])
-            if not fq_is_zero(y):
-                y = fq_neg(u4(y))
-            for q in range(4):
-                flat_buf[j, g + q] = y[q]
+            for g in range(L // 2, L, 4):
+                y = (f[r, g], f[r, g + 1], f[r, g + 2], f[r, g + 3])
+                if not fq_is_zero(y):
+                    y = fq_neg(u4(y))
+                for q in range(4):
+                    flat_buf[j, g + q] = y[q]
 
 
 @njit(cache=True, nogil=True)
@@ -339,11 +368,12 @@ def _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch):
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g1(src, scal, carries, c, w_lo, w_hi, nb, out_jac, work):
-    """Window sums W_j for j in [w_lo, w_hi) into out_jac[j] (Jacobian). ``src`` and ``scal``
-    locate each term's base and scalar (``_scatter``, ``_window_digits``), ``carries`` its
-    signed-digit carries; ``work`` is ``_Workspace.carve``'s views (made in Python: a reshape in
-    numba code compiles numba's reshape and its error-message string code, ~7 s cold)."""
+def _window_task_g1(src, scal, carries, c, w, t_lo, t_hi, nb, out_jac, slot, work):
+    """The sum of window w over terms t_lo..t_hi − 1 into out_jac[slot] (Jacobian): one task of
+    ``_tasks``. ``src`` and ``scal`` locate each term's base and scalar (``_scatter``,
+    ``_window_digits``), ``carries`` its signed-digit carries; ``work`` is ``_carve``'s views
+    (made in Python: a reshape in numba code compiles numba's reshape and its error-message
+    string code, ~7 s cold)."""
     (
         buf,
         flat_buf,
@@ -362,31 +392,29 @@ def _run_windows_g1(src, scal, carries, c, w_lo, w_hi, nb, out_jac, work):
         L,
         m,
     ) = work
-    n = carries.shape[0]
-    for w in range(w_lo, w_hi):
-        for b in range(nb):
-            has_acc[b] = 0
-        for lo in range(0, n, m):  # the terms in chunks of m, each bucket carried to the next
-            hi = min(n, lo + m)
-            _window_digits(scal, carries, w, c, lo, hi, digits)
-            _bucket_starts(digits, hi - lo, nb, starts, counts, has_acc)
-            _scatter(src, digits, hi - lo, lo, starts, fill, flat_buf, acc, has_acc)
-            for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting
-                cnt[b] = counts[b]
-            while True:
-                p = _plan_round(starts, cnt, nb, idx)
-                if p == 0:
-                    break
-                g1.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], p, scratch)
-            if hi < n:
-                _carry_over(flat_buf, starts, counts, acc, has_acc)
-        total = _window_sum_g1(buf, starts, counts, K, L, state, chain_idx, scratch)
-        g1.store_jac(out_jac, w, total)
+    for b in range(nb):
+        has_acc[b] = 0
+    for lo in range(t_lo, t_hi, m):  # in chunks of m terms, each bucket carried to the next
+        hi = min(t_hi, lo + m)
+        _window_digits(scal, carries, w, c, lo, hi, digits)
+        _bucket_starts(digits, hi - lo, nb, starts, counts, has_acc)
+        _scatter(src, digits, hi - lo, lo, starts, fill, flat_buf, acc, has_acc)
+        for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting
+            cnt[b] = counts[b]
+        while True:
+            p = _plan_round(starts, cnt, nb, idx)
+            if p == 0:
+                break
+            g1.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], p, scratch)
+        if hi < t_hi:
+            _carry_over(flat_buf, starts, counts, acc, has_acc)
+    total = _window_sum_g1(buf, starts, counts, K, L, state, chain_idx, scratch)
+    g1.store_jac(out_jac, slot, total)
 
 
 @njit(cache=True, nogil=True)
-def _run_windows_g2(src, scal, carries, c, w_lo, w_hi, nb, out_jac, work):
-    """G2 twin of ``_run_windows_g1``."""
+def _window_task_g2(src, scal, carries, c, w, t_lo, t_hi, nb, out_jac, slot, work):
+    """G2 twin of ``_window_task_g1``."""
     (
         buf,
         flat_buf,
@@ -405,45 +433,49 @@ def _run_windows_g2(src, scal, carries, c, w_lo, w_hi, nb, out_jac, work):
         L,
         m,
     ) = work
-    n = carries.shape[0]
-    for w in range(w_lo, w_hi):
-        for b in range(nb):
-            has_acc[b] = 0
-        for lo in range(0, n, m):  # the terms in chunks of m, each bucket carried to the next
-            hi = min(n, lo + m)
-            _window_digits(scal, carries, w, c, lo, hi, digits)
-            _bucket_starts(digits, hi - lo, nb, starts, counts, has_acc)
-            _scatter(src, digits, hi - lo, lo, starts, fill, flat_buf, acc, has_acc)
-            for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting
-                cnt[b] = counts[b]
-            while True:
-                p = _plan_round(starts, cnt, nb, idx)
-                if p == 0:
-                    break
-                g2.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], p, scratch)
-            if hi < n:
-                _carry_over(flat_buf, starts, counts, acc, has_acc)
-        total = _window_sum_g2(buf, starts, counts, K, L, state, chain_idx, scratch)
-        g2.store_jac(out_jac, w, total)
+    for b in range(nb):
+        has_acc[b] = 0
+    for lo in range(t_lo, t_hi, m):  # in chunks of m terms, each bucket carried to the next
+        hi = min(t_hi, lo + m)
+        _window_digits(scal, carries, w, c, lo, hi, digits)
+        _bucket_starts(digits, hi - lo, nb, starts, counts, has_acc)
+        _scatter(src, digits, hi - lo, lo, starts, fill, flat_buf, acc, has_acc)
+        for b in range(nb):  # not cnt[:] = counts: that compiles numba's broadcasting
+            cnt[b] = counts[b]
+        while True:
+            p = _plan_round(starts, cnt, nb, idx)
+            if p == 0:
+                break
+            g2.add_affine_indexed(buf, idx[0], buf, idx[1], buf, idx[2], p, scratch)
+        if hi < t_hi:
+            _carry_over(flat_buf, starts, counts, acc, has_acc)
+    total = _window_sum_g2(buf, starts, counts, K, L, state, chain_idx, scratch)
+    g2.store_jac(out_jac, slot, total)
 
 
 @njit(cache=True)
-def _horner_g1(wins, c):
+def _horner_g1(parts, owner, nwin, c):
+    """Σ_w 2^(cw)·W_w, W_w the sum of the parts whose owner is w, by Horner from the top."""
     acc = g1.jac_inf()
-    for w in range(wins.shape[0] - 1, -1, -1):
+    for w in range(nwin - 1, -1, -1):
         for _ in range(c):
             acc = g1.jac_double(acc)
-        acc = g1.jac_add(acc, g1.load_jac(wins, w))
+        for t in range(parts.shape[0]):
+            if owner[t] == w:
+                acc = g1.jac_add(acc, g1.load_jac(parts, t))
     return g1.jac_to_affine(acc)
 
 
 @njit(cache=True)
-def _horner_g2(wins, c):
+def _horner_g2(parts, owner, nwin, c):
+    """Σ_w 2^(cw)·W_w, W_w the sum of the parts whose owner is w, by Horner from the top."""
     acc = g2.jac_inf()
-    for w in range(wins.shape[0] - 1, -1, -1):
+    for w in range(nwin - 1, -1, -1):
         for _ in range(c):
             acc = g2.jac_double(acc)
-        acc = g2.jac_add(acc, g2.load_jac(wins, w))
+        for t in range(parts.shape[0]):
+            if owner[t] == w:
+                acc = g2.jac_add(acc, g2.load_jac(parts, t))
     return g2.jac_to_affine(acc)
 
 
@@ -513,7 +545,7 @@ def _layout(n: int, m: int, nb: int, point_words: int, pair_words: int) -> tuple
 
 
 def _carve(block: np.ndarray, n: int, m: int, nb: int, point_shape: tuple[int, ...], pair_shape):
-    """The work views ``_run_windows_*`` unpacks, cut from one block."""
+    """The work views ``_window_task_*`` unpacks, cut from one block."""
     point_words, pair_words = int(np.prod(point_shape)), int(np.prod(pair_shape))
     K, L = chain_split(nb)
     o, _ = _layout(n, m, nb, point_words, pair_words)
@@ -583,8 +615,21 @@ def _segments(bases, scalars, rows, point_shape: tuple[int, ...]) -> tuple:
     return (flat[0], flat[1], flat[2], r, use_rows), (limbs[0], limbs[1], limbs[2], r, use_rows), n
 
 
+def _tasks(nwin: int, n: int, workers: int) -> list[tuple[int, int, int]]:
+    """(window, first term, end) of each task: one per window, except that the nwin mod workers
+    windows left after the even rounds are each cut into one term range per worker (their parts'
+    sums are added by ``_horner_*``), so no worker idles through the last window. Splitting
+    costs one more bucket sum per extra part (≤ 2^c additions) and saves up to one window's
+    time: at B = 8, 17 windows on 2 workers were 9 + 8."""
+    whole = nwin - nwin % workers if n >= DIGITS_SPLIT_FROM and workers > 1 else nwin
+    tasks = [(w, 0, n) for w in range(whole)]
+    for w in range(whole, nwin):
+        tasks += [(w, lo, hi) for lo, hi in chunks(n, workers)]
+    return tasks
+
+
 def _msm(bases, scalars, rows, c, threads, curve):
-    run_windows, horner, point_shape, pair_shape, jac_shape = curve
+    window_task, horner, point_shape, pair_shape, jac_shape = curve
     src, scal, n = _segments(bases, scalars, rows, point_shape)
     if n == 0:
         return None
@@ -595,25 +640,28 @@ def _msm(bases, scalars, rows, c, threads, curve):
     parts = chunks(n, worker_count(threads)) if n >= DIGITS_SPLIT_FROM else [(0, n)]
     run_tasks(lambda b: _carry_rows(scal, np.int64(c), carries, np.int64(b[0]), np.int64(b[1])),
               parts, threads)  # fmt: skip
-    wins = np.empty((nwin, *jac_shape), dtype=np.uint64)
+    tasks = _tasks(nwin, n, worker_count(threads))
+    parts_out = np.empty((len(tasks), *jac_shape), dtype=np.uint64)
+    owner = np.array([w for w, _, _ in tasks], dtype=np.int64)
     pool = getattr(_ACTIVE, "pool", None) or _Pool()
     m = chunk_terms(n)
     words = _layout(n, m, nb, int(np.prod(point_shape)), int(np.prod(pair_shape)))[1]
 
-    def run(w: int) -> None:
+    def run(slot: int) -> None:
+        w, lo, hi = tasks[slot]
         block = pool.take(words)
         try:
             work = _carve(block, n, m, nb, point_shape, pair_shape)
-            run_windows(src, scal, carries, np.int64(c), w, w + 1, nb, wins, work)
+            window_task(src, scal, carries, np.int64(c), w, lo, hi, nb, parts_out, slot, work)
         finally:
             pool.give(block)
 
-    run_tasks(run, range(nwin), threads)
-    return horner(wins, c)
+    run_tasks(run, range(len(tasks)), threads)
+    return horner(parts_out, owner, nwin, c)
 
 
-_G1 = (_run_windows_g1, _horner_g1, (2, 4), (4,), (3, 4))
-_G2 = (_run_windows_g2, _horner_g2, (2, 2, 4), (1, 2, 4), (3, 2, 4))
+_G1 = (_window_task_g1, _horner_g1, (2, 4), (4,), (3, 4))
+_G2 = (_window_task_g2, _horner_g2, (2, 2, 4), (1, 2, 4), (3, 2, 4))
 
 #: bases / scalars: one array, or a tuple of up to three segments summed as if concatenated
 Terms = np.ndarray | tuple[np.ndarray, ...]

@@ -66,7 +66,7 @@ def _kernels(phase: str) -> tuple:
     if phase == "prove":
         from prover.kernels import msm
 
-        return msm._run_windows_g2, msm._horner_g2
+        return msm._window_task_g2, msm._horner_g2
     from prover.kernels import fixed_base
 
     return fixed_base._table_g2, fixed_base._accumulate_g2

@@ -72,7 +72,7 @@ def test_msm_is_the_same_with_one_or_two_workers(monkeypatch: pytest.MonkeyPatch
 
 def test_precompile_starts_nothing_on_a_warm_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     precompile.warm("prove")  # compiles or loads: the cache is warm afterwards
-    assert precompile._cached(msm._run_windows_g2)
+    assert precompile._cached(msm._window_task_g2)
     assert precompile.start("prove") is False
     precompile.wait("prove")  # nothing to wait for
     monkeypatch.setenv(precompile.ENV, "0")

@@ -492,6 +492,7 @@ class _Pool:
         with self._lock:
             block = self._free.pop() if self._free else None
         if block is None or block.shape[0] < words:
+            block = None  # dropped before the larger one is made: its pages are reused
             block = np.empty(words, dtype=np.uint64)
         return block
 

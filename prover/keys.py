@@ -13,8 +13,10 @@ plus α·G1, β·G1, β·G2, γ·G2, δ·G1, δ·G2, and the matrices the prover
 the binding rows and B, as in a snarkjs zkey). h_g1 is snarkjs's H query: the Lagrange basis of
 the 2N-th roots of unity at the odd points (:func:`prover.qap.quotient_evaluations`), so a key
 made here and a snarkjs ``.zkey`` (:mod:`prover.zkey`) hold the same arrays.
-As in snarkjs's zkey, the A and B queries keep only the wires whose u_j(τ) (resp. v_j(τ)) is not
-zero (``a_wires``, ``b_wires``): a wire absent from B costs nothing in the G2 MSM.
+The A and B queries use only the wires whose u_j(τ) (resp. v_j(τ)) is not zero (``a_wires``,
+``b_wires``): a wire absent from B costs nothing in the G2 MSM. Our keys store just those rows; a
+key read from a ``.zkey`` keeps the file's sections whole, one row per wire (``by_wire``), and the
+MSMs pick the rows in place.
 
 On disk a proving key is a directory:
 

@@ -6,7 +6,8 @@
 
 Whole processes, interleaved round by round (zkr, rapidsnark, groth16py, snarkjs, zkr, …), so a
 change in the machine's load hits every prover alike; the ratios zkr / other are computed per
-round and their median reported with ``os.getloadavg()`` before and after. ``zkr`` is
+round and their median reported with ``os.getloadavg()`` before and after, with each prover's
+peak RSS (``wait4``'s ``ru_maxrss``, mapped files included). ``zkr`` is
 ``python -m cli groth16 prove KEY.zkey W.wtns`` (a fresh process: imports, numba cache, key
 mapping, witness, proof, JSON), rapidsnark its ``prover`` binary, snarkjs ``groth16 prove``,
 groth16py ``import_zkey`` + ``prove_wtns`` in a fresh Python. ``floor`` is a process that only
@@ -83,8 +84,9 @@ def _commands(zkey: Path, wtns: Path, tmp: Path, rapidsnark: Path, snarkjs: bool
     return cmds
 
 
-def _run(cmd: list[str], env: dict) -> tuple[float, float]:
-    """(wall seconds, CPU seconds user + system) of one process run to completion."""
+def _run(cmd: list[str], env: dict) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds user + system, peak RSS in MiB: the process's resident pages at
+    their most, mapped files included) of one process run to completion."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -95,7 +97,7 @@ def _run(cmd: list[str], env: dict) -> tuple[float, float]:
         raise RuntimeError(
             f"{cmd[0]} failed: {proc.stderr.read().decode()[-300:] if proc.stderr else ''}"
         )
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux: KiB
 
 
 def _ratios(samples: dict[str, list[float]]) -> dict[str, float]:
@@ -111,20 +113,23 @@ def whole_process(zkey: Path, wtns: Path, rounds: int, rapidsnark: Path, snarkjs
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     wall: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
+    rss: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         cmds = _commands(zkey, wtns, Path(tmp), rapidsnark, snarkjs)
         for cmd in cmds.values():  # one untimed run each: page cache, numba cache
             _run(cmd, env)
         for _ in range(rounds):
             for name, cmd in cmds.items():
-                w, c = _run(cmd, env)
+                w, c, m = _run(cmd, env)
                 wall.setdefault(name, []).append(w)
                 cpu.setdefault(name, []).append(c)
+                rss.setdefault(name, []).append(m)
     return {
         "samples_s": wall,
         "cpu_samples_s": cpu,
         "median_s": {k: statistics.median(v) for k, v in wall.items()},
         "median_cpu_s": {k: statistics.median(v) for k, v in cpu.items()},
+        "peak_rss_mib": {k: max(v) for k, v in rss.items()},
         "zkr_over": _ratios(wall),
         "zkr_over_cpu": _ratios(cpu),
         #: the start-up floor over rapidsnark's whole process, per round (median)
@@ -243,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{label}: median whole-process s {result['whole_process']['median_s']}")
     print(f"zkr / other (median of per-round ratios): {result['whole_process']['zkr_over']}")
     print(f"the same in CPU seconds (user + system): {result['whole_process']['zkr_over_cpu']}")
+    print(f"peak RSS MiB (mapped files included): {result['whole_process']['peak_rss_mib']}")
     print(
         f"zkr's start-up floor (Python, numba, one cached kernel): "
         f"{result['whole_process']['median_s']['floor']:.2f} s = "

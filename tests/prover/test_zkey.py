@@ -186,3 +186,23 @@ def test_zkey_for_another_circuit_is_a_mismatch(groth16_vectors: Path) -> None:
         pk.check_circuit(read_r1cs(groth16_vectors / "merkle_n1_d16" / "circuit.r1cs"))
     with pytest.raises(Exception, match="witness has"):
         prove(pk, read_wtns(groth16_vectors / "merkle_n1_d16" / "witness.wtns"))
+
+
+def test_zkey_sections_used_in_place_prove_and_need_every_wire(
+    tiny: Path,
+) -> None:
+    """A zkey's A/B sections are used whole (``by_wire``), the MSMs taking a_wires / b_wires as
+    rows (the MSM's rows are checked against the twin in test_msm): the proof verifies, and a
+    key that drops one wire of A from its rows proves nothing (negative twin)."""
+    import dataclasses
+
+    pk = read_zkey(tiny / "circuit_final.zkey")
+    assert pk.by_wire and len(pk.a_g1) == pk.n_wires and len(pk.a_wires) < pk.n_wires
+    z = read_wtns_limbs(tiny / "witness.wtns")
+    fast = prove(pk, z, r=5, s=6)
+    public = read_r1cs(tiny / "circuit.r1cs").public_signals(read_wtns(tiny / "witness.wtns"))
+    vk_path = tiny / "verification_key.json"
+    assert _verify_snarkjs_json(vk_path, public, fast)
+    used = [j for j in pk.a_wires if z[j].any()]  # a wire whose term is not zero
+    short = dataclasses.replace(pk, a_wires=pk.a_wires[pk.a_wires != used[-1]])
+    assert not _verify_snarkjs_json(vk_path, public, prove(short, z, r=5, s=6))

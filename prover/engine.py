@@ -140,11 +140,11 @@ REFERENCE = Engine(
 
 
 def _fast() -> Engine:
-    from prover.kernels import coefs, field, msm, ntt, precompile, sparse
+    from prover.kernels import coefs, field, msm, msm_work, ntt, precompile, sparse
 
     @contextmanager
     def _workspace() -> Iterator[None]:
-        with msm.workspace(), ntt.tables():
+        with msm_work.workspace(), ntt.tables():
             yield
 
     # fixed-base multiplication is the setup's: imported on first use, not by every prover

@@ -11,8 +11,8 @@ signed digits and batch-affine buckets as in gnark-crypto's and Aztec's MSMs):
    Each bucket's points are summed by in-place halving: every round adds the pairs
    (s + i, s + h + i), h = ⌈k/2⌉, of all buckets at once in affine form with ONE shared inversion
    (``add_affine_indexed``: ~6 multiplications per addition instead of ~11 for a mixed Jacobian
-   addition), until one point per bucket is left. Past ``CHUNK_TERMS`` terms this runs chunk by
-   chunk, each bucket's point carried into the next chunk, which bounds the buffer.
+   addition), until one point per bucket is left. Past ``msm_work.CHUNK_TERMS`` terms this runs
+   chunk by chunk, each bucket's point carried into the next chunk, which bounds the buffer.
 3. Window sum Σ_b (b + 1)·B_b by the running-sum trick, cut into K chains run in lockstep so
    that its additions are batch-affine too (see ``_window_sum_g1``); then Horner over windows:
    Σⱼ 2^(cj)·Wⱼ with c doublings per window.
@@ -22,22 +22,18 @@ sections, the witness), the first optionally through ``rows``: the prover concat
 Windows are independent: each is one task handed to the workers of :mod:`prover.threads` (Python
 threads running the ``nogil`` kernels), an idle worker taking the next, so a worker slowed by
 another process on its core takes fewer; the windows left over after even rounds are cut into one
-term range per worker (``_tasks``). A task takes a scratch block from a pool, which
-``workspace()`` keeps across a prove's MSMs. The window c defaults to ``window_size(n)``
-(≈ log2 n − 3, tuned on this machine; see
-benchmarks/kernels.py). Reference twins: ``reference.msm_g1_naive`` / ``msm_g2_naive``.
+term range per worker (``msm_work.tasks``). A task takes a scratch block from a pool, which
+``msm_work.workspace()`` keeps across a prove's MSMs. The window c defaults to
+``window_size(n)`` (≈ log2 n − 3, tuned on this machine; see benchmarks/kernels.py).
+Reference twins: ``reference.msm_g1_naive`` / ``msm_g2_naive``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 from numba import njit
 
-from prover.kernels import g1, g2, precompile
+from prover.kernels import g1, g2, msm_work, precompile
 from prover.kernels.convert import G1Int, G2Int, g1_to_ints, g2_to_ints
 from prover.kernels.field import fq_is_zero, fq_neg, u4
 from prover.threads import chunks, run_tasks, worker_count
@@ -89,24 +85,13 @@ def _digits_rows(scalars, c, out, lo, hi):
             out[w, i] = d
 
 
-#: below this many scalars the digits are one task (a thread hand-off costs more than it saves)
-DIGITS_SPLIT_FROM = 1 << 14
-#: A window's terms are bucketed in chunks of at most this many: after each chunk every bucket is
-#: summed to one point, carried into the next chunk's bucket, for ≤ nb more additions per extra
-#: chunk. It bounds a worker's buffers at ~200 MB (G1; 2^21 points and their pair scratch) for
-#: circuits of any size. Below it (the B = 8 batch's largest MSM has 888,585 terms) a window is
-#: one chunk: cutting that one in two saved 60 MB but cost 3.6 % more additions, and measured no
-#: faster as a whole process.
-CHUNK_TERMS = 1 << 21
-
-
 def signed_digits(scalars: np.ndarray, c: int, nwin: int, threads: int | None = None) -> np.ndarray:
     """(n, 4) canonical scalars → (nwin, n) int32 signed digits in [−2^(c−1), 2^(c−1)]: digit w
     of scalar i is its bits [wc, wc + c) plus the carry from digit w − 1, less 2^c (carry 1) when
     above 2^(c−1). Scalars are independent, so ranges of them go to the workers."""
     n = scalars.shape[0]
     out = np.empty((nwin, n), dtype=np.int32)
-    parts = chunks(n, worker_count(threads)) if n >= DIGITS_SPLIT_FROM else [(0, n)]
+    parts = chunks(n, worker_count(threads)) if n >= msm_work.DIGITS_SPLIT_FROM else [(0, n)]
     run_tasks(lambda b: _digits_rows(scalars, np.int64(c), out, np.int64(b[0]), np.int64(b[1])),
               parts, threads)  # fmt: skip
     return out
@@ -291,12 +276,6 @@ def _plan_round(starts, cnt, nb, idx):
     return m
 
 
-def chain_split(nb: int) -> tuple[int, int]:
-    """(K, L): the window sum runs K chains of L = nb / K buckets (K a power of 2 near √(4·nb))."""
-    k = min(nb, 1 << ((nb.bit_length() + 2) // 2))
-    return k, nb // k
-
-
 @njit(cache=True, nogil=True)
 def _plan_chain_step(starts, counts, K, L, t, inf_row, idx):
     """Step t of the chained window sum: chain k adds bucket kL + (L − 1 − t) to its run slot k
@@ -370,10 +349,10 @@ def _window_sum_g2(buf, starts, counts, K, L, state, idx, scratch):
 @njit(cache=True, nogil=True)
 def _window_task_g1(src, scal, carries, c, w, t_lo, t_hi, nb, out_jac, slot, work):
     """The sum of window w over terms t_lo..t_hi − 1 into out_jac[slot] (Jacobian): one task of
-    ``_tasks``. ``src`` and ``scal`` locate each term's base and scalar (``_scatter``,
-    ``_window_digits``), ``carries`` its signed-digit carries; ``work`` is ``_carve``'s views
-    (made in Python: a reshape in numba code compiles numba's reshape and its error-message
-    string code, ~7 s cold)."""
+    ``msm_work.tasks``. ``src`` and ``scal`` locate each term's base and scalar (``_scatter``,
+    ``_window_digits``), ``carries`` its signed-digit carries; ``work`` is
+    ``msm_work.carve``'s views (made in Python: a reshape in numba code compiles numba's
+    reshape and its error-message string code, ~7 s cold)."""
     (
         buf,
         flat_buf,
@@ -479,180 +458,30 @@ def _horner_g2(parts, owner, nwin, c):
     return g2.jac_to_affine(acc)
 
 
-class _Pool:
-    """Scratch blocks (flat uint64) handed to the workers one window at a time: a block goes
-    back when its window is done, so an MSM holds one per concurrent worker. A block that is too
-    small for the MSM at hand is replaced by a larger one."""
-
-    def __init__(self) -> None:
-        self._free: list[np.ndarray] = []
-        self._lock = threading.Lock()
-
-    def take(self, words: int) -> np.ndarray:
-        with self._lock:
-            block = self._free.pop() if self._free else None
-        if block is None or block.shape[0] < words:
-            block = None  # dropped before the larger one is made: its pages are reused
-            block = np.empty(words, dtype=np.uint64)
-        return block
-
-    def give(self, block: np.ndarray) -> None:
-        with self._lock:
-            self._free.append(block)
-
-
-_ACTIVE = threading.local()
-
-
-@contextmanager
-def workspace() -> Iterator[None]:
-    """MSMs run inside share one pool of per-worker scratch blocks, sized by the largest, instead
-    of each allocating its own: a prove's four MSMs fault in their peak memory once. The blocks
-    are dropped on exit."""
-    outer = getattr(_ACTIVE, "pool", None)
-    _ACTIVE.pool = outer or _Pool()
-    try:
-        yield
-    finally:
-        _ACTIVE.pool = outer
-
-
-def chunk_terms(n: int) -> int:
-    """Terms per chunk of a window: n cut into ⌈n / CHUNK_TERMS⌉ near-equal chunks."""
-    chunks = -(-n // CHUNK_TERMS)
-    return -(-n // chunks)
-
-
-def _layout(n: int, m: int, nb: int, point_words: int, pair_words: int) -> tuple[list[int], int]:
-    """Word offsets of a block's parts (``_carve``) and its size, for n terms in chunks of m and
-    nb buckets."""
-    K, _ = chain_split(nb)
-    rows = m + (nb if m < n else 0)  # a chunk's points and the points carried over
-    pairs = max(rows // 2, K)
-    sizes = [
-        (rows + 1) * point_words,  # buf: the chunk's points by bucket, then infinity
-        pairs * pair_words,  # scratch: the batch inversion's prefix products
-        3 * pairs,  # idx: (ia, ib, iout) of a halving round
-        6 * K,  # chain_idx: the two additions of a chained window-sum step
-        (m + 1) // 2,  # digits: int32, one chunk's
-        nb * point_words,  # acc: each bucket's point carried to the next chunk
-        5 * nb,  # fill, starts, counts, cnt, has_acc
-        2 * K * point_words,  # state: run and total slots of the chains
-    ]
-    offsets = [0]
-    for size in sizes:
-        offsets.append(offsets[-1] + size)
-    return offsets, offsets[-1]
-
-
-def _carve(block: np.ndarray, n: int, m: int, nb: int, point_shape: tuple[int, ...], pair_shape):
-    """The work views ``_window_task_*`` unpacks, cut from one block."""
-    point_words, pair_words = int(np.prod(point_shape)), int(np.prod(pair_shape))
-    K, L = chain_split(nb)
-    o, _ = _layout(n, m, nb, point_words, pair_words)
-    rows = o[1] // point_words - 1
-    pairs = (o[2] - o[1]) // pair_words
-    flat_buf = block[o[0] : o[1]].reshape(rows + 1, point_words)
-    flat_buf[rows] = 0  # the infinity row that an empty bucket reads
-    ints = block.view(np.int64)
-    counters = ints[o[6] : o[7]].reshape(5, nb)
-    return (
-        flat_buf.reshape(rows + 1, *point_shape),
-        flat_buf,
-        block[o[1] : o[2]].reshape(pairs, *pair_shape),
-        ints[o[2] : o[3]].reshape(3, pairs),
-        ints[o[3] : o[4]].reshape(6, K),
-        block[o[4] : o[5]].view(np.int32)[:m],
-        block[o[5] : o[6]].reshape(nb, point_words),
-        counters[0],
-        counters[1],
-        counters[2],
-        counters[3],
-        counters[4],
-        block[o[7] : o[8]].reshape(2 * K, *point_shape),
-        K,
-        L,
-        m,
-    )
-
-
-def _frozen(a: np.ndarray, shape: tuple[int, ...], dtype=np.uint64) -> np.ndarray:
-    """A read-only C-contiguous view (a copy only if ``a`` is not already such an array): the
-    kernels then compile once for mapped keys and built arrays alike."""
-    v = np.ascontiguousarray(a, dtype=dtype).reshape(shape).view()
-    v.flags.writeable = False
-    return v
-
-
-def _segments(bases, scalars, rows, point_shape: tuple[int, ...]) -> tuple:
-    """Check up to three (bases, scalars) segments and ``rows``; returns (src, scal, n)."""
-    bs = bases if isinstance(bases, tuple) else (bases,)
-    ss = scalars if isinstance(scalars, tuple) else (scalars,)
-    if len(bs) != len(ss) or not 1 <= len(bs) <= 3:
-        raise ValueError(f"{len(bs)} base segments and {len(ss)} scalar segments (1 to 3 each)")
-    words = int(np.prod(point_shape))
-    flat, limbs = [], []
-    for b, s in zip(bs, ss, strict=True):
-        b, s = np.asarray(b), np.asarray(s)
-        if b.shape[1:] != point_shape or b.ndim != 1 + len(point_shape):
-            raise ValueError(f"bases must have shape (n, {', '.join(map(str, point_shape))})")
-        if s.ndim != 2 or s.shape[1] != 4:
-            raise ValueError("scalars must have shape (n, 4)")
-        if s.shape[0] != b.shape[0]:
-            raise ValueError(f"{b.shape[0]} bases but {s.shape[0]} scalars")
-        flat.append(_frozen(b, (b.shape[0], words)))
-        limbs.append(_frozen(s, s.shape))
-    while len(flat) < 3:
-        flat.append(_frozen(np.zeros((0, words), np.uint64), (0, words)))
-        limbs.append(_frozen(np.zeros((0, 4), np.uint64), (0, 4)))
-    use_rows = rows is not None
-    r = np.asarray(rows if use_rows else np.zeros(0, np.int64))
-    if r.ndim != 1 or (r.size and r.dtype.kind not in "iu"):
-        raise ValueError("rows must be a 1-D array of integer indices")
-    if r.size and (int(r.min()) < 0 or int(r.max()) >= flat[0].shape[0]):
-        raise ValueError(f"rows must index the first segment's {flat[0].shape[0]} terms")
-    r = _frozen(r, r.shape, np.int64)
-    n = (r.shape[0] if use_rows else flat[0].shape[0]) + flat[1].shape[0] + flat[2].shape[0]
-    return (flat[0], flat[1], flat[2], r, use_rows), (limbs[0], limbs[1], limbs[2], r, use_rows), n
-
-
-def _tasks(nwin: int, n: int, workers: int) -> list[tuple[int, int, int]]:
-    """(window, first term, end) of each task: one per window, except that the nwin mod workers
-    windows left after the even rounds are each cut into one term range per worker (their parts'
-    sums are added by ``_horner_*``), so no worker idles through the last window. Splitting
-    costs one more bucket sum per extra part (≤ 2^c additions) and saves up to one window's
-    time: at B = 8, 17 windows on 2 workers were 9 + 8."""
-    whole = nwin - nwin % workers if n >= DIGITS_SPLIT_FROM and workers > 1 else nwin
-    tasks = [(w, 0, n) for w in range(whole)]
-    for w in range(whole, nwin):
-        tasks += [(w, lo, hi) for lo, hi in chunks(n, workers)]
-    return tasks
-
-
 def _msm(bases, scalars, rows, c, threads, curve):
     window_task, horner, point_shape, pair_shape, jac_shape = curve
-    src, scal, n = _segments(bases, scalars, rows, point_shape)
+    src, scal, n = msm_work.segments(bases, scalars, rows, point_shape)
     if n == 0:
         return None
     c = window_size(n) if c is None else c
     nwin = num_windows(c)
     nb = 1 << (c - 1)
     carries = np.empty((n, (nwin + 63) // 64), dtype=np.uint64)
-    parts = chunks(n, worker_count(threads)) if n >= DIGITS_SPLIT_FROM else [(0, n)]
+    parts = chunks(n, worker_count(threads)) if n >= msm_work.DIGITS_SPLIT_FROM else [(0, n)]
     run_tasks(lambda b: _carry_rows(scal, np.int64(c), carries, np.int64(b[0]), np.int64(b[1])),
               parts, threads)  # fmt: skip
-    tasks = _tasks(nwin, n, worker_count(threads))
+    tasks = msm_work.tasks(nwin, n, worker_count(threads))
     parts_out = np.empty((len(tasks), *jac_shape), dtype=np.uint64)
     owner = np.array([w for w, _, _ in tasks], dtype=np.int64)
-    pool = getattr(_ACTIVE, "pool", None) or _Pool()
-    m = chunk_terms(n)
-    words = _layout(n, m, nb, int(np.prod(point_shape)), int(np.prod(pair_shape)))[1]
+    pool = msm_work.active_pool()
+    m = msm_work.chunk_terms(n)
+    words = msm_work.layout(n, m, nb, int(np.prod(point_shape)), int(np.prod(pair_shape)))[1]
 
     def run(slot: int) -> None:
         w, lo, hi = tasks[slot]
         block = pool.take(words)
         try:
-            work = _carve(block, n, m, nb, point_shape, pair_shape)
+            work = msm_work.carve(block, n, m, nb, point_shape, pair_shape)
             window_task(src, scal, carries, np.int64(c), w, lo, hi, nb, parts_out, slot, work)
         finally:
             pool.give(block)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from py_ecc import optimized_bn128 as bn
 
 from prover.fields import R
-from prover.kernels import convert, fixed_base, msm, reference
+from prover.kernels import convert, fixed_base, msm, msm_work, reference
 
 POOL = 12  # distinct pool points; index POOL means the point at infinity
 
@@ -153,13 +153,13 @@ def test_batch_mul_rejects_malformed_input():
 def test_signed_digits_recompose_the_scalar(ss, c, split):
     """Twin in Python ints: Σ_w d_w·2^(cw) = s with |d_w| ≤ 2^(c−1), whether the scalars are cut
     into ranges for the workers (split 1 or 7) or done in one task."""
-    old = msm.DIGITS_SPLIT_FROM
-    msm.DIGITS_SPLIT_FROM = split
+    old = msm_work.DIGITS_SPLIT_FROM
+    msm_work.DIGITS_SPLIT_FROM = split
     try:
         nwin = msm.num_windows(c)
         d = msm.signed_digits(convert.scalars_from_ints(ss), c, nwin, threads=2)
     finally:
-        msm.DIGITS_SPLIT_FROM = old
+        msm_work.DIGITS_SPLIT_FROM = old
     assert d.shape == (nwin, len(ss))
     assert np.abs(d).max(initial=0) <= 1 << (c - 1)
     for i, s in enumerate(ss):
@@ -204,7 +204,7 @@ def test_scatter_places_signed_points_bucket_by_bucket(digits):
     starts, counts, fill = (np.empty(nb, dtype=np.int64) for _ in range(3))
     buf = np.zeros((n, 8), dtype=np.uint64)
     d = np.array(digits, dtype=np.int32)
-    src = msm._segments(bases, np.zeros((n, 4), np.uint64), None, (2, 4))[0]
+    src = msm_work.segments(bases, np.zeros((n, 4), np.uint64), None, (2, 4))[0]
     acc, none = np.zeros((nb, 8), np.uint64), np.zeros(nb, np.int64)  # nothing carried over
     m = msm._bucket_starts(d, n, nb, starts, counts, none)
     msm._scatter(src, d, n, 0, starts, fill, buf, acc, none)
@@ -240,7 +240,8 @@ def test_window_digits_are_the_signed_digits(ss, c, cut, split):
     limbs = convert.scalars_from_ints(ss)
     cut = min(cut, len(ss))
     bases = np.zeros((len(ss), 2, 4), np.uint64)
-    _, scal, n = msm._segments((bases[:cut], bases[cut:]), (limbs[:cut], limbs[cut:]), None, (2, 4))
+    segs = (bases[:cut], bases[cut:]), (limbs[:cut], limbs[cut:])
+    _, scal, n = msm_work.segments(*segs, None, (2, 4))
     nwin = msm.num_windows(c)
     carries = np.empty((n, (nwin + 63) // 64), np.uint64)
     for lo, hi in threads_chunks(n, split):
@@ -321,7 +322,7 @@ def test_workspace_reuses_one_block_per_worker():
     scalars = convert.scalars_from_ints([int(x) for x in rng.integers(1, 2**62, 200)])
     want = msm.msm_g1(bases, scalars, threads=2)
     made: list[np.ndarray] = []  # the blocks themselves: their ids stay unique while held
-    take = msm._Pool.take
+    take = msm_work.Pool.take
 
     def counting(self, words):
         block = take(self, words)
@@ -332,8 +333,8 @@ def test_workspace_reuses_one_block_per_worker():
         return {id(b) for b in blocks}
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(msm._Pool, "take", counting)
-        with msm.workspace():
+        mp.setattr(msm_work.Pool, "take", counting)
+        with msm_work.workspace():
             assert msm.msm_g1(bases, scalars, threads=2) == want
             first = list(made)
             made.clear()
@@ -360,7 +361,7 @@ def test_msm_in_chunks_carries_every_bucket_over(curve, chunk, monkeypatch):
     rows = np.sort(rng.choice(100, 60, replace=False))
     scalars = convert.scalars_from_ints(ss)
     k = sum(ks[idx[i]] * ss[i] for i in [*rows, *range(100, 150)])
-    monkeypatch.setattr(msm, "CHUNK_TERMS", chunk)
+    monkeypatch.setattr(msm_work, "CHUNK_TERMS", chunk)
     got = fast((pts[idx[:100]], pts[idx[100:]]), (scalars[:100], scalars[100:]), rows=rows, c=4)
     assert got == expected(curve, k)
     tampered = scalars.copy()
@@ -376,12 +377,12 @@ def test_msm_in_chunks_carries_every_bucket_over(curve, chunk, monkeypatch):
 def test_tasks_cover_every_window_and_term_once(nwin, n, workers):
     """Whole windows in multiples of the workers, the rest cut into one term range per worker:
     each (window, term) is in exactly one task."""
-    tasks = msm._tasks(nwin, n, workers)
+    tasks = msm_work.tasks(nwin, n, workers)
     for w in range(nwin):
         ranges = sorted((lo, hi) for tw, lo, hi in tasks if tw == w)
         assert ranges[0][0] == 0 and ranges[-1][1] == n
         assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
-    if n >= msm.DIGITS_SPLIT_FROM and workers > 1:
+    if n >= msm_work.DIGITS_SPLIT_FROM and workers > 1:
         assert sum(hi - lo == n for _, lo, hi in tasks) == nwin - nwin % workers
     tasks[-1] = (tasks[-1][0], tasks[-1][1], tasks[-1][2] - 1)  # negative twin: a term lost
     covered = sum(hi - lo for _, lo, hi in tasks)
@@ -398,8 +399,8 @@ def test_msm_with_split_windows_matches_oracle(curve, monkeypatch):
     idx = rng.integers(0, POOL + 1, 90)
     ss = [int.from_bytes(rng.bytes(32), "little") % R for _ in range(90)]
     want = expected(curve, sum(ks[i] * s for i, s in zip(idx, ss, strict=True)))
-    monkeypatch.setattr(msm, "DIGITS_SPLIT_FROM", 1)
-    assert any(hi - lo < 90 for _, lo, hi in msm._tasks(msm.num_windows(5), 90, 2))
+    monkeypatch.setattr(msm_work, "DIGITS_SPLIT_FROM", 1)
+    assert any(hi - lo < 90 for _, lo, hi in msm_work.tasks(msm.num_windows(5), 90, 2))
     scalars = convert.scalars_from_ints(ss)
     assert fast(pts[idx], scalars, c=5, threads=2) == want
     scalars[89, 0] ^= 1  # negative twin: the last term (in the last part) changed

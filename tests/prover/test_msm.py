@@ -364,12 +364,12 @@ def test_msm_in_chunks_carries_every_bucket_over(curve, chunk, monkeypatch):
     monkeypatch.setattr(msm_work, "CHUNK_TERMS", chunk)
     got = fast((pts[idx[:100]], pts[idx[100:]]), (scalars[:100], scalars[100:]), rows=rows, c=4)
     assert got == expected(curve, k)
+    # negative twin: the last selected term with a finite base, changed by one, moves the sum
+    j = int(next(r for r in rows[::-1] if idx[r] != POOL))
     tampered = scalars.copy()
-    tampered[rows[-1]] = convert.scalars_from_ints([(ss[rows[-1]] + 1) % R])
-    # negative twin: a term in the last chunk changed by one (its base finite) moves the sum
-    if idx[rows[-1]] != POOL:
-        bad = fast((pts[idx[:100]], pts[idx[100:]]), (tampered[:100], scalars[100:]), rows=rows)
-        assert bad != got
+    tampered[j] = convert.scalars_from_ints([(ss[j] + 1) % R])
+    bad = fast((pts[idx[:100]], pts[idx[100:]]), (tampered[:100], scalars[100:]), rows=rows, c=4)
+    assert bad != got
 
 
 @settings(max_examples=30, deadline=None)

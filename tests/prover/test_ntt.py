@@ -165,3 +165,20 @@ def test_two_thread_transform_equals_one_thread() -> None:
         _ntt_inplace(single, _twiddles(log_n, False), log_n)
         np.testing.assert_array_equal(fast.ntt(a), single)
         assert not np.array_equal(single, a)
+
+
+def test_tables_are_shared_inside_tables_and_dropped_after() -> None:
+    """Inside ``tables()`` a transform's twiddle and coset tables are built once (nested uses
+    share them) and give the same transform as fresh ones; outside, each call builds its own."""
+    a = np.asarray(ints_to_limbs([(7 * i + 3) ** 3 % R for i in range(1 << 5)]), dtype=np.uint64)
+    want = fast.coset_ntt(a, 5)
+    with fast.tables():
+        tw = fast._twiddles(5, False)
+        with fast.tables():
+            assert fast._twiddles(5, False) is tw and fast._coset_table(5, 5, False) is (
+                fast._coset_table(5, 5, False)
+            )
+        np.testing.assert_array_equal(fast.coset_ntt(a, 5), want)
+    # negative twin: outside, nothing is kept
+    assert fast._twiddles(5, False) is not fast._twiddles(5, False)
+    np.testing.assert_array_equal(fast._twiddles(5, False), tw)

@@ -8,8 +8,9 @@ bundle of functions with fixed array conventions — and call its members:
   ``fr_mul`` / ``fr_add`` / ``fr_sub`` / ``fr_batch_inverse`` are element-wise;
   ``fr_mul_const(a, k)`` = a_i·k for one canonical int k (no table of k's);
   ``powers(x, n)`` = x^0 … x^(n−1).
-- Transforms: ``ntt``, ``intt``, ``coset_ntt(a, shift)``, ``coset_intt(a, shift)``
-  (:mod:`prover.kernels.ntt`); ``overwrite=True`` lets a transform reuse its input's memory.
+- Transforms: ``ntt``, ``intt``, ``coset_ntt(a, shift)``, ``coset_intt(a, shift)`` and
+  ``coset_evaluations(a, shift)`` = ``coset_ntt(intt(a), shift)`` (:mod:`prover.kernels.ntt`);
+  ``overwrite=True`` lets a transform reuse its input's memory.
 - Sparse R1CS products: ``matvec`` (M·z) and ``transpose_matvec`` (Mᵀ·l) on CSR arrays;
   ``qap_matvec(records, z, n)`` → (A·z, B·z) from zkey coefficient records and canonical z,
   ``check_records(records, n_rows, n_wires)`` → first malformed record or −1;
@@ -68,6 +69,7 @@ class Engine:
     intt: Callable[..., np.ndarray]
     coset_ntt: Callable[..., np.ndarray]
     coset_intt: Callable[..., np.ndarray]
+    coset_evaluations: Callable[..., np.ndarray]
     matvec: Callable[..., None]
     transpose_matvec: Callable[..., None]
     qap_matvec: Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
@@ -124,6 +126,7 @@ REFERENCE = Engine(
     intt=_ntt_ref.intt,
     coset_ntt=_ntt_ref.coset_ntt,
     coset_intt=_ntt_ref.coset_intt,
+    coset_evaluations=_ntt_ref.coset_evaluations,
     matvec=_sparse_ref.matvec,
     transpose_matvec=_sparse_ref.transpose_matvec,
     qap_matvec=_sparse_ref.qap_matvec,
@@ -172,6 +175,7 @@ def _fast() -> Engine:
         intt=ntt.intt,
         coset_ntt=ntt.coset_ntt,
         coset_intt=ntt.coset_intt,
+        coset_evaluations=ntt.coset_evaluations,
         matvec=sparse.matvec,
         transpose_matvec=sparse.transpose_matvec,
         qap_matvec=coefs.qap_matvec,

@@ -201,8 +201,7 @@ def quotient_evaluations(engine: Engine, qap: QapMatrices, z: np.ndarray) -> np.
     g = coset_shift(qap.log_domain)
     with engine.workspace():  # the six transforms share their tables
         # a, b, c are not needed afterwards: each transform reuses its input's memory
-        ea, eb, ec = (engine.coset_ntt(engine.intt(v, overwrite=True), g, overwrite=True)
-                      for v in (a, b, c))  # fmt: skip
+        ea, eb, ec = (engine.coset_evaluations(v, g, overwrite=True) for v in (a, b, c))
     return engine.fr_from_mont(engine.fr_sub(engine.fr_mul(ea, eb), ec))
 
 

@@ -1,32 +1,33 @@
-"""Number-theoretic transform over BN254 Fr in numba: radix-2, in place, precomputed twiddles.
+"""Number-theoretic transform over BN254 Fr in numba: radix-2, in place, one twiddle table.
 
-The transform of a length-n = 2^k vector (Cooley–Tukey 1965, decimation in time after a
-bit-reversal permutation):
+The transform of a length-n = 2^k vector:
 
     NTT(a)_k = Σ_j a_j · ω^(j·k),      INTT(A)_j = n⁻¹ · Σ_k A_k · ω^(−j·k),
 
 with ω = ``prover.fields.root_of_unity(k)`` = 5^((r−1)/2^k), the root ffjavascript / snarkjs use.
-Each of the k stages with half-size h applies the butterfly
+Decimation in time (Cooley–Tukey 1965) takes bit-reversed input to natural output, each stage
+with half-size h applying (u, v) ← (u + w·v, u − w·v); decimation in frequency (Gentleman and
+Sande 1966) takes natural input to bit-reversed output with (u, v) ← (u + v, (u − v)·w); here
+w = ω_{2h}^j.  Both read w from one table ``top[i] = ω^i``, i < n/2, at the stride n/(2h); the
+inverse direction uses ω_{2h}^(−j) = −ω_{2h}^(h − j), so the same table serves it.
 
-    (u, v) ← (u + ω_{2h}^j · v,  u − ω_{2h}^j · v)
+``ntt`` / ``intt`` bit-reverse, then run DIT.  The coset transforms evaluate on g·⟨ω⟩:
+``coset_ntt(a, g) = NTT(a_j · g^j)`` and ``coset_intt(A, g)_j = n⁻¹ g^(−j) · INTT'(A)_j`` with
+the two scalings fused into one precomputed table.  ``coset_evaluations(A, g)`` =
+``coset_ntt(intt(A), g)``, the prover's step, runs the inverse as DIF and the forward as DIT,
+with the scaling between them read from a table in bit-reversed order: no bit reversal at all.
 
-reading its twiddles from one contiguous slice of a table ``tw[h − 1 + j] = ω_{2h}^j``
-(n − 1 entries in all), so every stage streams through memory. The coset transforms evaluate on
-g·⟨ω⟩: ``coset_ntt(a, g) = NTT(a_j · g^j)`` and ``coset_intt(A, g)_j = n⁻¹ g^(−j) · INTT'(A)_j``
-with the two scalings fused into one precomputed table.
-
-From 2^14 up the transform is cut into tasks for the workers of :mod:`prover.threads`: after the
-bit reversal the first k − 3 stages act on eight blocks independently (one task each), and each of
-the last three stages splits its butterflies into eight tasks; idle workers pull the next task, so
+From 2^14 up the stages are cut into tasks for the workers of :mod:`prover.threads`: the k − 3
+stages with h < n/8 act on eight blocks independently (one task per block), and each of the
+other three stages splits its butterflies into eight tasks; idle workers pull the next task, so
 a worker slowed by another process on its core does fewer.
 
 Arrays are ``(n, 4) uint64`` Fr elements in Montgomery form (see :mod:`prover.kernels.field`);
 every function returns a new array, unless ``overwrite=True`` lets it transform its input's
 memory in place (then returned; a caller that no longer needs the input saves a copy).
 Tables are built per call, or once per (size, root) inside ``tables()`` (a prove's six transforms
-share them; they are dropped before its MSMs, which then run without 3 × 16 MB at 2^19). Kernels
-release the GIL (``nogil``) so callers may run independent transforms in threads.
-Reference twin: :mod:`prover.kernels.ntt_reference`.
+share them; they are dropped before its MSMs). Kernels release the GIL (``nogil``) so callers
+may run independent transforms in threads.  Reference twin: :mod:`prover.kernels.ntt_reference`.
 """
 
 from __future__ import annotations
@@ -91,18 +92,20 @@ def _bit_reverse(a, log_n):
 
 
 @njit(cache=True, nogil=True)
-def _stages(a, tw, h_end):
-    """Butterfly stages h = 1, 2, 4, … < h_end on a (already in bit-reversed order)."""
+def _stages(a, top, h_end, inverse):
+    """Decimation-in-time stages h = 1, 2, 4, … < h_end on a (bit-reversed order in, natural
+    order out): (u, v) ← (u + w·v, u − w·v) with w = ω_{2h}^j = top[j·N/(2h)], or for the
+    inverse w = ω_{2h}^(−j) = −top[(h − j)·N/(2h)] (``_twiddles``)."""
     n = a.shape[0]
-    # stage h = 1: the twiddle is 1
-    for s in range(0, n, 2):
+    half = top.shape[0]
+    for s in range(0, n, 2):  # h = 1: the twiddle is 1
         u = load(a, s)
         v = load(a, s + 1)
         store(a, s, fr_add(u, v))
         store(a, s + 1, fr_sub(u, v))
     h = 2
     while h < h_end:
-        base = h - 1
+        stride = half // h
         for s in range(0, n, 2 * h):
             u = load(a, s)
             v = load(a, s + h)
@@ -110,53 +113,128 @@ def _stages(a, tw, h_end):
             store(a, s + h, fr_sub(u, v))
             for j in range(1, h):
                 u = load(a, s + j)
-                v = fr_mul(load(a, s + j + h), load(tw, base + j))
-                store(a, s + j, fr_add(u, v))
-                store(a, s + j + h, fr_sub(u, v))
+                if inverse:
+                    v = fr_mul(load(a, s + j + h), load(top, (h - j) * stride))
+                    store(a, s + j, fr_sub(u, v))
+                    store(a, s + j + h, fr_add(u, v))
+                else:
+                    v = fr_mul(load(a, s + j + h), load(top, j * stride))
+                    store(a, s + j, fr_add(u, v))
+                    store(a, s + j + h, fr_sub(u, v))
         h *= 2
 
 
 @njit(cache=True, nogil=True)
-def _stage(a, tw, h, t_lo, t_hi):
-    """Butterflies t_lo ≤ t < t_hi of the stage with half-size h (t = block·h + j)."""
-    base = h - 1
+def _stage(a, top, h, t_lo, t_hi, inverse):
+    """Decimation-in-time butterflies t_lo ≤ t < t_hi of the stage with half-size h
+    (t = block·h + j)."""
+    stride = top.shape[0] // h
     for t in range(t_lo, t_hi):
         j = t % h
         s = (t - j) * 2 + j
         u = load(a, s)
-        v = fr_mul(load(a, s + h), load(tw, base + j))
-        store(a, s, fr_add(u, v))
-        store(a, s + h, fr_sub(u, v))
+        if inverse and j:
+            v = fr_mul(load(a, s + h), load(top, (h - j) * stride))
+            store(a, s, fr_sub(u, v))
+            store(a, s + h, fr_add(u, v))
+        else:
+            v = fr_mul(load(a, s + h), load(top, j * stride))
+            store(a, s, fr_add(u, v))
+            store(a, s + h, fr_sub(u, v))
 
 
 @njit(cache=True, nogil=True)
-def _ntt_inplace(a, tw, log_n):
-    """In-place radix-2 DIT transform of a (natural order in and out), one thread."""
+def _stages_dif(a, top, h_start, inverse):
+    """Decimation-in-frequency stages h = h_start, h_start/2, …, 1 on a (Gentleman and Sande
+    1966): (u, v) ← (u + v, (u − v)·w), w as in ``_stages`` — for the inverse
+    (u − v)·ω_{2h}^(−j) = (v − u)·top[(h − j)·N/(2h)]; natural order in, bit-reversed order
+    out (the mirror of ``_stages``, so neither needs a bit reversal)."""
     n = a.shape[0]
-    if n == 1:
+    half = top.shape[0]
+    h = h_start
+    while h > 1:
+        stride = half // h
+        for s in range(0, n, 2 * h):
+            u = load(a, s)
+            v = load(a, s + h)
+            store(a, s, fr_add(u, v))
+            store(a, s + h, fr_sub(u, v))
+            for j in range(1, h):
+                u = load(a, s + j)
+                v = load(a, s + j + h)
+                store(a, s + j, fr_add(u, v))
+                if inverse:
+                    w = fr_mul(fr_sub(v, u), load(top, (h - j) * stride))
+                else:
+                    w = fr_mul(fr_sub(u, v), load(top, j * stride))
+                store(a, s + j + h, w)
+        h //= 2
+    if h == 1:  # the twiddle is 1
+        for s in range(0, n, 2):
+            u = load(a, s)
+            v = load(a, s + 1)
+            store(a, s, fr_add(u, v))
+            store(a, s + 1, fr_sub(u, v))
+
+
+@njit(cache=True, nogil=True)
+def _stage_dif(a, top, h, t_lo, t_hi, inverse):
+    """Decimation-in-frequency butterflies t_lo ≤ t < t_hi of the stage with half-size h."""
+    stride = top.shape[0] // h
+    for t in range(t_lo, t_hi):
+        j = t % h
+        s = (t - j) * 2 + j
+        u = load(a, s)
+        v = load(a, s + h)
+        store(a, s, fr_add(u, v))
+        if inverse and j:
+            store(a, s + h, fr_mul(fr_sub(v, u), load(top, (h - j) * stride)))
+        else:
+            store(a, s + h, fr_mul(fr_sub(u, v), load(top, j * stride)))
+
+
+def _dit(a: np.ndarray, top: np.ndarray, inverse: bool) -> None:
+    """The DIT stages on a in bit-reversed order (natural order out); from 2^_THREADED_FROM as
+    tasks: the first k − _SPLIT stages on 2^_SPLIT independent blocks, then each remaining
+    stage's n/2 butterflies in 2^_SPLIT pieces (a stage waits for the last)."""
+    n = a.shape[0]
+    if n < 1 << _THREADED_FROM:
+        if n > 1:
+            _stages(a, top, n, inverse)
         return
-    _bit_reverse(a, log_n)
-    _stages(a, tw, n)
-
-
-def _ntt_tasks(a: np.ndarray, tw: np.ndarray, log_n: int) -> None:
-    """The same transform as tasks: the first k − _SPLIT stages on 2^_SPLIT independent blocks,
-    then each remaining stage's n/2 butterflies in 2^_SPLIT pieces (a stage waits for the last)."""
-    n = a.shape[0]
     block = n >> _SPLIT
-    _bit_reverse(a, log_n)
-    run_tasks(lambda lo: _stages(a[lo : lo + block], tw, block), range(0, n, block))
+    run_tasks(lambda lo: _stages(a[lo : lo + block], top, block, inverse), range(0, n, block))
     h = block
     while h < n:
-        run_tasks(lambda b, h=h: _stage(a, tw, h, b[0], b[1]), chunks(n // 2, 1 << _SPLIT))
+        run_tasks(lambda b, h=h: _stage(a, top, h, b[0], b[1], inverse),
+                  chunks(n // 2, 1 << _SPLIT))  # fmt: skip
         h *= 2
 
 
-def _transform(a: np.ndarray, tw: np.ndarray, log_n: int) -> None:
-    if log_n >= _THREADED_FROM:
-        _ntt_tasks(a, tw, log_n)
-    else:
-        _ntt_inplace(a, tw, log_n)
+def _dif(a: np.ndarray, top: np.ndarray, inverse: bool) -> None:
+    """The DIF stages on a in natural order (bit-reversed order out); from 2^_THREADED_FROM as
+    tasks: the first _SPLIT stages' butterflies in 2^_SPLIT pieces, then the rest on 2^_SPLIT
+    independent blocks."""
+    n = a.shape[0]
+    if n < 1 << _THREADED_FROM:
+        _stages_dif(a, top, n // 2, inverse)
+        return
+    block = n >> _SPLIT
+    h = n // 2
+    while h >= block:
+        run_tasks(lambda b, h=h: _stage_dif(a, top, h, b[0], b[1], inverse),
+                  chunks(n // 2, 1 << _SPLIT))  # fmt: skip
+        h //= 2
+    run_tasks(lambda lo: _stages_dif(a[lo : lo + block], top, block // 2, inverse),
+              range(0, n, block))  # fmt: skip
+
+
+def _transform(a: np.ndarray, log_n: int, inverse: bool) -> None:
+    """NTT (ω) or, if ``inverse``, the unscaled inverse (ω⁻¹) of a in place: bit reversal,
+    then the DIT stages."""
+    if a.shape[0] > 1:
+        _bit_reverse(a, log_n)
+        _dit(a, _twiddles(log_n), inverse)
 
 
 @njit(cache=True, nogil=True)
@@ -236,21 +314,11 @@ def _memo(key: tuple, build: Callable[[], np.ndarray]) -> np.ndarray:
     return memo[key]
 
 
-def _twiddles(log_n: int, inverse: bool) -> np.ndarray:
-    """tw[h − 1 + j] = ω_{2h}^j for h = 1, 2, …, n/2 and 0 ≤ j < h (ω inverted if ``inverse``)."""
-    return _memo(("tw", log_n, inverse), lambda: _build_twiddles(log_n, inverse))
-
-
-def _build_twiddles(log_n: int, inverse: bool) -> np.ndarray:
-    n = 1 << log_n
-    w = root_of_unity(log_n)
-    top = powers(pow(w, -1, R) if inverse else w, max(n // 2, 1))
-    tw = np.empty((max(n - 1, 1), 4), dtype=np.uint64)
-    h = 1
-    while h < n:
-        tw[h - 1 : 2 * h - 1] = top[:: n // (2 * h)]
-        h *= 2
-    return tw
+def _twiddles(log_n: int) -> np.ndarray:
+    """top[i] = ω^i for i < N/2 (ω = ω_N, N = 2^log_n): stage h reads ω_{2h}^j = top[j·N/(2h)],
+    and the inverse transforms ω_{2h}^(−j) = −ω_{2h}^(h − j) (as ω_{2h}^h = −1), so one table of
+    N/2 elements serves every stage of both directions."""
+    return _memo(("tw", log_n), lambda: powers(root_of_unity(log_n), max((1 << log_n) // 2, 1)))
 
 
 def _coset_table(log_n: int, shift: int, inverse: bool) -> np.ndarray:
@@ -281,14 +349,14 @@ def _prepare(a: np.ndarray, overwrite: bool) -> tuple[np.ndarray, int]:
 def ntt(a: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Evaluations of the polynomial with coefficients ``a`` on ⟨ω⟩, in natural order."""
     out, log_n = _prepare(a, overwrite)
-    _transform(out, _twiddles(log_n, False), log_n)
+    _transform(out, log_n, False)
     return out
 
 
 def intt(a: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Coefficients of the polynomial whose evaluations on ⟨ω⟩ are ``a``."""
     out, log_n = _prepare(a, overwrite)
-    _transform(out, _twiddles(log_n, True), log_n)
+    _transform(out, log_n, True)
     _scale_by_const(out, pow(out.shape[0], -1, R))
     return out
 
@@ -297,13 +365,38 @@ def coset_ntt(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarr
     """Evaluations of the polynomial with coefficients ``a`` on the coset shift·⟨ω⟩."""
     out, log_n = _prepare(a, overwrite)
     _scale_by(out, _coset_table(log_n, shift % R, False))
-    _transform(out, _twiddles(log_n, False), log_n)
+    _transform(out, log_n, False)
     return out
+
+
+def coset_evaluations(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarray:
+    """Evaluations on the coset shift·⟨ω⟩ of the polynomial whose evaluations on ⟨ω⟩ are ``a``:
+    ``coset_ntt(intt(a), shift)`` without a bit reversal.  The inverse runs decimation in
+    frequency, leaving n·c_rev(i) at position i; one pass multiplies position i by
+    n⁻¹·shift^rev(i) (a table in bit-reversed order, so n⁻¹ and the coset cost one product);
+    the forward transform runs decimation in time from that bit-reversed order."""
+    out, log_n = _prepare(a, overwrite)
+    top = _twiddles(log_n)
+    _dif(out, top, True)
+    _scale_by(out, _reversed_coset_table(log_n, shift % R))
+    _dit(out, top, False)
+    return out
+
+
+def _reversed_coset_table(log_n: int, shift: int) -> np.ndarray:
+    """t[i] = n⁻¹·shift^rev(i), rev reversing the log_n low bits of i."""
+
+    def build() -> np.ndarray:
+        t = powers(shift, 1 << log_n, pow(1 << log_n, -1, R))
+        _bit_reverse(t, log_n)
+        return t
+
+    return _memo(("coset_rev", log_n, shift), build)
 
 
 def coset_intt(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarray:
     """Coefficients of the polynomial whose evaluations on shift·⟨ω⟩ are ``a``."""
     out, log_n = _prepare(a, overwrite)
-    _transform(out, _twiddles(log_n, True), log_n)
+    _transform(out, log_n, True)
     _scale_by(out, _coset_table(log_n, shift % R, True))
     return out

@@ -68,6 +68,11 @@ def coset_ntt(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarr
     )
 
 
+def coset_evaluations(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarray:
+    """Evaluations on shift·⟨ω⟩ of the polynomial whose evaluations on ⟨ω⟩ are ``a``."""
+    return coset_ntt(intt(a), shift)
+
+
 def coset_intt(a: np.ndarray, shift: int, *, overwrite: bool = False) -> np.ndarray:
     """Coefficients of the polynomial whose evaluations on shift·⟨ω⟩ are ``a``."""
     coeffs = _dec(intt(a))

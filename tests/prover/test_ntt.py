@@ -63,6 +63,39 @@ def test_inverse_round_trips(values: list[int], shift: int) -> None:
     np.testing.assert_array_equal(fast.coset_intt(fast.coset_ntt(a, shift), shift), a)
 
 
+@settings(max_examples=40, deadline=None)
+@given(values=_vectors(max_log=7), shift=st.integers(min_value=1, max_value=R - 1))
+def test_coset_evaluations_match_intt_then_coset_ntt(values: list[int], shift: int) -> None:
+    """The bit-reversal-free path (DIF inverse, one scaling, DIT forward) against its twin."""
+    a = _mont(values)
+    want = ref.coset_evaluations(a, shift)
+    np.testing.assert_array_equal(fast.coset_evaluations(a, shift), want)
+    np.testing.assert_array_equal(fast.coset_ntt(fast.intt(a), shift), want)
+
+
+@pytest.mark.parametrize("log_n", [14, 15])
+def test_coset_evaluations_in_worker_tasks(log_n: int) -> None:
+    """From 2^14 the DIF and DIT stages run as tasks: the same as the two transforms; the
+    result evaluates the interpolated polynomial at a coset point (Horner)."""
+    rng = np.random.default_rng(log_n)
+    a = rng.integers(0, 2**63, size=(1 << log_n, 4), dtype=np.uint64)
+    a[:, 3] >>= 4
+    g = 7
+    got = fast.coset_evaluations(a, g)
+    np.testing.assert_array_equal(got, fast.coset_ntt(fast.intt(a), g))
+    coeffs = _plain(fast.intt(a))
+    x = g * pow(root_of_unity(log_n), 5, R) % R
+    acc = 0
+    for c in reversed(coeffs):
+        acc = (acc * x + c) % R
+    assert _plain(got[5:6]) == [acc]
+    # negative twins: another shift, or one changed evaluation, changes the result
+    assert not np.array_equal(fast.coset_evaluations(a, g + 1), got)
+    b = a.copy()
+    b[1 << (log_n - 1), 0] ^= 1
+    assert not np.array_equal(fast.coset_evaluations(b, g), got)
+
+
 def test_evaluates_polynomial_on_the_coset() -> None:
     coeffs = [3, 1, 4, 1, 5, 9, 2, 6]
     g = 7
@@ -107,7 +140,9 @@ def test_large_coset_round_trip_and_twin() -> None:
     assert not np.array_equal(fast.coset_intt(evals, g + 1), a)
 
 
-@pytest.mark.parametrize("transform", ["ntt", "intt", "coset_ntt", "coset_intt"])
+@pytest.mark.parametrize(
+    "transform", ["ntt", "intt", "coset_ntt", "coset_intt", "coset_evaluations"]
+)
 def test_overwrite_reuses_the_input_only_when_allowed(transform: str) -> None:
     """``overwrite=True`` transforms a writable C-contiguous input in place (the result is that
     array); without it, or for a read-only input, the input is left as it was."""
@@ -155,16 +190,21 @@ def test_transform_changes_input_copy_only() -> None:
 
 
 def test_two_thread_transform_equals_one_thread() -> None:
-    from prover.kernels.ntt import _THREADED_FROM, _ntt_inplace, _twiddles
+    """From 2^14 the stages run as tasks: the same as the one-thread kernels, both ways."""
+    from prover.kernels.ntt import _THREADED_FROM, _bit_reverse, _stages, _twiddles
 
     rng = np.random.default_rng(2)
     for log_n in (_THREADED_FROM, _THREADED_FROM + 1):
         a = rng.integers(0, 2**63, size=(1 << log_n, 4), dtype=np.uint64)
         a[:, 3] >>= 4
-        single = a.copy()
-        _ntt_inplace(single, _twiddles(log_n, False), log_n)
-        np.testing.assert_array_equal(fast.ntt(a), single)
-        assert not np.array_equal(single, a)
+        for inverse, transform in ((False, fast.ntt), (True, fast.intt)):
+            single = a.copy()
+            _bit_reverse(single, log_n)
+            _stages(single, _twiddles(log_n), 1 << log_n, inverse)
+            if inverse:
+                fast._scale_by_const(single, pow(1 << log_n, -1, R))  # in place
+            np.testing.assert_array_equal(transform(a), single)
+            assert not np.array_equal(single, a)
 
 
 def test_tables_are_shared_inside_tables_and_dropped_after() -> None:
@@ -173,12 +213,12 @@ def test_tables_are_shared_inside_tables_and_dropped_after() -> None:
     a = np.asarray(ints_to_limbs([(7 * i + 3) ** 3 % R for i in range(1 << 5)]), dtype=np.uint64)
     want = fast.coset_ntt(a, 5)
     with fast.tables():
-        tw = fast._twiddles(5, False)
+        tw = fast._twiddles(5)
         with fast.tables():
-            assert fast._twiddles(5, False) is tw and fast._coset_table(5, 5, False) is (
+            assert fast._twiddles(5) is tw and fast._coset_table(5, 5, False) is (
                 fast._coset_table(5, 5, False)
             )
         np.testing.assert_array_equal(fast.coset_ntt(a, 5), want)
     # negative twin: outside, nothing is kept
-    assert fast._twiddles(5, False) is not fast._twiddles(5, False)
-    np.testing.assert_array_equal(fast._twiddles(5, False), tw)
+    assert fast._twiddles(5) is not fast._twiddles(5)
+    np.testing.assert_array_equal(fast._twiddles(5), tw)

@@ -6,6 +6,7 @@ bundle of functions with fixed array conventions — and call its members:
 - Fr vectors: ``(n, 4) uint64`` in Montgomery form (x·2^256 mod r) for arithmetic and transforms;
   ``fr_to_mont`` / ``fr_from_mont`` convert from / to canonical limbs (what the MSMs take).
   ``fr_mul`` / ``fr_add`` / ``fr_sub`` / ``fr_batch_inverse`` are element-wise;
+  ``fr_mul_sub(a, b, c)`` = canonical a∘b − c in one pass (``overwrite=True``: over a);
   ``fr_mul_const(a, k)`` = a_i·k for one canonical int k (no table of k's);
   ``powers(x, n)`` = x^0 … x^(n−1).
 - Transforms: ``ntt``, ``intt``, ``coset_ntt(a, shift)``, ``coset_intt(a, shift)`` and
@@ -62,6 +63,7 @@ class Engine:
     fr_mul: Callable[[np.ndarray, np.ndarray], np.ndarray]
     fr_add: Callable[[np.ndarray, np.ndarray], np.ndarray]
     fr_sub: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    fr_mul_sub: Callable[..., np.ndarray]
     fr_batch_inverse: Callable[[np.ndarray], np.ndarray]
     fr_mul_const: Callable[[np.ndarray, int], np.ndarray]
     powers: Callable[[int, int], np.ndarray]
@@ -112,6 +114,11 @@ def _ref_mul_const(a: np.ndarray, k: int) -> np.ndarray:
     return _ref.fr_mul_array(a, np.ascontiguousarray(np.broadcast_to(fr_const(k), a.shape)))
 
 
+def _ref_mul_sub(a: np.ndarray, b: np.ndarray, c: np.ndarray, *, overwrite: bool = False
+                 ) -> np.ndarray:  # fmt: skip
+    return _ref.fr_from_mont_array(_ref.fr_sub_array(_ref.fr_mul_array(a, b), c))
+
+
 REFERENCE = Engine(
     name="reference",
     fr_to_mont=_ref.fr_to_mont_array,
@@ -119,6 +126,7 @@ REFERENCE = Engine(
     fr_mul=_ref.fr_mul_array,
     fr_add=_ref.fr_add_array,
     fr_sub=_ref.fr_sub_array,
+    fr_mul_sub=_ref_mul_sub,
     fr_batch_inverse=_ref.fr_batch_inverse,
     fr_mul_const=_ref_mul_const,
     powers=_ntt_ref.powers,
@@ -168,6 +176,7 @@ def _fast() -> Engine:
         fr_mul=field.fr_mul_array,
         fr_add=field.fr_add_array,
         fr_sub=field.fr_sub_array,
+        fr_mul_sub=field.fr_mul_sub_array,
         fr_batch_inverse=field.fr_batch_inverse,
         fr_mul_const=lambda a, k: field.fr_mul_const_array(a, fr_const(k)),
         powers=ntt.powers,

@@ -202,7 +202,7 @@ def quotient_evaluations(engine: Engine, qap: QapMatrices, z: np.ndarray) -> np.
     with engine.workspace():  # the six transforms share their tables
         # a, b, c are not needed afterwards: each transform reuses its input's memory
         ea, eb, ec = (engine.coset_evaluations(v, g, overwrite=True) for v in (a, b, c))
-    return engine.fr_from_mont(engine.fr_sub(engine.fr_mul(ea, eb), ec))
+    return engine.fr_mul_sub(ea, eb, ec, overwrite=True)
 
 
 def h_query_scalars(engine: Engine, tau: int, log_n: int) -> np.ndarray:

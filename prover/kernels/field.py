@@ -370,6 +370,15 @@ def _fr_mul_loop(a, b, out):
 
 
 @njit(cache=True, nogil=True)
+def _fr_mul_sub_loop(a, b, c, out):
+    """out_i = a_i·b_i − c_i out of Montgomery form (canonical); out may be a."""
+    one = u4(RAW_ONE)
+    for i in range(a.shape[0]):
+        d = _fr_mod_sub(_fr_mont_mul(load(a, i), load(b, i)), load(c, i))
+        store(out, i, _fr_mont_mul(d, one))
+
+
+@njit(cache=True, nogil=True)
 def _fr_add_loop(a, b, out):
     for i in range(a.shape[0]):
         store(out, i, _fr_mod_add(load(a, i), load(b, i)))
@@ -507,6 +516,20 @@ def _batch_inv(loop):
         return out
 
     return run
+
+
+def fr_mul_sub_array(a: np.ndarray, b: np.ndarray, c: np.ndarray, *, overwrite: bool = False
+                     ) -> np.ndarray:  # fmt: skip
+    """Canonical a∘b − c of Montgomery arrays in one pass (the quotient's last step), written
+    over ``a`` when ``overwrite`` and a is a writable C-contiguous uint64 array."""
+    usable = isinstance(a, np.ndarray) and a.dtype == np.uint64 and a.flags.c_contiguous
+    a, b, c = _as_elements(a), _as_elements(b), _as_elements(c)
+    if not a.shape == b.shape == c.shape:
+        raise ValueError(f"operand shapes differ: {a.shape}, {b.shape}, {c.shape}")
+    out = a if overwrite and usable and a.flags.writeable else np.empty_like(a)
+    run_tasks(lambda r: _fr_mul_sub_loop(a[r[0] : r[1]], b[r[0] : r[1]], c[r[0] : r[1]],
+                                         out[r[0] : r[1]]), _ranges(len(a)))  # fmt: skip
+    return out
 
 
 fr_mul_array = _binary(_fr_mul_loop)

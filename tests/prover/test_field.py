@@ -138,3 +138,37 @@ def test_array_ops_in_worker_ranges_match_reference(name, p, twin, monkeypatch):
     canon = np.array([ref.to_limbs(x) for x in xs], dtype=np.uint64)
     np.testing.assert_array_equal(getattr(fast, f"{name}_to_mont_array")(canon), a)
     np.testing.assert_array_equal(getattr(fast, f"{name}_from_mont_array")(a), canon)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), split=st.sampled_from([4, 1 << 14]))
+def test_mul_sub_matches_its_three_step_twin(data, split):
+    """fr_mul_sub = from_mont(a∘b − c) in one pass, in worker ranges too; with overwrite it
+    writes over a; a changed c changes only its own row; mismatched shapes are refused."""
+    import prover.engine as engine
+
+    n = data.draw(st.integers(0, 40))
+    a, b, c = (
+        np.array([ref.FR.enc(x) for x in data.draw(st.lists(elements(R), min_size=n,
+                                                             max_size=n))],
+                 dtype=np.uint64).reshape(n, 4)
+        for _ in range(3)
+    )  # fmt: skip
+    want = engine.REFERENCE.fr_mul_sub(a, b, c)
+    old = fast.SPLIT_FROM
+    fast.SPLIT_FROM = split
+    try:
+        got = fast.fr_mul_sub_array(a, b, c)
+        np.testing.assert_array_equal(got, want)
+        if n:
+            c2 = c.copy()
+            c2[n // 2] = ref.FR.enc((ref.FR.dec(tuple(c[n // 2])) + 1) % R)
+            changed = np.flatnonzero((fast.fr_mul_sub_array(a, b, c2) != got).any(axis=1))
+            assert changed.tolist() == [n // 2]
+        a2 = a.copy()
+        assert fast.fr_mul_sub_array(a2, b, c, overwrite=True) is a2
+        np.testing.assert_array_equal(a2, want)
+    finally:
+        fast.SPLIT_FROM = old
+    with pytest.raises(ValueError, match="shapes differ"):
+        fast.fr_mul_sub_array(a, b, c[:-1] if n else np.zeros((1, 4), np.uint64))

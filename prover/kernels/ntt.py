@@ -91,6 +91,15 @@ def _bit_reverse(a, log_n):
             store(a, j, t)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _add_sub(a, s, t):
+    """The butterfly whose twiddle is 1: (a[s], a[t]) ← (a[s] + a[t], a[s] − a[t])."""
+    u = load(a, s)
+    v = load(a, t)
+    store(a, s, fr_add(u, v))
+    store(a, t, fr_sub(u, v))
+
+
 @njit(cache=True, nogil=True)
 def _stages(a, top, h_end, inverse):
     """Decimation-in-time stages h = 1, 2, 4, … < h_end on a (bit-reversed order in, natural
@@ -99,18 +108,12 @@ def _stages(a, top, h_end, inverse):
     n = a.shape[0]
     half = top.shape[0]
     for s in range(0, n, 2):  # h = 1: the twiddle is 1
-        u = load(a, s)
-        v = load(a, s + 1)
-        store(a, s, fr_add(u, v))
-        store(a, s + 1, fr_sub(u, v))
+        _add_sub(a, s, s + 1)
     h = 2
     while h < h_end:
         stride = half // h
         for s in range(0, n, 2 * h):
-            u = load(a, s)
-            v = load(a, s + h)
-            store(a, s, fr_add(u, v))
-            store(a, s + h, fr_sub(u, v))
+            _add_sub(a, s, s + h)
             for j in range(1, h):
                 u = load(a, s + j)
                 if inverse:
@@ -155,10 +158,7 @@ def _stages_dif(a, top, h_start, inverse):
     while h > 1:
         stride = half // h
         for s in range(0, n, 2 * h):
-            u = load(a, s)
-            v = load(a, s + h)
-            store(a, s, fr_add(u, v))
-            store(a, s + h, fr_sub(u, v))
+            _add_sub(a, s, s + h)
             for j in range(1, h):
                 u = load(a, s + j)
                 v = load(a, s + j + h)
@@ -171,10 +171,7 @@ def _stages_dif(a, top, h_start, inverse):
         h //= 2
     if h == 1:  # the twiddle is 1
         for s in range(0, n, 2):
-            u = load(a, s)
-            v = load(a, s + 1)
-            store(a, s, fr_add(u, v))
-            store(a, s + 1, fr_sub(u, v))
+            _add_sub(a, s, s + 1)
 
 
 @njit(cache=True, nogil=True)

@@ -108,3 +108,53 @@ def test_prove_imports_nothing_heavy(tiny: Path, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "LOADED []" in out.stdout, out.stdout
+
+
+#: run at exit of a process: the numba dispatchers of ``prover.kernels`` with more than one
+#: compiled signature, and how many have one
+_SPECIALISATIONS = (
+    "import atexit, sys\n"
+    "def _report():\n"
+    "    from numba.core.registry import CPUDispatcher\n"
+    "    seen, multi = set(), []\n"
+    "    for name, mod in list(sys.modules.items()):\n"
+    "        if not name.startswith('prover.kernels'):\n"
+    "            continue\n"
+    "        for attr, obj in vars(mod).items():\n"
+    "            if isinstance(obj, CPUDispatcher) and id(obj) not in seen:\n"
+    "                seen.add(id(obj))\n"
+    "                if len(obj.signatures) > 1:\n"
+    "                    multi.append(f'{name}.{attr}')\n"
+    "    one = sum(1 for m in list(sys.modules.values()) for o in vars(m).values()\n"
+    "              if isinstance(o, CPUDispatcher) and len(o.signatures) == 1)\n"
+    "    print('MULTI', sorted(multi), 'ONE', one)\n"
+    "atexit.register(_report)\n"
+)
+
+
+def test_prove_compiles_each_kernel_once(groth16_vectors: Path, tmp_path: Path) -> None:
+    """After a whole ``zkr groth16 prove`` no kernel of ``prover.kernels`` holds two compiled
+    specialisations (each costs a compile on a cold cache and a load on a warm one); the
+    negative twin: the same report names a dispatcher called with two argument types."""
+    vec = groth16_vectors / "merkle_n1_d16"
+    args = ["groth16", "prove", str(vec / "circuit_final.zkey"), str(vec / "witness.wtns")]
+    args += ["--proof", str(tmp_path / "p.json"), "--public", str(tmp_path / "q.json"), "-q"]
+    code = _SPECIALISATIONS + "from cli import main\nmain(sys.argv[1:])\n"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    report = out.stdout.strip().splitlines()[-1]
+    assert report.startswith("MULTI [] ONE "), report
+    assert int(report.split()[-1]) >= 10, report  # the report did see the prover's kernels
+    twin = (
+        _SPECIALISATIONS
+        + "import numpy as np\nfrom prover.kernels import ntt\n"
+        + "ntt._bit_reverse(np.zeros((4, 4), np.uint64), 2)\n"
+        + "ntt._bit_reverse(np.zeros((4, 4), np.uint64), np.int32(2))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", twin], capture_output=True, text=True, env=env,
+                         timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "MULTI ['prover.kernels.ntt._bit_reverse']" in out.stdout, out.stdout

@@ -1,19 +1,22 @@
 """Native rollup throughput: trades applied per second with Merkle root updates, D = 16 and 32.
 
     python -m benchmarks.native [--trades 400] [--accounts 64] [--slots 8] [--repeat 3]
-        [--depths 16,32] [--patterns adjacent,random,spread] [--ways batched,one_by_one,sealed]
+        [--depths 16,32] [--patterns adjacent,random,spread]
+        [--ways batched,one_by_one,sealed,grouped]
         [--instruments perp,option] [--backend NAME] [--busy N] [--out bench_out]
 
 Orders are signed up front; the mempool admits each trade by verifying both EdDSA signatures
 (measured as ``admission``), which fills the state machine's signature cache.  Then, on fresh
-states, three ways of applying the same trades — every check, funding settlement, margin, both
+states, four ways of applying the same trades — every check, funding settlement, margin, both
 leaf writes, the per-slot witness (siblings of every write at its turn) and pubdata:
 
 * ``batched`` — what ``Sequencer.seal_batch`` does without SQLite: stage B = ``--slots`` trades,
   ``flush`` (all leaves and the tree hashed at once, on the threads the backend's policy
   allows: `prover.poseidon_engine.threads_for`), then the state root;
 * ``one_by_one`` — ``RollupState.apply`` per trade (a flush and its hashing per trade);
-* ``sealed`` — through the SQLite store, B-slot batches (one SQL transaction each, fsync).
+* ``sealed`` — through the SQLite store, B-slot batches (one SQL transaction each, fsync);
+* ``grouped`` — the same batches, ``Sequencer.seal_batches``: up to ``GROUP`` batches per SQL
+  transaction (one fsync per group), what ``zkr batch --all`` and the node do with a backlog.
 
 Three placements of the active accounts, since which node versions must be hashed depends on them:
 ``adjacent`` (account 2i trades with 2i + 1, indices 0..N−1), ``random`` (seeded random pairs of
@@ -51,13 +54,13 @@ from protocol.spec import BUY, CALL, OPTION_BASE, PUT, SELL, VALUE_SCALE, Rollup
 from prover.kernels.field import fr_mul, load, store
 from prover.poseidon_engine import CPU_ELSEWHERE, available_backends, get_backend, threads_for
 from rollup.account import GlobalState
-from rollup.sequencer import Sequencer
+from rollup.sequencer import GROUP, Sequencer
 from rollup.state import RollupState
 from rollup.tx import Deposit, ListSeries, Marks, Order, Trade
 
 PRICE = 100 * VALUE_SCALE
 PATTERNS = ("adjacent", "random", "spread")
-WAYS = ("batched", "one_by_one", "sealed")
+WAYS = ("batched", "one_by_one", "sealed", "grouped")
 INSTRUMENTS = ("perp", "option")
 ORACLE_KEY = b"benchmark-oracle".ljust(32, b"\0")
 OPERATOR_KEY = b"benchmark-operator".ljust(32, b"\0")
@@ -192,8 +195,11 @@ def _time_one_by_one(state: RollupState, trades: list[Trade]) -> tuple[float, in
 
 
 def _time_sealed(
-    params, genesis, keys, indices, trades, check, backend: str | None = None, setup: tuple = ()
-) -> tuple[float, int]:
+    params, genesis, keys, indices, trades, check, backend: str | None = None, setup: tuple = (),
+    group: int = 1,
+) -> tuple[float, int]:  # fmt: skip
+    """Seconds to seal ``trades`` (already in the mempool), ``group`` batches per SQL
+    transaction, and the final root."""
     with tempfile.TemporaryDirectory() as tmp:
         seq = Sequencer.open(str(Path(tmp) / "bench.db"), params, genesis, backend)
         seq.state.verify_signature = check  # admission already verified these signatures
@@ -210,7 +216,7 @@ def _time_sealed(
         for tr in trades:
             seq.submit(tr)  # persisted (one SQL transaction each, not timed)
         t0 = time.perf_counter()
-        while seq.seal_batch(queue) is not None:
+        while seq.seal_batches(queue, group):
             pass
         elapsed = time.perf_counter() - t0
         root = seq.state.root
@@ -258,6 +264,9 @@ def run(
         "sealed": lambda: _time_sealed(
             params, genesis, keys, indices, trades, check, backend, setup
         ),
+        "grouped": lambda: _time_sealed(
+            params, genesis, keys, indices, trades, check, backend, setup, GROUP
+        ),
     }
     times: dict[str, list[float]] = {way: [] for way in ways}
     roots = set()
@@ -298,12 +307,13 @@ def plot(results: list[dict], path: Path) -> None:
         ("batched_trades_per_s", "batched (B slots staged, one flush)"),
         ("one_by_one_trades_per_s", "one by one (flush per trade)"),
         ("sealed_trades_per_s", "sealed into SQLite batches"),
+        ("grouped_trades_per_s", f"sealed, {GROUP} batches per SQL transaction"),
     ]
-    width = 0.27
+    width = 0.2
     for k, (key, label) in enumerate(series):
         if key not in results[0]:
             continue  # a way not run (--ways)
-        xs = [x + (k - 1) * width for x in range(len(results))]
+        xs = [x + (k - 1.5) * width for x in range(len(results))]
         ax.bar(xs, [r[key] for r in results], width, label=label)
     ax.axhline(2000, color="grey", linestyle="--", label="goal 2,000 perpetual trades/s (D = 16)")
     ax.axhline(1000, color="grey", linestyle=":", label="goal 1,000 option trades/s (D = 16)")

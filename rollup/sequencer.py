@@ -6,8 +6,10 @@ settlement layer's pending priority requests in queue order (deposits, forced wi
 is always served), then mempool transactions in arrival order — one that fails its checks is
 dropped with its error recorded — and pads the rest with no-ops, staging each slot
 (``RollupState.stage``: checked and applied, hashing deferred); one ``flush`` then hashes the whole
-batch and the batch is written in one SQL transaction.  ``divergence`` compares the head with
-the settled root.
+batch and the batch is written in one SQL transaction.  ``seal_batches`` seals up to ``GROUP``
+batches the same way, one after another, and writes them in one transaction: the commit and its
+fsync (~0.9 ms, a sixth of sealing a batch of 8 trades) are paid once per group.
+``divergence`` compares the head with the settled root.
 
 Two pipelines were measured and dropped (interleaved A/B, D = 16): committing batch k on a
 writer thread while batch k + 1 was built (0.7–1.1× of sealing one batch at a time: a third busy
@@ -26,7 +28,7 @@ from protocol.spec import DEPOSIT, FORCED_WITHDRAW, LIQUIDATE, NOOP, TRADE, Roll
 from rollup.errors import MempoolRejected, RollupError
 from rollup.hashing import PoseidonBackend, get_backend
 from rollup.state import RollupState
-from rollup.store import Store
+from rollup.store import BatchWrite, Store
 from rollup.tx import (
     Deleverage,
     Deposit,
@@ -43,6 +45,9 @@ from rollup.tx import (
     Withdraw,
 )
 from rollup.witness import BatchWitness, SlotWitness
+
+#: batches ``seal_batches`` writes in one SQL transaction at most, by default
+GROUP: int = 8
 
 USER_TYPES = (
     Withdraw, Transfer, Trade, OraclePrice, Liquidate, Deleverage, ListSeries, Marks, Settle,
@@ -124,55 +129,84 @@ class Sequencer:
     # -- batches -------------------------------------------------------------------------------
     def seal_batch(self, priority_queue: Sequence[dict[str, Any]] = ()) -> BatchWitness | None:
         """Seal the next batch from the pending priority requests and the mempool; None if empty."""
+        sealed = self.seal_batches(priority_queue, limit=1)
+        return sealed[0] if sealed else None
+
+    def seal_batches(
+        self, priority_queue: Sequence[dict[str, Any]] = (), limit: int = GROUP
+    ) -> list[BatchWitness]:
+        """Seal up to ``limit`` batches, each exactly as ``seal_batch`` would one after another,
+        and write them in ONE SQL transaction (group commit: one fsync for the group); returned
+        once all are durable, [] if there is nothing to seal.  On any error none of them is
+        written and the state is back at the head."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
         consumed = self.store.get("priority_consumed")
         requests = [q for q in priority_queue if q["id"] >= consumed]
         mempool = list(self.pending.items())
-        if not requests and not mempool:
-            return None
         number, old_root = self.store.head(), self.state.root
-        state, n = self.state, 0
-        touched: set[int] = set()
-        used: list[int] = []
-        rejected: list[tuple[int, str]] = []
-        B = self.params.batch_slots
+        writes: list[BatchWrite] = []
         try:
-            for q in requests[:B]:
-                if q["id"] != consumed:
-                    raise MempoolRejected(detail=f"priority request {q['id']} out of order")
-                state.stage(request_to_tx(q), n)
-                consumed, n = consumed + 1, n + 1
-            for seq, tx in mempool:
-                if n == B:
-                    break
-                try:
-                    state.stage(tx, n)
-                    used.append(seq)
-                    n += 1
-                except RollupError as e:
-                    rejected.append((seq, f"{type(e).__name__}: {e}"))
-            for k in range(n, B):
-                state.stage(Noop(), k)
-            slots: list[SlotWitness] = state.flush()  # all of the batch's hashing, at once
-            for w in slots:
-                touched.update(u.index for u in w.updates)
-            pubdata = tuple(e for w in slots for e in w.chunk)
-            new_root = self.state.root
-            batch = BatchWitness(
-                number, old_root, new_root, tuple(slots), pubdata,
-                pubdata_commitment(old_root, new_root, pubdata, self.backend.sponge),
-            )  # fmt: skip
-            nodes = self.state.tree.take_dirty()
-            accounts = {i: state.accounts.get(i) for i in touched}
-            self.store.write_batch(
-                batch, accounts, state.global_state, nodes, used, rejected, consumed
-            )
+            while len(writes) < limit and (requests or mempool):
+                write = self._build(number, old_root, requests, mempool, consumed)
+                batch, _, _, _, used, rejected, consumed_after = write
+                requests = requests[consumed_after - consumed :]
+                mempool = mempool[len(used) + len(rejected) :]
+                writes.append(write)
+                number, old_root, consumed = number + 1, batch.new_root, consumed_after
+            if writes:
+                self.store.write_batches(writes)
         except BaseException:
             self.state = self.store.load_state(self.backend)  # not written: back to the head
             self.pending = dict(self.store.mempool())
             raise
-        for seq in used + [seq for seq, _ in rejected]:
-            del self.pending[seq]
-        return batch
+        for _, _, _, _, used, rejected, _ in writes:
+            for seq in used + [seq for seq, _ in rejected]:
+                del self.pending[seq]
+        return [write[0] for write in writes]
+
+    def _build(
+        self,
+        number: int,
+        old_root: int,
+        requests: list[dict[str, Any]],
+        mempool: list[tuple[int, Tx]],
+        consumed: int,
+    ) -> BatchWrite:
+        """Batch ``number`` on the head state: B slots of the requests (in queue order, from
+        id ``consumed``), then the mempool in order (a transaction failing its checks is dropped
+        with its error), then no-ops; hashed at once, its witness and what the store writes."""
+        state, n = self.state, 0
+        used: list[int] = []
+        rejected: list[tuple[int, str]] = []
+        B = self.params.batch_slots
+        for q in requests[:B]:
+            if q["id"] != consumed:
+                raise MempoolRejected(detail=f"priority request {q['id']} out of order")
+            state.stage(request_to_tx(q), n)
+            consumed, n = consumed + 1, n + 1
+        for seq, tx in mempool:
+            if n == B:
+                break
+            try:
+                state.stage(tx, n)
+                used.append(seq)
+                n += 1
+            except RollupError as e:
+                rejected.append((seq, f"{type(e).__name__}: {e}"))
+        for k in range(n, B):
+            state.stage(Noop(), k)
+        slots: list[SlotWitness] = state.flush()  # all of the batch's hashing, at once
+        touched = {u.index for w in slots for u in w.updates}
+        pubdata = tuple(e for w in slots for e in w.chunk)
+        new_root = state.root
+        batch = BatchWitness(
+            number, old_root, new_root, tuple(slots), pubdata,
+            pubdata_commitment(old_root, new_root, pubdata, self.backend.sponge),
+        )  # fmt: skip
+        nodes = state.tree.take_dirty()
+        accounts = {i: state.accounts.get(i) for i in touched}
+        return batch, accounts, state.global_state, nodes, used, rejected, consumed
 
     # -- reporting -----------------------------------------------------------------------------
     def divergence(self, settled_batches: int, seconds_since_settlement: float) -> dict[str, Any]:

@@ -9,7 +9,8 @@ Tables: ``meta`` (params, genesis, global state, head batch, priority requests c
 tree nodes it changed), ``proofs``.  ``accept`` commits one mempool row before returning, so an
 accepted transaction survives a crash; ``write_batch`` writes a whole sealed batch — the batch
 row with its delta, global state and the removal of its mempool rows — in one SQL transaction,
-so a crash leaves either the whole batch or none.
+so a crash leaves either the whole batch or none; ``write_batches`` writes several consecutive
+batches in one transaction the same way (one fsync for the group).
 
 Integrity (format 6): every blob a later step trusts — a batch's new root, pubdata, witness,
 rejections, mempool sequence numbers and delta, a proof, a mempool transaction — is stored with a
@@ -35,7 +36,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -94,6 +95,18 @@ BATCH_BLOBS: tuple[str, ...] = (
 DIGEST_SIZE: int = 16
 
 T = TypeVar("T")
+
+#: one batch's ``write_batch`` arguments: (batch, accounts, global state, nodes, mempool
+#: sequence numbers used, rejected (seq, reason), priority requests consumed)
+BatchWrite = tuple[
+    BatchWitness,
+    dict[int, Account | None],
+    GlobalState,
+    dict[tuple[int, int], int | None],
+    list[int],
+    list[tuple[int, str]],
+    int,
+]
 
 
 def digest(table: str, column: str, key: int, blob: bytes) -> bytes:
@@ -350,34 +363,53 @@ class Store:
         """Everything a sealed batch changes, in one SQL transaction: the accounts it changed
         (None: back to empty), the tree nodes it wrote (the tree's ``take_dirty``), the global
         state after it, its mempool rows removed.  On any error nothing is written."""
+        self.write_batches(
+            [(batch, accounts, global_state, nodes, mempool_seqs, rejected, priority_consumed)]
+        )
+
+    @_guard
+    def write_batches(self, writes: Sequence[BatchWrite]) -> None:
+        """Consecutive sealed batches, each as ``write_batch`` writes it, in ONE SQL transaction
+        (group commit: one fsync for all of them); on any error none of them is written."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            if self.get("head") != batch.number:
-                raise StoreError(
-                    detail=f"batch {batch.number} is not the next (head {self.get('head')})"
-                )
-            rows = {i: None if a is None else account_to_bytes(a) for i, a in accounts.items()}
-            delta = delta_to_bytes(
-                rows, {lv << NODE_INDEX_BITS | i: h for (lv, i), h in nodes.items()}
+            for write in writes:
+                self._write_batch(*write)
+
+    def _write_batch(
+        self,
+        batch: BatchWitness,
+        accounts: dict[int, Account | None],
+        global_state: GlobalState,
+        nodes: dict[tuple[int, int], int | None],
+        mempool_seqs: list[int],
+        rejected: list[tuple[int, str]],
+        priority_consumed: int,
+    ) -> None:
+        """One batch's rows, inside the caller's transaction."""
+        if self.get("head") != batch.number:
+            raise StoreError(
+                detail=f"batch {batch.number} is not the next (head {self.get('head')})"
             )
-            gone = mempool_seqs + [seq for seq, _ in rejected]
-            self.db.executemany("DELETE FROM mempool WHERE seq = ?", [(s,) for s in gone])
-            blobs = (
-                felts_to_bytes((batch.new_root,)), felts_to_bytes(batch.pubdata),
-                pack(batch_to_list(batch)), pack(rejected), pack(mempool_seqs), delta,
-            )  # fmt: skip
-            sums = b"".join(
-                digest("batches", c, batch.number, b)
-                for c, b in zip(BATCH_BLOBS, blobs, strict=True)
-            )
-            self.db.execute(
-                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (batch.number, *blobs, sums)
-            )
-            self._put("global", global_state.to_list())
-            self._put("head", batch.number + 1)
-            self._put("priority_consumed", priority_consumed)
-            if batch.number + 1 - self.get("compacted") >= COMPACT_EVERY:
-                self._compact(batch.number + 1)
+        rows = {i: None if a is None else account_to_bytes(a) for i, a in accounts.items()}
+        delta = delta_to_bytes(rows, {lv << NODE_INDEX_BITS | i: h for (lv, i), h in nodes.items()})
+        gone = mempool_seqs + [seq for seq, _ in rejected]
+        self.db.executemany("DELETE FROM mempool WHERE seq = ?", [(s,) for s in gone])
+        blobs = (
+            felts_to_bytes((batch.new_root,)), felts_to_bytes(batch.pubdata),
+            pack(batch_to_list(batch)), pack(rejected), pack(mempool_seqs), delta,
+        )  # fmt: skip
+        sums = b"".join(
+            digest("batches", c, batch.number, b) for c, b in zip(BATCH_BLOBS, blobs, strict=True)
+        )
+        self.db.execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (batch.number, *blobs, sums)
+        )
+        self._put("global", global_state.to_list())
+        self._put("head", batch.number + 1)
+        self._put("priority_consumed", priority_consumed)
+        if batch.number + 1 - self.get("compacted") >= COMPACT_EVERY:
+            self._compact(batch.number + 1)
 
     def head(self) -> int:
         return self.get("head")

@@ -43,7 +43,7 @@ from rollup.node.orders import OrderBook, cancel_message
 from rollup.node.pipeline import ProvingRun, prove_pending
 from rollup.node.trading import Trading
 from rollup.rebuild import rebuild_from_settlement
-from rollup.sequencer import Sequencer
+from rollup.sequencer import GROUP, Sequencer
 from rollup.state import RollupState
 from rollup.tx import Transfer, Tx, Withdraw, escape_message, forced_message
 from rollup.witness import BatchWitness
@@ -242,11 +242,17 @@ class Rollup(Trading, Feeds):
         self._require_live()
         return self.seq.seal_batch(self.l1.queue())
 
+    def seal_batches(self, limit: int) -> list[BatchWitness]:
+        """Seal up to ``limit`` batches in one SQL transaction (``Sequencer.seal_batches``)."""
+        self._require_live()
+        return self.seq.seal_batches(self.l1.queue(), limit)
+
     def seal_all(self) -> list[BatchWitness]:
-        """Seal batches until the L1 queue and the mempool are empty."""
+        """Seal batches until the L1 queue and the mempool are empty, ``GROUP`` batches per SQL
+        transaction at most."""
         out = []
-        while (batch := self.seal()) is not None:
-            out.append(batch)
+        while sealed := self.seal_batches(GROUP):
+            out.extend(sealed)
         return out
 
     def rejected(self, number: int) -> list[tuple[int, str]]:

@@ -10,7 +10,8 @@ The loop, every ``tick_seconds``:
 
 1. sweep positions in settled option series into collateral (``Rollup.settle_options``), then
    seal a batch when the pending work (mempool + unconsumed L1 requests) fills one, or when any
-   work has waited ``batch_seconds`` since the last seal — not while frozen;
+   work has waited ``batch_seconds`` since the last seal — not while frozen; a backlog that fills
+   several is sealed as one group (``Sequencer.seal_batches``: one SQL transaction);
 2. hand every unproven batch that is not already being proven to the prover (spawned local
    processes, or Dask when a scheduler is given); each proof is stored as soon as it arrives, in its
    own transaction; a batch whose proof failed is retried after ``retry_seconds``;
@@ -41,6 +42,7 @@ from rollup.node import pipeline
 from rollup.node.facade import Rollup
 from rollup.node.files import NODE_HOLDER
 from rollup.node.pipeline import Prover
+from rollup.sequencer import GROUP
 
 __all__ = ["NodeConfig", "NodeService", "serve"]
 
@@ -100,10 +102,11 @@ class NodeService:
             work = node.pending_work()
             due = time.monotonic() - self.last_seal >= self.config.batch_seconds
             if work >= node.params.batch_slots or (work and due):
-                batch = node.seal()
-                self.last_seal = time.monotonic()
-                if batch is not None:
+                # a backlog of full batches goes in one SQL transaction (GROUP at most)
+                full = min(GROUP, max(1, work // node.params.batch_slots))
+                for batch in node.seal_batches(full):
                     self.events.append(f"batch {batch.number} sealed")
+                self.last_seal = time.monotonic()
         self._prove()
         for n in node.settle():
             self.events.append(f"batch {n} settled")

@@ -150,3 +150,27 @@ def test_the_node_sweeps_settled_options(rollup_dir: Path) -> None:
         ]
     finally:
         service.close()
+
+
+def test_a_backlog_is_sealed_as_one_group_and_a_short_one_waits(rollup_dir: Path) -> None:
+    """One tick seals a backlog that fills several batches in one transaction (each batch as
+    ``seal`` would make it); the negative twin: work short of a batch, not yet due, waits."""
+    from rollup.node.service import NodeConfig, NodeService
+
+    service = NodeService(rollup_dir, NodeConfig(batch_seconds=3600))
+    try:
+        node = service.node
+        B = node.params.batch_slots
+        head = service.run(node.head)
+        service.run(lambda: node.transfer(0, 1, usd_to_value("1")))
+        if B > 1:
+            service.run(service.tick)
+            assert service.run(node.head) == head and service.run(node.pending_work) == 1
+        for k in range(3 * B - 1):  # three batches' worth in all
+            service.run(lambda k=k: node.transfer(k % 2, 1 - k % 2, usd_to_value("1")))
+        service.run(service.tick)
+        sealed = [e for e in service.events if e.endswith(" sealed")]
+        assert sealed == [f"batch {head + k} sealed" for k in range(3)]
+        assert service.run(node.head) == head + 3 and service.run(node.pending_work) == 0
+    finally:
+        service.close()

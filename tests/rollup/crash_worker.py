@@ -1,5 +1,6 @@
 """Child process of the crash-safety test: submits signed transfers and seals batches forever,
-printing ``A <seq>`` once a transaction is accepted (committed) and ``S <n>`` once a batch is."""
+printing ``A <seq>`` once a transaction is accepted (committed) and ``S <n>`` once a batch is
+(``seal_batches`` groups: once the group's one transaction has committed)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,10 @@ def main(path: str) -> None:
         )
         nonces[sender] += 1
         print(f"A {seq.submit(tx)}", flush=True)
-        if step % 3 == 2:
-            batch = seq.seal_batch(queue)
-            print(f"S {batch.number}", flush=True)
+        if step % 3 == 2:  # every other seal writes two batches in one transaction
+            sealed = seq.seal_batches(queue, limit=2) if step % 2 else [seq.seal_batch(queue)]
+            for batch in sealed:
+                print(f"S {batch.number}", flush=True)
         step += 1
 
 

@@ -178,3 +178,83 @@ def test_store_of_an_older_format_is_refused_with_one_line(tmp_path) -> None:
         system.seq.store.db.execute("DELETE FROM meta WHERE key = 'format'")
     with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 6"):
         Store(path)
+
+
+def _grouped_load(system) -> list:
+    """The same submissions for two systems: three deposits in the L1 queue, then trades, a
+    replayed withdrawal (rejected when sealed) and two more trades: three batches at B = 2."""
+    system.l1.deposit(2, public_key(b"\x09" * 32), 5, 42)
+    k = system.keys
+    w = Withdraw.signed(k[2], DOMAIN, 2, 10, 900, 0)
+    return [trade(system), w, w, trade(system, 50), trade(system, 25)]
+
+
+def test_grouped_seal_equals_batch_by_batch(tmp_path) -> None:
+    """``seal_batches`` writes the batches ``seal_batch`` would write one by one — witnesses,
+    rejections, roots, the reopened store — in one transaction; ``limit`` caps the group."""
+    (tmp_path / "one").mkdir()
+    (tmp_path / "group").mkdir()
+    one = make_system(tmp_path / "one", slots=2)
+    group = make_system(tmp_path / "group", slots=2)
+    txs = _grouped_load(one)
+    _grouped_load(group)
+    for system in (one, group):
+        for tx in txs:
+            system.seq.submit(tx)
+    singles = []
+    while (batch := one.seq.seal_batch(one.l1.queue())) is not None:
+        singles.append(batch)
+    first = group.seq.seal_batches(group.l1.queue(), limit=2)
+    rest = group.seq.seal_batches(group.l1.queue())
+    assert [len(first), len(rest)] == [2, len(singles) - 2] and len(singles) >= 3
+    assert first + rest == singles
+    assert group.seq.seal_batches(group.l1.queue()) == []
+    for n in range(one.seq.store.head()):
+        assert group.seq.store.batch(n) == one.seq.store.batch(n)
+        assert group.seq.store.rejected(n) == one.seq.store.rejected(n)
+    assert any(one.seq.store.rejected(n) for n in range(one.seq.store.head()))
+    assert group.seq.state.root == one.seq.state.root and group.seq.pending == {}
+    group.seq.store.close()
+    reopened = Sequencer.open(str(tmp_path / "group" / "sequencer.db"))
+    assert reopened.state.root == one.seq.state.root and reopened.store.mempool() == []
+    for batch in singles:  # and the settlement layer takes them
+        one.l1.submit_batch(list(batch.pubdata), batch.new_root,
+                            [batch.old_root, batch.new_root, batch.commitment])  # fmt: skip
+    one.invariant()
+
+
+def test_grouped_seal_writes_all_or_nothing(tmp_path, monkeypatch) -> None:
+    """Negative twin: a group that fails at its third batch's write, or while building its
+    second batch, writes none of its batches: head, state, mempool as they were; then the same
+    group seals in full."""
+    system = make_system(tmp_path, slots=2)
+    seq = system.seq
+    for tx in _grouped_load(system):
+        seq.submit(tx)
+    root, pending, head = seq.state.root, dict(seq.pending), seq.store.head()
+    mempool = seq.store.mempool()
+    real = Store._write_batch
+
+    def failing(self, batch, *args):
+        if batch.number == head + 2:
+            raise StoreError(detail="disk full")
+        return real(self, batch, *args)
+
+    monkeypatch.setattr(Store, "_write_batch", failing)
+    with pytest.raises(StoreError, match="disk full"):
+        seq.seal_batches(system.l1.queue())
+    monkeypatch.setattr(Store, "_write_batch", real)
+    assert (seq.state.root, seq.pending, seq.store.head()) == (root, pending, head)
+    assert seq.store.mempool() == mempool and not seq.state.staged
+    for amount in (5, 6):  # three requests: the third is the second batch's
+        system.l1.deposit(3, public_key(b"\x0a" * 32), amount, 43)
+    queue = system.l1.queue()
+    assert len(queue) == 3
+    skipped = queue[:2] + [dict(q, id=q["id"] + 1) for q in queue[2:]]
+    with pytest.raises(MempoolRejected, match="out of order"):
+        seq.seal_batches(skipped)
+    assert (seq.state.root, seq.pending, seq.store.head()) == (root, pending, head)
+    sealed = seq.seal_batches(system.l1.queue())
+    assert len(sealed) >= 4 and seq.store.head() == head + len(sealed) and seq.pending == {}
+    with pytest.raises(ValueError, match="at least 1"):
+        seq.seal_batches(system.l1.queue(), limit=0)

@@ -374,19 +374,11 @@ class Store:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             for write in writes:
-                self._write_batch(*write)
+                self._write_batch(write)
 
-    def _write_batch(
-        self,
-        batch: BatchWitness,
-        accounts: dict[int, Account | None],
-        global_state: GlobalState,
-        nodes: dict[tuple[int, int], int | None],
-        mempool_seqs: list[int],
-        rejected: list[tuple[int, str]],
-        priority_consumed: int,
-    ) -> None:
+    def _write_batch(self, write: BatchWrite) -> None:
         """One batch's rows, inside the caller's transaction."""
+        batch, accounts, global_state, nodes, mempool_seqs, rejected, priority_consumed = write
         if self.get("head") != batch.number:
             raise StoreError(
                 detail=f"batch {batch.number} is not the next (head {self.get('head')})"

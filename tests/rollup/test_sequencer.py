@@ -235,10 +235,10 @@ def test_grouped_seal_writes_all_or_nothing(tmp_path, monkeypatch) -> None:
     mempool = seq.store.mempool()
     real = Store._write_batch
 
-    def failing(self, batch, *args):
-        if batch.number == head + 2:
+    def failing(self, write):
+        if write[0].number == head + 2:
             raise StoreError(detail="disk full")
-        return real(self, batch, *args)
+        return real(self, write)
 
     monkeypatch.setattr(Store, "_write_batch", failing)
     with pytest.raises(StoreError, match="disk full"):

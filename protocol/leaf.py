@@ -75,6 +75,7 @@ MARKET_FIELDS = 11  #: price, F, rate, initial, maint, max_rate, band, penalty, 
 SERIES_FIELDS = 8  #: series_id, market, expiry, strike, kind, mark, settlement, open_interest
 #: markets, series, oracle x, y, operator x, y, oracle time, insurance fund, domain, next id
 GLOBAL_FIELDS = 10
+GLOBAL_OPERATOR = 4  #: the operator key's x coordinate's index in the global-state list form
 GLOBAL_DOMAIN = 8  #: the domain's index in the global-state list form
 
 

@@ -20,6 +20,9 @@ another::
                                                                      (signed by the operator key)
     marks     = Poseidon(TAG_MARKS=9, domain, timestamp, mark_0, ..., mark_{S-1}, settle_flags)
                                                                      (signed by the oracle key)
+    batch     = Poseidon(TAG_BATCH=10, domain, number, commitment)
+                        (signed by the operator key: only the operator submits batches, and
+                         each batch number once; commitment as in ``protocol.pubdata``)
 
 Orders: ``instrument`` is a perpetual market m < 256 or 256 + an option series id (ids are never
 reused, so an order can never execute in a later series listed in the same slot); ``side`` is
@@ -38,6 +41,7 @@ from typing import Any
 from protocol.poseidon import poseidon_hash, poseidon_sponge
 from protocol.spec import (
     RATE_OFFSET,
+    TAG_BATCH,
     TAG_DOMAIN,
     TAG_ESCAPE,
     TAG_FORCED,
@@ -98,6 +102,12 @@ def list_preimage(
 def marks_preimage(domain: Any, timestamp: Any, marks: Sequence[Any], settle_flags: Any) -> list:
     """``settle_flags``: bit j set ⇒ mark j is series j's settlement price."""
     return [TAG_MARKS, domain, timestamp, *marks, settle_flags]
+
+
+def batch_preimage(domain: Any, number: Any, commitment: Any) -> list:
+    """What the operator signs to submit batch ``number`` with that pubdata commitment: the
+    settlement layer takes batches from the operator only, each number once."""
+    return [TAG_BATCH, domain, number, commitment]
 
 
 def message(preimage: Sequence[int]) -> int:

@@ -105,8 +105,8 @@ PRIORITY_TYPES: frozenset[int] = frozenset((DEPOSIT, FORCED_WITHDRAW))
 #: Tags: the first input of every signed-message hash (``protocol.messages``) and of the domain.
 (
     TAG_ORDER, TAG_WITHDRAW, TAG_TRANSFER, TAG_ORACLE, TAG_FORCED, TAG_ESCAPE, TAG_DOMAIN,
-    TAG_LIST, TAG_MARKS,
-) = range(1, 10)  # fmt: skip
+    TAG_LIST, TAG_MARKS, TAG_BATCH,
+) = range(1, 11)  # fmt: skip
 
 BUY, SELL = 0, 1
 

@@ -115,9 +115,9 @@ def test_tampered_batches_are_rejected(tmp_path: Path, keys_root: Path) -> None:
     ]
     for data, root, p, reason in cases:
         with pytest.raises(BatchRejected, match=reason):
-            node.l1.submit_batch(data, root, p)
+            node.submit_batch(data, root, p)
         assert snapshot(node) == before
-    node.l1.submit_batch(pubdata, batch.new_root, proof)
+    node.submit_batch(pubdata, batch.new_root, proof)
     assert node.l1.root == batch.new_root
     # batch 1 (oracle + trade): pubdata the L1 cannot check itself is bound by the proof alone
     # (or, where the flipped bit lies outside every field, refused by the strict decoding)
@@ -128,9 +128,9 @@ def test_tampered_batches_are_rejected(tmp_path: Path, keys_root: Path) -> None:
         tampered = list(b1.pubdata)
         tampered[k] ^= 1 << 40
         with pytest.raises(BatchRejected, match=refused):
-            node.l1.submit_batch(tampered, b1.new_root, proof1)
+            node.submit_batch(tampered, b1.new_root, proof1)
         assert snapshot(node) == before
-    node.l1.submit_batch(list(b1.pubdata), b1.new_root, proof1)
+    node.submit_batch(list(b1.pubdata), b1.new_root, proof1)
     assert node.l1.root == node.seq.state.root
 
 
@@ -140,7 +140,7 @@ def test_two_workers_settle_in_order(tmp_path: Path, keys_root: Path) -> None:
     assert run.backend == "processes" and sorted(p.number for p in run.proofs) == [0, 1]
     b1 = node.batch(1)
     with pytest.raises(BatchRejected):  # batch 1 before batch 0: its old root is not the root
-        node.l1.submit_batch(list(b1.pubdata), b1.new_root, node.proof(1))
+        node.submit_batch(list(b1.pubdata), b1.new_root, node.proof(1))
     assert node.l1.batch_count == 0
     assert node.settle() == [0, 1]
     assert node.l1.root == node.seq.state.root

@@ -12,6 +12,7 @@ import pytest
 
 from rollup.node import Rollup
 from rollup.node.units import amount_to_quanta
+from verifier.settlement import sign_batch
 
 pytest_plugins = ("pytester",)
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from protocol.eddsa import Signature
 from verifier.settlement import BatchRejected, SettlementConfig
 
 DATA = Path({data!r})
@@ -33,28 +35,29 @@ def config():
 
 
 def batch(l1):
-    # queue the batch's L1 deposits; return its (pubdata, new_root)
+    # queue the batch's L1 deposits; return its (pubdata, new_root, operator's signature)
     b = json.loads((DATA / "batch.json").read_text())
     for account, x, y, amount, address in b["deposits"]:
         l1.deposit(int(account), (int(x), int(y)), int(amount), int(address))
-    return [int(e) for e in b["pubdata"]], int(b["new_root"])
+    signature = Signature(*(int(v) for v in b["signature"]))
+    return [int(e) for e in b["pubdata"]], int(b["new_root"]), signature
 
 
 def test_settles(zkr_settlement):
     l1 = zkr_settlement(DATA / "verification_key.json", config())
-    pubdata, new_root = batch(l1)
+    pubdata, new_root, signature = batch(l1)
     proof = json.loads((DATA / "proof.json").read_text())
-    assert l1.submit_batch(pubdata, new_root, proof) == 0
+    assert l1.submit_batch(pubdata, new_root, proof, signature) == 0
     assert l1.root == new_root
 
 
 def test_tampered_proof_rejected(zkr_settlement):
     l1 = zkr_settlement(json.loads((DATA / "verification_key.json").read_text()), config())
-    pubdata, new_root = batch(l1)
+    pubdata, new_root, signature = batch(l1)
     proof = json.loads((DATA / "proof.json").read_text())
     proof["pi_a"] = proof["pi_c"]
     with pytest.raises(BatchRejected, match="proof does not verify"):
-        l1.submit_batch(pubdata, new_root, proof)
+        l1.submit_batch(pubdata, new_root, proof, signature)
     assert l1.batch_count == 0 and l1.root == config().genesis_root
 """
 
@@ -70,6 +73,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     deposits = [[str(v) for v in q["fields"]] for q in node.l1.queue()]
     batch = node.seal()
     assert not node.prove().failures
+    signature = sign_batch(node.keystore.operator_key(), node.l1.config.domain, 0,
+                           node.l1.root, batch.new_root, list(batch.pubdata))  # fmt: skip
     out = root / "data"
     node.export(0, out)
     settlement = dict(node.meta.settlement)
@@ -81,6 +86,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "pubdata": [str(e) for e in batch.pubdata],
                 "new_root": str(batch.new_root),
                 "deposits": deposits,
+                "signature": [str(signature.r8_x), str(signature.r8_y), str(signature.s)],
             }
         )
     )

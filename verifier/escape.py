@@ -49,6 +49,8 @@ def open_account(
         raise error(f"account {index!r} is outside the tree of depth {depth}")
     if not isinstance(siblings, (list, tuple)) or len(siblings) != depth:
         raise error(f"Merkle path must have {depth} siblings")
+    if not isinstance(signature, Signature):
+        raise error(f"the {what} signature must be a Signature, got {type(signature).__name__}")
     try:
         account = leaf.check_account(preimage, n_markets)
         state = leaf.check_global(global_state, n_markets)

@@ -5,8 +5,11 @@ Registered through the ``pytest11`` entry point ``zkrollup = "verifier.pytest_pl
 
     def test_my_batch_settles(zkr_settlement):
         l1 = zkr_settlement("verification_key.json", config)   # vk: path or snarkjs dict
-        assert l1.submit_batch(pubdata, new_root, proof_json) == 0
+        assert l1.submit_batch(pubdata, new_root, proof_json, operator_signature) == 0
         assert l1.root == new_root
+
+(``operator_signature``: the operator key's signature over the batch,
+``verifier.settlement.sign_batch``; the settlement layer takes batches from the operator only.)
 
 Each call gives an in-memory ``verifier.settlement.Settlement`` whose proof checker is
 ``verifier.checker.groth16_checker`` (Groth 2016 §3.2: ``e(A, B) = e(α, β)·e(L, γ)·e(C, δ)``

@@ -16,21 +16,32 @@ Rules (layouts and messages: ``protocol``; this package imports only ``protocol`
   ``Poseidon(5, domain, account, l1_address, nonce, expiry)`` with the account's next forced
   nonce (each nonce is used once), before ``expiry``, with the account proven against the
   verified root; at most one is pending per account.
-* ``submit_batch(pubdata, new_root, proof)``: decode every slot, check that its priority slots
-  are exactly the next queue entries in order, compute
-  ``commitment = poseidon_sponge([root, new_root, *pubdata])``, verify the proof on
-  ``(root, new_root, commitment)``, then advance the root, pop the served requests, pay their
-  fees to the operator and credit withdrawals, forced withdrawals and refunded deposits.
+* ``submit_batch(pubdata, new_root, proof, signature)``: decode every slot, check that its
+  priority slots are exactly the next queue entries in order, compute
+  ``commitment = poseidon_sponge([root, new_root, *pubdata])``, check the operator's signature
+  over ``Poseidon(TAG_BATCH, domain, number, commitment)`` (``batch_message``; the operator key
+  is the genesis global state's), verify the proof on ``(root, new_root, commitment)``, then
+  advance the root, pop the served requests, pay their fees to the operator and credit
+  withdrawals, forced withdrawals and refunded deposits.
+* **Only the operator submits, each batch number once.** The proof alone binds no batch number
+  and no sender: a batch that leaves the root as it was (every slot a no-op) would verify again
+  and again, and anyone holding the public proving key could prove one, each adding slack to
+  the whole queue until it could be frozen, and moving the batch counter away from the
+  operator's numbering. The signature over the batch number closes both.
 * **Freezing is earned, not flooded.** A batch that serves fewer priority requests than its B
-  slots while requests wait adds one to the *slack* of every request still waiting. Anyone may
-  freeze the rollup when the oldest waiting request has slack ≥ N (the operator skipped it with
-  room to spare N times), or when it has waited ≥ T seconds and no batch was accepted for T
-  seconds (the operator stopped). An operator that fills every batch with requests in order is
-  never frozen, however long the queue.
+  slots while requests wait adds one to the *slack* of every request queued at least N batches
+  before it (queued at batch count b, a batch numbered n counts when n ≥ b + N: the operator
+  seals ahead of settlement, so the N batches after a request arrives may have been sealed
+  before it was seen). Anyone may freeze the rollup when the oldest waiting request has
+  slack ≥ N (the operator skipped it with room to spare N times after that grace), or when it
+  has waited ≥ T seconds and no batch was accepted for T seconds (the operator stopped). An
+  operator that fills every batch with requests in order is never frozen, however long the
+  queue; one that keeps fewer than N batches sealed ahead of settlement is never frozen for
+  batches sealed before a request arrived.
 * **Escape**: frozen, each account once, with its canonical leaf preimage, Merkle path and the
   global-state preimage against the verified root, signed over ``Poseidon(6, domain, account,
   l1_address)``: credited ``max(0, ⌊TV / 2^32⌋)`` quanta (TV at the last settled prices, pending
-  funding included), capped by the vault's unreserved balance.
+  funding included), capped by the vault's unreserved balance (never below 0).
 * **Never pays more than it holds**: a claim pays exactly the claimable balance and only if the
   vault holds it; escapes never reach into what is already claimable.
 
@@ -48,8 +59,10 @@ from typing import Any
 
 from protocol import leaf, messages
 from protocol.babyjubjub import in_subgroup, is_on_curve
-from protocol.eddsa import Signature
-from protocol.errors import ProtocolError
+from protocol.codec import pack
+from protocol.eddsa import Signature, sign
+from protocol.eddsa import verify as verify_signature
+from protocol.errors import CodecError, PrimitiveError, ProtocolError
 from protocol.fields import R
 from protocol.pubdata import CHUNK_WIDTH, l1_effects, pubdata_commitment
 from protocol.spec import (
@@ -132,6 +145,12 @@ class SettlementConfig:
             raise SettlementError(f"genesis: {err}") from None
         if g[leaf.GLOBAL_DOMAIN] != messages.domain(self.chain_id, self.rollup_id):
             raise SettlementError("genesis: the global state's domain is not (chain id, rollup id)")
+        key = (g[leaf.GLOBAL_OPERATOR], g[leaf.GLOBAL_OPERATOR + 1])
+        if not (is_on_curve(key) and in_subgroup(key) and key != (0, 1)):
+            raise SettlementError(
+                f"genesis: the operator key {key} is not a BabyJubJub subgroup point (it signs "
+                "every batch)"
+            )
         _int(e, "max_pending_batches", self.max_pending_batches, 1, 1 << 32)
         _int(e, "max_pending_seconds", self.max_pending_seconds, 1, 1 << TIME_BITS)
         _int(e, "priority_fee", self.priority_fee, 0, AMOUNT_LIMIT - 1)
@@ -145,10 +164,34 @@ class SettlementConfig:
     def domain(self) -> int:
         return int(self.genesis_global[leaf.GLOBAL_DOMAIN])
 
+    @property
+    def operator_key(self) -> tuple[int, int]:
+        """The operator's public key (genesis global state): the only submitter of batches."""
+        return int(self.genesis_global[leaf.GLOBAL_OPERATOR]), int(
+            self.genesis_global[leaf.GLOBAL_OPERATOR + 1]
+        )
+
     def to_list(self) -> list:
         return [self.depth, self.batch_slots, self.genesis_root, list(self.genesis_global),
                 self.chain_id, self.rollup_id, self.max_pending_batches,
                 self.max_pending_seconds, self.priority_fee, self.operator_address]  # fmt: skip
+
+
+def batch_message(
+    domain: int, number: int, root: int, new_root: int, pubdata: Sequence[int]
+) -> int:
+    """What the operator signs to submit batch ``number`` on top of ``root``:
+    ``Poseidon(TAG_BATCH, domain, number, poseidon_sponge([root, new_root, *pubdata]))``."""
+    commitment = pubdata_commitment(root, new_root, list(pubdata))
+    return messages.message(messages.batch_preimage(domain, number, commitment))
+
+
+def sign_batch(
+    operator_key: bytes, domain: int, number: int, root: int, new_root: int,
+    pubdata: Sequence[int],
+) -> Signature:  # fmt: skip
+    """The operator's signature that ``submit_batch`` asks for (``batch_message``)."""
+    return sign(operator_key, batch_message(domain, number, root, new_root, pubdata))
 
 
 class Settlement:
@@ -344,9 +387,15 @@ class Settlement:
             return rid
 
     # -- batches ---------------------------------------------------------------------------------
-    def submit_batch(self, pubdata: Sequence[int], new_root: int, proof: Any) -> int:
-        """Verify and accept the next batch; returns its number. Raises BatchRejected."""
+    def submit_batch(
+        self, pubdata: Sequence[int], new_root: int, proof: Any, signature: Signature
+    ) -> int:
+        """Verify and accept the next batch, signed by the operator over ``batch_message``;
+        returns its number. Raises BatchRejected."""
         c = self.config
+        if not isinstance(signature, Signature):
+            kind = type(signature).__name__
+            raise BatchRejected(f"the operator's batch signature must be a Signature, got {kind}")
         n = c.batch_slots * CHUNK_WIDTH
         if not isinstance(pubdata, (list, tuple)) or len(pubdata) != n:
             raise BatchRejected(f"pubdata must be {n} field elements")
@@ -372,10 +421,23 @@ class Settlement:
                         f"slot {slot}: priority request does not match queue head #{head['id']}"
                     )
             commitment = pubdata_commitment(root, new_root, pubdata)
+            signed = messages.message(messages.batch_preimage(c.domain, number, commitment))
+            try:
+                by_operator = verify_signature(c.operator_key, signed, signature)
+            except PrimitiveError as e:
+                raise BatchRejected(f"batch {number}: malformed operator signature: {e}") from None
+            if not by_operator:
+                raise BatchRejected(
+                    f"batch {number}: not signed by the operator key for this number and pubdata"
+                )
+            try:
+                pack(proof)
+            except CodecError as e:
+                raise BatchRejected(f"batch {number}: the proof cannot be stored: {e}") from None
             if not self.proof_checker((root, new_root, commitment), proof):
                 raise BatchRejected(f"batch {number}: proof does not verify")
             served = queue[: len(effects.requests)]
-            self._serve(served, len(effects.requests) < c.batch_slots)
+            self._serve(served, len(effects.requests) < c.batch_slots, number)
             for address, amount in effects.payouts:
                 self.store.credit(address, amount)
             now = self.clock()
@@ -385,15 +447,17 @@ class Settlement:
             self.store.add_batch(number, pubdata, new_root, proof, now)
             return number
 
-    def _serve(self, served: list[dict[str, Any]], room_left: bool) -> None:
-        """Pop served requests (fees to the operator, forced slots freed); slack for the rest."""
+    def _serve(self, served: list[dict[str, Any]], room_left: bool, number: int) -> None:
+        """Pop served requests (fees to the operator, forced slots freed); slack for the rest
+        queued at least N batches before batch ``number`` (the grace of the module docstring)."""
         db = self.store.db
         for q in served:
             db.execute("DELETE FROM queue WHERE id = ?", (q["id"],))
             db.execute("DELETE FROM forced WHERE request = ?", (q["id"],))
             self.store.credit(self.config.operator_address, q["fee"])
         if room_left:
-            db.execute("UPDATE queue SET slack = slack + 1")
+            grace = self.config.max_pending_batches
+            db.execute("UPDATE queue SET slack = slack + 1 WHERE batch + ? <= ?", (grace, number))
 
     # -- claims, freezing, escapes -------------------------------------------------------------
     def withdraw(self, l1_address: int) -> int:
@@ -401,7 +465,7 @@ class Settlement:
         _int(ClaimRejected, "L1 address", l1_address, 0, ADDRESS_LIMIT - 1)
         with self._write():
             amount = self.store.take_claimable(l1_address)
-            if amount == 0:
+            if amount <= 0:
                 raise ClaimRejected(f"nothing claimable for L1 address {l1_address}")
             vault = self._get("vault")
             if amount > vault:
@@ -451,7 +515,7 @@ class Settlement:
                 "escape", signed, signature, preimage, siblings, global_state,
             )  # fmt: skip
             value = max(0, leaf.total_value(opened, state) // VALUE_SCALE)
-            amount = min(value, self._get("vault") - self.store.total_claimable())
+            amount = max(0, min(value, self._get("vault") - self.store.total_claimable()))
             self.store.db.execute("INSERT INTO escaped VALUES (?)", (account,))
             self.store.credit(l1_address, amount)
             return amount

@@ -103,7 +103,7 @@ def perpetuals(d: Demo) -> None:
     d.report.check(not run.failures, "the withdrawal batch is proven")
     bad = tampered(d, batch, WITHDRAW, {"amount": amount_to_quanta("500.000001")})
     try:
-        node.l1.submit_batch(bad, batch.new_root, node.proof(batch.number))
+        node.submit_batch(bad, batch.new_root, node.proof(batch.number))
         d.report.check(False, "a tampered withdrawal amount is refused")
     except BatchRejected as e:
         echo(f"tampered batch {batch.number} (bob's withdrawal 500 → 500.000001 USD, same proof) "
@@ -218,12 +218,12 @@ def tampered_settlement(d: Demo) -> None:
     while node.l1.batch_count < target.number:
         n = node.l1.batch_count
         b = node.batch(n)
-        node.l1.submit_batch(list(b.pubdata), b.new_root, node.proof(n))
+        node.submit_batch(list(b.pubdata), b.new_root, node.proof(n))
     marks = next(w.effect for w in target.slots if w.tx_type == MARKS and w.effect["settle_flags"])
     j = next(k for k in range(8) if marks["settle_flags"] >> k & 1)
     bad = tampered(d, target, MARKS, marks | {f"mark_{j}": marks[f"mark_{j}"] + VALUE_SCALE})
     try:
-        node.l1.submit_batch(bad, target.new_root, node.proof(target.number))
+        node.submit_batch(bad, target.new_root, node.proof(target.number))
         d.report.check(False, "a tampered settlement price is refused")
     except BatchRejected as e:
         echo(f"batch {target.number} with series slot {j}'s settlement price raised in its "

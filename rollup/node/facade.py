@@ -47,6 +47,7 @@ from rollup.sequencer import GROUP, Sequencer
 from rollup.state import RollupState
 from rollup.tx import Transfer, Tx, Withdraw, escape_message, forced_message
 from rollup.witness import BatchWitness
+from verifier.settlement import sign_batch
 
 __all__ = ["FORCED_REQUEST_SECONDS", "Progress", "Rollup", "cancel_message"]
 
@@ -301,9 +302,17 @@ class Rollup(Trading, Feeds):
             if proof is None:
                 break
             batch = self.seq.store.batch(n)
-            self.l1.submit_batch(list(batch.pubdata), batch.new_root, proof)
+            self.submit_batch(list(batch.pubdata), batch.new_root, proof)
             done.append(n)
         return done
+
+    def submit_batch(self, pubdata: list[int], new_root: int, proof: Any) -> int:
+        """Submit a batch to the settlement layer as its next one, signed with the operator key
+        (``verifier.settlement.sign_batch``); BatchRejected if it is refused."""
+        number, root = self.l1.batch_count, self.l1.root
+        key = self.keystore.operator_key()
+        signature = sign_batch(key, self.l1.config.domain, number, root, new_root, pubdata)
+        return self.l1.submit_batch(pubdata, new_root, proof, signature)
 
     def status(self) -> dict[str, Any]:
         """The status report (``rollup.node.report.status``)."""

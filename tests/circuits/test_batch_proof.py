@@ -20,7 +20,14 @@ from rollup.circuit_input import batch_assignment, shape_of
 from rollup.state import RollupState
 from rollup.tx import Deposit, Order, Trade
 from rollup.witness import BatchWitness
-from tests.rollup.conftest import CHAIN_ID, DOMAIN, GENESIS_TIME, ROLLUP_ID
+from tests.rollup.conftest import (
+    CHAIN_ID,
+    DOMAIN,
+    GENESIS_TIME,
+    OPERATOR_KEY,
+    ROLLUP_ID,
+    operator_signed,
+)
 from verifier.groth16 import parse_proof, parse_verification_key, verify
 from verifier.settlement import BatchRejected, Settlement, SettlementConfig
 
@@ -53,9 +60,12 @@ def test_batch_proof_verifies_and_settles() -> None:
     tampered = list(batch.pubdata)
     tampered[1] += 1
     with pytest.raises(BatchRejected, match="proof does not verify"):
-        l1.submit_batch(tampered, batch.new_root, proof_json)
+        l1.submit_batch(tampered, batch.new_root, proof_json,
+                        operator_signed(l1, tampered, batch.new_root))  # fmt: skip
     assert l1.root == batch.old_root
-    assert l1.submit_batch(list(batch.pubdata), batch.new_root, proof_json) == 0
+    pubdata = list(batch.pubdata)
+    signature = operator_signed(l1, pubdata, batch.new_root)
+    assert l1.submit_batch(pubdata, batch.new_root, proof_json, signature) == 0
     assert l1.root == batch.new_root
 
 
@@ -63,7 +73,8 @@ def trade_batch(params: RollupParams) -> BatchWitness:
     """A one-slot trade batch after two deposits applied outside the batch (the settlement
     layer starts from the root after them)."""
     prices = (PRICE,) * params.n_markets
-    g = GlobalState.genesis(params, derive_public_key(b"o" * 32), prices, GENESIS_TIME, DOMAIN)
+    g = GlobalState.genesis(params, derive_public_key(b"o" * 32), prices, GENESIS_TIME, DOMAIN,
+                            derive_public_key(OPERATOR_KEY))  # fmt: skip
     state = RollupState(params, g)
     for i in range(2):
         state.apply(Deposit(i, *derive_public_key(KEYS[i]), 1000, 7))

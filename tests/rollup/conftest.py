@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from protocol.eddsa import derive_public_key
+from protocol.eddsa import derive_public_key, sign
+from protocol.errors import ProtocolError
 from protocol.messages import domain
 from protocol.spec import VALUE_SCALE, RollupParams
 from rollup.account import GlobalState
 from rollup.state import RollupState
 from rollup.tx import Deposit
+from verifier.settlement import sign_batch
 
 PRICE = 100 * VALUE_SCALE  #: 100 quanta per base quantum
 ORACLE_KEY = b"oracle-key".ljust(32, b"\0")
@@ -66,6 +68,16 @@ def world() -> World:
     return make_world()
 
 
+def operator_signed(l1, pubdata, new_root, key: bytes = OPERATOR_KEY):
+    """The operator's signature for submitting (pubdata, new_root) as ``l1``'s next batch
+    (``verifier.settlement.sign_batch``); malformed pubdata, which is refused before the
+    signature is read, gets a signature over 0."""
+    try:
+        return sign_batch(key, l1.config.domain, l1.batch_count, l1.root, new_root, pubdata)
+    except (ProtocolError, ValueError, TypeError):
+        return sign(key, 0)
+
+
 def echo_checker(public_inputs: tuple[int, int, int], proof: object) -> bool:
     """Stand-in proof check for the tests that do not prove: the 'proof' must be the list of
     public inputs (old root, new root, pubdata commitment) — binds all three."""
@@ -96,7 +108,10 @@ class System:
         n = 0
         while (batch := self.seq.seal_batch(self.l1.queue())) is not None:
             proof = [batch.old_root, batch.new_root, batch.commitment]
-            self.l1.submit_batch(list(batch.pubdata), batch.new_root, proof)
+            pubdata = list(batch.pubdata)
+            self.l1.submit_batch(
+                pubdata, batch.new_root, proof, operator_signed(self.l1, pubdata, batch.new_root)
+            )
             n += 1
         return n
 

@@ -13,7 +13,7 @@ from rollup.rebuild import rebuild, rebuild_from_settlement
 from rollup.sequencer import Sequencer
 from rollup.store import STORE_FORMAT, Store
 from rollup.tx import Deposit, Noop, Order, Trade, Withdraw
-from tests.rollup.conftest import DOMAIN, PRICE, make_system, public_key
+from tests.rollup.conftest import DOMAIN, PRICE, make_system, operator_signed, public_key
 
 _ids = itertools.count(1)
 
@@ -42,9 +42,11 @@ def test_priority_first_then_mempool_and_padding(tmp_path) -> None:
     assert [w.tx_type for w in batch.slots] == [1, TRADE, 0, 0]
     assert batch.slots[0].tx.account == 3
     assert system.seq.seal_batch(system.l1.queue()) is None  # consumed locally, nothing left
+    pubdata = list(batch.pubdata)
     system.l1.submit_batch(
-        list(batch.pubdata), batch.new_root, [batch.old_root, batch.new_root, batch.commitment]
-    )
+        pubdata, batch.new_root, [batch.old_root, batch.new_root, batch.commitment],
+        operator_signed(system.l1, pubdata, batch.new_root),
+    )  # fmt: skip
     system.invariant()
 
 
@@ -218,8 +220,9 @@ def test_grouped_seal_equals_batch_by_batch(tmp_path) -> None:
     reopened = Sequencer.open(str(tmp_path / "group" / "sequencer.db"))
     assert reopened.state.root == one.seq.state.root and reopened.store.mempool() == []
     for batch in singles:  # and the settlement layer takes them
-        one.l1.submit_batch(list(batch.pubdata), batch.new_root,
-                            [batch.old_root, batch.new_root, batch.commitment])  # fmt: skip
+        pubdata, proof = list(batch.pubdata), [batch.old_root, batch.new_root, batch.commitment]
+        signature = operator_signed(one.l1, pubdata, batch.new_root)
+        one.l1.submit_batch(pubdata, batch.new_root, proof, signature)
     one.invariant()
 
 

@@ -26,6 +26,7 @@ from tests.rollup.conftest import (
     ROLLUP_ID,
     echo_checker,
     make_system,
+    operator_signed,
     public_key,
 )
 from verifier.settlement import (
@@ -57,6 +58,14 @@ def rejected(l1: Settlement, error, call, *args):
 
 def proof_of(batch):
     return [batch.old_root, batch.new_root, batch.commitment]
+
+
+def submit(l1: Settlement, batch) -> int:
+    """Submit a sealed batch with its echo proof, signed by the operator."""
+    pubdata = list(batch.pubdata)
+    return l1.submit_batch(
+        pubdata, batch.new_root, proof_of(batch), operator_signed(l1, pubdata, batch.new_root)
+    )
 
 
 def account_proof(system, index):
@@ -96,7 +105,7 @@ def test_the_vault_never_pays_below_zero(tmp_path) -> None:
     huge = (1 << 62) + 5
     chunk = encode_chunk(WITHDRAW, {"account": 2, "amount": huge, "l1_address": 77}, 4)
     pubdata = [*chunk, *[0] * CHUNK_WIDTH]
-    l1.submit_batch(pubdata, 5, None)
+    l1.submit_batch(pubdata, 5, None, operator_signed(l1, pubdata, 5))
     assert l1.claimable(77) == huge
     msg = rejected(l1, ClaimRejected, l1.withdraw, 77)
     assert msg == f"the vault holds {3 * 10**6} quanta, less than the {huge} due"
@@ -110,17 +119,21 @@ def test_rejected_submissions_change_nothing(tmp_path) -> None:
     batch = system.seq.seal_batch(l1.queue())
     pubdata, root = list(batch.pubdata), batch.new_root
     assert "proof does not verify" in rejected(
-        l1, BatchRejected, l1.submit_batch, pubdata, root, [0]
+        l1, BatchRejected, l1.submit_batch, pubdata, root, [0], operator_signed(l1, pubdata, root)
     )
     wrong_root = (root + 1) % R
-    rejected(l1, BatchRejected, l1.submit_batch, pubdata, wrong_root, proof_of(batch))
+    rejected(l1, BatchRejected, l1.submit_batch, pubdata, wrong_root, proof_of(batch),
+             operator_signed(l1, pubdata, wrong_root))  # fmt: skip
     tampered = [pubdata[0] + (1 << 36), *pubdata[1:]]  # withdraw amount + 1
-    assert "proof" in rejected(l1, BatchRejected, l1.submit_batch, tampered, root, proof_of(batch))
-    assert "8 field elements" in rejected(l1, BatchRejected, l1.submit_batch, pubdata[:-1], root, 0)
+    sig = operator_signed(l1, pubdata, root)
+    assert "proof" in rejected(l1, BatchRejected, l1.submit_batch, tampered, root,
+                              proof_of(batch), operator_signed(l1, tampered, root))  # fmt: skip
+    short = rejected(l1, BatchRejected, l1.submit_batch, pubdata[:-1], root, 0, sig)
+    assert "8 field elements" in short
     for bad in ([pubdata[0] | 15, *pubdata[1:]], [True, *pubdata[1:]], [R, *pubdata[1:]]):
-        rejected(l1, BatchRejected, l1.submit_batch, bad, root, 0)
-    rejected(l1, BatchRejected, l1.submit_batch, pubdata, 1.0, proof_of(batch))
-    l1.submit_batch(pubdata, root, proof_of(batch))
+        rejected(l1, BatchRejected, l1.submit_batch, bad, root, 0, sig)
+    rejected(l1, BatchRejected, l1.submit_batch, pubdata, 1.0, proof_of(batch), sig)
+    l1.submit_batch(pubdata, root, proof_of(batch), operator_signed(l1, pubdata, root))
     system.invariant()
 
 
@@ -133,7 +146,13 @@ def test_priority_requests_cannot_be_reordered(tmp_path) -> None:
     swapped = [dict(queue[1], id=3), dict(queue[0], id=4)]
     bad = system.seq.seal_batch(swapped)
     msg = rejected(
-        l1, BatchRejected, l1.submit_batch, list(bad.pubdata), bad.new_root, proof_of(bad)
+        l1,
+        BatchRejected,
+        l1.submit_batch,
+        list(bad.pubdata),
+        bad.new_root,
+        proof_of(bad),
+        operator_signed(l1, list(bad.pubdata), bad.new_root),
     )
     assert "does not match queue head #3" in msg
     system.seq.state = system.seq.store.load_state()
@@ -216,17 +235,18 @@ def test_forced_requests_are_used_once_one_pending_and_expire(tmp_path) -> None:
 
 # -- freezing -------------------------------------------------------------------------------------
 def test_a_lazy_operator_is_frozen(tmp_path) -> None:
-    """Batches that leave a waiting request unserved while they had free slots: after N of them
-    anyone may freeze."""
+    """Batches that leave a waiting request unserved while they had free slots: after the N
+    batches of grace (possibly sealed before the request was seen), N more and anyone may
+    freeze."""
     system = make_system(tmp_path, max_batches=2)
     l1 = system.l1
     l1.deposit(5, public_key(b"\x05" * 32), 9, 55)
-    for nonce in range(2):
+    for nonce, slack in enumerate((0, 0, 1, 2)):
         rejected(l1, FreezeRejected, l1.freeze)
         system.seq.submit(Withdraw.signed(system.keys[2], DOMAIN, 2, 1, 900, nonce))
         skip = system.seq.seal_batch([])  # the operator ignores the queue
-        l1.submit_batch(list(skip.pubdata), skip.new_root, proof_of(skip))
-        assert [q["id"] for q in l1.queue()] == [3]
+        submit(l1, skip)
+        assert [(q["id"], q["slack"]) for q in l1.queue()] == [(3, slack)]
     system.invariant()
     assert l1.overdue()["id"] == 3 and l1.freeze()["id"] == 3
     assert l1.claimable(55) == 9  # the unserved deposit is refunded
@@ -244,7 +264,7 @@ def test_a_diligent_operator_under_a_flood_is_not_frozen(tmp_path) -> None:
         rejected(l1, FreezeRejected, l1.freeze)
         batch = system.seq.seal_batch(l1.queue())
         system.clock.now += 60  # batches keep coming: the time rule does not apply
-        l1.submit_batch(list(batch.pubdata), batch.new_root, proof_of(batch))
+        submit(l1, batch)
         assert all(q["slack"] == 0 for q in l1.queue())
     system.invariant()
 
@@ -265,7 +285,7 @@ def test_a_stalled_operator_is_frozen_by_time(tmp_path) -> None:
     system.clock.now += 1
     assert l1.freeze()["id"] == 3 and l1.frozen and l1.claimable(55) == 9
     assert "already frozen" in rejected(l1, FreezeRejected, l1.freeze)
-    rejected(l1, BatchRejected, l1.submit_batch, [0] * 8, 0, 0)
+    rejected(l1, BatchRejected, l1.submit_batch, [0] * 8, 0, 0, operator_signed(l1, [0] * 8, 0))
     rejected(l1, RequestRejected, l1.deposit, 6, public_key(b"\x06" * 32), 9, 56)
     system.invariant()
 
@@ -404,3 +424,86 @@ def test_two_writers_on_one_file_lose_nothing(tmp_path) -> None:
     assert a.vault == b.vault == 3 * 10**6 + sum(range(1, 21))
     ids = [q["id"] for q in a.queue()]
     assert ids == sorted(set(ids))
+
+
+def test_batches_sealed_before_a_request_do_not_count_against_it(tmp_path) -> None:
+    """An operator that seals N batches ahead of settlement (the node's group commit) is not
+    frozen for a request that arrived while they were being proved."""
+    system = make_system(tmp_path, max_batches=2)
+    l1 = system.l1
+    ahead = []
+    for nonce in range(2):  # sealed (and being proved) before the deposit arrives
+        system.seq.submit(Withdraw.signed(system.keys[2], DOMAIN, 2, 1, 900, nonce))
+        ahead.append(system.seq.seal_batch(l1.queue()))
+    l1.deposit(5, public_key(b"\x05" * 32), 9, 55)
+    for batch in ahead:
+        submit(l1, batch)
+    assert [q["slack"] for q in l1.queue()] == [0]
+    assert l1.overdue() is None
+    rejected(l1, FreezeRejected, l1.freeze)
+    system.settle_all()  # the next batch serves it
+    assert l1.queue() == [] and not l1.frozen
+    system.invariant()
+
+
+# -- who submits ---------------------------------------------------------------------------------
+def test_only_the_operator_submits_each_batch_number_once(tmp_path) -> None:
+    """A settled all-no-op batch leaves the root as it was, so its proof verifies again: replayed
+    by anyone it would add slack to every request until the rollup could be frozen, and move the
+    batch counter off the operator's numbering. The operator's signature binds the number."""
+    system = make_system(tmp_path, max_batches=2)
+    l1 = system.l1
+    system.seq.submit(Withdraw.signed(system.keys[2], DOMAIN, 2, 10, 900, 7))  # a bad nonce
+    noop = system.seq.seal_batch(l1.queue())
+    assert noop.old_root == noop.new_root and {w.tx_type for w in noop.slots} == {0}
+    pubdata, proof = list(noop.pubdata), proof_of(noop)
+    signature, n = operator_signed(l1, pubdata, noop.new_root), l1.batch_count
+    assert l1.submit_batch(pubdata, noop.new_root, proof, signature) == n
+    l1.deposit(5, public_key(b"\x05" * 32), 9, 55)
+    for _ in range(4):  # the same batch again: its signature is batch 0's
+        msg = rejected(l1, BatchRejected, l1.submit_batch, pubdata, noop.new_root, proof,
+                       signature)  # fmt: skip
+        assert msg == f"batch {n + 1}: not signed by the operator key for this number and pubdata"
+    assert l1.batch_count == n + 1 and l1.queue()[0]["slack"] == 0
+    # anyone else's key, another batch's pubdata, or no signature at all
+    for bad in (
+        operator_signed(l1, pubdata, noop.new_root, key=system.keys[0]),
+        operator_signed(l1, [*pubdata[:-1], 1], noop.new_root),
+    ):
+        rejected(l1, BatchRejected, l1.submit_batch, pubdata, noop.new_root, proof, bad)
+    msg = rejected(l1, BatchRejected, l1.submit_batch, pubdata, noop.new_root, proof, b"sig")
+    assert msg == "the operator's batch signature must be a Signature, got bytes"
+    # the operator itself may settle an empty batch as the next number (the deposit waits)
+    nxt = operator_signed(l1, pubdata, noop.new_root)
+    assert l1.submit_batch(pubdata, noop.new_root, proof, nxt) == n + 1
+    system.invariant()
+
+
+def test_a_deployment_needs_an_operator_key(tmp_path) -> None:
+    system = make_system(tmp_path)
+    g = list(system.l1.config.genesis_global)
+    for key in ((0, 0), (0, 1), (1, 2)):
+        g[4], g[5] = key
+        with pytest.raises(SettlementError, match=r"operator key .* is not a BabyJubJub"):
+            replace(system.l1.config, genesis_global=tuple(g))
+
+
+def test_escape_never_credits_below_zero(tmp_path) -> None:
+    """If claims ever exceeded the vault (only an over-paying batch could do it), an escape
+    credits 0, not a negative amount that a claim would then 'pay' into the vault."""
+    system = frozen_system(tmp_path)
+    l1 = system.l1
+    with l1.store.transaction():
+        l1.store.credit(77, l1.vault + 1000)
+    pre, path, gl = account_proof(system, 0)
+    sig = sign(system.keys[0], escape_message(DOMAIN, 0, 700))
+    assert l1.escape(0, 700, sig, pre, path, gl) == 0
+    assert l1.claimable(700) == 0
+    assert "nothing claimable" in rejected(l1, ClaimRejected, l1.withdraw, 700)
+
+
+def test_escape_refuses_a_signature_of_another_type(tmp_path) -> None:
+    system = frozen_system(tmp_path)
+    pre, path, gl = account_proof(system, 0)
+    msg = rejected(system.l1, EscapeRejected, system.l1.escape, 0, 700, "sig", pre, path, gl)
+    assert msg == "the escape signature must be a Signature, got str"

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from protocol import jsonio
 from prover.engine import G1Int, G2Int, g1_to_py_ecc, g2_to_py_ecc
 from prover.errors import FormatError
 from prover.fields import Q, R
@@ -97,15 +98,25 @@ def write_json(obj: Any, path: str | Path) -> None:
 
 
 def read_json(path: str | Path) -> Any:
+    """A JSON file nested at most ``protocol.jsonio.MAX_JSON_DEPTH`` deep; FormatError else."""
     try:
-        return json.loads(Path(path).read_text())
+        return jsonio.loads(Path(path).read_text())
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise FormatError(f"{path}: not readable JSON ({exc})") from None
 
 
+#: a canonical element of F_q or F_r has at most 77 decimal digits
+_MAX_DIGITS = 80
+
+
 def _int(v: Any, modulus: int, what: str) -> int:
-    if not isinstance(v, str) or not v.isdigit() or int(v) >= modulus:
-        raise FormatError(f"{what}: {v!r} is not a canonical field element in decimal")
+    """A canonical field element from an ASCII decimal string (snarkjs JSON)."""
+    if (
+        not isinstance(v, str) or not v.isascii() or not v.isdigit() or len(v) > _MAX_DIGITS
+        or int(v) >= modulus
+    ):  # fmt: skip
+        shown = repr(v) if len(repr(v)) <= 40 else repr(v)[:37] + "..."
+        raise FormatError(f"{what}: {shown} is not a canonical field element in decimal")
     return int(v)
 
 
@@ -152,8 +163,10 @@ def vk_from_json(obj: Any) -> VerifyingKey:
         ("vk_alpha_1", "vk_beta_2", "vk_gamma_2", "vk_delta_2", "IC", "nPublic"),
         "verification key",
     )
-    ic = d["IC"]
-    if not isinstance(ic, list) or len(ic) != d["nPublic"] + 1:
+    ic, n_public = d["IC"], d["nPublic"]
+    if type(n_public) is not int or not 0 <= n_public < 1 << 32:
+        raise FormatError(f"verification key: nPublic {n_public!r} is not a count")
+    if not isinstance(ic, list) or len(ic) != n_public + 1:
         raise FormatError(
             f"verification key: IC does not hold nPublic + 1 = {d['nPublic']} + 1 points"
         )

@@ -106,6 +106,11 @@ def _parse_constraints(
     """Section 2 → CSR matrices A, B, C. One Python step per linear combination, numpy per term."""
     end = off + size
     term = 4 + N8
+    if 3 * 4 * m > size:  # each of the 3m linear combinations takes at least its 4-byte count
+        raise FormatError(
+            f"{name}: the header's {m} constraints need at least {12 * m} bytes, the constraints "
+            f"section has {size}"
+        )
     starts = np.empty(3 * m, dtype=np.int64)
     counts = np.empty(3 * m, dtype=np.int64)
     unpack = struct.Struct("<I").unpack_from

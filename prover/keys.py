@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from protocol import jsonio
 from prover.engine import G1Int, G2Int, get_engine
 from prover.errors import FormatError, KeyMismatchError
 from prover.fields import Q
@@ -259,7 +260,7 @@ def _read_header(keydir: Path) -> dict:
     if not path.is_file():
         raise FormatError(f"{keydir}: not a proving key directory (no {HEADER})")
     try:
-        header = json.loads(path.read_text())
+        header = jsonio.loads(path.read_text())
     except (ValueError, UnicodeDecodeError) as exc:
         raise FormatError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:

@@ -117,6 +117,8 @@ def _check_size(sections: dict, stype: int, expected: int, what: str, name: str)
 def _records(buf, off: int, size: int, n_rows: int, n_wires: int, name: str) -> np.ndarray:
     """Section 4 as an (nCoefs, 11) uint32 view of the file, every record checked (one pass in
     the engine): matrix 0/1, row < domainSize, signal < nVars, coefficient < r."""
+    if size < 4:
+        raise FormatError(f"{name}: section 4 is {size} bytes, too short for its count")
     (n_coefs,) = struct.unpack_from("<I", buf, off)
     if size != 4 + n_coefs * COEF_BYTES:
         raise FormatError(

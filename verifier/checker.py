@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from verifier.errors import VerifierError
+from verifier.errors import MalformedInputError, VerifierError
 from verifier.groth16 import parse_proof, parse_verification_key, verify
 
 __all__ = ["ProofCheck", "groth16_checker"]
@@ -32,6 +32,11 @@ ProofCheck = Callable[[tuple[int, int, int], Any], bool]
 def groth16_checker(vk_json: dict[str, Any]) -> ProofCheck:
     """The proof checker of ``vk_json``; raises ``MalformedInputError`` if the key is malformed."""
     vk = parse_verification_key(vk_json)
+    if vk.n_public != 3:
+        raise MalformedInputError(
+            f"verifying key: a batch key has 3 public inputs (old root, new root, commitment), "
+            f"this one {vk.n_public}"
+        )
 
     def check(public_inputs: tuple[int, int, int], proof: Any) -> bool:
         try:

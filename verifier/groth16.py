@@ -26,7 +26,6 @@ check their points when constructed, so a ``VerifyingKey`` or ``Proof`` that exi
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -52,6 +51,7 @@ from py_ecc.optimized_bn128 import (
     pairing,
 )
 
+from protocol import jsonio
 from verifier import prepared as _prepared
 from verifier.errors import MalformedInputError
 from verifier.g2_subgroup import g2_times_order_is_zero
@@ -116,6 +116,11 @@ class VerifyingKey:
         _check_g2(self.beta_g2, "verifying key: beta_g2 (vk_beta_2)")
         _check_g2(self.gamma_g2, "verifying key: gamma_g2 (vk_gamma_2)")
         _check_g2(self.delta_g2, "verifying key: delta_g2 (vk_delta_2)")
+        # γ = O would make e(L, γ) = 1 for every L: (α, β, O) then verifies for any inputs
+        for name, point in (("alpha_g1", self.alpha_g1), ("beta_g2", self.beta_g2),
+                            ("gamma_g2", self.gamma_g2), ("delta_g2", self.delta_g2)):  # fmt: skip
+            if is_inf(point):
+                raise MalformedInputError(f"verifying key: {name} is the point at infinity")
         if not isinstance(self.gamma_abc_g1, tuple) or not self.gamma_abc_g1:
             raise MalformedInputError("verifying key: gamma_abc_g1 (IC) must be a non-empty tuple")
         for i, point in enumerate(self.gamma_abc_g1):
@@ -231,12 +236,8 @@ def verify_reference(
 
 
 _MODULI = {"q": field_modulus, "r": curve_order}
-#: snarkjs's files nest four deep (vk_alphabeta_12); anything much deeper is not one of them, and
-#: 100,000 levels would overflow the C stack once py_ecc has raised the recursion limit.
-MAX_JSON_DEPTH = 16
 #: A canonical element of F_q or F_r has at most 77 decimal digits.
 MAX_DIGITS = 80
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _element(value: Any, where: str, modulus: str) -> int:
@@ -356,24 +357,15 @@ def _read_json(path: str | Path) -> Any:
         raise MalformedInputError(
             f"{path}: cannot read ({getattr(e, 'strerror', None) or e})"
         ) from e
-    depth = _json_depth(text)
-    if depth > MAX_JSON_DEPTH:
-        raise MalformedInputError(f"{path}: JSON nested {depth} deep (at most {MAX_JSON_DEPTH})")
     try:
-        return json.loads(text)
+        return jsonio.loads(text)
     except json.JSONDecodeError as e:
         raise MalformedInputError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from e
-    except (ValueError, RecursionError) as e:  # e.g. an integer literal over 4,300 digits
-        raise MalformedInputError(f"{path}: not valid JSON ({str(e).splitlines()[0]})") from None
-
-
-def _json_depth(text: str) -> int:
-    """The deepest nesting of [ and { in JSON text (strings skipped), without parsing it."""
-    depth = deepest = 0
-    for ch in re.findall(r"[\[\]{}]", _JSON_STRING.sub("", text)):
-        depth += 1 if ch in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
+    except ValueError as e:  # nested too deep, or e.g. an integer literal over 4,300 digits
+        message = str(e).splitlines()[0]
+        if message.startswith("JSON nested"):
+            raise MalformedInputError(f"{path}: {message}") from None
+        raise MalformedInputError(f"{path}: not valid JSON ({message})") from None
 
 
 def _with_path(path: str | Path, parse: Any, d: Any) -> Any:

@@ -35,9 +35,9 @@ __all__ = ["zkr_settlement"]
 def _vk_json(verification_key: dict[str, Any] | str | Path) -> dict[str, Any]:
     if isinstance(verification_key, dict):
         return verification_key
-    import json
+    from protocol import jsonio
 
-    return json.loads(Path(verification_key).read_text())
+    return jsonio.loads(Path(verification_key).read_text())
 
 
 SettlementFactory = Callable[..., Settlement]

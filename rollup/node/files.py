@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from protocol import jsonio
 from rollup.node.errors import Busy, CorruptFile, NodeError
 
 __all__ = [
@@ -100,11 +101,13 @@ def read_envelope(path: str | Path, kind: str, recover: str) -> Any:
     except (OSError, UnicodeDecodeError) as e:
         raise CorruptFile(path=path, detail=f"unreadable ({e}); {recover}") from None
     try:
-        envelope = json.loads(text)
+        envelope = jsonio.loads(text)
     except json.JSONDecodeError as e:
         raise CorruptFile(
             path=path, detail=f"not JSON ({e.msg} at line {e.lineno}); {recover}"
         ) from None
+    except ValueError as e:  # nested too deep, or an integer literal too long
+        raise CorruptFile(path=path, detail=f"not JSON ({e}); {recover}") from None
     if not isinstance(envelope, dict) or envelope.get("kind") != kind or "body" not in envelope:
         raise CorruptFile(path=path, detail=f"not a zkrollup {kind} file; {recover}")
     if envelope.get("version") != ENVELOPE_VERSION:

@@ -94,6 +94,7 @@ def test_envelope_round_trip_and_every_kind_of_damage(tmp_path: Path) -> None:
         "flipped": text.replace('"1"', '"3"'),
         "list": "[]",
         "other kind": text.replace('"keystore"', '"orders"'),
+        "nested 100,000 deep": "[" * 100_000 + "]" * 100_000,  # json would overflow the C stack
     }
     for what, content in damaged.items():
         if content is None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from prover.errors import FormatError
 from prover.fields import R
-from prover.iden3 import read_r1cs, read_wtns, write_r1cs, write_wtns
+from prover.iden3 import binfile_sections, read_r1cs, read_wtns, write_r1cs, write_wtns
 from prover.r1cs import R1CS, SparseMatrix
 
 SMALL = ("poseidon2_tiny", "merkle_n1_d16")
@@ -181,3 +181,17 @@ def test_write_rejects_non_canonical_witness(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="not in"):
         write_wtns([1, R], tmp_path / "x.wtns")
     assert not (tmp_path / "x.wtns").exists()
+
+
+def test_constraint_count_beyond_the_section_is_refused_before_allocating(
+    tmp_path: Path, tiny
+) -> None:
+    """A header claiming 2^32 − 1 constraints must not make the reader allocate 3·m rows."""
+    data = bytearray(tiny[0])
+    sections = binfile_sections(bytes(data), b"r1cs", (1, 2), "x")
+    header = sections[1][0]
+    (m,) = struct.unpack_from("<I", data, header + 4 + 32 + 24)
+    assert read_r1cs(_write(tmp_path, "ok.r1cs", bytes(data))).n_constraints == m
+    struct.pack_into("<I", data, header + 4 + 32 + 24, 2**32 - 1)
+    with pytest.raises(FormatError, match="4294967295 constraints need at least"):
+        read_r1cs(_write(tmp_path, "x.r1cs", bytes(data)))

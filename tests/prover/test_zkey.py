@@ -206,3 +206,64 @@ def test_zkey_sections_used_in_place_prove_and_need_every_wire(
     used = [j for j in pk.a_wires if z[j].any()]  # a wire whose term is not zero
     short = dataclasses.replace(pk, a_wires=pk.a_wires[pk.a_wires != used[-1]])
     assert not _verify_snarkjs_json(vk_path, public, prove(short, z, r=5, s=6))
+
+
+def _rebuilt(data: bytes, sections: list[tuple[int, bytes]]) -> bytes:
+    """The binfile header of ``data`` with these (type, payload) sections, in this order."""
+    out = data[:8] + struct.pack("<I", len(sections))
+    for kind, payload in sections:
+        out += struct.pack("<IQ", kind, len(payload)) + payload
+    return out
+
+
+@pytest.mark.parametrize("payload", [b"", b"\0\0"])
+def test_coefficients_section_too_short_for_its_count(
+    tiny: Path, tmp_path: Path, payload: bytes
+) -> None:
+    """Section 4 shorter than its 4-byte count, placed last: one line, not a struct.error."""
+    data = (tiny / "circuit_final.zkey").read_bytes()
+    found = binfile_sections(data, b"zkey", (1,), "z")
+    order = sorted(found, key=lambda k: found[k][0])
+    kept = [(k, data[found[k][0] : found[k][0] + found[k][1]]) for k in order if k != 4]
+    path = tmp_path / "short.zkey"
+    path.write_bytes(_rebuilt(data, [*kept, (4, payload)]))
+    with pytest.raises(FormatError, match=f"section 4 is {len(payload)} bytes, too short"):
+        read_zkey(path)
+    whole = [(k, data[found[k][0] : found[k][0] + found[k][1]]) for k in order]
+    path.write_bytes(_rebuilt(data, whole))  # the same layout, intact: read as before
+    assert read_zkey(path).n_public == read_zkey(tiny / "circuit_final.zkey").n_public
+
+
+@pytest.mark.parametrize(
+    ("n_public", "message"),
+    [("3", "nPublic '3' is not a count"), (None, "nPublic None is not a count"),
+     (-1, "nPublic -1 is not a count")],
+)  # fmt: skip
+def test_verification_key_json_with_a_bad_count(tiny: Path, n_public, message: str) -> None:
+    vk = read_json(tiny / "verification_key.json")
+    assert vk_from_json(vk).n_public == vk["nPublic"]
+    with pytest.raises(FormatError, match=message):
+        vk_from_json(dict(vk, nPublic=n_public))
+
+
+@pytest.mark.parametrize("coordinate", ["²", "9" * 5000, "-1", "1.0"])
+def test_verification_key_json_with_a_bad_number(tiny: Path, coordinate: str) -> None:
+    vk = read_json(tiny / "verification_key.json")
+    bad = dict(vk, vk_alpha_1=[coordinate, *vk["vk_alpha_1"][1:]])
+    with pytest.raises(FormatError, match="is not a canonical field element in decimal"):
+        vk_from_json(bad)
+
+
+def test_deeply_nested_artifact_json_is_a_format_error(tmp_path: Path) -> None:
+    """py_ecc raises the recursion limit; 100,000 nested lists would crash json in C."""
+    import protocol.jsonio as jsonio
+
+    deep = tmp_path / "verification_key.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(FormatError, match="JSON nested 100000 deep"):
+        read_json(deep)
+    deep.write_text("[" * jsonio.MAX_JSON_DEPTH + "]" * jsonio.MAX_JSON_DEPTH)
+    value, depth = read_json(deep), 1
+    while value:
+        value, depth = value[0], depth + 1
+    assert depth == jsonio.MAX_JSON_DEPTH  # as deep as allowed: read

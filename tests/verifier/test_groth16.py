@@ -294,3 +294,24 @@ def test_valid_points_replaced_do_not_verify(tiny: dict, k: int) -> None:
     ):
         assert verify(vk, x, proof) is False
         assert verify_reference(vk, x, proof) is False
+
+
+@pytest.mark.parametrize("field", ["vk_alpha_1", "vk_beta_2", "vk_gamma_2", "vk_delta_2"])
+def test_a_verifying_key_point_at_infinity_is_malformed(tiny, field: str) -> None:
+    """γ = O makes e(L, γ) = 1 whatever the inputs: (α, β, O) would verify for any of them."""
+    vk = tiny["verification_key"]
+    infinity = ["0", "1", "0"] if field == "vk_alpha_1" else [["0", "0"], ["1", "0"], ["0", "0"]]
+    name = {"vk_alpha_1": "alpha_g1", "vk_beta_2": "beta_g2", "vk_gamma_2": "gamma_g2",
+            "vk_delta_2": "delta_g2"}[field]  # fmt: skip
+    with pytest.raises(MalformedInputError, match=f"{name} is the point at infinity"):
+        parse_verification_key(dict(vk, **{field: infinity}))
+    assert parse_verification_key(vk).n_public == len(tiny["inputs"])  # the key as shipped
+
+
+def test_the_settlement_checker_wants_three_public_inputs(tiny) -> None:
+    from verifier.checker import groth16_checker
+
+    vk = tiny["verification_key"]
+    assert vk["nPublic"] != 3
+    with pytest.raises(MalformedInputError, match=r"3 public inputs .*, this one 1"):
+        groth16_checker(vk)

@@ -507,3 +507,20 @@ def test_escape_refuses_a_signature_of_another_type(tmp_path) -> None:
     pre, path, gl = account_proof(system, 0)
     msg = rejected(system.l1, EscapeRejected, system.l1.escape, 0, 700, "sig", pre, path, gl)
     assert msg == "the escape signature must be a Signature, got str"
+
+
+def test_a_proof_that_cannot_be_stored_is_refused_before_anything_changes(tmp_path) -> None:
+    """A checker that ignores extra keys may pass a proof msgpack cannot store: refused as a
+    BatchRejected, not a codec error after the check."""
+    system = make_system(tmp_path)
+    l1 = system.l1
+    system.seq.submit(Withdraw.signed(system.keys[2], DOMAIN, 2, 10, 900, 0))
+    batch = system.seq.seal_batch(l1.queue())
+    pubdata = list(batch.pubdata)
+    l1.proof_checker = lambda public, proof: proof["p"] == list(public)
+    good = {"p": [batch.old_root, batch.new_root, batch.commitment]}
+    signature = operator_signed(l1, pubdata, batch.new_root)
+    msg = rejected(l1, BatchRejected, l1.submit_batch, pubdata, batch.new_root,
+                   dict(good, x={1}), signature)  # fmt: skip
+    assert "the proof cannot be stored" in msg
+    assert l1.submit_batch(pubdata, batch.new_root, good, signature) == l1.batch_count - 1

@@ -59,10 +59,10 @@ from rollup.errors import (
 )
 from rollup.margin import (
     initial_risk,
+    initial_value,
     meets_initial,
     ratio_not_worse,
     settle,
-    total_value,
 )
 from rollup.options import add_option, option_size
 
@@ -165,11 +165,12 @@ def deposit(
 
 
 def require_initial(index: int, after: Account, state: GlobalState) -> None:
-    """After: TV·10^6 ≥ initial risk, else InsufficientMargin."""
+    """After: (TV − LV)·10^6 ≥ initial risk (``rollup.margin.meets_initial``), else
+    InsufficientMargin, reporting TV − LV (the value initial margin counts)."""
     if not meets_initial(after, state):
         raise InsufficientMargin(
             account=index,
-            total_value=total_value(after, state),
+            total_value=initial_value(after, state),
             required=-(-initial_risk(after, state) // FRACTION_SCALE),
         )
 
@@ -330,15 +331,16 @@ def oracle(
 
 
 def forced_withdraw(account: Account, state: GlobalState) -> tuple[Account, int] | None:
-    """Withdraw all free collateral: amount = max(0, floor(min(collateral, TV − IR) / 2^32)) quanta
-    with IR = ceil(risk_init / 10^6).  None = void (empty account or collateral out of range)."""
+    """Withdraw all free collateral: amount = max(0, floor(min(collateral, TV − LV − IR) / 2^32))
+    quanta with IR = ceil(risk_init / 10^6) and LV the long options' value (initial margin does
+    not count it, ``rollup.margin``).  None = void (empty account or collateral out of range)."""
     if account.is_empty:
         return None
     settled = settle(account, state)
     if abs(settled.collateral) >= 1 << COLLATERAL_BITS:
         return None
     free_value = (
-        total_value(settled, state) * FRACTION_SCALE - initial_risk(settled, state)
+        initial_value(settled, state) * FRACTION_SCALE - initial_risk(settled, state)
     ) // FRACTION_SCALE
     amount = max(0, min(settled.collateral, free_value) // VALUE_SCALE)
     amount = min(amount, (1 << AMOUNT_BITS) - 1)

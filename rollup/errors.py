@@ -64,7 +64,8 @@ class Unencodable(TransactionError):
 class InsufficientMargin(TransactionError):
     template = (
         "account {account}: total value {total_value} is below the initial requirement "
-        "{required} (value units) and the trade does not reduce its position at a TV/TR no worse"
+        "{required} (value units; long options' value not counted) and the trade does not "
+        "reduce its position at a TV/TR no worse"
     )
 
 

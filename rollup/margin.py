@@ -9,9 +9,18 @@ With pending funding settled virtually (no entry price needed)::
                                                                   (value units · 10^6)
 
 (option value and units: ``rollup.options``). ``TR = risk / FRACTION_SCALE`` is rational; every
-comparison cross-multiplies, e.g. the account is liquidatable iff ``TV · 10^6 < risk_maint``,
-initial-margin-healthy iff ``TV · 10^6 ≥ risk_init``. Reference: StarkEx perpetual "total value /
-total risk" (docs.starkware.co, Perpetual trading).
+comparison cross-multiplies, e.g. the account is liquidatable iff ``TV · 10^6 < risk_maint``.
+Initial margin does not count the long options' value LV = Σ_{n_k > 0} n_k · value_k (a long
+needs no requirement; counting its mark would let an account borrow its premium back, and lose
+it when the option expires worthless): the account is initial-margin-healthy iff
+``(TV − LV) · 10^6 ≥ risk_init``. Shorts still count at their value.
+
+TV/TR not worse (a reducing trade below initial margin, liquidation, deleverage): with MR_b > 0
+StarkEx's ``TV_a · MR_b ≥ TV_b · MR_a``; an account with no maintenance risk before (MR_b = 0:
+long options only) may not lose value below zero, nor lose any if already negative:
+``TV_a ≥ min(TV_b, 0)`` (the cross-multiplied rule would read 0 ≥ 0 for it).
+
+Reference: StarkEx perpetual "total value / total risk" (docs.starkware.co, Perpetual trading).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from protocol.spec import FRACTION_SCALE
 from rollup.account import Account, GlobalState, Position
-from rollup.options import option_risk, option_value, settle_options
+from rollup.options import long_value, option_risk, option_value, settle_options
 
 
 def settle(account: Account, state: GlobalState) -> Account:
@@ -71,16 +80,25 @@ def is_liquidatable(account: Account, state: GlobalState) -> bool:
     return total_value(account, state) * FRACTION_SCALE < maintenance_risk(account, state)
 
 
+def initial_value(account: Account, state: GlobalState) -> int:
+    """TV − LV: the total value without the long options' value (value units)."""
+    return total_value(account, state) - long_value(account, state)
+
+
 def meets_initial(account: Account, state: GlobalState) -> bool:
-    return total_value(account, state) * FRACTION_SCALE >= initial_risk(account, state)
+    """(TV − LV) · 10^6 ≥ IR: long options' value does not count towards initial margin."""
+    return initial_value(account, state) * FRACTION_SCALE >= initial_risk(account, state)
 
 
 def ratio_not_worse(before: Account, after: Account, state: GlobalState) -> bool:
     """TV/TR (maintenance) does not get worse, cross-multiplied (no division; StarkEx's rule):
-    TV_after · MR_before ≥ TV_before · MR_after. Both accounts funding-settled."""
+    TV_after · MR_before ≥ TV_before · MR_after when MR_before > 0; with no maintenance risk
+    before (MR_before = 0) TV_after ≥ min(TV_before, 0). Both accounts funding-settled."""
     tv_b, mr_b = total_value(before, state), maintenance_risk(before, state)
-    tv_a, mr_a = total_value(after, state), maintenance_risk(after, state)
-    return tv_a * mr_b >= tv_b * mr_a
+    tv_a = total_value(after, state)
+    if mr_b == 0:
+        return tv_a >= min(tv_b, 0)
+    return tv_a * mr_b >= tv_b * maintenance_risk(after, state)
 
 
 def ceil_div(a: int, b: int) -> int:

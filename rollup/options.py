@@ -10,9 +10,13 @@ fractions (ppm), per contract and scaled by 10^6 like every risk figure (``rollu
     initial unit   max(α·S − 10^6·OTM, β·S) + 10^6·mark
     maint. unit    γ·S + 10^6·mark
     puts           each unit capped at 10^6·K
-    expired        (oracle time ≥ expiry) no requirement; a long needs none beyond its premium
+    long value     LV = Σ over long positions (n > 0) of n·value; a long needs no requirement,
+                   but its value does not count towards the initial margin (``rollup.margin``)
 
-An account's option requirement is Σ over short positions of |n| · unit. A position in a settled
+An account's option requirement is Σ over short positions of |n| · unit, for every listed series
+not yet settled — after its expiry too: between expiry and settlement the short is still valued
+at its last mark and still owes the payoff, so it keeps its requirement until the settlement
+turns it into collateral (unlisted or settled series need none). A position in a settled
 series is worth n·payoff and is *settled lazily*: whenever the account is written, such
 positions turn into collateral (n·payoff) and free their slot (``settle_options``); the value is
 the same before and after, so an account need not be touched for its value to be right.
@@ -34,6 +38,7 @@ from rollup.errors import OptionSlotsFull
 
 __all__ = [
     "add_option",
+    "long_value",
     "open_interest_deltas",
     "option_risk",
     "option_value",
@@ -43,8 +48,11 @@ __all__ = [
 
 
 def requirement_units(series: SeriesState, market: MarketState, now: int) -> tuple[int, int]:
-    """(initial, maintenance) requirement of one short contract, scaled by 10^6."""
-    if not series.listed or now >= series.expiry or series.settlement_price:
+    """(initial, maintenance) requirement of one short contract, scaled by 10^6; 0 for an
+    unlisted or settled series, and kept after expiry until settlement (``now`` is unused: the
+    requirement does not depend on the time)."""
+    del now
+    if not series.listed or series.settlement_price:
         return 0, 0
     s, k = market.price, series.strike
     otm = max(s - k, 0) if series.kind == PUT else max(k - s, 0)
@@ -59,6 +67,11 @@ def requirement_units(series: SeriesState, market: MarketState, now: int) -> tup
 def option_value(account: Account, state: GlobalState) -> int:
     """Σ n · value(series) over the account's option positions (value units)."""
     return sum(o.size * state.series[o.slot].value() for o in account.options if o.size)
+
+
+def long_value(account: Account, state: GlobalState) -> int:
+    """LV = Σ n · value(series) over the account's long positions (n > 0), value units."""
+    return sum(o.size * state.series[o.slot].value() for o in account.options if o.size > 0)
 
 
 def option_risk(account: Account, state: GlobalState) -> tuple[int, int]:

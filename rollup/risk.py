@@ -10,9 +10,12 @@ market's index, n a signed number of contracts (1 contract = 1 base quantum of t
     short call, OTM = max(K − S, 0):
         IM = |n|·(max(α·S − 10^6·OTM, β·S) + 10^6·mark),   MM = |n|·(γ·S + 10^6·mark)
     short put,  OTM = max(S − K, 0): as the call, each per-contract term capped at 10^6·K
-    long options, and every series at or after its expiry: no requirement
+    long options, and settled series: no requirement (a short keeps it after expiry until
+    its series is settled, as ``rollup.options``)
 
-The account is liquidatable iff ``TV·10^6 < MM`` and may open risk iff ``TV·10^6 ≥ IM``. The
+The account is liquidatable iff ``TV·10^6 < MM``; the protocol lets it open risk iff
+``(TV − LV)·10^6 ≥ IM`` with LV its long options' value (``rollup.margin``; ``free_collateral``
+below still reports TV − IM). The
 α/β/γ rule (defaults 15 %, 10 %, 7.5 %) is Deribit's published option margin; the put cap is
 the short put's largest loss, K per contract.
 
@@ -142,7 +145,7 @@ def option_value(s: SeriesView) -> int:
 
 def option_risk(s: SeriesView, n: int, m: MarketView, now_s: int, *, initial: bool) -> int:
     """IM or MM of n contracts of s (value units · 10^6); see the module docstring."""
-    if n >= 0 or now_s >= s.expiry:
+    if n >= 0 or s.settlement_price:
         return 0
     S, K = m.index_price, s.strike
     otm = max(K - S, 0) if s.kind == "call" else max(S - K, 0)

@@ -13,6 +13,7 @@ For update u with the global state G before the slot (``rollup.margin``, ``rollu
     new nonce < 2^32 (when inc_u can be 1), |new collateral| ≤ 2^95 − 1,
     |new size_m| ≤ 2^48 − 1  (abs_m = |new size_m|, 50 rows each)
     TV_a = collateral' + Σ size'_m·price_m + TV_opt                   (f' = F: settled)
+    LV_a = LV_opt          (the long options' value, which initial margin does not count)
     IR_a = Σ abs_m·price_m·initial_m + IR_opt,   MR_a = Σ abs_m·price_m·maintenance_m + MR_opt
     the old leaf under the current accounts root along (index_u, siblings_u); the new leaf along
     the same path gives the next accounts root (index range-checked to D bits).
@@ -47,6 +48,7 @@ class AccountUpdate:
     new: AccountVars
     root: Variable
     total_value: Variable
+    long_value: Variable  #: LV_a
     initial_risk: Variable
     maint_risk: Variable
 
@@ -120,4 +122,4 @@ def update_account(
         api, account_leaf(api, old, "old_leaf"), account_leaf(api, new, "new_leaf"), bits, siblings
     )
     api.assert_equal(old_root, root, "old_root")
-    return AccountUpdate(new, new_root, tv, ir, mr)
+    return AccountUpdate(new, new_root, tv, options.long_value, ir, mr)

@@ -91,7 +91,7 @@ def bankruptcy_checks(api: API, inp: SlotInputs, g: GlobalVars, f0: Figures, tv_
         below = f0.maint_risk_before - f0.total_value_before * FRACTION_SCALE - 1
         cond_range(api, liq, below, LIQUIDATABLE_BITS, "liquidatable")
         cond_range(api, dl, -g.fund - f0.total_value_before - 1, INSURANCE_BITS + 1, "uncovered")
-        riskless = api.is_zero(f0.maint_risk_before, "riskless")
+        riskless = f0.riskless
         cond_range(api, api.mul(dl, riskless, name="riskless_dl"), tv_a0, SIZE_BITS,
                    "solvent_after")  # fmt: skip
         least = api.mul(q, f0.maint_risk_before, name="q_mr_b") - f0.gain - 1

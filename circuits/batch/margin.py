@@ -11,13 +11,20 @@ reference price o::
                                                   perpetual unit o·mf; option unit mm_j when
                                                   the update buys back a short, 0 when it
                                                   sells a long, which carries no risk)
-    meets_u  = [TV_a·10^6 − IR_a ≥ 0]                           (|·| < 2^margin_bits)
+    meets_u  = [(TV_a − LV_a)·10^6 − IR_a ≥ 0]                  (|·| < 2^margin_bits)
+               (LV_a the long options' value: initial margin does not count it; TV_a − LV_a
+               is TV_a with the longs left out, so |TV_a − LV_a| has TV_a's bound)
     shrink_u = [(2·side_u − 1)·size_b − q ≥ 0]     side_u = 1 when u sells   (|·| < 2^49)
                (size_b: the position in the instrument, after lazy settlement; q ≥ 1: it
                moves towards 0 by q without changing side)
-    gain_u   = TV_a·MR_b − TV_b·MR_a,  ratio_u = [gain_u ≥ 0]   (TV/TR not worse; StarkEx)
-               (|gain_u| < 2^improve_bits; gain_0 is zeroed when a liquidation draws a
-               shortfall: then TV_a = 0 > TV_b and the rule holds natively)
+    gain_u   = TV_a·MR_b − TV_b·MR_a                            (|gain_u| < 2^improve_bits)
+    riskless_u = [MR_b = 0]                    (long options only: no maintenance risk)
+    floor_u  = min(TV_b, 0) = (1 − [TV_b ≥ 0])·TV_b              (|TV_b| < 2^tvb_bits)
+    kept_u   = riskless_u ? TV_a − floor_u : gain_u     (|TV_a − floor_u| < 2^(tvb_bits+1))
+    ratio_u  = [kept_u ≥ 0]      TV/TR not worse: StarkEx's TV_a·MR_b ≥ TV_b·MR_a when
+               MR_b > 0; TV_a ≥ min(TV_b, 0) when MR_b = 0 (no loss below zero, none at all
+               once negative; ``rollup.margin.ratio_not_worse``). kept_0 is zeroed when a
+               liquidation draws a shortfall: then TV_a = 0 > TV_b and the rule holds natively
 
 Rules::
 
@@ -56,6 +63,7 @@ __all__ = ["Figures", "figures", "margin_rules"]
 class Figures:
     total_value_before: Variable
     maint_risk_before: Variable
+    riskless: Variable  #: [MR_b = 0]
     gain: Variable  #: TV_a·MR_b − TV_b·MR_a (not zeroed)
     meets: Variable
     shrink: Variable
@@ -79,12 +87,14 @@ def figures(
     name: str,
 ) -> Figures:
     """The module docstring's figures of one update; ``option`` = (opt, the option position
-    before), ``waived`` (a known boolean) zeroes gain."""
+    before), ``waived`` (a known boolean) zeroes kept. Beyond StarkEx's rule: the riskless
+    case is tvb_bits + 6 rows (is_zero 2, sign_ge tvb_bits + 2, floor 1, select 1)."""
     with api.namespace(name):
         tv_b = upd.total_value - dc - ds_oracle
         mr_b = upd.maint_risk + api.mul(quantity, unit, name="q_unit")
+        initial_value = upd.total_value - upd.long_value
         meets = sign_ge(
-            api, upd.total_value * FRACTION_SCALE - upd.initial_risk, shape.margin_bits, "meets"
+            api, initial_value * FRACTION_SCALE - upd.initial_risk, shape.margin_bits, "meets"
         )
         perp = pick(api, msel, sizes_before, "size_before")
         opt, held = option
@@ -94,11 +104,15 @@ def figures(
         gain = api.mul(upd.total_value, mr_b, name="tv_a_mr_b") - api.mul(
             tv_b, upd.maint_risk, name="tv_b_mr_a"
         )
-        counted = gain
+        riskless = api.is_zero(mr_b, "riskless")
+        nonneg_b = sign_ge(api, tv_b, shape.tvb_bits, "tv_before_sign")
+        floor = tv_b - api.mul(nonneg_b, tv_b, name="tv_before_floor")
+        kept = gain + api.mul(riskless, upd.total_value - floor - gain, name="kept")
+        counted = kept
         if as_variable(waived).constant_value != 0:
-            counted = gain - api.mul(waived, gain, name="waived")
+            counted = kept - api.mul(waived, kept, name="waived")
         ratio = sign_ge(api, counted, shape.improve_bits, "ratio")
-    return Figures(tv_b, mr_b, gain, meets, shrink, ratio)
+    return Figures(tv_b, mr_b, riskless, gain, meets, shrink, ratio)
 
 
 def margin_rules(api: API, sel: Sequence[Variable], f: tuple[Figures, Figures]) -> None:

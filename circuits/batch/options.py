@@ -25,6 +25,9 @@ An option fill of dn contracts of the series in slot j (ksel one-hot position k*
 Figures of the account after (value units; risk · 10^6), with v_f, im_f, mm_f the fill series':
 
     TV_opt = Σ n_k·value_k − write·Σ s_k·n_k·value_k + dn·v_f    (the payoff moved to collateral)
+    LV_opt = Σ long''_k·value_k + (dn + short_new − short_k*)·v_f
+             (the long positions' value, long''_k = n''_k + short''_k = max(n''_k, 0); the fill
+             changes long_k* by (n_new + short_new) − (n''_k* + short''_k*); < K·2^104, ≥ 0)
     IR_opt = Σ short_k·im_k + (short_new − short_k*)·im_f         (settled series need 0)
     MR_opt = Σ short_k·mm_k + (short_new − short_k*)·mm_f
     open interest (gross, Σ |n| over longs and shorts, so a slot is free only when nobody holds
@@ -63,6 +66,7 @@ class HeldOptions:
     value: Variable  #: Σ n_k·value_k (the positions' value before)
     risk_im: Variable  #: Σ short_k·im_k
     risk_mm: Variable  #: Σ short_k·mm_k
+    long_value: Variable  #: Σ long''_k·value_k (after lazy settlement)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class OptionFill:
     sizes: tuple[Variable, ...]
     size_before: Variable  #: n''_k* (0 when the fill takes an empty position)
     total_value: Variable  #: TV_opt
+    long_value: Variable  #: LV_opt
     initial_risk: Variable  #: IR_opt
     maint_risk: Variable  #: MR_opt
     fill_delta: Variable  #: |n_new| − gross''_k*
@@ -81,11 +86,11 @@ class OptionFill:
 def held_options(
     api: API, st: SeriesTerms, old: AccountVars, write: Value, name: str
 ) -> HeldOptions:
-    """The before part of the module docstring. ~93 rows per position."""
+    """The before part of the module docstring. ~94 rows per position."""
     write = as_variable(write)
     cols: dict[str, list[Variable]] = {k: [] for k in (
         "psel", "slots", "sizes", "gross", "shorts", "decrement", "payoff", "value", "im",
-        "mm")}  # fmt: skip
+        "mm", "long")}  # fmt: skip
     with api.namespace(name):
         for k, (slot, n) in enumerate(zip(old.slots, old.contracts, strict=True)):
             with api.namespace(f"position{k}"):
@@ -104,7 +109,10 @@ def held_options(
                 gross = n + 2 * short
                 dec = api.mul(ws, gross, name="decrement")
                 cols["gross"].append(gross - dec)
-                cols["shorts"].append(short - api.mul(ws, short, name="settled_short"))
+                short_s = short - api.mul(ws, short, name="settled_short")
+                cols["shorts"].append(short_s)
+                size_s = cols["sizes"][-1]
+                cols["long"].append(api.mul(size_s + short_s, v, name="long_value"))
                 cols["decrement"].append(dec)
                 cols["payoff"].append(api.mul(s, nv, name="payoff"))
                 cols["value"].append(nv)
@@ -113,7 +121,7 @@ def held_options(
     return HeldOptions(
         tuple(cols["psel"]), tuple(cols["slots"]), tuple(cols["sizes"]), tuple(cols["gross"]),
         tuple(cols["shorts"]), tuple(cols["decrement"]), api.sum(cols["payoff"]),
-        api.sum(cols["value"]), api.sum(cols["im"]), api.sum(cols["mm"]),
+        api.sum(cols["value"]), api.sum(cols["im"]), api.sum(cols["mm"]), api.sum(cols["long"]),
     )  # fmt: skip
 
 
@@ -127,12 +135,14 @@ def fill_option(
     jslot: Value,
     dn: Value,
     dn_value: Value,
+    fill_value: Value,
     write: Value,
     fill_risk: tuple[Value, Value],
     name: str,
 ) -> OptionFill:
     """The position choice and the after part of the module docstring (``dn_value`` = dn·v_f,
-    ``fill_risk`` = (im_f, mm_f)). ~75 + 6K rows."""
+    ``fill_value`` = v_f (any value when the update fills no option: then dn = short_new =
+    short_k* = 0), ``fill_risk`` = (im_f, mm_f)). ~76 + 6K rows."""
     opt, jslot, dn = as_variable(opt), as_variable(jslot), as_variable(dn)
     with api.namespace(name):
         for k, s in enumerate(ksel):
@@ -173,7 +183,8 @@ def fill_option(
         im = held.risk_im + api.mul(short_delta, fill_risk[0], name="im")
         mm = held.risk_mm + api.mul(short_delta, fill_risk[1], name="mm")
         tv = held.value - api.mul(write, held.payoff, name="settled_value") + dn_value
-    return OptionFill(slots, sizes, n_sel, tv, im, mm, n_new + 2 * short_new - gross_sel)
+        lv = held.long_value + dn_value + api.mul(short_delta, fill_value, name="long_value")
+    return OptionFill(slots, sizes, n_sel, tv, lv, im, mm, n_new + 2 * short_new - gross_sel)
 
 
 def decrements(

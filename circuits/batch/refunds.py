@@ -2,7 +2,7 @@
 
 ``rollup.effects`` ``forced_withdraw`` (update 0, funding settled, unless void)::
 
-    free   = ⌊(TV·10^6 − IR) / 10^6⌋
+    free   = ⌊((TV − LV)·10^6 − IR) / 10^6⌋       (LV: the long options' value, uncounted)
     amount = min(max(0, ⌊min(collateral, free) / 2^32⌋), 2^63 − 1)
 
 ``deposit`` returning None (refunded) and ``forced_withdraw`` returning None (void); the request's
@@ -48,6 +48,7 @@ def forced_amount_check(api: API, shape: BatchShape, inp: SlotInputs, upd: Accou
         en = sf - api.mul(sf, inp.flag, name="not_void")
         withdrawn = inp.amount * VALUE_SCALE
         tv_s = upd.total_value + withdrawn
+        tv_s = tv_s - upd.long_value  # |TV − LV| has TV's bound (spec.py)
         excess = api.mul(en, tv_s * FRACTION_SCALE - upd.initial_risk, name="excess")
         free = floor_div(api, excess, FRACTION_SCALE, q_bits, "free")
         cash = api.mul(en, upd.new.collateral + withdrawn, name="cash")

@@ -11,7 +11,9 @@ carried ``expired_j = [oracle_time ≥ expiry_j]``)::
     t  = (α − β)·S − 10^6·OTM          (|t| < 2^85)   im_raw = β·S + max(t, 0) + 10^6·mark
                                                        mm_raw = γ·S + 10^6·mark
     put: im = min(im_raw, 10^6·K), mm = min(mm_raw, 10^6·K)       (|·| < 2^86)
-    im_j, mm_j = live ? (im, mm) : 0   (< 2^85)      value_j = mark + settled·payoff (< 2^64)
+    im_j, mm_j = busy ? (im, mm) : 0   (< 2^85)      value_j = mark + settled·payoff (< 2^64)
+    (a short keeps its requirement after expiry until its series is settled; ``live`` only
+    gates trading: ``tradable``)
 
 (empty slots are all zero, and mark = 0 once settled: both invariants of every write below.)
 
@@ -203,8 +205,8 @@ def _one_series(
         over = api.mul(1 - below, limit - raw, name=f"{label}_over")
         capped.append(raw + api.mul(kind, over, name=f"{label}_put_cap"))
     tradable = api.mul(busy, 1 - e, name="tradable")
-    im = api.mul(tradable, capped[0], name="im")
-    mm = api.mul(tradable, capped[1], name="mm")
+    im = api.mul(busy, capped[0], name="im")
+    mm = api.mul(busy, capped[1], name="mm")
     value = mark + api.mul(settled, payoff, name="payoff")
     expired = e + api.mul(timed, ge_d - e, name="expired")
     with api.namespace("marks"):

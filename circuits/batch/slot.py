@@ -138,7 +138,8 @@ def leaf_updates(
         with api.namespace(f"update{u}"):
             options = fill_option(
                 api, held[u], inp.ksel[u], inp.kmatch[u], opt=fl.opt, jslot=fl.jslot,
-                dn=fl.dn[u], dn_value=fl.dn_value[u], write=write[u], fill_risk=fl.fill_risk,
+                dn=fl.dn[u], dn_value=fl.dn_value[u], fill_value=fl.oracle, write=write[u],
+                fill_risk=fl.fill_risk,
                 name="options",
             )  # fmt: skip
             upd = update_account(

@@ -11,13 +11,16 @@ valued < 2^64 each, U = 2^OPTION_UNIT_BITS = 2^85 the largest requirement per co
 
     TV_a  = coll' + Σ size'·price + Σ n'·value      |TV_a| < 2^95 + M·N + O·2^104 < 2^tv_bits
     IR_a, MR_a = Σ |size'|·price·f + Σ_short |n'|·unit        < M·K + O·2^40·U = 2^risk_bits
-    TV_a·10^6 − IR_a                                                     < 2^margin_bits
+    TV_a·10^6 − IR_a, (TV_a − LV_a)·10^6 − IR_a                          < 2^margin_bits
+            (LV_a = Σ_long n'·value ≥ 0: TV_a − LV_a = coll' + Σ size'·price + Σ_short n'·value
+            has TV_a's bound)
     TV_b  = TV_a − dc − ds·o             (the deltas of the update, each range-checked; o the
             reference price, < 2^64)     |dc| < 2^96 + 2·N outside a liquidation with a
                                          shortfall                      |TV_b| < 2^tvb_bits
     MR_b  = MR_a + q·unit                (perpetual unit o·mf < 2^84, option unit mm < 2^85;
             exact when the position shrinks)                     < M·K + O·2^125 + 2^133
     gain  = TV_a·MR_b − TV_b·MR_a                                        < 2^improve_bits ≤ 2^252
+    TV_a − min(TV_b, 0) (ratio rule, MR_b = 0) < 2^tv_bits + 2^tvb_bits ≤ 2^improve_bits
     tv_fill (liquidation, TV after the fill at p, before penalty / shortfall):
             ≥ −(fund + fee) > −2^128 when the fund covers the shortfall, < 2^116 otherwise
     liquidatable  MR_b − TV_b·10^6 − 1 with |TV_b| < 2^129 (shortfall ≤ 2^128)   < 2^150

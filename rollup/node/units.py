@@ -237,8 +237,8 @@ def describe_error(error: Exception, markets: tuple[Market, ...], market: int | 
     if name == "InsufficientMargin":
         return (
             f"account {f['account']}: total value {usd(f['total_value'])} is below the initial "
-            f"margin requirement {usd(f['required'])} and the trade does not reduce its position "
-            "at a TV/TR no worse"
+            f"margin requirement {usd(f['required'])} (long options' value not counted) and the "
+            "trade does not reduce its position at a TV/TR no worse"
         )
     if name == "InsuranceExhausted":
         return (

@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 import rollup.circuit_input
+import rollup.options
 from circuits.batch import compile_batch
 from circuits.soundness import find_unconstrained
 from protocol.spec import BUY, OPTION_BASE, SELL, VALUE_SCALE
@@ -20,7 +21,8 @@ from rollup import effects
 from rollup.account import OptionPosition
 from rollup.bankruptcy import deleverage_price
 from rollup.effects import Instrument, resolve
-from rollup.margin import maintenance_risk, settle, total_value
+from rollup.margin import initial_risk, maintenance_risk, settle, total_value
+from rollup.options import requirement_units as _requirement_units
 from rollup.state import RollupState
 from rollup.tx import Deleverage, Liquidate, Settle, Trade, Withdraw
 from tests.batch_helpers import DOMAIN, PRICE, one_slot, solve_batch
@@ -37,6 +39,7 @@ from tests.circuits.batch_world import (
     option_order,
     options_state,
     oracle,
+    order,
 )
 from tests.circuits.test_batch_soundness_bankruptcy import commit_deleverage, commit_liquidation
 
@@ -205,14 +208,24 @@ def test_bankrupt_writer_deleveraged_against_the_holder(compiled) -> None:
         fails(compiled, at, fragment)
 
 
+def perp_trade(buyer: int, seller: int, q: int, price: int, oid: int) -> Trade:
+    return Trade(order(buyer, BUY, q, price, oid), order(seller, SELL, q, price, oid), q, price,
+                 0, 0)  # fmt: skip
+
+
 def holder_state() -> RollupState:
-    """Account 0 long 1000 calls bought at 10% of the index, its collateral withdrawn against
-    them, then the mark collapsing: bankrupt with no maintenance risk; the fund empty."""
+    """Account 0 long 1000 calls bought at 10% of the index from its cash; short 33,200 base
+    quanta of the perpetual, closed after a 30% rise at a loss beyond its cash (TV ≥ 0 thanks to
+    the calls, the ratio path of a reducing trade), then the mark collapsing: bankrupt with no
+    maintenance risk; the fund empty. (Withdrawing against the calls, the old way there, is
+    refused: initial margin does not count long options.)"""
     state = options_state((10**6, 10**6, 10**6))
     state.apply(marks_tx(state, {CALL_SLOT: PRICE // 10}))
     state.apply(call_trade(1000, PRICE // 10))
-    tv = total_value(state.account(0), state.global_state)
-    state.apply(Withdraw.signed(KEYS[0], DOMAIN, 0, tv // Q, 7, 0))
+    state.apply(perp_trade(2, 0, 33_200, PRICE, 2))
+    state.apply(oracle(state, (PRICE * 13 // 10,)))
+    state.apply(perp_trade(0, 2, 33_200, PRICE * 13 // 10, 3))
+    assert settle(state.account(0), state.global_state).collateral < 0
     state.apply(marks_tx(state, {CALL_SLOT: PRICE // 100}))
     return state
 
@@ -229,3 +242,85 @@ def test_long_only_holder_deleveraged_at_the_least_price_leaving_tv_nonnegative(
     for price, fragment in ((p + 1, "bankruptcy/least_price"), (p - 1, "bankruptcy/solvent_after")):
         fails(compiled, one_slot(holder_state(), lambda s, p=price: commit_deleverage(s, tx, p)),
               fragment)  # fmt: skip
+
+
+# -- the economics review's rules (tests/rollup/test_econ_options.py natively) -----------------
+def _old_meets_initial(account, g) -> bool:
+    """The old initial margin: TV·10^6 ≥ IR, long options counted at their value."""
+    return total_value(account, g) * 10**6 >= initial_risk(account, g)
+
+
+def _old_ratio_not_worse(before, after, g) -> bool:
+    """The old TV/TR rule, vacuous (0 ≥ 0) when MR_before = 0."""
+    tv_b, mr_b = total_value(before, g), maintenance_risk(before, g)
+    return total_value(after, g) * mr_b >= tv_b * maintenance_risk(after, g)
+
+
+def _withdraw(state: RollupState, i: int, quanta: int) -> Withdraw:
+    return Withdraw.signed(KEYS[i], DOMAIN, i, quanta, 7, state.account(i).nonce)
+
+
+def test_initial_margin_excludes_long_option_value(compiled, monkeypatch) -> None:
+    state = options_state()
+    state.apply(call_trade(1000))  # account 0 pays 1000·CALL_MARK from its cash
+    cash = settle(state.account(0), state.global_state).collateral // Q
+    z = solve_batch(compiled, one_slot(state, lambda s: s.apply(_withdraw(s, 0, cash))), SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(15), n_random=1).ok
+    monkeypatch.setattr(effects, "meets_initial", _old_meets_initial)
+    state = options_state()
+    state.apply(call_trade(1000))
+    premium_back = _withdraw(state, 0, cash + 1000 * CALL_MARK // Q)  # TV = 0 ≥ IR = 0: old
+    fails(compiled, one_slot(state, lambda s: s.apply(premium_back)), "margin/initial0")
+
+
+def long_calls_on_negative_cash() -> RollupState:
+    """``holder_state`` before the mark collapses: account 0 holds 1000 calls (mark 10% of the
+    index, LV 10,000q), collateral −6,000q, MR = 0, TV 4,000q."""
+    state = options_state((10**6, 10**6, 10**6))
+    state.apply(marks_tx(state, {CALL_SLOT: PRICE // 10}))
+    state.apply(call_trade(1000, PRICE // 10))
+    state.apply(perp_trade(2, 0, 33_200, PRICE, 2))
+    state.apply(oracle(state, (PRICE * 13 // 10,)))
+    state.apply(perp_trade(0, 2, 33_200, PRICE * 13 // 10, 3))
+    g = state.global_state
+    a = settle(state.account(0), g)
+    assert (total_value(a, g), maintenance_risk(a, g)) == (4000 * Q, 0)
+    return state
+
+
+def test_no_maintenance_risk_may_not_lose_value_below_zero(compiled, monkeypatch) -> None:
+    at_mark = call_trade(500, PRICE // 10, buyer=2, seller=0, oid=4)  # the ratio path, TV kept
+    z = solve_batch(compiled, one_slot(long_calls_on_negative_cash(), lambda s: s.apply(at_mark)),
+                    SHAPE)  # fmt: skip
+    assert find_unconstrained(compiled, z, random.Random(16), n_random=1).ok
+    monkeypatch.setattr(effects, "ratio_not_worse", _old_ratio_not_worse)
+    dump = call_trade(1000, PRICE // 25, buyer=2, seller=0, oid=4)  # TV 4,000q → −2,000q
+    fails(compiled, one_slot(long_calls_on_negative_cash(), lambda s: s.apply(dump)),
+          "margin/trade_margin1")  # fmt: skip
+
+
+def _old_requirement_units(series, market, now):
+    if now >= series.expiry:
+        return 0, 0
+    return _requirement_units(series, market, now)
+
+
+def test_a_short_keeps_its_requirement_after_expiry(compiled, monkeypatch) -> None:
+    def expired_writer() -> RollupState:
+        state = options_state((10**6, 10**6, 10**6))
+        state.apply(call_trade(1000))  # account 1 writes 1000 calls
+        state.apply(oracle(state, (PRICE * 13 // 10,),
+                           dt=OPTION_EXPIRY - state.global_state.oracle_time))  # fmt: skip
+        return state
+
+    state = expired_writer()
+    g = state.global_state
+    writer = settle(state.account(1), g)
+    free = (total_value(writer, g) * 10**6 - initial_risk(writer, g)) // 10**6 // Q
+    assert 0 < free < total_value(writer, g) // Q
+    z = solve_batch(compiled, one_slot(state, lambda s: s.apply(_withdraw(s, 1, free))), SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(17), n_random=1).ok
+    monkeypatch.setattr(rollup.options, "requirement_units", _old_requirement_units)
+    state = expired_writer()
+    everything = _withdraw(state, 1, total_value(writer, g) // Q)  # the old rule: IR = 0
+    fails(compiled, one_slot(state, lambda s: s.apply(everything)), "margin/initial0")

@@ -4,8 +4,9 @@ rollup/series.py, the generic liquidation and deleverage of rollup/bankruptcy.py
 * an options life cycle, every batch solved with the native public signals and its twin with a
   wrong new root refused: a call and a put listed and marked, options written and bought
   beside perpetual trades, the index rising until the call writer is liquidated and then
-  bankrupt (deleverage against the holder), a holder of long puts only that borrowed against
-  them bankrupt with no maintenance risk (deleverage at the least price leaving TV ≥ 0), expiry,
+  bankrupt (deleverage against the holder), a holder of long puts that lost more than its cash
+  on a short perpetual (closed on the ratio path, its TV ≥ 0 thanks to the puts), then bankrupt
+  with no maintenance risk (deleverage at the least price leaving TV ≥ 0), expiry,
   settlement prices, lazy settlement through a deposit, sweeps, both slots relisted and traded;
 * random valid sequences (seeded) mixing perpetual and option trades, marks, listings,
   settlements and liquidations, natively rejected transactions skipped;
@@ -59,6 +60,12 @@ def option_trade(buyer: int, seller: int, instrument: int, q: int, price: int, o
                  order(seller, instrument, SELL, q, price, oid), q, price, 0, 0)  # fmt: skip
 
 
+def perp_trade(buyer: tuple[int, int], seller: tuple[int, int], q: int, price: int) -> Trade:
+    """A market-0 trade between (account, order id) pairs, no fees."""
+    return Trade(order(buyer[0], 0, BUY, q, price, buyer[1]),
+                 order(seller[0], 0, SELL, q, price, seller[1]), q, price, 0, 0)  # fmt: skip
+
+
 def life_cycle() -> list:
     """The module docstring's life cycle as functions of the state."""
     mark = PRICE // 20
@@ -78,8 +85,11 @@ def life_cycle() -> list:
         lambda s: Liquidate(
             order(7, CALL_ID, SELL, 2000, PRICE * 15 // 100, 2), 1, 2000, PRICE * 15 // 100, 5 * Q
         ),
-        lambda s: Withdraw.signed(KEYS[2], DOMAIN, 2, 99_000, 77, 0),  # against its puts
+        # 2 shorts the perpetual (withdrawing against its puts would be refused) ...
+        lambda s: perp_trade((7, 3), (2, 2), 3200, PRICE * 11 // 10),
         lambda s: oracle(s, (1400, 1050)),
+        # ... and closes it at a loss beyond its cash: TV ≥ 0 with the puts (the ratio path)
+        lambda s: perp_trade((2, 3), (7, 4), 3200, PRICE * 14 // 10),
         lambda s: marks(s, {0: PRICE * 45 // 100, 1: PRICE // 50}),  # 1, 2 and 5 bankrupt
         lambda s: Deleverage(1, 0, CALL_ID, 1000),  # against the holder
         lambda s: Deleverage(2, 3, PUT_ID, 1000),  # long options only: MR_b = 0
@@ -196,8 +206,8 @@ def test_random_option_sequences_solve(compiled, seed: int) -> None:
 #: option positions, settlement prices, a deposit settling lazily, a sweep, a relisting
 INVALID_STEPS = {
     "list": 7, "marks": 9, "option_trade": 10, "option_liquidation": 15,
-    "option_deleverage": 19, "no_risk_deleverage": 20, "settlement_marks": 23,
-    "lazy_deposit": 24, "settle": 25, "relist": 28,
+    "option_deleverage": 20, "no_risk_deleverage": 21, "settlement_marks": 24,
+    "lazy_deposit": 25, "settle": 26, "relist": 29,
 }  # fmt: skip
 
 

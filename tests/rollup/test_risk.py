@@ -77,18 +77,19 @@ def test_option_margin_by_hand(kind: str, strike: int, mark: int, n: int, im: in
     assert free_collateral(account, MARKETS, views, NOW) == 10**6 + n * mark - math.ceil(im / M6)
 
 
-def test_expired_series_need_nothing() -> None:
-    """At and after expiry no requirement; an unsettled series is worth its mark, a settled one
-    its payoff at the settlement price."""
+def test_expired_series_keep_their_requirement_until_settled() -> None:
+    """After expiry an unsettled short keeps its requirement (worth its mark, still owing the
+    payoff); once settled it needs nothing and is worth its payoff at the settlement price."""
     account = AccountView(10**6, options=((1, -2), (2, -3)))
     open_ = (series(1, "call", 900, 150), series(2, "put", 900, 20))
+    before = margins(account, open_, EXPIRY - 1)
+    assert before[0] == 10**6 - 300 - 60 and before[1] > 0
     for now in (EXPIRY, EXPIRY + 1):
-        assert margins(account, open_, now) == (10**6 - 300 - 60, 0, 0)
+        assert margins(account, open_, now) == before
     settled = (series(1, "call", 900, 150, settled=1200), series(2, "put", 900, 20, settled=1200))
     assert margins(account, settled, EXPIRY) == (10**6 - 2 * 300 - 3 * 0, 0, 0)
     put_itm = (series(1, "call", 900, 0, settled=850), series(2, "put", 900, 50, settled=850))
     assert margins(account, put_itm, EXPIRY) == (10**6 - 0 - 3 * 50, 0, 0)
-    assert margins(account, open_, EXPIRY - 1)[1] > 0  # one second before: margined
 
 
 def test_perps_and_options_add_up() -> None:

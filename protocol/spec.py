@@ -57,6 +57,7 @@ SIZE_BITS: int = 48  #: |position size| < 2^48 and 0 < order size < 2^48 base qu
 PRICE_BITS: int = 64  #: 0 < price < 2^64 value units per base quantum
 FEE_BITS: int = 80  #: 0 ≤ fee < 2^80 value units
 INSURANCE_BITS: int = 127  #: 0 ≤ insurance fund < 2^127 value units
+SHORTFALL_BITS: int = 112  #: one liquidation draws < 2^112 value units (2^80 quanta) from the fund
 FUNDING_BITS: int = 96  #: |funding index| < 2^96 value units per base quantum
 RATE_BITS: int = 32  #: |funding rate| ≤ max rate < 2^32 (units of 2^-32 per second)
 FRACTION_BITS: int = 20  #: margin fractions, bands and penalties 0 ≤ f ≤ 10^6 < 2^20

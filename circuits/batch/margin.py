@@ -16,8 +16,8 @@ reference price o::
                (size_b: the position in the instrument, after lazy settlement; q ≥ 1: it
                moves towards 0 by q without changing side)
     gain_u   = TV_a·MR_b − TV_b·MR_a,  ratio_u = [gain_u ≥ 0]   (TV/TR not worse; StarkEx)
-               (|gain_u| < 2^improve_bits; gain_0 is zeroed when a liquidation draws a
-               shortfall: then TV_a = 0 > TV_b and the rule holds natively)
+               (|gain_u| < 2^improve_bits; a liquidation's draw is in TV_a and dc_0, and
+               < 2^112, so the bound holds with it: the rule is checked with the draw)
 
 Rules::
 
@@ -56,7 +56,7 @@ __all__ = ["Figures", "figures", "margin_rules"]
 class Figures:
     total_value_before: Variable
     maint_risk_before: Variable
-    gain: Variable  #: TV_a·MR_b − TV_b·MR_a (not zeroed)
+    gain: Variable  #: TV_a·MR_b − TV_b·MR_a
     meets: Variable
     shrink: Variable
     ratio: Variable
@@ -75,11 +75,10 @@ def figures(
     dc: Value,
     ds_oracle: Value,
     unit: Value,
-    waived: Value = 0,
     name: str,
 ) -> Figures:
     """The module docstring's figures of one update; ``option`` = (opt, the option position
-    before), ``waived`` (a known boolean) zeroes gain."""
+    before)."""
     with api.namespace(name):
         tv_b = upd.total_value - dc - ds_oracle
         mr_b = upd.maint_risk + api.mul(quantity, unit, name="q_unit")
@@ -94,10 +93,7 @@ def figures(
         gain = api.mul(upd.total_value, mr_b, name="tv_a_mr_b") - api.mul(
             tv_b, upd.maint_risk, name="tv_b_mr_a"
         )
-        counted = gain
-        if as_variable(waived).constant_value != 0:
-            counted = gain - api.mul(waived, gain, name="waived")
-        ratio = sign_ge(api, counted, shape.improve_bits, "ratio")
+        ratio = sign_ge(api, gain, shape.improve_bits, "ratio")
     return Figures(tv_b, mr_b, gain, meets, shrink, ratio)
 
 

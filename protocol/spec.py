@@ -29,8 +29,8 @@ account after a transaction is a statement about integers, never about residues 
     TV_a·MR_b − TV_b·MR_a     < 2^(tv_bits + risk_bits + 1)  ≤ 2^252 < r/2   (M ≤ 7)
 
 Figures *before* a transaction can be larger (pending funding of a stored account can reach
-2^48·2^97 per market, a drawn insurance shortfall 2^127); the circuit derives and range-checks
-its own bounds for those (``circuits.batch.spec``).
+2^48·2^97 per market; a liquidation's draw from the fund is < 2^SHORTFALL_BITS); the circuit
+derives and range-checks its own bounds for those (``circuits.batch.spec``).
 
 Options: an option contract is one base quantum of its underlying market; a series (underlying,
 expiry, strike, call/put) sits in one of ``MAX_SERIES`` slots of the global state; an account

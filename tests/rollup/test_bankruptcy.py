@@ -222,6 +222,12 @@ def _expected_draw(world: World, q: int) -> int:
     return -(-_deficit(world) * (mr_b - mr_a) // mr_b)
 
 
+def cash_sum(world: World) -> int:
+    """Σ collateral (funding-settled) + insurance fund: what a liquidation moves, conserved."""
+    g = world.state.global_state
+    return sum(settle(a, g).collateral for a in world.state.accounts.values()) + g.insurance_fund
+
+
 def _liquidate(world: World, q: int) -> None:
     o = world.state.global_state.markets[0].price
     world.state.apply(Liquidate(order(world, 2, BUY, size=q, limit=o), 0, q, o, 0))
@@ -233,7 +239,7 @@ def test_liquidating_one_quantum_draws_one_quantums_share_of_the_deficit() -> No
     world = levered(15)
     deficit = _deficit(world)
     set_fund(world, 10**6 * Q)
-    before, fund = value_sum(world), world.state.global_state.insurance_fund
+    before, fund, cash = value_sum(world), world.state.global_state.insurance_fund, cash_sum(world)
     draw = _expected_draw(world, 1)
     assert draw == -(-deficit // BIG)  # ΔMR / MR_b = 1 / BIG for a single position
     l_before = settle(world.state.account(0), world.state.global_state)
@@ -244,7 +250,7 @@ def test_liquidating_one_quantum_draws_one_quantums_share_of_the_deficit() -> No
     assert total_value(a, g) == draw - deficit < 0  # still bankrupt, liquidatable again
     assert a.positions[0].size == BIG - 1 and is_liquidatable(a, g)
     assert ratio_not_worse(l_before, a, g)
-    assert value_sum(world) == before
+    assert value_sum(world) == before and cash_sum(world) == cash
 
 
 def test_partial_liquidations_of_a_bankrupt_account_draw_its_deficit_once() -> None:
@@ -253,13 +259,13 @@ def test_partial_liquidations_of_a_bankrupt_account_draw_its_deficit_once() -> N
     world = levered(15)
     set_fund(world, 10**6 * Q)
     before, fund0 = value_sum(world), world.state.global_state.insurance_fund
-    deficit = _deficit(world)
+    deficit, cash = _deficit(world), cash_sum(world)
     pieces = [1, 7, BIG // 3, BIG // 5]
     for q in pieces:
         draw, fund = _expected_draw(world, q), world.state.global_state.insurance_fund
         _liquidate(world, q)
         assert fund - world.state.global_state.insurance_fund == draw
-        assert value_sum(world) == before
+        assert value_sum(world) == before and cash_sum(world) == cash
     drawn = fund0 - world.state.global_state.insurance_fund
     assert _deficit(world) == deficit - drawn > 0  # each draw lowered the deficit by itself
     rest = BIG - sum(pieces)
@@ -274,7 +280,7 @@ def test_partial_liquidations_of_a_bankrupt_account_draw_its_deficit_once() -> N
     a = world.state.account(0)
     assert a.positions[0].size == 0 and total_value(a, g) == 0
     assert fund0 - g.insurance_fund == deficit  # the whole deficit, drawn once
-    assert value_sum(world) == before
+    assert value_sum(world) == before and cash_sum(world) == cash
 
 
 def test_a_partial_draw_beyond_the_fund_is_refused() -> None:

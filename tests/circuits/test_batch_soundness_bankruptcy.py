@@ -301,7 +301,9 @@ def test_a_riskless_account_draws_its_long_value_share(compiled, quantity: int) 
     batch = one_slot(state, lambda s: s.apply(_riskless_liquidation(quantity)))
     expected = deficit if quantity == 1000 else -(-deficit // 10)
     assert 10**6 * Q - state.global_state.insurance_fund == expected
-    solve_batch(compiled, batch, SHAPE)
+    z = solve_batch(compiled, batch, SHAPE)
+    if quantity == 100:
+        assert find_unconstrained(compiled, z, random.Random(6), n_random=1).ok
 
 
 @pytest.mark.parametrize(

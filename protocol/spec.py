@@ -29,8 +29,8 @@ account after a transaction is a statement about integers, never about residues 
     TV_a·MR_b − TV_b·MR_a     < 2^(tv_bits + risk_bits + 1)  ≤ 2^252 < r/2   (M ≤ 7)
 
 Figures *before* a transaction can be larger (pending funding of a stored account can reach
-2^48·2^97 per market, a drawn insurance shortfall 2^127); the circuit derives and range-checks
-its own bounds for those (``circuits.batch.spec``).
+2^48·2^97 per market; a liquidation's draw from the fund is < 2^SHORTFALL_BITS); the circuit
+derives and range-checks its own bounds for those (``circuits.batch.spec``).
 
 Options: an option contract is one base quantum of its underlying market; a series (underlying,
 expiry, strike, call/put) sits in one of ``MAX_SERIES`` slots of the global state; an account
@@ -57,6 +57,7 @@ SIZE_BITS: int = 48  #: |position size| < 2^48 and 0 < order size < 2^48 base qu
 PRICE_BITS: int = 64  #: 0 < price < 2^64 value units per base quantum
 FEE_BITS: int = 80  #: 0 ≤ fee < 2^80 value units
 INSURANCE_BITS: int = 127  #: 0 ≤ insurance fund < 2^127 value units
+SHORTFALL_BITS: int = 112  #: one liquidation draws < 2^112 value units (2^80 quanta) from the fund
 FUNDING_BITS: int = 96  #: |funding index| < 2^96 value units per base quantum
 RATE_BITS: int = 32  #: |funding rate| ≤ max rate < 2^32 (units of 2^-32 per second)
 FRACTION_BITS: int = 20  #: margin fractions, bands and penalties 0 ≤ f ≤ 10^6 < 2^20

@@ -13,11 +13,29 @@ Liquidate (the liquidator's signed order takes q of account L's position in the 
     band                L long: p·10^6 ≥ o·10^6 − s·mf;  L short: p·10^6 ≤ o·10^6 + s·mf
     fill                L's size and collateral move as in a trade at p (no fee)   → TV_f
     penalty             ⌊q·o·penalty / 10^6⌋, but never more than max(TV_f, 0)    → insurance
-    shortfall           max(−TV_f, 0) drawn from the insurance fund into L's collateral; only at
-                        p = o (the fund never pays for a liquidator's discount), and only if the
-                        fund (plus this tx's penalty and fee) covers it, else: deleverage L
-    L after             TV_a = TV_f − penalty + shortfall ≥ 0, and TV/TR not worse:
+    shortfall           TV_f ≥ 0: 0.  TV_f < 0 (bankrupt after the fill): only at p = o (the fund
+                        never pays for a liquidator's discount; then TV_f = TV_b), and the fund
+                        pays the deficit in proportion to the weight W the fill removes:
+                            shortfall = ⌈−TV_f·(W_b − W_a) / W_b⌉     (0 when W_b = 0)
+                        W = MR (maintenance risk, before / after the fill) when MR_b > 0, else
+                        (an account without risk: long options only) W = LV = Σ_{n>0} n·value,
+                        the long options' value. Closing all of the weight draws the whole
+                        deficit, closing 1/1000 of it ~1/1000; the account may stay bankrupt
+                        (TV_a < 0) and be liquidated again. The draw comes from the insurance
+                        fund into L's collateral if the fund (plus this tx's penalty and fee)
+                        covers it and it is < 2^SHORTFALL_BITS, else: deleverage L
+    L after             TV_a = TV_f − penalty + shortfall, and TV/TR not worse:
                         TV_a·MR_b ≥ TV_b·MR_a
+    rounding            with TV_a = TV_b + s at p = o, TV_a·W_b − TV_b·W_a = s·W_b − D·(W_b − W_a)
+                        (D = −TV_b): ⌈⌉ makes it lie in [0, W_b), so the draw is the LEAST one
+                        that keeps TV/TR (W = MR: exactly the ratio rule above; ⌊⌋ would break
+                        it whenever the division is inexact). The excess over the exact share is
+                        < 1 value unit (2^-32 quantum) per liquidation, and each liquidation
+                        needs a liquidatable account, a signed order and a batch slot, and moves
+                        ≥ 1 base quantum at the oracle price: not farmable. Each draw lowers the
+                        deficit by itself (TV_a = TV_b + s), so at a fixed price a sequence of
+                        partial liquidations closing all the weight draws exactly D_b in total;
+                        the ⌈⌉ only brings < 1 value unit of it forward per step.
     liquidator          its order and margin as a trade party; its fee to the insurance fund
 
 Deleverage (account L bankrupt, the fund cannot cover it; counterparty D holds the opposite
@@ -42,7 +60,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from protocol.spec import BUY, FRACTION_SCALE, PRICE_BITS, SELL
+from protocol.spec import BUY, FRACTION_SCALE, PRICE_BITS, SELL, SHORTFALL_BITS
 from rollup.account import Account, GlobalState
 from rollup.effects import (
     Instrument,
@@ -67,8 +85,9 @@ from rollup.errors import (
     SizeExceeded,
 )
 from rollup.margin import maintenance_risk, ratio_not_worse, settle, total_value
+from rollup.options import long_value
 
-__all__ = ["deleverage", "deleverage_price", "liquidate"]
+__all__ = ["deleverage", "deleverage_price", "liquidate", "long_value", "shortfall"]
 
 
 def _check_reduces(index: int, size: int, side_taken: int, quantity: int) -> None:
@@ -77,6 +96,19 @@ def _check_reduces(index: int, size: int, side_taken: int, quantity: int) -> Non
         raise OrderMismatch(detail=f"account {index}: side {side_taken} does not reduce {size}")
     if quantity > abs(size):
         raise SizeExceeded(account=index, quantity=quantity, what="position", limit=abs(size))
+
+
+def shortfall(before: Account, filled: Account, state: GlobalState) -> int:
+    """The draw of the module docstring for a bankrupt fill at the reference price:
+    ⌈−TV_f·(W_b − W_a) / W_b⌉ with W = MR, or W = LV where MR_b = 0; 0 if W_b = 0 or TV_f ≥ 0.
+    ``before`` settled, ``filled`` = ``before`` after the fill."""
+    deficit = -total_value(filled, state)
+    w_b, w_a = maintenance_risk(before, state), maintenance_risk(filled, state)
+    if w_b == 0:
+        w_b, w_a = long_value(before, state), long_value(filled, state)
+    if deficit <= 0 or w_b == 0:
+        return 0
+    return -(-deficit * (w_b - w_a) // w_b)  # ⌈deficit·(W_b − W_a) / W_b⌉
 
 
 def liquidate(
@@ -117,23 +149,23 @@ def liquidate(
     filled = fill(victim, before, inst, 1 - liquidator_side, quantity, price, 0)
     tv_f = total_value(filled, state)
     penalty = min(quantity * o * m.liquidation_penalty // FRACTION_SCALE, max(tv_f, 0))
-    shortfall = max(-tv_f, 0)
-    if shortfall and price != o:
+    if tv_f < 0 and price != o:
         raise LiquidationPriceOutOfBounds(
             price=price, low=o, high=o, oracle=o, market=inst.code(len(state.markets))
         )
+    draw = shortfall(before, filled, state) if tv_f < 0 else 0
     fund = state.insurance_fund + fee + penalty
-    if shortfall > fund:
-        raise InsuranceExhausted(account=victim, fund=fund, shortfall=shortfall)
+    if draw > fund or draw >> SHORTFALL_BITS:
+        raise InsuranceExhausted(account=victim, fund=fund, shortfall=draw)
     after = check_collateral(
-        "liquidated", replace(filled, collateral=filled.collateral - penalty + shortfall)
+        "liquidated", replace(filled, collateral=filled.collateral - penalty + draw)
     )
     if not ratio_not_worse(before, after, state):
         raise LiquidationNotImproving(
             account=victim, tv_before=tv_b, tv_after=total_value(after, state)
         )
     lq_after = trade_side(lq_index, liquidator, state, inst, liquidator_side, quantity, price, fee)
-    return after, lq_after, add_insurance(state, fee + penalty - shortfall)
+    return after, lq_after, add_insurance(state, fee + penalty - draw)
 
 
 def deleverage_price(

@@ -6,11 +6,24 @@ fraction; the margin rules themselves are ``circuits.batch.margin``'s)::
 
     liquidate   tv_fill  = liquidate·(collateral − funding + Σ size_b·price + Σ n_k·value_k
                                       + ds0·o − paid0)
-                           (L's TV after the fill at p, before penalty / shortfall; |·| < 2^128)
-                neg      = [tv_fill < 0]           shortfall = max(−tv_fill, 0) = −neg·tv_fill
+                           (L's TV after the fill at p, before penalty / shortfall;
+                           tv_fill = TV_a + penalty − shortfall: |·| < 2^117 ≤ 2^128)
+                neg      = [tv_fill < 0]           equity = max(tv_fill, 0) = (1 − neg)·tv_fill
                 nominal  = ⌊q·o·pen / 10^6⌋        (< 2^112)
-                penalty  = min(nominal, max(tv_fill, 0))   (0 unless a liquidation: tv_fill = 0)
-                neg ⇒ price = o                    (the fund pays no liquidator's discount)
+                penalty  = min(nominal, equity)    (0 unless a liquidation: tv_fill = 0)
+                neg ⇒ price = o                    (the fund pays no liquidator's discount; then
+                                                    tv_fill = TV_b and TV_a = TV_b + shortfall)
+                shortfall ∈ [0, 2^112) (a hint),   ¬neg ⇒ shortfall = 0
+                weight   W = MR, or where MR_b = 0 (riskless) W = LV = Σ_k max(n''_k, 0)·value_k
+                           (long options after lazy settlement; LV_a = LV_b + dn_value0)
+                gain_w   = TV_a·W_b − TV_b·W_a = gain_0 + riskless·(TV_a·LV_b − TV_b·LV_a)
+                           (riskless ⇒ MR_a = MR_b = 0 ⇒ gain_0 = 0;  |·| < 2^improve_bits)
+                neg ⇒ 0 ≤ gain_w                                 (draw_keeps_ratio)
+                neg ⇒ W_b − 1 − gain_w + [W_b = 0] ≥ 0            (least_draw, < 2^(risk_bits+1))
+                [W_b = 0] ⇒ shortfall = 0                         (no_weight_no_draw)
+                    with TV_a = TV_b + s: gain_w = s·W_b − D·(W_b − W_a), D = −TV_b, so the two
+                    bounds pin s = ⌈D·(W_b − W_a) / W_b⌉ — the native ``rollup.bankruptcy``
+                    shortfall (0 when W_b = 0); with W = MR, gain_w = gain_0 is also ratio0
                 liquidatable: MR_b − TV_b·10^6 − 1 ≥ 0          (|·| < 2^150)
                 L's collateral delta: −paid0 − penalty + shortfall
     deleverage  fund + TV_b < 0                    (−fund − TV_b − 1 ∈ [0, 2^128); so TV_b < 0)
@@ -25,13 +38,16 @@ fraction; the margin rules themselves are ``circuits.batch.margin``'s)::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from circuits.api import API
-from circuits.batch.arith import cond_range, floor_div, sign_ge
+from circuits.batch.arith import cond_range, floor_div, pick, sign_ge
 from circuits.batch.inputs import SlotInputs
 from circuits.batch.margin import Figures
-from circuits.batch.spec import LIQUIDATABLE_BITS, TV_FILL_BITS
+from circuits.batch.options import HeldOptions
+from circuits.batch.series import SeriesTerms
+from circuits.batch.spec import LIQUIDATABLE_BITS, TV_FILL_BITS, BatchShape
 from circuits.batch.state import AccountVars, GlobalVars
 from circuits.batch.trade import FillTerms
 from circuits.linear import Value, Variable
@@ -41,8 +57,10 @@ from protocol.spec import (
     INSURANCE_BITS,
     LIQUIDATE,
     PRICE_BITS,
+    SHORTFALL_BITS,
     SIZE_BITS,
 )
+from prover.fields import R
 
 __all__ = ["LiquidationTerms", "bankruptcy_checks", "insurance_fund", "liquidation_terms"]
 
@@ -57,22 +75,49 @@ class LiquidationTerms:
     neg: Variable
     penalty: Variable
     shortfall: Variable
+    long_value: Variable  #: LV_b = Σ_k max(n''_k, 0)·value_k of L
+
+
+def _signed(v: int) -> int:
+    return v - R if v > R >> 1 else v
+
+
+def _draw_hint(tv_fill: int, q: int, unit: int, dn_value: int, lv_b: int, risk_mm: int,
+               *sizes_prices: int) -> list[int]:  # fmt: skip
+    """The native ``rollup.bankruptcy.shortfall`` from the slot's figures (witness only)."""
+    deficit, half = -_signed(tv_fill), len(sizes_prices) // 2
+    pairs = zip(sizes_prices[:half], sizes_prices[half:], strict=True)
+    w_b = sum(abs(_signed(s)) * p for s, p in pairs) + risk_mm
+    w_a = w_b - q * unit
+    if w_b == 0:
+        w_b, w_a = lv_b, lv_b + _signed(dn_value)
+    if deficit <= 0 or w_b == 0:
+        return [0]
+    return [-(-deficit * (w_b - w_a) // w_b)]
 
 
 def liquidation_terms(
-    api: API, inp: SlotInputs, g: GlobalVars, fl: FillTerms, old0: AccountVars, cash0: Value
+    api: API,
+    inp: SlotInputs,
+    g: GlobalVars,
+    fl: FillTerms,
+    old0: AccountVars,
+    cash0: Value,
+    held: tuple[HeldOptions, SeriesTerms, Sequence[Value]],
 ) -> LiquidationTerms:
-    """tv_fill, neg, penalty and shortfall of the module docstring (all 0 unless liquidating);
-    ``cash0`` = L's funding-settled collateral plus its options' value."""
+    """tv_fill, neg, penalty, shortfall and LV_b of the module docstring (all 0 unless
+    liquidating); ``cash0`` = L's funding-settled collateral plus its options' value, ``held``
+    = (L's options, the series terms, the maintenance prices price_m·mf_m). The shortfall is
+    pinned by ``bankruptcy_checks``."""
     liq = inp.sel[LIQUIDATE]
+    held0, st, maint_prices = held
     with api.namespace("liquidation"):
         notional = api.sum(
             [api.mul(s, g.prices[k], name=f"notional_before{k}") for k, s in enumerate(old0.sizes)]
         )
         tv_fill = api.mul(liq, cash0 + notional + fl.ds_oracle - fl.paid0, name="tv_fill")
         neg = 1 - sign_ge(api, tv_fill, TV_FILL_BITS, "solvent")
-        shortfall = -api.mul(neg, tv_fill, name="shortfall")
-        equity = tv_fill + shortfall
+        equity = tv_fill - api.mul(neg, tv_fill, name="equity")
         risk = api.mul(
             api.mul(inp.quantity, fl.oracle, name="q_oracle"), fl.penalty, name="q_o_pen"
         )
@@ -80,13 +125,33 @@ def liquidation_terms(
         capped = sign_ge(api, equity - nominal, TV_FILL_BITS, "covers_nominal")
         penalty = equity + api.mul(capped, nominal - equity, name="penalty")
         api.assert_product(neg, inp.price - fl.oracle, 0, "shortfall_at_oracle_price")
-    return LiquidationTerms(neg, penalty, shortfall)
+        longs = []
+        for k, (psel, n, short) in enumerate(zip(held0.psel, held0.sizes, held0.shorts,
+                                                 strict=True)):  # fmt: skip
+            value = pick(api, psel, st.value, f"long_value{k}")
+            longs.append(api.mul(n + short, value, name=f"long{k}"))
+        long_value = api.sum(longs)
+        inputs = [tv_fill, inp.quantity, fl.unit_risk[0], fl.dn_value[0], long_value,
+                  held0.risk_mm, *old0.sizes, *maint_prices]  # fmt: skip
+        (shortfall,) = api.hint(_draw_hint, inputs, 1, "shortfall")
+        api.range_check(shortfall, SHORTFALL_BITS, "shortfall_range")
+        api.assert_product(1 - neg, shortfall, 0, "no_draw_when_solvent")
+    return LiquidationTerms(neg, penalty, shortfall, long_value)
 
 
-def bankruptcy_checks(api: API, inp: SlotInputs, g: GlobalVars, f0: Figures, tv_a0: Value) -> None:
-    """Liquidatable L (liquidation); bankrupt L beyond the fund and the least price
-    (deleverage; ``tv_a0`` = L's TV after)."""
+def bankruptcy_checks(
+    api: API,
+    shape: BatchShape,
+    inp: SlotInputs,
+    g: GlobalVars,
+    f0: Figures,
+    after0: tuple[Value, Value],
+    lt: LiquidationTerms,
+) -> None:
+    """Liquidatable L and its draw (liquidation); bankrupt L beyond the fund and the least
+    price (deleverage); ``after0`` = (L's TV after, dn_value0)."""
     liq, dl, q = inp.sel[LIQUIDATE], inp.sel[DELEVERAGE], inp.quantity
+    tv_a0, dn_value0 = after0
     with api.namespace("bankruptcy"):
         below = f0.maint_risk_before - f0.total_value_before * FRACTION_SCALE - 1
         cond_range(api, liq, below, LIQUIDATABLE_BITS, "liquidatable")
@@ -97,6 +162,17 @@ def bankruptcy_checks(api: API, inp: SlotInputs, g: GlobalVars, f0: Figures, tv_
         least = api.mul(q, f0.maint_risk_before, name="q_mr_b") - f0.gain - 1
         least = least + api.mul(riskless, q - tv_a0 - least - 1, name="riskless_least")
         cond_range(api, dl, least, _LEAST_PRICE_BITS, "least_price")
+        # the liquidation's draw: the weight W and gain_w of the module docstring
+        lv = lt.long_value
+        w_b = f0.maint_risk_before + api.mul(riskless, lv, name="riskless_lv")
+        gain_lv = api.mul(tv_a0, lv, name="tv_a_lv_b") - api.mul(
+            f0.total_value_before, lv + dn_value0, name="tv_b_lv_a"
+        )
+        gain_w = f0.gain + api.mul(riskless, gain_lv, name="riskless_gain")
+        weightless = api.is_zero(w_b, "weightless")
+        cond_range(api, lt.neg, gain_w, shape.improve_bits, "draw_keeps_ratio")
+        cond_range(api, lt.neg, w_b - 1 - gain_w + weightless, shape.risk_bits + 1, "least_draw")
+        api.assert_product(weightless, lt.shortfall, 0, "no_weight_no_draw")
 
 
 def insurance_fund(api: API, inp: SlotInputs, g: GlobalVars, lt: LiquidationTerms) -> Variable:

@@ -23,8 +23,9 @@ reference price o::
     kept_u   = riskless_u ? TV_a − floor_u : gain_u     (|TV_a − floor_u| < 2^(tvb_bits+1))
     ratio_u  = [kept_u ≥ 0]      TV/TR not worse: StarkEx's TV_a·MR_b ≥ TV_b·MR_a when
                MR_b > 0; TV_a ≥ min(TV_b, 0) when MR_b = 0 (no loss below zero, none at all
-               once negative; ``rollup.margin.ratio_not_worse``). kept_0 is zeroed when a
-               liquidation draws a shortfall: then TV_a = 0 > TV_b and the rule holds natively
+               once negative; ``rollup.margin.ratio_not_worse``). A liquidation's draw is in
+               TV_a and dc_0 (< 2^112, so the bounds hold with it): the rule is checked with
+               the draw included
 
 Rules::
 
@@ -83,12 +84,11 @@ def figures(
     dc: Value,
     ds_oracle: Value,
     unit: Value,
-    waived: Value = 0,
     name: str,
 ) -> Figures:
     """The module docstring's figures of one update; ``option`` = (opt, the option position
-    before), ``waived`` (a known boolean) zeroes kept. Beyond StarkEx's rule: the riskless
-    case is tvb_bits + 6 rows (is_zero 2, sign_ge tvb_bits + 2, floor 1, select 1)."""
+    before). Beyond StarkEx's rule: the riskless case is tvb_bits + 6 rows (is_zero 2,
+    sign_ge tvb_bits + 2, floor 1, select 1)."""
     with api.namespace(name):
         tv_b = upd.total_value - dc - ds_oracle
         mr_b = upd.maint_risk + api.mul(quantity, unit, name="q_unit")
@@ -108,10 +108,7 @@ def figures(
         nonneg_b = sign_ge(api, tv_b, shape.tvb_bits, "tv_before_sign")
         floor = tv_b - api.mul(nonneg_b, tv_b, name="tv_before_floor")
         kept = gain + api.mul(riskless, upd.total_value - floor - gain, name="kept")
-        counted = kept
-        if as_variable(waived).constant_value != 0:
-            counted = kept - api.mul(waived, kept, name="waived")
-        ratio = sign_ge(api, counted, shape.improve_bits, "ratio")
+        ratio = sign_ge(api, kept, shape.improve_bits, "ratio")
     return Figures(tv_b, mr_b, riskless, gain, meets, shrink, ratio)
 
 

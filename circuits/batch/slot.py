@@ -11,7 +11,7 @@ pubdata chunk. In order (each part's equations are in its module):
     trade                  instrument, deltas, order terms, bands                    (trade.py)
     signers                nonce, messages and the two EdDSA checks                 (signers.py)
     options                per update: lazy settlement of the option positions     (options.py)
-    liquidation            tv_fill, penalty, shortfall before the updates      (liquidation.py)
+    liquidation            tv_fill, penalty, shortfall (a hint) before the updates (liquidation.py)
     slot.leaf_updates      order records (orders.py), then the two leaf updates (account.py,
                            with the option fill of options.py):
         write_0 = every account type except a refunded deposit / void forced withdrawal,
@@ -20,7 +20,7 @@ pubdata chunk. In order (each part's equations are in its module):
         the transaction's accounts
         dc_0 = transfer deltas − paid0 − fee0 − penalty + shortfall,  dc_1 = … + paid0 − fee1
     margin                 figures and the rules of every type                       (margin.py)
-    bankruptcy, refunds    liquidatable / deleverage price, forced amount, refund reasons
+    bankruptcy, refunds    liquidatable, the draw / deleverage price, forced amount, refunds
     insurance fund, open interest, chunk    (liquidation.py, series.py, pubdata.py)
 """
 
@@ -190,7 +190,9 @@ def define_slot(
     funding = [settle(api, g, old[u], f"settle{u}") for u in (0, 1)]
     settled = [funding[u] + held[u].payoff for u in (0, 1)]
     keys = deposit_keys(api, inp, old[0], empty[0])
-    lt = liquidation_terms(api, inp, g, fl, old[0], funding[0] + held[0].value)
+    lt = liquidation_terms(
+        api, inp, g, fl, old[0], funding[0] + held[0].value, (held[0], st, prices[1])
+    )
     upd, ofill = leaf_updates(
         api, shape, inp, g, old, held, settled, root, (tr, fl, lt, keys), prices
     )
@@ -199,12 +201,12 @@ def define_slot(
     common = {"msel": inp.msel, "quantity": inp.quantity}
     f0 = figures(api, shape, upd[0], sizes_before=old[0].sizes, sells=fl.side0,
                  option=(fl.opt, ofill[0].size_before), dc=dc[0], ds_oracle=fl.ds_oracle,
-                 unit=fl.unit_risk[0], waived=lt.neg, name="figures0", **common)  # fmt: skip
+                 unit=fl.unit_risk[0], name="figures0", **common)  # fmt: skip
     f1 = figures(api, shape, upd[1], sizes_before=old[1].sizes, sells=1 - fl.side0,
                  option=(fl.opt, ofill[1].size_before), dc=dc[1], ds_oracle=-fl.ds_oracle,
                  unit=fl.unit_risk[1], name="figures1", **common)  # fmt: skip
     margin_rules(api, inp.sel, (f0, f1))
-    bankruptcy_checks(api, inp, g, f0, upd[0].total_value)
+    bankruptcy_checks(api, shape, inp, g, f0, (upd[0].total_value, fl.dn_value[0]), lt)
     forced_amount_check(api, shape, inp, upd[0])
     refund_reasons(api, inp, settled[0], keys.refunded, keys.foreign, empty[0])
     fund = insurance_fund(api, inp, g, lt)

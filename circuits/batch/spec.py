@@ -15,15 +15,18 @@ valued < 2^64 each, U = 2^OPTION_UNIT_BITS = 2^85 the largest requirement per co
             (LV_a = Σ_long n'·value ≥ 0: TV_a − LV_a = coll' + Σ size'·price + Σ_short n'·value
             has TV_a's bound)
     TV_b  = TV_a − dc − ds·o             (the deltas of the update, each range-checked; o the
-            reference price, < 2^64)     |dc| < 2^96 + 2·N outside a liquidation with a
-                                         shortfall                      |TV_b| < 2^tvb_bits
+            reference price, < 2^64)     |dc| < 2^96 + 2·N (a liquidation: −paid0 − penalty +
+                                         shortfall, the shortfall < 2^SHORTFALL_BITS = N and
+                                         the penalty 0 with it)         |TV_b| < 2^tvb_bits
     MR_b  = MR_a + q·unit                (perpetual unit o·mf < 2^84, option unit mm < 2^85;
             exact when the position shrinks)                     < M·K + O·2^125 + 2^133
     gain  = TV_a·MR_b − TV_b·MR_a                                        < 2^improve_bits ≤ 2^252
     TV_a − min(TV_b, 0) (ratio rule, MR_b = 0) < 2^tv_bits + 2^tvb_bits ≤ 2^improve_bits
     tv_fill (liquidation, TV after the fill at p, before penalty / shortfall):
-            ≥ −(fund + fee) > −2^128 when the fund covers the shortfall, < 2^116 otherwise
-    liquidatable  MR_b − TV_b·10^6 − 1 with |TV_b| < 2^129 (shortfall ≤ 2^128)   < 2^150
+            = TV_a + penalty − shortfall, |·| < 2^tv_bits + 2·N < 2^117 ≤ 2^128
+    liquidatable  MR_b − TV_b·10^6 − 1 with |TV_b| < 2^tvb_bits                  < 2^150
+    the draw (liquidation.py)  gain_w < 2^improve_bits (the weight LV_b < O·2^104 is below
+            the MR bounds), W_b − 1 − gain_w + [W_b = 0] < 2^(risk_bits+1) when gain_w ≥ 0
 
 References: StarkEx perpetual (total value, total risk; docs.starkware.co), circomlib
 ``comparators.circom`` (the sign of a bounded difference).
@@ -48,7 +51,7 @@ def _tv_before(n_markets: int) -> int:
     return (1 << 97) + (n_markets + 3) * _N + (spec.OPTION_SLOTS << _OPTION_VALUE_BITS)
 
 
-#: |tv_fill| < 2^128 in every liquidation the native machine accepts (module docstring).
+#: |tv_fill| < 2^117 ≤ 2^128 in every liquidation the native machine accepts (module docstring).
 TV_FILL_BITS: int = 128
 #: |MR_b − TV_b·10^6 − 1| < 2^150 in a liquidation.
 LIQUIDATABLE_BITS: int = 150

@@ -192,7 +192,8 @@ class Trading:
         price: int, fee: int = 0,
     ) -> int:  # fmt: skip
         """The liquidator's order takes ``quantity`` of ``liquidated``'s position in
-        ``instrument`` at ``price``; a shortfall is drawn from the insurance fund."""
+        ``instrument`` at ``price``; a bankrupt account's shortfall is drawn from the insurance fund
+        in proportion to the risk closed (``rollup.bankruptcy``)."""
         self._require_live()
         with self.book.lock:
             state = self.pending_state()

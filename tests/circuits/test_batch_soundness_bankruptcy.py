@@ -13,6 +13,8 @@ from dataclasses import replace
 import pytest
 
 from circuits.batch import compile_batch
+from circuits.errors import UnsatisfiedConstraint
+from circuits.solver import OP_CHECK, OP_MUL, run_program
 from circuits.soundness import find_unconstrained
 from protocol.spec import (
     BUY,
@@ -25,10 +27,11 @@ from protocol.spec import (
     RollupParams,
 )
 from rollup.bankruptcy import deleverage_price
+from rollup.bankruptcy import shortfall as draw
 from rollup.circuit_input import batch_assignment, shape_of
 from rollup.effects import fill, reference, resolve, size_of
 from rollup.fills import fill_order
-from rollup.margin import settle, total_value
+from rollup.margin import maintenance_risk, settle, total_value
 from rollup.state import RollupState
 from rollup.tx import Deleverage, Liquidate, OraclePrice, Order, SignedOrder, Trade
 from rollup.witness import BatchWitness, SlotWitness
@@ -43,6 +46,15 @@ from tests.batch_helpers import (
     one_slot,
     solve_batch,
     user_key,
+)
+from tests.circuits.batch_world import (
+    CALL_MARK,
+    CALL_SLOT,
+    PUT_MARK,
+    PUT_SLOT,
+    marks_tx,
+    option_order,
+    options_state,
 )
 
 KEYS = [user_key(i) for i in range(4)]
@@ -93,7 +105,8 @@ def commit_liquidation(
     if penalty is None:
         nominal = liq.quantity * ref * m.liquidation_penalty // FRACTION_SCALE
         penalty = min(nominal, max(tv_f, 0))
-    shortfall = max(-tv_f, 0) if shortfall is None else shortfall
+    if shortfall is None:
+        shortfall = draw(before, filled, g) if tv_f < 0 else 0
     after = replace(filled, collateral=filled.collateral - penalty + shortfall)
     lq = settle(state.account(o.account), g)
     lq = fill(o.account, lq, inst, o.side, liq.quantity, liq.price, liq.liquidator_fee)
@@ -185,6 +198,124 @@ def test_penalty_never_beyond_the_equity(compiled) -> None:
     assert nominal > tv
     full = lambda s: commit_liquidation(s, liq, penalty=nominal)  # noqa: E731
     fails(compiled, one_slot(levered(o), full), "update1/old_root")
+
+
+# -- the draw in proportion to the risk removed (economics review E3) -----------------------
+def drawing(compiled, amount: int) -> list[tuple]:
+    """The compiled program with the shortfall hint returning ``amount`` (a dishonest prover)."""
+    name = "_draw_hint"  # circuits.batch.liquidation's shortfall hint
+    return [
+        (op[0], lambda *_: [amount], op[2], op[3])
+        if op[0] not in (OP_MUL, OP_CHECK) and getattr(op[1], "__name__", "") == name
+        else op
+        for op in compiled.program
+    ]
+
+
+def fails_drawing(compiled, batch: BatchWitness, amount: int, fragment: str) -> None:
+    assignment = batch_assignment(batch, SHAPE)
+    with pytest.raises(UnsatisfiedConstraint) as err:
+        run_program(drawing(compiled, amount), compiled._initial(assignment),
+                    compiled.constraint_names)  # fmt: skip
+    assert fragment in err.value.name, err.value.name
+
+
+def _share(state: RollupState, q: int, o: int) -> tuple[int, int]:
+    """(the native draw for closing q of account 0's long at o, the whole deficit)."""
+    g = state.global_state
+    before = settle(state.account(0), g)
+    filled = fill(0, before, resolve(g, 0), SELL, q, o, 0)
+    return draw(before, filled, g), -total_value(before, g)
+
+
+@pytest.mark.parametrize("quantity", [1, BIG // 3, BIG])
+def test_the_circuit_accepts_the_native_draws(compiled, quantity: int) -> None:
+    o = PRICE * 85 // 100  # TV ≈ −350,000 quanta
+    state = levered(o, fund=10**6 * Q)
+    share, deficit = _share(state, quantity, o)
+    liq = Liquidate(order(2, BUY, BIG, o), 0, quantity, o, 0)
+    batch = one_slot(state, lambda s: s.apply(liq))
+    assert 10**6 * Q - state.global_state.insurance_fund == share
+    assert (share == deficit) == (quantity == BIG) and share > 0
+    z = solve_batch(compiled, batch, SHAPE)
+    if quantity == BIG // 3:
+        assert find_unconstrained(compiled, z, random.Random(5), n_random=1).ok
+
+
+@pytest.mark.parametrize(
+    ("delta", "fragment"),
+    [(-1, "margin/ratio0"), (1, "bankruptcy/least_draw"), (None, "bankruptcy/least_draw")],
+)
+def test_a_partial_liquidation_draws_exactly_its_share(compiled, delta, fragment) -> None:
+    """A witness drawing one unit less, one more, or the old rule's whole deficit for a partial
+    liquidation fails on a named row (the prover's hint set to it, the leaf written with it)."""
+    o = PRICE * 85 // 100
+    q = BIG // 3
+    share, deficit = _share(levered(o, fund=10**6 * Q), q, o)
+    amount = deficit if delta is None else share + delta
+    liq = Liquidate(order(2, BUY, BIG, o), 0, q, o, 0)
+    batch = one_slot(levered(o, fund=10**6 * Q),
+                     lambda s: commit_liquidation(s, liq, shortfall=amount))  # fmt: skip
+    fails_drawing(compiled, batch, amount, fragment)
+    if delta is None:  # the honest hint against a leaf written with the old draw
+        fails(compiled, batch, "update1/old_root")
+
+
+def test_no_draw_for_a_solvent_fill(compiled) -> None:
+    o = PRICE * 93 // 100
+    liq = Liquidate(order(2, BUY, BIG, o), 0, BIG // 3, o, 0)
+    batch = one_slot(levered(o, fund=10**6 * Q),
+                     lambda s: commit_liquidation(s, liq, shortfall=1000 * Q))  # fmt: skip
+    fails_drawing(compiled, batch, 1000 * Q, "liquidation/no_draw_when_solvent")
+
+
+def riskless(fund: int) -> RollupState:
+    """Account 0 holds 1000 long calls only (MR = 0), spent below zero against them, then the
+    mark collapses: TV < 0; the insurance fund set to ``fund``."""
+    state = options_state()
+    buy, sell = (
+        option_order(0, 1, BUY, 1000, CALL_MARK, 1),
+        option_order(1, 1, SELL, 1000, CALL_MARK, 1),
+    )
+    state.apply(Trade(buy, sell, 1000, CALL_MARK, 0, 0))
+    poor = replace(state.account(0), collateral=-50 * PRICE)
+    state.accounts[0] = poor
+    state.tree.update(0, poor.leaf())
+    state.apply(marks_tx(state, {CALL_SLOT: PRICE // 100, PUT_SLOT: PUT_MARK}))
+    state.global_state = replace(state.global_state, insurance_fund=fund)
+    return state
+
+
+def _riskless_liquidation(q: int) -> Liquidate:
+    return Liquidate(option_order(2, 1, BUY, 1000, PRICE // 100, 3), 0, q, PRICE // 100, 0)
+
+
+@pytest.mark.parametrize("quantity", [100, 1000])
+def test_a_riskless_account_draws_its_long_value_share(compiled, quantity: int) -> None:
+    """MR_b = 0: the weight is the long options' value; selling 1/10 of them draws ⌈D / 10⌉,
+    all of them the whole deficit — and the circuit agrees."""
+    state = riskless(10**6 * Q)
+    g = state.global_state
+    deficit = -total_value(settle(state.account(0), g), g)
+    assert deficit > 0 and maintenance_risk(settle(state.account(0), g), g) == 0
+    batch = one_slot(state, lambda s: s.apply(_riskless_liquidation(quantity)))
+    expected = deficit if quantity == 1000 else -(-deficit // 10)
+    assert 10**6 * Q - state.global_state.insurance_fund == expected
+    z = solve_batch(compiled, batch, SHAPE)
+    if quantity == 100:
+        assert find_unconstrained(compiled, z, random.Random(6), n_random=1).ok
+
+
+@pytest.mark.parametrize(
+    ("delta", "fragment"), [(-1, "bankruptcy/draw_keeps_ratio"), (1, "bankruptcy/least_draw")]
+)
+def test_a_riskless_partial_draw_is_exact(compiled, delta: int, fragment: str) -> None:
+    g = riskless(0).global_state
+    deficit = -total_value(settle(riskless(0).account(0), g), g)
+    amount = -(-deficit // 10) + delta
+    liq = _riskless_liquidation(100)
+    batch = one_slot(riskless(10**6 * Q), lambda s: commit_liquidation(s, liq, shortfall=amount))
+    fails_drawing(compiled, batch, amount, fragment)
 
 
 # -- deleverage -------------------------------------------------------------------------------

@@ -205,3 +205,121 @@ def test_bankruptcy_paths_conserve_value(drop: int, fund_quanta: int, steps: lis
             assert tv >= 0 or tvs[i] < 0
         if world.state.account(0).positions[0].size == 0:
             assert total_value(world.state.account(0), g) >= 0
+
+
+# -- the draw in proportion to the risk the liquidation removes (economics review E3) ---------
+def _deficit(world: World) -> int:
+    g = world.state.global_state
+    return -total_value(settle(world.state.account(0), g), g)
+
+
+def _expected_draw(world: World, q: int) -> int:
+    """⌈D·(MR_b − MR_a) / MR_b⌉ for closing q of account 0's long at the oracle price."""
+    g = world.state.global_state
+    before = settle(world.state.account(0), g)
+    closed = fill(0, before, Instrument(False, 0), SELL, q, g.markets[0].price, 0)
+    mr_b, mr_a = maintenance_risk(before, g), maintenance_risk(closed, g)
+    return -(-_deficit(world) * (mr_b - mr_a) // mr_b)
+
+
+def cash_sum(world: World) -> int:
+    """Σ collateral (funding-settled) + insurance fund: what a liquidation moves, conserved."""
+    g = world.state.global_state
+    return sum(settle(a, g).collateral for a in world.state.accounts.values()) + g.insurance_fund
+
+
+def _liquidate(world: World, q: int) -> None:
+    o = world.state.global_state.markets[0].price
+    world.state.apply(Liquidate(order(world, 2, BUY, size=q, limit=o), 0, q, o, 0))
+
+
+def test_liquidating_one_quantum_draws_one_quantums_share_of_the_deficit() -> None:
+    """The reproduction of E3: liquidating q = 1 of a bankrupt account used to draw its whole
+    deficit (leaving it at TV = 0 with the rest of its position); now ⌈D·ΔMR / MR_b⌉."""
+    world = levered(15)
+    deficit = _deficit(world)
+    set_fund(world, 10**6 * Q)
+    before, fund, cash = value_sum(world), world.state.global_state.insurance_fund, cash_sum(world)
+    draw = _expected_draw(world, 1)
+    assert draw == -(-deficit // BIG)  # ΔMR / MR_b = 1 / BIG for a single position
+    l_before = settle(world.state.account(0), world.state.global_state)
+    _liquidate(world, 1)
+    g = world.state.global_state
+    a = world.state.account(0)
+    assert fund - g.insurance_fund == draw < deficit // 1000  # the old rule paid `deficit`
+    assert total_value(a, g) == draw - deficit < 0  # still bankrupt, liquidatable again
+    assert a.positions[0].size == BIG - 1 and is_liquidatable(a, g)
+    assert ratio_not_worse(l_before, a, g)
+    assert value_sum(world) == before and cash_sum(world) == cash
+
+
+def test_partial_liquidations_of_a_bankrupt_account_draw_its_deficit_once() -> None:
+    """Liquidations in pieces at a fixed price draw exactly the deficit in total, each its
+    ⌈share⌉; after a further drop the next pieces draw shares of the new deficit."""
+    world = levered(15)
+    set_fund(world, 10**6 * Q)
+    before, fund0 = value_sum(world), world.state.global_state.insurance_fund
+    deficit, cash = _deficit(world), cash_sum(world)
+    pieces = [1, 7, BIG // 3, BIG // 5]
+    for q in pieces:
+        draw, fund = _expected_draw(world, q), world.state.global_state.insurance_fund
+        _liquidate(world, q)
+        assert fund - world.state.global_state.insurance_fund == draw
+        assert value_sum(world) == before and cash_sum(world) == cash
+    drawn = fund0 - world.state.global_state.insurance_fund
+    assert _deficit(world) == deficit - drawn > 0  # each draw lowered the deficit by itself
+    rest = BIG - sum(pieces)
+    assert world.state.account(0).positions[0].size == rest
+    world.state.apply(oracle(world, (PRICE * 84 // 100,) * 4))  # another 1% drop
+    before, deficit = value_sum(world), drawn + _deficit(world)
+    for q in (rest // 2, rest - rest // 2):  # the last piece closes the position
+        draw, fund = _expected_draw(world, q), world.state.global_state.insurance_fund
+        _liquidate(world, q)
+        assert fund - world.state.global_state.insurance_fund == draw
+    g = world.state.global_state
+    a = world.state.account(0)
+    assert a.positions[0].size == 0 and total_value(a, g) == 0
+    assert fund0 - g.insurance_fund == deficit  # the whole deficit, drawn once
+    assert value_sum(world) == before and cash_sum(world) == cash
+
+
+def test_a_partial_draw_beyond_the_fund_is_refused() -> None:
+    world = levered(15)
+    draw = _expected_draw(world, BIG // 4)
+    assert 0 < draw < _deficit(world)
+    set_fund(world, draw - 1)
+    o = world.state.global_state.markets[0].price
+    lq = Liquidate(order(world, 2, BUY, size=BIG, limit=o), 0, BIG // 4, o, 0)
+    rejected(world, lq, errors.InsuranceExhausted)
+    set_fund(world, draw)
+    world.state.apply(lq)
+    assert world.state.global_state.insurance_fund == 0
+
+
+def test_a_riskless_account_draws_in_proportion_to_the_long_option_value_sold() -> None:
+    """MR_b = 0 (long options only): the weight is LV = Σ_{n>0} n·value; selling 1/10 of the
+    options at the mark draws ⌈D / 10⌉."""
+    from tests.rollup.test_options import listed_world, marks, option_order, option_trade
+
+    world = listed_world(mark=PRICE // 10)
+    world.state.apply(option_trade(world, 1000, PRICE // 10))
+    s = world.state
+    poor = replace(s.account(0), collateral=-50 * PRICE)
+    s.accounts[0] = poor
+    s.tree.update(0, poor.leaf())
+    world.state.apply(marks(world, {0: PRICE // 100}))  # the mark collapses: TV < 0, MR = 0
+    g = world.state.global_state
+    assert maintenance_risk(world.state.account(0), g) == 0
+    deficit = _deficit(world)
+    assert deficit > 0
+    set_fund(world, 10**6 * Q)
+    world.deposit(2, 10**6)
+    before, fund = value_sum(world), world.state.global_state.insurance_fund
+    mark = g.series[0].mark
+    lq = Liquidate(option_order(world, 2, 1, BUY, 100, mark), 0, 100, mark, 0)
+    world.state.apply(lq)
+    g = world.state.global_state
+    assert fund - g.insurance_fund == -(-deficit // 10)
+    assert total_value(world.state.account(0), g) == -(deficit - -(-deficit // 10))
+    assert world.state.account(0).options[0].size == 900
+    assert value_sum(world) == before

@@ -212,7 +212,7 @@ def series_show(data_dir: Path, as_json: bool) -> None:
 def liquidate(data_dir: Path, liquidator: int, liquidated: int, instrument: str, size: str,
               price: str, fee: str) -> None:  # fmt: skip
     """LIQUIDATOR takes SIZE units of LIQUIDATED's position in INSTRUMENT at PRICE USD per unit
-    (a shortfall is drawn from the insurance fund)."""
+    (a shortfall is drawn from the insurance fund in proportion to the risk closed)."""
     from rollup.node.units import fee_to_value, price_to_units, size_to_base
 
     with open_rollup(data_dir) as node:

@@ -19,7 +19,11 @@ Liquidate (the liquidator's signed order takes q of account L's position in the 
                             shortfall = ⌈−TV_f·(W_b − W_a) / W_b⌉     (0 when W_b = 0)
                         W = MR (maintenance risk, before / after the fill) when MR_b > 0, else
                         (an account without risk: long options only) W = LV = Σ_{n>0} n·value,
-                        the long options' value. Closing all of the weight draws the whole
+                        the long options' value. No draw while an account with risk still
+                        holds long options of value (MR_b > 0 and LV_b > 0): they are sold first
+                        (at p = o, without a draw, TV/TR holds), else closing all the risk would
+                        draw the whole deficit and leave the account the options' upside.
+                        Closing all of the weight draws the whole
                         deficit, closing 1/1000 of it ~1/1000; the account may stay bankrupt
                         (TV_a < 0) and be liquidated again. The draw comes from the insurance
                         fund into L's collateral if the fund (plus this tx's penalty and fee)
@@ -87,7 +91,7 @@ from rollup.errors import (
 from rollup.margin import maintenance_risk, ratio_not_worse, settle, total_value
 from rollup.options import long_value
 
-__all__ = ["deleverage", "deleverage_price", "liquidate", "long_value", "shortfall"]
+__all__ = ["deleverage", "deleverage_price", "liquidate", "shortfall"]
 
 
 def _check_reduces(index: int, size: int, side_taken: int, quantity: int) -> None:
@@ -100,12 +104,16 @@ def _check_reduces(index: int, size: int, side_taken: int, quantity: int) -> Non
 
 def shortfall(before: Account, filled: Account, state: GlobalState) -> int:
     """The draw of the module docstring for a bankrupt fill at the reference price:
-    ⌈−TV_f·(W_b − W_a) / W_b⌉ with W = MR, or W = LV where MR_b = 0; 0 if W_b = 0 or TV_f ≥ 0.
+    ⌈−TV_f·(W_b − W_a) / W_b⌉ with W = MR, or W = LV where MR_b = 0; 0 if W_b = 0 or TV_f ≥ 0,
+    and 0 while an account with risk holds long options of value (they are sold first).
     ``before`` settled, ``filled`` = ``before`` after the fill."""
     deficit = -total_value(filled, state)
     w_b, w_a = maintenance_risk(before, state), maintenance_risk(filled, state)
+    lv_b = long_value(before, state)
     if w_b == 0:
-        w_b, w_a = long_value(before, state), long_value(filled, state)
+        w_b, w_a = lv_b, long_value(filled, state)
+    elif lv_b > 0:
+        return 0
     if deficit <= 0 or w_b == 0:
         return 0
     return -(-deficit * (w_b - w_a) // w_b)  # ⌈deficit·(W_b − W_a) / W_b⌉

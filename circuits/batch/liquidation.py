@@ -21,6 +21,8 @@ fraction; the margin rules themselves are ``circuits.batch.margin``'s)::
                 neg ⇒ 0 ≤ gain_w                                 (draw_keeps_ratio)
                 neg ⇒ W_b − 1 − gain_w + [W_b = 0] ≥ 0            (least_draw, < 2^(risk_bits+1))
                 [W_b = 0] ⇒ shortfall = 0                         (no_weight_no_draw)
+                ¬riskless ∧ [LV_b ≠ 0] ⇒ shortfall = 0   (no_draw_beside_longs: an account
+                                with risk sells its long options before the fund pays)
                     with TV_a = TV_b + s: gain_w = s·W_b − D·(W_b − W_a), D = −TV_b, so the two
                     bounds pin s = ⌈D·(W_b − W_a) / W_b⌉ — the native ``rollup.bankruptcy``
                     shortfall (0 when W_b = 0); with W = MR, gain_w = gain_0 is also ratio0
@@ -173,6 +175,9 @@ def bankruptcy_checks(
         cond_range(api, lt.neg, gain_w, shape.improve_bits, "draw_keeps_ratio")
         cond_range(api, lt.neg, w_b - 1 - gain_w + weightless, shape.risk_bits + 1, "least_draw")
         api.assert_product(weightless, lt.shortfall, 0, "no_weight_no_draw")
+        holds_longs = 1 - api.is_zero(lv, "no_longs")
+        risky_longs = api.mul(1 - riskless, holds_longs, name="risk_beside_longs")
+        api.assert_product(risky_longs, lt.shortfall, 0, "no_draw_beside_longs")
 
 
 def insurance_fund(api: API, inp: SlotInputs, g: GlobalVars, lt: LiquidationTerms) -> Variable:

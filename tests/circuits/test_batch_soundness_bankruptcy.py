@@ -353,3 +353,51 @@ def test_deleverage_only_of_an_uncovered_bankrupt_account(compiled) -> None:
     flat = Deleverage(0, 2, 0, BIG // 3)  # account 2 holds no opposite position
     fails(compiled, one_slot(levered(o), lambda s: commit_deleverage(s, flat, _price(s, BIG // 3))),
           "margin/shrinks1")  # fmt: skip
+
+
+def mixed(fund: int) -> RollupState:
+    """Account 0 long 1000 calls from 2 and long BIG perpetuals against 1; the price falls 15 %:
+    bankrupt, with maintenance risk and long options of value; the fund set to ``fund``."""
+    state = options_state()
+    calls = (
+        option_order(0, 1, BUY, 1000, CALL_MARK, 1),
+        option_order(2, 1, SELL, 1000, CALL_MARK, 1),
+    )
+    state.apply(Trade(*calls, 1000, CALL_MARK, 0, 0))
+    state.apply(
+        Trade(order(0, BUY, BIG, PRICE, 2), order(1, SELL, BIG, PRICE, 2), BIG, PRICE, 0, 0)
+    )
+    t = state.global_state.oracle_time + 5
+    state.apply(OraclePrice.signed(ORACLE_KEY, DOMAIN, (PRICE * 85 // 100,), (0,), t))
+    state.global_state = replace(state.global_state, insurance_fund=fund)
+    return state
+
+
+def test_an_account_with_risk_sells_its_long_options_before_the_fund_pays(compiled) -> None:
+    """Closing all the perpetual risk of an account that still holds long options would draw its
+    whole deficit and leave it the options' upside: no draw then (natively the ratio rule refuses
+    the liquidation); selling the options first solves without a draw."""
+    from rollup import errors
+
+    state = mixed(10**6 * Q)
+    g = state.global_state
+    a = settle(state.account(0), g)
+    assert total_value(a, g) < 0 and maintenance_risk(a, g) > 0 and a.options[0].size == 1000
+    o = g.markets[0].price
+    perps = Liquidate(order(2, BUY, BIG, o, 5), 0, BIG, o, 0)
+    with pytest.raises(errors.LiquidationNotImproving):
+        state.apply(perps)
+    full = -total_value(a, g)  # what the fund would have paid for the perpetuals
+    batch = one_slot(mixed(10**6 * Q), lambda s: commit_liquidation(s, perps, shortfall=full))
+    fails_drawing(compiled, batch, full, "bankruptcy/no_draw_beside_longs")
+    mark = g.series[CALL_SLOT].mark
+    calls = Liquidate(option_order(2, 1, BUY, 1000, mark, 4), 0, 1000, mark, 0)
+    batch = one_slot(mixed(10**6 * Q), lambda s: s.apply(calls))
+    assert batch.slots[0].new_global.insurance_fund == 10**6 * Q  # sold at the mark, no draw
+    solve_batch(compiled, batch, SHAPE)
+    # natively: the options sold at the mark first, the perpetuals then draw the whole deficit
+    state.apply(calls)
+    deficit = -total_value(settle(state.account(0), state.global_state), state.global_state)
+    state.apply(perps)
+    assert 10**6 * Q - state.global_state.insurance_fund == deficit > 0
+    assert total_value(settle(state.account(0), state.global_state), state.global_state) == 0

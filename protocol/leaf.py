@@ -265,10 +265,31 @@ def option_value(series: Sequence[int]) -> int:
     return mark
 
 
+def short_option_value(series: Sequence[int], index: int) -> int:
+    """A short contract's value mark' (its series' underlying at index price ``index``): the
+    payoff once settled, 0 if unlisted, else max(mark, intrinsic) with intrinsic = max(S − K, 0)
+    (call) or max(K − S, 0) (put). A short is valued (and margined) at no less than what it
+    would owe if the series settled at the current index: a mark the oracle has not yet moved
+    after the index must not make a writer look richer than it is. Longs keep the mark, so the
+    two sides of a trade are valued differently — TV is a risk measure, not a ledger."""
+    sid, _, _, strike, kind, mark, settlement, _ = series
+    if not sid or settlement:
+        return option_value(series)
+    intrinsic = max(index - strike, 0) if kind == CALL else max(strike - index, 0)
+    return max(mark, intrinsic)
+
+
+def position_value(series: Sequence[int], index: int, n: int) -> int:
+    """n contracts' value: n · value(series) for n ≥ 0, n · mark'(series) for a short."""
+    return n * (option_value(series) if n >= 0 else short_option_value(series, index))
+
+
 def total_value(account: Sequence[Any], state: Sequence[Any]) -> int:
     """TV = collateral + Σ_m size_m · (price_m − (F_m − f_m)) + Σ_k n_k · value(series_k), value
-    units, pending funding applied (the settlement layer's escape value; list forms, checked
-    canonical first)."""
+    units, pending funding applied, a short option at mark' (``short_option_value``; the L2 rule
+    of ``rollup.options``) — the settlement layer's escape value; list forms, checked canonical
+    first."""
     collateral, positions, options = account[4], account[5], account[7]
     perps = sum(s * (m[0] - (m[1] - f)) for (s, f), m in zip(positions, state[0], strict=True))
-    return collateral + perps + sum(n * option_value(state[1][j]) for j, n in options)
+    opts = sum(position_value(state[1][j], state[0][state[1][j][1]][0], n) for j, n in options)
+    return collateral + perps + opts

@@ -2,9 +2,11 @@
 
 Value units and ppm fractions; accounts settled first; MR / IR the maintenance / initial risk
 (``rollup.margin``); for the instrument (a perpetual market or an option series,
-``rollup.effects.reference``) ``o`` is its reference price (oracle price; option mark), ``s``
-the scale of its bands (oracle price; the underlying's index), ``mf`` the (underlying) market's
-maintenance fraction.
+``rollup.effects.reference``) ``o`` is its reference price (oracle price; option mark, and
+mark' = max(mark, intrinsic) when L's option position is short: the price at which L's position
+is valued, ``rollup.options``, so a fill at o leaves L's TV unchanged — which the shortfall rule
+and the bankruptcy price below rely on), ``s`` the scale of its bands (oracle price; the
+underlying's index), ``mf`` the (underlying) market's maintenance fraction.
 
 Liquidate (the liquidator's signed order takes q of account L's position in the instrument at p)::
 
@@ -91,7 +93,16 @@ from rollup.errors import (
 from rollup.margin import maintenance_risk, ratio_not_worse, settle, total_value
 from rollup.options import long_value
 
-__all__ = ["deleverage", "deleverage_price", "liquidate", "shortfall"]
+__all__ = ["deleverage", "deleverage_price", "liquidate", "position_reference", "shortfall"]
+
+
+def position_reference(state: GlobalState, inst: Instrument, size: int) -> tuple[int, int, object]:
+    """``reference`` for a position of ``size`` in ``inst``: a short option position's o is
+    mark' (the value it is carried at, ``rollup.options``), every other o as ``reference``."""
+    o, s, m = reference(state, inst)
+    if inst.option and size < 0:
+        o = state.series[inst.index].short_value(m.price)
+    return o, s, m
 
 
 def _check_reduces(index: int, size: int, side_taken: int, quantity: int) -> None:
@@ -140,7 +151,7 @@ def liquidate(
         raise NotLiquidatable(account=victim, total_value=tv_b, required=-(-mr_b // FRACTION_SCALE))
     size = size_of(before, inst)
     _check_reduces(victim, size, 1 - liquidator_side, quantity)
-    o, s, m = reference(state, inst)
+    o, s, m = position_reference(state, inst, size)
     reach = s * m.maintenance_fraction
     if (size > 0 and price * FRACTION_SCALE < o * FRACTION_SCALE - reach) or (
         size < 0 and price * FRACTION_SCALE > o * FRACTION_SCALE + reach
@@ -182,7 +193,7 @@ def deleverage_price(
     """The bankruptcy price of closing ``quantity`` of ``before``'s position in ``inst`` (see
     the module docstring); ``before`` settled, TV < 0, position ≠ 0."""
     size = size_of(before, inst)
-    o = reference(state, inst)[0]
+    o = position_reference(state, inst, size)[0]
     tv_b, mr_b = total_value(before, state), maintenance_risk(before, state)
     closed = fill(index, before, inst, SELL if size > 0 else BUY, quantity, o, 0)
     mr_a = maintenance_risk(closed, state)

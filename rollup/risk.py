@@ -6,9 +6,12 @@ market's index, n a signed number of contracts (1 contract = 1 base quantum of t
 
     TV       = collateral + Σ_m size_m·S_m + Σ_s n_s·value_s
     value_s  = max(P − K, 0) (call) or max(K − P, 0) (put) once settled at P ≠ 0, else mark_s
+               for a long; a short (n < 0) of an unsettled series at mark' = max(mark,
+               intrinsic), intrinsic = max(S − K, 0) (call) or max(K − S, 0) (put): a stale
+               mark never values a short below what it owes at the index (``rollup.options``)
     perp     = |size|·S·fraction                  (initial or maintenance fraction)
     short call, OTM = max(K − S, 0):
-        IM = |n|·(max(α·S − 10^6·OTM, β·S) + 10^6·mark),   MM = |n|·(γ·S + 10^6·mark)
+        IM = |n|·(max(α·S − 10^6·OTM, β·S) + 10^6·mark'),  MM = |n|·(γ·S + 10^6·mark')
     short put,  OTM = max(S − K, 0): as the call, each per-contract term capped at 10^6·K
     long options, and settled series: no requirement (a short keeps it after expiry until
     its series is settled, as ``rollup.options``)
@@ -143,6 +146,18 @@ def option_value(s: SeriesView) -> int:
     return pricing.payoff(s.kind, s.settlement_price, s.strike) if s.settlement_price else s.mark
 
 
+def short_value(s: SeriesView, m: MarketView) -> int:
+    """A short contract's mark': the payoff once settled, else max(mark, intrinsic at S)."""
+    if s.settlement_price:
+        return option_value(s)
+    return max(s.mark, pricing.payoff(s.kind, m.index_price, s.strike))
+
+
+def position_value(s: SeriesView, m: MarketView, n: int) -> int:
+    """n contracts: n·value for a long, n·mark' for a short."""
+    return n * (option_value(s) if n >= 0 else short_value(s, m))
+
+
 def option_risk(s: SeriesView, n: int, m: MarketView, now_s: int, *, initial: bool) -> int:
     """IM or MM of n contracts of s (value units · 10^6); see the module docstring."""
     if n >= 0 or s.settlement_price:
@@ -153,7 +168,7 @@ def option_risk(s: SeriesView, n: int, m: MarketView, now_s: int, *, initial: bo
         per = max(m.option_initial * S - FRACTION_SCALE * otm, m.option_floor * S)
     else:
         per = m.option_maintenance * S
-    per += FRACTION_SCALE * s.mark
+    per += FRACTION_SCALE * short_value(s, m)
     return -n * (min(per, FRACTION_SCALE * K) if s.kind == "put" else per)
 
 
@@ -180,7 +195,8 @@ def total_value(account: AccountView, markets: Markets, series: Series) -> int:
     """TV = collateral + Σ size·S + Σ n·value_s (value units)."""
     by_id = _series_map(account, markets, series)
     tv = account.collateral + sum(size * markets[k].index_price for k, size in account.perps)
-    return tv + sum(n * option_value(by_id[sid]) for sid, n in account.options)
+    opts = (position_value(by_id[sid], markets[by_id[sid].market], n) for sid, n in account.options)
+    return tv + sum(opts)
 
 
 def initial_risk(account: AccountView, markets: Markets, series: Series, now_s: int) -> int:

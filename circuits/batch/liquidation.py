@@ -2,9 +2,11 @@
 
 ``rollup.bankruptcy`` (update 0 = the liquidated / deleveraged account L, funding settled; o the
 instrument's reference price (oracle price; option mark), pen the (underlying) market's penalty
-fraction; the margin rules themselves are ``circuits.batch.margin``'s)::
+fraction; o is mark' = max(mark, intrinsic) when L's option position is short, the value
+it is carried at, so ds0·o is the fill's exact change of L's TV: ``circuits.batch.trade``; the
+margin rules themselves are ``circuits.batch.margin``'s)::
 
-    liquidate   tv_fill  = liquidate·(collateral − funding + Σ size_b·price + Σ n_k·value_k
+    liquidate   tv_fill  = liquidate·(collateral − funding + Σ size_b·price + Σ nv_k
                                       + ds0·o − paid0)
                            (L's TV after the fill at p, before penalty / shortfall;
                            tv_fill = TV_a + penalty − shortfall: |·| < 2^117 ≤ 2^128)

@@ -2,10 +2,11 @@
 
 Per update u (``rollup.margin``, ``rollup.effects.require_trade_margin``, ``rollup.bankruptcy``),
 with its deltas dc_u (collateral, without the option payoffs, which lazy settlement moves from
-option value to collateral: TV-neutral), ds_u (contracts or base quanta) and the instrument's
-reference price o::
+option value to collateral: TV-neutral), ds_u (contracts or base quanta) and fv_u, the fill's
+change of its positions' value (a perpetual's ds_u·price; an option's ΔTV of
+``circuits.batch.options``: the contracts at the mark, a short's at mark')::
 
-    TV_b     = TV_a − dc_u − ds_u·o              (= TV of the settled account before, exactly)
+    TV_b     = TV_a − dc_u − fv_u                (= TV of the settled account before, exactly)
     MR_b     = MR_a + q·unit_u                   (exact whenever the position shrinks by q,
                                                   the only case in which a rule reads it:
                                                   perpetual unit o·mf; option unit mm_j when
@@ -82,7 +83,7 @@ def figures(
     sells: Value,
     quantity: Value,
     dc: Value,
-    ds_oracle: Value,
+    fill_value: Value,
     unit: Value,
     name: str,
 ) -> Figures:
@@ -90,7 +91,7 @@ def figures(
     before). Beyond StarkEx's rule: the riskless case is tvb_bits + 6 rows (is_zero 2,
     sign_ge tvb_bits + 2, floor 1, select 1)."""
     with api.namespace(name):
-        tv_b = upd.total_value - dc - ds_oracle
+        tv_b = upd.total_value - dc - fill_value
         mr_b = upd.maint_risk + api.mul(quantity, unit, name="q_unit")
         initial_value = upd.total_value - upd.long_value
         meets = sign_ge(

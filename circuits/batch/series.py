@@ -8,10 +8,15 @@ carried ``expired_j = [oracle_time ≥ expiry_j]``)::
     listed = [sid ≠ 0],  settled = [P ≠ 0],  busy = listed ∧ ¬settled,  live = busy ∧ ¬e
     X = settled ? P : S,  d = K − X,  pos = max(d, 0)             (sign_ge, |d| < 2^64)
     call: OTM = pos, payoff = max(−d, 0);  put: OTM = max(−d, 0), payoff = pos
-    t  = (α − β)·S − 10^6·OTM          (|t| < 2^85)   im_raw = β·S + max(t, 0) + 10^6·mark
-                                                       mm_raw = γ·S + 10^6·mark
+    e  = payoff − mark,  m' = mark + listed·max(e, 0)            (sign_ge, |e| ≤ 2^64)
+         (a short's mark' = max(mark, intrinsic) while unsettled — payoff is the intrinsic value
+         at X = S —, the payoff once settled (mark = 0), 0 unlisted; < 2^64)
+    t  = (α − β)·S − 10^6·OTM          (|t| < 2^85)   im_raw = β·S + max(t, 0) + 10^6·m'
+                                                       mm_raw = γ·S + 10^6·m'
     put: im = min(im_raw, 10^6·K), mm = min(mm_raw, 10^6·K)       (|·| < 2^86)
     im_j, mm_j = busy ? (im, mm) : 0   (< 2^85)      value_j = mark + settled·payoff (< 2^64)
+    short_value_j = m'       (a short position is valued at it, a long at value_j: the stale
+                              mark leak, ``rollup.options``; im / mm only ever weigh shorts)
     (a short keeps its requirement after expiry until its series is settled; ``live`` only
     gates trading: ``tradable``)
 
@@ -37,11 +42,11 @@ Marks (oracle key, timestamp = oracle_time; ``flags`` boolean)::
     ¬busy_j ⇒ mark'_j = 0 ∧ flag_j = 0;   flag_j ⇒ e_j ∧ mark'_j ≠ 0
     mark_j := flag_j ? 0 : mark'_j,   P_j := P_j + flag_j·mark'_j
 
-Open interest: ``apply_open_interest``. Cost ≈ 395 rows per series, most of it the four
-comparators (d 66, t 87, the two put caps 88 each); the expiry flags cost nothing per slot
-beyond two rows per series (``circuits.batch.state.expiry_flags`` once per batch). Reference:
-Deribit / Derive standard margin for short options, circomlib ``comparators.circom`` (signs of
-bounded differences).
+Open interest: ``apply_open_interest``. Cost ≈ 464 rows per series, most of it the five
+comparators (d 66, e 67, t 87, the two put caps 88 each; m' adds 69 rows); the expiry flags
+cost nothing per slot beyond two rows per series (``circuits.batch.state.expiry_flags`` once
+per batch). Reference: Deribit / Derive standard margin for short options, circomlib
+``comparators.circom`` (signs of bounded differences).
 """
 
 from __future__ import annotations
@@ -83,6 +88,7 @@ class SeriesTerms:
     opt: Variable  #: the slot is an option fill
     settled: tuple[Variable, ...]
     value: tuple[Variable, ...]
+    short_value: tuple[Variable, ...]  #: mark'_j: a short contract's value
     im: tuple[Variable, ...]
     mm: tuple[Variable, ...]
     tradable: tuple[Variable, ...]  #: listed, unsettled, before expiry
@@ -140,8 +146,8 @@ def series_terms(api: API, inp: SlotInputs, g: GlobalVars, new_time: Value) -> S
         c = [api.mul(g.gamma[k], g.prices[k], name=f"c_price{k}") for k in range(m)]
         api.range_check(g.next_id + ls, SERIES_ID_BITS, "next_id_range")
         out: dict[str, list[Variable]] = {k: [] for k in (
-            "settled", "value", "im", "mm", "tradable", "sid", "market", "expiry", "strike",
-            "kind", "mark", "settlement", "expired")}  # fmt: skip
+            "settled", "value", "short_value", "im", "mm", "tradable", "sid", "market", "expiry",
+            "strike", "kind", "mark", "settlement", "expired")}  # fmt: skip
         for j in range(MAX_SERIES):
             with api.namespace(f"s{j}"):
                 row = _one_series(api, inp, g, j, (ab, b, c), new_time, market_in, timed)
@@ -152,7 +158,8 @@ def series_terms(api: API, inp: SlotInputs, g: GlobalVars, new_time: Value) -> S
         tuple(out["kind"]), tuple(out["mark"]), tuple(out["settlement"]), t.oi,
     )  # fmt: skip
     return SeriesTerms(
-        opt, tuple(out["settled"]), tuple(out["value"]), tuple(out["im"]), tuple(out["mm"]),
+        opt, tuple(out["settled"]), tuple(out["value"]), tuple(out["short_value"]),
+        tuple(out["im"]), tuple(out["mm"]),
         tuple(out["tradable"]), table, tuple(out["expired"]), g.next_id + ls,
     )  # fmt: skip
 
@@ -192,12 +199,16 @@ def _one_series(
     pos = api.mul(ge_d, d, name="pos")
     kd = api.mul(kind, d, name="kind_d")
     otm, payoff = pos - kd, pos - d + kd
+    excess = payoff - mark
+    above = sign_ge(api, excess, PRICE_BITS + 1, "intrinsic_sign")
+    short_value = mark + api.mul(listed, api.mul(above, excess, name="intrinsic_excess"),
+                                 name="short_mark")  # fmt: skip
     t_n = ab - otm * FRACTION_SCALE
     tt = t_n + api.mul(mk, mark_in - t_n, name="t_marks")
     ge_t = sign_ge(api, tt, _T_BITS, "t_sign")
     api.assert_product(mk, 1 - ge_t, 0, "mark_nonnegative")
-    im_raw = b + api.mul(ge_t, tt, name="t_pos") + mark * FRACTION_SCALE
-    mm_raw = c + mark * FRACTION_SCALE
+    im_raw = b + api.mul(ge_t, tt, name="t_pos") + short_value * FRACTION_SCALE
+    mm_raw = c + short_value * FRACTION_SCALE
     limit = strike * FRACTION_SCALE
     capped = []
     for label, raw in (("im", im_raw), ("mm", mm_raw)):
@@ -226,8 +237,9 @@ def _one_series(
     }
     new = {k: old + api.mul(lj, v - old, name=f"list_{k}") for k, (old, v) in listing.items()}
     return {
-        "settled": settled, "value": value, "im": im, "mm": mm, "tradable": tradable,
-        **new, "expiry": expiry, "mark": new_mark, "settlement": new_p, "expired": expired,
+        "settled": settled, "value": value, "short_value": short_value, "im": im, "mm": mm,
+        "tradable": tradable, **new, "expiry": expiry, "mark": new_mark, "settlement": new_p,
+        "expired": expired,
     }  # fmt: skip
 
 

@@ -138,8 +138,8 @@ def leaf_updates(
         with api.namespace(f"update{u}"):
             options = fill_option(
                 api, held[u], inp.ksel[u], inp.kmatch[u], opt=fl.opt, jslot=fl.jslot,
-                dn=fl.dn[u], dn_value=fl.dn_value[u], fill_value=fl.oracle, write=write[u],
-                fill_risk=fl.fill_risk,
+                dn=fl.dn[u], dn_value=fl.dn_value[u], fill_value=fl.mark,
+                fill_short_value=fl.short_mark, write=write[u], fill_risk=fl.fill_risk,
                 name="options",
             )  # fmt: skip
             upd = update_account(
@@ -200,10 +200,12 @@ def define_slot(
     dc = collateral_deltas(inp, tr, fl, lt)
     common = {"msel": inp.msel, "quantity": inp.quantity}
     f0 = figures(api, shape, upd[0], sizes_before=old[0].sizes, sells=fl.side0,
-                 option=(fl.opt, ofill[0].size_before), dc=dc[0], ds_oracle=fl.ds_oracle,
+                 option=(fl.opt, ofill[0].size_before), dc=dc[0],
+                 fill_value=fl.perp_value[0] + ofill[0].value_delta,
                  unit=fl.unit_risk[0], name="figures0", **common)  # fmt: skip
     f1 = figures(api, shape, upd[1], sizes_before=old[1].sizes, sells=1 - fl.side0,
-                 option=(fl.opt, ofill[1].size_before), dc=dc[1], ds_oracle=-fl.ds_oracle,
+                 option=(fl.opt, ofill[1].size_before), dc=dc[1],
+                 fill_value=fl.perp_value[1] + ofill[1].value_delta,
                  unit=fl.unit_risk[1], name="figures1", **common)  # fmt: skip
     margin_rules(api, inp.sel, (f0, f1))
     bankruptcy_checks(api, shape, inp, g, f0, (upd[0].total_value, fl.dn_value[0]), lt)

@@ -14,8 +14,10 @@ valued < 2^64 each, U = 2^OPTION_UNIT_BITS = 2^85 the largest requirement per co
     TV_a·10^6 − IR_a, (TV_a − LV_a)·10^6 − IR_a                          < 2^margin_bits
             (LV_a = Σ_long n'·value ≥ 0: TV_a − LV_a = coll' + Σ size'·price + Σ_short n'·value
             has TV_a's bound)
-    TV_b  = TV_a − dc − ds·o             (the deltas of the update, each range-checked; o the
-            reference price, < 2^64)     |dc| < 2^96 + 2·N (a liquidation: −paid0 − penalty +
+    TV_b  = TV_a − dc − fv               (the deltas of the update, each range-checked; fv the
+            fill's value: ds·price < N for a perpetual; for an option ΔTV = dn·mark −
+            Δshort·(mark' − mark), where Δshort has the sign of −dn and |Δshort| ≤ |dn|, so
+            |ΔTV| ≤ |dn|·mark' ≤ N)      |dc| < 2^96 + 2·N (a liquidation: −paid0 − penalty +
                                          shortfall, the shortfall < 2^SHORTFALL_BITS = N and
                                          the penalty 0 with it)         |TV_b| < 2^tvb_bits
     MR_b  = MR_a + q·unit                (perpetual unit o·mf < 2^84, option unit mm < 2^85;

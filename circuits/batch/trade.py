@@ -10,11 +10,18 @@ terms and the signed orders' message preimages (hashed by circuits.batch.signers
     jsel (circuits.batch.series): opt = an option fill of the series in slot j = Σ j·jsel_j;
         opt ⇒ j tradable (listed, unsettled, oracle_time < expiry) ∧ market = the series' market
     instrument (pubdata) = opt ? M + j : market;  signed instrument = opt ? 256 + sid_j : market
-    reference o = opt ? mark_j : price_m;  scale s = price_m (the underlying's index)
+    reference o = opt ? mark_j : price_m;  scale s = price_m (the underlying's index);
+        a liquidation / deleverage of a short option position (update 0 buys, side0 = 0; the
+        margin rules make it reduce a short) takes o = mark'_j, the value L's short is carried
+        at (``rollup.bankruptcy``): o = ref_m + opt·short0·(mark'_j − mark_j),
+        short0 = (liquidate + deleverage)·(1 − side0)
     0 < quantity < 2^48,  0 < price < 2^64 (a listing's strike too),  0 ≤ fee < 2^80
     side0 (update 0's side: 1 sells) = side for a trade / deleverage, 1 − side for a liquidation
     ds0 = q·(1 − 2·side0) contracts or base quanta: opt ? option delta dn0 : perpetual delta
     paid0 = q·price·(1 − 2·side0),  update 1 fills −ds0, receives paid0;  ds_oracle = ds0·o
+    perp_value = (1 − opt)·ds_oracle  (a perpetual fill's value at the index);
+    dn_value = dn0·mark_j  (an option fill's contracts at the mark; the positions' value change,
+        with mark' for shorts, is ``circuits.batch.options``'s ΔTV)
     trade band        |price − o|·10^6 ≤ s·band_m     (two checks A, B below, both enabled)
     liquidation band  L long (side = 0):  (price − o)·10^6 + s·mf_m ≥ 0      (A only)
                       L short:            (o − price)·10^6 + s·mf_m ≥ 0      (B only)
@@ -70,7 +77,9 @@ class FillTerms:
     instrument: Variable  #: the pubdata instrument: market, or M + j
     opt: Variable  #: an option fill
     jslot: Variable  #: Σ j·jsel_j
-    oracle: Variable  #: the reference price o: price_m, or mark_j
+    oracle: Variable  #: the reference price o: price_m, mark_j, or mark'_j (L's short)
+    mark: Variable  #: mark_j (0 for a perpetual fill)
+    short_mark: Variable  #: mark'_j
     maint_price: Variable  #: price_m · maintenance_m (the liquidation band's width)
     unit_risk: tuple[Variable, Variable]  #: per update, MR_b − MR_a per contract shrunk
     fill_risk: tuple[Variable, Variable]  #: the series' (im_j, mm_j)
@@ -80,7 +89,8 @@ class FillTerms:
     dn: tuple[Variable, Variable]  #: option size deltas of updates 0, 1
     paid0: Variable  #: q·price·(1 − 2·side0), paid by update 0 to update 1
     ds_oracle: Variable  #: ds0 · o
-    dn_value: tuple[Variable, Variable]  #: dn_u · o
+    perp_value: tuple[Variable, Variable]  #: per update ±(1 − opt)·ds0·o
+    dn_value: tuple[Variable, Variable]  #: dn_u · mark_j
     order_ids: tuple[Variable, Variable]  #: the order id whose fill update u records
     order_sizes: tuple[Variable, Variable]  #: that order's size
     preimages: tuple[list, list]  #: order0's and order1's message preimages
@@ -153,15 +163,20 @@ def fill_terms(
         api.assert_product(opt, market - pick(api, inp.jsel, t.market, "underlying"), 0,
                            "series_market")  # fmt: skip
         mark = pick(api, inp.jsel, t.mark, "mark")
-        ref = index + api.mul(opt, mark - index, name="reference")
-        _bands(api, inp, ref, index, band, maint_price)
+        short_mark = pick(api, inp.jsel, st.short_value, "short_mark")
         side0 = side + liq - api.mul(liq, side, name="side0") * 2
+        short0 = api.mul(liq + sel[DELEVERAGE], 1 - side0, name="short0")
+        opt_short0 = api.mul(opt, short0, name="option_short0")
+        ref = index + api.mul(opt, mark - index, name="reference")
+        ref = ref + api.mul(opt_short0, short_mark - mark, name="short_reference")
+        _bands(api, inp, ref, index, band, maint_price)
         ds0 = q - api.mul(q, side0, name="signed_q") * 2
         dn0 = api.mul(opt, ds0, name="option_q")
         qp = api.mul(q, price, name="notional")
         paid0 = qp - api.mul(qp, side0, name="signed_notional") * 2
         ds_oracle = api.mul(ds0, ref, name="ds_oracle")
-        dn_value = api.mul(opt, ds_oracle, name="dn_value")
+        perp_value = ds_oracle - api.mul(opt, ds_oracle, name="option_reference")
+        dn_value = api.mul(dn0, mark, name="dn_value")
         fill_risk = (pick(api, inp.jsel, st.im, "im"), pick(api, inp.jsel, st.mm, "mm"))
         # MR_b − MR_a per contract shrunk: o·mf, or mm_j when the update buys (shrinks a short)
         perp_unit = maint_price - api.mul(opt, maint_price, name="perp_unit")
@@ -192,6 +207,8 @@ def fill_terms(
         opt=opt,
         jslot=jslot,
         oracle=ref,
+        mark=mark,
+        short_mark=short_mark,
         maint_price=maint_price,
         unit_risk=(perp_unit + short_unit - sold, perp_unit + sold),
         fill_risk=fill_risk,
@@ -201,6 +218,7 @@ def fill_terms(
         dn=(dn0, -dn0),
         paid0=paid0,
         ds_oracle=ds_oracle,
+        perp_value=(perp_value, -perp_value),
         dn_value=(dn_value, -dn_value),
         order_ids=(id0 - liq_id, id1 + liq_id),
         order_sizes=(size0 - liq_size, size1 + liq_size),

@@ -185,11 +185,13 @@ def options(d: Demo) -> None:
     echo(f"BTC rises to 10,200 USD: frank's short call is liquidatable: "
          f"{is_liquidatable(frank, state.global_state)}")  # fmt: skip
     d.report.check(is_liquidatable(frank, state.global_state), "frank is liquidatable")
-    j = state.global_state.series_by_id(call)
-    mark = state.global_state.series[j].mark
+    g = state.global_state
+    series = g.series[g.series_by_id(call)]
+    mark = series.short_value(g.markets[series.market].price)  # max(mark, intrinsic): a short's
     node.liquidate(names["bob"], names["frank"], OPTION_BASE + call, btc(d, "0.3"), mark)
     node.seal_all()
-    echo(f"bob takes over frank's 0.3 short call at the mark {show(units_to_price(mark, m))} USD")
+    echo(f"bob takes over frank's 0.3 short call at its value max(mark, intrinsic) "
+         f"{show(units_to_price(mark, m))} USD")  # fmt: skip
     d.prove_and_settle("options")
     d.clock.now = expiry - 1700
     node.oracle(prices(d, "10300"), (0, 0))

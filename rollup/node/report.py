@@ -211,7 +211,7 @@ def option_rows(node: Rollup, account: Account, g: GlobalState) -> list[dict[str
             "size": exact(base_to_size(o.size, market)),
             "mark_usd": price(s.mark),
             "settlement_price_usd": price(s.settlement_price) if s.settlement_price else None,
-            "value_usd": _usd(o.size * s.value()),
+            "value_usd": _usd(s.position_value(g.markets[s.market].price, o.size)),
             "status": status,
         })  # fmt: skip
     return rows

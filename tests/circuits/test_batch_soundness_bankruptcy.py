@@ -26,10 +26,10 @@ from protocol.spec import (
     VALUE_SCALE,
     RollupParams,
 )
-from rollup.bankruptcy import deleverage_price
+from rollup.bankruptcy import deleverage_price, position_reference
 from rollup.bankruptcy import shortfall as draw
 from rollup.circuit_input import batch_assignment, shape_of
-from rollup.effects import fill, reference, resolve, size_of
+from rollup.effects import fill, resolve, size_of
 from rollup.fills import fill_order
 from rollup.margin import maintenance_risk, settle, total_value
 from rollup.state import RollupState
@@ -98,8 +98,8 @@ def commit_liquidation(
     """``rollup.bankruptcy.liquidate`` without its checks (penalty / shortfall as given)."""
     o, g = liq.liquidator.order, state.global_state
     inst = resolve(g, o.instrument)
-    ref, _, m = reference(g, inst)
     before = settle(state.account(liq.liquidated), g)
+    ref, _, m = position_reference(g, inst, size_of(before, inst))
     filled = fill(liq.liquidated, before, inst, 1 - o.side, liq.quantity, liq.price, 0)
     tv_f = total_value(filled, g)
     if penalty is None:

@@ -16,6 +16,7 @@ import rollup.circuit_input
 import rollup.options
 from circuits.batch import compile_batch
 from circuits.soundness import find_unconstrained
+from protocol import leaf
 from protocol.spec import BUY, OPTION_BASE, SELL, VALUE_SCALE
 from rollup import effects
 from rollup.account import OptionPosition
@@ -324,3 +325,40 @@ def test_a_short_keeps_its_requirement_after_expiry(compiled, monkeypatch) -> No
     state = expired_writer()
     everything = _withdraw(state, 1, total_value(writer, g) // Q)  # the old rule: IR = 0
     fails(compiled, one_slot(state, lambda s: s.apply(everything)), "margin/initial0")
+
+
+# -- a short at mark' = max(mark, intrinsic): the stale-mark leak (test_econ_options.py x3b) ------
+def stale_writer() -> RollupState:
+    """Account 1 writes 1000 calls (strike PRICE) at CALL_MARK (5% of the index) on 40,000q;
+    the index rises 30% with no new marks: its short is worth 1000·30% of PRICE, not the stale
+    1000·CALL_MARK — TV 15,000q (the stale mark: 40,000q), liquidatable."""
+    state = options_state((10**6, 40_000, 10**6))
+    state.apply(call_trade(1000))
+    state.apply(oracle(state, (PRICE * 13 // 10,)))
+    g = state.global_state
+    assert g.series[CALL_SLOT].mark == CALL_MARK
+    assert total_value(settle(state.account(1), g), g) == 15_000 * Q
+    return state
+
+
+def test_shorts_under_a_moved_index_solve_at_mark_prime(compiled) -> None:
+    o = PRICE * 3 // 10  # mark' = the intrinsic value 30q: the liquidation's reference price
+    liq = Liquidate(option_order(2, 1, SELL, 1000, o, 5), 1, 1000, o, 0)
+    z = solve_batch(compiled, one_slot(stale_writer(), lambda s: s.apply(liq)), SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(18), n_random=1).ok
+    more = call_trade(100, buyer=0, seller=2, oid=6)  # a short opened under the stale mark
+    z = solve_batch(compiled, one_slot(stale_writer(), lambda s: s.apply(more)), SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(19), n_random=1).ok
+    back = call_trade(500, buyer=1, seller=2, oid=7)  # the writer buys half back at the mark
+    solve_batch(compiled, one_slot(stale_writer(), lambda s: s.apply(back)), SHAPE)
+
+
+def test_a_short_is_not_valued_at_a_stale_mark(compiled, monkeypatch) -> None:
+    free = 15_500  # the stale mark's TV 40,000q − IR 24,500q; mark' leaves TV 15,000q < IR
+    monkeypatch.setattr(leaf, "short_option_value", lambda series, index: leaf.option_value(series))
+    state = options_state((10**6, 40_000, 10**6))  # stale_writer, valued at the stale mark
+    state.apply(call_trade(1000))
+    state.apply(oracle(state, (PRICE * 13 // 10,)))
+    g = state.global_state
+    assert total_value(settle(state.account(1), g), g) == 40_000 * Q
+    fails(compiled, one_slot(state, lambda s: s.apply(_withdraw(s, 1, free))), "margin/initial0")

@@ -9,7 +9,11 @@ changed; each legitimate twin still goes through.
   TV/TR not worse" path, vacuous at MR = 0 — now ``TV_a ≥ min(TV_b, 0)`` when MR_b = 0;
 * x4: the deleverager holding only long calls pushed below zero (the same rule);
 * E4 (x3): a short needed no margin from expiry to settlement while still valued at its stale
-  mark — now it keeps its requirement until its series is settled.
+  mark — now it keeps its requirement until its series is settled;
+* x3b (and E4's remaining −500q): a short was valued and margined at its series' last mark,
+  stale once an OraclePrice moved the index before the oracle's Marks — now a short is valued
+  and margined at mark' = max(mark, intrinsic) (``protocol.leaf.short_option_value``), its
+  liquidation referenced at mark', its escape paid at the same value.
 """
 
 from __future__ import annotations
@@ -17,21 +21,23 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
+from protocol import leaf
 from protocol.spec import BUY, CALL, FRACTION_SCALE, OPTION_BASE, SELL, VALUE_SCALE
 from rollup import errors
 from rollup.account import Account, OptionPosition
 from rollup.margin import (
     initial_risk,
+    is_liquidatable,
     maintenance_risk,
     meets_initial,
     ratio_not_worse,
     settle,
     total_value,
 )
-from rollup.options import long_value, requirement_units
-from rollup.tx import Deleverage, Settle, Trade, Withdraw
+from rollup.options import long_value, option_size, requirement_units
+from rollup.tx import Deleverage, Liquidate, Settle, Trade, Withdraw
 from tests.rollup.conftest import DOMAIN, GENESIS_TIME, PRICE, World, make_world
-from tests.rollup.test_options import list_series, marks, option_trade
+from tests.rollup.test_options import list_series, marks, option_order, option_trade
 from tests.rollup.test_state import oracle, order, rejected
 
 Q = VALUE_SCALE
@@ -215,20 +221,115 @@ def test_e4_a_short_keeps_its_requirement_until_settlement() -> None:
     assert units == requirement_units(g.series[0], g.markets[0], 0) != (0, 0)
     writer = settle(world.state.account(1), g)
     ir = -(-initial_risk(writer, g) // FRACTION_SCALE)
-    assert ir == 1000 * (PRICE * 13 // 10 * 15 // 100 + PRICE // 20)  # 24,500q: old rule 0
-    everything = withdraw(world, 1, tv(world, 1) // Q)
-    err = rejected(world, everything, errors.InsufficientMargin)
-    assert err.required == ir
-    world.state.apply(withdraw(world, 1, (tv(world, 1) - ir) // Q))  # the excess: fine
-    assert tv(world, 1) == ir
-    # settlement: the payoff (30q a call) turns into collateral; the cash kept, IR + n·mark on
-    # the stale mark, covers 29.5q of it (the mark's staleness is the separate finding x3b); the
-    # old rule kept nothing: the writer would have left with all 50,000q, ending at −25,000q
+    # the short is margined at mark' = max(mark 5q, intrinsic 30q): 1000·(19.5q + 30q); the stale
+    # mark gave 24,500q, which let the writer withdraw down to it and end at −500q after settlement
+    assert ir == 1000 * (PRICE * 13 // 10 * 15 // 100 + PRICE * 3 // 10)  # 49,500q: old rule 0
+    assert tv(world, 1) == (55_000 - 30_000) * Q  # valued at mark' too (the stale mark: 50,000q)
+    assert stale_initial_requirement(world, 1) == 24_500 * Q
+    for quanta in (tv(world, 1) // Q, 25_500, 1):  # all; what the stale mark allowed; a quantum
+        err = rejected(world, withdraw(world, 1, quanta), errors.InsufficientMargin)
+        assert (err.total_value, err.required) == ((25_000 - quanta) * Q, ir)  # TV − LV after
+    # settlement at the index it expired at: the payoff (30q a call) turns into collateral, which
+    # the writer could not withdraw below n·intrinsic: it ends at 25,000q ≥ 0 (the stale-mark
+    # rule let it end at −500q, the rule before it at −25,000q)
     world.state.apply(marks(world, {0: PRICE * 13 // 10}, flags=1))
     g = world.state.global_state
     assert requirement_units(g.series[0], g.markets[0], g.oracle_time) == (0, 0)
     world.state.apply(Settle(1))
-    assert world.state.account(1).collateral == (24_500 + 5_000 - 30_000) * Q
+    assert world.state.account(1).collateral == (55_000 - 30_000) * Q >= 0
+
+
+def stale_initial_requirement(world: World, i: int) -> int:
+    """The short options' IR (value units) at the series' stale mark, the rule before mark'."""
+    g = world.state.global_state
+    a = settle(world.state.account(i), g)
+    ir = 0
+    for o in a.options:
+        if o.size < 0:
+            s, m = g.series[o.slot], g.markets[g.series[o.slot].market]
+            otm = max(s.strike - m.price, 0)  # calls only
+            unit = max(m.option_initial * m.price - FRACTION_SCALE * otm, m.option_floor * m.price)
+            ir -= o.size * (unit + FRACTION_SCALE * s.mark)
+    return -(-ir // FRACTION_SCALE)
+
+
+# -- x3b: a short is valued and margined at mark' = max(mark, intrinsic) --------------------------
+def stale_mark_world(index_permille: int = 1300) -> World:
+    """1 writes 1000 calls (strike 100q) at the mark 5q to 0 (deposit 40,000q); the index moves
+    to 130q (OraclePrice) and the oracle has not sent new marks: the mark stays 5q, the intrinsic
+    value is 30q."""
+    world = call_world(amounts=(10**6, 40_000, 10**7, 10**7))
+    world.state.apply(option_trade(world, 1000, PRICE // 20, buyer=0, seller=1))
+    world.state.apply(moved(world, index_permille))
+    assert world.state.global_state.series[0].mark == PRICE // 20
+    return world
+
+
+def test_x3b_a_short_under_a_stale_mark_is_liquidatable() -> None:
+    world = stale_mark_world()
+    g = world.state.global_state
+    writer = settle(world.state.account(1), g)
+    # at the stale mark: TV 45,000 − 5,000 = 40,000q ≥ MR 1000·(9.75q + 5q): "healthy"
+    assert total_value(writer, g) == (45_000 - 30_000) * Q  # at mark' 30q
+    mm_unit = PRICE * 13 // 10 * 75 // 1000 + PRICE * 3 // 10  # γ·S + mark', not + mark
+    assert maintenance_risk(writer, g) == 1000 * mm_unit * FRACTION_SCALE
+    assert is_liquidatable(writer, g)
+    assert long_value(settle(world.state.account(0), g), g) == 5_000 * Q  # the long keeps the mark
+    # liquidated at o = mark' (30q): the stale mark's band (o = 5q) would refuse any liquidator
+    o = PRICE * 3 // 10
+    lq = Liquidate(option_order(world, 2, 1, SELL, 1000, o), 1, 1000, o, 0)
+    world.state.apply(lq)
+    assert option_size(world.state.account(1), 0) == 0
+    assert world.state.account(1).collateral == (45_000 - 30_000 - 300) * Q  # penalty q·o·1%
+
+
+def test_x3b_the_twin_at_the_index_of_the_mark_is_not_liquidatable() -> None:
+    world = stale_mark_world(1000)
+    g = world.state.global_state
+    writer = settle(world.state.account(1), g)
+    assert total_value(writer, g) == (45_000 - 5_000) * Q  # intrinsic 0: mark' = mark
+    assert not is_liquidatable(writer, g)
+    o = PRICE // 20
+    lq = Liquidate(option_order(world, 2, 1, SELL, 1000, o), 1, 1000, o, 0)
+    err = rejected(world, lq, errors.NotLiquidatable)
+    assert err.total_value == 40_000 * Q
+
+
+def test_x3b_a_withdrawal_the_stale_mark_allowed_is_refused() -> None:
+    world = stale_mark_world()
+    assert stale_initial_requirement(world, 1) == 24_500 * Q  # 15,500q of "free" cash
+    err = rejected(world, withdraw(world, 1, 15_500), errors.InsufficientMargin)
+    assert (err.total_value, err.required) == (-500 * Q, 49_500 * Q)  # TV − LV after
+    err = rejected(world, withdraw(world, 1, 1), errors.InsufficientMargin)
+    assert err.required == 49_500 * Q
+    world.deposit(1, 34_501)  # the twin: margined at mark', the writer withdraws its excess
+    world.state.apply(withdraw(world, 1, 1))
+    assert tv(world, 1) == 49_500 * Q
+
+
+def test_x3b_the_escape_values_a_short_at_mark_prime() -> None:
+    world = stale_mark_world()
+    g = world.state.global_state
+    writer, holder = world.state.account(1), world.state.account(0)
+    assert leaf.total_value(writer.to_list(), g.to_list()) == tv(world, 1) == 15_000 * Q
+    assert leaf.total_value(holder.to_list(), g.to_list()) == tv(world, 0)  # the long: mark 5q
+    assert tv(world, 0) == (10**6 - 5_000 + 5_000) * Q
+
+
+def test_x3b_collateral_plus_fund_is_conserved_not_tv() -> None:
+    world = stale_mark_world()
+
+    def sums() -> tuple[int, int]:
+        g, accounts = world.state.global_state, world.state.accounts
+        cash = sum(settle(a, g).collateral for a in accounts.values()) + g.insurance_fund
+        return cash, sum(tv(world, i) for i in accounts) + g.insurance_fund
+
+    cash, value = sums()
+    # TV is a risk measure: the long counts 1000·5q, the short −1000·30q
+    assert value - cash == 1000 * (PRICE // 20 - PRICE * 3 // 10)
+    o = PRICE * 3 // 10
+    world.state.apply(Liquidate(option_order(world, 2, 1, SELL, 1000, o), 1, 1000, o, 0))
+    assert sums() == (cash, value)  # the liquidator took the short over at mark' 30q
 
 
 def oracle_past(world: World, expiry: int):

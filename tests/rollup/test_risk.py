@@ -388,3 +388,18 @@ def test_bad_arguments() -> None:
     ):
         with pytest.raises(ValueError, match="^" + message.replace("[", r"\[")):
             call()
+
+
+def test_a_short_is_valued_and_margined_at_max_of_mark_and_intrinsic() -> None:
+    """``rollup.options``' rule: a short at mark' = max(mark, intrinsic) — a stale mark below
+    the intrinsic value neither flatters its TV nor its requirement; a long keeps the mark."""
+    stale = (series(1, "call", 900, 50),)  # intrinsic 100 at S = 1000
+    tv, im, mm = margins(AccountView(10**6, options=((1, -3),)), stale)
+    assert tv == 10**6 - 3 * 100
+    assert (im, mm) == (3 * (150_000 * S + M6 * 100), 3 * (75_000 * S + M6 * 100))
+    assert total_value(AccountView(10**6, options=((1, 3),)), MARKETS, stale) == 10**6 + 3 * 50
+    put = (series(2, "put", 1200, 150),)  # intrinsic 200 > mark; the cap 10^6·K still applies
+    tv, im, mm = margins(AccountView(10**6, options=((2, -1),)), put)
+    assert (tv, im, mm) == (10**6 - 200, 150_000 * S + M6 * 200, 75_000 * S + M6 * 200)
+    deep = (series(3, "put", 400, 10, market=0),)  # OTM: intrinsic 0, mark' = mark
+    assert margins(AccountView(10**6, options=((3, -1),)), deep)[0] == 10**6 - 10

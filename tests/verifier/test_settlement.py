@@ -15,13 +15,24 @@ import pytest
 from protocol.eddsa import sign
 from protocol.fields import R
 from protocol.pubdata import CHUNK_WIDTH, encode_chunk
-from protocol.spec import BUY, SELL, VALUE_SCALE, WITHDRAW
-from rollup.margin import total_value
-from rollup.tx import Order, Trade, Withdraw, escape_message, forced_message
+from protocol.spec import BUY, CALL, OPTION_BASE, SELL, VALUE_SCALE, WITHDRAW
+from rollup.margin import settle, total_value
+from rollup.tx import (
+    ListSeries,
+    Marks,
+    OraclePrice,
+    Order,
+    Trade,
+    Withdraw,
+    escape_message,
+    forced_message,
+)
 from tests.rollup.conftest import (
     CHAIN_ID,
     DOMAIN,
     OPERATOR_ADDRESS,
+    OPERATOR_KEY,
+    ORACLE_KEY,
     PRICE,
     ROLLUP_ID,
     echo_checker,
@@ -524,3 +535,34 @@ def test_a_proof_that_cannot_be_stored_is_refused_before_anything_changes(tmp_pa
                    dict(good, x={1}), signature)  # fmt: skip
     assert "the proof cannot be stored" in msg
     assert l1.submit_batch(pubdata, batch.new_root, good, signature) == l1.batch_count - 1
+
+
+def test_escape_values_a_short_option_at_mark_prime(tmp_path) -> None:
+    """A writer escaping while its series' mark is stale (the index moved 30% up, no Marks since)
+    is paid its TV with the short call at max(mark, intrinsic) — the L2 rule (``rollup.options``)
+    — not at the stale mark; the holder's long keeps the mark."""
+    system = make_system(tmp_path, max_batches=8, max_seconds=100)
+    seq, k, l1 = system.seq, system.keys, system.l1
+    g = seq.state.global_state
+    m, expiry, mark = len(g.markets), g.oracle_time + 10**6, PRICE // 20
+    seq.submit(ListSeries.signed(OPERATOR_KEY, DOMAIN, 0, g.next_series_id, 0, expiry, PRICE, CALL))
+    seq.submit(Marks.signed(ORACLE_KEY, DOMAIN, g.oracle_time, (mark,) + (0,) * 7, 0))
+    call = OPTION_BASE + 1
+    seq.submit(Trade(
+        Order(0, call, BUY, 1000, mark, 0, next(_ids), 10**9).sign(k[0], DOMAIN),
+        Order(1, call, SELL, 1000, mark, 0, next(_ids), 10**9).sign(k[1], DOMAIN),
+        1000, mark, 0, 0,
+    ))  # fmt: skip
+    prices = (PRICE * 13 // 10,) + (PRICE,) * (m - 1)
+    seq.submit(OraclePrice.signed(ORACLE_KEY, DOMAIN, prices, (0,) * m, g.oracle_time + 60))
+    system.settle_all()
+    g = seq.state.global_state
+    assert g.series[0].mark == mark and g.markets[0].price == PRICE * 13 // 10
+    l1.deposit(5, public_key(b"\x05" * 32), 9, 55)
+    system.clock.now += 100
+    l1.freeze()
+    for i, value in ((1, 10**6 + 5_000 - 30_000), (0, 10**6 - 5_000 + 5_000)):
+        preimage, path, gl = account_proof(system, i)
+        amount = l1.escape(i, 700 + i, sign(k[i], escape_message(DOMAIN, i, 700 + i)), preimage,
+                           path, gl)  # fmt: skip
+        assert amount == total_value(settle(seq.state.account(i), g), g) // VALUE_SCALE == value

@@ -220,12 +220,7 @@ def holder_state() -> RollupState:
     the calls, the ratio path of a reducing trade), then the mark collapsing: bankrupt with no
     maintenance risk; the fund empty. (Withdrawing against the calls, the old way there, is
     refused: initial margin does not count long options.)"""
-    state = options_state((10**6, 10**6, 10**6))
-    state.apply(marks_tx(state, {CALL_SLOT: PRICE // 10}))
-    state.apply(call_trade(1000, PRICE // 10))
-    state.apply(perp_trade(2, 0, 33_200, PRICE, 2))
-    state.apply(oracle(state, (PRICE * 13 // 10,)))
-    state.apply(perp_trade(0, 2, 33_200, PRICE * 13 // 10, 3))
+    state = long_calls_on_negative_cash()
     assert settle(state.account(0), state.global_state).collateral < 0
     state.apply(marks_tx(state, {CALL_SLOT: PRICE // 100}))
     return state

@@ -299,15 +299,9 @@ def test_a_partial_draw_beyond_the_fund_is_refused() -> None:
 def test_a_riskless_account_draws_in_proportion_to_the_long_option_value_sold() -> None:
     """MR_b = 0 (long options only): the weight is LV = Σ_{n>0} n·value; selling 1/10 of the
     options at the mark draws ⌈D / 10⌉."""
-    from tests.rollup.test_options import listed_world, marks, option_order, option_trade
+    from tests.rollup.test_options import bankrupt_call_holder, option_order
 
-    world = listed_world(mark=PRICE // 10)
-    world.state.apply(option_trade(world, 1000, PRICE // 10))
-    s = world.state
-    poor = replace(s.account(0), collateral=-50 * PRICE)
-    s.accounts[0] = poor
-    s.tree.update(0, poor.leaf())
-    world.state.apply(marks(world, {0: PRICE // 100}))  # the mark collapses: TV < 0, MR = 0
+    world = bankrupt_call_holder()  # the mark collapsed: TV < 0, MR = 0
     g = world.state.global_state
     assert maintenance_risk(world.state.account(0), g) == 0
     deficit = _deficit(world)

@@ -285,22 +285,29 @@ def test_premiums_and_payoffs_net_to_zero(trades: list, settle_pct: int, kind: i
     assert all(o.size == 0 for a in world.state.accounts.values() for o in a.options)
 
 
-def test_a_bankrupt_holder_of_long_options_only_is_deleveraged() -> None:
-    """Long options carry no maintenance risk; an account that withdrew against their value and
-    then saw the mark collapse is bankrupt with MR = 0: deleverage closes it at the least
-    favourable price that leaves its TV ≥ 0, against the writer."""
+def bankrupt_call_holder() -> World:
+    """Account 0 long 1000 calls (bought at 10 % of the index), its collateral set below zero
+    by hand (no transaction lets it withdraw against them), then the mark collapses: bankrupt
+    with no maintenance risk."""
     from dataclasses import replace
-
-    from rollup.tx import Deleverage
 
     world = listed_world(mark=PRICE // 10)
     world.state.apply(option_trade(world, 1000, PRICE // 10))
-    # account 0 spends its collateral below zero, backed by the options' value
     s = world.state
-    rich = replace(s.account(0), collateral=-50 * PRICE)
-    s.accounts[0] = rich
-    s.tree.update(0, rich.leaf())
-    world.state.apply(marks(world, {0: PRICE // 100}))  # the mark collapses
+    poor = replace(s.account(0), collateral=-50 * PRICE)
+    s.accounts[0] = poor
+    s.tree.update(0, poor.leaf())
+    world.state.apply(marks(world, {0: PRICE // 100}))
+    return world
+
+
+def test_a_bankrupt_holder_of_long_options_only_is_deleveraged() -> None:
+    """Long options carry no maintenance risk; an account below zero beside them that then saw
+    the mark collapse is bankrupt with MR = 0: deleverage closes it at the least
+    favourable price that leaves its TV ≥ 0, against the writer."""
+    from rollup.tx import Deleverage
+
+    world = bankrupt_call_holder()
     g = world.state.global_state
     assert total_value(settle(world.state.account(0), g), g) < 0
     assert maintenance_risk(world.state.account(0), g) == 0

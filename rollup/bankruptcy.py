@@ -31,7 +31,7 @@ Liquidate (the liquidator's signed order takes q of account L's position in the 
                         fund into L's collateral if the fund (plus this tx's penalty and fee)
                         covers it and it is < 2^SHORTFALL_BITS, else: deleverage L
     L after             TV_a = TV_f − penalty + shortfall, and TV/TR not worse:
-                        TV_a·MR_b ≥ TV_b·MR_a
+                        TV_a·MR_b ≥ TV_b·MR_a (where MR_b = 0: TV_a ≥ min(TV_b, 0))
     rounding            with TV_a = TV_b + s at p = o, TV_a·W_b − TV_b·W_a = s·W_b − D·(W_b − W_a)
                         (D = −TV_b): ⌈⌉ makes it lie in [0, W_b), so the draw is the LEAST one
                         that keeps TV/TR (W = MR: exactly the ratio rule above; ⌊⌋ would break

@@ -8,14 +8,16 @@ Liquidation and deleverage live in ``rollup.bankruptcy``. Rules (value units, pp
 
     deposit   credit amount·2^32; an empty account takes the deposit's key; an account of another
               key is never credited: the deposit is refunded on L1 (so is one that would overflow)
-    withdraw  collateral −= amount·2^32; after: TV·10^6 ≥ IR
-    transfer  sender −amount, recipient +amount; sender after: TV·10^6 ≥ IR
+    withdraw  collateral −= amount·2^32; after: (TV − LV)·10^6 ≥ IR (LV: the long options'
+              value, not collateral; ``rollup.margin.meets_initial``)
+    transfer  sender −amount, recipient +amount; sender after: (TV − LV)·10^6 ≥ IR
     trade     in a perpetual market or a live option series (listed, before expiry, not settled);
               |price − ref|·10^6 ≤ scale·band (perpetual: ref = scale = oracle price; option:
-              ref = mark, scale = the underlying's index); each side after: TV·10^6 ≥ IR, or its
-              position in the instrument shrinks (no flip) and TV/TR does not get worse
-              (TV_a·MR_b ≥ TV_b·MR_a); fees to the insurance fund; each order's fill recorded
-              (``rollup.fills``); an option premium is paid at once (collateral ∓ q·price)
+              ref = mark, scale = the underlying's index); each side after: (TV − LV)·10^6 ≥
+              IR, or its position in the instrument shrinks (no flip) and TV/TR does not get
+              worse (TV_a·MR_b ≥ TV_b·MR_a; where MR_b = 0, TV_a ≥ min(TV_b, 0)); fees to
+              the insurance fund; each order's fill recorded (``rollup.fills``); an option
+              premium is paid at once (collateral ∓ q·price)
     oracle    timestamp increases; F_m += ⌊rate_m·Δt·price_m / 2^32⌋ with the rate and price in
               force since the last update; then the new prices and rates (|rate| ≤ max rate)
     forced    withdraw all free collateral (see ``forced_withdraw``)
@@ -183,8 +185,8 @@ def shrinks(before: int, after: int) -> bool:
 def require_trade_margin(
     index: int, before: Account, after: Account, state: GlobalState, inst: Instrument
 ) -> None:
-    """A trading party after: TV·10^6 ≥ IR, or its position in the instrument shrinks and its
-    TV/TR (maintenance) does not get worse."""
+    """A trading party after: (TV − LV)·10^6 ≥ IR, or its position in the instrument shrinks
+    and its TV/TR (maintenance) does not get worse (``rollup.margin.ratio_not_worse``)."""
     if meets_initial(after, state):
         return
     if shrinks(size_of(before, inst), size_of(after, inst)) and ratio_not_worse(

@@ -17,8 +17,8 @@ market's index, n a signed number of contracts (1 contract = 1 base quantum of t
     its series is settled, as ``rollup.options``)
 
 The account is liquidatable iff ``TV·10^6 < MM``; the protocol lets it open risk iff
-``(TV − LV)·10^6 ≥ IM`` with LV its long options' value (``rollup.margin``; ``free_collateral``
-below still reports TV − IM). The
+``(TV − LV)·10^6 ≥ IM`` with LV its long options' value (``rollup.margin``), and
+``free_collateral`` below is what that lets it withdraw. The
 α/β/γ rule (defaults 15 %, 10 %, 7.5 %) is Deribit's published option margin; the put cap is
 the short put's largest loss, K per contract.
 
@@ -209,10 +209,23 @@ def maintenance_risk(account: AccountView, markets: Markets, series: Series, now
     return sum(_risk_by_market(account, markets, series, now_s, initial=False).values())
 
 
+def long_value(account: AccountView, markets: Markets, series: Series) -> int:
+    """LV = Σ over long positions (n > 0) of n·value_s: not collateral (value units)."""
+    by_id = _series_map(account, markets, series)
+    return sum(
+        position_value(by_id[sid], markets[by_id[sid].market], n)
+        for sid, n in account.options
+        if n > 0
+    )
+
+
 def free_collateral(account: AccountView, markets: Markets, series: Series, now_s: int) -> int:
-    """floor((TV·10^6 − IM) / 10^6) = TV − ceil(IM / 10^6), value units; negative if short."""
+    """floor(((TV − LV)·10^6 − IM) / 10^6) = TV − LV − ceil(IM / 10^6), value units: what a
+    withdrawal may take (the protocol's initial margin leaves long options out); negative if
+    short."""
     im = initial_risk(account, markets, series, now_s)
-    return (total_value(account, markets, series) * FRACTION_SCALE - im) // FRACTION_SCALE
+    free = total_value(account, markets, series) - long_value(account, markets, series)
+    return (free * FRACTION_SCALE - im) // FRACTION_SCALE
 
 
 def move_index(
@@ -407,9 +420,10 @@ def risk_report(account: AccountView, markets: Markets, series: Series, now_s: i
     mm = _risk_by_market(account, markets, series, now_s, initial=False)
     tv = total_value(account, markets, series)
     im_total, mm_total = sum(im.values()), sum(mm.values())
-    # TV, ceil(IM / 10^6), ceil(MM / 10^6), free = floor((TV·10^6 − IM) / 10^6), TV·10^6 < MM
+    free = tv - long_value(account, markets, series)
+    # TV, ceil(IM / 10^6), ceil(MM / 10^6), free = floor(((TV − LV)·10^6 − IM) / 10^6), liquidatable
     return RiskReport(
         now_s, tv, -(-im_total // FRACTION_SCALE), -(-mm_total // FRACTION_SCALE),
-        (tv * FRACTION_SCALE - im_total) // FRACTION_SCALE, tv * FRACTION_SCALE < mm_total,
+        (free * FRACTION_SCALE - im_total) // FRACTION_SCALE, tv * FRACTION_SCALE < mm_total,
         tuple(_market_risk(account, markets, series, k, now_s, [im[k], mm[k]]) for k in sorted(im)),
     )  # fmt: skip

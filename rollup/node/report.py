@@ -18,7 +18,8 @@ head: fees and liquidation penalties in, bad debt out), ``oracle_time``, ``serie
 
 ``account`` keys: ``account``, ``exists``, ``nonce``, ``order_floor``, ``state`` ("head": after
 the last sealed batch), ``collateral_usd``, ``total_value_usd``, ``initial_requirement_usd``,
-``maintenance_requirement_usd``, ``free_collateral_usd`` (TV − initial requirement),
+``maintenance_requirement_usd``, ``free_collateral_usd`` (TV − long options' value − initial
+requirement: what a withdrawal may take),
 ``margin_ratio`` (TV / maintenance requirement), ``leverage`` (Σ|notional| / TV),
 ``liquidatable``, ``funding_pending_usd`` (owed on the next touch; positive = the account pays),
 ``funding_paid_usd`` (since genesis), ``unrealised_pnl_usd``, ``l1_address``,
@@ -28,7 +29,8 @@ the last sealed batch), ``collateral_usd``, ``total_value_usd``, ``initial_requi
 ``funding_paid_usd``, ``liquidation_price_usd``}], ``options`` [{``series_id``, ``slot``,
 ``market``, ``name`` (the underlying's), ``kind``, ``strike_usd``, ``expiry``, ``size`` (contracts
 in whole units of the underlying), ``mark_usd`` (per unit), ``settlement_price_usd`` (null until
-settled), ``value_usd`` (size · payoff once settled, else size · mark), ``status`` ("live",
+settled), ``value_usd`` (size · payoff once settled, else size · mark for a long and size · mark' =
+max(mark, intrinsic) for a short), ``status`` ("live",
 "expired", "settled")}], ``options_value_usd``, and with ``proof`` the Merkle proof of the
 account against the last settled root (what an escape or a forced withdrawal submits):
 {``root``, ``leaf``, ``siblings``, ``global_state``}.
@@ -49,7 +51,7 @@ from protocol.pubdata import decode_chunk, split_pubdata
 from protocol.spec import DELEVERAGE, FRACTION_SCALE, LIQUIDATE, PUT, TRADE
 from rollup.account import Account, GlobalState
 from rollup.errors import RollupError
-from rollup.margin import margin_report, total_value
+from rollup.margin import margin_report, settle, total_value
 from rollup.node.files import strs
 from rollup.node.units import (
     base_to_size,
@@ -59,7 +61,7 @@ from rollup.node.units import (
     units_to_price,
     value_to_usd,
 )
-from rollup.options import option_value
+from rollup.options import long_value, option_value
 from rollup.rebuild import replay_chunk
 from rollup.state import RollupState
 
@@ -267,7 +269,9 @@ def account_report(node: Rollup, index: int, proof: bool = False) -> dict[str, A
         "total_value_usd": _usd(tv),
         "initial_requirement_usd": _usd(report.initial_requirement),
         "maintenance_requirement_usd": _usd(report.maintenance_requirement),
-        "free_collateral_usd": _usd(tv - report.initial_requirement),
+        "free_collateral_usd": _usd(
+            tv - long_value(settle(account, g), g) - report.initial_requirement
+        ),
         "margin_ratio": (
             None if ratio is None else show(Fraction(ratio, FRACTION_SCALE), PLACES)
         ),

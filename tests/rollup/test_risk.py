@@ -74,7 +74,9 @@ def test_option_margin_by_hand(kind: str, strike: int, mark: int, n: int, im: in
     account = AccountView(10**6, options=((7, n),))
     views = (series(7, kind, strike, mark),)
     assert margins(account, views) == (10**6 + n * mark, im, mm)
-    assert free_collateral(account, MARKETS, views, NOW) == 10**6 + n * mark - math.ceil(im / M6)
+    # a long's value is not collateral: free = TV − LV − ceil(IM / 10^6)
+    free = 10**6 + min(n, 0) * mark - math.ceil(im / M6)
+    assert free_collateral(account, MARKETS, views, NOW) == free
 
 
 def test_expired_series_keep_their_requirement_until_settled() -> None:

@@ -315,7 +315,7 @@ def test_msm_rejects_malformed_segments_and_rows(curve):
 
 def test_workspace_reuses_one_block_per_worker():
     """Inside ``workspace()`` the MSMs share their scratch blocks: a second, smaller MSM takes
-    the blocks the first left (as many as there were workers), and gives the same sums."""
+    the blocks the first left (at most one block per worker in all), and gives the same sums."""
     _, pts = pool("G1")
     rng = np.random.default_rng(3)
     bases = pts[rng.integers(0, POOL, 200)]
@@ -341,7 +341,10 @@ def test_workspace_reuses_one_block_per_worker():
             assert msm.msm_g1(bases[:150], scalars[:150], threads=2) == msm.msm_g1(
                 bases[:150].copy(), scalars[:150].copy(), threads=1
             )
-            assert ids(made) <= ids(first) and 1 <= len(ids(first)) <= 2
+            # the first may have run on one worker when the machine was busy (threads follow
+            # the free cores), so the second may need one block more, never one per call
+            assert 1 <= len(ids(first)) <= 2 and ids(made) & ids(first)
+            assert len(ids(first) | ids(made)) <= 2
         made.clear()
         msm.msm_g1(bases, scalars, threads=1)  # outside: fresh blocks
         assert not ids(made) & ids(first)

@@ -31,7 +31,7 @@ Not enforced by this circuit (by design):
 - the order of priority requests against the L1 queue is checked by the settlement layer on
   the pubdata the commitment binds.
 
-Size at D = 16, M = 4: 46,015 constraints per slot (``python -m benchmarks.batch_constraints``):
+Size at D = 16, M = 4: 45,979 constraints per slot (``python -m benchmarks.batch_constraints``):
 two Merkle updates with their leaf hashes and option fills 2 × 11.4k, two EdDSA checks 2 × 4.2k,
 the series table (S = 8 series' values, short marks max(mark, intrinsic) and requirements,
 listing and marks rules) 3.7k, the signed messages 2.2k (equal-arity messages of exclusive types

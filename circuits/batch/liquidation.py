@@ -46,11 +46,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from circuits.api import API
-from circuits.batch.arith import cond_range, floor_div, pick, sign_ge
+from circuits.batch.arith import cond_range, floor_div, sign_ge
 from circuits.batch.inputs import SlotInputs
 from circuits.batch.margin import Figures
 from circuits.batch.options import HeldOptions
-from circuits.batch.series import SeriesTerms
 from circuits.batch.spec import LIQUIDATABLE_BITS, TV_FILL_BITS, BatchShape
 from circuits.batch.state import AccountVars, GlobalVars
 from circuits.batch.trade import FillTerms
@@ -107,14 +106,14 @@ def liquidation_terms(
     fl: FillTerms,
     old0: AccountVars,
     cash0: Value,
-    held: tuple[HeldOptions, SeriesTerms, Sequence[Value]],
+    held: tuple[HeldOptions, Sequence[Value]],
 ) -> LiquidationTerms:
     """tv_fill, neg, penalty, shortfall and LV_b of the module docstring (all 0 unless
     liquidating); ``cash0`` = L's funding-settled collateral plus its options' value, ``held``
-    = (L's options, the series terms, the maintenance prices price_m·mf_m). The shortfall is
-    pinned by ``bankruptcy_checks``."""
+    = (L's options, whose ``long_value`` is LV_b, and the maintenance prices price_m·mf_m). The
+    shortfall is pinned by ``bankruptcy_checks``."""
     liq = inp.sel[LIQUIDATE]
-    held0, st, maint_prices = held
+    held0, maint_prices = held
     with api.namespace("liquidation"):
         notional = api.sum(
             [api.mul(s, g.prices[k], name=f"notional_before{k}") for k, s in enumerate(old0.sizes)]
@@ -129,12 +128,7 @@ def liquidation_terms(
         capped = sign_ge(api, equity - nominal, TV_FILL_BITS, "covers_nominal")
         penalty = equity + api.mul(capped, nominal - equity, name="penalty")
         api.assert_product(neg, inp.price - fl.oracle, 0, "shortfall_at_oracle_price")
-        longs = []
-        for k, (psel, n, short) in enumerate(zip(held0.psel, held0.sizes, held0.shorts,
-                                                 strict=True)):  # fmt: skip
-            value = pick(api, psel, st.value, f"long_value{k}")
-            longs.append(api.mul(n + short, value, name=f"long{k}"))
-        long_value = api.sum(longs)
+        long_value = held0.long_value  # LV_b, after lazy settlement (circuits.batch.options)
         inputs = [tv_fill, inp.quantity, fl.unit_risk[0], fl.dn_value[0], long_value,
                   held0.risk_mm, *old0.sizes, *maint_prices]  # fmt: skip
         (shortfall,) = api.hint(_draw_hint, inputs, 1, "shortfall")

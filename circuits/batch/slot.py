@@ -191,7 +191,7 @@ def define_slot(
     settled = [funding[u] + held[u].payoff for u in (0, 1)]
     keys = deposit_keys(api, inp, old[0], empty[0])
     lt = liquidation_terms(
-        api, inp, g, fl, old[0], funding[0] + held[0].value, (held[0], st, prices[1])
+        api, inp, g, fl, old[0], funding[0] + held[0].value, (held[0], prices[1])
     )
     upd, ofill = leaf_updates(
         api, shape, inp, g, old, held, settled, root, (tr, fl, lt, keys), prices

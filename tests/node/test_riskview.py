@@ -57,6 +57,10 @@ def test_risk_views_equal_native_margin(world: tuple[Account, GlobalState]) -> N
     assert risk.total_value(view, markets, series) == margin.total_value(account, g)
     assert risk.initial_risk(view, markets, series, now) == margin.initial_risk(account, g)
     assert risk.maintenance_risk(view, markets, series, now) == margin.maintenance_risk(account, g)
+    # free collateral is what the protocol lets go: ≥ 0 exactly when initial margin is met
+    # (long options' value left out), and negative exactly when it is not
+    free = risk.free_collateral(view, markets, series, now)
+    assert (free >= 0) == margin.meets_initial(account, g)
 
 
 @settings(max_examples=20, deadline=None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from protocol.eddsa import Signature, verify
+from protocol.eddsa import Signature
 from protocol.spec import (
     BUY,
     FEE_BITS,
@@ -27,6 +27,7 @@ from protocol.spec import (
     SIZE_BITS,
     TIME_BITS,
 )
+from prover.eddsa_fast import verify
 from rollup.effects import check_range
 from rollup.errors import (
     FeeExceeded,
@@ -45,7 +46,9 @@ __all__ = ["SignatureCache", "SignatureCheck", "check_fill", "check_order_terms"
 
 class SignatureCache:
     """EdDSA verification memoised on (pubkey, message, signature): the mempool verifies on
-    admission and the state machine's re-check is then a lookup.  Same signature as ``verify``."""
+    admission and the state machine's re-check is then a lookup.  Same signature as ``verify``;
+    the default check is `prover.eddsa_fast.verify`, the kernels' twin of
+    `protocol.eddsa.verify`."""
 
     def __init__(self, check: SignatureCheck = verify, size: int = 1 << 16) -> None:
         self.check, self.size = check, size

@@ -11,7 +11,8 @@ started. ``ZKR_PRECOMPILE=0`` turns this off.
 
 Phase ``poseidon`` warms the best Poseidon backend's kernels (`prover.poseidon_engine`: many-row
 hashing on its lanes and on the scalar path, the tree update, single hashes, the sponge and
-Merkle paths; ~30–50 s cold on AVX2) for a caller that knows it will hash a lot later — ``zkr demo``
+Merkle paths, and the EdDSA verification kernels of `prover.eddsa_fast`; ~30–50 s cold on AVX2)
+for a caller that knows it will hash a lot later — ``zkr demo``
 starts it before its setup, so the two compile side by side.  Nothing waits for it: a kernel
 this process reaches first it loads from the cache if the child wrote it, else compiles it.
 
@@ -42,13 +43,15 @@ def _cached(dispatcher) -> bool:
 
 
 def _poseidon_kernels() -> tuple:
-    """The kernels the best Poseidon backend calls (its lanes' rows and tree kernels if any)."""
-    from prover.kernels import merkle_levels, poseidon_scalar
+    """The kernels the best Poseidon backend calls (its lanes' rows and tree kernels if any),
+    and the EdDSA verification's."""
+    from prover.kernels import babyjubjub, merkle_levels, poseidon_scalar
     from prover.poseidon_engine import available_backends
 
     best = available_backends()[0]
     ps = poseidon_scalar
-    scalar = (ps.hash_kernel, ps.sponge_kernel, ps.path_kernel, ps.rows_kernel, merkle_levels.plan)
+    scalar = (ps.hash_kernel, ps.sponge_kernel, ps.path_kernel, ps.rows_kernel, merkle_levels.plan,
+              babyjubjub.verify_rows, babyjubjub.subgroup_rows)  # fmt: skip
     if best == "avx2":
         from prover.kernels import poseidon_avx2
 
@@ -120,7 +123,10 @@ def warm(phase: str) -> None:
 
 
 def _warm_poseidon() -> None:
-    """The best backend's calls, lanes first (what a rollup needs after its genesis)."""
+    """The best backend's calls, lanes first (what a rollup needs after its genesis), then an
+    EdDSA verification (what admitting an order needs)."""
+    from protocol import eddsa
+    from prover import eddsa_fast
     from prover.poseidon_engine import get_backend
 
     backend = get_backend(None)
@@ -131,3 +137,5 @@ def _warm_poseidon() -> None:
     backend.hash([1, 2])
     backend.sponge(list(range(20)))
     backend.path_nodes(1, 5, [2, 3, 4])
+    key = bytes(32)
+    eddsa_fast.verify(eddsa.derive_public_key(key), 1, eddsa.sign(key, 1))

@@ -265,13 +265,15 @@ def option_value(series: Sequence[int]) -> int:
     return mark
 
 
-def short_option_value(series: Sequence[int], index: int) -> int:
-    """A short contract's value mark' (its series' underlying at index price ``index``): the
-    payoff once settled, 0 if unlisted, else max(mark, intrinsic) with intrinsic = max(S − K, 0)
-    (call) or max(K − S, 0) (put). A short is valued (and margined) at no less than what it
-    would owe if the series settled at the current index: a mark the oracle has not yet moved
-    after the index must not make a writer look richer than it is. Longs keep the mark, so the
-    two sides of a trade are valued differently — TV is a risk measure, not a ledger."""
+def marked_value(series: Sequence[int], index: int) -> int:
+    """A contract's value mark' (its series' underlying at index price ``index``): the payoff
+    once settled, 0 if unlisted, else max(mark, intrinsic) with intrinsic = max(S − K, 0)
+    (call) or max(K − S, 0) (put). Both sides of a position are valued at no less than what it
+    would pay if the series settled at the current index: the index moves with OraclePrice and
+    the marks with a separate Marks transaction, and the operator orders them, so a mark can be
+    stale — a short must not look richer than it is, nor a long poorer (an operator withholding
+    marks would liquidate it at the stale figure). One value for both sides keeps TV a ledger:
+    Σ over accounts of n·mark' is 0 per series."""
     sid, _, _, strike, kind, mark, settlement, _ = series
     if not sid or settlement:
         return option_value(series)
@@ -280,13 +282,13 @@ def short_option_value(series: Sequence[int], index: int) -> int:
 
 
 def position_value(series: Sequence[int], index: int, n: int) -> int:
-    """n contracts' value: n · value(series) for n ≥ 0, n · mark'(series) for a short."""
-    return n * (option_value(series) if n >= 0 else short_option_value(series, index))
+    """n contracts' value n · mark'(series), long or short (``marked_value``)."""
+    return n * marked_value(series, index)
 
 
 def total_value(account: Sequence[Any], state: Sequence[Any]) -> int:
     """TV = collateral + Σ_m size_m · (price_m − (F_m − f_m)) + Σ_k n_k · value(series_k), value
-    units, pending funding applied, a short option at mark' (``short_option_value``; the L2 rule
+    units, pending funding applied, an option position at mark' (``marked_value``; the L2 rule
     of ``rollup.options``) — the settlement layer's escape value; list forms, checked canonical
     first."""
     collateral, positions, options = account[4], account[5], account[7]

@@ -175,13 +175,13 @@ class SeriesState:
         """Per contract: the payoff once settled, else the mark (``protocol.leaf.option_value``)."""
         return leaf.option_value(self.to_list())
 
-    def short_value(self, index: int) -> int:
-        """Per short contract at the underlying's index ``index``: mark' = max(mark, intrinsic)
-        while listed and unsettled, else ``value`` (``protocol.leaf.short_option_value``)."""
-        return leaf.short_option_value(self.to_list(), index)
+    def marked_value(self, index: int) -> int:
+        """Per contract at the underlying's index ``index``: mark' = max(mark, intrinsic) while
+        listed and unsettled, else ``value`` (``protocol.leaf.marked_value``)."""
+        return leaf.marked_value(self.to_list(), index)
 
     def position_value(self, index: int, n: int) -> int:
-        """n contracts: n · value for a long, n · mark' for a short (``short_value``)."""
+        """n contracts: n · mark', long or short (``marked_value``)."""
         return leaf.position_value(self.to_list(), index, n)
 
     def hash(self) -> int:

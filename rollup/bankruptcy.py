@@ -2,11 +2,11 @@
 
 Value units and ppm fractions; accounts settled first; MR / IR the maintenance / initial risk
 (``rollup.margin``); for the instrument (a perpetual market or an option series,
-``rollup.effects.reference``) ``o`` is its reference price (oracle price; option mark, and
-mark' = max(mark, intrinsic) when L's option position is short: the price at which L's position
-is valued, ``rollup.options``, so a fill at o leaves L's TV unchanged — which the shortfall rule
-and the bankruptcy price below rely on), ``s`` the scale of its bands (oracle price; the
-underlying's index), ``mf`` the (underlying) market's maintenance fraction.
+``rollup.effects.reference``) ``o`` is its reference price (oracle price; an option's
+mark' = max(mark, intrinsic): the price at which its positions are valued, ``rollup.options``,
+so a fill at o leaves L's TV unchanged — which the shortfall rule and the bankruptcy price
+below rely on), ``s`` the scale of its bands (oracle price; the underlying's index), ``mf`` the
+(underlying) market's maintenance fraction.
 
 Liquidate (the liquidator's signed order takes q of account L's position in the instrument at p)::
 
@@ -16,32 +16,26 @@ Liquidate (the liquidator's signed order takes q of account L's position in the 
     fill                L's size and collateral move as in a trade at p (no fee)   → TV_f
     penalty             ⌊q·o·penalty / 10^6⌋, but never more than max(TV_f, 0)    → insurance
     shortfall           TV_f ≥ 0: 0.  TV_f < 0 (bankrupt after the fill): only at p = o (the fund
-                        never pays for a liquidator's discount; then TV_f = TV_b), and the fund
-                        pays the deficit in proportion to the weight W the fill removes:
-                            shortfall = ⌈−TV_f·(W_b − W_a) / W_b⌉     (0 when W_b = 0)
-                        W = MR (maintenance risk, before / after the fill) when MR_b > 0, else
-                        (an account without risk: long options only) W = LV = Σ_{n>0} n·value,
-                        the long options' value. No draw while an account with risk still
-                        holds long options of value (MR_b > 0 and LV_b > 0): they are sold first
-                        (at p = o, without a draw, TV/TR holds), else closing all the risk would
-                        draw the whole deficit and leave the account the options' upside.
-                        Closing all of the weight draws the whole
-                        deficit, closing 1/1000 of it ~1/1000; the account may stay bankrupt
-                        (TV_a < 0) and be liquidated again. The draw comes from the insurance
-                        fund into L's collateral if the fund (plus this tx's penalty and fee)
-                        covers it and it is < 2^SHORTFALL_BITS, else: deleverage L
-    L after             TV_a = TV_f − penalty + shortfall, and TV/TR not worse:
-                        TV_a·MR_b ≥ TV_b·MR_a (where MR_b = 0: TV_a ≥ min(TV_b, 0))
-    rounding            with TV_a = TV_b + s at p = o, TV_a·W_b − TV_b·W_a = s·W_b − D·(W_b − W_a)
-                        (D = −TV_b): ⌈⌉ makes it lie in [0, W_b), so the draw is the LEAST one
-                        that keeps TV/TR (W = MR: exactly the ratio rule above; ⌊⌋ would break
-                        it whenever the division is inexact). The excess over the exact share is
-                        < 1 value unit (2^-32 quantum) per liquidation, and each liquidation
-                        needs a liquidatable account, a signed order and a batch slot, and moves
-                        ≥ 1 base quantum at the oracle price: not farmable. Each draw lowers the
-                        deficit by itself (TV_a = TV_b + s), so at a fixed price a sequence of
-                        partial liquidations closing all the weight draws exactly D_b in total;
-                        the ⌈⌉ only brings < 1 value unit of it forward per step.
+                        never pays for a liquidator's discount; then TV_f = TV_b, the fill moves
+                        no value), and the fund pays the whole deficit −TV_f exactly when the
+                        fill leaves L with nothing: no maintenance risk and no long options of
+                        value (MR_a = 0 and LV_a = 0); before that, 0. A bankrupt account is
+                        closed position by position at the reference price, and the fund pays
+                        once, for what is left when nothing is: a draw in proportion to the
+                        risk a partial fill removed paid for losses that the positions left
+                        behind could still win back (liquidating a market that carried none of
+                        the loss drew part of it, and the account kept its losing position's
+                        upside), and no account keeps an upside after the fund paid. The draw
+                        comes from the insurance fund into L's collateral if the fund (plus
+                        this tx's penalty and fee) covers it and it is < 2^SHORTFALL_BITS, else:
+                        deleverage L
+    L after             TV_a = TV_f − penalty + shortfall, and, unless bankrupt after the fill,
+                        TV/TR not worse: TV_a·MR_b ≥ TV_b·MR_a (where MR_b = 0: TV_a ≥
+                        min(TV_b, 0)). A bankrupt fill is at p = o and leaves TV_a = TV_b (or 0
+                        once the fund paid): no value moves, so there is no ratio to protect,
+                        and closing risk of an account whose TV is negative lowers TV/TR.
+    series              an option position can be liquidated or deleveraged while its series is
+                        listed and unsettled, after its expiry too (``rollup.effects.check_open``)
     liquidator          its order and margin as a trade party; its fee to the insurance fund
 
 Deleverage (account L bankrupt, the fund cannot cover it; counterparty D holds the opposite
@@ -73,7 +67,7 @@ from rollup.effects import (
     add_insurance,
     check_collateral,
     check_fill_terms,
-    check_tradable,
+    check_open,
     fill,
     reference,
     size_of,
@@ -93,16 +87,7 @@ from rollup.errors import (
 from rollup.margin import maintenance_risk, ratio_not_worse, settle, total_value
 from rollup.options import long_value
 
-__all__ = ["deleverage", "deleverage_price", "liquidate", "position_reference", "shortfall"]
-
-
-def position_reference(state: GlobalState, inst: Instrument, size: int) -> tuple[int, int, object]:
-    """``reference`` for a position of ``size`` in ``inst``: a short option position's o is
-    mark' (the value it is carried at, ``rollup.options``), every other o as ``reference``."""
-    o, s, m = reference(state, inst)
-    if inst.option and size < 0:
-        o = state.series[inst.index].short_value(m.price)
-    return o, s, m
+__all__ = ["deleverage", "deleverage_price", "liquidate", "shortfall"]
 
 
 def _check_reduces(index: int, size: int, side_taken: int, quantity: int) -> None:
@@ -113,21 +98,14 @@ def _check_reduces(index: int, size: int, side_taken: int, quantity: int) -> Non
         raise SizeExceeded(account=index, quantity=quantity, what="position", limit=abs(size))
 
 
-def shortfall(before: Account, filled: Account, state: GlobalState) -> int:
-    """The draw of the module docstring for a bankrupt fill at the reference price:
-    ⌈−TV_f·(W_b − W_a) / W_b⌉ with W = MR, or W = LV where MR_b = 0; 0 if W_b = 0 or TV_f ≥ 0,
-    and 0 while an account with risk holds long options of value (they are sold first).
-    ``before`` settled, ``filled`` = ``before`` after the fill."""
+def shortfall(filled: Account, state: GlobalState) -> int:
+    """The draw of the module docstring for a fill at the reference price: the whole deficit
+    −TV_f if the fill leaves the account bankrupt with nothing (MR = 0, LV = 0), else 0.
+    ``filled`` = the settled account after the fill."""
     deficit = -total_value(filled, state)
-    w_b, w_a = maintenance_risk(before, state), maintenance_risk(filled, state)
-    lv_b = long_value(before, state)
-    if w_b == 0:
-        w_b, w_a = lv_b, long_value(filled, state)
-    elif lv_b > 0:
+    if deficit <= 0 or maintenance_risk(filled, state) or long_value(filled, state):
         return 0
-    if deficit <= 0 or w_b == 0:
-        return 0
-    return -(-deficit * (w_b - w_a) // w_b)  # ⌈deficit·(W_b − W_a) / W_b⌉
+    return deficit
 
 
 def liquidate(
@@ -143,7 +121,7 @@ def liquidate(
 ) -> tuple[Account, Account, GlobalState]:
     """The liquidation of the module docstring; returns (L after, liquidator after, state)."""
     check_fill_terms(quantity, price, (fee,))
-    check_tradable(state, inst)
+    check_open(state, inst)
     victim, lq_index = indices
     before = settle(liquidated, state)
     tv_b, mr_b = total_value(before, state), maintenance_risk(before, state)
@@ -151,7 +129,7 @@ def liquidate(
         raise NotLiquidatable(account=victim, total_value=tv_b, required=-(-mr_b // FRACTION_SCALE))
     size = size_of(before, inst)
     _check_reduces(victim, size, 1 - liquidator_side, quantity)
-    o, s, m = position_reference(state, inst, size)
+    o, s, m = reference(state, inst)
     reach = s * m.maintenance_fraction
     if (size > 0 and price * FRACTION_SCALE < o * FRACTION_SCALE - reach) or (
         size < 0 and price * FRACTION_SCALE > o * FRACTION_SCALE + reach
@@ -172,14 +150,14 @@ def liquidate(
         raise LiquidationPriceOutOfBounds(
             price=price, low=o, high=o, oracle=o, market=inst.code(len(state.markets))
         )
-    draw = shortfall(before, filled, state) if tv_f < 0 else 0
+    draw = shortfall(filled, state)
     fund = state.insurance_fund + fee + penalty
     if draw > fund or draw >> SHORTFALL_BITS:
         raise InsuranceExhausted(account=victim, fund=fund, shortfall=draw)
     after = check_collateral(
         "liquidated", replace(filled, collateral=filled.collateral - penalty + draw)
     )
-    if not ratio_not_worse(before, after, state):
+    if tv_f >= 0 and not ratio_not_worse(before, after, state):
         raise LiquidationNotImproving(
             account=victim, tv_before=tv_b, tv_after=total_value(after, state)
         )
@@ -193,7 +171,7 @@ def deleverage_price(
     """The bankruptcy price of closing ``quantity`` of ``before``'s position in ``inst`` (see
     the module docstring); ``before`` settled, TV < 0, position ≠ 0."""
     size = size_of(before, inst)
-    o = position_reference(state, inst, size)[0]
+    o = reference(state, inst)[0]
     tv_b, mr_b = total_value(before, state), maintenance_risk(before, state)
     closed = fill(index, before, inst, SELL if size > 0 else BUY, quantity, o, 0)
     mr_a = maintenance_risk(closed, state)
@@ -214,7 +192,7 @@ def deleverage(
     quantity: int,
 ) -> tuple[Account, Account, int]:
     """The deleverage of the module docstring; returns (L after, D after, price)."""
-    check_tradable(state, inst)
+    check_open(state, inst)
     l_index, d_index = indices
     l_b = settle(deleveraged, state)
     tv_b = total_value(l_b, state)

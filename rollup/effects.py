@@ -110,13 +110,26 @@ def check_tradable(state: GlobalState, inst: Instrument) -> None:
             raise SeriesUnavailable(series=s.series_id, detail=detail)
 
 
+def check_open(state: GlobalState, inst: Instrument) -> None:
+    """Positions in an option series can be liquidated or deleveraged while it is listed and
+    unsettled — after its expiry too: a short that expired under water must still be closable
+    (by the insurance fund or a deleverage) before its settlement turns the loss into debt."""
+    if inst.option:
+        s = state.series[inst.index]
+        if not s.listed or s.settlement_price:
+            detail = "settled" if s.listed else "not listed"
+            raise SeriesUnavailable(series=s.series_id, detail=detail)
+
+
 def reference(state: GlobalState, inst: Instrument) -> tuple[int, int, object]:
-    """(ref, scale, market): the price a fill is measured against, the notional bands and
-    penalties scale with, and the (underlying) market state."""
+    """(ref, scale, market): the price a fill is measured against (a perpetual's index; an
+    option's mark' = max(mark, intrinsic), the value its positions are carried at,
+    ``rollup.options``), the notional bands and penalties scale with, and the (underlying)
+    market state."""
     if inst.option:
         s = state.series[inst.index]
         m = state.markets[s.market]
-        return s.mark, m.price, m
+        return s.marked_value(m.price), m.price, m
     m = state.markets[inst.index]
     return m.price, m.price, m
 

@@ -7,33 +7,35 @@ fractions (ppm), per contract and scaled by 10^6 like every risk figure (``rollu
 
     value          payoff once settled (call max(P − K, 0), put max(K − P, 0)), else the mark
     intrinsic      call max(S − K, 0), put max(K − S, 0)
-    mark'          a short's mark: max(mark, intrinsic) while unsettled (payoff once settled)
+    mark'          the value a position is carried at: max(mark, intrinsic) while unsettled
+                   (payoff once settled, 0 unlisted)
     OTM            call max(K − S, 0), put max(S − K, 0)
     initial unit   max(α·S − 10^6·OTM, β·S) + 10^6·mark'
     maint. unit    γ·S + 10^6·mark'
     puts           each unit capped at 10^6·K (also with mark': a put never owes more than K)
-    position       n·value for a long (n ≥ 0), n·mark' for a short (n < 0)
-    long value     LV = Σ over long positions (n > 0) of n·value; a long needs no requirement,
+    position       n·mark', long (n > 0) or short (n < 0)
+    long value     LV = Σ over long positions (n > 0) of n·mark'; a long needs no requirement,
                    but its value does not count towards the initial margin (``rollup.margin``)
 
-Short positions are valued and margined at mark' (``protocol.leaf.short_option_value``): the
-index moves with OraclePrice transactions, the marks only with the oracle's separate Marks
-transaction, and the operator orders the two, so a mark can be stale — a short call whose
-underlying jumped from 100 to 130 must not look worth −5 (its old mark) while it owes at least
-30. Pricing a short at no less than its intrinsic value makes a stale mark harmless: the writer
-is liquidatable, may not withdraw against the stale figure, and after expiry cannot withdraw
-below what the settlement at the current index will take. Consequences:
+Every position is valued at mark' (``protocol.leaf.marked_value``): the index moves with
+OraclePrice transactions, the marks only with the oracle's separate Marks transaction, and the
+operator orders the two, so a mark can be stale. A short call whose underlying jumped from 100
+to 130 must not look worth −5 (its old mark) while it owes at least 30: the writer is
+liquidatable, may not withdraw against the stale figure, and after expiry cannot withdraw
+below what the settlement at the current index will take. And a long call must not look worth
+5 while it is worth 30: an operator that applied the index and withheld the marks could
+otherwise liquidate a hedged holder at the stale figure, or draw the insurance fund for an
+account whose deep in-the-money options it valued at nothing. Consequences:
 
-* TV is no longer the same function for the two sides of a trade (a long at mark, the short at
-  mark' ≥ mark): TV is a risk measure, not a ledger. What is conserved is collateral plus the
-  insurance fund; a fill moves collateral only, and settlement turns n·payoff into collateral,
-  which both sides' values already equal once settled (mark' = payoff).
+* TV is a ledger: both sides of a position are carried at the same mark', so Σ over accounts
+  of n·mark' is 0 per series, a fill moves collateral only, and settlement turns n·payoff into
+  collateral, which both sides' values already equal once settled (mark' = payoff).
 * Every figure built on option values uses this one function: margin (``rollup.margin``), the
-  reference price of a liquidation / deleverage of a short option position
-  (``rollup.bankruptcy``: o = mark', so that a fill at o leaves its TV unchanged, as the
-  bankruptcy price and the shortfall rule assume), the escape payout at L1
-  (``protocol.leaf.total_value``), and the batch circuit (``circuits.batch.series`` computes
-  mark'_j once per series, ``circuits.batch.options`` values n < 0 with it).
+  reference price of a trade, liquidation or deleverage of an option (``rollup.effects``:
+  o = mark', so that a fill at o leaves TV unchanged, as the bankruptcy price and the
+  liquidation rules assume), the escape payout at L1 (``protocol.leaf.total_value``), and the
+  batch circuit (``circuits.batch.series`` computes mark'_j once per series,
+  ``circuits.batch.options`` values every position with it).
 
 An account's option requirement is Σ over short positions of |n| · unit, for every listed series
 not yet settled — after its expiry too: between expiry and settlement the short is still valued
@@ -79,7 +81,7 @@ def requirement_units(series: SeriesState, market: MarketState, now: int) -> tup
         return 0, 0
     s, k = market.price, series.strike
     otm = max(s - k, 0) if series.kind == PUT else max(k - s, 0)
-    mark = FRACTION_SCALE * series.short_value(s)
+    mark = FRACTION_SCALE * series.marked_value(s)
     im = max(market.option_initial * s - FRACTION_SCALE * otm, market.option_floor * s) + mark
     mm = market.option_maintenance * s + mark
     if series.kind == PUT:
@@ -88,20 +90,19 @@ def requirement_units(series: SeriesState, market: MarketState, now: int) -> tup
 
 
 def position_value(state: GlobalState, slot: int, n: int) -> int:
-    """n contracts of the series in ``slot``: n · value for n ≥ 0, n · mark' for a short."""
+    """n contracts of the series in ``slot``: n · mark' (``SeriesState.marked_value``)."""
     series = state.series[slot]
     return series.position_value(state.markets[series.market].price, n)
 
 
 def option_value(account: Account, state: GlobalState) -> int:
-    """Σ n · value(series) over the long positions plus Σ n · mark'(series) over the short ones
-    (value units; ``position_value``)."""
+    """Σ n · mark'(series) over the positions (value units; ``position_value``)."""
     return sum(position_value(state, o.slot, o.size) for o in account.options if o.size)
 
 
 def long_value(account: Account, state: GlobalState) -> int:
-    """LV = Σ n · value(series) over the account's long positions (n > 0), value units."""
-    return sum(o.size * state.series[o.slot].value() for o in account.options if o.size > 0)
+    """LV = Σ n · mark'(series) over the account's long positions (n > 0), value units."""
+    return sum(position_value(state, o.slot, o.size) for o in account.options if o.size > 0)
 
 
 def option_risk(account: Account, state: GlobalState) -> tuple[int, int]:

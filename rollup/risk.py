@@ -4,11 +4,11 @@ Margin is integer and is the reference for what the protocol proves. Units as in
 ``protocol.spec``: values in value units, risk in value units · 10^6, fractions in ppm; S is a
 market's index, n a signed number of contracts (1 contract = 1 base quantum of the underlying)::
 
-    TV       = collateral + Σ_m size_m·S_m + Σ_s n_s·value_s
-    value_s  = max(P − K, 0) (call) or max(K − P, 0) (put) once settled at P ≠ 0, else mark_s
-               for a long; a short (n < 0) of an unsettled series at mark' = max(mark,
-               intrinsic), intrinsic = max(S − K, 0) (call) or max(K − S, 0) (put): a stale
-               mark never values a short below what it owes at the index (``rollup.options``)
+    TV       = collateral + Σ_m size_m·S_m + Σ_s n_s·mark'_s
+    mark'_s  = max(P − K, 0) (call) or max(K − P, 0) (put) once settled at P ≠ 0, else
+               max(mark_s, intrinsic), intrinsic = max(S − K, 0) (call) or max(K − S, 0)
+               (put), long or short: a stale mark never values a position below what it
+               settles at at the index (``rollup.options``)
     perp     = |size|·S·fraction                  (initial or maintenance fraction)
     short call, OTM = max(K − S, 0):
         IM = |n|·(max(α·S − 10^6·OTM, β·S) + 10^6·mark'),  MM = |n|·(γ·S + 10^6·mark')
@@ -146,16 +146,16 @@ def option_value(s: SeriesView) -> int:
     return pricing.payoff(s.kind, s.settlement_price, s.strike) if s.settlement_price else s.mark
 
 
-def short_value(s: SeriesView, m: MarketView) -> int:
-    """A short contract's mark': the payoff once settled, else max(mark, intrinsic at S)."""
+def marked_value(s: SeriesView, m: MarketView) -> int:
+    """A contract's mark': the payoff once settled, else max(mark, intrinsic at S)."""
     if s.settlement_price:
         return option_value(s)
     return max(s.mark, pricing.payoff(s.kind, m.index_price, s.strike))
 
 
 def position_value(s: SeriesView, m: MarketView, n: int) -> int:
-    """n contracts: n·value for a long, n·mark' for a short."""
-    return n * (option_value(s) if n >= 0 else short_value(s, m))
+    """n contracts, long or short: n·mark'."""
+    return n * marked_value(s, m)
 
 
 def option_risk(s: SeriesView, n: int, m: MarketView, now_s: int, *, initial: bool) -> int:
@@ -168,7 +168,7 @@ def option_risk(s: SeriesView, n: int, m: MarketView, now_s: int, *, initial: bo
         per = max(m.option_initial * S - FRACTION_SCALE * otm, m.option_floor * S)
     else:
         per = m.option_maintenance * S
-    per += FRACTION_SCALE * short_value(s, m)
+    per += FRACTION_SCALE * marked_value(s, m)
     return -n * (min(per, FRACTION_SCALE * K) if s.kind == "put" else per)
 
 
@@ -210,7 +210,7 @@ def maintenance_risk(account: AccountView, markets: Markets, series: Series, now
 
 
 def long_value(account: AccountView, markets: Markets, series: Series) -> int:
-    """LV = Σ over long positions (n > 0) of n·value_s: not collateral (value units)."""
+    """LV = Σ over long positions (n > 0) of n·mark'_s: not collateral (value units)."""
     by_id = _series_map(account, markets, series)
     return sum(
         position_value(by_id[sid], markets[by_id[sid].market], n)

@@ -1,10 +1,10 @@
 """Liquidation with penalty and shortfall, deleverage at the bankruptcy price, the insurance fund.
 
 ``rollup.bankruptcy`` (update 0 = the liquidated / deleveraged account L, funding settled; o the
-instrument's reference price (oracle price; option mark), pen the (underlying) market's penalty
-fraction; o is mark' = max(mark, intrinsic) when L's option position is short, the value
-it is carried at, so ds0·o is the fill's exact change of L's TV: ``circuits.batch.trade``; the
-margin rules themselves are ``circuits.batch.margin``'s)::
+instrument's reference price: the oracle price, or an option's mark' = max(mark, intrinsic),
+the value its positions are carried at, so ds0·o is the fill's exact change of L's TV:
+``circuits.batch.trade``; pen the (underlying) market's penalty fraction; the margin rules
+themselves are ``circuits.batch.margin``'s, which waive L's TV/TR rule for a bankrupt fill)::
 
     liquidate   tv_fill  = liquidate·(collateral − funding + Σ size_b·price + Σ nv_k
                                       + ds0·o − paid0)
@@ -14,20 +14,12 @@ margin rules themselves are ``circuits.batch.margin``'s)::
                 nominal  = ⌊q·o·pen / 10^6⌋        (< 2^112)
                 penalty  = min(nominal, equity)    (0 unless a liquidation: tv_fill = 0)
                 neg ⇒ price = o                    (the fund pays no liquidator's discount; then
-                                                    tv_fill = TV_b and TV_a = TV_b + shortfall)
-                shortfall ∈ [0, 2^112) (a hint),   ¬neg ⇒ shortfall = 0
-                weight   W = MR, or where MR_b = 0 (riskless) W = LV = Σ_k max(n''_k, 0)·value_k
-                           (long options after lazy settlement; LV_a = LV_b + dn_value0)
-                gain_w   = TV_a·W_b − TV_b·W_a = gain_0 + riskless·(TV_a·LV_b − TV_b·LV_a)
-                           (riskless ⇒ MR_a = MR_b = 0 ⇒ gain_0 = 0;  |·| < 2^improve_bits)
-                neg ⇒ 0 ≤ gain_w                                 (draw_keeps_ratio)
-                neg ⇒ W_b − 1 − gain_w + [W_b = 0] ≥ 0            (least_draw, < 2^(risk_bits+1))
-                [W_b = 0] ⇒ shortfall = 0                         (no_weight_no_draw)
-                ¬riskless ∧ [LV_b ≠ 0] ⇒ shortfall = 0   (no_draw_beside_longs: an account
-                                with risk sells its long options before the fund pays)
-                    with TV_a = TV_b + s: gain_w = s·W_b − D·(W_b − W_a), D = −TV_b, so the two
-                    bounds pin s = ⌈D·(W_b − W_a) / W_b⌉ — the native ``rollup.bankruptcy``
-                    shortfall (0 when W_b = 0); with W = MR, gain_w = gain_0 is also ratio0
+                                                    tv_fill = TV_b: the fill moves no value)
+                closed   = [MR_a = 0]·[LV_a = 0]   (L left with no risk and no long options of
+                                                    value: MR_a, LV_a ≥ 0 of the update after)
+                shortfall = neg·closed·(−tv_fill) < 2^112     (draw_when_closed, a hint pinned
+                           here: the whole deficit, once, when nothing is left; the native
+                           ``rollup.bankruptcy.shortfall``)
                 liquidatable: MR_b − TV_b·10^6 − 1 ≥ 0          (|·| < 2^150)
                 L's collateral delta: −paid0 − penalty + shortfall
     deleverage  fund + TV_b < 0                    (−fund − TV_b − 1 ∈ [0, 2^128); so TV_b < 0)
@@ -46,11 +38,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from circuits.api import API
+from circuits.batch.account import AccountUpdate
 from circuits.batch.arith import cond_range, floor_div, sign_ge
 from circuits.batch.inputs import SlotInputs
 from circuits.batch.margin import Figures
 from circuits.batch.options import HeldOptions
-from circuits.batch.spec import LIQUIDATABLE_BITS, TV_FILL_BITS, BatchShape
+from circuits.batch.spec import LIQUIDATABLE_BITS, TV_FILL_BITS
 from circuits.batch.state import AccountVars, GlobalVars
 from circuits.batch.trade import FillTerms
 from circuits.linear import Value, Variable
@@ -75,10 +68,10 @@ _LEAST_PRICE_BITS = 184
 
 @dataclass(frozen=True)
 class LiquidationTerms:
+    tv_fill: Variable
     neg: Variable
     penalty: Variable
     shortfall: Variable
-    long_value: Variable  #: LV_b = Σ_k max(n''_k, 0)·value_k of L
 
 
 def _signed(v: int) -> int:
@@ -87,16 +80,14 @@ def _signed(v: int) -> int:
 
 def _draw_hint(tv_fill: int, q: int, unit: int, dn_value: int, lv_b: int, risk_mm: int,
                *sizes_prices: int) -> list[int]:  # fmt: skip
-    """The native ``rollup.bankruptcy.shortfall`` from the slot's figures (witness only)."""
+    """The native ``rollup.bankruptcy.shortfall`` from the slot's figures (witness only;
+    ``bankruptcy_checks`` pins it): −tv_fill when negative and the fill leaves MR = 0 and
+    LV = 0 (L's long options lose dn·mark' when it sells them; buying back a short leaves LV)."""
     deficit, half = -_signed(tv_fill), len(sizes_prices) // 2
     pairs = zip(sizes_prices[:half], sizes_prices[half:], strict=True)
-    w_b = sum(abs(_signed(s)) * p for s, p in pairs) + risk_mm
-    w_a = w_b - q * unit
-    if w_b == 0:
-        w_b, w_a = lv_b, lv_b + _signed(dn_value)
-    if deficit <= 0 or w_b == 0:
-        return [0]
-    return [-(-deficit * (w_b - w_a) // w_b)]
+    mr_a = sum(abs(_signed(s)) * p for s, p in pairs) + risk_mm - q * unit
+    lv_a = lv_b + min(_signed(dn_value), 0)
+    return [deficit if deficit > 0 and mr_a == 0 and lv_a == 0 else 0]
 
 
 def liquidation_terms(
@@ -108,10 +99,10 @@ def liquidation_terms(
     cash0: Value,
     held: tuple[HeldOptions, Sequence[Value]],
 ) -> LiquidationTerms:
-    """tv_fill, neg, penalty, shortfall and LV_b of the module docstring (all 0 unless
-    liquidating); ``cash0`` = L's funding-settled collateral plus its options' value, ``held``
-    = (L's options, whose ``long_value`` is LV_b, and the maintenance prices price_m·mf_m). The
-    shortfall is pinned by ``bankruptcy_checks``."""
+    """tv_fill, neg, penalty and shortfall of the module docstring (all 0 unless liquidating);
+    ``cash0`` = L's funding-settled collateral plus its options' value, ``held`` = (L's
+    options, whose ``long_value`` is LV_b, and the maintenance prices price_m·mf_m). The
+    shortfall is a hint pinned by ``bankruptcy_checks``."""
     liq = inp.sel[LIQUIDATE]
     held0, maint_prices = held
     with api.namespace("liquidation"):
@@ -128,28 +119,25 @@ def liquidation_terms(
         capped = sign_ge(api, equity - nominal, TV_FILL_BITS, "covers_nominal")
         penalty = equity + api.mul(capped, nominal - equity, name="penalty")
         api.assert_product(neg, inp.price - fl.oracle, 0, "shortfall_at_oracle_price")
-        long_value = held0.long_value  # LV_b, after lazy settlement (circuits.batch.options)
-        inputs = [tv_fill, inp.quantity, fl.unit_risk[0], fl.dn_value[0], long_value,
+        inputs = [tv_fill, inp.quantity, fl.unit_risk[0], fl.dn_value[0], held0.long_value,
                   held0.risk_mm, *old0.sizes, *maint_prices]  # fmt: skip
         (shortfall,) = api.hint(_draw_hint, inputs, 1, "shortfall")
         api.range_check(shortfall, SHORTFALL_BITS, "shortfall_range")
-        api.assert_product(1 - neg, shortfall, 0, "no_draw_when_solvent")
-    return LiquidationTerms(neg, penalty, shortfall, long_value)
+    return LiquidationTerms(tv_fill, neg, penalty, shortfall)
 
 
 def bankruptcy_checks(
     api: API,
-    shape: BatchShape,
     inp: SlotInputs,
     g: GlobalVars,
     f0: Figures,
-    after0: tuple[Value, Value],
+    upd0: AccountUpdate,
     lt: LiquidationTerms,
 ) -> None:
     """Liquidatable L and its draw (liquidation); bankrupt L beyond the fund and the least
-    price (deleverage); ``after0`` = (L's TV after, dn_value0)."""
+    price (deleverage); ``upd0`` = L's update (TV, MR and LV after)."""
     liq, dl, q = inp.sel[LIQUIDATE], inp.sel[DELEVERAGE], inp.quantity
-    tv_a0, dn_value0 = after0
+    tv_a0 = upd0.total_value
     with api.namespace("bankruptcy"):
         below = f0.maint_risk_before - f0.total_value_before * FRACTION_SCALE - 1
         cond_range(api, liq, below, LIQUIDATABLE_BITS, "liquidatable")
@@ -160,20 +148,12 @@ def bankruptcy_checks(
         least = api.mul(q, f0.maint_risk_before, name="q_mr_b") - f0.gain - 1
         least = least + api.mul(riskless, q - tv_a0 - least - 1, name="riskless_least")
         cond_range(api, dl, least, _LEAST_PRICE_BITS, "least_price")
-        # the liquidation's draw: the weight W and gain_w of the module docstring
-        lv = lt.long_value
-        w_b = f0.maint_risk_before + api.mul(riskless, lv, name="riskless_lv")
-        gain_lv = api.mul(tv_a0, lv, name="tv_a_lv_b") - api.mul(
-            f0.total_value_before, lv + dn_value0, name="tv_b_lv_a"
-        )
-        gain_w = f0.gain + api.mul(riskless, gain_lv, name="riskless_gain")
-        weightless = api.is_zero(w_b, "weightless")
-        cond_range(api, lt.neg, gain_w, shape.improve_bits, "draw_keeps_ratio")
-        cond_range(api, lt.neg, w_b - 1 - gain_w + weightless, shape.risk_bits + 1, "least_draw")
-        api.assert_product(weightless, lt.shortfall, 0, "no_weight_no_draw")
-        holds_longs = 1 - api.is_zero(lv, "no_longs")
-        risky_longs = api.mul(1 - riskless, holds_longs, name="risk_beside_longs")
-        api.assert_product(risky_longs, lt.shortfall, 0, "no_draw_beside_longs")
+        # the liquidation's draw: the whole deficit, once L is left with nothing
+        closed = api.mul(api.is_zero(upd0.maint_risk, "riskless_after"),
+                         api.is_zero(upd0.long_value, "no_longs_after"), name="closed")  # fmt: skip
+        owed = api.mul(lt.neg, closed, name="bankrupt_closed")
+        api.assert_equal(lt.shortfall, api.mul(owed, -lt.tv_fill, name="deficit"),
+                         "draw_when_closed")  # fmt: skip
 
 
 def insurance_fund(api: API, inp: SlotInputs, g: GlobalVars, lt: LiquidationTerms) -> Variable:

@@ -25,14 +25,16 @@ change of its positions' value (a perpetual's ds_u·price; an option's ΔTV of
     ratio_u  = [kept_u ≥ 0]      TV/TR not worse: StarkEx's TV_a·MR_b ≥ TV_b·MR_a when
                MR_b > 0; TV_a ≥ min(TV_b, 0) when MR_b = 0 (no loss below zero, none at all
                once negative; ``rollup.margin.ratio_not_worse``). A liquidation's draw is in
-               TV_a and dc_0 (< 2^112, so the bounds hold with it): the rule is checked with
-               the draw included
+               TV_a and dc_0 (< 2^112, so the bounds hold with it)
 
 Rules::
 
     withdraw, transfer (u = 0)             meets_0
     trade (u = 0, 1), liquidator (u = 1)   meets_u ∨ (shrink_u ∧ ratio_u)
-    liquidated, deleveraged (u = 0)        shrink_0 ∧ ratio_0
+    liquidated (u = 0)                     shrink_0 ∧ (ratio_0 unless bankrupt after the fill:
+                                           then the fill is at p = o and moves no value,
+                                           ``rollup.bankruptcy``)
+    deleveraged (u = 0)                    shrink_0 ∧ ratio_0
     deleverager (u = 1)                    shrink_1 ∧ ratio_1
 
 Bounds: ``circuits.batch.spec`` (every operand is a combination of range-checked values).
@@ -113,8 +115,11 @@ def figures(
     return Figures(tv_b, mr_b, riskless, gain, meets, shrink, ratio)
 
 
-def margin_rules(api: API, sel: Sequence[Variable], f: tuple[Figures, Figures]) -> None:
-    """The rules of the module docstring, one named row each."""
+def margin_rules(
+    api: API, sel: Sequence[Variable], f: tuple[Figures, Figures], bankrupt: Value
+) -> None:
+    """The rules of the module docstring, one named row each; ``bankrupt`` = [L's TV after a
+    liquidation's fill < 0] (``circuits.batch.liquidation``'s neg: 0 unless liquidating)."""
     trade, liq, dl = sel[TRADE], sel[LIQUIDATE], sel[DELEVERAGE]
     with api.namespace("margin"):
         api.assert_product(sel[WITHDRAW] + sel[TRANSFER], 1 - f[0].meets, 0, "initial0")
@@ -123,6 +128,6 @@ def margin_rules(api: API, sel: Sequence[Variable], f: tuple[Figures, Figures]) 
             reduces = api.mul(f[u].shrink, f[u].ratio, name=f"reduces{u}")
             api.assert_product(short, 1 - reduces, 0, f"trade_margin{u}")
         api.assert_product(liq + dl, 1 - f[0].shrink, 0, "shrinks0")
-        api.assert_product(liq + dl, 1 - f[0].ratio, 0, "ratio0")
+        api.assert_product(liq - bankrupt + dl, 1 - f[0].ratio, 0, "ratio0")
         api.assert_product(dl, 1 - f[1].shrink, 0, "shrinks1")
         api.assert_product(dl, 1 - f[1].ratio, 0, "ratio1")

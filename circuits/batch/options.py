@@ -2,15 +2,14 @@
 uses, and the positions' share of TV, IR and MR and of the open interest.
 
 Per position k (slot_k, n_k) of the account before (``rollup.options``; the series figures
-settled_j, value_j, short_value_j (mark'_j), im_j, mm_j are ``circuits.batch.series``'s, picked
-with psel_k, the one-hot of slot_k; |n_k| < 2^40 and n_k = 0 ⇒ slot_k = 0 by induction)::
+settled_j, marked_j (mark'_j), im_j, mm_j are ``circuits.batch.series``'s, picked with psel_k,
+the one-hot of slot_k; |n_k| < 2^40 and n_k = 0 ⇒ slot_k = 0 by induction)::
 
     s_k = settled(slot_k),  short_k = max(−n_k, 0),  gross_k = |n_k| = n_k + 2·short_k
     long_k = n_k + short_k = max(n_k, 0)
-    nv_k = long_k·value_k − short_k·mark'_k     (n_k·value_k for a long, n_k·mark'_k for a
-                                                 short: a stale mark never values a short
-                                                 below its intrinsic value; = n_k·payoff once
-                                                 settled, where mark' = value = payoff)
+    nv_k = n_k·mark'_k                          (long or short: a stale mark never values a
+                                                 position below its intrinsic value; = n_k·payoff
+                                                 once settled, where mark' = payoff)
     lazy settlement (when written, ws_k = write·s_k):
         collateral += Σ s_k·nv_k            (the payoff; read also for an unwritten refund)
         (slot_k, n_k) := ws_k ? (0, 0) : (slot_k, n_k)           →  (slot''_k, n''_k)
@@ -27,14 +26,14 @@ An option fill of dn contracts of the series in slot j (ksel one-hot position k*
     n_new = n''_k* + dn,  |n_new| ≤ 2^40 − 1,  slot_new = [n_new ≠ 0]·j
     (slot, n)_k* := (slot_new, n_new)
 
-Figures of the account after (value units; risk · 10^6), with v_f (the mark: the series is
-tradable), v'_f (its mark'), im_f, mm_f the fill series':
+Figures of the account after (value units; risk · 10^6), with v'_f (the fill series' mark'),
+im_f, mm_f the fill series':
 
-    ΔLV    = (dn + short_new − short_k*)·v_f       (the fill changes long_k* by
+    ΔTV    = dn·v'_f                               (n·v' of position k*)
+    ΔLV    = ΔTV + (short_new − short_k*)·v'_f     (the fill changes long_k* by
              (n_new + short_new) − (n''_k* + short''_k*))
-    ΔTV    = ΔLV − (short_new − short_k*)·v'_f     (long·v − short·v' of position k*)
     TV_opt = Σ nv_k − write·Σ s_k·nv_k + ΔTV          (the payoff moved to collateral)
-    LV_opt = Σ long''_k·value_k + ΔLV
+    LV_opt = Σ long''_k·mark'_k + ΔLV
              (the long positions' value, long''_k = n''_k + short''_k = max(n''_k, 0);
              < K·2^104, ≥ 0)
     IR_opt = Σ short_k·im_k + (short_new − short_k*)·im_f         (settled series need 0)
@@ -72,10 +71,10 @@ class HeldOptions:
     shorts: tuple[Variable, ...]  #: max(−n''_k, 0)
     decrement: tuple[Variable, ...]  #: ws_k·gross_k
     payoff: Variable  #: Σ s_k·nv_k
-    value: Variable  #: Σ nv_k (the positions' value before; shorts at mark')
+    value: Variable  #: Σ nv_k (the positions' value before, at mark')
     risk_im: Variable  #: Σ short_k·im_k
     risk_mm: Variable  #: Σ short_k·mm_k
-    long_value: Variable  #: Σ long''_k·value_k (after lazy settlement)
+    long_value: Variable  #: Σ long''_k·mark'_k (after lazy settlement)
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class OptionFill:
 def held_options(
     api: API, st: SeriesTerms, old: AccountVars, write: Value, name: str
 ) -> HeldOptions:
-    """The before part of the module docstring. ~103 rows per position (mark': 9)."""
+    """The before part of the module docstring. ~101 rows per position."""
     write = as_variable(write)
     cols: dict[str, list[Variable]] = {k: [] for k in (
         "psel", "slots", "sizes", "gross", "shorts", "decrement", "payoff", "value", "im",
@@ -106,13 +105,12 @@ def held_options(
             with api.namespace(f"position{k}"):
                 psel = market_onehot(api, slot, MAX_SERIES, "slot")
                 s = pick(api, psel, st.settled, "settled")
-                v = pick(api, psel, st.value, "value")
-                vs = pick(api, psel, st.short_value, "short_value")
+                v = pick(api, psel, st.marked, "marked")
                 im = pick(api, psel, st.im, "im")
                 mm = pick(api, psel, st.mm, "mm")
                 neg = is_negative(api, n, OPTION_SIZE_BITS + 1, "sign")
                 short = api.mul(neg, -n, name="short")
-                nv = api.mul(n + short, v, name="n_value") - api.mul(short, vs, name="short_value")
+                nv = api.mul(n, v, name="n_value")
                 ws = api.mul(write, s, name="settles")
                 cols["psel"].append(psel)
                 cols["slots"].append(slot - api.mul(ws, slot, name="free_slot"))
@@ -147,14 +145,13 @@ def fill_option(
     dn: Value,
     dn_value: Value,
     fill_value: Value,
-    fill_short_value: Value,
     write: Value,
     fill_risk: tuple[Value, Value],
     name: str,
 ) -> OptionFill:
-    """The position choice and the after part of the module docstring (``dn_value`` = dn·v_f,
-    ``fill_value`` = v_f, ``fill_short_value`` = v'_f (any values when the update fills no
-    option: then dn = short_new = short_k* = 0), ``fill_risk`` = (im_f, mm_f)). ~77 + 6K rows."""
+    """The position choice and the after part of the module docstring (``dn_value`` = dn·v'_f,
+    ``fill_value`` = v'_f (any value when the update fills no option: then dn = short_new =
+    short_k* = 0), ``fill_risk`` = (im_f, mm_f)). ~76 + 6K rows."""
     opt, jslot, dn = as_variable(opt), as_variable(jslot), as_variable(dn)
     with api.namespace(name):
         for k, s in enumerate(ksel):
@@ -194,8 +191,8 @@ def fill_option(
         short_delta = short_new - short_sel
         im = held.risk_im + api.mul(short_delta, fill_risk[0], name="im")
         mm = held.risk_mm + api.mul(short_delta, fill_risk[1], name="mm")
-        dlv = dn_value + api.mul(short_delta, fill_value, name="long_value")
-        dtv = dlv - api.mul(short_delta, fill_short_value, name="short_value")
+        dtv = as_variable(dn_value)
+        dlv = dtv + api.mul(short_delta, fill_value, name="long_value")
         tv = held.value - api.mul(write, held.payoff, name="settled_value") + dtv
         lv = held.long_value + dlv
     return OptionFill(slots, sizes, n_sel, tv, dtv, lv, im, mm, n_new + 2 * short_new - gross_sel)

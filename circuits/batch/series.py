@@ -9,16 +9,16 @@ carried ``expired_j = [oracle_time ≥ expiry_j]``)::
     X = settled ? P : S,  d = K − X,  pos = max(d, 0)             (sign_ge, |d| < 2^64)
     call: OTM = pos, payoff = max(−d, 0);  put: OTM = max(−d, 0), payoff = pos
     e  = payoff − mark,  m' = mark + listed·max(e, 0)            (sign_ge, |e| ≤ 2^64)
-         (a short's mark' = max(mark, intrinsic) while unsettled — payoff is the intrinsic value
-         at X = S —, the payoff once settled (mark = 0), 0 unlisted; < 2^64)
+         (mark' = max(mark, intrinsic) while unsettled — payoff is the intrinsic value at X = S —,
+         the payoff once settled (mark = 0), 0 unlisted; < 2^64: every position, long or short,
+         is valued at it, ``rollup.options``)
     t  = (α − β)·S − 10^6·OTM          (|t| < 2^85)   im_raw = β·S + max(t, 0) + 10^6·m'
                                                        mm_raw = γ·S + 10^6·m'
     put: im = min(im_raw, 10^6·K), mm = min(mm_raw, 10^6·K)       (|·| < 2^86)
-    im_j, mm_j = busy ? (im, mm) : 0   (< 2^85)      value_j = mark + settled·payoff (< 2^64)
-    short_value_j = m'       (a short position is valued at it, a long at value_j: the stale
-                              mark leak, ``rollup.options``; im / mm only ever weigh shorts)
+    im_j, mm_j = busy ? (im, mm) : 0   (< 2^85)      marked_j = m'   (im / mm only weigh shorts)
     (a short keeps its requirement after expiry until its series is settled; ``live`` only
-    gates trading: ``tradable``)
+    gates trading: ``tradable``; a liquidation or deleverage needs ``busy`` alone, so a
+    position that expired under water can still be closed before settlement)
 
 (empty slots are all zero, and mark = 0 once settled: both invariants of every write below.)
 
@@ -87,11 +87,11 @@ class SeriesTerms:
 
     opt: Variable  #: the slot is an option fill
     settled: tuple[Variable, ...]
-    value: tuple[Variable, ...]
-    short_value: tuple[Variable, ...]  #: mark'_j: a short contract's value
+    marked: tuple[Variable, ...]  #: mark'_j: a contract's value, long or short
     im: tuple[Variable, ...]
     mm: tuple[Variable, ...]
     tradable: tuple[Variable, ...]  #: listed, unsettled, before expiry
+    busy: tuple[Variable, ...]  #: listed, unsettled (liquidation / deleverage: after expiry too)
     table: SeriesTable  #: after the listing / marks (open interest as before)
     expired: tuple[Variable, ...]  #: the flags for the oracle time after the slot
     next_id: Variable
@@ -146,7 +146,7 @@ def series_terms(api: API, inp: SlotInputs, g: GlobalVars, new_time: Value) -> S
         c = [api.mul(g.gamma[k], g.prices[k], name=f"c_price{k}") for k in range(m)]
         api.range_check(g.next_id + ls, SERIES_ID_BITS, "next_id_range")
         out: dict[str, list[Variable]] = {k: [] for k in (
-            "settled", "value", "short_value", "im", "mm", "tradable", "sid", "market", "expiry",
+            "settled", "marked", "im", "mm", "tradable", "busy", "sid", "market", "expiry",
             "strike", "kind", "mark", "settlement", "expired")}  # fmt: skip
         for j in range(MAX_SERIES):
             with api.namespace(f"s{j}"):
@@ -158,9 +158,9 @@ def series_terms(api: API, inp: SlotInputs, g: GlobalVars, new_time: Value) -> S
         tuple(out["kind"]), tuple(out["mark"]), tuple(out["settlement"]), t.oi,
     )  # fmt: skip
     return SeriesTerms(
-        opt, tuple(out["settled"]), tuple(out["value"]), tuple(out["short_value"]),
+        opt, tuple(out["settled"]), tuple(out["marked"]),
         tuple(out["im"]), tuple(out["mm"]),
-        tuple(out["tradable"]), table, tuple(out["expired"]), g.next_id + ls,
+        tuple(out["tradable"]), tuple(out["busy"]), table, tuple(out["expired"]), g.next_id + ls,
     )  # fmt: skip
 
 
@@ -201,14 +201,14 @@ def _one_series(
     otm, payoff = pos - kd, pos - d + kd
     excess = payoff - mark
     above = sign_ge(api, excess, PRICE_BITS + 1, "intrinsic_sign")
-    short_value = mark + api.mul(listed, api.mul(above, excess, name="intrinsic_excess"),
-                                 name="short_mark")  # fmt: skip
+    marked = mark + api.mul(listed, api.mul(above, excess, name="intrinsic_excess"),
+                            name="marked")  # fmt: skip
     t_n = ab - otm * FRACTION_SCALE
     tt = t_n + api.mul(mk, mark_in - t_n, name="t_marks")
     ge_t = sign_ge(api, tt, _T_BITS, "t_sign")
     api.assert_product(mk, 1 - ge_t, 0, "mark_nonnegative")
-    im_raw = b + api.mul(ge_t, tt, name="t_pos") + short_value * FRACTION_SCALE
-    mm_raw = c + short_value * FRACTION_SCALE
+    im_raw = b + api.mul(ge_t, tt, name="t_pos") + marked * FRACTION_SCALE
+    mm_raw = c + marked * FRACTION_SCALE
     limit = strike * FRACTION_SCALE
     capped = []
     for label, raw in (("im", im_raw), ("mm", mm_raw)):
@@ -218,7 +218,6 @@ def _one_series(
     tradable = api.mul(busy, 1 - e, name="tradable")
     im = api.mul(busy, capped[0], name="im")
     mm = api.mul(busy, capped[1], name="mm")
-    value = mark + api.mul(settled, payoff, name="payoff")
     expired = e + api.mul(timed, ge_d - e, name="expired")
     with api.namespace("marks"):
         api.assert_boolean(flag, "flag_bool")
@@ -237,8 +236,8 @@ def _one_series(
     }
     new = {k: old + api.mul(lj, v - old, name=f"list_{k}") for k, (old, v) in listing.items()}
     return {
-        "settled": settled, "value": value, "short_value": short_value, "im": im, "mm": mm,
-        "tradable": tradable, **new, "expiry": expiry, "mark": new_mark, "settlement": new_p,
+        "settled": settled, "marked": marked, "im": im, "mm": mm, "tradable": tradable,
+        "busy": busy, **new, "expiry": expiry, "mark": new_mark, "settlement": new_p,
         "expired": expired,
     }  # fmt: skip
 

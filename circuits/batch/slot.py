@@ -139,7 +139,7 @@ def leaf_updates(
             options = fill_option(
                 api, held[u], inp.ksel[u], inp.kmatch[u], opt=fl.opt, jslot=fl.jslot,
                 dn=fl.dn[u], dn_value=fl.dn_value[u], fill_value=fl.mark,
-                fill_short_value=fl.short_mark, write=write[u], fill_risk=fl.fill_risk,
+                write=write[u], fill_risk=fl.fill_risk,
                 name="options",
             )  # fmt: skip
             upd = update_account(
@@ -207,8 +207,8 @@ def define_slot(
                  option=(fl.opt, ofill[1].size_before), dc=dc[1],
                  fill_value=fl.perp_value[1] + ofill[1].value_delta,
                  unit=fl.unit_risk[1], name="figures1", **common)  # fmt: skip
-    margin_rules(api, inp.sel, (f0, f1))
-    bankruptcy_checks(api, shape, inp, g, f0, (upd[0].total_value, fl.dn_value[0]), lt)
+    margin_rules(api, inp.sel, (f0, f1), lt.neg)
+    bankruptcy_checks(api, inp, g, f0, upd[0], lt)
     forced_amount_check(api, shape, inp, upd[0])
     refund_reasons(api, inp, settled[0], keys.refunded, keys.foreign, empty[0])
     fund = insurance_fund(api, inp, g, lt)

@@ -8,20 +8,20 @@ terms and the signed orders' message preimages (hashed by circuits.batch.signers
     fill = trade + liquidate + deleverage;  msel one-hot iff fill (or a listing: its market)
     market = Σ k·msel_k: a perpetual's market or an option's underlying
     jsel (circuits.batch.series): opt = an option fill of the series in slot j = Σ j·jsel_j;
-        opt ⇒ j tradable (listed, unsettled, oracle_time < expiry) ∧ market = the series' market
+        opt ⇒ j tradable (listed, unsettled, oracle_time < expiry; a liquidation or deleverage:
+        listed and unsettled, after expiry too, ``rollup.effects.check_open``) ∧ market = the
+        series' market
     instrument (pubdata) = opt ? M + j : market;  signed instrument = opt ? 256 + sid_j : market
-    reference o = opt ? mark_j : price_m;  scale s = price_m (the underlying's index);
-        a liquidation / deleverage of a short option position (update 0 buys, side0 = 0; the
-        margin rules make it reduce a short) takes o = mark'_j, the value L's short is carried
-        at (``rollup.bankruptcy``): o = ref_m + opt·short0·(mark'_j − mark_j),
-        short0 = (liquidate + deleverage)·(1 − side0)
+    reference o = opt ? mark'_j : price_m (mark' = max(mark, intrinsic): the value the
+        series' positions are carried at, ``rollup.options``);  scale s = price_m (the
+        underlying's index)
     0 < quantity < 2^48,  0 < price < 2^64 (a listing's strike too),  0 ≤ fee < 2^80
     side0 (update 0's side: 1 sells) = side for a trade / deleverage, 1 − side for a liquidation
     ds0 = q·(1 − 2·side0) contracts or base quanta: opt ? option delta dn0 : perpetual delta
     paid0 = q·price·(1 − 2·side0),  update 1 fills −ds0, receives paid0;  ds_oracle = ds0·o
     perp_value = (1 − opt)·ds_oracle  (a perpetual fill's value at the index);
-    dn_value = dn0·mark_j  (an option fill's contracts at the mark; the positions' value change,
-        with mark' for shorts, is ``circuits.batch.options``'s ΔTV)
+    dn_value = dn0·mark'_j  (an option fill's contracts at mark': the positions' value change,
+        ``circuits.batch.options``'s ΔTV)
     trade band        |price − o|·10^6 ≤ s·band_m     (two checks A, B below, both enabled)
     liquidation band  L long (side = 0):  (price − o)·10^6 + s·mf_m ≥ 0      (A only)
                       L short:            (o − price)·10^6 + s·mf_m ≥ 0      (B only)
@@ -77,9 +77,8 @@ class FillTerms:
     instrument: Variable  #: the pubdata instrument: market, or M + j
     opt: Variable  #: an option fill
     jslot: Variable  #: Σ j·jsel_j
-    oracle: Variable  #: the reference price o: price_m, mark_j, or mark'_j (L's short)
-    mark: Variable  #: mark_j (0 for a perpetual fill)
-    short_mark: Variable  #: mark'_j
+    oracle: Variable  #: the reference price o: price_m, or mark'_j for an option
+    mark: Variable  #: mark'_j (any value for a perpetual fill)
     maint_price: Variable  #: price_m · maintenance_m (the liquidation band's width)
     unit_risk: tuple[Variable, Variable]  #: per update, MR_b − MR_a per contract shrunk
     fill_risk: tuple[Variable, Variable]  #: the series' (im_j, mm_j)
@@ -159,16 +158,14 @@ def fill_terms(
         band = pick(api, inp.msel, g.band, "band")
         penalty = pick(api, inp.msel, g.penalty, "penalty")
         tradable = pick(api, inp.jsel, st.tradable, "tradable")
-        api.assert_product(opt, 1 - tradable, 0, "series_tradable")
+        busy = pick(api, inp.jsel, st.busy, "open")
+        usable = tradable + api.mul(liq + sel[DELEVERAGE], busy - tradable, name="open_suffices")
+        api.assert_product(opt, 1 - usable, 0, "series_tradable")
         api.assert_product(opt, market - pick(api, inp.jsel, t.market, "underlying"), 0,
                            "series_market")  # fmt: skip
-        mark = pick(api, inp.jsel, t.mark, "mark")
-        short_mark = pick(api, inp.jsel, st.short_value, "short_mark")
+        mark = pick(api, inp.jsel, st.marked, "mark")
         side0 = side + liq - api.mul(liq, side, name="side0") * 2
-        short0 = api.mul(liq + sel[DELEVERAGE], 1 - side0, name="short0")
-        opt_short0 = api.mul(opt, short0, name="option_short0")
         ref = index + api.mul(opt, mark - index, name="reference")
-        ref = ref + api.mul(opt_short0, short_mark - mark, name="short_reference")
         _bands(api, inp, ref, index, band, maint_price)
         ds0 = q - api.mul(q, side0, name="signed_q") * 2
         dn0 = api.mul(opt, ds0, name="option_q")
@@ -208,7 +205,6 @@ def fill_terms(
         jslot=jslot,
         oracle=ref,
         mark=mark,
-        short_mark=short_mark,
         maint_price=maint_price,
         unit_risk=(perp_unit + short_unit - sold, perp_unit + sold),
         fill_risk=fill_risk,

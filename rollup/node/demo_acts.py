@@ -187,7 +187,7 @@ def options(d: Demo) -> None:
     d.report.check(is_liquidatable(frank, state.global_state), "frank is liquidatable")
     g = state.global_state
     series = g.series[g.series_by_id(call)]
-    mark = series.short_value(g.markets[series.market].price)  # max(mark, intrinsic): a short's
+    mark = series.marked_value(g.markets[series.market].price)  # max(mark, intrinsic): the
     node.liquidate(names["bob"], names["frank"], OPTION_BASE + call, btc(d, "0.3"), mark)
     node.seal_all()
     echo(f"bob takes over frank's 0.3 short call at its value max(mark, intrinsic) "

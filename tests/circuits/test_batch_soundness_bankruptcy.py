@@ -26,10 +26,10 @@ from protocol.spec import (
     VALUE_SCALE,
     RollupParams,
 )
-from rollup.bankruptcy import deleverage_price, position_reference
+from rollup.bankruptcy import deleverage_price
 from rollup.bankruptcy import shortfall as draw
 from rollup.circuit_input import batch_assignment, shape_of
-from rollup.effects import fill, resolve, size_of
+from rollup.effects import fill, reference, resolve, size_of
 from rollup.fills import fill_order
 from rollup.margin import maintenance_risk, settle, total_value
 from rollup.state import RollupState
@@ -99,14 +99,14 @@ def commit_liquidation(
     o, g = liq.liquidator.order, state.global_state
     inst = resolve(g, o.instrument)
     before = settle(state.account(liq.liquidated), g)
-    ref, _, m = position_reference(g, inst, size_of(before, inst))
+    ref, _, m = reference(g, inst)
     filled = fill(liq.liquidated, before, inst, 1 - o.side, liq.quantity, liq.price, 0)
     tv_f = total_value(filled, g)
     if penalty is None:
         nominal = liq.quantity * ref * m.liquidation_penalty // FRACTION_SCALE
         penalty = min(nominal, max(tv_f, 0))
     if shortfall is None:
-        shortfall = draw(before, filled, g) if tv_f < 0 else 0
+        shortfall = draw(filled, g)
     after = replace(filled, collateral=filled.collateral - penalty + shortfall)
     lq = settle(state.account(o.account), g)
     lq = fill(o.account, lq, inst, o.side, liq.quantity, liq.price, liq.liquidator_fee)
@@ -200,7 +200,7 @@ def test_penalty_never_beyond_the_equity(compiled) -> None:
     fails(compiled, one_slot(levered(o), full), "update1/old_root")
 
 
-# -- the draw in proportion to the risk removed (economics review E3) -----------------------
+# -- the draw: the whole deficit, once, when nothing is left (economics reviews E3, F4) -------
 def drawing(compiled, amount: int) -> list[tuple]:
     """The compiled program with the shortfall hint returning ``amount`` (a dishonest prover)."""
     name = "_draw_hint"  # circuits.batch.liquidation's shortfall hint
@@ -220,53 +220,66 @@ def fails_drawing(compiled, batch: BatchWitness, amount: int, fragment: str) -> 
     assert fragment in err.value.name, err.value.name
 
 
-def _share(state: RollupState, q: int, o: int) -> tuple[int, int]:
+def _draw(state: RollupState, q: int, o: int) -> tuple[int, int]:
     """(the native draw for closing q of account 0's long at o, the whole deficit)."""
     g = state.global_state
     before = settle(state.account(0), g)
     filled = fill(0, before, resolve(g, 0), SELL, q, o, 0)
-    return draw(before, filled, g), -total_value(before, g)
+    return draw(filled, g), -total_value(before, g)
+
+
+def _proportional(state: RollupState, q: int) -> int:
+    """The rule before review F4: ⌈D·(MR_b − MR_a)/MR_b⌉ — q / BIG of the deficit here."""
+    deficit = -total_value(settle(state.account(0), state.global_state), state.global_state)
+    return -(-deficit * q // BIG)
 
 
 @pytest.mark.parametrize("quantity", [1, BIG // 3, BIG])
 def test_the_circuit_accepts_the_native_draws(compiled, quantity: int) -> None:
     o = PRICE * 85 // 100  # TV ≈ −350,000 quanta
     state = levered(o, fund=10**6 * Q)
-    share, deficit = _share(state, quantity, o)
+    drawn, deficit = _draw(state, quantity, o)
+    assert drawn == (deficit if quantity == BIG else 0) and deficit > 0
     liq = Liquidate(order(2, BUY, BIG, o), 0, quantity, o, 0)
     batch = one_slot(state, lambda s: s.apply(liq))
-    assert 10**6 * Q - state.global_state.insurance_fund == share
-    assert (share == deficit) == (quantity == BIG) and share > 0
+    assert 10**6 * Q - state.global_state.insurance_fund == drawn
     z = solve_batch(compiled, batch, SHAPE)
     if quantity == BIG // 3:
         assert find_unconstrained(compiled, z, random.Random(5), n_random=1).ok
 
 
-@pytest.mark.parametrize(
-    ("delta", "fragment"),
-    [(-1, "margin/ratio0"), (1, "bankruptcy/least_draw"), (None, "bankruptcy/least_draw")],
-)
-def test_a_partial_liquidation_draws_exactly_its_share(compiled, delta, fragment) -> None:
-    """A witness drawing one unit less, one more, or the old rule's whole deficit for a partial
-    liquidation fails on a named row (the prover's hint set to it, the leaf written with it)."""
+@pytest.mark.parametrize("amount", ["one", "proportional", "deficit"])
+def test_a_partial_liquidation_of_a_bankrupt_account_draws_nothing(compiled, amount) -> None:
+    """A witness drawing anything for a partial liquidation — one unit, the proportional share
+    of the rule before, the whole deficit of the rule before that — fails on a named row (the
+    prover's hint set to it, the leaf written with it)."""
     o = PRICE * 85 // 100
     q = BIG // 3
-    share, deficit = _share(levered(o, fund=10**6 * Q), q, o)
-    amount = deficit if delta is None else share + delta
+    _, deficit = _draw(levered(o, fund=10**6 * Q), q, o)
+    value = {"one": 1, "proportional": _proportional(levered(o), q), "deficit": deficit}[amount]
     liq = Liquidate(order(2, BUY, BIG, o), 0, q, o, 0)
     batch = one_slot(levered(o, fund=10**6 * Q),
-                     lambda s: commit_liquidation(s, liq, shortfall=amount))  # fmt: skip
-    fails_drawing(compiled, batch, amount, fragment)
-    if delta is None:  # the honest hint against a leaf written with the old draw
-        fails(compiled, batch, "update1/old_root")
+                     lambda s: commit_liquidation(s, liq, shortfall=value))  # fmt: skip
+    fails_drawing(compiled, batch, value, "bankruptcy/draw_when_closed")
+    fails(compiled, batch, "update1/old_root")  # the honest hint against the written leaf
+
+
+@pytest.mark.parametrize("delta", [-1, 1])
+def test_the_closing_draw_is_exactly_the_deficit(compiled, delta: int) -> None:
+    o = PRICE * 85 // 100
+    _, deficit = _draw(levered(o, fund=10**6 * Q), BIG, o)
+    liq = Liquidate(order(2, BUY, BIG, o), 0, BIG, o, 0)
+    batch = one_slot(levered(o, fund=10**6 * Q),
+                     lambda s: commit_liquidation(s, liq, shortfall=deficit + delta))  # fmt: skip
+    fails_drawing(compiled, batch, deficit + delta, "bankruptcy/draw_when_closed")
 
 
 def test_no_draw_for_a_solvent_fill(compiled) -> None:
     o = PRICE * 93 // 100
-    liq = Liquidate(order(2, BUY, BIG, o), 0, BIG // 3, o, 0)
+    liq = Liquidate(order(2, BUY, BIG, o), 0, BIG, o, 0)
     batch = one_slot(levered(o, fund=10**6 * Q),
                      lambda s: commit_liquidation(s, liq, shortfall=1000 * Q))  # fmt: skip
-    fails_drawing(compiled, batch, 1000 * Q, "liquidation/no_draw_when_solvent")
+    fails_drawing(compiled, batch, 1000 * Q, "bankruptcy/draw_when_closed")
 
 
 def riskless(fund: int) -> RollupState:
@@ -291,31 +304,24 @@ def _riskless_liquidation(q: int) -> Liquidate:
 
 
 @pytest.mark.parametrize("quantity", [100, 1000])
-def test_a_riskless_account_draws_its_long_value_share(compiled, quantity: int) -> None:
-    """MR_b = 0: the weight is the long options' value; selling 1/10 of them draws ⌈D / 10⌉,
-    all of them the whole deficit — and the circuit agrees."""
+def test_a_riskless_account_draws_once_its_long_options_are_sold(compiled, quantity) -> None:
+    """MR_b = 0: selling 1/10 of the long options at mark' draws nothing, all of them the whole
+    deficit — and the circuit agrees; a draw on the partial sale fails on a named row."""
     state = riskless(10**6 * Q)
     g = state.global_state
     deficit = -total_value(settle(state.account(0), g), g)
     assert deficit > 0 and maintenance_risk(settle(state.account(0), g), g) == 0
     batch = one_slot(state, lambda s: s.apply(_riskless_liquidation(quantity)))
-    expected = deficit if quantity == 1000 else -(-deficit // 10)
+    expected = deficit if quantity == 1000 else 0
     assert 10**6 * Q - state.global_state.insurance_fund == expected
     z = solve_batch(compiled, batch, SHAPE)
     if quantity == 100:
         assert find_unconstrained(compiled, z, random.Random(6), n_random=1).ok
-
-
-@pytest.mark.parametrize(
-    ("delta", "fragment"), [(-1, "bankruptcy/draw_keeps_ratio"), (1, "bankruptcy/least_draw")]
-)
-def test_a_riskless_partial_draw_is_exact(compiled, delta: int, fragment: str) -> None:
-    g = riskless(0).global_state
-    deficit = -total_value(settle(riskless(0).account(0), g), g)
-    amount = -(-deficit // 10) + delta
-    liq = _riskless_liquidation(100)
-    batch = one_slot(riskless(10**6 * Q), lambda s: commit_liquidation(s, liq, shortfall=amount))
-    fails_drawing(compiled, batch, amount, fragment)
+        share = -(-deficit // 10)  # the rule before: in proportion to the long value sold
+        liq = _riskless_liquidation(100)
+        batch = one_slot(riskless(10**6 * Q),
+                         lambda s: commit_liquidation(s, liq, shortfall=share))  # fmt: skip
+        fails_drawing(compiled, batch, share, "bankruptcy/draw_when_closed")
 
 
 # -- deleverage -------------------------------------------------------------------------------
@@ -374,30 +380,28 @@ def mixed(fund: int) -> RollupState:
 
 
 def test_an_account_with_risk_sells_its_long_options_before_the_fund_pays(compiled) -> None:
-    """Closing all the perpetual risk of an account that still holds long options would draw its
-    whole deficit and leave it the options' upside: no draw then (natively the ratio rule refuses
-    the liquidation); selling the options first solves without a draw."""
-    from rollup import errors
-
+    """Closing all the perpetual risk of an account that still holds long options of value
+    draws nothing (the options' upside is still the account's): natively the fill at the
+    oracle price is accepted without a draw, and a witness drawing the deficit fails; selling
+    the options after it closes everything and draws the whole deficit."""
     state = mixed(10**6 * Q)
     g = state.global_state
     a = settle(state.account(0), g)
     assert total_value(a, g) < 0 and maintenance_risk(a, g) > 0 and a.options[0].size == 1000
     o = g.markets[0].price
     perps = Liquidate(order(2, BUY, BIG, o, 5), 0, BIG, o, 0)
-    with pytest.raises(errors.LiquidationNotImproving):
-        state.apply(perps)
-    full = -total_value(a, g)  # what the fund would have paid for the perpetuals
+    full = -total_value(a, g)  # what the fund would pay if the options did not count
     batch = one_slot(mixed(10**6 * Q), lambda s: commit_liquidation(s, perps, shortfall=full))
-    fails_drawing(compiled, batch, full, "bankruptcy/no_draw_beside_longs")
-    mark = g.series[CALL_SLOT].mark
-    calls = Liquidate(option_order(2, 1, BUY, 1000, mark, 4), 0, 1000, mark, 0)
-    batch = one_slot(mixed(10**6 * Q), lambda s: s.apply(calls))
-    assert batch.slots[0].new_global.insurance_fund == 10**6 * Q  # sold at the mark, no draw
+    fails_drawing(compiled, batch, full, "bankruptcy/draw_when_closed")
+    batch = one_slot(mixed(10**6 * Q), lambda s: s.apply(perps))
+    assert batch.slots[0].new_global.insurance_fund == 10**6 * Q  # no draw beside the options
     solve_batch(compiled, batch, SHAPE)
-    # natively: the options sold at the mark first, the perpetuals then draw the whole deficit
-    state.apply(calls)
-    deficit = -total_value(settle(state.account(0), state.global_state), state.global_state)
     state.apply(perps)
-    assert 10**6 * Q - state.global_state.insurance_fund == deficit > 0
+    g = state.global_state
+    mark = g.series[CALL_SLOT].marked_value(g.markets[0].price)
+    calls = Liquidate(option_order(2, 1, BUY, 1000, mark, 4), 0, 1000, mark, 0)
+    deficit = -total_value(settle(state.account(0), g), g)
+    batch = one_slot(state, lambda s: s.apply(calls))
+    assert 10**6 * Q - batch.slots[0].new_global.insurance_fund == deficit > 0
+    solve_batch(compiled, batch, SHAPE)
     assert total_value(settle(state.account(0), state.global_state), state.global_state) == 0

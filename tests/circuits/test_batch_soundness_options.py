@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import pytest
 
+import rollup.bankruptcy
 import rollup.circuit_input
 import rollup.options
 from circuits.batch import compile_batch
@@ -22,6 +23,7 @@ from rollup import effects
 from rollup.account import OptionPosition
 from rollup.bankruptcy import deleverage_price
 from rollup.effects import Instrument, resolve
+from rollup.errors import PriceOutsideBand
 from rollup.margin import initial_risk, maintenance_risk, settle, total_value
 from rollup.options import requirement_units as _requirement_units
 from rollup.state import RollupState
@@ -32,6 +34,7 @@ from tests.circuits.batch_world import (
     CALL_SLOT,
     KEYS,
     OPTION_EXPIRY,
+    PUT_MARK,
     PUT_SLOT,
     SHAPE,
     fails,
@@ -119,6 +122,35 @@ def test_untradable_series_fail(compiled, monkeypatch) -> None:
     unlisted = call_trade(10, series_id=7)  # slot 0 is empty
     fails(compiled, one_slot(options_state(), lambda s: s.apply(unlisted)),
           "fill/series_tradable")  # fmt: skip
+
+
+def test_an_expired_short_is_liquidated_before_settlement(compiled, monkeypatch) -> None:
+    """Review F1: after expiry the series no longer trades, but a short under water is still
+    liquidated (at mark', with the fund's draw) until its series settles — the circuit agrees;
+    once the series is settled, a liquidation fails on the same row as a trade."""
+
+    def expired_writer(fund: int) -> RollupState:
+        state = options_state((10**6, 20_000, 10**6))
+        state.apply(call_trade(1000))  # account 1 writes 1000 calls at 5q on 20,000q
+        state.apply(oracle(state, (PRICE * 13 // 10,),
+                           dt=OPTION_EXPIRY - state.global_state.oracle_time))  # fmt: skip
+        state.global_state = replace(state.global_state, insurance_fund=fund)
+        return state
+
+    state = expired_writer(10**6 * Q)
+    g = state.global_state
+    assert total_value(settle(state.account(1), g), g) < 0
+    o = g.series[CALL_SLOT].marked_value(g.markets[0].price)  # the intrinsic value, 30q
+    liq = Liquidate(option_order(2, 1, SELL, 1000, o, 5), 1, 1000, o, 0)
+    batch = one_slot(state, lambda s: s.apply(liq))
+    assert batch.slots[0].new_global.insurance_fund < 10**6 * Q  # the deficit was drawn
+    z = solve_batch(compiled, batch, SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(20), n_random=1).ok
+    monkeypatch.setattr(rollup.bankruptcy, "check_open", lambda *a: None)
+    settled = expired_writer(10**6 * Q)
+    settled.apply(marks_tx(settled, {CALL_SLOT: PRICE * 13 // 10, PUT_SLOT: PUT_MARK},
+                           flags=1 << CALL_SLOT))  # fmt: skip
+    fails(compiled, one_slot(settled, lambda s: commit_liquidation(s, liq)), "fill/series_tradable")
 
 
 def test_an_order_for_a_relisted_slots_old_series_fails(compiled, monkeypatch) -> None:
@@ -215,8 +247,8 @@ def perp_trade(buyer: int, seller: int, q: int, price: int, oid: int) -> Trade:
 
 
 def holder_state() -> RollupState:
-    """Account 0 long 1000 calls bought at 10% of the index from its cash; short 33,200 base
-    quanta of the perpetual, closed after a 30% rise at a loss beyond its cash (TV ≥ 0 thanks to
+    """Account 0 long 1000 calls bought at 10% of the index from its cash; long 33,250 base
+    quanta of the perpetual, closed after a 30% fall at a loss beyond its cash (TV ≥ 0 thanks to
     the calls, the ratio path of a reducing trade), then the mark collapsing: bankrupt with no
     maintenance risk; the fund empty. (Withdrawing against the calls, the old way there, is
     refused: initial margin does not count long options.)"""
@@ -271,16 +303,16 @@ def test_initial_margin_excludes_long_option_value(compiled, monkeypatch) -> Non
 
 def long_calls_on_negative_cash() -> RollupState:
     """``holder_state`` before the mark collapses: account 0 holds 1000 calls (mark 10% of the
-    index, LV 10,000q), collateral −6,000q, MR = 0, TV 4,000q."""
+    index, out of the money after the fall: LV 10,000q), collateral −7,500q, MR = 0, TV 2,500q."""
     state = options_state((10**6, 10**6, 10**6))
     state.apply(marks_tx(state, {CALL_SLOT: PRICE // 10}))
     state.apply(call_trade(1000, PRICE // 10))
-    state.apply(perp_trade(2, 0, 33_200, PRICE, 2))
-    state.apply(oracle(state, (PRICE * 13 // 10,)))
-    state.apply(perp_trade(0, 2, 33_200, PRICE * 13 // 10, 3))
+    state.apply(perp_trade(0, 2, 33_250, PRICE, 2))
+    state.apply(oracle(state, (PRICE * 7 // 10,)))
+    state.apply(perp_trade(2, 0, 33_250, PRICE * 7 // 10, 3))
     g = state.global_state
     a = settle(state.account(0), g)
-    assert (total_value(a, g), maintenance_risk(a, g)) == (4000 * Q, 0)
+    assert (total_value(a, g), maintenance_risk(a, g)) == (2500 * Q, 0)
     return state
 
 
@@ -290,7 +322,7 @@ def test_no_maintenance_risk_may_not_lose_value_below_zero(compiled, monkeypatch
                     SHAPE)  # fmt: skip
     assert find_unconstrained(compiled, z, random.Random(16), n_random=1).ok
     monkeypatch.setattr(effects, "ratio_not_worse", _old_ratio_not_worse)
-    dump = call_trade(1000, PRICE // 25, buyer=2, seller=0, oid=4)  # TV 4,000q → −2,000q
+    dump = call_trade(1000, PRICE * 7 // 100, buyer=2, seller=0, oid=4)  # TV 2,500q → −500q
     fails(compiled, one_slot(long_calls_on_negative_cash(), lambda s: s.apply(dump)),
           "margin/trade_margin1")  # fmt: skip
 
@@ -341,16 +373,19 @@ def test_shorts_under_a_moved_index_solve_at_mark_prime(compiled) -> None:
     liq = Liquidate(option_order(2, 1, SELL, 1000, o, 5), 1, 1000, o, 0)
     z = solve_batch(compiled, one_slot(stale_writer(), lambda s: s.apply(liq)), SHAPE)
     assert find_unconstrained(compiled, z, random.Random(18), n_random=1).ok
-    more = call_trade(100, buyer=0, seller=2, oid=6)  # a short opened under the stale mark
+    more = call_trade(100, o, buyer=0, seller=2, oid=6)  # a short opened under the stale mark
     z = solve_batch(compiled, one_slot(stale_writer(), lambda s: s.apply(more)), SHAPE)
     assert find_unconstrained(compiled, z, random.Random(19), n_random=1).ok
-    back = call_trade(500, buyer=1, seller=2, oid=7)  # the writer buys half back at the mark
+    back = call_trade(500, o, buyer=1, seller=2, oid=7)  # the writer buys half back at mark'
     solve_batch(compiled, one_slot(stale_writer(), lambda s: s.apply(back)), SHAPE)
+    stale = call_trade(100, buyer=0, seller=2, oid=8)  # at the stale mark: outside the band
+    with pytest.raises(PriceOutsideBand):
+        stale_writer().apply(stale)
 
 
 def test_a_short_is_not_valued_at_a_stale_mark(compiled, monkeypatch) -> None:
     free = 15_500  # the stale mark's TV 40,000q − IR 24,500q; mark' leaves TV 15,000q < IR
-    monkeypatch.setattr(leaf, "short_option_value", lambda series, index: leaf.option_value(series))
+    monkeypatch.setattr(leaf, "marked_value", lambda series, index: leaf.option_value(series))
     state = options_state((10**6, 40_000, 10**6))  # stale_writer, valued at the stale mark
     state.apply(call_trade(1000))
     state.apply(oracle(state, (PRICE * 13 // 10,)))

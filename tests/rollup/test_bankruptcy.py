@@ -207,19 +207,10 @@ def test_bankruptcy_paths_conserve_value(drop: int, fund_quanta: int, steps: lis
             assert total_value(world.state.account(0), g) >= 0
 
 
-# -- the draw in proportion to the risk the liquidation removes (economics review E3) ---------
+# -- the draw: the whole deficit, once, when the account is left with nothing ------------------
 def _deficit(world: World) -> int:
     g = world.state.global_state
     return -total_value(settle(world.state.account(0), g), g)
-
-
-def _expected_draw(world: World, q: int) -> int:
-    """⌈D·(MR_b − MR_a) / MR_b⌉ for closing q of account 0's long at the oracle price."""
-    g = world.state.global_state
-    before = settle(world.state.account(0), g)
-    closed = fill(0, before, Instrument(False, 0), SELL, q, g.markets[0].price, 0)
-    mr_b, mr_a = maintenance_risk(before, g), maintenance_risk(closed, g)
-    return -(-_deficit(world) * (mr_b - mr_a) // mr_b)
 
 
 def cash_sum(world: World) -> int:
@@ -228,54 +219,47 @@ def cash_sum(world: World) -> int:
     return sum(settle(a, g).collateral for a in world.state.accounts.values()) + g.insurance_fund
 
 
-def _liquidate(world: World, q: int) -> None:
-    o = world.state.global_state.markets[0].price
-    world.state.apply(Liquidate(order(world, 2, BUY, size=q, limit=o), 0, q, o, 0))
+def _liquidate(world: World, q: int, market: int = 0) -> None:
+    o = world.state.global_state.markets[market].price
+    tx = Liquidate(order(world, 2, BUY, size=q, limit=o, market=market), 0, q, o, 0)
+    world.state.apply(tx)
 
 
-def test_liquidating_one_quantum_draws_one_quantums_share_of_the_deficit() -> None:
+def test_liquidating_one_quantum_of_a_bankrupt_account_draws_nothing() -> None:
     """The reproduction of E3: liquidating q = 1 of a bankrupt account used to draw its whole
-    deficit (leaving it at TV = 0 with the rest of its position); now ⌈D·ΔMR / MR_b⌉."""
+    deficit, leaving it the rest of its position's upside. Now a partial fill at the oracle
+    price moves no value and draws nothing (the TV/TR rule is waived: nothing to protect)."""
     world = levered(15)
     deficit = _deficit(world)
     set_fund(world, 10**6 * Q)
     before, fund, cash = value_sum(world), world.state.global_state.insurance_fund, cash_sum(world)
-    draw = _expected_draw(world, 1)
-    assert draw == -(-deficit // BIG)  # ΔMR / MR_b = 1 / BIG for a single position
-    l_before = settle(world.state.account(0), world.state.global_state)
     _liquidate(world, 1)
     g = world.state.global_state
     a = world.state.account(0)
-    assert fund - g.insurance_fund == draw < deficit // 1000  # the old rule paid `deficit`
-    assert total_value(a, g) == draw - deficit < 0  # still bankrupt, liquidatable again
+    assert g.insurance_fund == fund and total_value(a, g) == -deficit
     assert a.positions[0].size == BIG - 1 and is_liquidatable(a, g)
-    assert ratio_not_worse(l_before, a, g)
     assert value_sum(world) == before and cash_sum(world) == cash
 
 
 def test_partial_liquidations_of_a_bankrupt_account_draw_its_deficit_once() -> None:
-    """Liquidations in pieces at a fixed price draw exactly the deficit in total, each its
-    ⌈share⌉; after a further drop the next pieces draw shares of the new deficit."""
+    """Liquidations in pieces draw nothing until the last closes the position; it draws the
+    deficit at that moment (after a further drop: the larger one), exactly once."""
     world = levered(15)
     set_fund(world, 10**6 * Q)
-    before, fund0 = value_sum(world), world.state.global_state.insurance_fund
-    deficit, cash = _deficit(world), cash_sum(world)
+    before, fund0, cash = value_sum(world), world.state.global_state.insurance_fund, cash_sum(world)
     pieces = [1, 7, BIG // 3, BIG // 5]
     for q in pieces:
-        draw, fund = _expected_draw(world, q), world.state.global_state.insurance_fund
         _liquidate(world, q)
-        assert fund - world.state.global_state.insurance_fund == draw
+        assert world.state.global_state.insurance_fund == fund0
         assert value_sum(world) == before and cash_sum(world) == cash
-    drawn = fund0 - world.state.global_state.insurance_fund
-    assert _deficit(world) == deficit - drawn > 0  # each draw lowered the deficit by itself
     rest = BIG - sum(pieces)
     assert world.state.account(0).positions[0].size == rest
     world.state.apply(oracle(world, (PRICE * 84 // 100,) * 4))  # another 1% drop
-    before, deficit = value_sum(world), drawn + _deficit(world)
-    for q in (rest // 2, rest - rest // 2):  # the last piece closes the position
-        draw, fund = _expected_draw(world, q), world.state.global_state.insurance_fund
-        _liquidate(world, q)
-        assert fund - world.state.global_state.insurance_fund == draw
+    before = value_sum(world)
+    _liquidate(world, rest // 2)
+    assert world.state.global_state.insurance_fund == fund0
+    deficit = _deficit(world)
+    _liquidate(world, rest - rest // 2)  # the last piece closes the position
     g = world.state.global_state
     a = world.state.account(0)
     assert a.positions[0].size == 0 and total_value(a, g) == 0
@@ -283,22 +267,52 @@ def test_partial_liquidations_of_a_bankrupt_account_draw_its_deficit_once() -> N
     assert value_sum(world) == before and cash_sum(world) == cash
 
 
-def test_a_partial_draw_beyond_the_fund_is_refused() -> None:
+def test_the_closing_draw_beyond_the_fund_is_refused() -> None:
     world = levered(15)
-    draw = _expected_draw(world, BIG // 4)
-    assert 0 < draw < _deficit(world)
-    set_fund(world, draw - 1)
+    _liquidate(world, BIG // 4)  # no draw: the fund may be empty
+    deficit = _deficit(world)
+    set_fund(world, deficit - 1)
     o = world.state.global_state.markets[0].price
-    lq = Liquidate(order(world, 2, BUY, size=BIG, limit=o), 0, BIG // 4, o, 0)
+    lq = Liquidate(order(world, 2, BUY, size=BIG, limit=o), 0, BIG - BIG // 4, o, 0)
     rejected(world, lq, errors.InsuranceExhausted)
-    set_fund(world, draw)
+    set_fund(world, deficit)
     world.state.apply(lq)
     assert world.state.global_state.insurance_fund == 0
 
 
-def test_a_riskless_account_draws_in_proportion_to_the_long_option_value_sold() -> None:
-    """MR_b = 0 (long options only): the weight is LV = Σ_{n>0} n·value; selling 1/10 of the
-    options at the mark draws ⌈D / 10⌉."""
+def test_closing_a_market_without_the_loss_draws_nothing() -> None:
+    """Review F4: A long in markets 0 and 1, market 0 falls 50% (A bankrupt), market 1 does
+    not move. Liquidating all of market 1 used to draw the deficit in proportion to the risk
+    removed (19,999 quanta); A kept its losing market-0 position, whose recovery the fund had
+    paid for. Now nothing is drawn while a position is left; the twin closes market 0 too."""
+    world = make_world(amount=20_000)
+    q = 100_000 * Q // PRICE  # long q in each market: initial margin 2·10% of q·PRICE = 20,000q
+    for m in (0, 1):
+        buy, sell = order(world, 0, BUY, size=q, market=m), order(world, 1, SELL, size=q, market=m)
+        world.state.apply(Trade(buy, sell, q, PRICE, 0, 0))
+    world.state.apply(oracle(world, (PRICE // 2, PRICE, PRICE, PRICE)))
+    assert _deficit(world) > 0
+    set_fund(world, 10**6 * Q)
+    fund, cash = world.state.global_state.insurance_fund, cash_sum(world)
+    _liquidate(world, q, market=1)
+    g = world.state.global_state
+    a = world.state.account(0)
+    assert g.insurance_fund == fund and a.positions[1].size == 0 and a.positions[0].size == q
+    world.state.apply(oracle(world, (PRICE, PRICE, PRICE, PRICE)))  # market 0 recovers
+    g = world.state.global_state
+    assert total_value(settle(world.state.account(0), g), g) > 0 and g.insurance_fund == fund
+    assert cash_sum(world) == cash
+    # twin: it does not recover, and closing market 0 too draws the whole deficit
+    world.state.apply(oracle(world, (PRICE // 2, PRICE, PRICE, PRICE)))
+    deficit = _deficit(world)
+    _liquidate(world, q, market=0)
+    assert fund - world.state.global_state.insurance_fund == deficit
+    assert cash_sum(world) == cash
+
+
+def test_a_riskless_account_draws_once_its_long_options_are_sold() -> None:
+    """MR_b = 0 (long options only): selling 1/10 of the options at mark' draws nothing;
+    selling the rest draws the deficit."""
     from tests.rollup.test_options import bankrupt_call_holder, option_order
 
     world = bankrupt_call_holder()  # the mark collapsed: TV < 0, MR = 0
@@ -309,11 +323,12 @@ def test_a_riskless_account_draws_in_proportion_to_the_long_option_value_sold() 
     set_fund(world, 10**6 * Q)
     world.deposit(2, 10**6)
     before, fund = value_sum(world), world.state.global_state.insurance_fund
-    mark = g.series[0].mark
-    lq = Liquidate(option_order(world, 2, 1, BUY, 100, mark), 0, 100, mark, 0)
-    world.state.apply(lq)
+    mark = g.series[0].marked_value(g.markets[0].price)
+    world.state.apply(Liquidate(option_order(world, 2, 1, BUY, 100, mark), 0, 100, mark, 0))
     g = world.state.global_state
-    assert fund - g.insurance_fund == -(-deficit // 10)
-    assert total_value(world.state.account(0), g) == -(deficit - -(-deficit // 10))
+    assert g.insurance_fund == fund and total_value(world.state.account(0), g) == -deficit
     assert world.state.account(0).options[0].size == 900
+    world.state.apply(Liquidate(option_order(world, 2, 1, BUY, 900, mark), 0, 900, mark, 0))
+    g = world.state.global_state
+    assert fund - g.insurance_fund == deficit and total_value(world.state.account(0), g) == 0
     assert value_sum(world) == before

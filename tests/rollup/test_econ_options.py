@@ -75,22 +75,25 @@ def call_world(mark: int = PRICE // 20, amounts=(10**6,) * 4, expiry: int | None
 _perp_ids = itertools.count(10**6)
 
 
-def perp_trade(world: World, buyer: int, seller: int, q: int, price: int) -> Trade:
-    b = order(world, buyer, BUY, q, price, 0, next(_perp_ids))
-    return Trade(b, order(world, seller, SELL, q, price, 0, next(_perp_ids)), q, price, 0, 0)
+def perp_trade(world: World, buyer: int, seller: int, q: int, price: int, market: int = 0) -> Trade:
+    b = order(world, buyer, BUY, q, price, 0, next(_perp_ids), market=market)
+    s = order(world, seller, SELL, q, price, 0, next(_perp_ids), market=market)
+    return Trade(b, s, q, price, 0, 0)
 
 
-def moved(world: World, permille: int):
+def moved(world: World, permille: int, market: int = 0):
     m = world.params.n_markets
-    return oracle(world, (PRICE * permille // 1000,) + (PRICE,) * (m - 1))
+    return oracle(world, tuple(PRICE * permille // 1000 if k == market else PRICE
+                               for k in range(m)))  # fmt: skip
 
 
 def lose_cash_on_a_perp(world: World, i: int, cp: int, size: int) -> None:
-    """``i`` shorts ``size`` of market 0 to ``cp`` at PRICE, the index rises 30%, ``i`` buys
-    back at the new index: a loss of 30 quanta per base quantum (a reducing trade)."""
-    world.state.apply(perp_trade(world, cp, i, size, PRICE))
-    world.state.apply(moved(world, 1300))
-    world.state.apply(perp_trade(world, i, cp, size, PRICE * 13 // 10))
+    """``i`` shorts ``size`` of market 1 (not the calls' underlying, whose value stays put) to
+    ``cp`` at PRICE, the index rises 30%, ``i`` buys back at the new index: a loss of 30 quanta
+    per base quantum (a reducing trade)."""
+    world.state.apply(perp_trade(world, cp, i, size, PRICE, market=1))
+    world.state.apply(moved(world, 1300, market=1))
+    world.state.apply(perp_trade(world, i, cp, size, PRICE * 13 // 10, market=1))
 
 
 # -- E2: long options do not count towards initial margin ------------------------------------------
@@ -139,7 +142,7 @@ def test_e1_a_one_quantum_account_cannot_buy_calls_on_credit() -> None:
 
 
 def long_calls_on_negative_cash() -> World:
-    """Account 0: 1000 calls bought at 10q from 1's cash, then 33,200 of market 0 shorted and
+    """Account 0: 1000 calls bought at 10q from 1's cash, then 33,200 of market 1 shorted and
     bought back 30% higher (a loss beyond its cash, allowed: the reducing trade keeps TV ≥ 0).
     Left: collateral −6,000q, only the calls (LV 10,000q), MR = 0, TV 4,000q."""
     world = call_world(mark=PRICE // 10)
@@ -153,18 +156,18 @@ def long_calls_on_negative_cash() -> World:
 
 def test_e1_long_options_only_may_not_be_dumped_below_zero() -> None:
     world = long_calls_on_negative_cash()
-    low = PRICE // 25  # 4q, inside the band (mark 10q ± 5% of the index 130q)
+    low = PRICE // 20  # 5q, the band's edge (mark 10q ± 5% of the index 100q)
     dump = option_trade(world, 1000, low, buyer=3, seller=0)
     # the old rule passed it: TV_a·MR_b = TV_b·MR_a = 0
     err = rejected(world, dump, errors.InsufficientMargin)
-    assert err.account == 0 and err.total_value == -2000 * Q
+    assert err.account == 0 and err.total_value == -1000 * Q
     # twins: at the mark the ratio path holds (TV − LV < 0 after, TV ≥ 0); a loss that leaves
     # TV ≥ 0 is the account's own business
     world.state.apply(option_trade(world, 500, PRICE // 10, buyer=3, seller=0))
     assert not meets_initial(world.state.account(0), world.state.global_state)
     assert tv(world, 0) == 4000 * Q
     world.state.apply(option_trade(world, 100, low, buyer=3, seller=0))
-    assert tv(world, 0) == 3400 * Q
+    assert tv(world, 0) == 3500 * Q
 
 
 def test_ratio_not_worse_without_maintenance_risk() -> None:
@@ -274,7 +277,7 @@ def test_x3b_a_short_under_a_stale_mark_is_liquidatable() -> None:
     mm_unit = PRICE * 13 // 10 * 75 // 1000 + PRICE * 3 // 10  # γ·S + mark', not + mark
     assert maintenance_risk(writer, g) == 1000 * mm_unit * FRACTION_SCALE
     assert is_liquidatable(writer, g)
-    assert long_value(settle(world.state.account(0), g), g) == 5_000 * Q  # the long keeps the mark
+    assert long_value(settle(world.state.account(0), g), g) == 30_000 * Q  # the long: mark' too
     # liquidated at o = mark' (30q): the stale mark's band (o = 5q) would refuse any liquidator
     o = PRICE * 3 // 10
     lq = Liquidate(option_order(world, 2, 1, SELL, 1000, o), 1, 1000, o, 0)
@@ -307,16 +310,18 @@ def test_x3b_a_withdrawal_the_stale_mark_allowed_is_refused() -> None:
     assert tv(world, 1) == 49_500 * Q
 
 
-def test_x3b_the_escape_values_a_short_at_mark_prime() -> None:
+def test_x3b_the_escape_values_both_sides_at_mark_prime() -> None:
     world = stale_mark_world()
     g = world.state.global_state
     writer, holder = world.state.account(1), world.state.account(0)
     assert leaf.total_value(writer.to_list(), g.to_list()) == tv(world, 1) == 15_000 * Q
-    assert leaf.total_value(holder.to_list(), g.to_list()) == tv(world, 0)  # the long: mark 5q
-    assert tv(world, 0) == (10**6 - 5_000 + 5_000) * Q
+    assert leaf.total_value(holder.to_list(), g.to_list()) == tv(world, 0)  # the long: 30q
+    assert tv(world, 0) == (10**6 - 5_000 + 30_000) * Q  # at the stale mark 5q: 10^6 q
 
 
-def test_x3b_collateral_plus_fund_is_conserved_not_tv() -> None:
+def test_x3b_tv_is_a_ledger_collateral_plus_fund_equals_tv_plus_fund() -> None:
+    """Both sides at mark': the escape of every account pays out exactly the vault (the stale
+    mark valued the long at 5q and the short at 30q: 25,000q of the vault stranded)."""
     world = stale_mark_world()
 
     def sums() -> tuple[int, int]:
@@ -325,8 +330,7 @@ def test_x3b_collateral_plus_fund_is_conserved_not_tv() -> None:
         return cash, sum(tv(world, i) for i in accounts) + g.insurance_fund
 
     cash, value = sums()
-    # TV is a risk measure: the long counts 1000·5q, the short −1000·30q
-    assert value - cash == 1000 * (PRICE // 20 - PRICE * 3 // 10)
+    assert value == cash  # the long counts 1000·30q, the short −1000·30q
     o = PRICE * 3 // 10
     world.state.apply(Liquidate(option_order(world, 2, 1, SELL, 1000, o), 1, 1000, o, 0))
     assert sums() == (cash, value)  # the liquidator took the short over at mark' 30q
@@ -346,3 +350,71 @@ def test_excess_cash_is_withdrawn_beside_long_options() -> None:
     g = world.state.global_state
     a = settle(world.state.account(0), g)
     assert total_value(a, g) - long_value(a, g) == a.collateral == 0
+
+
+# -- review 2, F2: longs are carried at mark' too -------------------------------------------------
+def test_f2_a_hedged_holder_is_not_liquidated_at_a_stale_mark() -> None:
+    """0 holds 1000 calls (bought at 5q) and is short 1000 of their underlying at 100q: hedged.
+    The index moves to 130q and the operator withholds the marks. At the stale mark the calls
+    counted 5,000q and 0 looked bankrupt (TV −5,000q); at mark' = intrinsic 30q its TV is
+    20,000q ≥ MR 6,500q: not liquidatable, and a liquidator cannot take its calls at 5q."""
+    world = call_world(amounts=(25_000, 10**6, 10**7, 10**7))
+    world.state.apply(option_trade(world, 1000, PRICE // 20, buyer=0, seller=1))
+    world.state.apply(perp_trade(world, 2, 0, 1000, PRICE))
+    world.state.apply(moved(world, 1300))
+    g = world.state.global_state
+    holder = settle(world.state.account(0), g)
+    assert g.series[0].mark == PRICE // 20  # the stale mark
+    assert total_value(holder, g) == 20_000 * Q and not is_liquidatable(holder, g)
+    stale_tv = total_value(holder, g) - 1000 * (PRICE * 3 // 10 - g.series[0].mark)
+    assert stale_tv == -5_000 * Q < maintenance_risk(holder, g) // FRACTION_SCALE
+    lq = Liquidate(option_order(world, 2, 1, BUY, 1000, PRICE // 20), 0, 1000, PRICE // 20, 0)
+    rejected(world, lq, errors.NotLiquidatable)
+    # twin: the index falls back to the strike, the calls are worth their mark (5q), the short
+    # perpetual's gain is gone: TV 25,000q − 5,000q at the strike, still solvent
+    world.state.apply(moved(world, 1000))
+    g = world.state.global_state
+    assert total_value(settle(world.state.account(0), g), g) == 25_000 * Q
+
+
+# -- review 2, F1: a short that expired under water is closed before its settlement -------------
+def test_f1_an_expired_short_under_water_is_liquidated_before_settlement() -> None:
+    """1 writes 1000 calls at 5q with 20,000q; the next index the operator applies is 130q,
+    after expiry: 1 owes 30,000q against 25,000q of cash. Liquidation (and deleverage) used to
+    require a tradable series, so nobody could close it, and its settlement left −5,000q of
+    debt on an account without positions that the fund never paid. The series is listed and
+    unsettled: the liquidation at mark' 30q draws the deficit from the fund."""
+    expiry = GENESIS_TIME + 100
+    world = call_world(amounts=(10**6, 20_000, 10**7, 10**7), expiry=expiry)
+    world.state.apply(option_trade(world, 1000, PRICE // 20, buyer=0, seller=1))
+    world.state.apply(oracle_past(world, expiry))
+    g = world.state.global_state
+    assert tv(world, 1) == -5_000 * Q and g.oracle_time >= expiry
+    world.state.global_state = replace(g, insurance_fund=10_000 * Q)
+    o = PRICE * 3 // 10
+    rejected(world, option_trade(world, 10, o, buyer=2, seller=3), errors.SeriesUnavailable)
+    world.state.apply(Liquidate(option_order(world, 2, 1, SELL, 1000, o), 1, 1000, o, 0))
+    g = world.state.global_state
+    assert option_size(world.state.account(1), 0) == 0 and tv(world, 1) == 0
+    assert g.insurance_fund == 5_000 * Q
+    # settlement at 130q: the long side is paid by the liquidator's short, nobody owes debt
+    world.state.apply(marks(world, {0: PRICE * 13 // 10}, flags=1))
+    world.state.apply(Settle(0))
+    world.state.apply(Settle(2))
+    assert all(world.state.account(i).collateral >= 0 for i in range(4))
+
+
+def test_f1_a_settled_series_is_not_liquidated() -> None:
+    """Negative twin: once settled, the positions are collateral; Liquidate names the series
+    and is refused as settled (nothing changed)."""
+    expiry = GENESIS_TIME + 100
+    world = call_world(amounts=(10**6, 40_000, 10**7, 10**7), expiry=expiry)
+    world.state.apply(option_trade(world, 1000, PRICE // 20, buyer=0, seller=1))
+    world.state.apply(oracle_past(world, expiry))
+    world.state.apply(marks(world, {0: PRICE * 13 // 10}, flags=1))
+    o = PRICE * 3 // 10
+    err = rejected(
+        world, Liquidate(option_order(world, 2, 1, SELL, 1000, o), 1, 1000, o, 0),
+        errors.SeriesUnavailable,
+    )  # fmt: skip
+    assert "settled" in str(err)

@@ -392,14 +392,17 @@ def test_bad_arguments() -> None:
             call()
 
 
-def test_a_short_is_valued_and_margined_at_max_of_mark_and_intrinsic() -> None:
-    """``rollup.options``' rule: a short at mark' = max(mark, intrinsic) — a stale mark below
-    the intrinsic value neither flatters its TV nor its requirement; a long keeps the mark."""
+def test_a_position_is_valued_and_margined_at_max_of_mark_and_intrinsic() -> None:
+    """``rollup.options``' rule: a position at mark' = max(mark, intrinsic) — a stale mark below
+    the intrinsic value flatters neither a short's TV nor its requirement, nor undervalues a
+    long."""
     stale = (series(1, "call", 900, 50),)  # intrinsic 100 at S = 1000
     tv, im, mm = margins(AccountView(10**6, options=((1, -3),)), stale)
     assert tv == 10**6 - 3 * 100
     assert (im, mm) == (3 * (150_000 * S + M6 * 100), 3 * (75_000 * S + M6 * 100))
-    assert total_value(AccountView(10**6, options=((1, 3),)), MARKETS, stale) == 10**6 + 3 * 50
+    assert total_value(AccountView(10**6, options=((1, 3),)), MARKETS, stale) == 10**6 + 3 * 100
+    fresh = (series(1, "call", 900, 120),)  # the mark above intrinsic: the mark
+    assert total_value(AccountView(10**6, options=((1, 3),)), MARKETS, fresh) == 10**6 + 3 * 120
     put = (series(2, "put", 1200, 150),)  # intrinsic 200 > mark; the cap 10^6·K still applies
     tv, im, mm = margins(AccountView(10**6, options=((2, -1),)), put)
     assert (tv, im, mm) == (10**6 - 200, 150_000 * S + M6 * 200, 75_000 * S + M6 * 200)

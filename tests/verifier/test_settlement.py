@@ -537,10 +537,13 @@ def test_a_proof_that_cannot_be_stored_is_refused_before_anything_changes(tmp_pa
     assert l1.submit_batch(pubdata, batch.new_root, good, signature) == l1.batch_count - 1
 
 
-def test_escape_values_a_short_option_at_mark_prime(tmp_path) -> None:
-    """A writer escaping while its series' mark is stale (the index moved 30% up, no Marks since)
-    is paid its TV with the short call at max(mark, intrinsic) — the L2 rule (``rollup.options``)
-    — not at the stale mark; the holder's long keeps the mark."""
+def test_escape_values_options_at_mark_prime(tmp_path) -> None:
+    """Accounts escaping while their series' mark is stale (the index moved 30% up, no Marks
+    since) are paid their TV with the call at max(mark, intrinsic) — the L2 rule
+    (``rollup.options``) — not at the stale mark: the writer owes 30,000, the holder is owed
+    30,000, and the two payouts sum to their deposits (at the stale mark the writer was paid
+    25,000 less than the holder's long was worth, or, the other way, the vault would strand
+    it)."""
     system = make_system(tmp_path, max_batches=8, max_seconds=100)
     seq, k, l1 = system.seq, system.keys, system.l1
     g = seq.state.global_state
@@ -561,7 +564,7 @@ def test_escape_values_a_short_option_at_mark_prime(tmp_path) -> None:
     l1.deposit(5, public_key(b"\x05" * 32), 9, 55)
     system.clock.now += 100
     l1.freeze()
-    for i, value in ((1, 10**6 + 5_000 - 30_000), (0, 10**6 - 5_000 + 5_000)):
+    for i, value in ((1, 10**6 + 5_000 - 30_000), (0, 10**6 - 5_000 + 30_000)):
         preimage, path, gl = account_proof(system, i)
         amount = l1.escape(i, 700 + i, sign(k[i], escape_message(DOMAIN, i, 700 + i)), preimage,
                            path, gl)  # fmt: skip

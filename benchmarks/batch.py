@@ -7,6 +7,9 @@ sequencer and proven against ``circuits.batch.BatchCircuit((B, D, M))``:
 - constraints of the batch circuit;
 - witness time (``batch_assignment`` + the circuit's solver), prove time (``prover.prove``),
   verify time (``verifier.groth16.verify`` through the settlement checker);
+- the solver alone, the numba one (``circuits.solver_fast``, what proving uses) beside its twin
+  on Python ints (``circuits.solver.run_program``), interleaved, best of 2, and the encoding of
+  the program for the numba one (once per circuit and process);
 - peak resident memory of the case's own process (each case runs in a subprocess: ``os.wait4``);
 - proofs per minute with 1 worker (K batches in turn) and 2 worker processes (K batches in a
   ``ProcessPoolExecutor(2)``, spawned, each worker warmed up by one proof), K = 2.
@@ -88,7 +91,19 @@ def run_case(depth: int, slots: int, markets: int, out: Path = OUT_DIR) -> dict[
     with tempfile.TemporaryDirectory() as tmp:
         batches = _trade_batches(depth, slots, markets, Path(tmp))
     jobs = [(shape, str(keydir), b.number, batch_assignment(b, shape)) for b in batches]
-    prove_assignment(*jobs[0])  # warm-up: numba caches, key pages
+    prove_assignment(*jobs[0])  # warm-up: numba caches, key pages, the program's encoding
+    solver = {"numba": compiled.solve, "python": compiled.solve_python}
+    solver_s = {name: float("inf") for name in solver}
+    for _ in range(2):
+        for name, solve in solver.items():
+            t0 = time.perf_counter()
+            solve(jobs[0][3])
+            solver_s[name] = min(solver_s[name], time.perf_counter() - t0)
+    from circuits.solver_fast import encode
+
+    t0 = time.perf_counter()
+    encode(compiled.program, compiled.r1cs.n_wires)
+    encode_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     proofs = [prove_assignment(*job) for job in jobs]
     one_worker_s = time.perf_counter() - t0
@@ -114,6 +129,9 @@ def run_case(depth: int, slots: int, markets: int, out: Path = OUT_DIR) -> dict[
         "witness_s": witness_s,
         "prove_s": prove_s,
         "witness_plus_prove_s": witness_s + prove_s,
+        "solver_numba_s": solver_s["numba"],
+        "solver_python_s": solver_s["python"],
+        "solver_encode_s": encode_s,
         "verify_s": verify_s,
         "verified": ok,
         "proofs_per_minute_1_worker": 60 * K / one_worker_s,
@@ -151,7 +169,8 @@ def main() -> int:
         results.append(row)
         print(
             f"B = {b}, D = {depth}, M = {markets}: {row['constraints']:,} constraints, "
-            f"witness {row['witness_s']:.2f} s, prove {row['prove_s']:.2f} s, verify "
+            f"witness {row['witness_s']:.2f} s (solver {row['solver_numba_s']:.2f} s vs Python "
+            f"{row['solver_python_s']:.2f} s), prove {row['prove_s']:.2f} s, verify "
             f"{row['verify_s']:.2f} s, {row['proofs_per_minute_1_worker']:.1f} / "
             f"{row['proofs_per_minute_2_workers']:.1f} proofs/min (1 / 2 workers), peak "
             f"{m.peak_rss_mib:.0f} MiB",

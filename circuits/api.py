@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from circuits.builder import INTERNAL, PRV_IN, PUB_IN, PUB_OUT, Builder, HintFn
+from circuits.builder import INTERNAL, PRV_IN, PUB_IN, PUB_OUT, Builder, HintFn, field_division
 from circuits.errors import DefinitionError
 from circuits.linear import Value, Variable, as_variable, linear_sum
 from protocol.fields import inverse_or_zero
@@ -42,6 +42,7 @@ def _bits_hint(n: int) -> HintFn:
     return bits
 
 
+@field_division
 def _inverse_hint(v: int) -> list[int]:
     return [inverse_or_zero(v)]
 

@@ -36,6 +36,15 @@ ONE, PUB_OUT, PUB_IN, PRV_IN, INTERNAL = 0, 1, 2, 3, 4
 #: Witness-program opcodes (raw wire ids at define time, final ids after compile).
 OP_MUL, OP_HINT, OP_CHECK = 0, 1, 2
 
+
+def field_division(fn: Callable[..., list[int]]) -> Callable[..., list[int]]:
+    """Mark a hint as a field division: fn(num, den) = [num · den⁻¹ mod r] (0 when den = 0), or
+    fn(v) = [v⁻¹] (0 for 0) with one argument — the numba solver then computes it itself
+    (``circuits.solver_fast``) instead of calling Python; fn stays the reference."""
+    fn.field_division = True  # type: ignore[attr-defined]
+    return fn
+
+
 HintFn = Callable[..., Sequence[int]]
 
 

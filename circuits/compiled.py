@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -35,6 +35,7 @@ from circuits.solver import (
     run_program,
     run_program_reference,
 )
+from circuits.solver_fast import EncodedProgram, encode, solve_fast
 from prover.fields import R
 from prover.r1cs import R1CS, SparseMatrix
 
@@ -100,8 +101,18 @@ class CompiledCircuit:
                 z[w] = v % R
         return z
 
+    @cached_property
+    def encoded(self) -> EncodedProgram:
+        """The program in the numba solver's arrays (``circuits.solver_fast``), built once."""
+        return encode(self.program, self.r1cs.n_wires)
+
     def solve(self, assignment: Mapping[str, int | Sequence[int]]) -> list[int]:
-        """The full witness z for these inputs (negative ints mean r − |v|); fast path."""
+        """The full witness z for these inputs (negative ints mean r − |v|); the numba solver
+        (``circuits.solver_fast``; ``solve_python`` is its twin on Python ints)."""
+        return solve_fast(self.encoded, self._initial(assignment), self.constraint_names)
+
+    def solve_python(self, assignment: Mapping[str, int | Sequence[int]]) -> list[int]:
+        """``solve`` on Python ints (``circuits.solver.run_program``)."""
         return run_program(self.program, self._initial(assignment), self.constraint_names)
 
     def solve_reference(self, assignment: Mapping[str, int | Sequence[int]]) -> list[int]:

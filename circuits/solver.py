@@ -9,9 +9,10 @@ A program is a list of ops in creation order (final iden3 wire indices):
 A defining constraint holds by construction, so only assertions are evaluated: since rows and
 ops are created in the same order, the first failing assertion is the first failing row.
 
-``run_program`` is the fast path: each linear combination is pre-encoded as a bare int (a
-single wire with coefficient 1) or a tuple of (wire, coefficient) pairs with coefficients in
-signed form (−1 instead of r − 1, so products stay small), and evaluated with one list
+``run_program`` is the Python path (the numba solver ``circuits.solver_fast``, which
+``CompiledCircuit.solve`` uses, is its twin): each linear combination is pre-encoded as a bare
+int (a single wire with coefficient 1) or a tuple of (wire, coefficient) pairs with coefficients
+in signed form (−1 instead of r − 1, so products stay small), and evaluated with one list
 comprehension; no objects are created per constraint. ``run_program_reference`` is its plain
 twin: it evaluates the dict-form terms and then checks every row of the R1CS in order.
 """

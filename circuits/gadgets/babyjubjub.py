@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from circuits.api import API
+from circuits.builder import field_division
 from circuits.linear import Value, Variable, as_variable
 from protocol import babyjubjub as bjj
 from protocol.fields import inverse_or_zero
@@ -44,6 +45,7 @@ PointVar = tuple[Variable, Variable]
 A, D = bjj.A, bjj.D
 
 
+@field_division
 def _div_hint(num: int, den: int) -> list[int]:
     return [num * inverse_or_zero(den) % R]
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from circuits.api import API
+from circuits.builder import field_division
 from circuits.gadgets.babyjubjub import PointVar, _lookup3, point_add
 from circuits.linear import Value, Variable, as_variable
 from protocol import babyjubjub as bjj
@@ -64,6 +65,7 @@ def to_montgomery_native(p: bjj.Point) -> bjj.Point:
     return u, u * pow(x, -1, R) % R
 
 
+@field_division
 def _div(num: int, den: int) -> list[int]:
     return [num * inverse_or_zero(den) % R]
 

@@ -31,6 +31,7 @@ def test_solver_speed_250k_constraints() -> None:
 
     compiled = compile_circuit(Chain())
     assert compiled.n_constraints >= 250_000
+    compiled.solve({"x": [1, 2]})  # once: the program's encoding and the kernels' first call
     # CPU time of this process: the machine is shared, wall time measures the neighbours too.
     t0 = time.process_time()
     compiled.solve({"x": [1, 2]})

@@ -52,8 +52,11 @@ position in m; no signature: the operator's move, priced by the rule alone)::
                         the least favourable price leaving TV_La ≥ 0: step ⌈−TV_Lb / q⌉
     D after             its position shrinks and its TV/TR does not get worse
 
-Both transitions move collateral between the two accounts and the fund only; value is
-conserved exactly. Reference: StarkEx perpetual (liquidate, deleverage: docs.starkware.co).
+Settle (the sweep of settled options) writes off an account it leaves bankrupt with nothing
+(TV < 0, MR = 0, LV = 0): the fund pays the whole deficit if it holds it (``write_off``).
+
+These transitions move collateral between the accounts and the fund only; value is conserved
+exactly. Reference: StarkEx perpetual (liquidate, deleverage: docs.starkware.co).
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ from rollup.errors import (
 from rollup.margin import maintenance_risk, ratio_not_worse, settle, total_value
 from rollup.options import long_value
 
-__all__ = ["deleverage", "deleverage_price", "liquidate", "shortfall"]
+__all__ = ["deleverage", "deleverage_price", "liquidate", "shortfall", "write_off"]
 
 
 def _check_reduces(index: int, size: int, side_taken: int, quantity: int) -> None:
@@ -105,6 +108,22 @@ def shortfall(filled: Account, state: GlobalState) -> int:
     deficit = -total_value(filled, state)
     if deficit <= 0 or maintenance_risk(filled, state) or long_value(filled, state):
         return 0
+    return deficit
+
+
+def write_off(index: int, account: Account, state: GlobalState) -> int:
+    """What the insurance fund pays when a Settle leaves ``account`` (settled) bankrupt with
+    nothing left to liquidate — the ``shortfall`` rule: TV < 0, no maintenance risk, no long
+    options of value (an option that expired out of the money cannot be sold at a mark of 0,
+    so its holder's debt outlives it) — the whole deficit if the fund holds it, else 0 (the
+    debt stays, and a later Settle writes it off once the fund has grown). A draw the fund
+    holds but that is ≥ 2^SHORTFALL_BITS (a fund beyond 2^80 quanta) refuses the Settle, as
+    the liquidation does."""
+    deficit = shortfall(account, state)
+    if deficit > state.insurance_fund:
+        return 0
+    if deficit >> SHORTFALL_BITS:
+        raise InsuranceExhausted(account=index, fund=state.insurance_fund, shortfall=deficit)
     return deficit
 
 

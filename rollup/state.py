@@ -419,9 +419,12 @@ class RollupState:
 
     def _settle(self, tx: Settle):
         account = self.existing(tx.account)
-        swept = settle(account, self.global_state)
+        g = self.global_state
+        swept = settle(account, g)
+        draw = bankruptcy.write_off(tx.account, swept, g)  # bankrupt with nothing: the fund pays
+        swept = replace(swept, collateral=swept.collateral + draw)
         effects.check_collateral(f"account {tx.account}", swept)
-        return [(tx.account, swept)], self.global_state, {"account": tx.account}, ()
+        return [(tx.account, swept)], effects.add_insurance(g, -draw), {"account": tx.account}, ()
 
     def _forced(self, tx: ForcedWithdrawal):
         effects.check_range("l1 address", tx.l1_address, 0, (1 << L1_ADDRESS_BITS) - 1)

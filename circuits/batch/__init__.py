@@ -31,14 +31,14 @@ Not enforced by this circuit (by design):
 - the order of priority requests against the L1 queue is checked by the settlement layer on
   the pubdata the commitment binds.
 
-Size at D = 16, M = 4: 45,503 constraints per slot (``python -m benchmarks.batch_constraints``):
+Size at D = 16, M = 4: 45,637 constraints per slot (``python -m benchmarks.batch_constraints``):
 two Merkle updates with their leaf hashes and option fills 2 × 11.4k, two EdDSA checks 2 × 4.2k,
 the series table (S = 8 series' marks' max(mark, intrinsic) and short requirements,
 listing and marks rules) 3.7k, the signed messages 2.2k (equal-arity messages of exclusive types
 share one Poseidon), option positions 2 × 0.41k, fills and order terms 1.6k, the oracle update
-1.1k, the rest (records, margin figures, liquidation and its closing draw, forced
-withdrawal, transfers, open interest) ≈ 5.2k; per batch once, the global hash of the markets and
-series (2 × 6.5k) and the expiry flags (0.3k).
+1.1k, the rest (records, margin figures, liquidation and its closing draw, the Settle's
+write-off, forced withdrawal, transfers, open interest) ≈ 5.3k; per batch once, the global hash
+of the markets and series (2 × 6.5k) and the expiry flags (0.3k).
 """
 
 from circuits.batch.circuit import BatchCircuit, compile_batch

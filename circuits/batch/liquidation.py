@@ -6,20 +6,26 @@ the value its positions are carried at, so ds0·o is the fill's exact change of 
 ``circuits.batch.trade``; pen the (underlying) market's penalty fraction; the margin rules
 themselves are ``circuits.batch.margin``'s, which waive L's TV/TR rule for a bankrupt fill)::
 
-    liquidate   tv_fill  = liquidate·(collateral − funding + Σ size_b·price + Σ nv_k
-                                      + ds0·o − paid0)
+    liquidate   tv_now   = collateral − funding + Σ size_b·price + Σ nv_k + ds0·o − paid0
+                tv_fill  = liquidate·tv_now
                            (L's TV after the fill at p, before penalty / shortfall;
                            tv_fill = TV_a + penalty − shortfall: |·| < 2^117 ≤ 2^128)
-                neg      = [tv_fill < 0]           equity = max(tv_fill, 0) = (1 − neg)·tv_fill
+                t        = (liquidate + settle)·tv_now,  neg_t = [t < 0]
+                neg      = liquidate·neg_t = [tv_fill < 0]
+                equity   = max(tv_fill, 0) = (1 − neg)·tv_fill
                 nominal  = ⌊q·o·pen / 10^6⌋        (< 2^112)
                 penalty  = min(nominal, equity)    (0 unless a liquidation: tv_fill = 0)
                 neg ⇒ price = o                    (the fund pays no liquidator's discount; then
                                                     tv_fill = TV_b: the fill moves no value)
                 closed   = [MR_a = 0]·[LV_a = 0]   (L left with no risk and no long options of
                                                     value: MR_a, LV_a ≥ 0 of the update after)
-                shortfall = neg·closed·(−tv_fill) < 2^112     (draw_when_closed, a hint pinned
-                           here: the whole deficit, once, when nothing is left; the native
-                           ``rollup.bankruptcy.shortfall``)
+    settle      (the sweep of settled options; tv_now is the swept TV: no fill)
+                covers   = [fund + t ≥ 0]          (the fund holds the deficit; |·| < 2^128)
+    both        shortfall = (neg + settle·neg_t·covers)·closed·(−t) < 2^112
+                           (draw_when_closed, a hint pinned here: a liquidation's whole deficit,
+                           once, when nothing is left — ``rollup.bankruptcy.shortfall``; a
+                           Settle's write-off of an account it leaves bankrupt with nothing,
+                           when the fund holds it — ``write_off``)
                 liquidatable: MR_b − TV_b·10^6 − 1 ≥ 0          (|·| < 2^150)
                 L's collateral delta: −paid0 − penalty + shortfall
     deleverage  fund + TV_b < 0                    (−fund − TV_b − 1 ∈ [0, 2^128); so TV_b < 0)
@@ -53,6 +59,7 @@ from protocol.spec import (
     INSURANCE_BITS,
     LIQUIDATE,
     PRICE_BITS,
+    SETTLE,
     SHORTFALL_BITS,
     SIZE_BITS,
 )
@@ -68,8 +75,9 @@ _LEAST_PRICE_BITS = 184
 
 @dataclass(frozen=True)
 class LiquidationTerms:
-    tv_fill: Variable
-    neg: Variable
+    t: Variable  #: (liquidate + settle)·tv_now
+    neg_t: Variable  #: [t < 0]
+    neg: Variable  #: liquidate·neg_t
     penalty: Variable
     shortfall: Variable
 
@@ -78,16 +86,18 @@ def _signed(v: int) -> int:
     return v - R if v > R >> 1 else v
 
 
-def _draw_hint(tv_fill: int, q: int, unit: int, dn_value: int, lv_b: int, risk_mm: int,
-               *sizes_prices: int) -> list[int]:  # fmt: skip
-    """The native ``rollup.bankruptcy.shortfall`` from the slot's figures (witness only;
-    ``bankruptcy_checks`` pins it): −tv_fill when negative and the fill leaves MR = 0 and
-    LV = 0 (L's long options lose dn·mark' when it sells them; buying back a short leaves LV)."""
-    deficit, half = -_signed(tv_fill), len(sizes_prices) // 2
+def _draw_hint(t: int, settle: int, fund: int, q: int, unit: int, dn_value: int, lv_b: int,
+               risk_mm: int, *sizes_prices: int) -> list[int]:  # fmt: skip
+    """The native ``rollup.bankruptcy.shortfall`` / ``write_off`` from the slot's figures
+    (witness only; ``bankruptcy_checks`` pins it): −t when negative and the update leaves
+    MR = 0 and LV = 0 (L's long options lose dn·mark' when it sells them; buying back a short
+    leaves LV) — for a Settle only if the fund holds it."""
+    deficit, half = -_signed(t), len(sizes_prices) // 2
     pairs = zip(sizes_prices[:half], sizes_prices[half:], strict=True)
     mr_a = sum(abs(_signed(s)) * p for s, p in pairs) + risk_mm - q * unit
     lv_a = lv_b + min(_signed(dn_value), 0)
-    return [deficit if deficit > 0 and mr_a == 0 and lv_a == 0 else 0]
+    owed = deficit > 0 and mr_a == 0 and lv_a == 0 and (not settle or fund >= deficit)
+    return [deficit if owed else 0]
 
 
 def liquidation_terms(
@@ -103,14 +113,17 @@ def liquidation_terms(
     ``cash0`` = L's funding-settled collateral plus its options' value, ``held`` = (L's
     options, whose ``long_value`` is LV_b, and the maintenance prices price_m·mf_m). The
     shortfall is a hint pinned by ``bankruptcy_checks``."""
-    liq = inp.sel[LIQUIDATE]
+    liq, settle = inp.sel[LIQUIDATE], inp.sel[SETTLE]
     held0, maint_prices = held
     with api.namespace("liquidation"):
         notional = api.sum(
             [api.mul(s, g.prices[k], name=f"notional_before{k}") for k, s in enumerate(old0.sizes)]
         )
-        tv_fill = api.mul(liq, cash0 + notional + fl.ds_oracle - fl.paid0, name="tv_fill")
-        neg = 1 - sign_ge(api, tv_fill, TV_FILL_BITS, "solvent")
+        tv_now = cash0 + notional + fl.ds_oracle - fl.paid0
+        tv_fill = api.mul(liq, tv_now, name="tv_fill")
+        t = tv_fill + api.mul(settle, tv_now, name="tv_settled")
+        neg_t = 1 - sign_ge(api, t, TV_FILL_BITS, "solvent")
+        neg = api.mul(liq, neg_t, name="bankrupt_fill")
         equity = tv_fill - api.mul(neg, tv_fill, name="equity")
         risk = api.mul(
             api.mul(inp.quantity, fl.oracle, name="q_oracle"), fl.penalty, name="q_o_pen"
@@ -119,11 +132,11 @@ def liquidation_terms(
         capped = sign_ge(api, equity - nominal, TV_FILL_BITS, "covers_nominal")
         penalty = equity + api.mul(capped, nominal - equity, name="penalty")
         api.assert_product(neg, inp.price - fl.oracle, 0, "shortfall_at_oracle_price")
-        inputs = [tv_fill, inp.quantity, fl.unit_risk[0], fl.dn_value[0], held0.long_value,
-                  held0.risk_mm, *old0.sizes, *maint_prices]  # fmt: skip
+        inputs = [t, settle, g.fund, inp.quantity, fl.unit_risk[0], fl.dn_value[0],
+                  held0.long_value, held0.risk_mm, *old0.sizes, *maint_prices]  # fmt: skip
         (shortfall,) = api.hint(_draw_hint, inputs, 1, "shortfall")
         api.range_check(shortfall, SHORTFALL_BITS, "shortfall_range")
-    return LiquidationTerms(tv_fill, neg, penalty, shortfall)
+    return LiquidationTerms(t, neg_t, neg, penalty, shortfall)
 
 
 def bankruptcy_checks(
@@ -148,11 +161,14 @@ def bankruptcy_checks(
         least = api.mul(q, f0.maint_risk_before, name="q_mr_b") - f0.gain - 1
         least = least + api.mul(riskless, q - tv_a0 - least - 1, name="riskless_least")
         cond_range(api, dl, least, _LEAST_PRICE_BITS, "least_price")
-        # the liquidation's draw: the whole deficit, once L is left with nothing
+        # the draw: the whole deficit, once L is left with nothing (a Settle: if the fund holds it)
         closed = api.mul(api.is_zero(upd0.maint_risk, "riskless_after"),
                          api.is_zero(upd0.long_value, "no_longs_after"), name="closed")  # fmt: skip
-        owed = api.mul(lt.neg, closed, name="bankrupt_closed")
-        api.assert_equal(lt.shortfall, api.mul(owed, -lt.tv_fill, name="deficit"),
+        covers = sign_ge(api, g.fund + lt.t, INSURANCE_BITS + 1, "fund_covers")
+        written_off = api.mul(api.mul(inp.sel[SETTLE], lt.neg_t, name="settle_bankrupt"), covers,
+                              name="write_off")  # fmt: skip
+        owed = api.mul(lt.neg + written_off, closed, name="bankrupt_closed")
+        api.assert_equal(lt.shortfall, api.mul(owed, -lt.t, name="deficit"),
                          "draw_when_closed")  # fmt: skip
 
 

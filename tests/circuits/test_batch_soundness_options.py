@@ -16,9 +16,11 @@ import rollup.bankruptcy
 import rollup.circuit_input
 import rollup.options
 from circuits.batch import compile_batch
+from circuits.errors import UnsatisfiedConstraint
+from circuits.solver import run_program
 from circuits.soundness import find_unconstrained
 from protocol import leaf
-from protocol.spec import BUY, OPTION_BASE, SELL, VALUE_SCALE
+from protocol.spec import BUY, OPTION_BASE, SELL, SETTLE, VALUE_SCALE
 from rollup import effects
 from rollup.account import OptionPosition
 from rollup.bankruptcy import deleverage_price
@@ -392,3 +394,49 @@ def test_a_short_is_not_valued_at_a_stale_mark(compiled, monkeypatch) -> None:
     g = state.global_state
     assert total_value(settle(state.account(1), g), g) == 40_000 * Q
     fails(compiled, one_slot(state, lambda s: s.apply(_withdraw(s, 1, free))), "margin/initial0")
+
+
+# -- review 2, F1b: a Settle writes off a positionless debt from the fund -----------------------
+def expired_debtor(fund: int) -> RollupState:
+    """``long_calls_on_negative_cash`` (−7,500q of cash, 1000 calls out of the money) with the
+    calls marked 0, then expired and settled at 70q (payoff 0): account 0 owes 7,500q and holds
+    nothing; the fund set to ``fund``."""
+    state = long_calls_on_negative_cash()
+    state.apply(marks_tx(state, {CALL_SLOT: 0, PUT_SLOT: PUT_MARK}))
+    low = (PRICE * 7 // 10,)
+    state.apply(oracle(state, low, dt=OPTION_EXPIRY - state.global_state.oracle_time + 10))
+    state.apply(marks_tx(state, {CALL_SLOT: PRICE * 7 // 10, PUT_SLOT: PUT_MARK},
+                         flags=1 << CALL_SLOT))  # fmt: skip
+    state.global_state = replace(state.global_state, insurance_fund=fund)
+    return state
+
+
+@pytest.mark.parametrize("fund", [10**6 * Q, 5_000 * Q])
+def test_a_settle_writes_off_a_positionless_debt_the_fund_holds(compiled, fund: int) -> None:
+    from tests.circuits.test_batch_soundness_bankruptcy import drawing
+
+    state = expired_debtor(fund)
+    deficit = -total_value(settle(state.account(0), state.global_state), state.global_state)
+    assert deficit == 7_500 * Q
+    batch = one_slot(state, lambda s: s.apply(Settle(0)))
+    drawn = fund - batch.slots[0].new_global.insurance_fund
+    assert drawn == (deficit if fund >= deficit else 0)
+    assert state.account(0).collateral == (0 if drawn else -deficit)
+    z = solve_batch(compiled, batch, SHAPE)
+    assert find_unconstrained(compiled, z, random.Random(21), n_random=1).ok
+    # a prover writing off what the rule does not (or not what it does) fails on a named row
+    wrong = 0 if drawn else fund  # nothing where the rule pays; all of a fund that cannot
+
+    def commit_settle(s: RollupState) -> object:
+        g = s.global_state
+        swept = settle(s.account(0), g)
+        after = replace(swept, collateral=swept.collateral + wrong)
+        new_g = replace(g, insurance_fund=g.insurance_fund - wrong)
+        return s.commit(0, SETTLE, Settle(0), [(0, after)], new_g, {"account": 0}, ())
+
+    batch = one_slot(expired_debtor(fund), commit_settle)
+    program = drawing(compiled, wrong)
+    assignment = rollup.circuit_input.batch_assignment(batch, SHAPE)
+    with pytest.raises(UnsatisfiedConstraint) as err:
+        run_program(program, compiled._initial(assignment), compiled.constraint_names)
+    assert "bankruptcy/draw_when_closed" in err.value.name

@@ -418,3 +418,40 @@ def test_f1_a_settled_series_is_not_liquidated() -> None:
         errors.SeriesUnavailable,
     )  # fmt: skip
     assert "settled" in str(err)
+
+
+def test_f1b_a_settle_writes_off_a_positionless_debt_when_the_fund_holds_it() -> None:
+    """0 holds 1000 calls on −6,000q of cash (TV 4,000q); they expire out of the money and
+    the oracle marks them 0 first: liquidating them would need a fill at a price of 0, so
+    nobody can, and their settlement leaves −6,000q on an account with nothing. A Settle writes
+    it off from the insurance fund once the fund holds it (twin: 5,000q, nothing drawn, the
+    debt stays; 10,000q: the whole deficit); Σ collateral + fund is unchanged throughout."""
+    from tests.rollup.test_options import EXPIRY
+
+    world = long_calls_on_negative_cash()
+    m = world.params.n_markets
+    low = (PRICE * 9 // 10, PRICE * 13 // 10) + (PRICE,) * (m - 2)  # the calls out of the money
+    world.state.apply(oracle(world, low, dt=EXPIRY - world.state.global_state.oracle_time - 60))
+    world.state.apply(marks(world, {0: 0}))
+    g = world.state.global_state
+    assert tv(world, 0) == -6000 * Q and long_value(settle(world.state.account(0), g), g) == 0
+    world.state.apply(oracle(world, low, dt=120))  # past expiry
+    world.state.apply(marks(world, {0: PRICE * 9 // 10}, flags=1))  # settles at 90q: payoff 0
+
+    def cash() -> int:
+        g = world.state.global_state
+        return (
+            sum(settle(a, g).collateral for a in world.state.accounts.values()) + g.insurance_fund
+        )
+
+    world.state.global_state = replace(world.state.global_state, insurance_fund=5_000 * Q)
+    before = cash()
+    world.state.apply(Settle(0))
+    a = world.state.account(0)
+    assert a.collateral == -6000 * Q and not any(o.size for o in a.options)
+    assert world.state.global_state.insurance_fund == 5_000 * Q and cash() == before
+    world.state.global_state = replace(world.state.global_state, insurance_fund=10_000 * Q)
+    before = cash()
+    world.state.apply(Settle(0))
+    assert world.state.account(0).collateral == 0
+    assert world.state.global_state.insurance_fund == 4_000 * Q and cash() == before

@@ -116,17 +116,24 @@ class Sequencer:
 
     def submit(self, tx: Tx) -> int:
         """Admit a user/operator transaction; returns its mempool sequence number (persisted)."""
-        if not isinstance(tx, USER_TYPES):
-            raise MempoolRejected(detail=f"{type(tx).__name__} comes from the L1 queue, not users")
-        try:
-            ok = self._signature_ok(tx)
-        except RollupError as e:
-            raise MempoolRejected(detail=str(e)) from None
-        if not ok:
-            raise MempoolRejected(detail=f"{type(tx).__name__}: signature does not verify")
-        seq = self.store.accept(tx)
-        self.pending[seq] = tx
-        return seq
+        return self.submit_many([tx])[0]
+
+    def submit_many(self, txs: Sequence[Tx]) -> list[int]:
+        """Admit transactions together: each checked as ``submit`` checks it, then all persisted
+        in one SQL transaction (an oracle update and its marks: both or neither)."""
+        for tx in txs:
+            if not isinstance(tx, USER_TYPES):
+                detail = f"{type(tx).__name__} comes from the L1 queue, not users"
+                raise MempoolRejected(detail=detail)
+            try:
+                ok = self._signature_ok(tx)
+            except RollupError as e:
+                raise MempoolRejected(detail=str(e)) from None
+            if not ok:
+                raise MempoolRejected(detail=f"{type(tx).__name__}: signature does not verify")
+        seqs = self.store.accept_many(txs)
+        self.pending.update(zip(seqs, txs, strict=True))
+        return seqs
 
     # -- batches -------------------------------------------------------------------------------
     def seal_batch(self, priority_queue: Sequence[dict[str, Any]] = ()) -> BatchWitness | None:

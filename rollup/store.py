@@ -36,7 +36,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -212,18 +213,33 @@ class Store:
     def genesis(self) -> GlobalState:
         return GlobalState.from_list(self.get("genesis"))
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read in the block from one snapshot of the file: a read transaction (WAL),
+        so a batch another process commits meanwhile is either wholly seen or not at all (a
+        no-op inside a transaction already open)."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
     @_guard
     def load_state(self, backend: PoseidonBackend | str | None = None) -> RollupState:
         """The state after the last written batch: the tables, then the uncompacted deltas
-        (hashed on ``backend``, default the best available); StoreError if it does not give the
-        last batch's stored root."""
-        state = self._assemble(backend)
-        head = self.head()
-        restored = self.get("restored")  # [head, root] of a store written by ``restore``
-        if restored is not None and restored[0] == head:
-            expected = restored[1]
-        else:
-            expected = self.root_after(head - 1) if head else state.root
+        (hashed on ``backend``, default the best available), read in one snapshot; StoreError
+        if it does not give the last batch's stored root."""
+        with self.snapshot():
+            state = self._assemble(backend)
+            head = self.head()
+            restored = self.get("restored")  # [head, root] of a store written by ``restore``
+            if restored is not None and restored[0] == head:
+                expected = restored[1]
+            else:
+                expected = self.root_after(head - 1) if head else state.root
         if state.root != expected:
             raise StoreError(
                 detail=f"{self.path}: the stored state does not give batch {head - 1}'s root "
@@ -309,16 +325,25 @@ class Store:
     @_guard
     def accept(self, tx: Tx) -> int:
         """Persist an accepted transaction (committed before returning); returns its sequence."""
-        blob = tx_to_bytes(tx)
+        return self.accept_many([tx])[0]
+
+    @_guard
+    def accept_many(self, txs: Sequence[Tx]) -> list[int]:
+        """Persist accepted transactions in ONE SQL transaction (all or none: an oracle update
+        and its marks); returns their sequences, in order."""
+        seqs = []
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            cur = self.db.execute("INSERT INTO mempool (tx, sum) VALUES (?, x'')", (blob,))
-            seq = cur.lastrowid
-            self.db.execute(
-                "UPDATE mempool SET sum = ? WHERE seq = ?",
-                (digest("mempool", "tx", seq, blob), seq),
-            )
-        return seq
+            for tx in txs:
+                blob = tx_to_bytes(tx)
+                cur = self.db.execute("INSERT INTO mempool (tx, sum) VALUES (?, x'')", (blob,))
+                seq = cur.lastrowid
+                self.db.execute(
+                    "UPDATE mempool SET sum = ? WHERE seq = ?",
+                    (digest("mempool", "tx", seq, blob), seq),
+                )
+                seqs.append(seq)
+        return seqs
 
     @_guard
     def mempool(self) -> list[tuple[int, Tx]]:

@@ -264,3 +264,23 @@ def test_exit_code_table(rollup_dir: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("ZKR_DEBUG", "1")
     result = run("batch", "--dir", rollup_dir, "--all")
     assert isinstance(result.exception, RuntimeError)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("prove", "--scheduler", "garbage"), "not a scheduler address"),
+        (("prove", "--scheduler", "tcp://host:0"), "not a scheduler address"),
+        (("node", "--port", "99999"), "not in the range 0<=x<=65535"),
+        (("node", "--port", "-1"), "not in the range 0<=x<=65535"),
+        (("node", "--batch-seconds", "nan"), "not a finite number of seconds > 0"),
+        (("node", "--batch-seconds", "inf"), "not a finite number of seconds > 0"),
+        (("node", "--batch-seconds", "-1"), "not a finite number of seconds > 0"),
+    ],
+)
+def test_bad_node_and_prove_options_are_usage_errors(
+    capsys: pytest.CaptureFixture, tmp_path: Path, args, fragment
+) -> None:
+    """One line, exit 2, before the directory is even opened (they were an internal error, or
+    taken as given: a nan batch interval never sealed a batch that was not full)."""
+    assert fragment in usage_fails(capsys, *args, "--dir", tmp_path)

@@ -45,6 +45,7 @@ from rollup.node.trading import Trading
 from rollup.rebuild import rebuild_from_settlement
 from rollup.sequencer import GROUP, Sequencer
 from rollup.state import RollupState
+from rollup.store import Store
 from rollup.tx import Transfer, Tx, Withdraw, escape_message, forced_message
 from rollup.witness import BatchWitness
 from verifier.settlement import sign_batch
@@ -63,6 +64,28 @@ def open_sequencer(path: Path) -> Sequencer:
         return Sequencer.open(str(path / SEQUENCER))
     except StoreError as e:
         raise CorruptFile(path=path / SEQUENCER, detail=f"{e}; {RESTORE_HINT}") from None
+
+
+def check_against_settlement(path: Path, store: Store, l1: Layer1) -> None:
+    """CorruptFile unless the store holds every batch the settlement layer accepted, the last
+    of them with the root it accepted: a store put back from a backup (or another history)
+    would seal again what was settled and leave the rollup stuck without a word."""
+    settled, head = l1.batch_count, store.head()
+    restored = store.get("restored")  # [head, root] of a store ``restore`` wrote from L1
+    try:
+        if head < settled:
+            detail = f"is behind the settlement layer (head batch {head}, {settled} settled)"
+        elif restored is not None and restored[0] == settled:
+            if restored[1] == l1.root:
+                return
+            detail = "the root it was restored at is not the settlement layer's"
+        elif settled and store.root_after(settled - 1) != l1.root:
+            detail = f"batch {settled - 1}'s root is not the one the settlement layer accepted"
+        else:
+            return
+    except StoreError as e:
+        detail = str(e)
+    raise CorruptFile(path=path / SEQUENCER, detail=f"{detail}; {RESTORE_HINT}")
 
 
 class Rollup(Trading, Feeds):
@@ -88,6 +111,11 @@ class Rollup(Trading, Feeds):
             self.l1: Layer1 = open_settlement(self.path, self.meta.settlement_config, clock)
             try:
                 self.seq = open_sequencer(self.path)
+                try:
+                    check_against_settlement(self.path, self.seq.store, self.l1)
+                except BaseException:
+                    self.seq.store.close()
+                    raise
             except BaseException:
                 self.l1.close()
                 raise

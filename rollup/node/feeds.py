@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from protocol.spec import CALL, PUT
-from rollup.node.errors import NodeError
+from rollup import pricing
+from rollup.node.errors import InvalidArgument, NodeError
 from rollup.node.oracle import DEFAULT_IV, compute_marks
 from rollup.series import slot_is_free
 from rollup.tx import ListSeries, Marks, OraclePrice, Settle
@@ -48,32 +49,40 @@ class Feeds:
         if len(prices) != n or len(rates) != n:
             raise NodeError(detail=f"give {n} prices and {n} funding rates, one per market")
         log = self.oracle_log.read()  # a damaged log refuses the update before anything is sent
-        g = self.pending_state().global_state
+        state = self.pending_state()
+        g = state.global_state
         if timestamp is None:
             timestamp = max(self.now(), g.oracle_time + 1)
-        for sid, iv in (ivs or {}).items():
+        for sid, iv in (ivs or {}).items():  # every argument checked before anything is written
             if g.series_by_id(sid) is None:
                 raise NodeError(detail=f"option series {sid} is not listed")
-            self.oracle_log.set_iv(sid, iv)
+            try:
+                log.iv[sid] = pricing.checked_float(f"series {sid}: iv", iv, positive=True)
+            except ValueError as e:
+                raise InvalidArgument(detail=str(e)) from None
         key = self.keystore.oracle_key()
-        tx = OraclePrice.signed(key, self.domain, prices, rates, timestamp)
+        txs = [OraclePrice.signed(key, self.domain, prices, rates, timestamp)]
         out: dict[str, Any] = {"timestamp": timestamp, "marks_mempool": None, "marks": {},
                                "settled": {}}  # fmt: skip
         if any(s.listed and not s.settlement_price for s in g.series):
-            if ivs:
-                log = self.oracle_log.read()
             marks, flags = compute_marks(g, timestamp, prices, log)
-            out["mempool"] = self.submit(tx)
-            self.oracle_log.record(timestamp, prices)
-            out["marks_mempool"] = self.submit(Marks.signed(key, self.domain, timestamp, marks,
-                                                            flags))  # fmt: skip
+            txs.append(Marks.signed(key, self.domain, timestamp, marks, flags))
             for j, s in enumerate(g.series):
                 if s.listed and not s.settlement_price:
                     target = out["settled"] if flags >> j & 1 else out["marks"]
                     target[s.series_id] = marks[j]
-        else:
-            out["mempool"] = self.submit(tx)
-            self.oracle_log.record(timestamp, prices)
+        for tx in txs:  # refused (stale time, a bad rate or mark …) before anything is written
+            state.stage(tx)
+        # The oracle's own record first (its sample and ivs: harmless if the update then never
+        # reaches the mempool), then the update and its marks in one SQL transaction — a crash
+        # leaves all of it or none of it in the mempool, never a price without its marks.
+        log.add_sample(timestamp, prices)
+        self.oracle_log.save(log)
+        self._require_live()
+        seqs = self.seq.submit_many(txs)
+        out["mempool"] = seqs[0]
+        if len(seqs) > 1:
+            out["marks_mempool"] = seqs[1]
         return out
 
     def list_series(
@@ -87,6 +96,11 @@ class Feeds:
             raise NodeError(detail=f"kind {kind} is neither 0 (call) nor 1 (put)")
         if expiry <= self.now():
             raise NodeError(detail=f"expiry {expiry} is not in the future (now {self.now()})")
+        if iv is not None:  # checked before the listing is submitted
+            try:
+                iv = pricing.checked_float("iv", iv, positive=True)
+            except ValueError as e:
+                raise InvalidArgument(detail=str(e)) from None
         g = self.pending_state().global_state
         slot = next((j for j, s in enumerate(g.series) if slot_is_free(s)), None)
         if slot is None:

@@ -39,8 +39,13 @@ TWAP_SECONDS = 1800  #: the settlement price's averaging window before expiry
 
 @dataclass
 class OracleData:
-    samples: list[list[tuple[int, int]]]
+    samples: list[list[tuple[int, int]]]  #: per market, (timestamp, index) in time order
     iv: dict[int, float]
+
+    def add_sample(self, timestamp: int, prices: tuple[int, ...]) -> None:
+        """One sample per market at ``timestamp`` (replacing any at or after it)."""
+        for market, price in zip(self.samples, prices, strict=True):
+            market[:] = [s for s in market if s[0] < timestamp] + [(timestamp, price)]
 
 
 class OracleLog:
@@ -73,13 +78,6 @@ class OracleLog:
             "iv": {str(k): repr(v) for k, v in sorted(data.iv.items())},
         }
         write_envelope(self.path, "oracle", body)
-
-    def record(self, timestamp: int, prices: tuple[int, ...]) -> None:
-        """Append one sample per market (replacing any at or after ``timestamp``)."""
-        data = self.read()
-        for market, price in zip(data.samples, prices, strict=True):
-            market[:] = [s for s in market if s[0] < timestamp] + [(timestamp, price)]
-        self.save(data)
 
     def set_iv(self, series_id: int, iv: float) -> None:
         pricing.checked_float(f"series {series_id}: iv", iv, positive=True)

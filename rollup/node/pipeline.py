@@ -25,6 +25,8 @@ the others.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -61,6 +63,29 @@ __all__ = [
     "setup_shape",
     "verifying_key_json",
 ]
+
+
+def die_with_parent(parent: int) -> None:
+    """A proving worker's initializer: the worker ends when the process that started it does
+    (a ``kill -9`` of the node left its workers — ~0.9 GB each — running for good, blocked on
+    their queue). Linux: the kernel's parent-death signal; everywhere: a daemon thread that
+    polls the parent's pid once a second."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 @dataclass(frozen=True)
@@ -215,7 +240,10 @@ class Prover:
             self.backend = "local"
         else:
             self.backend = "processes"
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )  # fmt: skip
 
     def submit(self, job: Job) -> Any:
         """A future of ``prove_assignment(*job)`` (local: already finished)."""

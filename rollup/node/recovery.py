@@ -112,14 +112,34 @@ def _healthy(target: Path) -> bool:
         store.close()
 
 
+def _diverged(path: Path, clock) -> bool:
+    """The (readable) store lacks batches the settlement layer accepted, or holds another root
+    for the last of them (``facade.check_against_settlement``): a store put back from a backup."""
+    from rollup.node.errors import CorruptFile
+    from rollup.node.facade import check_against_settlement
+
+    l1 = open_settlement(path, read_meta(path).settlement_config, clock)
+    store = Store(path / SEQUENCER)
+    try:
+        check_against_settlement(path, store, l1)
+        return False
+    except CorruptFile:
+        return True
+    finally:
+        store.close()
+        l1.close()
+
+
 def rebuild_or_restore(path: str | Path, clock=time.time, force: bool = False) -> dict:
-    """``zkr rebuild``: restore the store when it is lost or damaged (or ``force``); otherwise
-    check that the settled state rebuilt from L1 alone reaches the settled root.
-    Returns {"restored": bool, "batches", "accounts", "root", "moved_aside"}."""
+    """``zkr rebuild``: restore the store when it is lost, damaged or behind the settlement
+    layer (or ``force``); otherwise check that the settled state rebuilt from L1 alone reaches
+    the settled root. Returns {"restored": bool, "batches", "accounts", "root", "moved_aside"}."""
     path = Path(path)
     read_meta(path)
-    if force or not _healthy(path / SEQUENCER):
-        r = restore(path, clock, force=force)
+    healthy = _healthy(path / SEQUENCER)
+    behind = healthy and not force and _diverged(path, clock)  # moved aside like a forced one
+    if force or not healthy or behind:
+        r = restore(path, clock, force=force or behind)
         aside = None if r.moved_aside is None else str(r.moved_aside)
         return {"restored": True, "batches": r.batches, "accounts": r.accounts,
                 "root": str(r.root), "moved_aside": aside}  # fmt: skip

@@ -153,3 +153,34 @@ def test_a_restore_killed_at_any_step_is_finished_by_the_next(
     assert not list(rollup_dir.glob(".sequencer.db.restoring*"))
     with Rollup(rollup_dir) as node:
         assert node.head() == 2 and node.seq.state.root == root == node.l1.root
+
+
+def test_a_store_put_back_behind_the_settlement_layer_is_refused_then_restored(
+    funded_template: Path, tmp_path: Path
+) -> None:
+    """A backup of sequencer.db taken before batches that then settled, put back: every command
+    used to run on it (status exit 0 with "-3 unsettled batches", sealing settled transactions
+    again, "nothing to settle"). It is now one line, exit 5, and ``zkr rebuild`` restores it."""
+    d = tmp_path / "r"
+    shutil.copytree(funded_template, d)
+    with Rollup(d) as node:
+        assert not node.prove().failures and node.settle() == [0]
+    backup = tmp_path / "backup.db"
+    shutil.copy(d / "sequencer.db", backup)  # head 1, batch 0 settled (the WAL was checkpointed)
+    with Rollup(d) as node:
+        node.transfer(0, 1, usd_to_value("5"))
+        assert node.seal().number == 1
+        assert not node.prove().failures and node.settle() == [1]
+        root = node.l1.root
+    for suffix in ("-wal", "-shm"):
+        Path(f"{d / 'sequencer.db'}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, d / "sequencer.db")
+    result = run("status", "--dir", d)
+    assert result.exit_code == EXIT_CORRUPT, result.output
+    assert "behind the settlement layer (head batch 1, 2 settled)" in result.output
+    assert "zkr rebuild" in result.output and len(result.output.strip().splitlines()) == 1
+    result = run("rebuild", "--dir", d)
+    assert result.exit_code == 0, result.output
+    assert "restored from L1: 2 settled batches" in result.output
+    with Rollup(d) as node:  # twin: the restored store opens, at the settled root
+        assert node.head() == 2 and node.seq.state.root == root == node.l1.root

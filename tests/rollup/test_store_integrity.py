@@ -140,3 +140,28 @@ def test_restore_writes_a_store_that_reopens_to_the_state(sealed: Path, tmp_path
     with pytest.raises(StoreError, match="exists"):  # negative twin: never over an existing one
         Store.restore(target, state, genesis, head=3, priority_consumed=3)
     shutil.copy(target, tmp_path / "copy.db")
+
+
+def test_load_state_reads_one_snapshot_while_another_process_commits(sealed: Path) -> None:
+    """A reader loading the state while the sequencer commits a batch used to read the tables
+    before the commit and the head after it, and called the store damaged ("run zkr rebuild").
+    Another connection commits in the middle of ``load_state`` (after the tables are read):
+    the load still sees one consistent snapshot; outside one, the next read sees the commit."""
+    reader, writer = Store(sealed), Store(sealed)
+    assemble = reader._assemble
+
+    def commit_meanwhile(backend):
+        state = assemble(backend)
+        with writer.db:
+            writer.db.execute("BEGIN IMMEDIATE")
+            writer._put("head", writer.head() + 1)  # what a sealed batch's commit moves
+        return state
+
+    reader._assemble = commit_meanwhile  # type: ignore[method-assign]
+    state = reader.load_state()
+    assert state.root == reader.batches()[-1][2]
+    assert reader.head() == 4  # twin: a read outside the snapshot sees the other commit
+    with pytest.raises(StoreError, match="batch 3 is missing"):
+        reader.load_state()  # (the head moved without a batch: the store is now inconsistent)
+    reader.close()
+    writer.close()

@@ -6,6 +6,8 @@ arguments, converts human units (``rollup.node.units``) and prints. ``cli`` adds
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -261,10 +263,26 @@ def seal_batch(data_dir: Path, seal_all: bool) -> None:
                 click.echo(f"  dropped mempool #{seq}: {reason}")
 
 
+def _scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A Dask scheduler address: tcp://HOST:PORT (or HOST:PORT), 0 < PORT < 65536."""
+    if value is None:
+        return None
+    m = re.fullmatch(r"(?:tcp://)?([^:/\s]+):(\d{1,5})", value)
+    if m is None or not 0 < int(m.group(2)) < 65536:
+        raise click.BadParameter(f"{value!r} is not a scheduler address tcp://HOST:PORT")
+    return value
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise click.BadParameter(f"{value} is not a finite number of seconds > 0")
+    return value
+
+
 @click.command("prove")
 @dir_option
 @click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
-@click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
+@click.option("--scheduler", callback=_scheduler, help="Dask scheduler address tcp://HOST:PORT.")
 @quiet_option
 def prove_batches(data_dir: Path, workers: int, scheduler: str | None, quiet: bool) -> None:
     """Prove every sealed, unsettled batch without a proof (each stored as it finishes)."""
@@ -365,11 +383,12 @@ def export(data_dir: Path, number: int, out: Path, as_json: bool) -> None:
 @click.command("node")
 @dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8700, show_default=True, help="0: any free port.")
-@click.option("--batch-seconds", type=float, default=10.0, show_default=True,
+@click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True,
+              help="0: any free port.")  # fmt: skip
+@click.option("--batch-seconds", type=float, default=10.0, show_default=True, callback=_seconds,
               help="Seal a non-full batch after this long.")  # fmt: skip
 @click.option("--workers", type=int, default=1, show_default=True, help="Proving processes.")
-@click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
+@click.option("--scheduler", callback=_scheduler, help="Dask scheduler address tcp://HOST:PORT.")
 def run_node(data_dir: Path, host: str, port: int, batch_seconds: float, workers: int,
              scheduler: str | None) -> None:  # fmt: skip
     """Run the node: seal by size or time, prove in the background, settle in order, and serve

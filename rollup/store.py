@@ -64,7 +64,8 @@ from rollup.state import RollupState
 from rollup.tx import Tx
 from rollup.witness import BatchWitness
 
-STORE_FORMAT: int = 6  #: 4: batch deltas, tx blobs; 5: protocol v2 leaf layouts; 6: checksums
+#: 4: batch deltas, tx blobs; 5: protocol v2 leaf layouts; 6: checksums; 7: checksummed meta
+STORE_FORMAT: int = 7
 COMPACT_EVERY: int = 64  #: batches between merges of the deltas into accounts / nodes
 NODE_INDEX_BITS: int = 32  #: a node's row key is level << 32 | index (index < 2^depth ≤ 2^32)
 NODE_INDEX_MASK: int = (1 << NODE_INDEX_BITS) - 1
@@ -164,12 +165,13 @@ class Store:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
         if not create and "meta" not in tables:
             raise StoreError(detail=f"{self.path} is not a sequencer store (no meta table)")
-        if "meta" in tables and self.get("params") is not None:
-            found = self.get("format") or 1
+        if "meta" in tables and self._has("params"):
+            found = self._format()
             if found != STORE_FORMAT:
                 raise StoreError(
                     detail=f"{self.path} is store format {found}, this zkrollup reads format "
-                    f"{STORE_FORMAT} (checksummed blobs): restore it from the settlement layer"
+                    f"{STORE_FORMAT} (checksummed blobs and records): restore it from the "
+                    "settlement layer"
                 )
         elif not create:
             raise StoreError(detail=f"{self.path} is not initialised")
@@ -180,11 +182,39 @@ class Store:
     # -- meta ----------------------------------------------------------------------------------
     @_guard
     def get(self, key: str) -> Any:
+        """A meta value (head, global state, queue position …), its checksum checked."""
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else unpack(row[0])
+        if row is None:
+            return None
+        blob, stored = row[0][:-DIGEST_SIZE], row[0][-DIGEST_SIZE:]
+        if digest("meta", "value", key, blob) != stored:  # type: ignore[arg-type]
+            raise StoreError(
+                detail=f"{self.path}: its {key!r} record fails its checksum (the file was altered "
+                "or damaged)"
+            )
+        return unpack(blob)
 
     def _put(self, key: str, value: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, pack(value)))
+        blob = pack(value)
+        sealed = blob + digest("meta", "value", key, blob)  # type: ignore[arg-type]
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, sealed))
+
+    def _has(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM meta WHERE key = ?", (key,)).fetchone() is not None
+
+    def _format(self) -> int:
+        """The store's format: checksummed (format ≥ 7), else the bare record of before."""
+        try:
+            return self.get("format") or 1
+        except StoreError:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+            try:
+                found = unpack(row[0])
+            except Exception:
+                raise StoreError(detail=f"{self.path}: its format record is damaged") from None
+            if isinstance(found, int) and 0 < found < STORE_FORMAT:
+                return found
+            raise
 
     @_guard
     def initialise(self, params: RollupParams, genesis: GlobalState) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 from protocol.codec import pack, unpack
 from protocol.errors import ProtocolError
 
-L1_FORMAT: int = 1
+L1_FORMAT: int = 2  #: 2: the meta records (root, vault, frozen …) carry a checksum
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -57,6 +57,9 @@ def checksum(*blobs: bytes) -> bytes:
         h.update(len(b).to_bytes(8, "little"))
         h.update(b)
     return h.digest()
+
+
+_SUM = 32  #: the checksum's bytes (SHA-256)
 
 
 class L1Store:
@@ -114,16 +117,27 @@ class L1Store:
 
     # -- meta ------------------------------------------------------------------------------------
     def get(self, key: str) -> Any:
+        """A meta record (root, batch count, vault, frozen …), its checksum checked."""
         rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
         if not rows:
             return None
+        data = rows[0][0]
+        blob, stored = data[:-_SUM], data[-_SUM:]
+        if len(data) < _SUM or checksum(key.encode(), blob) != stored:
+            raise StoreCorruptError(
+                f"settlement store {self.path}: its {key!r} record fails its checksum (the file "
+                "was altered or damaged, or is of an older format)"
+            )
         try:
-            return unpack(rows[0][0])
+            return unpack(blob)
         except ProtocolError as e:
             raise StoreCorruptError(f"settlement store {self.path}: meta {key}: {e}") from None
 
     def put(self, key: str, value: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, pack(value)))
+        blob = pack(value)
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, blob + checksum(key.encode(), blob))
+        )
 
     # -- claimable ---------------------------------------------------------------------------------
     def claimable(self, address: int) -> int:

@@ -11,7 +11,8 @@ started. ``ZKR_PRECOMPILE=0`` turns this off.
 
 Phase ``poseidon`` warms the best Poseidon backend's kernels (`prover.poseidon_engine`: many-row
 hashing on its lanes and on the scalar path, the tree update, single hashes, the sponge and
-Merkle paths, and the EdDSA verification kernels of `prover.eddsa_fast`; ~30–50 s cold on AVX2)
+Merkle paths, the EdDSA verification kernels of `prover.eddsa_fast` and the witness solver's of
+`prover.kernels.program`; ~30–50 s cold on AVX2)
 for a caller that knows it will hash a lot later — ``zkr demo``
 starts it before its setup, so the two compile side by side.  Nothing waits for it: a kernel
 this process reaches first it loads from the cache if the child wrote it, else compiles it.
@@ -45,13 +46,14 @@ def _cached(dispatcher) -> bool:
 def _poseidon_kernels() -> tuple:
     """The kernels the best Poseidon backend calls (its lanes' rows and tree kernels if any),
     and the EdDSA verification's."""
-    from prover.kernels import babyjubjub, merkle_levels, poseidon_scalar
+    from prover.kernels import babyjubjub, merkle_levels, poseidon_scalar, program
     from prover.poseidon_engine import available_backends
 
     best = available_backends()[0]
     ps = poseidon_scalar
     scalar = (ps.hash_kernel, ps.sponge_kernel, ps.path_kernel, ps.rows_kernel, merkle_levels.plan,
-              babyjubjub.verify_rows, babyjubjub.subgroup_rows)  # fmt: skip
+              babyjubjub.verify_rows, babyjubjub.subgroup_rows, program.run_ops,
+              program.eval_lcs, program.store_values)  # fmt: skip
     if best == "avx2":
         from prover.kernels import poseidon_avx2
 
@@ -139,3 +141,24 @@ def _warm_poseidon() -> None:
     backend.path_nodes(1, 5, [2, 3, 4])
     key = bytes(32)
     eddsa_fast.verify(eddsa.derive_public_key(key), 1, eddsa.sign(key, 1))
+    _warm_solver()
+
+
+def _warm_solver() -> None:
+    """The witness solver's kernels (`prover.kernels.program`) on a tiny program of the types
+    ``circuits.solver_fast`` passes: z1 = z0·z0, z1·1 = z1, z2 = z1 / z0, then a break."""
+    from prover.kernels import program
+
+    i64 = np.int64
+    kind = np.array([program.MUL, program.CHECK, program.DIV, program.BREAK], dtype=i64)
+    out = np.array([1, 0, 2, 0], dtype=i64)
+    a, b, c = (np.array(x, dtype=i64) for x in ([0, 1, 1, 0], [0, 2, 0, 0], [0, 1, 0, 0]))
+    lc_ptr = np.array([0, 1, 2, 3], dtype=i64)  # LCs: z0, z1, 1·z3 (z3 = 1)
+    lc_wire, lc_coef = np.array([0, 1, 3], dtype=np.int32), np.zeros(3, dtype=np.int32)
+    coefs = np.zeros((2, 4), dtype=np.uint64)
+    z = np.zeros((4, 4), dtype=np.uint64)
+    program.store_values(np.array([0, 3], dtype=i64), np.array([[3, 0, 0, 0], [1, 0, 0, 0]],
+                         dtype=np.uint64), z)  # fmt: skip
+    program.run_ops(kind, out, a, b, c, lc_ptr, lc_wire, lc_coef, coefs, z, 0)
+    program.eval_lcs(np.array([1], dtype=i64), lc_ptr, lc_wire, lc_coef, coefs, z,
+                     np.zeros((1, 4), dtype=np.uint64))  # fmt: skip

@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from protocol.codec import pack
 from protocol.spec import BUY, SELL, TRADE
 from rollup.errors import MempoolRejected, RebuildError, StoreError
 from rollup.rebuild import rebuild, rebuild_from_settlement
@@ -168,17 +169,22 @@ def test_failed_seal_changes_nothing_in_memory_or_store(tmp_path) -> None:
 
 
 def test_store_of_an_older_format_is_refused_with_one_line(tmp_path) -> None:
-    """A store of an older format (no format key: 1; or 3) is refused, not misread."""
+    """A store of an older format (no format key: 1; or 4; or 6, whose records carry no
+    checksum) is refused, not misread."""
     system = make_system(tmp_path)
     path = system.path / "sequencer.db"
-    assert Store(path).get("format") == STORE_FORMAT == 6  # positive twin: the current one reopens
+    assert Store(path).get("format") == STORE_FORMAT == 7  # positive twin: the current one reopens
     with system.seq.store.db:
         system.seq.store._put("format", 4)
-    with pytest.raises(StoreError, match="is store format 4, this zkrollup reads format 6"):
+    with pytest.raises(StoreError, match="is store format 4, this zkrollup reads format 7"):
+        Store(path)
+    with system.seq.store.db:  # format 6 wrote its records bare: msgpack, no checksum
+        system.seq.store.db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (pack(6),))
+    with pytest.raises(StoreError, match="is store format 6, this zkrollup reads format 7"):
         Store(path)
     with system.seq.store.db:
         system.seq.store.db.execute("DELETE FROM meta WHERE key = 'format'")
-    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 6"):
+    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 7"):
         Store(path)
 
 

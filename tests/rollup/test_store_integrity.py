@@ -165,3 +165,13 @@ def test_load_state_reads_one_snapshot_while_another_process_commits(sealed: Pat
         reader.load_state()  # (the head moved without a batch: the store is now inconsistent)
     reader.close()
     writer.close()
+
+
+@pytest.mark.parametrize("key", ["priority_consumed", "head", "compacted", "global"])
+def test_a_flipped_record_is_refused_by_its_checksum(sealed: Path, key: str) -> None:
+    """The store's records are checksummed too: a flipped ``priority_consumed`` used to make
+    the sequencer skip a queued L1 deposit in silence (no root covers it)."""
+    assert Store(sealed).get(key) is not None  # positive twin: it reads back
+    flip(sealed, f"SELECT rowid, {{column}} FROM meta WHERE key = '{key}'", "value")
+    with pytest.raises(StoreError, match=f"its '{key}' record fails its checksum"):
+        Store(sealed).get(key)

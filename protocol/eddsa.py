@@ -27,6 +27,7 @@ Since s = 8·(s >> 3) (pruning clears the low 3 bits), S·B8 = R8 + hm·s·B8 = 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,6 +43,7 @@ __all__ = [
     "derive_public_key",
     "message_hash",
     "pack_signature",
+    "precheck",
     "private_scalar",
     "prune_buffer",
     "sign",
@@ -146,10 +148,15 @@ def _valid_public_key(public_key: bj.Point) -> bool:
     return public_key != bj.IDENTITY and bj.in_subgroup(public_key)
 
 
-def verify(public_key: tuple[int, int], message: int, signature: Signature) -> bool:
-    """circomlibjs ``verifyPoseidon`` plus a subgroup check on A; see the module docstring for
-    exactly what is checked.  PrimitiveError (ValueError) only for malformed types or a message
-    outside Fr; every invalid signature or key gives False."""
+def precheck(
+    public_key: tuple[int, int],
+    message: int,
+    signature: Signature,
+    key_ok: Callable[[bj.Point], bool] = _valid_public_key,
+) -> bool:
+    """Checks 1–3 of the module docstring (``key_ok``: A ≠ O in the subgroup, memoised), for
+    ``verify`` and its twins: PrimitiveError for malformed types or a message outside Fr, False
+    for a signature or key that fails them, True when only the equation is left."""
     if not isinstance(signature, Signature):
         raise PrimitiveError(f"signature must be a Signature, got {type(signature).__name__}")
     bj._check_point_type(public_key, "public key")
@@ -157,10 +164,16 @@ def verify(public_key: tuple[int, int], message: int, signature: Signature) -> b
     r8 = signature.r8
     if not (bj.is_on_curve(r8) and bj.is_on_curve(public_key)):
         return False
-    if not _valid_public_key(public_key):
+    return key_ok(public_key) and 0 <= signature.s < l
+
+
+def verify(public_key: tuple[int, int], message: int, signature: Signature) -> bool:
+    """circomlibjs ``verifyPoseidon`` plus a subgroup check on A; see the module docstring for
+    exactly what is checked.  PrimitiveError (ValueError) only for malformed types or a message
+    outside Fr; every invalid signature or key gives False."""
+    if not precheck(public_key, message, signature):
         return False
-    if not 0 <= signature.s < l:
-        return False
+    r8 = signature.r8
     hm = message_hash(r8, public_key, message)
     # S·B8 == R8 + (8·hm)·A, compared projectively (x1·z2 = x2·z1, y1·z2 = y2·z1).
     left = bj._to_ext(bj.multiply_base8(signature.s))

@@ -21,8 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from protocol import babyjubjub as bj
-from protocol.eddsa import Signature, _check_message
-from protocol.errors import PrimitiveError
+from protocol.eddsa import Signature, precheck
 from prover.kernels import babyjubjub as kernels
 from prover.poseidon_engine import get_backend
 
@@ -55,17 +54,9 @@ def _key_ok(public_key: bj.Point) -> bool:
 def verify(public_key: tuple[int, int], message: int, signature: Signature) -> bool:
     """Twin of `protocol.eddsa.verify` (its docstring lists what is checked): False for every
     invalid signature or key, PrimitiveError only for malformed types or a message outside Fr."""
-    if not isinstance(signature, Signature):
-        raise PrimitiveError(f"signature must be a Signature, got {type(signature).__name__}")
-    bj._check_point_type(public_key, "public key")
-    _check_message(message)
+    if not precheck(public_key, message, signature, _key_ok):  # the reference's own checks
+        return False
     r8 = signature.r8
-    if not (bj.is_on_curve(r8) and bj.is_on_curve(public_key)):
-        return False
-    if not _key_ok(public_key):
-        return False
-    if not 0 <= signature.s < _L:
-        return False
     hm = get_backend(None).hash([r8[0], r8[1], public_key[0], public_key[1], message])
     row = _limbs((public_key[0], public_key[1], r8[0], r8[1], signature.s, -8 * hm % _L))
     out = np.zeros(1, dtype=np.uint8)

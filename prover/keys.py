@@ -257,6 +257,8 @@ def save_proving_key(pk: ProvingKey, keydir: str | Path) -> None:
 
 def _read_header(keydir: Path) -> dict:
     path = keydir / HEADER
+    if not keydir.exists():
+        raise FormatError(f"{keydir}: no such file or directory (give a .zkey or a key directory)")
     if not path.is_file():
         raise FormatError(f"{keydir}: not a proving key directory (no {HEADER})")
     try:

@@ -284,3 +284,12 @@ def test_bad_node_and_prove_options_are_usage_errors(
     """One line, exit 2, before the directory is even opened (they were an internal error, or
     taken as given: a nan batch interval never sealed a batch that was not full)."""
     assert fragment in usage_fails(capsys, *args, "--dir", tmp_path)
+
+
+@pytest.mark.parametrize("args", [("--depth", 99), ("--markets", 0), ("--priority-fee", "-1")])
+def test_init_refuses_bad_arguments_before_its_setup_warning(tmp_path: Path, args) -> None:
+    """The insecure-setup warning is printed only once there will be a setup: a refused init is
+    its one error line, and no directory is left."""
+    result = run("init", "--dir", tmp_path / "r", *args)
+    assert result.exit_code == 2 and SETUP_WARNING not in result.output, result.output
+    assert not (tmp_path / "r").exists()

@@ -102,9 +102,19 @@ async def _body(request: web.Request, key: str) -> Any:
     return data
 
 
+def _integers(obj: Any) -> Any:
+    """``obj`` after ``ints``, refusing any number that is not an integer (a JSON ``1e999`` or
+    ``2.5`` is malformed input, not a transaction to refuse)."""
+    if isinstance(obj, list):
+        return [_integers(v) for v in obj]
+    if isinstance(obj, float):
+        raise TypeError(f"{obj!r} is not an integer")
+    return obj
+
+
 def _parse(what: str, make: Any, value: Any) -> Any:
     try:
-        return make(ints(value))
+        return make(_integers(ints(value)))
     except (TypeError, ValueError, IndexError) as e:
         raise UnitError(detail=f"malformed {what}: {e}") from None
 

@@ -43,7 +43,7 @@ from rollup.sequencer import Sequencer
 from rollup.state import RollupState
 from verifier.settlement import SettlementConfig, SettlementError
 
-__all__ = ["DEFAULT_CHAIN_ID", "create"]
+__all__ = ["DEFAULT_CHAIN_ID", "create", "shape_params"]
 
 DEFAULT_CHAIN_ID = 31337  #: a local development chain
 
@@ -77,7 +77,7 @@ def create(
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise NodeError(detail=f"{path} already exists and is not empty")
-    params = _params(depth, batch_slots, n_markets)
+    params = shape_params(depth, batch_slots, n_markets)
     if prices is None:
         prices = genesis_prices(n_markets)
     if rollup_id is None:
@@ -110,7 +110,8 @@ def create(
     return path
 
 
-def _params(depth: int, batch_slots: int, n_markets: int) -> RollupParams:
+def shape_params(depth: int, batch_slots: int, n_markets: int) -> RollupParams:
+    """The rollup's shape; InvalidArgument (one line) for one outside the protocol's limits."""
     if not isinstance(n_markets, int) or not 1 <= n_markets <= len(DEFAULT_MARKETS):
         raise InvalidArgument(
             detail=f"markets must be in 1..{len(DEFAULT_MARKETS)}, got {n_markets}"

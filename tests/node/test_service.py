@@ -58,6 +58,12 @@ def test_api_orders_transfers_and_refusals(running: RunningNode, rollup_dir: Pat
     with pytest.raises(urllib.error.HTTPError) as http:
         urllib.request.urlopen(req)
     assert http.value.code == 400 and json.loads(http.value.read())["kind"] == "malformed"
+    for amount in (b"1e999", b"2.5"):  # not an integer: malformed (400), not a refusal (409)
+        body = b'{"withdraw": [0, ' + amount + b', 1, 0, ["1", "2", "3"]]}'
+        req = urllib.request.Request(running.url + "/api/withdrawals", data=body, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as http:
+            urllib.request.urlopen(req)
+        assert http.value.code == 400 and "is not an integer" in http.value.read().decode()
     with pytest.raises(RemoteError, match="is not an integer"):
         client._request("GET", "/api/accounts/x")
     # the CLI's writing verbs are pointed at the API; its read verbs still work

@@ -114,8 +114,11 @@ def test_altered_header(copy: Path) -> None:
 
 
 def test_not_a_key(tmp_path: Path, copy: Path) -> None:
-    with pytest.raises(FormatError, match="not a proving key directory"):
+    with pytest.raises(FormatError, match="nothing: no such file or directory"):
         load_proving_key(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FormatError, match="not a proving key directory"):
+        load_proving_key(tmp_path / "empty")
     (copy / "header.json").write_text("{not json")
     with pytest.raises(FormatError, match="not valid JSON"):
         load_proving_key(copy)

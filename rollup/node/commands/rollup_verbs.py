@@ -131,11 +131,13 @@ def init(data_dir: Path, depth: int, slots: int, markets: int, prices: tuple[str
     """Genesis: markets, domain, oracle and operator keys, proving key of the shape (INSECURE
     setup, cached); the genesis oracle time is now."""
     from rollup.node import Rollup
+    from rollup.node.genesis import shape_params
     from rollup.node.units import amount_to_quanta, exact, genesis_prices, quanta_to_usd
 
-    click.echo(SETUP_WARNING, err=True)
+    shape_params(depth, slots, markets)  # every argument checked before the warning
     units = genesis_prices(markets, prices)
     fee = amount_to_quanta(priority_fee, "priority fee", low=0)
+    click.echo(SETUP_WARNING, err=True)
     with progress_bar(quiet, "setup") as progress:
         node = Rollup.init(
             data_dir, depth, slots, markets, units, keys, max_pending_batches,

@@ -253,6 +253,18 @@ class Settlement:
     def batch_count(self) -> int:
         return self._get("batches")
 
+    def settled(self) -> tuple[int, int]:
+        """(batch count, root) from one snapshot of the store: read apart, another process
+        settling a batch between the two reads pairs a count with the next batch's root."""
+        db = self.store.db
+        if db.in_transaction:
+            return self.batch_count, self.root
+        self._read(lambda: self.store.query("BEGIN"))
+        try:
+            return self.batch_count, self.root
+        finally:
+            self._read(lambda: self.store.query("COMMIT"))
+
     @property
     def frozen(self) -> bool:
         return self._get("frozen")

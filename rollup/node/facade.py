@@ -70,16 +70,17 @@ def check_against_settlement(path: Path, store: Store, l1: Layer1) -> None:
     """CorruptFile unless the store holds every batch the settlement layer accepted, the last
     of them with the root it accepted: a store put back from a backup (or another history)
     would seal again what was settled and leave the rollup stuck without a word."""
-    settled, head = l1.batch_count, store.head()
+    settled, l1_root = l1.settled()  # one snapshot: the node may settle meanwhile
+    head = store.head()
     restored = store.get("restored")  # [head, root] of a store ``restore`` wrote from L1
     try:
         if head < settled:
             detail = f"is behind the settlement layer (head batch {head}, {settled} settled)"
         elif restored is not None and restored[0] == settled:
-            if restored[1] == l1.root:
+            if restored[1] == l1_root:
                 return
             detail = "the root it was restored at is not the settlement layer's"
-        elif settled and store.root_after(settled - 1) != l1.root:
+        elif settled and store.root_after(settled - 1) != l1_root:
             detail = f"batch {settled - 1}'s root is not the one the settlement layer accepted"
         else:
             return

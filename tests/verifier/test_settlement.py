@@ -569,3 +569,30 @@ def test_escape_values_options_at_mark_prime(tmp_path) -> None:
         amount = l1.escape(i, 700 + i, sign(k[i], escape_message(DOMAIN, i, 700 + i)), preimage,
                            path, gl)  # fmt: skip
         assert amount == total_value(settle(seq.state.account(i), g), g) // VALUE_SCALE == value
+
+
+def test_settled_count_and_root_come_from_one_snapshot(tmp_path) -> None:
+    """A reader pairing the batch count with the root read apart could meet a batch settled
+    between the two reads (and call a healthy sequencer store diverged). Another connection
+    commits a new count and root in the middle of ``settled``: the pair stays the old one."""
+    from verifier.l1_store import L1Store
+
+    system = make_system(tmp_path, max_batches=8, max_seconds=100)
+    l1 = system.l1
+    before = (l1.batch_count, l1.root)
+    other = L1Store(l1.store.path, create=False)
+    get = l1._get
+
+    def settle_meanwhile(key):
+        value = get(key)
+        if key == "batches":
+            with other.transaction():
+                other.put("batches", value + 1)
+                other.put("root", 12345)
+        return value
+
+    l1._get = settle_meanwhile
+    assert l1.settled() == before
+    l1._get = get
+    assert (l1.batch_count, l1.root) == (before[0] + 1, 12345)  # twin: read apart, the new pair
+    other.close()

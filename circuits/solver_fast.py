@@ -27,10 +27,9 @@ from circuits.errors import UnsatisfiedConstraint
 from prover.fields import R
 from prover.kernels import program as kernels
 from prover.kernels.field import fr_from_mont_array, fr_to_mont_array
+from prover.r1cs import ints_to_limbs, limbs_to_ints
 
 __all__ = ["EncodedProgram", "encode", "solve_fast"]
-
-_FROM = int.from_bytes
 
 
 @dataclass(frozen=True)
@@ -51,11 +50,6 @@ class EncodedProgram:
 
     def lcs(self) -> tuple[np.ndarray, ...]:
         return self.lc_ptr, self.lc_wire, self.lc_coef, self.coefs
-
-
-def _limbs(values: Sequence[int]) -> np.ndarray:
-    raw = b"".join(v.to_bytes(32, "little") for v in values)
-    return np.frombuffer(raw, dtype="<u8").reshape(len(values), 4).copy()
 
 
 def encode(ops: Sequence[tuple], n_wires: int) -> EncodedProgram:
@@ -119,7 +113,7 @@ def encode(ops: Sequence[tuple], n_wires: int) -> EncodedProgram:
         b[i] = a[i] if op[3] is op[2] else lc_id(op[3])
     return EncodedProgram(
         kind, out, a, b, c, np.array(ptr, dtype=np.int64), np.array(wires, dtype=np.int32),
-        np.array(cidx, dtype=np.int32), fr_to_mont_array(_limbs([cf % R for cf in table])),
+        np.array(cidx, dtype=np.int32), fr_to_mont_array(ints_to_limbs([cf % R for cf in table])),
         hints, n_wires,
     )  # fmt: skip
 
@@ -130,7 +124,7 @@ def solve_fast(prog: EncodedProgram, z: list[int], names: Sequence[str]) -> list
     limbs = np.zeros((len(z), 4), dtype=np.uint64)
     nonzero = [k for k, v in enumerate(z) if v]
     if nonzero:
-        limbs[nonzero] = _limbs([z[k] for k in nonzero])
+        limbs[nonzero] = ints_to_limbs([z[k] for k in nonzero])
     zm = fr_to_mont_array(limbs)
     lcs = prog.lcs()
     i, n = 0, prog.kind.shape[0]
@@ -143,12 +137,10 @@ def solve_fast(prog: EncodedProgram, z: list[int], names: Sequence[str]) -> list
         fn, ins, outs = prog.hints[i]
         args = np.empty((ins.shape[0], 4), dtype=np.uint64)
         kernels.eval_lcs(ins, *lcs, zm, args)
-        raw = args.tobytes()
-        values = list(fn(*[_FROM(raw[k : k + 32], "little") for k in range(0, len(raw), 32)]))
+        values = list(fn(*limbs_to_ints(args)))
         if len(values) != outs.shape[0]:
             raise ValueError(f"hint {getattr(fn, '__qualname__', fn)} returned {len(values)} "
                              f"values for {outs.shape[0]} outputs")  # fmt: skip
-        kernels.store_values(outs, _limbs([v % R for v in values]), zm)
+        kernels.store_values(outs, ints_to_limbs([v % R for v in values]), zm)
         i += 1
-    raw = fr_from_mont_array(zm).tobytes()
-    return [_FROM(raw[k : k + 32], "little") for k in range(0, len(raw), 32)]
+    return limbs_to_ints(fr_from_mont_array(zm))

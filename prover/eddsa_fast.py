@@ -24,6 +24,7 @@ from protocol import babyjubjub as bj
 from protocol.eddsa import Signature, precheck
 from prover.kernels import babyjubjub as kernels
 from prover.poseidon_engine import get_backend
+from prover.r1cs import ints_to_limbs
 
 __all__ = ["in_subgroup", "verify"]
 
@@ -32,9 +33,8 @@ _TABLE_B8 = kernels.base8_table()
 
 
 def _limbs(values: tuple[int, ...]) -> np.ndarray:
-    """Canonical 256-bit integers as a (1, n, 4) uint64 array of little-endian limbs."""
-    raw = b"".join(v.to_bytes(32, "little") for v in values)
-    return np.frombuffer(raw, dtype="<u8").reshape(1, len(values), 4)
+    """Canonical 256-bit integers as one (1, n, 4) row of limbs (the kernels' row shape)."""
+    return ints_to_limbs(values).reshape(1, len(values), 4)
 
 
 def in_subgroup(p: bj.Point) -> bool:

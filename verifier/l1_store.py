@@ -2,20 +2,29 @@
 
 Tables (WAL journal, ``synchronous=FULL``)::
 
-    meta        key → msgpack value   (format, config, root, batches, vault, frozen, next_id, …)
-    queue       id, kind, fields, batch, time, slack, fee, payer      (pending priority requests)
-    claimable   L1 address → quanta
-    forced      account → pending forced-withdrawal request id
-    nonces      account → the next forced-request nonce
-    escaped     account
+    meta        key → msgpack value + checksum   (format, config, root, batches, vault, …)
+    queue       id, kind, fields, batch, time, slack, fee, payer, sum   (pending requests)
+    claimable   L1 address, quanta, sum
+    forced      account, pending forced-withdrawal request id, sum
+    nonces      account, the next forced-request nonce, sum
+    escaped     account, sum
     batches     number, pubdata, new_root, proof, time, checksum
 
 ``transaction()`` opens ``BEGIN IMMEDIATE``: a second writer (thread or process) waits for the
 first to commit and then reads its result, so no read-modify-write can lose another's update; any
 exception rolls the whole operation back. Integers of any size are msgpack blobs
-(``protocol.codec``); each published batch row carries a SHA-256 of its columns, checked on read.
-A missing or empty database is never silently recreated: ``create=True`` is the only way to make
-one, and opening a store of another format or another genesis is refused.
+(``protocol.codec``).
+
+Integrity (format 3).  Every row carries a SHA-256 of its table and columns (``sum``), checked
+whenever the row is read; every meta record a SHA-256 of its key and value.  A changed row is
+caught that way, a deleted or added one is not, so each of the five request and balance tables
+has a *row digest* in meta (key ``rows.TABLE``): its row count and the sum of its rows' SHA-256
+values mod 2^256, kept in the transaction that changes the table and recomputed from the table
+when the store opens (a multiset hash: Clarke et al., "Incremental multiset hash functions and
+their application to memory integrity checking", ASIACRYPT 2003).  Batches are numbered
+0 .. batches − 1: the open checks that the table holds exactly those rows.  A missing or empty
+database is never silently recreated: ``create=True`` is the only way to make one, and opening a
+store of another format or another genesis is refused.
 """
 
 from __future__ import annotations
@@ -30,17 +39,30 @@ from typing import Any
 from protocol.codec import pack, unpack
 from protocol.errors import ProtocolError
 
-L1_FORMAT: int = 2  #: 2: the meta records (root, vault, frozen …) carry a checksum
+#: 2: the meta records carry a checksum; 3: every row of every table too, row digests per table
+L1_FORMAT: int = 3
+
+#: the checksummed tables' columns, key column first, without the ``sum`` column
+TABLES: dict[str, tuple[str, ...]] = {
+    "queue": ("id", "kind", "fields", "batch", "time", "slack", "fee", "payer"),
+    "claimable": ("address", "amount"),
+    "forced": ("account", "request"),
+    "nonces": ("account", "next"),
+    "escaped": ("account",),
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,
     fields BLOB NOT NULL, batch INTEGER NOT NULL, time REAL NOT NULL,
-    slack INTEGER NOT NULL, fee BLOB NOT NULL, payer BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS claimable (address BLOB PRIMARY KEY, amount BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS forced (account INTEGER PRIMARY KEY, request INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS nonces (account INTEGER PRIMARY KEY, next INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS escaped (account INTEGER PRIMARY KEY);
+    slack INTEGER NOT NULL, fee BLOB NOT NULL, payer BLOB NOT NULL, sum BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS claimable (address BLOB PRIMARY KEY, amount BLOB NOT NULL,
+    sum BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS forced (account INTEGER PRIMARY KEY, request INTEGER NOT NULL,
+    sum BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (account INTEGER PRIMARY KEY, next INTEGER NOT NULL,
+    sum BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS escaped (account INTEGER PRIMARY KEY, sum BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (number INTEGER PRIMARY KEY, pubdata BLOB NOT NULL,
     new_root BLOB NOT NULL, proof BLOB NOT NULL, time REAL NOT NULL, checksum BLOB NOT NULL);
 """
@@ -84,12 +106,41 @@ class L1Store:
                 self.db.executescript(SCHEMA)
             elif self.get("format") != L1_FORMAT:
                 raise StoreCorruptError(f"{path} is not a settlement store of format {L1_FORMAT}")
+            else:
+                self.verify()
         except sqlite3.DatabaseError as e:
             self.db.close()
             raise StoreCorruptError(f"settlement store {path}: {e}") from None
         except StoreCorruptError:
             self.db.close()
             raise
+
+    def _corrupt(self, what: str) -> StoreCorruptError:
+        return StoreCorruptError(
+            f"settlement store {self.path}: {what} (the file was altered or damaged)"
+        )
+
+    def verify(self) -> None:
+        """Every row's checksum, each table's row digest and the batch numbering, in one read
+        snapshot; StoreCorruptError naming the first table that does not match."""
+        own = not self.db.in_transaction
+        if own:
+            self.query("BEGIN")
+        try:
+            for table in TABLES:
+                rows = self._rows(table, "", ())
+                total = sum(int.from_bytes(row_sum, "little") for _, row_sum in rows) % _MOD
+                if [len(rows), total] != self._digest(table):
+                    raise self._corrupt(f"its {table} table has lost, gained or changed rows")
+            count, low, high = self.query("SELECT COUNT(*), MIN(number), MAX(number) FROM batches")[
+                0
+            ]
+            n = self.get("batches")
+            if n is not None and (count != n or (n and (low, high) != (0, n - 1))):
+                raise self._corrupt(f"it records {n} batches and holds {count}")
+        finally:
+            if own:
+                self.query("COMMIT")
 
     # -- transactions --------------------------------------------------------------------------
     @contextmanager
@@ -139,46 +190,119 @@ class L1Store:
             "INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, blob + checksum(key.encode(), blob))
         )
 
+    # -- checksummed rows --------------------------------------------------------------------------
+    def _digest(self, table: str) -> list[int]:
+        """[row count, Σ row sums mod 2^256] of ``table`` as meta records it ([0, 0]: none yet)."""
+        stored = self.get(f"rows.{table}")
+        return [0, 0] if stored is None else list(stored)
+
+    def _rows(self, table: str, where: str, args: tuple) -> list[tuple[tuple, bytes]]:
+        """(columns, sum) of the rows of ``table`` matching ``where``, each row's sum checked."""
+        columns = TABLES[table]
+        rows = self.query(f"SELECT {', '.join(columns)}, sum FROM {table} {where}", args)
+        out = []
+        for *values, row_sum in rows:
+            if row_sum != _row_sum(table, values):
+                raise self._corrupt(
+                    f"a row of its {table} table fails its checksum ({values[0]!r})"
+                )
+            out.append((tuple(values), row_sum))
+        return out
+
+    def _insert(self, table: str, values: tuple) -> None:
+        """Insert (or replace, by key) one row, its sum and the table's digest with it."""
+        old = self._rows(table, f"WHERE {TABLES[table][0]} = ?", (values[0],))
+        self._forget(table, old)
+        row_sum = _row_sum(table, values)
+        marks = ", ".join("?" * (len(values) + 1))
+        self.db.execute(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", (*values, row_sum))
+        count, total = self._digest(table)
+        self.put(f"rows.{table}", [count + 1, (total + int.from_bytes(row_sum, "little")) % _MOD])
+
+    def _delete(self, table: str, where: str, args: tuple) -> list[tuple]:
+        """Delete the rows of ``table`` matching ``where`` (checked first); their columns."""
+        rows = self._rows(table, where, args)
+        self._forget(table, rows)
+        self.db.execute(f"DELETE FROM {table} {where}", args)
+        return [values for values, _ in rows]
+
+    def _forget(self, table: str, rows: list[tuple[tuple, bytes]]) -> None:
+        if rows:
+            count, total = self._digest(table)
+            gone = sum(int.from_bytes(row_sum, "little") for _, row_sum in rows)
+            self.put(f"rows.{table}", [count - len(rows), (total - gone) % _MOD])
+
     # -- claimable ---------------------------------------------------------------------------------
     def claimable(self, address: int) -> int:
-        rows = self.query("SELECT amount FROM claimable WHERE address = ?", (pack(address),))
-        return unpack(rows[0][0]) if rows else 0
+        rows = self._rows("claimable", "WHERE address = ?", (pack(address),))
+        return unpack(rows[0][0][1]) if rows else 0
 
     def credit(self, address: int, amount: int) -> None:
         if amount:
             total = self.claimable(address) + amount
-            self.db.execute(
-                "INSERT OR REPLACE INTO claimable VALUES (?, ?)", (pack(address), pack(total))
-            )
+            self._insert("claimable", (pack(address), pack(total)))
 
     def total_claimable(self) -> int:
-        return sum(unpack(a) for (a,) in self.query("SELECT amount FROM claimable"))
+        return sum(unpack(values[1]) for values, _ in self._rows("claimable", "", ()))
 
     def take_claimable(self, address: int) -> int:
-        amount = self.claimable(address)
-        self.db.execute("DELETE FROM claimable WHERE address = ?", (pack(address),))
-        return amount
+        rows = self._delete("claimable", "WHERE address = ?", (pack(address),))
+        return unpack(rows[0][1]) if rows else 0
 
     # -- queue -----------------------------------------------------------------------------------
     def queue(self) -> list[dict[str, Any]]:
-        rows = self.query(
-            "SELECT id, kind, fields, batch, time, slack, fee, payer FROM queue ORDER BY id"
-        )
+        rows = self._rows("queue", "ORDER BY id", ())
         try:
             return [
                 {"id": i, "kind": k, "fields": list(unpack(f)), "batch": b, "time": t,
                  "slack": s, "fee": unpack(fee), "payer": unpack(p)}
-                for i, k, f, b, t, s, fee, p in rows
+                for (i, k, f, b, t, s, fee, p), _ in rows
             ]  # fmt: skip
         except ProtocolError as e:
             raise StoreCorruptError(f"settlement store {self.path}: queue: {e}") from None
 
     def enqueue(self, rid: int, kind: int, fields: list[int], batch: int, time: float,
                 fee: int, payer: int) -> None:  # fmt: skip
-        self.db.execute(
-            "INSERT INTO queue VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-            (rid, kind, pack(fields), batch, time, pack(fee), pack(payer)),
-        )
+        if self.query("SELECT 1 FROM queue WHERE id = ?", (rid,)):
+            raise StoreCorruptError(f"settlement store {self.path}: request {rid} is queued twice")
+        self._insert("queue", (rid, kind, pack(fields), batch, float(time), 0, pack(fee),
+                               pack(payer)))  # fmt: skip
+
+    def serve(self, rid: int) -> None:
+        """Remove request ``rid`` from the queue, and its account's pending forced request."""
+        self._delete("queue", "WHERE id = ?", (rid,))
+        self._delete("forced", "WHERE request = ?", (rid,))
+
+    def add_slack(self, grace: int, number: int) -> None:
+        """slack += 1 for every request queued at least ``grace`` batches before ``number``."""
+        for values in self._delete("queue", "WHERE batch + ? <= ?", (grace, number)):
+            self._insert("queue", (*values[:5], values[5] + 1, *values[6:]))
+
+    def clear_queue(self) -> None:
+        """Drop every queued request and pending forced request (a freeze refunds them)."""
+        self._delete("queue", "", ())
+        self._delete("forced", "", ())
+
+    # -- forced requests, nonces, escapes --------------------------------------------------------
+    def forced_pending(self, account: int) -> bool:
+        return bool(self._rows("forced", "WHERE account = ?", (account,)))
+
+    def add_forced(self, account: int, rid: int, next_nonce: int) -> None:
+        """Record ``account``'s pending forced request ``rid`` and its next nonce."""
+        self._insert("forced", (account, rid))
+        self._insert("nonces", (account, next_nonce))
+
+    def next_nonce(self, account: int) -> int:
+        rows = self._rows("nonces", "WHERE account = ?", (account,))
+        return rows[0][0][1] if rows else 0
+
+    def escaped(self, account: int) -> bool:
+        return bool(self._rows("escaped", "WHERE account = ?", (account,)))
+
+    def add_escaped(self, account: int) -> None:
+        if self.escaped(account):
+            raise StoreCorruptError(f"settlement store {self.path}: {account} escaped twice")
+        self._insert("escaped", (account,))
 
     # -- batches ---------------------------------------------------------------------------------
     def add_batch(self, number: int, pubdata: list[int], new_root: int, proof: Any,
@@ -208,3 +332,11 @@ class L1Store:
 
     def close(self) -> None:
         self.db.close()
+
+
+_MOD = 1 << 256  #: row digests add SHA-256 values mod 2^256
+
+
+def _row_sum(table: str, values: tuple | list) -> bytes:
+    """SHA-256 of a row: its table and its columns (msgpack each, length-prefixed)."""
+    return checksum(table.encode(), *[pack(v) for v in values])

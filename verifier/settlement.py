@@ -294,14 +294,10 @@ class Settlement:
 
     def forced_nonce(self, account: int) -> int:
         """The nonce the account's next forced-withdrawal request must sign."""
-        rows = self._read(lambda: self.store.query(
-            "SELECT next FROM nonces WHERE account = ?", (account,)))  # fmt: skip
-        return rows[0][0] if rows else 0
+        return self._read(lambda: self.store.next_nonce(account))
 
     def escaped(self, account: int) -> bool:
-        rows = self._read(lambda: self.store.query(
-            "SELECT 1 FROM escaped WHERE account = ?", (account,)))  # fmt: skip
-        return bool(rows)
+        return self._read(lambda: self.store.escaped(account))
 
     def published_batches(self) -> list[tuple[int, list[int], int]]:
         """(number, pubdata, new_root) of every accepted batch, in order (what rebuild reads)."""
@@ -385,17 +381,14 @@ class Settlement:
             if nonce != expected:
                 raise RequestRejected(f"account {account}: forced-request nonce {nonce} is used "
                                       f"or out of order (next is {expected})")  # fmt: skip
-            if self.store.query("SELECT 1 FROM forced WHERE account = ?", (account,)):
+            if self.store.forced_pending(account):
                 raise RequestRejected(f"account {account} already has a pending forced request")
             signed = messages.forced_preimage(c.domain, account, l1_address, nonce, expiry)
             open_account(RequestRejected, c.depth, c.n_markets, self.root, account, l1_address,
                          "forced-withdrawal", signed, signature, preimage, siblings,
                          global_state)  # fmt: skip
             rid = self._enqueue(FORCED_WITHDRAW, [account, l1_address], l1_address)
-            self.store.db.execute("INSERT INTO forced VALUES (?, ?)", (account, rid))
-            self.store.db.execute(
-                "INSERT OR REPLACE INTO nonces VALUES (?, ?)", (account, nonce + 1)
-            )
+            self.store.add_forced(account, rid, nonce + 1)
             return rid
 
     # -- batches ---------------------------------------------------------------------------------
@@ -462,14 +455,11 @@ class Settlement:
     def _serve(self, served: list[dict[str, Any]], room_left: bool, number: int) -> None:
         """Pop served requests (fees to the operator, forced slots freed); slack for the rest
         queued at least N batches before batch ``number`` (the grace of the module docstring)."""
-        db = self.store.db
         for q in served:
-            db.execute("DELETE FROM queue WHERE id = ?", (q["id"],))
-            db.execute("DELETE FROM forced WHERE request = ?", (q["id"],))
+            self.store.serve(q["id"])
             self.store.credit(self.config.operator_address, q["fee"])
         if room_left:
-            grace = self.config.max_pending_batches
-            db.execute("UPDATE queue SET slack = slack + 1 WHERE batch + ? <= ?", (grace, number))
+            self.store.add_slack(self.config.max_pending_batches, number)
 
     # -- claims, freezing, escapes -------------------------------------------------------------
     def withdraw(self, l1_address: int) -> int:
@@ -497,8 +487,7 @@ class Settlement:
             for q in self.store.queue():
                 refund = (q["fields"][3] if q["kind"] == DEPOSIT else 0) + q["fee"]
                 self.store.credit(q["payer"], refund)
-            self.store.db.execute("DELETE FROM queue")
-            self.store.db.execute("DELETE FROM forced")
+            self.store.clear_queue()
             self.store.put("frozen", True)
             self.store.put("frozen_at", self.clock())
             return late
@@ -528,7 +517,7 @@ class Settlement:
             )  # fmt: skip
             value = max(0, leaf.total_value(opened, state) // VALUE_SCALE)
             amount = max(0, min(value, self._get("vault") - self.store.total_claimable()))
-            self.store.db.execute("INSERT INTO escaped VALUES (?)", (account,))
+            self.store.add_escaped(account)
             self.store.credit(l1_address, amount)
             return amount
 

@@ -12,8 +12,10 @@ another::
                          max_fee, order_id, expiry)
     withdraw  = Poseidon(TAG_WITHDRAW=2, domain, account, amount, l1_address, nonce)
     transfer  = Poseidon(TAG_TRANSFER=3, domain, sender, recipient, amount, nonce)
-    oracle    = poseidon_sponge([TAG_ORACLE=4, domain, timestamp, price_0, ..., price_{M-1},
-                                 rate_0 + 2^32, ..., rate_{M-1} + 2^32])
+    oracle    = poseidon_sponge([TAG_ORACLE=4, domain, previous·2^40 + timestamp,
+                                 price_0, ..., price_{M-1}, rate_0 + 2^32, ..., rate_{M-1} + 2^32])
+                (previous: the time of the update this one follows, so the updates form a
+                 chain; both times < 2^40, packed in one element: the message keeps its width)
     forced    = Poseidon(TAG_FORCED=5, domain, account, l1_address, request_nonce, expiry)
     escape    = Poseidon(TAG_ESCAPE=6, domain, account, l1_address)
     list      = Poseidon(TAG_LIST=8, domain, slot, series_id, market, expiry, strike, kind)
@@ -51,6 +53,7 @@ from protocol.spec import (
     TAG_ORDER,
     TAG_TRANSFER,
     TAG_WITHDRAW,
+    TIME_BITS,
     check_domain_ids,
 )
 
@@ -77,10 +80,15 @@ def transfer_preimage(domain: Any, sender: Any, recipient: Any, amount: Any, non
 
 
 def oracle_preimage(
-    domain: Any, timestamp: Any, prices: Sequence[Any], rates: Sequence[Any]
+    domain: Any, previous: Any, timestamp: Any, prices: Sequence[Any], rates: Sequence[Any]
 ) -> list:
-    """Rates enter in offset binary (``rate + 2^32``), so every element is non-negative."""
-    return [TAG_ORACLE, domain, timestamp, *prices, *(x + RATE_OFFSET for x in rates)]
+    """``previous``: the oracle time of the update this one follows (the genesis time for the
+    first), so the oracle's updates form a chain the operator must apply in order, skipping
+    none; it shares one element with ``timestamp`` (``previous·2^40 + timestamp``: both are
+    times below 2^40, checked where the update applies, so the packing is one-to-one there).
+    Rates enter in offset binary (``rate + 2^32``), so every element is non-negative."""
+    times = previous * (1 << TIME_BITS) + timestamp
+    return [TAG_ORACLE, domain, times, *prices, *(x + RATE_OFFSET for x in rates)]
 
 
 def forced_preimage(

@@ -108,6 +108,13 @@ class StaleTimestamp(TransactionError):
     template = "{what} timestamp {timestamp} does not exceed the last one {last}"
 
 
+class OracleGap(TransactionError):
+    template = (
+        "oracle update follows the one at time {previous}, but the rollup's oracle time is "
+        "{last}: the oracle's updates apply in order, none skipped"
+    )
+
+
 class FundingRateTooHigh(TransactionError):
     template = "market {market}: funding rate {rate} exceeds the bound {max_rate} in absolute value"
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from protocol.errors import ProtocolError
 from protocol.pubdata import pubdata_commitment
 from protocol.spec import DEPOSIT, FORCED_WITHDRAW, LIQUIDATE, NOOP, TRADE, RollupParams
 from rollup.errors import MempoolRejected, RollupError
@@ -129,6 +130,8 @@ class Sequencer:
                 ok = self._signature_ok(tx)
             except RollupError as e:
                 raise MempoolRejected(detail=str(e)) from None
+            except ProtocolError as e:  # a field of the signed message is not a field element
+                raise MempoolRejected(detail=f"{type(tx).__name__}: {e}") from None
             if not ok:
                 raise MempoolRejected(detail=f"{type(tx).__name__}: signature does not verify")
         seqs = self.store.accept_many(txs)

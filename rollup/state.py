@@ -45,6 +45,7 @@ from rollup.errors import (
     AccountOutOfRange,
     BadNonce,
     BadSignature,
+    OracleGap,
     OrderMismatch,
     SelfTrade,
     SeriesUnavailable,
@@ -336,6 +337,8 @@ class RollupState:
 
     def _oracle(self, tx: OraclePrice):
         g = self.global_state
+        if tx.previous != g.oracle_time:
+            raise OracleGap(previous=tx.previous, last=g.oracle_time)
         new_global = effects.oracle(g, tuple(tx.prices), tuple(tx.rates), tx.timestamp)
         message = tx.message(g.domain)
         if not self.verify_signature((g.oracle_pk_x, g.oracle_pk_y), message, tx.signature):

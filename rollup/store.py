@@ -64,8 +64,9 @@ from rollup.state import RollupState
 from rollup.tx import Tx
 from rollup.witness import BatchWitness
 
-#: 4: batch deltas, tx blobs; 5: protocol v2 leaf layouts; 6: checksums; 7: checksummed meta
-STORE_FORMAT: int = 7
+#: 4: batch deltas, tx blobs; 5: protocol v2 leaf layouts; 6: checksums; 7: checksummed meta;
+#: 8: oracle updates chained (their previous time in the transaction)
+STORE_FORMAT: int = 8
 COMPACT_EVERY: int = 64  #: batches between merges of the deltas into accounts / nodes
 NODE_INDEX_BITS: int = 32  #: a node's row key is level << 32 | index (index < 2^depth ≤ 2^32)
 NODE_INDEX_MASK: int = (1 << NODE_INDEX_BITS) - 1

@@ -220,34 +220,38 @@ class Trade:
 
 @dataclass(frozen=True)
 class OraclePrice:
-    """All M index prices and funding rates at ``timestamp``, signed by the oracle key."""
+    """All M index prices and funding rates at ``timestamp``, signed by the oracle key, chained
+    to the update before it: ``previous`` is that update's timestamp (the genesis oracle time for
+    the first), and only an update whose ``previous`` is the rollup's oracle time applies."""
 
     TYPE: ClassVar[int] = ORACLE
     prices: tuple[int, ...]
     rates: tuple[int, ...]  #: signed, 2^-32 per second, in force until the next update
     timestamp: int
+    previous: int
     signature: Signature
 
     def message(self, domain: int) -> int:
         return _memo(self, domain, lambda: sponge(messages.oracle_preimage(
-            domain, self.timestamp, self.prices, self.rates
+            domain, self.previous, self.timestamp, self.prices, self.rates
         )))  # fmt: skip
 
     @classmethod
     def signed(
         cls, private_key: bytes, domain: int, prices: tuple[int, ...], rates: tuple[int, ...],
-        timestamp: int,
+        timestamp: int, previous: int,
     ) -> OraclePrice:  # fmt: skip
         prices, rates = tuple(prices), tuple(rates)
-        preimage = messages.oracle_preimage(domain, timestamp, prices, rates)
-        return cls(prices, rates, timestamp, sign(private_key, sponge(preimage)))
+        preimage = messages.oracle_preimage(domain, previous, timestamp, prices, rates)
+        return cls(prices, rates, timestamp, previous, sign(private_key, sponge(preimage)))
 
     def to_list(self) -> list:
-        return [list(self.prices), list(self.rates), self.timestamp, _sig_list(self.signature)]
+        return [list(self.prices), list(self.rates), self.timestamp, self.previous,
+                _sig_list(self.signature)]  # fmt: skip
 
     @classmethod
     def from_list(cls, data: list) -> OraclePrice:
-        return cls(tuple(data[0]), tuple(data[1]), data[2], _sig(data[3]))
+        return cls(tuple(data[0]), tuple(data[1]), data[2], data[3], _sig(data[4]))
 
 
 @dataclass(frozen=True)

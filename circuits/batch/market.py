@@ -12,8 +12,10 @@ before the slot)::
         (so −max ≤ rate' ≤ max as integers: their sum 2·max < 2^33 leaves no wrapped value;
         rate' + 2^32 ∈ (0, 2^33) is the pubdata field)
     price_m := o ? price_m' : price_m,  rate_m := o ? rate_m' : rate_m,  oracle_time += dt
-    message preimage oracle_preimage(domain, ts, prices', rates')   (signed by the oracle key,
-    hashed by circuits.batch.signers; rates in offset binary)
+    message preimage oracle_preimage(domain, oracle_time, ts, prices', rates')   (signed by the
+    oracle key, hashed by circuits.batch.signers; rates in offset binary; the oracle time before
+    the slot is the update's ``previous``: an update signed after another one than the last
+    applied fails its signature)
 
 Every unused input is 0 outside an oracle slot, so dt = δ = 0 there.
 """
@@ -73,7 +75,9 @@ def oracle_update(api: API, inp: SlotInputs, g: GlobalVars) -> tuple[GlobalVars,
             index = g.funding[k] + delta
             bounded(api, index, FUNDING_BITS, f"funding_index_range{k}")
             funding.append(index)
-        preimage = oracle_preimage(g.domain, ts, inp.prices, inp.rates)
+        # chained: the update signs the oracle time it follows, so an update applies only on
+        # the one before it (the operator cannot skip any)
+        preimage = oracle_preimage(g.domain, g.oracle_time, ts, inp.prices, inp.rates)
         new = replace(
             g,
             prices=tuple(prices),

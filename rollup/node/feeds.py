@@ -61,7 +61,7 @@ class Feeds:
             except ValueError as e:
                 raise InvalidArgument(detail=str(e)) from None
         key = self.keystore.oracle_key()
-        txs = [OraclePrice.signed(key, self.domain, prices, rates, timestamp)]
+        txs = [OraclePrice.signed(key, self.domain, prices, rates, timestamp, g.oracle_time)]
         out: dict[str, Any] = {"timestamp": timestamp, "marks_mempool": None, "marks": {},
                                "settled": {}}  # fmt: skip
         if any(s.listed and not s.settlement_price for s in g.series):

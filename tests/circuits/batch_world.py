@@ -57,8 +57,8 @@ def with_tx(batch: BatchWitness, tx) -> BatchWitness:
 
 def oracle(state: RollupState, prices=(PRICE,), rates=(0,), dt: int = 5, key=ORACLE_KEY,
            dom: int = DOMAIN) -> OraclePrice:  # fmt: skip
-    t = state.global_state.oracle_time + dt
-    return OraclePrice.signed(key, dom, tuple(prices), tuple(rates), t)
+    previous = state.global_state.oracle_time
+    return OraclePrice.signed(key, dom, tuple(prices), tuple(rates), previous + dt, previous)
 
 
 # -- options ----------------------------------------------------------------------------------

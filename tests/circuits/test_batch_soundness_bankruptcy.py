@@ -83,7 +83,9 @@ def levered(price: int, long: bool = True, fund: int = 0) -> RollupState:
     side = BUY if long else SELL
     state.apply(Trade(order(0, side, BIG, PRICE, 1), order(1, 1 - side, BIG, PRICE, 1), BIG,
                       PRICE, 0, 0))  # fmt: skip
-    state.apply(OraclePrice.signed(ORACLE_KEY, DOMAIN, (price,), (0,), GENESIS_TIME + 5))
+    g = state.global_state
+    state.apply(OraclePrice.signed(ORACLE_KEY, DOMAIN, (price,), (0,), g.oracle_time + 5,
+                                   g.oracle_time))  # fmt: skip
     state.global_state = replace(state.global_state, insurance_fund=fund)
     return state
 
@@ -374,7 +376,8 @@ def mixed(fund: int) -> RollupState:
         Trade(order(0, BUY, BIG, PRICE, 2), order(1, SELL, BIG, PRICE, 2), BIG, PRICE, 0, 0)
     )
     t = state.global_state.oracle_time + 5
-    state.apply(OraclePrice.signed(ORACLE_KEY, DOMAIN, (PRICE * 85 // 100,), (0,), t))
+    previous = state.global_state.oracle_time
+    state.apply(OraclePrice.signed(ORACLE_KEY, DOMAIN, (PRICE * 85 // 100,), (0,), t, previous))
     state.global_state = replace(state.global_state, insurance_fund=fund)
     return state
 

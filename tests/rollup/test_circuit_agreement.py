@@ -85,7 +85,8 @@ def order(account: int, market: int, side: int, size: int, limit: int, order_id:
 def oracle(state: RollupState, permille: tuple[int, int], rates=(0, 0), dt: int = 60):
     prices = (PRICE * permille[0] // 1000, 2 * PRICE * permille[1] // 1000)
     t = state.global_state.oracle_time + dt
-    return OraclePrice.signed(ORACLE_KEY, DOMAIN, prices, tuple(rates), t)
+    previous = state.global_state.oracle_time
+    return OraclePrice.signed(ORACLE_KEY, DOMAIN, prices, tuple(rates), t, previous)
 
 
 def seal(state: RollupState, txs: list, strict: bool = True) -> BatchWitness:

@@ -101,7 +101,7 @@ class Builder:
             prices = tuple(max(1, m.price * (100 + o[1]) // 100) for m in g.markets)
             rates = (o[2], -o[2], 0, o[2] // 2)
             key = ORACLE_KEY if not o[3] else KEYS[0]
-            return OraclePrice.signed(key, DOMAIN, prices, rates, g.oracle_time + 60)
+            return OraclePrice.signed(key, DOMAIN, prices, rates, g.oracle_time + 60, g.oracle_time)
         if kind == "liquidate":
             _, liquidator, victim, q, tick = o
             size = state.account(victim).positions[0].size

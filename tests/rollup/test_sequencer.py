@@ -8,13 +8,21 @@ import itertools
 import pytest
 
 from protocol.codec import pack
+from protocol.eddsa import sign
 from protocol.spec import BUY, SELL, TRADE
 from rollup.errors import MempoolRejected, RebuildError, StoreError
 from rollup.rebuild import rebuild, rebuild_from_settlement
 from rollup.sequencer import Sequencer
 from rollup.store import STORE_FORMAT, Store
-from rollup.tx import Deposit, Noop, Order, Trade, Withdraw
-from tests.rollup.conftest import DOMAIN, PRICE, make_system, operator_signed, public_key
+from rollup.tx import Deposit, Noop, OraclePrice, Order, Trade, Withdraw
+from tests.rollup.conftest import (
+    DOMAIN,
+    ORACLE_KEY,
+    PRICE,
+    make_system,
+    operator_signed,
+    public_key,
+)
 
 _ids = itertools.count(1)
 
@@ -73,6 +81,11 @@ def test_mempool_negative(tmp_path) -> None:
         system.seq.submit(Withdraw.signed(system.keys[1], DOMAIN, 99, 10, 900, 0))
     with pytest.raises(MempoolRejected):
         system.seq.submit(Noop())
+    g, m = system.seq.state.global_state, system.params.n_markets
+    bogus = OraclePrice((PRICE,) * m, (0,) * m, g.oracle_time + 5, -1, sign(ORACLE_KEY, 5))
+    with pytest.raises(MempoolRejected, match=r"OraclePrice: elements\[2\] is not a canonical"):
+        system.seq.submit(bogus)  # a message field outside the field: refused, not a crash
+    assert system.seq.store.mempool() == []
     assert system.seq.store.mempool() == []
 
 
@@ -170,21 +183,24 @@ def test_failed_seal_changes_nothing_in_memory_or_store(tmp_path) -> None:
 
 def test_store_of_an_older_format_is_refused_with_one_line(tmp_path) -> None:
     """A store of an older format (no format key: 1; or 4; or 6, whose records carry no
-    checksum) is refused, not misread."""
+    checksum; or 7, whose oracle updates are not chained) is refused, not misread."""
     system = make_system(tmp_path)
     path = system.path / "sequencer.db"
-    assert Store(path).get("format") == STORE_FORMAT == 7  # positive twin: the current one reopens
-    with system.seq.store.db:
-        system.seq.store._put("format", 4)
-    with pytest.raises(StoreError, match="is store format 4, this zkrollup reads format 7"):
-        Store(path)
+    assert Store(path).get("format") == STORE_FORMAT == 8  # positive twin: the current one reopens
+    for old in (7, 4):
+        with system.seq.store.db:
+            system.seq.store._put("format", old)
+        with pytest.raises(
+            StoreError, match=f"is store format {old}, this zkrollup reads format 8"
+        ):
+            Store(path)
     with system.seq.store.db:  # format 6 wrote its records bare: msgpack, no checksum
         system.seq.store.db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (pack(6),))
-    with pytest.raises(StoreError, match="is store format 6, this zkrollup reads format 7"):
+    with pytest.raises(StoreError, match="is store format 6, this zkrollup reads format 8"):
         Store(path)
     with system.seq.store.db:
         system.seq.store.db.execute("DELETE FROM meta WHERE key = 'format'")
-    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 7"):
+    with pytest.raises(StoreError, match="is store format 1, this zkrollup reads format 8"):
         Store(path)
 
 

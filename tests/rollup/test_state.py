@@ -62,12 +62,16 @@ def trade(world: World, q: int = 500, price: int = PRICE, size: int = 1000) -> T
     return Trade(order(world, 0, BUY, size=size), order(world, 1, SELL, size=size), q, price, 1, 1)
 
 
-def oracle(world: World, prices=None, rates=None, dt: int = 60, key=ORACLE_KEY, dom=DOMAIN):
+def oracle(
+    world: World, prices=None, rates=None, dt: int = 60, key=ORACLE_KEY, dom=DOMAIN,
+    previous: int | None = None,
+):  # fmt: skip
     m = world.params.n_markets
     g = world.state.global_state
     return OraclePrice.signed(
-        key, dom, tuple(prices or (PRICE,) * m), tuple(rates or (0,) * m), g.oracle_time + dt
-    )
+        key, dom, tuple(prices or (PRICE,) * m), tuple(rates or (0,) * m), g.oracle_time + dt,
+        g.oracle_time if previous is None else previous,
+    )  # fmt: skip
 
 
 # -- deposits ------------------------------------------------------------------------------------
@@ -292,10 +296,41 @@ def test_oracle_negative(world: World) -> None:
     rejected(world, oracle(world, dom=OTHER_DOMAIN), errors.BadSignature)
     rejected(world, oracle(world, dt=0), errors.StaleTimestamp)
     rejected(world, oracle(world, prices=(0,) * 4), errors.ValueOutOfRange)
-    short = OraclePrice.signed(ORACLE_KEY, DOMAIN, (PRICE,) * 3, (0,) * 3, GENESIS_TIME + 5)
+    g = world.state.global_state
+    short = OraclePrice.signed(ORACLE_KEY, DOMAIN, (PRICE,) * 3, (0,) * 3, g.oracle_time + 5,
+                               g.oracle_time)  # fmt: skip
     rejected(world, short, errors.OrderMismatch)
     rejected(world, oracle(world, rates=(4296, 0, 0, 0)), errors.FundingRateTooHigh)
     rejected(world, oracle(world, rates=(-4296, 0, 0, 0)), errors.FundingRateTooHigh)
+
+
+def test_oracle_updates_apply_in_order_none_skipped(world: World) -> None:
+    """The oracle's updates form a chain (each signs the time of the one before): an operator
+    that skips one — say a run of negative funding rates that would charge its own longs — or
+    replays one, or applies them out of order, is refused; in order they all apply."""
+    world.state.apply(trade(world))  # account 0 long, account 1 short
+    t0 = world.state.global_state.oracle_time
+    m = world.params.n_markets
+    chain = []
+    for k, rate in enumerate((-4000, -4000, 4000)):
+        previous = t0 + 100 * k
+        chain.append(OraclePrice.signed(ORACLE_KEY, DOMAIN, (PRICE,) * m, (rate,) + (0,) * (m - 1),
+                                        previous + 100, previous))  # fmt: skip
+    e = rejected(world, chain[1], errors.OracleGap)  # the first one skipped
+    assert str(e) == (
+        f"oracle update follows the one at time {t0 + 100}, but the rollup's oracle time is "
+        f"{t0}: the oracle's updates apply in order, none skipped"
+    )
+    rejected(world, chain[2], errors.OracleGap)
+    world.state.apply(chain[0])
+    rejected(world, chain[0], errors.OracleGap)  # replayed
+    f1 = world.state.global_state.markets[0].funding_index
+    world.state.apply(chain[1])
+    world.state.apply(chain[2])
+    g = world.state.global_state
+    assert g.oracle_time == t0 + 300 and g.markets[0].funding_rate == 4000
+    # every interval charged at the rate the oracle set for it: −4000 twice, for 100 s each
+    assert g.markets[0].funding_index == f1 + 2 * (-4000 * 100 * PRICE // (1 << 32))
 
 
 def test_funding_index_bounded(world: World) -> None:

@@ -557,7 +557,9 @@ def test_escape_values_options_at_mark_prime(tmp_path) -> None:
         1000, mark, 0, 0,
     ))  # fmt: skip
     prices = (PRICE * 13 // 10,) + (PRICE,) * (m - 1)
-    seq.submit(OraclePrice.signed(ORACLE_KEY, DOMAIN, prices, (0,) * m, g.oracle_time + 60))
+    seq.submit(
+        OraclePrice.signed(ORACLE_KEY, DOMAIN, prices, (0,) * m, g.oracle_time + 60, g.oracle_time)
+    )
     system.settle_all()
     g = seq.state.global_state
     assert g.series[0].mark == mark and g.markets[0].price == PRICE * 13 // 10

@@ -58,10 +58,11 @@ def _poseidon_kernels() -> tuple:
         from prover.kernels import poseidon_avx2
 
         return (*scalar, poseidon_avx2.rows_kernel, merkle_levels.levels_avx2)
-    if best == "ifma":
-        from prover.kernels import poseidon_ifma
+    if best == "ifma":  # its sponge hashes chunk by chunk on the lane-spread wide kernel
+        from prover.kernels import poseidon_ifma, poseidon_wide
 
-        return (*scalar, poseidon_ifma.rows_kernel, merkle_levels.levels_ifma)
+        lanes = (poseidon_ifma.rows_kernel, merkle_levels.levels_ifma, poseidon_wide.hash_kernel)
+        return (*(k for k in scalar if k is not ps.sponge_kernel), *lanes)
     return (*scalar, merkle_levels.levels_scalar)
 
 

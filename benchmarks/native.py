@@ -3,7 +3,7 @@
     python -m benchmarks.native [--trades 400] [--accounts 64] [--slots 8] [--repeat 3]
         [--depths 16,32] [--patterns adjacent,random,spread]
         [--ways batched,one_by_one,sealed,grouped]
-        [--instruments perp,option] [--backend NAME] [--busy N] [--out bench_out]
+        [--instruments perp,option] [--backend NAME[,NAME…]] [--busy N] [--out bench_out]
 
 Orders are signed up front; the mempool admits each trade by verifying both EdDSA signatures
 (measured as ``admission``), which fills the state machine's signature cache.  Then, on fresh
@@ -23,7 +23,9 @@ Three placements of the active accounts, since which node versions must be hashe
 indices 0..N−1: the sequencer allocates indices in order, so this is the common case) and
 ``spread`` (N indices spread evenly over the whole 2^D range, random pairs: every write's path is
 its own up to the top levels — the worst case).  Hashing runs on the Poseidon backend
-``--backend`` names (default: the best this machine has, `prover.poseidon_engine`).  Also
+``--backend`` names (default: the best this machine has, `prover.poseidon_engine`); several
+names (``--backend ifma,avx2``: IFMA on and off on a machine that has it) run each
+configuration on each backend in turn, so their figures come from the same minutes.  Also
 recorded: one Montgomery product (``fr_mul``, dependent chain), one Poseidon(2) on each
 available backend (``many`` over 2,000 pairs, one thread), the 1-minute load average before and
 after, the core count, the cores other processes kept busy and the threads the policy allowed
@@ -52,7 +54,13 @@ from protocol.eddsa import derive_public_key
 from protocol.messages import domain
 from protocol.spec import BUY, CALL, OPTION_BASE, PUT, SELL, VALUE_SCALE, RollupParams
 from prover.kernels.field import fr_mul, load, store
-from prover.poseidon_engine import CPU_ELSEWHERE, available_backends, get_backend, threads_for
+from prover.poseidon_engine import (
+    CPU_ELSEWHERE,
+    BackendUnavailableError,
+    available_backends,
+    get_backend,
+    threads_for,
+)
 from rollup.account import GlobalState
 from rollup.sequencer import GROUP, Sequencer
 from rollup.state import RollupState
@@ -277,6 +285,7 @@ def run(
             roots.add(root)
     assert len(roots) == 1  # same trades, same root, every way and every repeat
     out = {
+        "backend": get_backend(backend).name,
         "instrument": instrument,
         "depth": depth,
         "pattern": pattern,
@@ -317,7 +326,7 @@ def plot(results: list[dict], path: Path) -> None:
         ax.bar(xs, [r[key] for r in results], width, label=label)
     ax.axhline(2000, color="grey", linestyle="--", label="goal 2,000 perpetual trades/s (D = 16)")
     ax.axhline(1000, color="grey", linestyle=":", label="goal 1,000 option trades/s (D = 16)")
-    labels = [f"{r['instrument']}\nD={r['depth']}\n{r['pattern']}" for r in results]
+    labels = [f"{r['instrument']}\nD={r['depth']}\n{r['pattern']}\n{r['backend']}" for r in results]
     ax.set_xticks(list(range(len(results))), labels)
     ax.set_ylabel("trades per second")
     load = max(max(r["load_average"]) for r in results)
@@ -342,7 +351,9 @@ def main() -> None:
     parser.add_argument(
         "--instruments", default="perp", help="of perp,option (option series trades)"
     )
-    parser.add_argument("--backend", default=None, help="Poseidon backend (default: the best)")
+    parser.add_argument(
+        "--backend", default=None, help="Poseidon backend(s), comma-separated (default: the best)"
+    )
     parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes while timing")
     parser.add_argument("--out", type=Path, default=Path("bench_out"))
     args = parser.parse_args()
@@ -353,13 +364,17 @@ def main() -> None:
     if not set(instruments) <= set(INSTRUMENTS):
         parser.error(f"--instruments takes some of {','.join(INSTRUMENTS)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    backend = get_backend(args.backend).name
-    for instrument in instruments:  # warm-up (numba JIT)
-        run(16, 16, 8, args.slots, "random", backend=backend, ways=ways, instrument=instrument)
+    try:
+        backends = [get_backend(name or None).name for name in (args.backend or "").split(",")]
+    except (ValueError, BackendUnavailableError) as e:
+        parser.error(str(e))
+    for backend in backends:
+        for instrument in instruments:  # warm-up (numba JIT)
+            run(16, 16, 8, args.slots, "random", backend=backend, ways=ways, instrument=instrument)
     context = {
         "fr_mul_ns": fr_mul_ns(),
         "poseidon2_us": {name: poseidon2_us(name) for name in available_backends()[:-1]},
-        "backend": backend,
+        "backend": ",".join(backends),
         "cores": os.cpu_count(),
         "numba_threads": get_num_threads(),
         "busy_processes": args.busy,
@@ -370,11 +385,12 @@ def main() -> None:
         for instrument in instruments:
             for depth in [int(d) for d in args.depths.split(",")]:
                 for pattern in args.patterns.split(","):
-                    results.append(
-                        run(depth, args.trades, args.accounts, args.slots, pattern, args.repeat,
-                            backend, ways, instrument)
-                    )  # fmt: skip
-                    print(json.dumps(results[-1]))
+                    for backend in backends:  # each configuration on each backend in turn
+                        results.append(
+                            run(depth, args.trades, args.accounts, args.slots, pattern,
+                                args.repeat, backend, ways, instrument)
+                        )  # fmt: skip
+                        print(json.dumps(results[-1]))
     (args.out / "native.json").write_text(json.dumps({**context, "runs": results}, indent=2))
     plot(results, args.out / "native.png")
 

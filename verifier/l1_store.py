@@ -22,14 +22,18 @@ has a *row digest* in meta (key ``rows.TABLE``): its row count and the sum of it
 values mod 2^256, kept in the transaction that changes the table and recomputed from the table
 when the store opens (a multiset hash: Clarke et al., "Incremental multiset hash functions and
 their application to memory integrity checking", ASIACRYPT 2003).  Batches are numbered
-0 .. batches − 1: the open checks that the table holds exactly those rows.  A missing or empty
-database is never silently recreated: ``create=True`` is the only way to make one, and opening a
-store of another format or another genesis is refused.
+0 .. batches − 1 (a batch row's checksum covers its number): the open checks that the table
+holds exactly those rows, and that every meta record is there.  The digests carry no key: they
+catch damage, a stray edit and a restored table, not someone who can rewrite the whole file (the
+file stands for the contract's storage, which the settlement chain protects in production).
+A missing or empty database is never silently recreated: ``create=True`` is the only way to
+make one, and opening a store of another format or another genesis is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +45,8 @@ from protocol.errors import ProtocolError
 
 #: 2: the meta records carry a checksum; 3: every row of every table too, row digests per table
 L1_FORMAT: int = 3
+#: says why a store of another format is refused (callers tell it apart from damage by it)
+NO_CONVERSION: str = "stores of other formats are not converted"
 
 #: the checksummed tables' columns, key column first, without the ``sum`` column
 TABLES: dict[str, tuple[str, ...]] = {
@@ -104,8 +110,12 @@ class L1Store:
             self.db.execute("PRAGMA synchronous=FULL")
             if create:
                 self.db.executescript(SCHEMA)
-            elif self.get("format") != L1_FORMAT:
-                raise StoreCorruptError(f"{path} is not a settlement store of format {L1_FORMAT}")
+            elif (found := self.get("format")) != L1_FORMAT:
+                raise StoreCorruptError(
+                    f"{path} is not a settlement store" if found is None else
+                    f"{path} is a settlement store of format {found}, this zkrollup reads "
+                    f"format {L1_FORMAT}: {NO_CONVERSION}"
+                )  # fmt: skip
             else:
                 self.verify()
         except sqlite3.DatabaseError as e:
@@ -120,24 +130,34 @@ class L1Store:
             f"settlement store {self.path}: {what} (the file was altered or damaged)"
         )
 
+    def create_records(self) -> None:
+        """The row digests of the empty tables (at deployment, in its transaction): a missing
+        one is then damage, never an empty table."""
+        for table in TABLES:
+            self.put(f"rows.{table}", [0, 0])
+
     def verify(self) -> None:
-        """Every row's checksum, each table's row digest and the batch numbering, in one read
-        snapshot; StoreCorruptError naming the first table that does not match."""
+        """Every meta record present, every row's checksum, each table's row digest and the
+        batch numbering, in one read snapshot; StoreCorruptError naming the first that fails."""
         own = not self.db.in_transaction
         if own:
             self.query("BEGIN")
         try:
+            keys = {key for (key,) in self.query("SELECT key FROM meta")}
+            missing = sorted((REQUIRED | {f"rows.{t}" for t in TABLES}) - keys)
+            if missing:
+                raise self._corrupt(f"its {missing[0]!r} record is missing")
             for table in TABLES:
                 rows = self._rows(table, "", ())
                 total = sum(int.from_bytes(row_sum, "little") for _, row_sum in rows) % _MOD
                 if [len(rows), total] != self._digest(table):
                     raise self._corrupt(f"its {table} table has lost, gained or changed rows")
-            count, low, high = self.query("SELECT COUNT(*), MIN(number), MAX(number) FROM batches")[
-                0
-            ]
+            sql = "SELECT COUNT(*), MIN(number), MAX(number) FROM batches"
+            count, low, high = self.query(sql)[0]
             n = self.get("batches")
-            if n is not None and (count != n or (n and (low, high) != (0, n - 1))):
-                raise self._corrupt(f"it records {n} batches and holds {count}")
+            if count != n or (n and (low, high) != (0, n - 1)):
+                held = f"{count} numbered {low}..{high}" if count else "none"
+                raise self._corrupt(f"it records batches 0..{n - 1} and holds {held}")
         finally:
             if own:
                 self.query("COMMIT")
@@ -192,9 +212,11 @@ class L1Store:
 
     # -- checksummed rows --------------------------------------------------------------------------
     def _digest(self, table: str) -> list[int]:
-        """[row count, Σ row sums mod 2^256] of ``table`` as meta records it ([0, 0]: none yet)."""
+        """[row count, Σ row sums mod 2^256] of ``table`` as meta records it."""
         stored = self.get(f"rows.{table}")
-        return [0, 0] if stored is None else list(stored)
+        if stored is None:
+            raise self._corrupt(f"its 'rows.{table}' record is missing")
+        return list(stored)
 
     def _rows(self, table: str, where: str, args: tuple) -> list[tuple[tuple, bytes]]:
         """(columns, sum) of the rows of ``table`` matching ``where``, each row's sum checked."""
@@ -204,20 +226,29 @@ class L1Store:
         for *values, row_sum in rows:
             if row_sum != _row_sum(table, values):
                 raise self._corrupt(
-                    f"a row of its {table} table fails its checksum ({values[0]!r})"
+                    f"a row of its {table} table fails its checksum ({_key(table, values[0])})"
                 )
             out.append((tuple(values), row_sum))
         return out
 
     def _insert(self, table: str, values: tuple) -> None:
         """Insert (or replace, by key) one row, its sum and the table's digest with it."""
-        old = self._rows(table, f"WHERE {TABLES[table][0]} = ?", (values[0],))
-        self._forget(table, old)
-        row_sum = _row_sum(table, values)
-        marks = ", ".join("?" * (len(values) + 1))
-        self.db.execute(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", (*values, row_sum))
+        self._delete(table, f"WHERE {TABLES[table][0]} = ?", (values[0],))
+        self._add(table, [values])
+
+    def _add(self, table: str, rows: list[tuple]) -> None:
+        """Insert rows whose keys are not in ``table``, and count them in its digest."""
+        if not rows:
+            return
+        sums = [_row_sum(table, values) for values in rows]
+        marks = ", ".join("?" * (len(rows[0]) + 1))
+        self.db.executemany(
+            f"INSERT INTO {table} VALUES ({marks})",
+            [(*values, row_sum) for values, row_sum in zip(rows, sums, strict=True)],
+        )
         count, total = self._digest(table)
-        self.put(f"rows.{table}", [count + 1, (total + int.from_bytes(row_sum, "little")) % _MOD])
+        added = sum(int.from_bytes(row_sum, "little") for row_sum in sums)
+        self.put(f"rows.{table}", [count + len(rows), (total + added) % _MOD])
 
     def _delete(self, table: str, where: str, args: tuple) -> list[tuple]:
         """Delete the rows of ``table`` matching ``where`` (checked first); their columns."""
@@ -265,8 +296,10 @@ class L1Store:
                 fee: int, payer: int) -> None:  # fmt: skip
         if self.query("SELECT 1 FROM queue WHERE id = ?", (rid,)):
             raise StoreCorruptError(f"settlement store {self.path}: request {rid} is queued twice")
-        self._insert("queue", (rid, kind, pack(fields), batch, float(time), 0, pack(fee),
-                               pack(payer)))  # fmt: skip
+        t = float(time) + 0.0  # + 0.0: −0.0 reads back from SQLite as 0.0
+        if not math.isfinite(t):
+            raise ValueError(f"the settlement clock gave {time!r}, not a finite time")
+        self._insert("queue", (rid, kind, pack(fields), batch, t, 0, pack(fee), pack(payer)))
 
     def serve(self, rid: int) -> None:
         """Remove request ``rid`` from the queue, and its account's pending forced request."""
@@ -275,8 +308,8 @@ class L1Store:
 
     def add_slack(self, grace: int, number: int) -> None:
         """slack += 1 for every request queued at least ``grace`` batches before ``number``."""
-        for values in self._delete("queue", "WHERE batch + ? <= ?", (grace, number)):
-            self._insert("queue", (*values[:5], values[5] + 1, *values[6:]))
+        waiting = self._delete("queue", "WHERE batch + ? <= ?", (grace, number))
+        self._add("queue", [(*values[:5], values[5] + 1, *values[6:]) for values in waiting])
 
     def clear_queue(self) -> None:
         """Drop every queued request and pending forced request (a freeze refunds them)."""
@@ -310,7 +343,7 @@ class L1Store:
         cols = (pack(pubdata), pack(new_root), pack(proof))
         self.db.execute(
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
-            (number, *cols, time, checksum(*cols)),
+            (number, *cols, time, checksum(pack(number), *cols)),
         )
 
     def batches(self) -> list[tuple[int, list[int], int, Any]]:
@@ -320,7 +353,7 @@ class L1Store:
         )
         out = []
         for n, p, r, proof, digest in rows:
-            if checksum(p, r, proof) != digest:
+            if checksum(pack(n), p, r, proof) != digest:
                 raise StoreCorruptError(
                     f"settlement store {self.path}: batch {n} fails its checksum"
                 )
@@ -335,6 +368,22 @@ class L1Store:
 
 
 _MOD = 1 << 256  #: row digests add SHA-256 values mod 2^256
+
+#: the meta records a deployed settlement always holds (``Settlement`` writes them at creation)
+REQUIRED: frozenset[str] = frozenset((
+    "format", "config", "root", "batches", "vault", "frozen", "frozen_at", "next_id",
+    "last_batch_time", "vk",
+))  # fmt: skip
+
+
+def _key(table: str, key: Any) -> str:
+    """A row's key for a message: the L1 address of a claimable row, else the column as is."""
+    if table == "claimable" and isinstance(key, bytes):
+        try:
+            return f"L1 address {unpack(key)}"
+        except ProtocolError:
+            return "an unreadable L1 address"
+    return f"{TABLES[table][0]} {key}"
 
 
 def _row_sum(table: str, values: tuple | list) -> bytes:

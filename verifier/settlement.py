@@ -222,6 +222,7 @@ class Settlement:
                     ("last_batch_time", clock()), ("vk", verifying_key),
                 ):  # fmt: skip
                     self.store.put(key, value)
+                self.store.create_records()
         else:
             try:
                 stored = self._get("config")

@@ -21,6 +21,7 @@ from typing import Any
 
 from rollup.node.errors import CorruptFile
 from verifier.checker import groth16_checker
+from verifier.l1_store import NO_CONVERSION
 from verifier.settlement import (
     Settlement,
     SettlementConfig,
@@ -35,6 +36,7 @@ RECOVER = (
     "restore settlement.db from a backup (it stands for the L1 contract, whose state lives on "
     "the settlement chain in production)"
 )
+OTHER_FORMAT = "run it with the zkrollup that made it, or start a new rollup with 'zkr init'"
 _READ_ERRORS = (sqlite3.DatabaseError, KeyError, TypeError, ValueError, SettlementStoreError)
 
 
@@ -108,5 +110,8 @@ def open_settlement(
         else:
             settlement = Settlement(config, checker, path, clock, create_with_key, create=True)
     except (SettlementError, *_READ_ERRORS) as e:
+        if NO_CONVERSION in str(e):  # made by another zkrollup version, not damaged
+            said = str(e).removeprefix(f"{path} ")
+            raise CorruptFile(path=path, detail=f"{said}; {OTHER_FORMAT}") from None
         raise CorruptFile(path=path, detail=f"unreadable ({e}); {RECOVER}") from None
     return Layer1(settlement, path)

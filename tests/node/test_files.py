@@ -206,3 +206,22 @@ def test_keystore_is_never_left_empty(rollup_dir: Path) -> None:
         store.add(4)
     body = json.loads((rollup_dir / "keystore.json").read_text())
     assert body["kind"] == "keystore" and len(body["sha256"]) == 64
+
+
+def test_a_settlement_store_of_another_format_is_named_not_called_damaged(rollup_dir: Path) -> None:
+    """A settlement.db of the previous format (2) is refused with its format and what to do, not
+    with the advice for a damaged file."""
+    from protocol.codec import pack
+    from verifier.l1_store import checksum
+
+    con = sqlite3.connect(rollup_dir / "settlement.db")
+    blob = pack(2)
+    with con:
+        sql = "UPDATE meta SET value = ? WHERE key = 'format'"
+        con.execute(sql, (blob + checksum(b"format", blob),))
+    con.close()
+    before = snapshot(rollup_dir)
+    line = one_line(run("status", "--dir", rollup_dir), EXIT_CORRUPT, "settlement.db")
+    assert "is a settlement store of format 2, this zkrollup reads format 3" in line
+    assert "start a new rollup with 'zkr init'" in line and "backup" not in line
+    assert snapshot(rollup_dir) == before

@@ -110,8 +110,62 @@ def test_a_deleted_batch_is_refused_at_open(tmp_path) -> None:
     system = busy_store(tmp_path)
     n = system.l1.batch_count
     edit(system, "DELETE FROM batches WHERE number = ?", (n - 1,))
-    with pytest.raises(SettlementError, match=f"it records {n} batches and holds {n - 1}"):
+    with pytest.raises(SettlementError, match=rf"records batches 0\.\.{n - 1} and holds {n - 1} "):
         reopen(system)
+
+
+def test_swapped_batch_numbers_are_refused(tmp_path) -> None:
+    """Two batch rows with their numbers swapped: each row's checksum covers its number."""
+    system = busy_store(tmp_path)
+    edit(system, "UPDATE batches SET number = -1 WHERE number = 0")
+    db = sqlite3.connect(system.path / "l1.db")
+    with db:
+        db.execute("UPDATE batches SET number = 0 WHERE number = 1")
+        db.execute("UPDATE batches SET number = 1 WHERE number = -1")
+    db.close()
+    with pytest.raises(SettlementError, match="batch 0 fails its checksum"):
+        reopen(system).published_batches()
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_an_emptied_table_with_its_digest_record_deleted_is_refused(tmp_path, table) -> None:
+    """The table's rows and its row digest both deleted (plain SQL, no hashing needed): every
+    digest record exists from the deployment on, so a missing one is damage."""
+    system = busy_store(tmp_path)
+    edit(system, f"DELETE FROM {table}")
+    db = sqlite3.connect(system.path / "l1.db")
+    with db:
+        db.execute("DELETE FROM meta WHERE key = ?", (f"rows.{table}",))
+    db.close()
+    with pytest.raises(SettlementError, match=f"its 'rows.{table}' record is missing"):
+        reopen(system)
+
+
+@pytest.mark.parametrize("key", ["batches", "vault", "root"])
+def test_a_missing_meta_record_is_refused_at_open(tmp_path, key) -> None:
+    system = busy_store(tmp_path)
+    edit(system, "DELETE FROM meta WHERE key = ?", (key,))
+    with pytest.raises(SettlementError, match=f"its '{key}' record is missing"):
+        reopen(system)
+
+
+def test_the_clock_gives_a_time_the_store_reads_back(tmp_path) -> None:
+    """−0.0 is stored as 0.0 (SQLite reads it back so: the row's checksum would fail); a clock
+    that is not finite is refused before anything is written."""
+    from tests.rollup.conftest import make_system
+
+    system = make_system(tmp_path)
+    l1 = system.l1
+    system.clock.now = -0.0
+    l1.deposit(5, public_key(b"\x05" * 32), 9, 55)
+    l1.close()
+    again = reopen(system)
+    assert again.queue()[-1]["time"] == 0.0
+    system.clock.now = float("nan")
+    before = snapshot(again)
+    with pytest.raises(ValueError, match="the settlement clock gave nan, not a finite time"):
+        again.deposit(5, public_key(b"\x05" * 32), 9, 55)
+    assert snapshot(again) == before
 
 
 def test_the_row_digests_follow_every_operation(tmp_path) -> None:
@@ -151,7 +205,7 @@ def test_a_store_of_the_previous_format_is_refused(tmp_path) -> None:
     with system.l1.store.transaction():  # the format record as a format-2 store holds it
         system.l1.store.put("format", 2)
     system.l1.close()
-    with pytest.raises(SettlementError, match="is not a settlement store of format 3"):
+    with pytest.raises(SettlementError, match="is a settlement store of format 2, this zkrollup"):
         reopen(system)
     with pytest.raises(StoreCorruptError, match="no settlement store at"):
         L1Store(tmp_path / "nothing.db", create=False)

@@ -253,15 +253,12 @@ class L1Store:
     def _delete(self, table: str, where: str, args: tuple) -> list[tuple]:
         """Delete the rows of ``table`` matching ``where`` (checked first); their columns."""
         rows = self._rows(table, where, args)
-        self._forget(table, rows)
-        self.db.execute(f"DELETE FROM {table} {where}", args)
-        return [values for values, _ in rows]
-
-    def _forget(self, table: str, rows: list[tuple[tuple, bytes]]) -> None:
         if rows:
+            self.db.execute(f"DELETE FROM {table} {where}", args)
             count, total = self._digest(table)
             gone = sum(int.from_bytes(row_sum, "little") for _, row_sum in rows)
             self.put(f"rows.{table}", [count - len(rows), (total - gone) % _MOD])
+        return [values for values, _ in rows]
 
     # -- claimable ---------------------------------------------------------------------------------
     def claimable(self, address: int) -> int:
